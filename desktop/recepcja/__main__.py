@@ -1,0 +1,3 @@
+from recepcja.cli import main
+
+raise SystemExit(main())
