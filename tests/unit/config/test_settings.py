@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import pytest
+
+from recepcja.config.paths import AppPaths, default_paths
+from recepcja.config.settings import Settings, load_settings, save_settings
+from recepcja.domain.errors import ValidationError
+from recepcja.i18n import translate_error
+
+
+def test_home_override_and_training_folder(tmp_path):
+    paths = default_paths({"RECEPCJA_HOME": str(tmp_path / "x")})
+    assert paths.root == (tmp_path / "x").resolve()
+    assert paths.training().root == paths.root / "training"
+    assert paths.training().database != paths.database
+
+
+def test_default_paths_without_override_use_platformdirs():
+    paths = default_paths({})
+    assert "Recepcja" in str(paths.root)
+
+
+def test_settings_round_trip_is_human_readable(tmp_path):
+    path = tmp_path / "settings.toml"
+    settings = Settings()
+    settings.cer.url = "https://cer.example.test/cer"
+    settings.receiver.port = 9000
+    save_settings(path, settings)
+    text = path.read_text(encoding="utf-8")
+    assert "[cer]" in text and 'url = "https://cer.example.test/cer"' in text
+    assert load_settings(path) == settings
+
+
+def test_missing_settings_file_gives_defaults(tmp_path):
+    settings = load_settings(tmp_path / "none.toml")
+    assert settings.cer.verify_tls is True
+    assert settings.receiver.enabled is False
+
+
+def test_env_overrides_cer_url():
+    settings = Settings()
+    settings.cer.url = "https://a/cer"
+    assert settings.effective_cer_url({"RECEPCJA_CER_URL": "http://127.0.0.1:1/cer"}) == (
+        "http://127.0.0.1:1/cer"
+    )
+    assert settings.effective_cer_url({}) == "https://a/cer"
+
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('[cer]\nread_timeout = "long"\n', "cer.read_timeout"),
+        ("[cer]\nverify = true\n", "cer.verify"),
+        ("[receiver]\nport = true\n", "receiver.port"),
+        ("[nonsense]\na = 1\n", "nonsense"),
+    ],
+)
+def test_bad_settings_name_the_key(tmp_path, text, key):
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_settings(path)
+    assert key in translate_error(info.value)
+
+
+def test_invalid_toml_is_reported_not_crashing(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_text("[cer\nurl=", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_settings(path)
+    assert "TOML" in translate_error(info.value)
+
+
+def test_app_paths_ensure_creates_folders(tmp_path):
+    paths = AppPaths(tmp_path / "r").ensure()
+    assert paths.logs.is_dir() and paths.exports.is_dir() and paths.backups.is_dir()
