@@ -1,0 +1,264 @@
+"""The outbox: CeR operations waiting to be sent, persistent across crashes and outages.
+
+A row is written in the same transaction as the change it carries (see ``VisitRepo``), so a
+change is never saved without its way to CeR, nor sent without being saved. Life of a row::
+
+    queued -> sending -> sent -> done
+                 |-> failed (temporary; due again at next_attempt_at) -> sending ...
+                 |-> rejected (CeR said no; terminal, shown to a human)
+                 |-> ambiguous (may have reached CeR; read back before any resend) -> queued | done
+
+The backoff policy belongs to the sync engine; this module only stores when a row is due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from recepcja.store.codec import (
+    from_json,
+    optional_parse_utc,
+    parse_utc,
+    to_json,
+    utc_now,
+    utc_text,
+)
+from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxState
+
+Clock = Callable[[], dt.datetime]
+
+# Not done, not rejected. Spelled exactly as the partial index ``outbox_due`` is: SQLite uses a
+# partial index only when the query repeats its WHERE term.
+_OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
+
+
+class OutboxRepo:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    def enqueue(
+        self,
+        op: str,
+        payload: dict[str, Any],
+        *,
+        user: str,
+        visit_id: int | None = None,
+        emergency: bool = False,
+        idempotency_key: str | None = None,
+    ) -> int:
+        """Queue one operation (inside the caller's transaction when there is one).
+
+        ``idempotency_key`` names the intent ("book:<visit_uid>"): queueing the same intent
+        again (a re-imported spreadsheet row, a retried click) returns the existing row's id
+        instead of adding a second one. Without a key the row is always new.
+        """
+        key = idempotency_key or f"{op}:{uuid.uuid4().hex}"
+        now = utc_text(self.clock())
+        with atomic(self.db):
+            cursor = self.db.conn.execute(
+                "INSERT INTO outbox (op, visit_id, payload, state, created_at, created_by, "
+                "updated_at, emergency, idempotency_key) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) "
+                "ON CONFLICT (idempotency_key) DO NOTHING",
+                (op, visit_id, to_json(payload), now, user, now, int(emergency), key),
+            )
+            if cursor.rowcount:
+                return int(cursor.lastrowid or 0)
+            return int(scalar(self.db, "SELECT id FROM outbox WHERE idempotency_key = ?", (key,)))
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, entry_id: int) -> OutboxEntry | None:
+        row = fetch_one(self.db, "SELECT * FROM outbox WHERE id = ?", (entry_id,))
+        return None if row is None else _entry(row)
+
+    def by_key(self, idempotency_key: str) -> OutboxEntry | None:
+        row = fetch_one(
+            self.db, "SELECT * FROM outbox WHERE idempotency_key = ?", (idempotency_key,)
+        )
+        return None if row is None else _entry(row)
+
+    def pending(self, now: dt.datetime | None = None, limit: int = 100) -> list[OutboxEntry]:
+        """Rows due for sending, oldest first: queued ones, and failed ones whose retry time
+        has come. A row waits while an earlier row of the same visit is unfinished, so a
+        cancellation never overtakes the booking it cancels."""
+        rows = fetch_all(
+            self.db,
+            f"SELECT * FROM outbox WHERE state IN {_OPEN} AND state IN ('queued', 'failed') "
+            "AND (next_attempt_at IS NULL OR next_attempt_at <= :now) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.visit_id = "
+            f"outbox.visit_id AND earlier.id < outbox.id AND earlier.state IN {_OPEN}) "
+            "ORDER BY id LIMIT :limit",
+            {"now": utc_text(now or self.clock()), "limit": limit},
+        )
+        return [_entry(row) for row in rows]
+
+    def next_due_at(self) -> dt.datetime | None:
+        """When the earliest failed row becomes due (the sync thread sleeps until then)."""
+        value = scalar(
+            self.db,
+            "SELECT MIN(COALESCE(next_attempt_at, created_at)) FROM outbox "
+            f"WHERE state IN {_OPEN} AND state IN ('queued', 'failed')",
+        )
+        return optional_parse_utc(value)
+
+    def ambiguous(self) -> list[OutboxEntry]:
+        """Rows whose outcome is unknown: settle each by reading CeR back before resending."""
+        return self.in_states([OutboxState.AMBIGUOUS])
+
+    def in_states(
+        self, states: Iterable[OutboxState], limit: int | None = None
+    ) -> list[OutboxEntry]:
+        wanted = [str(state) for state in states]
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        # Unfinished states only: let the (small) partial index answer, not a table scan.
+        open_only = f"AND state IN {_OPEN}" if not OUTBOX_TERMINAL.intersection(wanted) else ""
+        rows = fetch_all(
+            self.db,
+            f"SELECT * FROM outbox WHERE state IN ({marks}) {open_only} ORDER BY id LIMIT ?",
+            [*wanted, -1 if limit is None else limit],
+        )
+        return [_entry(row) for row in rows]
+
+    def for_visit(self, visit_id: int) -> list[OutboxEntry]:
+        rows = fetch_all(
+            self.db, "SELECT * FROM outbox WHERE visit_id = ? ORDER BY id", (visit_id,)
+        )
+        return [_entry(row) for row in rows]
+
+    def emergency_entries(self, include_finished: bool = True) -> list[OutboxEntry]:
+        """What was queued in emergency mode (the spreadsheet export and the outage evidence)."""
+        rows = fetch_all(
+            self.db,
+            "SELECT * FROM outbox WHERE emergency = 1 "
+            f"AND (:all = 1 OR state IN {_OPEN}) ORDER BY id",
+            {"all": int(include_finished)},
+        )
+        return [_entry(row) for row in rows]
+
+    def count_pending(self) -> int:
+        """Changes CeR does not have yet (the status bar's number)."""
+        return int(scalar(self.db, f"SELECT COUNT(*) FROM outbox WHERE state IN {_OPEN}"))
+
+    def counts(self) -> dict[str, int]:
+        return dict(self.db.conn.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"))
+
+    # --- transitions -----------------------------------------------------------------------
+
+    def mark_sending(self, entry_id: int) -> bool:
+        """Claim a due row for one attempt. False if it is no longer due (another worker took
+        it, or it finished), so a row is never sent twice by two threads."""
+        return self._move(
+            entry_id,
+            "state = 'sending', attempts = attempts + 1",
+            (),
+            "state IN ('queued', 'failed')",
+        )
+
+    def mark_sent(self, entry_id: int, result: dict[str, Any] | None = None) -> bool:
+        """CeR answered; applying its answer locally is still to do."""
+        return self._move(
+            entry_id,
+            "state = 'sent', result = COALESCE(?, result), last_error = NULL",
+            (_json_or_none(result),),
+            "state IN ('sending', 'ambiguous')",
+        )
+
+    def mark_done(self, entry_id: int, result: dict[str, Any] | None = None) -> bool:
+        return self._move(
+            entry_id,
+            "state = 'done', result = COALESCE(?, result), last_error = NULL, "
+            "next_attempt_at = NULL",
+            (_json_or_none(result),),
+            f"state IN {_OPEN}",
+        )
+
+    def mark_failed(self, entry_id: int, error: str, retry_at: dt.datetime) -> bool:
+        """A temporary failure (offline, timeout before sending, HTTP 503): due again at
+        ``retry_at``."""
+        return self._move(
+            entry_id,
+            "state = 'failed', last_error = ?, next_attempt_at = ?",
+            (error, utc_text(retry_at)),
+            "state IN ('queued', 'sending', 'ambiguous')",
+        )
+
+    def mark_rejected(
+        self, entry_id: int, error: str, result: dict[str, Any] | None = None
+    ) -> bool:
+        """CeR refused the operation for a business reason: never retried automatically."""
+        return self._move(
+            entry_id,
+            "state = 'rejected', last_error = ?, result = COALESCE(?, result), "
+            "next_attempt_at = NULL",
+            (error, _json_or_none(result)),
+            f"state IN {_OPEN}",
+        )
+
+    def mark_ambiguous(self, entry_id: int, error: str) -> bool:
+        """The request may have reached CeR (timeout after sending, dropped response)."""
+        return self._move(
+            entry_id,
+            "state = 'ambiguous', last_error = ?",
+            (error,),
+            "state IN ('sending', 'sent')",
+        )
+
+    def requeue(self, entry_id: int) -> bool:
+        """Read-back showed CeR never got it: send again, now."""
+        return self._move(
+            entry_id,
+            "state = 'queued', next_attempt_at = NULL",
+            (),
+            "state IN ('ambiguous', 'failed', 'rejected')",
+        )
+
+    def recover_interrupted(self) -> int:
+        """At start-up: rows left ``sending`` by a process that died mid-call are ambiguous -
+        the call may have reached CeR. Returns how many there were."""
+        with atomic(self.db):
+            return self.db.conn.execute(
+                "UPDATE outbox SET state = 'ambiguous', updated_at = ?, "
+                "last_error = COALESCE(last_error, 'interrupted while sending') "
+                "WHERE state = 'sending'",
+                (utc_text(self.clock()),),
+            ).rowcount
+
+    def _move(self, entry_id: int, assignments: str, params: tuple[Any, ...], guard: str) -> bool:
+        with atomic(self.db):
+            cursor = self.db.conn.execute(
+                f"UPDATE outbox SET {assignments}, updated_at = ? WHERE id = ? AND {guard}",
+                (*params, utc_text(self.clock()), entry_id),
+            )
+        return cursor.rowcount == 1
+
+
+def _json_or_none(value: dict[str, Any] | None) -> str | None:
+    return None if value is None else to_json(value)
+
+
+def _entry(row: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        id=row["id"],
+        op=row["op"],
+        visit_id=row["visit_id"],
+        payload=from_json(row["payload"]),
+        state=OutboxState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=optional_parse_utc(row["next_attempt_at"]),
+        last_error=row["last_error"],
+        result=from_json(row["result"]),
+        created_at=parse_utc(row["created_at"]),
+        created_by=row["created_by"],
+        updated_at=parse_utc(row["updated_at"]),
+        emergency=bool(row["emergency"]),
+        idempotency_key=row["idempotency_key"],
+    )

@@ -1,0 +1,305 @@
+"""Patients: identity (PESEL or document), the desk's local ID, and search as you type.
+
+Validation of PESELs and phone numbers is the domain's job (``recepcja.domain``); the store
+keeps what it is given, enforces uniqueness, and makes the three searches the desk types into
+(PESEL prefix, surname prefix, phone) index lookups.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from recepcja.domain.errors import N_, ConflictError
+from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
+from recepcja.store.codec import day_text, fold, parse_day, prefix_upper_bound, utc_now, utc_text
+from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.logs import AuditLog
+
+Clock = Callable[[], dt.datetime]
+
+LOCAL_ID_PREFIX = "L-"
+_PHONE_DECOR = re.compile(r"[\s\-()./]")
+_DIGITS = re.compile(r"\+?\d+")
+_LOCAL_ID = re.compile(r"[Ll]-?\d*")
+_MIN_PHONE_DIGITS = 3  # fewer digits match half the register: only the PESEL prefix then
+
+_COLUMNS = (
+    "id, local_id, pesel, document_type, document_number, first_name, last_name, phone, "
+    "birth_date, sex"
+)
+
+
+def format_local_id(number: int) -> str:
+    return f"{LOCAL_ID_PREFIX}{number:06d}"
+
+
+class PatientRepo:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+        self.audit = AuditLog(db, clock)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def add(self, patient: Patient, user: str) -> int:
+        """Store a new patient and give it a local ID (kept if the patient brings one, e.g. from
+        an outage spreadsheet). Sets ``patient.id`` and ``patient.local_id``; returns the id.
+
+        Raises ConflictError when the PESEL, document or local ID is already registered.
+        """
+        with atomic(self.db):
+            patient_id, local_id = self._insert(patient)
+            self.audit.record(user, "patient.add", patient_id=patient_id)
+        patient.id, patient.local_id = patient_id, local_id  # only once it is really stored
+        return patient_id
+
+    def add_many(self, patients: Iterable[Patient], user: str) -> int:
+        """Bulk import in one transaction (initial load from an old system, bench data); one
+        summary audit row. All or nothing: any conflict rolls the whole batch back."""
+        stored: list[tuple[Patient, int, str]] = []
+        with atomic(self.db):
+            for patient in patients:
+                stored.append((patient, *self._insert(patient)))
+            self.audit.record(user, "patient.import", detail=f"{len(stored)} patients")
+        for patient, patient_id, local_id in stored:
+            patient.id, patient.local_id = patient_id, local_id
+        return len(stored)
+
+    def update(self, patient: Patient, user: str) -> None:
+        """Save edited names, identifier, phone, birth date and sex of a stored patient."""
+        if patient.id is None:
+            raise ValueError("patient has no id")
+        ident = patient.identifier
+        with atomic(self.db):
+            try:
+                cursor = self.db.conn.execute(
+                    "UPDATE patients SET pesel = ?, document_type = ?, document_number = ?, "
+                    "first_name = ?, last_name = ?, first_name_folded = ?, "
+                    "last_name_folded = ?, phone = ?, birth_date = ?, sex = ?, updated_at = ? "
+                    "WHERE id = ?",
+                    (
+                        ident.pesel,
+                        _doc_type(ident),
+                        ident.document_number if not ident.pesel else None,
+                        patient.first_name,
+                        patient.last_name,
+                        fold(patient.first_name),
+                        fold(patient.last_name),
+                        patient.phone,
+                        day_text(patient.birth_date),
+                        str(patient.sex),
+                        utc_text(self.clock()),
+                        patient.id,
+                    ),
+                )
+            except sqlite3.IntegrityError as error:
+                raise _identity_conflict(error) from error
+            if cursor.rowcount == 0:
+                raise ConflictError(N_("This patient no longer exists."))
+            self.audit.record(user, "patient.update", patient_id=patient.id)
+
+    def merge(self, duplicate_id: int, into_id: int, user: str) -> int:
+        """Move the duplicate's visits to ``into_id`` and mark it merged (it stays, for the
+        audit trail, but no longer shows in searches). Returns the number of visits moved."""
+        if duplicate_id == into_id:
+            raise ValueError("cannot merge a patient into itself")
+        with atomic(self.db):
+            now = utc_text(self.clock())
+            moved = self.db.conn.execute(
+                "UPDATE visits SET patient_id = ?, updated_at = ?, version = version + 1 "
+                "WHERE patient_id = ?",
+                (into_id, now, duplicate_id),
+            ).rowcount
+            self.db.conn.execute(
+                "UPDATE patients SET merged_into = ?, updated_at = ? WHERE id = ?",
+                (into_id, now, duplicate_id),
+            )
+            self.audit.record(
+                user, "patient.merge", patient_id=into_id, detail=f"merged patient {duplicate_id}"
+            )
+        return moved
+
+    def _insert(self, patient: Patient) -> tuple[int, str]:
+        now = utc_text(self.clock())
+        ident = patient.identifier
+        local_id = patient.local_id or self._next_local_id()
+        try:
+            cursor = self.db.conn.execute(
+                "INSERT INTO patients (local_id, pesel, document_type, document_number, "
+                "first_name, last_name, first_name_folded, last_name_folded, phone, birth_date, "
+                "sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    local_id,
+                    ident.pesel,
+                    _doc_type(ident),
+                    ident.document_number if not ident.pesel else None,
+                    patient.first_name,
+                    patient.last_name,
+                    fold(patient.first_name),
+                    fold(patient.last_name),
+                    patient.phone,
+                    day_text(patient.birth_date),
+                    str(patient.sex),
+                    now,
+                    now,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            raise _identity_conflict(error) from error
+        return int(cursor.lastrowid or 0), local_id
+
+    def _next_local_id(self) -> str:
+        """Next free ``L-nnnnnn``. Called under the write lock, so no other writer can take it
+        between the check and the insert; skips numbers imported from elsewhere."""
+        number = int(scalar(self.db, "SELECT COALESCE(MAX(id), 0) + 1 FROM patients"))
+        while scalar(
+            self.db, "SELECT 1 FROM patients WHERE local_id = ?", (format_local_id(number),)
+        ):
+            number += 1
+        return format_local_id(number)
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, patient_id: int) -> Patient | None:
+        return self._one("id = ?", (patient_id,))
+
+    def by_pesel(self, pesel: str) -> Patient | None:
+        return self._one("pesel = ?", (pesel,))
+
+    def by_local_id(self, local_id: str) -> Patient | None:
+        return self._one("local_id = ?", (local_id.upper(),))
+
+    def by_document(self, document_type: DocumentType, number: str) -> Patient | None:
+        return self._one("document_type = ? AND document_number = ?", (str(document_type), number))
+
+    def merged_into(self, patient_id: int) -> int | None:
+        """The patient a merged duplicate now lives on, or None."""
+        value = scalar(self.db, "SELECT merged_into FROM patients WHERE id = ?", (patient_id,))
+        return None if value is None else int(value)
+
+    def count(self) -> int:
+        return int(scalar(self.db, "SELECT COUNT(*) FROM patients WHERE merged_into IS NULL"))
+
+    def search(self, text: str, limit: int = 20) -> list[Patient]:
+        """What the desk's search box finds, best guess first:
+
+        - ``L-000123`` (or ``l-12``): local ID prefix;
+        - digits (spaces, dashes allowed): PESEL prefix, then phone numbers containing those
+          digits from the start of the national number (``600 123`` finds ``+48600123456``);
+        - ``+48...``: phone prefix;
+        - anything else: surname prefix, optionally followed by a first-name prefix
+          ("kowal j"), case- and diacritic-insensitive ("zolw" finds "Żółw").
+        Merged duplicates are never returned.
+        """
+        text = text.strip()
+        if not text or limit <= 0:
+            return []
+        compact = _PHONE_DECOR.sub("", text)
+        if len(compact) > 1 and _LOCAL_ID.fullmatch(compact):
+            return self._search_local_id(compact, limit)
+        if _DIGITS.fullmatch(compact):
+            return self._search_digits(compact, limit)
+        return self._search_name(text, limit)
+
+    def _search_local_id(self, compact: str, limit: int) -> list[Patient]:
+        """``L-12`` means L-000012 (the desk reads IDs off paper without the zeros); a longer
+        zero-padded fragment (``L-0001``) is a prefix."""
+        digits = compact.lstrip("Ll-")
+        found: list[Patient] = []
+        if digits:
+            exact = self.by_local_id(format_local_id(int(digits)))
+            if exact is not None and self.merged_into(exact.id or 0) is None:
+                found.append(exact)
+        for patient in self._prefix("local_id", LOCAL_ID_PREFIX + digits, "local_id", limit):
+            if len(found) < limit and all(patient.id != other.id for other in found):
+                found.append(patient)
+        return found
+
+    def _search_digits(self, compact: str, limit: int) -> list[Patient]:
+        found: list[Patient] = []
+        if not compact.startswith("+"):
+            found = self._prefix("pesel", compact, "pesel", limit)
+        digits = compact.lstrip("+")
+        if len(digits) >= _MIN_PHONE_DIGITS and len(found) < limit:
+            prefixes = [compact] if compact.startswith("+") else ["+48" + digits, "+" + digits]
+            seen = {patient.id for patient in found}
+            for prefix in prefixes:
+                for patient in self._prefix("phone", prefix, "phone, last_name_folded", limit):
+                    if patient.id not in seen and len(found) < limit:
+                        seen.add(patient.id)
+                        found.append(patient)
+        return found
+
+    def _search_name(self, text: str, limit: int) -> list[Patient]:
+        parts = fold(text).split(" ", 1)
+        surname = parts[0]
+        sql = (
+            f"SELECT {_COLUMNS} FROM patients WHERE last_name_folded >= ? "
+            "AND last_name_folded < ? AND merged_into IS NULL"
+        )
+        params: list[Any] = [surname, prefix_upper_bound(surname)]
+        if len(parts) > 1 and parts[1]:
+            sql += " AND first_name_folded >= ? AND first_name_folded < ?"
+            params += [parts[1], prefix_upper_bound(parts[1])]
+        sql += " ORDER BY last_name_folded, first_name_folded, id LIMIT ?"
+        params.append(limit)
+        return [_patient(row) for row in fetch_all(self.db, sql, params)]
+
+    def _prefix(self, column: str, prefix: str, order: str, limit: int) -> list[Patient]:
+        # Column names come from this module only, never from input.
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_COLUMNS} FROM patients WHERE {column} >= ? AND {column} < ? "
+            f"AND merged_into IS NULL ORDER BY {order} LIMIT ?",
+            (prefix, prefix_upper_bound(prefix), limit),
+        )
+        return [_patient(row) for row in rows]
+
+    def _one(self, where: str, params: tuple[Any, ...]) -> Patient | None:
+        row = fetch_one(self.db, f"SELECT {_COLUMNS} FROM patients WHERE {where}", params)
+        return None if row is None else _patient(row)
+
+
+def _doc_type(ident: PatientIdentifier) -> str | None:
+    if ident.pesel or ident.document_type is None:
+        return None
+    return str(ident.document_type)
+
+
+def _patient(row: dict[str, Any]) -> Patient:
+    if row["pesel"]:
+        identifier = PatientIdentifier(pesel=row["pesel"])
+    else:
+        identifier = PatientIdentifier(
+            document_type=DocumentType(row["document_type"]),
+            document_number=row["document_number"],
+        )
+    return Patient(
+        identifier=identifier,
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        phone=row["phone"],
+        birth_date=parse_day(row["birth_date"]),
+        sex=Sex(row["sex"]),
+        local_id=row["local_id"],
+        id=row["id"],
+    )
+
+
+def _identity_conflict(error: sqlite3.IntegrityError) -> Exception:
+    """The user-facing conflict behind a UNIQUE failure; any other integrity error (a CHECK:
+    a caller's bug) is returned as it is."""
+    message = str(error)
+    if "patients.pesel" in message:
+        return ConflictError(N_("A patient with this PESEL is already registered."))
+    if "patients.document" in message:
+        return ConflictError(N_("A patient with this identity document is already registered."))
+    if "patients.local_id" in message:
+        return ConflictError(N_("This local patient ID is already in use."))
+    return error

@@ -1,0 +1,363 @@
+"""Schedules, their exceptions, and their slots (terms).
+
+The database refuses overlapping slots of one schedule (a trigger) and a second slot at the same
+start (UNIQUE), so "two or three patients on the same hour" cannot start here. Day queries use the
+stored Warsaw ``local_date``, never a UTC date that would put a 00:30 slot on the previous day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from recepcja.domain.errors import N_, ConflictError
+from recepcja.domain.model import (
+    WARSAW,
+    ScheduleException,
+    Slot,
+    SlotSpec,
+    SlotState,
+    TermKind,
+)
+from recepcja.store.codec import (
+    day_text,
+    from_json,
+    local_date,
+    optional_parse_utc,
+    optional_utc_text,
+    parse_utc,
+    to_json,
+    utc_now,
+    utc_text,
+)
+from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.records import Schedule, ScheduleExceptionRecord
+
+Clock = Callable[[], dt.datetime]
+
+_SLOT_COLUMNS = "id, schedule_id, start_utc, end_utc, term_kind, state, cer_id"
+_LIVE = "('pending', 'confirmed')"
+
+
+class ScheduleRepo:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add(self, schedule: Schedule) -> int:
+        with atomic(self.db):
+            cursor = self.db.conn.execute(
+                "INSERT INTO schedules (resource_id, place_id, mobile_point_id, scope_code, name, "
+                "template, cer_id, cer_created_at, active, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    schedule.resource_id,
+                    schedule.place_id,
+                    schedule.mobile_point_id,
+                    schedule.scope_code,
+                    schedule.name,
+                    to_json(schedule.template),
+                    schedule.cer_id,
+                    optional_utc_text(schedule.cer_created_at),
+                    int(schedule.active),
+                    utc_text(self.clock()),
+                ),
+            )
+        schedule.id = int(cursor.lastrowid or 0)
+        return schedule.id
+
+    def get(self, schedule_id: int) -> Schedule | None:
+        row = fetch_one(self.db, "SELECT * FROM schedules WHERE id = ?", (schedule_id,))
+        return None if row is None else _schedule(row)
+
+    def by_cer_id(self, cer_id: str) -> Schedule | None:
+        row = fetch_one(self.db, "SELECT * FROM schedules WHERE cer_id = ?", (cer_id,))
+        return None if row is None else _schedule(row)
+
+    def list(
+        self,
+        *,
+        active_only: bool = True,
+        scope_code: str | None = None,
+        place_id: int | None = None,
+        resource_id: int | None = None,
+    ) -> list[Schedule]:
+        rows = fetch_all(
+            self.db,
+            "SELECT * FROM schedules WHERE (:active = 0 OR active = 1) "
+            "AND (:scope IS NULL OR scope_code = :scope) "
+            "AND (:place IS NULL OR place_id = :place) "
+            "AND (:resource IS NULL OR resource_id = :resource) ORDER BY id",
+            {
+                "active": int(active_only),
+                "scope": scope_code,
+                "place": place_id,
+                "resource": resource_id,
+            },
+        )
+        return [_schedule(row) for row in rows]
+
+    def mark_created_in_cer(
+        self, schedule_id: int, cer_id: str, at: dt.datetime | None = None
+    ) -> None:
+        """CeR accepted ``zapiszHarmonogram`` and gave the schedule its id."""
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE schedules SET cer_id = ?, cer_created_at = ? WHERE id = ?",
+                (cer_id, utc_text(at or self.clock()), schedule_id),
+            )
+
+    def set_active(self, schedule_id: int, active: bool) -> None:
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE schedules SET active = ? WHERE id = ?", (int(active), schedule_id)
+            )
+
+    def set_template(self, schedule_id: int, template: list[dict[str, Any]]) -> None:
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE schedules SET template = ? WHERE id = ?", (to_json(template), schedule_id)
+            )
+
+    def add_exception(self, schedule_id: int, exception: ScheduleException, user: str) -> int:
+        with atomic(self.db):
+            cursor = self.db.conn.execute(
+                "INSERT INTO schedule_exceptions (schedule_id, first_day, last_day, reason, "
+                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    schedule_id,
+                    day_text(exception.first_day),
+                    day_text(exception.last_day),
+                    exception.reason,
+                    utc_text(self.clock()),
+                    user,
+                ),
+            )
+        return int(cursor.lastrowid or 0)
+
+    def exceptions(
+        self, schedule_id: int, since: dt.date | None = None
+    ) -> list[ScheduleExceptionRecord]:
+        rows = fetch_all(
+            self.db,
+            "SELECT * FROM schedule_exceptions WHERE schedule_id = :schedule "
+            "AND (:since IS NULL OR last_day >= :since) ORDER BY first_day, id",
+            {"schedule": schedule_id, "since": day_text(since)},
+        )
+        return [
+            ScheduleExceptionRecord(
+                id=row["id"],
+                schedule_id=row["schedule_id"],
+                first_day=dt.date.fromisoformat(row["first_day"]),
+                last_day=dt.date.fromisoformat(row["last_day"]),
+                reason=row["reason"],
+                created_at=parse_utc(row["created_at"]),
+                created_by=row["created_by"],
+            )
+            for row in rows
+        ]
+
+
+class SlotRepo:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+
+    def add_many(self, schedule_id: int, specs: Iterable[SlotSpec]) -> int:
+        """Store generated slots; exact duplicates (same start and end) are skipped, so running
+        the generator again over the same months is harmless. Returns how many were inserted.
+
+        Raises ConflictError (and stores none of them) when a slot overlaps another one of the
+        schedule, e.g. a template changed from 15- to 20-minute slots over existing terms.
+        """
+        inserted = 0
+        with atomic(self.db):
+            for spec in specs:
+                try:
+                    cursor = self.db.conn.execute(
+                        "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, "
+                        "local_date, term_kind, state) VALUES (?, ?, ?, ?, ?, 'free')",
+                        (
+                            schedule_id,
+                            utc_text(spec.start),
+                            utc_text(spec.end),
+                            local_date(spec.start),
+                            str(spec.term_kind),
+                        ),
+                    )
+                except sqlite3.IntegrityError as error:
+                    if "overlaps" not in str(error):
+                        raise
+                    raise ConflictError(
+                        N_("The term {start} overlaps another term of this schedule."),
+                        start=spec.start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
+                    ) from error
+                inserted += cursor.rowcount
+        return inserted
+
+    def get(self, slot_id: int) -> Slot | None:
+        row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE id = ?", (slot_id,))
+        return None if row is None else _slot(row)
+
+    def by_cer_id(self, cer_id: str) -> Slot | None:
+        row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE cer_id = ?", (cer_id,))
+        return None if row is None else _slot(row)
+
+    def at(self, schedule_id: int, start: dt.datetime) -> Slot | None:
+        """The slot of a schedule starting at ``start`` (how CeR read-backs are matched)."""
+        row = fetch_one(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = ? AND start_utc = ?",
+            (schedule_id, utc_text(start)),
+        )
+        return None if row is None else _slot(row)
+
+    def for_day(self, schedule_id: int, day: dt.date) -> list[Slot]:
+        """All slots of one schedule on one Warsaw calendar day, in time order."""
+        return self.for_days(schedule_id, day, day)
+
+    def for_days(self, schedule_id: int, first_day: dt.date, last_day: dt.date) -> list[Slot]:
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = ? AND local_date >= ? "
+            "AND local_date <= ? ORDER BY local_date, start_utc",
+            (schedule_id, first_day.isoformat(), last_day.isoformat()),
+        )
+        return [_slot(row) for row in rows]
+
+    def free_from(self, schedule_id: int, from_dt: dt.datetime, limit: int = 20) -> list[Slot]:
+        """The first free slots of a schedule starting at or after ``from_dt``."""
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = ? AND state = 'free' "
+            "AND start_utc >= ? ORDER BY start_utc LIMIT ?",
+            (schedule_id, utc_text(from_dt), limit),
+        )
+        return [_slot(row) for row in rows]
+
+    def free_for_scope(
+        self,
+        scope_code: str,
+        from_dt: dt.datetime,
+        limit: int = 20,
+        place_id: int | None = None,
+    ) -> list[Slot]:
+        """The first free slots of any active schedule of a scope (nearest term first)."""
+        rows = fetch_all(
+            self.db,
+            "SELECT slots.id, slots.schedule_id, slots.start_utc, slots.end_utc, "
+            "slots.term_kind, slots.state, slots.cer_id FROM schedules "
+            "JOIN slots ON slots.schedule_id = schedules.id "
+            "WHERE schedules.scope_code = :scope AND schedules.active = 1 "
+            "AND (:place IS NULL OR schedules.place_id = :place) "
+            "AND slots.state = 'free' AND slots.start_utc >= :start "
+            "ORDER BY slots.start_utc, slots.id LIMIT :limit",
+            {"scope": scope_code, "place": place_id, "start": utc_text(from_dt), "limit": limit},
+        )
+        return [_slot(row) for row in rows]
+
+    def set_state(self, slot_id: int, state: SlotState) -> None:
+        """Block or unblock a slot. A slot a live visit holds cannot be made free: cancel or
+        move the visit (VisitRepo) instead, which frees the slot in the same transaction."""
+        with atomic(self.db):
+            if state == SlotState.FREE and self._held(slot_id):
+                raise ConflictError(N_("This term is held by a visit; cancel or move it first."))
+            self.db.conn.execute("UPDATE slots SET state = ? WHERE id = ?", (str(state), slot_id))
+
+    def unpublished(self, schedule_id: int, until: dt.datetime | None = None) -> list[Slot]:
+        """Free slots CeR has not been sent yet (``zapiszSloty``), in time order."""
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = :schedule "
+            "AND state = 'free' AND published_at IS NULL "
+            "AND (:until IS NULL OR start_utc < :until) ORDER BY start_utc",
+            {"schedule": schedule_id, "until": optional_utc_text(until)},
+        )
+        return [_slot(row) for row in rows]
+
+    def mark_published(
+        self, published: Iterable[tuple[int, str | None]], at: dt.datetime | None = None
+    ) -> int:
+        """Record ``(slot_id, cer_id)`` pairs CeR accepted; returns how many were updated."""
+        stamp = utc_text(at or self.clock())
+        count = 0
+        with atomic(self.db):
+            for slot_id, cer_id in published:
+                count += self.db.conn.execute(
+                    "UPDATE slots SET published_at = ?, withdrawn_at = NULL, "
+                    "cer_id = COALESCE(?, cer_id) WHERE id = ?",
+                    (stamp, cer_id, slot_id),
+                ).rowcount
+        return count
+
+    def mark_withdrawn(self, slot_ids: Iterable[int], at: dt.datetime | None = None) -> int:
+        """CeR withdrew these slots: they are blocked locally too."""
+        stamp = utc_text(at or self.clock())
+        count = 0
+        with atomic(self.db):
+            for slot_id in slot_ids:
+                count += self.db.conn.execute(
+                    "UPDATE slots SET withdrawn_at = ?, state = 'blocked' WHERE id = ?",
+                    (stamp, slot_id),
+                ).rowcount
+        return count
+
+    def last_published_start(self, schedule_id: int) -> dt.datetime | None:
+        """Start of the latest term CeR holds for the schedule (the publication horizon)."""
+        value = scalar(
+            self.db,
+            "SELECT MAX(start_utc) FROM slots WHERE schedule_id = ? "
+            "AND published_at IS NOT NULL AND withdrawn_at IS NULL",
+            (schedule_id,),
+        )
+        return optional_parse_utc(value)
+
+    def count(self, schedule_id: int | None = None, state: SlotState | None = None) -> int:
+        return int(
+            scalar(
+                self.db,
+                "SELECT COUNT(*) FROM slots WHERE (:schedule IS NULL OR schedule_id = :schedule) "
+                "AND (:state IS NULL OR state = :state)",
+                {"schedule": schedule_id, "state": None if state is None else str(state)},
+            )
+        )
+
+    def _held(self, slot_id: int) -> bool:
+        return bool(
+            scalar(
+                self.db,
+                f"SELECT 1 FROM visits WHERE slot_id = ? AND state IN {_LIVE}",
+                (slot_id,),
+            )
+        )
+
+
+def _slot(row: dict[str, Any]) -> Slot:
+    return Slot(
+        schedule_id=row["schedule_id"],
+        start=parse_utc(row["start_utc"]),
+        end=parse_utc(row["end_utc"]),
+        term_kind=TermKind(row["term_kind"]),
+        state=SlotState(row["state"]),
+        cer_id=row["cer_id"],
+        id=row["id"],
+    )
+
+
+def _schedule(row: dict[str, Any]) -> Schedule:
+    return Schedule(
+        resource_id=row["resource_id"],
+        place_id=row["place_id"],
+        scope_code=row["scope_code"],
+        name=row["name"],
+        template=from_json(row["template"]),
+        mobile_point_id=row["mobile_point_id"],
+        cer_id=row["cer_id"],
+        cer_created_at=optional_parse_utc(row["cer_created_at"]),
+        active=bool(row["active"]),
+        id=row["id"],
+    )

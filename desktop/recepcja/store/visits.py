@@ -1,0 +1,499 @@
+"""Visits: booking, cancelling and moving terms - each ONE transaction with its outbox row and
+its audit row, so the desk, CeR and the audit trail can never tell different stories.
+
+Double booking is refused by the database (a partial UNIQUE index on live visits per slot), not
+by a check here that a second connection could race past; this module turns the refusal into a
+ConflictError the desk can show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlite_utils import Database
+
+from recepcja.domain.errors import N_, ConflictError
+from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
+from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
+from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.logs import AuditLog
+from recepcja.store.outbox import OutboxRepo
+from recepcja.store.records import DayEntry, OutboxOp, VisitRecord, VisitSource
+
+Clock = Callable[[], dt.datetime]
+
+_LIVE = "('pending', 'confirmed')"
+_TAKEN = N_("This term is already taken.")
+
+
+class VisitRepo:
+    def __init__(self, db: Database, clock: Clock = utc_now) -> None:
+        self.db = db
+        self.clock = clock
+        self.outbox = OutboxRepo(db, clock)
+        self.audit = AuditLog(db, clock)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def book(
+        self,
+        visit: Visit,
+        slot_id: int,
+        user: str,
+        outbox_payload: dict[str, Any] | None = None,
+        *,
+        source: VisitSource = VisitSource.DESK,
+        central_request_date: dt.datetime | None = None,
+        emergency: bool = False,
+    ) -> int:
+        """Book ``slot_id`` for the visit: insert the visit, mark the slot booked, queue the
+        ``book`` operation for CeR and write the audit row - all or nothing. Sets ``visit.id``.
+
+        Raises ConflictError when the term is taken (refused by the database), blocked, or the
+        visit (its ``visit_uid``) is already recorded.
+        """
+        with atomic(self.db):
+            scope_code = self._bookable(slot_id)
+            visit_id = self._insert(
+                visit,
+                slot_id,
+                source=source,
+                user=user,
+                scope_code=scope_code,
+                central_request_date=central_request_date,
+            )
+            self._set_slot(slot_id, "booked")
+            payload = outbox_payload or _default_payload(visit, slot_id)
+            self.outbox.enqueue(
+                OutboxOp.BOOK,
+                payload,
+                user=user,
+                visit_id=visit_id,
+                emergency=emergency,
+                idempotency_key=f"book:{visit.visit_uid}",
+            )
+            self.audit.record(
+                user,
+                "visit.book",
+                patient_id=visit.patient_id,
+                visit_id=visit_id,
+                detail=f"slot {slot_id}" + (" (emergency)" if emergency else ""),
+            )
+        visit.id, visit.slot_id = visit_id, slot_id  # only once it is really stored
+        return visit_id
+
+    def record_from_cer(
+        self,
+        visit: Visit,
+        slot_id: int | None,
+        source: VisitSource,
+        *,
+        cer_version: str | None = None,
+        user: str = "CeR",
+    ) -> int:
+        """Store a visit CeR already has (portal, another provider, waiting room, read-back
+        repair): no outbox row, CeR is the origin. Raises ConflictError if the slot is held."""
+        with atomic(self.db):
+            scope_code = None if slot_id is None else self._scope_of(slot_id)
+            visit_id = self._insert(
+                visit,
+                slot_id,
+                source=source,
+                user=user,
+                scope_code=scope_code,
+                central_request_date=None,
+                cer_version=cer_version,
+            )
+            if slot_id is not None and visit.state in (VisitState.PENDING, VisitState.CONFIRMED):
+                self._set_slot(slot_id, "booked")
+            self.audit.record(
+                user, f"visit.from_cer.{source}", patient_id=visit.patient_id, visit_id=visit_id
+            )
+        visit.id, visit.slot_id = visit_id, slot_id
+        return visit_id
+
+    def import_many(
+        self, visits: Iterable[Visit], user: str, *, source: VisitSource = VisitSource.INITIAL_LOAD
+    ) -> int:
+        """Bulk load (visits booked before joining CeR, bench data) in one transaction with one
+        summary audit row and no outbox rows: the initial load goes to CeR as one operation.
+        All or nothing; a double booking raises ConflictError."""
+        stored: list[tuple[Visit, int]] = []
+        with atomic(self.db):
+            for visit in visits:
+                visit_id = self._insert(
+                    visit,
+                    visit.slot_id,
+                    source=source,
+                    user=user,
+                    scope_code=None,
+                    central_request_date=None,
+                )
+                stored.append((visit, visit_id))
+                if visit.slot_id is not None and visit.state in (
+                    VisitState.PENDING,
+                    VisitState.CONFIRMED,
+                ):
+                    self._set_slot(visit.slot_id, "booked")
+            self.audit.record(user, "visit.import", detail=f"{len(stored)} visits ({source})")
+        for visit, visit_id in stored:
+            visit.id = visit_id
+        return len(stored)
+
+    def cancel(
+        self,
+        visit_id: int,
+        reason: str,
+        user: str,
+        outbox_payload: dict[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
+        notify_cer: bool = True,
+        emergency: bool = False,
+    ) -> None:
+        """Cancel a visit and free its slot, with its ``cancel`` outbox row and audit row.
+        ``notify_cer=False`` when CeR itself told us (a portal cancellation)."""
+        with atomic(self.db):
+            record = self._current(visit_id, expected_version)
+            if record.state == VisitState.CANCELLED:
+                raise ConflictError(N_("This visit is already cancelled."))
+            self.db.conn.execute(
+                "UPDATE visits SET state = 'cancelled', cancelled_at = ?, cancelled_reason = ?, "
+                "updated_at = ?, version = version + 1 WHERE id = ?",
+                (utc_text(self.clock()), reason, utc_text(self.clock()), visit_id),
+            )
+            if record.slot_id is not None:
+                self._release(record.slot_id)
+            if notify_cer:
+                payload = outbox_payload or {
+                    "visit_uid": record.visit_uid,
+                    "cer_id": record.cer_id,
+                    "reason": reason,
+                }
+                self.outbox.enqueue(
+                    OutboxOp.CANCEL, payload, user=user, visit_id=visit_id, emergency=emergency
+                )
+            self.audit.record(
+                user,
+                "visit.cancel",
+                patient_id=record.patient_id,
+                visit_id=visit_id,
+                detail=reason,
+            )
+
+    def move(
+        self,
+        visit_id: int,
+        new_slot_id: int,
+        user: str,
+        outbox_payload: dict[str, Any] | None = None,
+        *,
+        expected_version: int | None = None,
+        notify_cer: bool = True,
+        emergency: bool = False,
+    ) -> None:
+        """Move a live visit to another slot (reschedule, absence, replay to the nearest term):
+        the old slot is freed and the new one booked in the same transaction, with a ``change``
+        outbox row. Raises ConflictError if the new term is taken or blocked."""
+        with atomic(self.db):
+            record = self._current(visit_id, expected_version)
+            if record.state not in (VisitState.PENDING, VisitState.CONFIRMED):
+                raise ConflictError(N_("Only a booked visit can be moved."))
+            scope_code = self._bookable(new_slot_id)
+            try:
+                self.db.conn.execute(
+                    "UPDATE visits SET slot_id = ?, scope_code = COALESCE(?, scope_code), "
+                    "updated_at = ?, version = version + 1 WHERE id = ?",
+                    (new_slot_id, scope_code, utc_text(self.clock()), visit_id),
+                )
+            except sqlite3.IntegrityError as error:
+                raise _visit_conflict(error) from error
+            if record.slot_id is not None and record.slot_id != new_slot_id:
+                self._release(record.slot_id)
+            self._set_slot(new_slot_id, "booked")
+            if notify_cer:
+                payload = outbox_payload or {
+                    "visit_uid": record.visit_uid,
+                    "cer_id": record.cer_id,
+                    "from_slot_id": record.slot_id,
+                    "to_slot_id": new_slot_id,
+                }
+                self.outbox.enqueue(
+                    OutboxOp.CHANGE, payload, user=user, visit_id=visit_id, emergency=emergency
+                )
+            self.audit.record(
+                user,
+                "visit.move",
+                patient_id=record.patient_id,
+                visit_id=visit_id,
+                detail=f"slot {record.slot_id} -> {new_slot_id}",
+            )
+
+    def to_waiting_list(
+        self,
+        visit_id: int,
+        user: str,
+        outbox_payload: dict[str, Any] | None = None,
+        *,
+        notify_cer: bool = True,
+    ) -> None:
+        """No term could be found: the visit goes to CeR's central waiting list and lets go of
+        its slot (replay's last resort, art. 23e ust. 11)."""
+        with atomic(self.db):
+            record = self._current(visit_id, None)
+            if record.state == VisitState.CANCELLED:
+                raise ConflictError(N_("This visit is already cancelled."))
+            self.db.conn.execute(
+                "UPDATE visits SET state = 'waiting_list', slot_id = NULL, updated_at = ?, "
+                "version = version + 1 WHERE id = ?",
+                (utc_text(self.clock()), visit_id),
+            )
+            if record.slot_id is not None:
+                self._release(record.slot_id)
+            if notify_cer:
+                payload = outbox_payload or {"visit_uid": record.visit_uid}
+                self.outbox.enqueue(OutboxOp.WAITING_LIST, payload, user=user, visit_id=visit_id)
+            self.audit.record(
+                user, "visit.waiting_list", patient_id=record.patient_id, visit_id=visit_id
+            )
+
+    def confirm(self, visit_id: int, cer_id: str, cer_version: str | None = None) -> None:
+        """CeR has the visit: store its id; a pending visit becomes confirmed."""
+        with atomic(self.db):
+            try:
+                self.db.conn.execute(
+                    "UPDATE visits SET cer_id = ?, cer_version = COALESCE(?, cer_version), "
+                    "state = CASE WHEN state = 'pending' THEN 'confirmed' ELSE state END, "
+                    "updated_at = ?, version = version + 1 WHERE id = ?",
+                    (cer_id, cer_version, utc_text(self.clock()), visit_id),
+                )
+            except sqlite3.IntegrityError as error:
+                raise _visit_conflict(error) from error
+
+    def set_attendance(self, visit_id: int, attendance: Attendance, user: str) -> None:
+        with atomic(self.db):
+            record = self._current(visit_id, None)
+            if record.state == VisitState.CANCELLED:
+                raise ConflictError(N_("This visit is already cancelled."))
+            self.db.conn.execute(
+                "UPDATE visits SET attendance = ?, updated_at = ?, version = version + 1 "
+                "WHERE id = ?",
+                (str(attendance), utc_text(self.clock()), visit_id),
+            )
+            self.audit.record(
+                user, f"visit.{attendance}", patient_id=record.patient_id, visit_id=visit_id
+            )
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def get(self, visit_id: int) -> VisitRecord | None:
+        row = fetch_one(self.db, "SELECT * FROM visits WHERE id = ?", (visit_id,))
+        return None if row is None else _record(row)
+
+    def by_uid(self, visit_uid: str) -> VisitRecord | None:
+        row = fetch_one(self.db, "SELECT * FROM visits WHERE visit_uid = ?", (visit_uid,))
+        return None if row is None else _record(row)
+
+    def by_cer_id(self, cer_id: str) -> VisitRecord | None:
+        row = fetch_one(self.db, "SELECT * FROM visits WHERE cer_id = ?", (cer_id,))
+        return None if row is None else _record(row)
+
+    def live_for_slot(self, slot_id: int) -> VisitRecord | None:
+        row = fetch_one(
+            self.db, f"SELECT * FROM visits WHERE slot_id = ? AND state IN {_LIVE}", (slot_id,)
+        )
+        return None if row is None else _record(row)
+
+    def for_patient(self, patient_id: int) -> list[VisitRecord]:
+        rows = fetch_all(
+            self.db,
+            "SELECT * FROM visits WHERE patient_id = ? ORDER BY created_at DESC, id DESC",
+            (patient_id,),
+        )
+        return [_record(row) for row in rows]
+
+    def unconfirmed(self, limit: int = 1000) -> list[VisitRecord]:
+        """Live visits CeR has not confirmed yet (sync health, reconciliation)."""
+        rows = fetch_all(
+            self.db, "SELECT * FROM visits WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
+        )
+        return [_record(row) for row in rows]
+
+    def count(self, state: VisitState | None = None) -> int:
+        return int(
+            scalar(
+                self.db,
+                "SELECT COUNT(*) FROM visits WHERE (:state IS NULL OR state = :state)",
+                {"state": None if state is None else str(state)},
+            )
+        )
+
+    def day_sheet(self, schedule_id: int, day: dt.date) -> list[DayEntry]:
+        """Every slot of a schedule on a Warsaw day with the live visit and patient holding it."""
+        rows = fetch_all(
+            self.db,
+            "SELECT s.id AS slot_id, s.schedule_id, s.start_utc, s.end_utc, s.term_kind, "
+            "s.state AS slot_state, s.cer_id AS slot_cer_id, v.id AS visit_id, v.visit_uid, "
+            "v.state AS visit_state, v.attendance, v.urgency, p.id AS patient_id, "
+            "p.local_id, p.first_name, p.last_name, p.phone FROM slots AS s "
+            f"LEFT JOIN visits AS v ON v.slot_id = s.id AND v.state IN {_LIVE} "
+            "LEFT JOIN patients AS p ON p.id = v.patient_id "
+            "WHERE s.schedule_id = ? AND s.local_date = ? ORDER BY s.start_utc",
+            (schedule_id, day.isoformat()),
+        )
+        return [
+            DayEntry(
+                slot_id=row["slot_id"],
+                schedule_id=row["schedule_id"],
+                start=parse_utc(row["start_utc"]),
+                end=parse_utc(row["end_utc"]),
+                term_kind=row["term_kind"],
+                slot_state=row["slot_state"],
+                slot_cer_id=row["slot_cer_id"],
+                visit_id=row["visit_id"],
+                visit_uid=row["visit_uid"],
+                visit_state=row["visit_state"],
+                attendance=row["attendance"],
+                urgency=row["urgency"],
+                patient_id=row["patient_id"],
+                patient_local_id=row["local_id"],
+                patient_first_name=row["first_name"],
+                patient_last_name=row["last_name"],
+                patient_phone=row["phone"],
+            )
+            for row in rows
+        ]
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _insert(
+        self,
+        visit: Visit,
+        slot_id: int | None,
+        *,
+        source: VisitSource,
+        user: str,
+        scope_code: str | None,
+        central_request_date: dt.datetime | None,
+        cer_version: str | None = None,
+    ) -> int:
+        now = utc_text(self.clock())
+        try:
+            cursor = self.db.conn.execute(
+                "INSERT INTO visits (visit_uid, patient_id, slot_id, scope_code, urgency, "
+                "central_request_id, central_request_date, referral_id, state, attendance, "
+                "cer_id, cer_version, source, created_at, created_by, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    visit.visit_uid,
+                    visit.patient_id,
+                    slot_id,
+                    scope_code,
+                    str(visit.urgency),
+                    visit.central_request_id,
+                    optional_utc_text(central_request_date),
+                    visit.referral_id,
+                    str(visit.state),
+                    str(visit.attendance),
+                    visit.cer_id,
+                    cer_version,
+                    str(source),
+                    now,
+                    user,
+                    now,
+                ),
+            )
+        except sqlite3.IntegrityError as error:
+            raise _visit_conflict(error) from error
+        return int(cursor.lastrowid or 0)
+
+    def _bookable(self, slot_id: int) -> str:
+        """The slot's scope, or ConflictError if it is gone or blocked. Whether it is already
+        taken is left to the UNIQUE index, the only check no race can slip past."""
+        row = self.db.conn.execute(
+            "SELECT slots.state, schedules.scope_code FROM slots "
+            "JOIN schedules ON schedules.id = slots.schedule_id WHERE slots.id = ?",
+            (slot_id,),
+        ).fetchone()
+        if row is None:
+            raise ConflictError(N_("This term no longer exists."))
+        if row[0] == "blocked":
+            raise ConflictError(N_("This term is not available."))
+        return str(row[1])
+
+    def _scope_of(self, slot_id: int) -> str | None:
+        return scalar(
+            self.db,
+            "SELECT schedules.scope_code FROM slots JOIN schedules "
+            "ON schedules.id = slots.schedule_id WHERE slots.id = ?",
+            (slot_id,),
+        )
+
+    def _set_slot(self, slot_id: int, state: str) -> None:
+        self.db.conn.execute("UPDATE slots SET state = ? WHERE id = ?", (state, slot_id))
+
+    def _release(self, slot_id: int) -> None:
+        """Free a slot no live visit holds any more (a blocked slot stays blocked)."""
+        self.db.conn.execute(
+            f"UPDATE slots SET state = 'free' WHERE id = ? AND state = 'booked' "
+            f"AND NOT EXISTS (SELECT 1 FROM visits WHERE slot_id = ? AND state IN {_LIVE})",
+            (slot_id, slot_id),
+        )
+
+    def _current(self, visit_id: int, expected_version: int | None) -> VisitRecord:
+        record = self.get(visit_id)
+        if record is None:
+            raise ConflictError(N_("This visit no longer exists."))
+        if expected_version is not None and record.version != expected_version:
+            raise ConflictError(N_("This visit was changed in the meantime; reload it."))
+        return record
+
+
+def _default_payload(visit: Visit, slot_id: int) -> dict[str, Any]:
+    return {
+        "visit_uid": visit.visit_uid,
+        "patient_id": visit.patient_id,
+        "slot_id": slot_id,
+        "urgency": str(visit.urgency),
+        "central_request_id": visit.central_request_id,
+        "referral_id": visit.referral_id,
+    }
+
+
+def _visit_conflict(error: sqlite3.IntegrityError) -> Exception:
+    """The user-facing conflict behind a UNIQUE failure; other integrity errors (a missing
+    patient, a CHECK) are a caller's bug and pass through unchanged."""
+    message = str(error)
+    if "visits.slot_id" in message:
+        return ConflictError(_TAKEN)
+    if "visits.visit_uid" in message or "visits.cer_id" in message:
+        return ConflictError(N_("This visit is already recorded."))
+    return error
+
+
+def _record(row: dict[str, Any]) -> VisitRecord:
+    return VisitRecord(
+        id=row["id"],
+        visit_uid=row["visit_uid"],
+        patient_id=row["patient_id"],
+        slot_id=row["slot_id"],
+        scope_code=row["scope_code"],
+        urgency=Urgency(row["urgency"]),
+        central_request_id=row["central_request_id"],
+        central_request_date=optional_parse_utc(row["central_request_date"]),
+        referral_id=row["referral_id"],
+        state=VisitState(row["state"]),
+        attendance=Attendance(row["attendance"]),
+        cer_id=row["cer_id"],
+        cer_version=row["cer_version"],
+        source=VisitSource(row["source"]),
+        created_at=parse_utc(row["created_at"]),
+        created_by=row["created_by"],
+        updated_at=parse_utc(row["updated_at"]),
+        cancelled_at=optional_parse_utc(row["cancelled_at"]),
+        cancelled_reason=row["cancelled_reason"],
+        version=row["version"],
+    )

@@ -1,0 +1,48 @@
+"""Fixtures for the store tests: real SQLite files under tmp_path, a controllable clock, and a
+small practice (one place, one doctor, one cardiology schedule with a morning of slots)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from store_helpers import DAY, FakeClock, Practice, make_patient, morning
+
+from recepcja.store import Repositories
+from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "recepcja.sqlite"
+
+
+@pytest.fixture
+def repos(db_path: Path, clock: FakeClock) -> Iterator[Repositories]:
+    store = Repositories.open(db_path, clock)
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def practice(repos: Repositories) -> Practice:
+    repos.practice.save_provider(Provider("Przychodnia Serce", nip="5260250995"))
+    place_id = repos.practice.add_place(
+        Place("Poradnia kardiologiczna", {"I": "000000012345", "VII": "001"}, scopes=["cardiology"])
+    )
+    resource_id = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr Anna Nowak"))
+    schedule_id = repos.schedules.add(Schedule(resource_id, place_id, "cardiology", "Nowak"))
+    repos.slots.add_many(schedule_id, morning())
+    slot_ids = [slot.id for slot in repos.slots.for_day(schedule_id, DAY) if slot.id is not None]
+    return Practice(place_id, resource_id, schedule_id, slot_ids)
+
+
+@pytest.fixture
+def patient_id(repos: Repositories) -> int:
+    return repos.patients.add(make_patient(), "ania")

@@ -1,0 +1,62 @@
+"""Helpers shared by the store tests (a unique module name: conftest files of other test
+folders must not shadow it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from recepcja.domain.model import WARSAW, DocumentType, Patient, PatientIdentifier, SlotSpec
+
+DAY = dt.date(2026, 3, 2)  # a Monday
+
+
+@dataclass
+class FakeClock:
+    now: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC))
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def morning(day: dt.date = DAY, count: int = 8, minutes: int = 15, hour: int = 8) -> list[SlotSpec]:
+    start = dt.datetime.combine(day, dt.time(hour, 0), tzinfo=WARSAW)
+    step = dt.timedelta(minutes=minutes)
+    return [SlotSpec(start + i * step, start + (i + 1) * step) for i in range(count)]
+
+
+@dataclass
+class Practice:
+    place_id: int
+    resource_id: int
+    schedule_id: int
+    slot_ids: list[int]
+
+
+def make_patient(
+    last_name: str = "Kowalski",
+    first_name: str = "Jan",
+    pesel: str | None = "44051401359",
+    phone: str | None = None,
+    document_number: str = "X1",
+) -> Patient:
+    if pesel:
+        identifier = PatientIdentifier(pesel=pesel)
+    else:
+        identifier = PatientIdentifier(
+            document_type=DocumentType.PASSPORT, document_number=document_number
+        )
+    return Patient(identifier=identifier, first_name=first_name, last_name=last_name, phone=phone)
+
+
+def make_pesel(born: dt.date, serial: int) -> str:
+    """A valid PESEL (checksum included) for a birth date and a 4-digit serial (its last digit
+    gives the sex: odd male, even female)."""
+    month = born.month + {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}[born.year // 100 * 100]
+    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial:04d}"
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
+    return digits + str(check)
