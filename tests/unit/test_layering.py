@@ -1,0 +1,70 @@
+"""Layering guards (DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``.
+
+Checked on the source (every ``import``/``from ... import``, also inside functions), so a lazy
+import in the wrong layer is caught as surely as a top-level one. And importing the gateway's
+public modules must not pull zeep in: the app's cold start pays for zeep only at the first call.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "desktop" / "recepcja"
+MODULES = sorted(PACKAGE.rglob("*.py"))
+
+# top-level import name -> the only folder of the package allowed to import it
+CONFINED = {"zeep": "cer", "PySide6": "gui"}
+
+
+def imported_names(path: Path) -> list[tuple[str, int]]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.extend((alias.name, node.lineno) for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.append((node.module, node.lineno))
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute | ast.Name)
+            and getattr(node.func, "attr", getattr(node.func, "id", "")) == "import_module"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+        ):
+            found.append((node.args[0].value, node.lineno))
+    return found
+
+
+def test_the_package_is_there():
+    assert len(MODULES) > 10
+
+
+@pytest.mark.parametrize("library", sorted(CONFINED))
+def test_library_is_imported_only_in_its_layer(library):
+    layer = CONFINED[library]
+    offenders = []
+    for path in MODULES:
+        relative = path.relative_to(PACKAGE)
+        if relative.parts[0] == layer:
+            continue
+        for name, line in imported_names(path):
+            if name.split(".")[0] == library:
+                offenders.append(f"{relative}:{line}: {name}")
+    assert not offenders, f"{library} imported outside {layer}/:\n" + "\n".join(offenders)
+
+
+def test_importing_the_gateway_does_not_import_zeep():
+    code = (
+        "import sys\n"
+        "import recepcja.cer, recepcja.cer.gateway, recepcja.cer.push, recepcja.cer.errors\n"
+        "import recepcja.cer.types, recepcja.cer.mapping, recepcja.cer.security\n"
+        "assert 'zeep' not in sys.modules, 'zeep imported at module level'\n"
+        "assert 'requests' not in sys.modules, 'requests imported at module level'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=PACKAGE.parent)
