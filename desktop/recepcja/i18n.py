@@ -44,5 +44,9 @@ def _(message: str) -> str:
 
 
 def translate_error(error: DomainError) -> str:
-    """User-facing text of a domain error, translated and with its parameters filled in."""
-    return _(error.message).format(**error.params)
+    """User-facing text of a domain error, translated and with its parameters filled in.
+
+    Text parameters that are themselves marked strings (e.g. a field name) are translated too.
+    """
+    params = {k: _(v) if isinstance(v, str) else v for k, v in error.params.items()}
+    return _(error.message).format(**params)

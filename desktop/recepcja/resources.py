@@ -1,6 +1,7 @@
 """Locating files under ``resources/`` in every way the app is installed.
 
-Wheel: ``recepcja/resources`` (force-included). Editable install / source tree: ``<root>/resources``.
+Wheel: ``recepcja/resources`` (force-included). Editable install or source tree:
+``<root>/resources``.
 PyInstaller bundle: ``<sys._MEIPASS>/recepcja/resources``.
 """
 

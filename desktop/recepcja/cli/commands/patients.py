@@ -1,0 +1,96 @@
+"""``recepcja patients add|find``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from recepcja.cli.output import emit_json
+from recepcja.domain.model import DocumentType, Patient
+from recepcja.i18n import _
+from recepcja.services.context import AppContext
+from recepcja.services.patients import PatientInput, find_patients, register_patient
+
+
+def patient_json(patient: Patient) -> dict[str, Any]:
+    ident = patient.identifier
+    return {
+        "id": patient.id,
+        "local_id": patient.local_id,
+        "pesel": ident.pesel,
+        "document_type": ident.document_type.value if ident.document_type else None,
+        "document_number": ident.document_number,
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "phone": patient.phone,
+        "birth_date": patient.birth_date.isoformat() if patient.birth_date else None,
+        "sex": patient.sex.value,
+    }
+
+
+def _line(patient: Patient) -> str:
+    ident = patient.identifier.pesel or patient.identifier.key
+    phone = patient.phone or "-"
+    return f"{patient.local_id}\t{ident}\t{patient.last_name} {patient.first_name}\t{phone}"
+
+
+def add(args: argparse.Namespace) -> int:
+    ctx = AppContext.load(training=args.training)
+    data = PatientInput(
+        first_name=args.first_name,
+        last_name=args.last_name,
+        pesel=args.pesel,
+        document_type=args.document_type,
+        document_number=args.document_number,
+        phone=args.phone,
+    )
+    db = ctx.open_db()
+    try:
+        patient = register_patient(db, data, ctx.user)
+    finally:
+        db.close()
+    if args.json:
+        emit_json(patient_json(patient))
+    else:
+        print(_("Patient registered: {line}").format(line=_line(patient)))
+    return 0
+
+
+def find(args: argparse.Namespace) -> int:
+    ctx = AppContext.load(training=args.training)
+    db = ctx.open_db()
+    try:
+        found = find_patients(db, args.text, args.limit)
+    finally:
+        db.close()
+    if args.json:
+        emit_json([patient_json(p) for p in found])
+    elif not found:
+        print(_("No patients found."))
+    else:
+        for patient in found:
+            print(_line(patient))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("patients", help=_("find and register patients"),
+                            description=_("find and register patients"))
+    psub = parser.add_subparsers(dest="patients_command", metavar=_("ACTION"), required=True)
+    p = psub.add_parser("add", help=_("register a patient"), description=_("register a patient"))
+    p.add_argument("--pesel", metavar="PESEL", help=_("PESEL (11 digits)"))
+    p.add_argument("--document-type", choices=[d.value for d in DocumentType],
+                   help=_("for a patient without a PESEL: document type"))
+    p.add_argument("--document-number", metavar="NUMBER",
+                   help=_("for a patient without a PESEL: document number"))
+    p.add_argument("--first-name", required=True, metavar="F", help=_("first name"))
+    p.add_argument("--last-name", required=True, metavar="L", help=_("last name"))
+    p.add_argument("--phone", metavar="N", help=_("one phone number (CeR sends SMS to it)"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=add)
+    p = psub.add_parser("find", help=_("find patients by PESEL, surname, phone or local ID"),
+                        description=_("find patients by PESEL, surname, phone or local ID"))
+    p.add_argument("text", metavar="TEXT", help=_("what to look for"))
+    p.add_argument("--limit", type=int, default=20, help=_("at most this many results"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=find)

@@ -1,0 +1,33 @@
+"""``recepcja status``."""
+
+from __future__ import annotations
+
+import argparse
+
+from recepcja.cli.output import emit_json
+from recepcja.i18n import _
+from recepcja.services.context import AppContext
+from recepcja.services.status import collect_status
+
+
+def run(args: argparse.Namespace) -> int:
+    status = collect_status(AppContext.load(training=args.training))
+    if args.json:
+        emit_json(status)
+        return 0
+    yes, no = _("yes"), _("no")
+    print(_("Recepcja {version}").format(version=status["version"]))
+    print(_("Data folder: {path}").format(path=status["data_folder"]))
+    print(_("Training mode: {value}").format(value=yes if status["training"] else no))
+    print(_("Patients: {count}").format(count=status["patients"]))
+    print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))
+    print(_("Keyring available: {value}").format(
+        value=yes if status["keyring_available"] else no))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("status", help=_("the state of this workstation and its data"),
+                            description=_("the state of this workstation and its data"))
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    parser.set_defaults(handler=run)

@@ -1,0 +1,62 @@
+"""Entry point: parse, build the context, run one command, map errors to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from recepcja import __version__
+from recepcja.cli import commands
+from recepcja.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
+from recepcja.domain.errors import DomainError
+from recepcja.i18n import _, translate_error
+
+log = logging.getLogger(__name__)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with errors as one line on stderr and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        emit_error(f"{message} ({_('see')} {self.prog} --help)")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="recepcja",
+        description=_("Recepcja: the front desk of a practice on CeR (central e-registration)."),
+        epilog=_(
+            "Without a command the window opens. Data folder: RECEPCJA_HOME or the user's data "
+            "folder; CeR address: RECEPCJA_CER_URL or settings."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"recepcja {__version__}")
+    parser.add_argument(
+        "--training",
+        action="store_true",
+        help=_("training mode: embedded CeR simulator, separate data folder"),
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("more detail in the log"))
+    sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"), parser_class=_Parser)
+    commands.register_all(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        from recepcja.cli.commands import run_gui
+
+        handler = run_gui
+    try:
+        return int(handler(args) or EXIT_OK)
+    except DomainError as exc:
+        emit_error(translate_error(exc))
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130

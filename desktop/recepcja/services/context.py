@@ -1,0 +1,47 @@
+"""The composition root every front end (CLI, GUI, training mode) builds once and passes down.
+
+Not a singleton: tests build as many as they like, each on its own folder.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from recepcja.config.paths import AppPaths, default_paths
+from recepcja.config.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    import sqlite_utils
+
+
+@dataclass(slots=True)
+class AppContext:
+    paths: AppPaths
+    settings: Settings
+    training: bool = False
+
+    @classmethod
+    def load(cls, paths: AppPaths | None = None, training: bool = False) -> AppContext:
+        paths = paths or default_paths()
+        if training:
+            paths = paths.training()
+        paths.ensure()
+        return cls(paths=paths, settings=load_settings(paths.settings), training=training)
+
+    @property
+    def user(self) -> str:
+        """Who is at the desk: from settings, else the OS account."""
+        if self.settings.desk.user:
+            return self.settings.desk.user
+        try:
+            return getpass.getuser()
+        except OSError:
+            return "unknown"
+
+    def open_db(self) -> sqlite_utils.Database:
+        """A new connection for the calling thread (each thread opens its own)."""
+        from recepcja.store.db import open_database
+
+        return open_database(self.paths.database)

@@ -1,0 +1,36 @@
+"""What ``recepcja status`` reports: where the data is, the schema, the store's counts, and
+whether CeR and the keyring are configured. Later issues add compliance and sync health."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from recepcja import __version__
+from recepcja.config.secrets import SecretStore
+from recepcja.services.context import AppContext
+from recepcja.store.migrations import applied_migrations
+from recepcja.store.patients import PatientRepo
+
+
+def collect_status(ctx: AppContext) -> dict[str, Any]:
+    db = ctx.open_db()
+    try:
+        migrations = applied_migrations(db)
+        patients = PatientRepo(db).count()
+    finally:
+        db.close()
+    return {
+        "version": __version__,
+        "training": ctx.training,
+        "data_folder": str(ctx.paths.root),
+        "database": str(ctx.paths.database),
+        "schema": {"migrations": migrations, "count": len(migrations)},
+        "patients": patients,
+        "cer": {
+            "url": ctx.settings.effective_cer_url() or None,
+            "configured": bool(ctx.settings.effective_cer_url()),
+            "verify_tls": ctx.settings.cer.verify_tls,
+        },
+        "keyring_available": SecretStore().available(),
+        "user": ctx.user,
+    }
