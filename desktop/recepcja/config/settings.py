@@ -52,6 +52,11 @@ class ReceiverSettings:
     host: str = "127.0.0.1"
     port: int = 8701
     max_body_bytes: int = 1_000_000
+    # HTTPS served by the app itself (empty: plain HTTP, e.g. behind a TLS proxy); with a client
+    # CA, only senders holding a certificate from it get through (docs/NOTIFICATIONS.md).
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    client_ca_file: str = ""
 
 
 @dataclass(slots=True)

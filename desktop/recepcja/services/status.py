@@ -7,9 +7,12 @@ from typing import Any
 
 from recepcja import __version__
 from recepcja.config.secrets import SecretStore
+from recepcja.services.compliance import compliance_report
 from recepcja.services.context import AppContext
 from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
+from recepcja.store.repos import Repositories
+from recepcja.sync.health import sync_health
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
@@ -17,6 +20,10 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
     try:
         migrations = applied_migrations(db)
         patients = PatientRepo(db).count()
+        compliance = compliance_report(
+            Repositories.over(db), months=ctx.settings.publishing.horizon_months
+        )
+        sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled)
     finally:
         db.close()
     return {
@@ -33,4 +40,6 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         },
         "keyring_available": SecretStore().available(),
         "user": ctx.user,
+        "compliance": compliance,
+        "sync": sync,
     }

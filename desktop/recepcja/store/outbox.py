@@ -99,6 +99,58 @@ class OutboxRepo:
         )
         return [_entry(row) for row in rows]
 
+    def pending_ops(
+        self, ops: Iterable[str], now: dt.datetime | None = None, limit: int = 100
+    ) -> list[OutboxEntry]:
+        """Like ``pending`` but only rows of the operations ``ops`` (the replay worker handles
+        visit operations; onboarding rows belong to their own worker and must not starve it)."""
+        wanted = [str(op) for op in ops]
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        rows = fetch_all(
+            self.db,
+            f"SELECT * FROM outbox WHERE state IN {_OPEN} AND state IN ('queued', 'failed') "
+            f"AND op IN ({marks}) AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+            "AND NOT EXISTS (SELECT 1 FROM outbox AS earlier WHERE earlier.visit_id = "
+            f"outbox.visit_id AND earlier.id < outbox.id AND earlier.state IN {_OPEN}) "
+            "ORDER BY id LIMIT ?",
+            [*wanted, utc_text(now or self.clock()), limit],
+        )
+        return [_entry(row) for row in rows]
+
+    def with_outcome(self, op: str, outcomes: Iterable[str]) -> list[OutboxEntry]:
+        """Rows of ``op`` whose ``result`` records one of ``outcomes`` (``result.outcome``):
+        e.g. bookings the replay moved to another term or to the waiting list."""
+        wanted = [str(outcome) for outcome in outcomes]
+        if not wanted:
+            return []
+        marks = ", ".join("?" for _ in wanted)
+        rows = fetch_all(
+            self.db,
+            "SELECT * FROM outbox WHERE op = ? AND result IS NOT NULL "
+            f"AND json_extract(result, '$.outcome') IN ({marks}) ORDER BY id",
+            [op, *wanted],
+        )
+        return [_entry(row) for row in rows]
+
+    def set_emergency(self, entry_id: int) -> bool:
+        """Flag a row as queued during an outage (the CLI learns it only after its one try)."""
+        with atomic(self.db):
+            cursor = self.db.conn.execute(
+                "UPDATE outbox SET emergency = 1 WHERE id = ? AND emergency = 0", (entry_id,)
+            )
+        return cursor.rowcount == 1
+
+    def set_result(self, entry_id: int, result: dict[str, Any]) -> None:
+        """Record progress of an unfinished row (e.g. the term a replay moved it to) without
+        changing its state."""
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE outbox SET result = ?, updated_at = ? WHERE id = ?",
+                (to_json(result), utc_text(self.clock()), entry_id),
+            )
+
     def next_due_at(self) -> dt.datetime | None:
         """When the earliest failed row becomes due (the sync thread sleeps until then)."""
         value = scalar(
@@ -144,6 +196,36 @@ class OutboxRepo:
         )
         return [_entry(row) for row in rows]
 
+    def queue_rows(self, include_finished: bool = True) -> list[dict[str, Any]]:
+        """The emergency queue for the spreadsheet and the queue list, in one query: every
+        ``book`` row CeR does not have yet, and (``include_finished``) every one queued in
+        emergency mode, each with its visit, patient, term, schedule, doctor and place.
+        Keys: entry_id, state, attempts, last_error, result, created_at, created_by, visit_id,
+        visit_uid, visit_state, urgency, central_request_id, central_request_date, referral_id,
+        visit_cer_id, scope_code, patient_local_id, pesel, document_type, document_number,
+        first_name, last_name, phone, slot_id, slot_cer_id, start_utc, end_utc, schedule_id,
+        schedule_name, resource_name, place_name (times as stored UTC text)."""
+        return fetch_all(
+            self.db,
+            "SELECT o.id AS entry_id, o.state, o.attempts, o.last_error, o.result, "
+            "o.created_at, o.created_by, v.id AS visit_id, v.visit_uid, v.state AS visit_state, "
+            "v.urgency, v.central_request_id, v.central_request_date, v.referral_id, "
+            "v.cer_id AS visit_cer_id, v.scope_code, p.local_id AS patient_local_id, p.pesel, "
+            "p.document_type, p.document_number, p.first_name, p.last_name, p.phone, "
+            "COALESCE(v.slot_id, json_extract(o.payload, '$.slot_id')) AS slot_id, "
+            "s.cer_id AS slot_cer_id, s.start_utc, s.end_utc, "
+            "h.id AS schedule_id, h.name AS schedule_name, r.name AS resource_name, "
+            "pl.name AS place_name FROM outbox AS o "
+            "JOIN visits AS v ON v.id = o.visit_id JOIN patients AS p ON p.id = v.patient_id "
+            "LEFT JOIN slots AS s ON s.id = COALESCE(v.slot_id, json_extract(o.payload, "
+            "'$.slot_id')) LEFT JOIN schedules AS h ON h.id = s.schedule_id "
+            "LEFT JOIN resources AS r ON r.id = h.resource_id "
+            "LEFT JOIN places AS pl ON pl.id = h.place_id "
+            f"WHERE o.op = 'book' AND ((:all = 1 AND o.emergency = 1) OR o.state IN {_OPEN}) "
+            "ORDER BY o.id",
+            {"all": int(include_finished)},
+        )
+
     def count_pending(self) -> int:
         """Changes CeR does not have yet (the status bar's number)."""
         return int(scalar(self.db, f"SELECT COUNT(*) FROM outbox WHERE state IN {_OPEN}"))
@@ -162,6 +244,38 @@ class OutboxRepo:
             (),
             "state IN ('queued', 'failed')",
         )
+
+    def claim(self, entry_ids: Iterable[int]) -> list[int]:
+        """``mark_sending`` for several rows in ONE transaction (one commit instead of one per
+        row); returns the ids actually claimed. A crash leaves them all ``sending``, which
+        ``recover_interrupted`` turns ambiguous: read back, never resent blindly."""
+        claimed = []
+        with atomic(self.db):
+            now = utc_text(self.clock())
+            for entry_id in entry_ids:
+                cursor = self.db.conn.execute(
+                    "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
+                    "updated_at = ? WHERE id = ? AND state IN ('queued', 'failed')",
+                    (now, entry_id),
+                )
+                if cursor.rowcount == 1:
+                    claimed.append(entry_id)
+        return claimed
+
+    def release(self, entry_ids: Iterable[int]) -> int:
+        """Give back claimed rows that were NOT sent (the pass stopped before them): queued
+        again, the claim's attempt not counted."""
+        count = 0
+        with atomic(self.db):
+            now = utc_text(self.clock())
+            for entry_id in entry_ids:
+                count += self.db.conn.execute(
+                    "UPDATE outbox SET state = CASE WHEN next_attempt_at IS NULL THEN 'queued' "
+                    "ELSE 'failed' END, attempts = MAX(0, attempts - 1), updated_at = ? "
+                    "WHERE id = ? AND state = 'sending'",
+                    (now, entry_id),
+                ).rowcount
+        return count
 
     def mark_sent(self, entry_id: int, result: dict[str, Any] | None = None) -> bool:
         """CeR answered; applying its answer locally is still to do."""

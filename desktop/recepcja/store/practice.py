@@ -82,6 +82,18 @@ class PracticeRepo:
     def places(self) -> list[Place]:
         return [_place(row) for row in fetch_all(self.db, "SELECT * FROM places ORDER BY id")]
 
+    def update_place(self, place: Place) -> None:
+        """Save a stored place's name, RPWDL codes, address and scopes (practice set-up re-run);
+        CeR ids and timestamps are left alone."""
+        if place.id is None:
+            raise ValueError("place has no id")
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE places SET name = ?, rpwdl_codes = ?, address = ?, scopes = ? WHERE id = ?",
+                (place.name, to_json(place.rpwdl_codes), place.address, to_json(place.scopes),
+                 place.id),
+            )
+
     def mark_place_registered(
         self, place_id: int, cer_id: str | None, at: dt.datetime | None = None
     ) -> None:
@@ -130,6 +142,16 @@ class PracticeRepo:
         )
         return [_mobile_point(row) for row in rows]
 
+    def update_mobile_point(self, point: MobilePoint) -> None:
+        """Save a stored mobile point's name, code, address and active flag."""
+        if point.id is None:
+            raise ValueError("mobile point has no id")
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE mobile_points SET name = ?, code = ?, address = ?, active = ? WHERE id = ?",
+                (point.name, point.code, point.address, int(point.active), point.id),
+            )
+
     def mark_mobile_point_imported(
         self, point_id: int, cer_id: str | None, at: dt.datetime | None = None
     ) -> None:
@@ -158,6 +180,16 @@ class PracticeRepo:
             )
         resource.id = int(cursor.lastrowid or 0)
         return resource.id
+
+    def update_resource(self, resource: Resource) -> None:
+        """Save a stored resource's name, licence number and active flag."""
+        if resource.id is None:
+            raise ValueError("resource has no id")
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE resources SET name = ?, licence_number = ?, active = ? WHERE id = ?",
+                (resource.name, resource.licence_number, int(resource.active), resource.id),
+            )
 
     def resource(self, resource_id: int) -> Resource | None:
         row = fetch_one(self.db, "SELECT * FROM resources WHERE id = ?", (resource_id,))

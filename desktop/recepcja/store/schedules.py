@@ -207,6 +207,67 @@ class SlotRepo:
         row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE cer_id = ?", (cer_id,))
         return None if row is None else _slot(row)
 
+    def adopt_from_cer(
+        self,
+        schedule_id: int,
+        start: dt.datetime,
+        end: dt.datetime,
+        *,
+        term_kind: TermKind,
+        cer_id: str,
+        at: dt.datetime | None = None,
+    ) -> int:
+        """The local slot for a term CeR holds (a notification or read-back named a term this
+        store does not know): the slot with that CeR id, else the schedule's slot with the same
+        start and end (it gets the CeR id), else a new published free slot. Returns its id.
+
+        Raises ConflictError when the term clashes with a different local slot (other times,
+        or the slot at that start is already another CeR term): a human must look."""
+        stamp = utc_text(at or self.clock())
+        with atomic(self.db):
+            existing = scalar(self.db, "SELECT id FROM slots WHERE cer_id = ?", (cer_id,))
+            if existing is not None:
+                return int(existing)
+            row = fetch_one(
+                self.db,
+                "SELECT id, end_utc, cer_id FROM slots WHERE schedule_id = ? AND start_utc = ?",
+                (schedule_id, utc_text(start)),
+            )
+            if row is not None:
+                if row["cer_id"] is not None or row["end_utc"] != utc_text(end):
+                    raise ConflictError(
+                        N_("The CeR term {start} clashes with a different local term."),
+                        start=start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
+                    )
+                self.db.conn.execute(
+                    "UPDATE slots SET cer_id = ?, published_at = ?, withdrawn_at = NULL "
+                    "WHERE id = ?",
+                    (cer_id, stamp, row["id"]),
+                )
+                return int(row["id"])
+            try:
+                cursor = self.db.conn.execute(
+                    "INSERT INTO slots (schedule_id, start_utc, end_utc, local_date, term_kind, "
+                    "state, cer_id, published_at) VALUES (?, ?, ?, ?, ?, 'free', ?, ?)",
+                    (
+                        schedule_id,
+                        utc_text(start),
+                        utc_text(end),
+                        local_date(start),
+                        str(term_kind),
+                        cer_id,
+                        stamp,
+                    ),
+                )
+            except sqlite3.IntegrityError as error:
+                if "overlaps" not in str(error):
+                    raise
+                raise ConflictError(
+                    N_("The CeR term {start} clashes with a different local term."),
+                    start=start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
+                ) from error
+            return int(cursor.lastrowid or 0)
+
     def at(self, schedule_id: int, start: dt.datetime) -> Slot | None:
         """The slot of a schedule starting at ``start`` (how CeR read-backs are matched)."""
         row = fetch_one(
@@ -306,15 +367,58 @@ class SlotRepo:
                 ).rowcount
         return count
 
-    def last_published_start(self, schedule_id: int) -> dt.datetime | None:
-        """Start of the latest term CeR holds for the schedule (the publication horizon)."""
+    def last_published_start(
+        self, schedule_id: int, *, free_only: bool = False
+    ) -> dt.datetime | None:
+        """Start of the latest term CeR holds for the schedule (the publication horizon);
+        ``free_only``: of the latest free one (what CeR's activation check counts)."""
         value = scalar(
             self.db,
             "SELECT MAX(start_utc) FROM slots WHERE schedule_id = ? "
-            "AND published_at IS NOT NULL AND withdrawn_at IS NULL",
-            (schedule_id,),
+            "AND published_at IS NOT NULL AND withdrawn_at IS NULL "
+            "AND (? = 0 OR state = 'free')",
+            (schedule_id, int(free_only)),
         )
         return optional_parse_utc(value)
+
+    def with_publication(
+        self, schedule_id: int, first_day: dt.date, last_day: dt.date
+    ) -> list[tuple[Slot, bool]]:
+        """Slots of Warsaw days ``first_day``..``last_day`` with whether CeR holds them now
+        (published and not withdrawn): what publishing compares a template with."""
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS}, (published_at IS NOT NULL AND withdrawn_at IS NULL) AS live "
+            "FROM slots WHERE schedule_id = ? AND local_date >= ? AND local_date <= ? "
+            "ORDER BY start_utc",
+            (schedule_id, first_day.isoformat(), last_day.isoformat()),
+        )
+        return [(_slot(row), bool(row["live"])) for row in rows]
+
+    def to_withdraw(self, schedule_id: int) -> list[Slot]:
+        """Blocked slots CeR still offers as free: ``usunSloty`` must withdraw them."""
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = ? AND state = 'blocked' "
+            "AND published_at IS NOT NULL AND withdrawn_at IS NULL AND cer_id IS NOT NULL "
+            "ORDER BY start_utc",
+            (schedule_id,),
+        )
+        return [_slot(row) for row in rows]
+
+    def delete_unused(self, slot_ids: Iterable[int]) -> int:
+        """Delete slots no visit ever referenced and CeR does not hold (a changed template's
+        old terms), so the new template's terms can take their time. Returns how many."""
+        count = 0
+        with atomic(self.db):
+            for slot_id in slot_ids:
+                count += self.db.conn.execute(
+                    "DELETE FROM slots WHERE id = ? AND state <> 'booked' "
+                    "AND (published_at IS NULL OR withdrawn_at IS NOT NULL) "
+                    "AND NOT EXISTS (SELECT 1 FROM visits WHERE visits.slot_id = slots.id)",
+                    (slot_id,),
+                ).rowcount
+        return count
 
     def count(self, schedule_id: int | None = None, state: SlotState | None = None) -> int:
         return int(

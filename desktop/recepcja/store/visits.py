@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
@@ -27,6 +28,18 @@ Clock = Callable[[], dt.datetime]
 
 _LIVE = "('pending', 'confirmed')"
 _TAKEN = N_("This term is already taken.")
+
+
+@dataclass(frozen=True, slots=True)
+class LiveVisitRow:
+    """A live visit with its term and patient identity: what reconciliation compares with CeR."""
+
+    visit: VisitRecord
+    slot_cer_id: str | None
+    start: dt.datetime
+    end: dt.datetime
+    patient_key: str  # the PESEL, or TYPE:NUMBER (as ``PatientIdentifier.key``)
+    patient_name: str
 
 
 class VisitRepo:
@@ -273,6 +286,54 @@ class VisitRepo:
             except sqlite3.IntegrityError as error:
                 raise _visit_conflict(error) from error
 
+    def apply_from_cer(
+        self,
+        visit_id: int,
+        *,
+        slot_id: int | None,
+        live: bool,
+        cer_id: str,
+        cer_version: str | None,
+        patient_id: int | None = None,
+        user: str = "CeR",
+    ) -> None:
+        """Make a stored visit what CeR says it is (a newer version from a notification or a
+        read-back): its slot, live or cancelled, CeR id and version, patient. No outbox row: CeR
+        is the origin. Frees the slot it leaves; raises ConflictError when the slot it goes to
+        is held by another live visit."""
+        with atomic(self.db):
+            record = self._current(visit_id, None)
+            now = utc_text(self.clock())
+            state = "confirmed" if live else "cancelled"
+            try:
+                self.db.conn.execute(
+                    "UPDATE visits SET slot_id = ?, state = ?, cer_id = ?, cer_version = ?, "
+                    "patient_id = COALESCE(?, patient_id), "
+                    "cancelled_at = CASE WHEN ? = 'cancelled' THEN COALESCE(cancelled_at, ?) "
+                    "ELSE NULL END, "
+                    "cancelled_reason = CASE WHEN ? = 'cancelled' "
+                    "THEN COALESCE(cancelled_reason, 'CeR') ELSE NULL END, "
+                    "updated_at = ?, version = version + 1 WHERE id = ?",
+                    (slot_id, state, cer_id, cer_version, patient_id, state, now, state, now,
+                     visit_id),
+                )
+            except sqlite3.IntegrityError as error:
+                raise _visit_conflict(error) from error
+            if record.slot_id is not None:
+                self._release(record.slot_id)
+            if slot_id is not None:
+                if live:
+                    self._set_slot(slot_id, "booked")
+                else:
+                    self._release(slot_id)
+            self.audit.record(
+                user,
+                "visit.from_cer.update",
+                patient_id=patient_id or record.patient_id,
+                visit_id=visit_id,
+                detail=f"{state}, slot {record.slot_id} -> {slot_id}, CeR version {cer_version}",
+            )
+
     def set_attendance(self, visit_id: int, attendance: Attendance, user: str) -> None:
         with atomic(self.db):
             record = self._current(visit_id, None)
@@ -306,6 +367,33 @@ class VisitRepo:
             self.db, f"SELECT * FROM visits WHERE slot_id = ? AND state IN {_LIVE}", (slot_id,)
         )
         return None if row is None else _record(row)
+
+    def live_in_schedule(
+        self, schedule_id: int, first_day: dt.date, last_day: dt.date
+    ) -> list[LiveVisitRow]:
+        """Live visits on the schedule's slots of Warsaw days ``first_day``..``last_day``, with
+        their term and patient identity, in time order."""
+        rows = fetch_all(
+            self.db,
+            "SELECT v.*, s.cer_id AS s_cer_id, s.start_utc AS s_start, s.end_utc AS s_end, "
+            "p.pesel AS p_pesel, p.document_type AS p_doc_type, p.document_number AS p_doc, "
+            "p.first_name AS p_first, p.last_name AS p_last FROM visits AS v "
+            "JOIN slots AS s ON s.id = v.slot_id JOIN patients AS p ON p.id = v.patient_id "
+            f"WHERE s.schedule_id = ? AND s.local_date >= ? AND s.local_date <= ? "
+            f"AND v.state IN {_LIVE} ORDER BY s.start_utc, v.id",
+            (schedule_id, first_day.isoformat(), last_day.isoformat()),
+        )
+        return [
+            LiveVisitRow(
+                visit=_record(row),
+                slot_cer_id=row["s_cer_id"],
+                start=parse_utc(row["s_start"]),
+                end=parse_utc(row["s_end"]),
+                patient_key=row["p_pesel"] or f"{row['p_doc_type']}:{row['p_doc']}",
+                patient_name=f"{row['p_first']} {row['p_last']}",
+            )
+            for row in rows
+        ]
 
     def for_patient(self, patient_id: int) -> list[VisitRecord]:
         rows = fetch_all(

@@ -23,6 +23,10 @@ def run(args: argparse.Namespace) -> int:
     print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))
     print(_("Keyring available: {value}").format(
         value=yes if status["keyring_available"] else no))
+    if status.get("compliance"):
+        from recepcja.cli.commands.onboarding import print_compliance
+
+        print_compliance(status["compliance"])
     return 0
 
 

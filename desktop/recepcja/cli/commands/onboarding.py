@@ -1,0 +1,266 @@
+"""``recepcja setup``, ``recepcja onboard``, ``recepcja publish``, ``recepcja initial-load``.
+
+Thin: parse, build the context, call the service, print. Each onboarding step is printed as
+soon as CeR answered it (``on_step``), so whoever stops the command half-way still sees what
+was done; the next run continues from there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from recepcja.cer.errors import CerError, CerRejected
+from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
+from recepcja.i18n import _
+from recepcja.services.context import AppContext
+from recepcja.store.repos import Repositories
+
+
+def _message(error: BaseException) -> str:
+    """A DomainError or CerError as the user reads it (translated, parameters filled)."""
+    message = getattr(error, "message", None)
+    params = getattr(error, "params", None)
+    if isinstance(message, str) and isinstance(params, dict):
+        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
+        try:
+            return _(message).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return str(error)
+    return str(error)
+
+
+def _labels() -> dict[str, str]:
+    """Words of the step and set-up lines, translated (built per call: no module state)."""
+    return {
+        "register_place": _("register the place (zapiszDaneMus)"),
+        "mobile_points": _("mobile points (importujMobilnePunktyObslugi)"),
+        "schedules": _("schedules (zapiszHarmonogram)"),
+        "initial_load": _("initial load (zasilInicjalnie)"),
+        "publish": _("free terms (zapiszSloty)"),
+        "activate": _("activation (aktywujMus)"),
+        "done": _("done"),
+        "already_done": _("already done"),
+        "skipped": _("nothing to do"),
+        "failed": _("FAILED"),
+        "provider": _("provider"),
+        "place": _("place"),
+        "mobile point": _("mobile point"),
+        "resource": _("resource"),
+        "schedule": _("schedule"),
+        "exception": _("day off"),
+        "created": _("created"),
+        "updated": _("updated"),
+        "saved": _("saved"),
+    }
+
+
+def _repos(ctx: AppContext) -> Repositories:
+    return Repositories.over(ctx.open_db())
+
+
+# --- setup -------------------------------------------------------------------------------------
+
+def run_setup(args: argparse.Namespace) -> int:
+    from recepcja.services.practice_setup import setup_practice
+
+    ctx = AppContext.load(training=args.training)
+    provider = ctx.settings.provider
+    db = ctx.open_db()
+    try:
+        result = setup_practice(db, Path(args.config), ctx.user,
+                                oid=(provider.oid_root or None, provider.oid_extension or None))
+    finally:
+        db.close()
+    if args.json:
+        emit_json({"changed": result.changed, "unchanged": result.unchanged,
+                   "changes": [{"kind": k, "name": n, "action": a} for k, n, a in result.changes]})
+        return EXIT_OK
+    if not result.changed:
+        print(_("The practice is already set up as the file describes; nothing changed."))
+    labels = _labels()
+    for kind, name, action in result.changes:
+        print(f"{labels.get(kind, kind)} \u201e{name}\u201d: {labels.get(action, action)}")
+    return EXIT_OK
+
+
+# --- onboard -----------------------------------------------------------------------------------
+
+def _step_json(step: Any) -> dict[str, Any]:
+    data = asdict(step)
+    data["error"] = None if step.error is None else _message(step.error)
+    data["error_code"] = step.error.code if isinstance(step.error, CerRejected) else None
+    return data
+
+
+def _print_step(step: Any) -> None:
+    labels = _labels()
+    line = (f"[{step.place}] {labels.get(str(step.step), str(step.step))}: "
+            f"{labels.get(str(step.status), str(step.status))}")
+    if step.answer:
+        line += f" \u2014 CeR: {step.answer}"
+    print(line, flush=True)
+    for rejection in step.rejections[:20]:
+        print(f"    {rejection.local_id}: {rejection.code} {rejection.message}", flush=True)
+    if len(step.rejections) > 20:
+        print(_("    ... and {count} more rejected").format(count=len(step.rejections) - 20))
+    if step.error is not None:
+        print("    " + _message(step.error), flush=True)
+
+
+def run_onboard(args: argparse.Namespace) -> int:
+    from recepcja.services.gateway_factory import gateway_from_context
+    from recepcja.services.onboarding import run_onboarding
+
+    ctx = AppContext.load(training=args.training)
+    if args.initial_load:
+        code = _import_initial_load(ctx, Path(args.initial_load), as_json=False,
+                                    quiet=args.json)
+        if code != EXIT_OK:
+            return code
+    gateway = gateway_from_context(ctx)
+    repos = _repos(ctx)
+    try:
+        publishing = ctx.settings.publishing
+        result = run_onboarding(repos, gateway, months=publishing.horizon_months,
+                                margin_days=publishing.margin_days,
+                                on_step=None if args.json else _print_step)
+    finally:
+        repos.close()
+        gateway.close()
+    if args.json:
+        emit_json({"ok": result.ok, "steps": [_step_json(s) for s in result.steps]})
+    failed = [s for s in result.steps if s.status == "failed"]
+    if not failed:
+        return EXIT_OK
+    if any(isinstance(s.error, CerError) and not isinstance(s.error, CerRejected)
+           for s in failed):
+        return EXIT_CER
+    return EXIT_FAILED
+
+
+# --- publish -----------------------------------------------------------------------------------
+
+def run_publish(args: argparse.Namespace) -> int:
+    from recepcja.services.gateway_factory import gateway_from_context
+    from recepcja.services.publishing import publish_all
+
+    ctx = AppContext.load(training=args.training)
+    months = args.months or ctx.settings.publishing.horizon_months
+    gateway = gateway_from_context(ctx)
+    repos = _repos(ctx)
+    try:
+        result = publish_all(repos, gateway, months=months,
+                             margin_days=ctx.settings.publishing.margin_days)
+    except CerError as error:
+        emit_error(_message(error))
+        return EXIT_CER
+    finally:
+        repos.close()
+        gateway.close()
+    if args.json:
+        emit_json({
+            "until": result.until, "deadline": result.deadline,
+            "published": result.published, "rejected": result.rejected,
+            "withdrawn": result.withdrawn,
+            "schedules": [asdict(s) for s in result.schedules],
+        })
+    else:
+        for s in result.schedules:
+            print(_("{name}: new {generated}, published {published}, rejected {rejected}, "
+                    "withdrawn {withdrawn}; free terms until {until} (required {deadline})").format(
+                name=s.name, generated=s.generated, published=s.published,
+                rejected=len(s.rejected) + len(s.withdraw_rejected), withdrawn=s.withdrawn,
+                until=s.published_until or "\u2014", deadline=s.deadline))
+            if s.skipped_reason:
+                print("    " + _("not created in CeR yet: run recepcja onboard"))
+            for rejection in [*s.rejected, *s.withdraw_rejected][:20]:
+                print(f"    {rejection.local_id}: {rejection.code} {rejection.message}")
+    return EXIT_FAILED if result.rejected else EXIT_OK
+
+
+# --- initial load --------------------------------------------------------------------------------
+
+def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: bool) -> int:
+    from recepcja.services.initial_load import import_initial_load
+
+    repos = _repos(ctx)
+    try:
+        result = import_initial_load(repos, path, ctx.user, now=dt.datetime.now(dt.UTC))
+    finally:
+        repos.close()
+    if as_json:
+        emit_json({"imported": result.imported, "already_imported": result.already_imported,
+                   "errors": [{"row": e.row, "reason": _message(e.error)} for e in result.errors]})
+    elif not quiet:
+        print(_("Initial load: {imported} visits imported, {known} already imported, "
+                "{errors} rows with errors").format(imported=result.imported,
+                                                    known=result.already_imported,
+                                                    errors=len(result.errors)))
+        for error in result.errors:
+            print(_("    row {row}: {reason}").format(row=error.row, reason=_message(error.error)))
+    return EXIT_FAILED if result.errors else EXIT_OK
+
+
+def run_initial_load(args: argparse.Namespace) -> int:
+    ctx = AppContext.load(training=args.training)
+    return _import_initial_load(ctx, Path(args.file), as_json=args.json, quiet=False)
+
+
+# --- compliance (printed by ``recepcja status``) ----------------------------------------------
+
+def print_compliance(report: dict[str, Any]) -> None:
+    """The human-readable compliance lines of ``recepcja status``."""
+    yes, no = _("yes"), _("no")
+    for place in report["places"]:
+        print(_("Place \u201e{name}\u201d: registered in CeR {registered}, active {active}, "
+                "initial load sent {load}").format(
+            name=place["name"], registered=yes if place["registered"] else no,
+            active=yes if place["active"] else no,
+            load=yes if place["initial_load_sent"] else no))
+        for schedule in place["schedules"]:
+            print("    " + _("{name}: free terms until {until} (required {deadline})").format(
+                name=schedule["name"], until=schedule["published_until"] or "\u2014",
+                deadline=schedule["deadline"]))
+    print(_("Visits not confirmed in CeR: {count}").format(
+        count=report["visits_not_confirmed_in_cer"]))
+    states = {"met": _("met"), "pending": _("not met yet"), "due_soon": _("not met, due soon"),
+              "missed": _("NOT MET, deadline passed")}
+    texts = {"schedules_in_cer": _("schedules with free terms in CeR, places active"),
+             "booking_through_cer": _("every term assigned through CeR")}
+    for deadline in report["deadlines"]:
+        print(_("Deadline {date} ({what}): {state}").format(
+            date=deadline["date"], what=texts.get(deadline["code"], deadline["code"]),
+            state=states.get(deadline["state"], deadline["state"])))
+
+
+# --- registration ------------------------------------------------------------------------------
+
+def register(sub: argparse._SubParsersAction) -> None:
+    text = _("set up the practice from a TOML file")
+    p = sub.add_parser("setup", help=text, description=text)
+    p.add_argument("--config", required=True, metavar="FILE.toml", help=_("practice description"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=run_setup)
+
+    text = _("take the practice through CeR onboarding (six steps)")
+    p = sub.add_parser("onboard", help=text, description=text)
+    p.add_argument("--initial-load", metavar="FILE",
+                   help=_("first import visits booked before joining CeR (CSV or Excel)"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=run_onboard)
+
+    text = _("publish free terms to CeR up to the horizon")
+    p = sub.add_parser("publish", help=text, description=text)
+    p.add_argument("--months", type=int, default=None, help=_("horizon in months (default 3)"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=run_publish)
+
+    text = _("import visits booked before joining CeR (CSV or Excel)")
+    p = sub.add_parser("initial-load", help=text, description=text)
+    p.add_argument("file", metavar="FILE", help=_("CSV or .xlsx file in the template's format"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=run_initial_load)

@@ -1,0 +1,68 @@
+"""Build a CeR gateway from the workstation's settings and keyring.
+
+One place that turns ``settings.toml`` ([cer], [provider]) plus keyring passwords into a
+``CerGateway``, so every use case (onboarding, publishing, the sync engine) talks to CeR with the
+same identity, timeouts and certificates. Importing this module does not import zeep: the gateway
+builds its client at the first call.
+"""
+
+from __future__ import annotations
+
+from recepcja.cer.gateway import CerGateway
+from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
+from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
+from recepcja.domain.errors import N_, DomainError
+from recepcja.services.context import AppContext
+
+__all__ = ["CerNotConfigured", "gateway_from_context"]
+
+
+class CerNotConfigured(DomainError):
+    """No CeR address: neither ``[cer] url`` in the settings nor ``RECEPCJA_CER_URL``."""
+
+
+def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGateway:
+    """A gateway for the calling thread. ``place_cer_id`` fills ``idMiejscaPracy`` of the call
+    context (empty while the place is not registered yet)."""
+    settings = ctx.settings
+    url = settings.effective_cer_url()
+    if not url:
+        raise CerNotConfigured(
+            N_("No CeR address is configured: set [cer] url in {path} or RECEPCJA_CER_URL."),
+            path=str(ctx.paths.settings),
+        )
+    cer = settings.cer
+    provider = settings.provider
+    context = CallContext(
+        provider_oid_root=provider.oid_root,
+        provider_oid_ext=provider.oid_extension or "0",
+        business_role=provider.business_role,
+        user_id=provider.user or ctx.user,
+        place_id=place_cer_id,
+    )
+    verify: bool | str = cer.ca_bundle or True
+    if not cer.verify_tls:
+        verify = False
+    client_cert = None
+    if cer.client_cert_file and cer.client_key_file:
+        client_cert = (cer.client_cert_file, cer.client_key_file)
+    signing = None
+    if cer.signing_cert_file and cer.signing_key_file:
+        secrets = SecretStore()
+        signing = SigningConfig(
+            key_file=cer.signing_key_file,
+            cert_file=cer.signing_cert_file,
+            password_provider=lambda: secrets.get(SIGNING_KEY_PASSWORD),
+        )
+    return CerGateway(
+        GatewayConfig(
+            url=url,
+            context=context,
+            connect_timeout=cer.connect_timeout,
+            read_timeout=cer.read_timeout,
+            verify=verify,
+            client_cert=client_cert,
+            signing=signing,
+        )
+    )
+

@@ -1,0 +1,347 @@
+"""The six onboarding steps of obligation 1, per place, resumable and idempotent.
+
+1 ``zapiszDaneMus`` register the place · 2 ``importujMobilnePunktyObslugi`` its mobile points ·
+3 ``zapiszHarmonogram`` its schedules · 4 ``zasilInicjalnie`` the visits booked before joining ·
+5 ``zapiszSloty`` free terms to the horizon (``services.publishing``) · 6 ``aktywujMus``.
+
+Each CeR answer is written to the store as soon as it arrives (CeR ids, registered/active
+stamps, confirmed visits, published slots, ``sync_state`` markers), and every step is skipped
+when the store says it is done. Every CeR operation used here is idempotent by an identifier we
+choose (RPWDL codes, local ids, visit uids), so a crash between CeR's commit and our write is
+repaired by simply running again: CeR finds what the first call did, nothing is duplicated.
+
+The GUI drives ``run_onboarding`` from a worker thread: ``on_step`` gets each ``StepResult`` as
+it is known, ``progress`` the batches of the long steps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from recepcja.cer.errors import MINOR_HORIZON, CerError, CerRejected
+from recepcja.cer.gateway import CerGateway
+from recepcja.cer.types import (
+    CerPatient,
+    InitialVisit,
+    ItemResult,
+    MobilePoint,
+    PlaceRegistration,
+    PlaceState,
+    ResourceKind,
+    ScheduleRegistration,
+)
+from recepcja.domain.errors import N_, DomainError, ValidationError
+from recepcja.domain.horizon import DEFAULT_MONTHS, horizon_deadline
+from recepcja.domain.model import WARSAW
+from recepcja.services.practice_setup import parse_address
+from recepcja.services.publishing import Progress, Rejection, publish_all
+from recepcja.store.records import Place, VisitSource
+from recepcja.store.repos import Repositories
+
+
+class Step(StrEnum):
+    REGISTER = "register_place"
+    MOBILE_POINTS = "mobile_points"
+    SCHEDULES = "schedules"
+    INITIAL_LOAD = "initial_load"
+    PUBLISH = "publish"
+    ACTIVATE = "activate"
+
+
+class StepStatus(StrEnum):
+    DONE = "done"  # CeR answered now
+    ALREADY_DONE = "already_done"  # the store says an earlier run did it
+    SKIPPED = "skipped"  # nothing to do (no mobile points...) or not allowed any more
+    FAILED = "failed"
+
+
+@dataclass(slots=True)
+class StepResult:
+    place_id: int
+    place: str
+    step: Step
+    status: StepStatus
+    answer: str = ""  # CeR's answer in short: ids, states, "accepted 3, rejected 0"
+    accepted: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    error: Exception | None = None  # DomainError or CerError: translated by the front end
+
+
+@dataclass(slots=True)
+class OnboardingResult:
+    steps: list[StepResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(s.status == StepStatus.FAILED for s in self.steps)
+
+
+class ActivationRefused(DomainError):
+    """CeR refused ``aktywujMus``: the message names the schedules and how far they reach."""
+
+
+StepCallback = Callable[[StepResult], None]
+
+
+def _key(place_id: int, what: str) -> str:
+    return f"onboarding.place.{place_id}.{what}"
+
+
+def _summary(results: list[ItemResult]) -> tuple[int, int, list[Rejection]]:
+    rejections = [
+        Rejection(r.local_id, (r.code or "?").rsplit(":", 1)[-1], r.message or "")
+        for r in results if not r.accepted
+    ]
+    return len(results) - len(rejections), len(rejections), rejections
+
+
+def registration_for(place: Place) -> PlaceRegistration:
+    address = parse_address(place.address)
+    if address is None:
+        raise ValidationError(
+            N_("The place \"{place}\" has no address of the form \"street, 00-000 city\"; "
+               "run recepcja setup again."), place=place.name,
+        )
+    codes = place.rpwdl_codes
+    return PlaceRegistration(codes.get("part_i", ""), codes.get("part_v", ""),
+                             codes.get("part_vii", ""), place.name, address, tuple(place.scopes))
+
+
+class _Run:
+    """One onboarding run: the store, the gateway and the clock, step by step."""
+
+    def __init__(self, repos: Repositories, gateway: CerGateway, *, now: dt.datetime,
+                 months: int, margin_days: int, progress: Progress | None) -> None:
+        self.repos, self.gateway, self.now = repos, gateway, now
+        self.months, self.margin_days, self.progress = months, margin_days, progress
+        self.today = now.astimezone(WARSAW).date()
+
+    def result(self, place: Place, step: Step, status: StepStatus, **values: object) -> StepResult:
+        assert place.id is not None
+        return StepResult(place.id, place.name, step, status, **values)  # type: ignore[arg-type]
+
+    # 1
+    def register(self, place: Place) -> StepResult:
+        assert place.id is not None
+        registration = registration_for(place)
+        fingerprint = json.dumps([registration.rpwdl_part_i, registration.rpwdl_part_v,
+                                  registration.rpwdl_part_vii, registration.name,
+                                  registration.address.street,
+                                  registration.address.postal_code, registration.address.city,
+                                  list(registration.scopes)], ensure_ascii=False)
+        state = self.repos.sync_state
+        if place.cer_id and state.get(_key(place.id, "registered_as")) == fingerprint:
+            return self.result(place, Step.REGISTER, StepStatus.ALREADY_DONE, answer=place.cer_id)
+        cer_id, cer_state = self.gateway.register_place(registration)
+        self.repos.practice.mark_place_registered(place.id, cer_id)
+        state.set(_key(place.id, "registered_as"), fingerprint)
+        if cer_state == PlaceState.ACTIVE and place.cer_active_at is None:
+            self.repos.practice.mark_place_active(place.id)  # activated before a crash
+        place.cer_id = cer_id
+        return self.result(place, Step.REGISTER, StepStatus.DONE, answer=f"{cer_id} {cer_state}",
+                           accepted=1)
+
+    # 2
+    def mobile_points(self, place: Place) -> StepResult:
+        points = [p for p in self.repos.practice.mobile_points(place.id) if p.active]
+        todo = [p for p in points if p.cer_imported_at is None]
+        if not points:
+            return self.result(place, Step.MOBILE_POINTS, StepStatus.SKIPPED)
+        if not todo:
+            return self.result(place, Step.MOBILE_POINTS, StepStatus.ALREADY_DONE,
+                               answer=", ".join(p.cer_id or "?" for p in points))
+        assert place.cer_id is not None
+        sent = []
+        for point in todo:
+            address = parse_address(point.address)
+            if address is None:
+                raise ValidationError(
+                    N_("The place \"{place}\" has no address of the form \"street, 00-000 "
+                       "city\"; run recepcja setup again."), place=point.name)
+            sent.append(MobilePoint(point.code or f"P{point.id}", point.name, address,
+                                    self.today))
+        results = self.gateway.import_mobile_points(place.cer_id, sent)
+        by_local = {m.local_id: p for m, p in zip(sent, todo, strict=True)}
+        for item in results:
+            if item.accepted and item.local_id in by_local:
+                point_id = by_local[item.local_id].id
+                assert point_id is not None
+                self.repos.practice.mark_mobile_point_imported(point_id, item.cer_id)
+        accepted, rejected, rejections = _summary(results)
+        return self.result(place, Step.MOBILE_POINTS,
+                           StepStatus.FAILED if rejected else StepStatus.DONE,
+                           answer=", ".join(r.cer_id or "-" for r in results if r.accepted),
+                           accepted=accepted, rejected=rejected, rejections=rejections)
+
+    # 3
+    def schedules(self, place: Place) -> StepResult:
+        assert place.cer_id is not None
+        schedules = self.repos.schedules.list(place_id=place.id)
+        todo = [s for s in schedules if s.cer_id is None]
+        if not schedules:
+            return self.result(place, Step.SCHEDULES, StepStatus.SKIPPED)
+        if not todo:
+            return self.result(place, Step.SCHEDULES, StepStatus.ALREADY_DONE,
+                               answer=", ".join(s.cer_id or "?" for s in schedules))
+        points = {p.id: p for p in self.repos.practice.mobile_points(place.id)}
+        created = []
+        for schedule in todo:
+            assert schedule.id is not None
+            resource = self.repos.practice.resource(schedule.resource_id)
+            assert resource is not None
+            point = points.get(schedule.mobile_point_id)
+            cer_id = self.gateway.save_schedule(place.cer_id, ScheduleRegistration(
+                local_id=f"H{schedule.id}",
+                scope_code=schedule.scope_code,
+                resource_kind=ResourceKind(str(resource.kind)),
+                resource_name=resource.name,
+                licence_number=resource.licence_number,
+                mobile_point_cer_id=point.cer_id if point else None,
+                description=schedule.name[:500] or None,
+            ))
+            self.repos.schedules.mark_created_in_cer(schedule.id, cer_id)
+            created.append(cer_id)
+        return self.result(place, Step.SCHEDULES, StepStatus.DONE, answer=", ".join(created),
+                           accepted=len(created))
+
+    # 4
+    def initial_load(self, place: Place) -> StepResult:
+        assert place.id is not None and place.cer_id is not None
+        schedules = {s.id: s for s in self.repos.schedules.list(place_id=place.id,
+                                                                active_only=False)}
+        pending = [v for v in self.repos.visits.unconfirmed(limit=1_000_000)
+                   if v.source == VisitSource.INITIAL_LOAD and v.slot_id is not None]
+        visits: list[tuple[int, InitialVisit]] = []
+        for visit in pending:
+            slot = self.repos.slots.get(visit.slot_id or 0)
+            schedule = None if slot is None else schedules.get(slot.schedule_id)
+            if slot is None or schedule is None or schedule.cer_id is None:
+                continue
+            patient = self.repos.patients.get(visit.patient_id)
+            assert patient is not None
+            visits.append((visit.id, InitialVisit(
+                visit_uid=visit.visit_uid, schedule_cer_id=schedule.cer_id, start=slot.start,
+                end=slot.end, term_kind=slot.term_kind, urgency=visit.urgency,
+                central_request_id=visit.central_request_id, referral_id=visit.referral_id,
+                patient=CerPatient(patient.identifier, patient.first_name, patient.last_name,
+                                   patient.phone, patient.birth_date),
+            )))
+        marker = _key(place.id, "initial_load_sent")
+        if place.cer_active_at is not None:
+            status = StepStatus.ALREADY_DONE if not visits else StepStatus.SKIPPED
+            return self.result(place, Step.INITIAL_LOAD, status,
+                               answer=f"{len(visits)} not sent (place active)" if visits else "")
+        if self.repos.sync_state.get(marker) and not visits:
+            return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
+        if self.progress:
+            self.progress(f"{place.name}: initial load", 0, len(visits))
+        results = self.gateway.initial_load(place.cer_id, [v for _id, v in visits])
+        ids = {v.visit_uid: visit_id for visit_id, v in visits}
+        for item in results:
+            if item.accepted and item.cer_id and item.local_id in ids:
+                self.repos.visits.confirm(ids[item.local_id], item.cer_id)
+        self.repos.sync_state.set_time(marker, self.now)
+        accepted, rejected, rejections = _summary(results)
+        if self.progress:
+            self.progress(f"{place.name}: initial load", len(visits), len(visits))
+        # Rejected visits are reported, not fatal: CeR has the rest, activation may go on.
+        return self.result(place, Step.INITIAL_LOAD, StepStatus.DONE,
+                           answer=f"accepted {accepted}, rejected {rejected}",
+                           accepted=accepted, rejected=rejected, rejections=rejections)
+
+    # 5
+    def publish(self, place: Place) -> StepResult:
+        result = publish_all(self.repos, self.gateway, now=self.now, months=self.months,
+                             margin_days=self.margin_days, place_id=place.id,
+                             progress=self.progress)
+        rejections = [r for s in result.schedules for r in (*s.rejected, *s.withdraw_rejected)]
+        reach = "; ".join(f"{s.name}: {s.published_until or '-'}" for s in result.schedules)
+        # Rejected items are reported (and retried next time); activation checks the horizon.
+        return self.result(
+            place, Step.PUBLISH, StepStatus.DONE,
+            answer=f"accepted {result.published}, rejected {len(rejections)}, withdrawn "
+                   f"{result.withdrawn}; {reach}",
+            accepted=result.published, rejected=len(rejections), rejections=rejections)
+
+    # 6
+    def activate(self, place: Place) -> StepResult:
+        assert place.id is not None and place.cer_id is not None
+        if place.cer_active_at is not None:
+            return self.result(place, Step.ACTIVATE, StepStatus.ALREADY_DONE,
+                               answer=str(PlaceState.ACTIVE))
+        try:
+            state = self.gateway.activate_place(place.cer_id)
+        except CerRejected as error:
+            if error.code != MINOR_HORIZON:
+                raise
+            return self.result(place, Step.ACTIVATE, StepStatus.FAILED, answer=error.reason,
+                               rejected=1, error=self.refusal(place, error))
+        self.repos.practice.mark_place_active(place.id)
+        return self.result(place, Step.ACTIVATE, StepStatus.DONE, answer=str(state), accepted=1)
+
+    def refusal(self, place: Place, error: CerRejected) -> ActivationRefused:
+        months = max(self.months, DEFAULT_MONTHS)  # CeR checks the legal 3 months
+        deadline = horizon_deadline(self.today, months)
+        reach = []
+        for schedule in self.repos.schedules.list(place_id=place.id):
+            assert schedule.id is not None
+            last = self.repos.slots.last_published_start(schedule.id, free_only=True)
+            until = last.astimezone(WARSAW).date() if last else None
+            if until is None or until < deadline:
+                reach.append(f"{schedule.name}: {until.isoformat() if until else '—'}")
+        return ActivationRefused(
+            N_("CeR refused to activate \"{place}\": free terms of every schedule must reach at "
+               "least {months} months ahead, until {deadline}. Published too briefly (schedule: "
+               "last free term): {schedules}. Run recepcja publish, then recepcja onboard "
+               "again. CeR said: {cer}"),
+            place=place.name, months=months, deadline=deadline.isoformat(),
+            schedules="; ".join(reach) or "—", cer=error.description,
+        )
+
+
+STEPS = (Step.REGISTER, Step.MOBILE_POINTS, Step.SCHEDULES, Step.INITIAL_LOAD, Step.PUBLISH,
+         Step.ACTIVATE)
+
+
+def run_onboarding(
+    repos: Repositories,
+    gateway: CerGateway,
+    *,
+    now: dt.datetime | None = None,
+    months: int = 3,
+    margin_days: int = 14,
+    steps: tuple[Step, ...] = STEPS,
+    on_step: StepCallback | None = None,
+    progress: Progress | None = None,
+) -> OnboardingResult:
+    """All places through the steps (``steps`` may stop early, e.g. to publish before
+    activating in a test). Stops at the first failed step of a place: its later steps need it.
+    CeR being unreachable ends the run with a failed step carrying the ``CerError``."""
+    run = _Run(repos, gateway, now=now or dt.datetime.now(dt.UTC), months=months,
+               margin_days=margin_days, progress=progress)
+    handlers = {Step.REGISTER: run.register, Step.MOBILE_POINTS: run.mobile_points,
+                Step.SCHEDULES: run.schedules, Step.INITIAL_LOAD: run.initial_load,
+                Step.PUBLISH: run.publish, Step.ACTIVATE: run.activate}
+    result = OnboardingResult()
+    for place in repos.practice.places():
+        for step in steps:
+            fresh = repos.practice.place(place.id or 0) or place  # earlier steps wrote to it
+            try:
+                outcome = handlers[step](fresh)
+            except (CerError, DomainError) as error:
+                outcome = run.result(fresh, step, StepStatus.FAILED, error=error,
+                                     answer=getattr(error, "reason", "") or type(error).__name__)
+            result.steps.append(outcome)
+            if on_step:
+                on_step(outcome)
+            if outcome.status == StepStatus.FAILED:
+                if isinstance(outcome.error, CerError) and not isinstance(outcome.error,
+                                                                           CerRejected):
+                    return result  # CeR unreachable or broken: the other places would fail too
+                break
+    return result

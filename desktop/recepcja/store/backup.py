@@ -1,0 +1,378 @@
+"""Online backup and restore of the practice database, through SQLite's own backup API.
+
+Why the backup API and not a file copy: the app keeps the database in WAL mode, so committed
+bookings may still live only in ``recepcja.sqlite-wal``; copying the main file alone (or copying
+it while a write is half done) gives a stale or torn file. ``Connection.backup`` copies pages
+inside ONE read transaction (``pages=-1``): the copy is exactly the database as of the moment the
+backup started, and in WAL mode the desk keeps writing meanwhile (readers never block writers).
+
+A copy is written next to its target under a temporary name, switched to a single
+self-contained file (rollback journal, no ``-wal``), verified with ``PRAGMA integrity_check``,
+flushed to disk, and only then renamed into place: a failed backup never leaves a file that
+looks like a good one.
+
+Restore goes the other way through the same API into the live database file, so SQLite itself
+handles its ``-wal`` and ``-shm`` files and the replacement is one transaction (a crash half-way
+leaves the old database). Before that, leaving WAL mode proves no other connection has the
+database open: SQLite refuses while anyone else is using it.
+
+This is the only module besides the repositories that speaks SQL, and it writes no rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from recepcja.domain.errors import N_, DomainError
+from recepcja.store.db import BUSY_TIMEOUT_MS
+from recepcja.store.migrations import MIGRATIONS
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+MIGRATIONS_TABLE = "_migrations"
+# How long restore waits for other connections to let go before saying the database is in use.
+IN_USE_TIMEOUT_MS = 2000
+
+
+class BackupError(DomainError):
+    """A backup or restore cannot be done; the message says why, for the admin."""
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseReport:
+    """What a verified database file holds: enough for an admin to trust (or doubt) a backup."""
+
+    path: Path
+    size: int
+    integrity: str  # "ok", or SQLite's first complaint
+    tables: dict[str, int] = field(default_factory=dict)
+    migrations: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.integrity == "ok"
+
+
+# --- opening ----------------------------------------------------------------------------------
+
+
+def _uri(path: Path, mode: str) -> str:
+    return f"{path.resolve().as_uri()}?mode={mode}"
+
+
+@contextlib.contextmanager
+def _open(
+    path: Path, mode: str = "rw", timeout_ms: int = BUSY_TIMEOUT_MS
+) -> Iterator[sqlite3.Connection]:
+    """A plain connection that never creates a missing file (``mode=rw`` or ``ro``)."""
+    conn = sqlite3.connect(
+        _uri(path, mode), uri=True, timeout=timeout_ms / 1000, isolation_level=None
+    )
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_ms)}")
+        yield conn
+    finally:
+        conn.close()
+
+
+def _looks_like_sqlite(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError:
+        return False
+
+
+# --- inspecting -------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _integrity(conn: sqlite3.Connection) -> str:
+    rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check(20)").fetchall()]
+    return "ok" if rows == ["ok"] else "; ".join(rows)
+
+
+def _tables(conn: sqlite3.Connection) -> dict[str, int]:
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' "
+            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
+        )
+    ]
+    return {
+        name: int(conn.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0])
+        for name in names
+    }
+
+
+def _migrations(conn: sqlite3.Connection) -> list[str]:
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
+    ).fetchone()
+    if found is None:
+        return []
+    return [row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY rowid")]
+
+
+def _report(conn: sqlite3.Connection, path: Path) -> DatabaseReport:
+    try:
+        integrity = _integrity(conn)
+        tables = _tables(conn) if integrity == "ok" else {}
+        migrations = _migrations(conn) if integrity == "ok" else []
+    except sqlite3.DatabaseError as exc:
+        integrity = str(exc)
+        tables, migrations = {}, []
+    size = path.stat().st_size if path.exists() else 0
+    return DatabaseReport(path, size, integrity, tables, migrations)
+
+
+def inspect_database(path: Path) -> DatabaseReport:
+    """Integrity, table row counts and applied migrations of the database file at ``path``,
+    read-only. Raises BackupError when the file is missing or is not an SQLite database."""
+    path = Path(path)
+    if not path.is_file():
+        raise BackupError(N_("The file {path} does not exist."), path=str(path))
+    if not _looks_like_sqlite(path):
+        raise BackupError(N_("The file {path} is not an SQLite database."), path=str(path))
+    try:
+        with _open(path, "ro") as conn:
+            return _report(conn, path)
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(
+            N_("The file {path} cannot be read as a database: {error}"),
+            path=str(path),
+            error=str(exc),
+        ) from exc
+
+
+def pending_migrations(path: Path) -> list[str]:
+    """Migrations this version would apply when it opens ``path`` (empty for a missing file or
+    an up-to-date one). Read-only: deciding whether to back up must not change anything."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    with _open(path, "ro") as conn:
+        applied = set(_migrations(conn))
+    return [name for name, _ in MIGRATIONS if name not in applied]
+
+
+def check_recepcja_database(report: DatabaseReport) -> None:
+    """Refuse a file that is damaged, is not a Recepcja database, or comes from a newer version
+    (its schema would be a guess for this code)."""
+    if not report.ok:
+        raise BackupError(
+            N_("The database {path} is damaged (integrity check: {problem})."),
+            path=str(report.path),
+            problem=report.integrity,
+        )
+    if MIGRATIONS_TABLE not in report.tables:
+        raise BackupError(N_("The file {path} is not a Recepcja database."), path=str(report.path))
+    known = {name for name, _ in MIGRATIONS}
+    unknown = [name for name in report.migrations if name not in known]
+    if unknown:
+        raise BackupError(
+            N_(
+                "The database {path} was written by a newer version of Recepcja "
+                "(unknown migrations: {names}). Update the application first."
+            ),
+            path=str(report.path),
+            names=", ".join(unknown),
+        )
+
+
+# --- writing a copy ---------------------------------------------------------------------------
+
+
+def _fsync_file(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make a rename durable (POSIX); Windows has no directory handles to flush."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(*paths: Path) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _same_file(path: Path, *others: Path) -> bool:
+    resolved = path.resolve()
+    return any(resolved == other.resolve() for other in others)
+
+
+def _sidecars(path: Path) -> tuple[Path, Path, Path]:
+    return (
+        path.with_name(path.name + "-journal"),
+        path.with_name(path.name + "-wal"),
+        path.with_name(path.name + "-shm"),
+    )
+
+
+def _copy_into_new_file(source: sqlite3.Connection, temp: Path) -> None:
+    """``source`` copied into the new file ``temp`` as one consistent snapshot, left as a
+    single self-contained file (rollback journal mode, so there is no -wal to forget)."""
+    dest = sqlite3.connect(temp, isolation_level=None)
+    try:
+        source.backup(dest, pages=-1)
+        mode = dest.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+        if str(mode).lower() != "delete":
+            raise BackupError(N_("The copy could not be made self-contained."))
+    finally:
+        dest.close()
+
+
+def _place(temp: Path, target: Path, overwrite: bool) -> None:
+    """Rename ``temp`` to ``target``; without ``overwrite`` an existing target is never
+    replaced, even one that appeared while the copy was being made."""
+    if overwrite:
+        os.replace(temp, target)
+        return
+    try:
+        os.link(temp, target)  # atomic "create if absent"
+    except FileExistsError:
+        raise
+    except OSError:
+        # File systems without hard links (FAT on a USB stick): check, then rename.
+        if target.exists():
+            raise FileExistsError(str(target)) from None
+        os.replace(temp, target)
+        return
+    temp.unlink()
+
+
+def copy_database(source: Path, target: Path, *, overwrite: bool = False) -> DatabaseReport:
+    """An online-consistent, verified copy of the database ``source`` at ``target``.
+
+    Safe while other threads or processes write to ``source``: the copy holds everything
+    committed before it started. Raises BackupError (and leaves nothing at ``target``) when the
+    source is missing or damaged, the target exists and ``overwrite`` is false, or the copy
+    fails its integrity check.
+    """
+    source, target = Path(source), Path(target)
+    if not source.is_file():
+        raise BackupError(N_("There is no database to back up at {path}."), path=str(source))
+    if _same_file(target, source, *_sidecars(source)):
+        raise BackupError(N_("A backup cannot overwrite the database itself."))
+    if not target.parent.is_dir():
+        raise BackupError(N_("The folder {path} does not exist."), path=str(target.parent))
+    if target.exists() and not overwrite:
+        raise BackupError(
+            N_("The file {path} already exists (use --force to overwrite it)."), path=str(target)
+        )
+    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+    try:
+        with _open(source, "rw") as conn:
+            _copy_into_new_file(conn, temp)
+        with _open(temp, "ro") as conn:
+            report = _report(conn, temp)
+        if not report.ok:
+            raise BackupError(
+                N_("The copy failed its integrity check ({problem}); nothing was written."),
+                problem=report.integrity,
+            )
+        _fsync_file(temp)
+        try:
+            _place(temp, target, overwrite)
+        except FileExistsError:
+            raise BackupError(
+                N_("The file {path} already exists (use --force to overwrite it)."),
+                path=str(target),
+            ) from None
+        _fsync_dir(target.parent)
+    except (sqlite3.Error, OSError) as exc:
+        raise BackupError(
+            N_("The backup of {path} failed: {error}"), path=str(source), error=str(exc)
+        ) from exc
+    finally:
+        _remove_quietly(temp, *_sidecars(temp))
+    return DatabaseReport(
+        target, target.stat().st_size, report.integrity, report.tables, report.migrations
+    )
+
+
+# --- restoring --------------------------------------------------------------------------------
+
+
+def _claim_exclusively(conn: sqlite3.Connection, path: Path) -> None:
+    """Leave WAL mode: SQLite allows it only when no other connection has the database open,
+    and doing it folds the -wal into the main file and removes -wal and -shm."""
+    try:
+        mode = conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        mode = str(exc)
+    if str(mode).lower() != "delete":
+        raise BackupError(
+            N_(
+                "The database {path} is in use. Close Recepcja (and any 'recepcja' command) "
+                "using this data folder, then try again."
+            ),
+            path=str(path),
+        )
+
+
+def restore_database(
+    source: Path, database: Path, *, safety_copy: Path | None
+) -> tuple[DatabaseReport, DatabaseReport | None]:
+    """Replace the contents of ``database`` with the verified Recepcja database ``source``.
+
+    When ``database`` exists, it is first copied to ``safety_copy`` (verified, like any backup).
+    Returns the report of the restored database and of the safety copy (None if there was no
+    database yet - a new workstation). Raises BackupError, changing nothing, when ``source`` is
+    unfit or the database is in use.
+    """
+    source, database = Path(source), Path(database)
+    if _same_file(source, database, *_sidecars(database)):
+        raise BackupError(N_("The database cannot be restored from itself."))
+    check_recepcja_database(inspect_database(source))
+    database.parent.mkdir(parents=True, exist_ok=True)
+    safety: DatabaseReport | None = None
+    try:
+        if database.exists():
+            with _open(database, "rw", IN_USE_TIMEOUT_MS) as conn:
+                _claim_exclusively(conn, database)
+                if safety_copy is not None:
+                    safety = copy_database(database, safety_copy)
+                _load(source, conn)
+        else:
+            # A -wal or -shm without its database would be replayed onto the new file.
+            _remove_quietly(*_sidecars(database))
+            with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as conn:
+                _load(source, conn)
+    except sqlite3.Error as exc:
+        raise BackupError(
+            N_("The restore into {path} failed: {error}"), path=str(database), error=str(exc)
+        ) from exc
+    restored = inspect_database(database)
+    if not restored.ok:
+        raise BackupError(
+            N_("The database {path} is damaged (integrity check: {problem})."),
+            path=str(database),
+            problem=restored.integrity,
+        )
+    return restored, safety
+
+
+def _load(source: Path, dest: sqlite3.Connection) -> None:
+    """Copy ``source`` into the open database ``dest`` (one transaction), then back to WAL."""
+    with _open(source, "ro") as src:
+        src.backup(dest, pages=-1)
+    dest.execute("PRAGMA journal_mode = WAL")

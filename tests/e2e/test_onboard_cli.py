@@ -1,0 +1,238 @@
+"""Acceptance of issue 4: the example practice onboarded through the CLI, as a subprocess,
+against a real simulator over HTTP; interrupted after each step and resumed; activation refused
+before 3 months are published; publish re-run is a no-op in CeR."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import requests
+
+from recepcja.resources import resource
+from recepcja.simulator.server import SimulatorServer
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
+OPERATIONS = ("zapiszDaneMus", "importujMobilnePunktyObslugi", "zapiszHarmonogram",
+              "zasilInicjalnie", "zapiszSloty", "aktywujMus")
+
+
+class Sim:
+    def __init__(self, data: Path) -> None:
+        self.server = SimulatorServer(data, validate_responses=True)
+        self.url = self.server.start()
+
+    def control(self, method: str, path: str, json: object = None) -> dict:
+        answer = requests.request(method, f"{self.url}/_control/{path}", json=json, timeout=30)
+        assert answer.status_code == 200, answer.text[:300]
+        return answer.json()
+
+    def state(self) -> dict:
+        return self.control("GET", "state?sections=places,mobile_points,schedules,slots,visits")
+
+
+@pytest.fixture
+def sim(tmp_path: Path):
+    simulator = Sim(tmp_path / "sim")
+    try:
+        yield simulator
+    finally:
+        simulator.server.stop()
+
+
+@pytest.fixture
+def onboard_cli(cli, sim):
+    cli.extra_env["RECEPCJA_CER_URL"] = sim.url + "/cer"
+    return cli
+
+
+def _initial_load_csv(folder: Path) -> Path:
+    """Three good visits (next weeks' Monday/Tuesday terms) and two bad rows."""
+    today = dt.date.today()
+    monday = today + dt.timedelta(days=7 - today.weekday() + 7)  # a Monday 8-14 days ahead
+    tuesday = monday + dt.timedelta(days=1)
+    rows = [
+        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency",
+        f"A1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;600100200;stabilny",
+        f"A2;Kardiologia - dr Nowak;{monday};08:20;;02070803628;Anna;Nowak;;pilny",
+        f"A3;Mammobus 1;{tuesday};09:15;15;02070803628;Anna;Nowak;;",
+        f"A4;Nie ma takiego;{monday};08:40;;44051401359;Jan;Kowalski;;",
+        f"A5;Kardiologia - dr Nowak;{monday};08:40;;44051401358;Jan;Kowalski;;",
+    ]
+    path = folder / "wizyty.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def _normalised(state: dict) -> dict:
+    """The parts of CeR's state onboarding decides, without volatile fields."""
+    return {
+        "places": sorted((p["rpwdl"]["czescVII"], p["state"], p["initial_load_sent"])
+                         for p in state["places"]),
+        "points": sorted(p["local_id"] for p in state["mobile_points"]),
+        "schedules": sorted(s["local_id"] for s in state["schedules"]),
+        "slots": sorted((s["schedule"], s["local_id"] or "", s["start"], s["end"], s["deleted"])
+                        for s in state["slots"]),
+        "visits": sorted((v["visit_uid"], v["start"], v["state"]) for v in state["visits"]),
+    }
+
+
+def _check_exactly_once(state: dict) -> None:
+    slots = [s for s in state["slots"] if not s["deleted"]]
+    assert len(slots) > 1000
+    times = Counter((s["schedule"], s["start"]) for s in slots)
+    assert max(times.values()) == 1  # no term twice
+    local_ids = Counter((s["schedule"], s["local_id"]) for s in slots if s["local_id"])
+    assert max(local_ids.values()) == 1
+    uids = Counter(v["visit_uid"] for v in state["visits"])
+    assert uids == {"IL-A1": 1, "IL-A2": 1, "IL-A3": 1}
+
+
+def test_template_ships():
+    assert resource("initial_load_template.csv").read_text(encoding="utf-8").startswith(
+        "visit_id;schedule;date;time")
+    assert resource("practice.example.toml").exists()
+
+
+def test_example_practice_onboards_end_to_end(onboard_cli, sim, tmp_path):
+    cli = onboard_cli
+    result = cli("setup", "--config", str(EXAMPLE))
+    assert result.code == 0, result.err
+    again = cli("setup", "--config", str(EXAMPLE), "--json")
+    assert again.code == 0 and again.json()["changed"] is False
+
+    load = cli("initial-load", str(_initial_load_csv(tmp_path)), "--json")
+    assert load.code == 1  # rows with errors
+    report = load.json()
+    assert report["imported"] == 3
+    assert [e["row"] for e in report["errors"]] == [5, 6]
+    assert "Nie ma takiego" in report["errors"][0]["reason"]
+
+    result = cli("onboard", "--json")
+    assert result.code == 0, (result.out[-2000:], result.err)
+    steps = result.json()["steps"]
+    assert {s["status"] for s in steps} == {"done", "skipped"}
+    assert [s["step"] for s in steps[:6]] == ["register_place", "mobile_points", "schedules",
+                                              "initial_load", "publish", "activate"]
+    load_steps = [s for s in steps if s["step"] == "initial_load"]
+    assert sum(s["accepted"] for s in load_steps) == 3
+
+    state = sim.state()
+    assert [p["state"] for p in state["places"]] == ["AKTYWNE", "AKTYWNE"]
+    assert len(state["mobile_points"]) == 1 and len(state["schedules"]) == 3
+    _check_exactly_once(state)
+    reference = _normalised(state)
+
+    # Running again and publishing again change nothing in CeR.
+    rerun = cli("onboard", "--json")
+    assert rerun.code == 0
+    assert {s["status"] for s in rerun.json()["steps"]} <= {"already_done", "skipped", "done"}
+    publish = cli("publish", "--json")
+    assert publish.code == 0, publish.err
+    assert publish.json()["published"] == 0 and publish.json()["withdrawn"] == 0
+    assert _normalised(sim.state()) == reference
+
+    # The initial load re-run after "correcting" the file imports only the new row.
+    fixed = tmp_path / "wizyty.csv"
+    text = fixed.read_text(encoding="utf-8").replace("Nie ma takiego", "Kardiologia - dr Nowak")
+    fixed.write_text(text.replace("44051401358", "44051401359"), encoding="utf-8")
+    second = cli("initial-load", str(fixed), "--json")
+    assert second.json()["imported"] == 1  # row 5; row 6 now books a taken term
+    assert second.json()["already_imported"] == 3
+
+    status = cli("status", "--json")
+    compliance = status.json()["compliance"]
+    assert compliance["places"][0]["active"] is True
+    assert compliance["places"][0]["initial_load_sent"] is True
+    assert all(s["horizon_ok"] for p in compliance["places"] for s in p["schedules"])
+    # The visit imported after activation cannot go in the initial load any more.
+    assert compliance["visits_not_confirmed_in_cer"] == 1
+    assert [d["code"] for d in compliance["deadlines"]] == ["schedules_in_cer",
+                                                          "booking_through_cer"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operation):
+    """CeR commits the step's operation but the answer never arrives (the worst moment to
+    crash); the run stops there. Running again ends in the state of an uninterrupted run."""
+    states = []
+    for attempt, fault in (("clean", False), ("faulty", True)):
+        sim = Sim(tmp_path / f"sim-{attempt}")
+        try:
+            cli.home = tmp_path / f"home-{attempt}"
+            cli.extra_env["RECEPCJA_CER_URL"] = sim.url + "/cer"
+            assert cli("setup", "--config", str(EXAMPLE)).code == 0
+            assert cli("initial-load", str(_initial_load_csv(tmp_path))).code == 1
+            if fault:
+                sim.control("POST", "faults", {"operation": operation, "kind": "drop_response",
+                                               "count": 1})
+                stopped = cli("onboard")
+                assert stopped.code == 3, (stopped.out, stopped.err)
+                assert sim.control("GET", "faults")["faults"] == []
+            result = cli("onboard")
+            assert result.code == 0, (result.out[-2000:], result.err)
+            state = sim.state()
+        finally:
+            sim.server.stop()
+        _check_exactly_once(state)
+        states.append(_normalised(state))
+    clean, resumed = states
+    # Local ids are our row ids; both runs made the same rows, so CeR's view must match.
+    assert resumed == clean
+
+
+def test_activation_refused_before_three_months_with_explanation(onboard_cli, sim):
+    cli = onboard_cli
+    (cli.home).mkdir(parents=True, exist_ok=True)
+    (cli.home / "settings.toml").write_text(
+        "[publishing]\nhorizon_months = 1\nmargin_days = 0\n", encoding="utf-8")
+    assert cli("setup", "--config", str(EXAMPLE)).code == 0
+    refused = cli("onboard")
+    assert refused.code == 1
+    assert "Kardiologia - dr Nowak" in refused.out
+    assert "3" in refused.out and "aktywacj" in refused.out.lower()
+    assert all(p["state"] == "ZAREJESTROWANE" for p in sim.state()["places"])
+
+    (cli.home / "settings.toml").unlink()  # back to 3 months + 14 days of margin
+    published = cli("publish", "--json")
+    assert published.code == 0 and published.json()["published"] > 0
+    assert cli("onboard").code == 0
+    assert all(p["state"] == "AKTYWNE" for p in sim.state()["places"])
+
+
+def test_onboarding_killed_mid_publishing_resumes(onboard_cli, sim, tmp_path):
+    """The process is killed (SIGKILL) while CeR is still working on a zapiszSloty batch, which
+    CeR then commits; the next run completes without a duplicate."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cli = onboard_cli
+    assert cli("setup", "--config", str(EXAMPLE)).code == 0
+    assert cli("initial-load", str(_initial_load_csv(tmp_path))).code == 1
+    sim.control("POST", "faults", {"operation": "zapiszSloty", "kind": "delay", "seconds": 2,
+                                   "count": 1})
+    env = {**os.environ, "RECEPCJA_HOME": str(cli.home), "RECEPCJA_LANG": "pl",
+           **cli.extra_env}
+    process = subprocess.Popen([sys.executable, "-m", "recepcja", "onboard"], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while sim.control("GET", "faults")["faults"] and time.monotonic() < deadline:
+            time.sleep(0.05)  # the rule disappears when the call that sleeps takes it
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(10)
+    time.sleep(2.5)  # CeR finishes and commits the batch nobody waits for any more
+    assert sim.state()["places"][0]["state"] == "ZAREJESTROWANE"
+
+    result = cli("onboard")
+    assert result.code == 0, (result.out[-2000:], result.err)
+    state = sim.state()
+    assert [p["state"] for p in state["places"]] == ["AKTYWNE", "AKTYWNE"]
+    _check_exactly_once(state)

@@ -1,0 +1,113 @@
+"""Initial load import: bad rows reported by row and reason and kept out, the rest stored as
+initial-load visits in one transaction; a re-run imports only what is new."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from recepcja.domain.errors import ValidationError
+from recepcja.domain.model import WARSAW, SlotState
+from recepcja.i18n import translate_error
+from recepcja.services.initial_load import import_initial_load
+from recepcja.services.practice_setup import apply_plan, plan_from_dict
+from recepcja.store.records import VisitSource
+from recepcja.store.repos import Repositories
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "practice.example.toml"
+HEADER = "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency"
+NOW = dt.datetime(2026, 3, 2, 7, 0, tzinfo=dt.UTC)  # Monday 2 March 2026, 08:00 in Warsaw
+MONDAY = "2026-03-09"
+
+
+@pytest.fixture
+def repos(tmp_path):
+    repositories = Repositories.open(tmp_path / "db.sqlite")
+    data = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+    apply_plan(repositories.db, plan_from_dict(data), "admin")
+    yield repositories
+    repositories.close()
+
+
+def _csv(tmp_path: Path, *rows: str, name: str = "visits.csv") -> Path:
+    path = tmp_path / name
+    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    return path
+
+
+def _reasons(result) -> dict[int, str]:
+    return {e.row: translate_error(e.error) for e in result.errors}
+
+
+def test_rows_with_errors_are_kept_out_and_named(repos, tmp_path, monkeypatch):
+    monkeypatch.setenv("RECEPCJA_LANG", "en")
+    path = _csv(
+        tmp_path,
+        f"A1;Kardiologia - dr Nowak;{MONDAY};08:00;;44051401359;Jan;Kowalski;600100200;pilny",
+        f"A2;Kardiologia - dr Nowak;{MONDAY};08:20;;44051401358;Jan;Kowalski;;",  # bad PESEL
+        f"A3;Kardiologia - dr Lis;{MONDAY};08:40;;02070803628;Anna;Nowak;;",  # no schedule
+        "A4;Kardiologia - dr Nowak;2026-02-23;08:00;;02070803628;Anna;Nowak;;",  # past
+        f"A5;Kardiologia - dr Nowak;{MONDAY};08:10;;02070803628;Anna;Nowak;;",  # overlaps A1
+        f"A6;Kardiologia - dr Nowak;{MONDAY};18:00;;02070803628;Anna;Nowak;;",  # no rule
+        f"A7;Kardiologia - dr Nowak;{MONDAY};18:00;45;02070803628;Anna;Nowak;;sometimes",
+        f"A1;Kardiologia - dr Nowak;{MONDAY};09:00;;02070803628;Anna;Nowak;;",  # twice
+        "A8;Kardiologia - dr Nowak;09.03.2026;09:00;;02070803628;Anna;Nowak;;",
+    )
+    result = import_initial_load(repos, path, "admin", now=NOW)
+    reasons = _reasons(result)
+    assert sorted(reasons) == [3, 4, 5, 6, 7, 8, 9]
+    assert "Kardiologia - dr Lis" in reasons[4]
+    assert "past" in reasons[5]
+    assert "another row" in reasons[6]
+    assert "minutes" in reasons[7]
+    assert "sometimes" in reasons[8]
+    assert "twice" in reasons[9]
+    assert result.imported == 2
+    a1 = repos.visits.by_uid("IL-A1")
+    assert a1 is not None and a1.source == VisitSource.INITIAL_LOAD
+    assert a1.urgency == "urgent"
+    slot = repos.slots.get(a1.slot_id)
+    assert slot.state == SlotState.BOOKED
+    assert slot.start == dt.datetime(2026, 3, 9, 8, 0, tzinfo=WARSAW)
+    assert slot.end - slot.start == dt.timedelta(minutes=20)  # the template's length
+    assert repos.patients.by_pesel("02070803628") is not None  # A8's patient
+
+    # The corrected file: the old rows are known, only the fixed ones come in.
+    fixed = _csv(
+        tmp_path,
+        f"A1;Kardiologia - dr Nowak;{MONDAY};08:00;;44051401359;Jan;Kowalski;600100200;pilny",
+        f"A2;Kardiologia - dr Nowak;{MONDAY};08:20;;44051401359;Jan;Kowalski;;",
+        "A8;Kardiologia - dr Nowak;09.03.2026;09:00;;02070803628;Anna;Nowak;;",
+        name="fixed.csv",
+    )
+    again = import_initial_load(repos, fixed, "admin", now=NOW)
+    assert (again.imported, again.already_imported, again.errors) == (1, 2, [])
+    assert repos.visits.count() == 3
+    assert len(repos.patients.search("Kowalski")) == 1
+
+
+def test_excel_file_with_date_and_time_cells(repos, tmp_path):
+    path = tmp_path / "visits.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(HEADER.split(";"))
+    sheet.append(["X1", "Mammobus 1", dt.date(2026, 3, 10), dt.time(9, 15), 15, "44051401359",
+                  "Jan", "Kowalski", None, "stabilny"])
+    sheet.append([2.0, "Mammobus 1", dt.datetime(2026, 3, 10), "09:30", None, "44051401359",
+                  "Jan", "Kowalski", None, None])
+    book.save(path)
+    result = import_initial_load(repos, path, "admin", now=NOW)
+    assert result.errors == [] and result.imported == 2
+    assert repos.visits.by_uid("IL-2") is not None  # 2.0 read as "2"
+
+
+def test_a_file_not_following_the_template_is_refused(repos, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("id,who\n1,Jan\n", encoding="utf-8")
+    with pytest.raises(ValidationError):
+        import_initial_load(repos, path, "admin", now=NOW)
+    assert repos.visits.count() == 0
