@@ -1,0 +1,216 @@
+"""``recepcja slots|book|cancel|reschedule``: the front desk's use cases on the command line.
+
+``book``, ``cancel`` and ``reschedule`` store the change locally (one transaction with its
+outbox row), then try ONE immediate sync of it with short timeouts. When CeR cannot be reached
+the change stays queued and the command still succeeds: that is emergency mode.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+from typing import Any
+
+from recepcja.cli.output import emit_json
+from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.model import WARSAW, SlotState, VisitState
+from recepcja.i18n import _
+from recepcja.services import booking
+from recepcja.services.context import AppContext
+from recepcja.services.sync_service import sync_entry_now
+from recepcja.store.repos import Repositories
+
+
+def _json_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+
+
+def _int(value: str, what: str) -> int:
+    text = (value or "").strip()
+    if not text.isdigit():
+        raise ValidationError(N_("{what} must be a number (found: {value})."), what=what,
+                              value=value)
+    return int(text)
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError(N_("\"{value}\" is not a date (YYYY-MM-DD)."), value=value) from None
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone(WARSAW).isoformat(timespec="minutes")
+
+
+def _open(args: argparse.Namespace) -> tuple[AppContext, Repositories]:
+    ctx = AppContext.load(training=args.training)
+    return ctx, Repositories.over(ctx.open_db())
+
+
+# --- slots -------------------------------------------------------------------------------------
+
+
+def slots(args: argparse.Namespace) -> int:
+    day = _day(args.date)
+    ctx, repos = _open(args)
+    try:
+        if args.schedule:
+            schedule_id = _int(args.schedule, "--schedule")
+            if repos.schedules.get(schedule_id) is None:
+                raise ValidationError(N_("Schedule {schedule} does not exist."),
+                                      schedule=schedule_id)
+            schedule_ids = [schedule_id]
+        else:
+            schedule_ids = [s.id for s in repos.schedules.list() if s.id is not None]
+        found = []
+        for schedule_id in schedule_ids:
+            for slot in repos.slots.for_day(schedule_id, day):
+                if args.free and slot.state != SlotState.FREE:
+                    continue
+                found.append({"id": slot.id, "cer_id": slot.cer_id, "schedule": schedule_id,
+                              "start": _local(slot.start), "end": _local(slot.end),
+                              "state": str(slot.state)})
+    finally:
+        repos.close()
+    found.sort(key=lambda item: (item["start"], item["schedule"]))
+    if args.json:
+        emit_json(found)
+    elif not found:
+        print(_("No terms on this day."))
+    else:
+        for item in found:
+            print(f"{item['id']}\t{item['start'][11:16]}-{item['end'][11:16]}\t"
+                  f"{item['schedule']}\t{item['state']}\t{item['cer_id'] or '-'}")
+    return 0
+
+
+# --- book / cancel / reschedule ----------------------------------------------------------------
+
+
+def _visit_json(repos: Repositories, visit_id: int, report: Any) -> dict[str, Any]:
+    visit = repos.visits.get(visit_id)
+    assert visit is not None
+    patient = repos.patients.get(visit.patient_id)
+    slot = repos.slots.get(visit.slot_id) if visit.slot_id is not None else None
+    waiting = repos.outbox.count_pending()
+    state = {VisitState.CONFIRMED: "confirmed", VisitState.PENDING: "queued"}.get(
+        visit.state, str(visit.state))
+    pending_for_visit = [e for e in repos.outbox.for_visit(visit.id)
+                         if e.state not in ("done", "rejected")]
+    if visit.state == VisitState.CONFIRMED and pending_for_visit:
+        state = "queued"  # a cancel/change CeR does not have yet
+    rejected = [e.last_error for e in repos.outbox.for_visit(visit.id) if e.state == "rejected"]
+    return {
+        "visit_id": visit.id,
+        "visit_uid": visit.visit_uid,
+        "state": state,
+        "visit_state": str(visit.state),
+        "cer_id": visit.cer_id,
+        "patient_local_id": patient.local_id if patient else None,
+        "slot_id": visit.slot_id,
+        "start": _local(slot.start) if slot else None,
+        "urgency": str(visit.urgency),
+        "emergency": bool(report.stopped_by),
+        "reason": report.stopped_by,
+        "rejected": rejected[-1] if rejected else None,
+        "queue": waiting,
+    }
+
+
+def _say(result: dict[str, Any]) -> None:
+    if result["state"] == "confirmed":
+        print(_("Visit {visit} confirmed by CeR ({cer_id}), {start}.").format(
+            visit=result["visit_id"], cer_id=result["cer_id"], start=result["start"]))
+    elif result["state"] == "cancelled":
+        print(_("Visit {visit} cancelled.").format(visit=result["visit_id"]))
+    elif result["state"] == "waiting_list":
+        print(_("Visit {visit}: the patient is on the central waiting list.").format(
+            visit=result["visit_id"]))
+    else:
+        print(_("Visit {visit} saved locally and queued for CeR (emergency mode): {reason}")
+              .format(visit=result["visit_id"], reason=result["reason"] or "-"))
+
+
+def _answer(args: argparse.Namespace, answer: dict[str, Any]) -> None:
+    if args.json:
+        emit_json(answer)
+    else:
+        _say(answer)
+
+
+def book(args: argparse.Namespace) -> int:
+    ctx, repos = _open(args)
+    try:
+        patient = booking.find_patient(repos, args.patient)
+        slot_id = _int(args.slot, "--slot")
+        result = booking.book(repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
+                              central_request_id=args.request, referral_id=args.referral)
+        report = sync_entry_now(ctx, repos, result.outbox_id)
+        answer = _visit_json(repos, result.visit.id, report)
+    finally:
+        repos.close()
+    _answer(args, answer)
+    return 0
+
+
+def cancel(args: argparse.Namespace) -> int:
+    ctx, repos = _open(args)
+    try:
+        visit_id = _int(args.visit, "VISIT_ID")
+        booking.cancel(repos, visit_id, args.reason, user=ctx.user)
+        entry = repos.outbox.for_visit(visit_id)[-1]
+        report = sync_entry_now(ctx, repos, entry.id)
+        answer = _visit_json(repos, visit_id, report)
+    finally:
+        repos.close()
+    _answer(args, answer)
+    return 0
+
+
+def reschedule(args: argparse.Namespace) -> int:
+    ctx, repos = _open(args)
+    try:
+        visit_id = _int(args.visit, "VISIT_ID")
+        booking.reschedule(repos, visit_id, _int(args.slot, "--slot"), user=ctx.user)
+        entry = repos.outbox.for_visit(visit_id)[-1]
+        report = sync_entry_now(ctx, repos, entry.id)
+        answer = _visit_json(repos, visit_id, report)
+    finally:
+        repos.close()
+    _answer(args, answer)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Front-desk use cases (issue 5): slots, book, cancel, reschedule."""
+    help_text = _("list the terms of a day")
+    p = sub.add_parser("slots", help=help_text, description=help_text)
+    p.add_argument("--date", required=True, metavar="YYYY-MM-DD", help=_("day"))
+    p.add_argument("--schedule", metavar="ID", help=_("only this schedule"))
+    p.add_argument("--free", action="store_true", help=_("only free terms"))
+    _json_flag(p)
+    p.set_defaults(handler=slots)
+    help_text = _("book a term for a patient")
+    p = sub.add_parser("book", help=help_text, description=help_text)
+    p.add_argument("--patient", required=True, metavar="PESEL|LOCAL_ID", help=_("the patient"))
+    p.add_argument("--slot", required=True, metavar="SLOT_ID", help=_("the term"))
+    p.add_argument("--urgency", required=True, choices=["urgent", "stable"],
+                   help=_("medical category"))
+    p.add_argument("--request", metavar="ID", help=_("central request id"))
+    p.add_argument("--referral", metavar="ID", help=_("referral id"))
+    _json_flag(p)
+    p.set_defaults(handler=book)
+    help_text = _("cancel a visit")
+    p = sub.add_parser("cancel", help=help_text, description=help_text)
+    p.add_argument("visit", metavar="VISIT_ID")
+    p.add_argument("--reason", required=True, metavar="TEXT", help=_("reason for cancelling"))
+    _json_flag(p)
+    p.set_defaults(handler=cancel)
+    help_text = _("move a visit to another term")
+    p = sub.add_parser("reschedule", help=help_text, description=help_text)
+    p.add_argument("visit", metavar="VISIT_ID")
+    p.add_argument("--slot", required=True, metavar="SLOT_ID", help=_("the new term"))
+    _json_flag(p)
+    p.set_defaults(handler=reschedule)

@@ -1,0 +1,200 @@
+"""Booking use cases: book, cancel, reschedule, mark arrived / no-show, propose a term.
+
+Every change is ONE store transaction that writes the visit AND its outbox row (``VisitRepo``);
+nothing here talks to CeR. Online and in emergency mode the path is the same: the sync engine
+(``recepcja.sync.engine``) sends the outbox when CeR answers, so the caller (a dialog, the CLI)
+never waits on the network. In emergency mode the row is flagged ``emergency`` (the spreadsheet
+and the outage evidence list it) and a new patient simply keeps the local ID the store gives.
+
+All functions take a ``Repositories`` opened by the calling thread and validate before writing:
+bad input raises ``ValidationError`` / ``ConflictError`` (English ``N_`` messages) and writes
+nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from recepcja.domain.errors import N_, ConflictError, ValidationError
+from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
+from recepcja.domain.pesel import is_valid_pesel
+from recepcja.domain.urgency import parse_urgency
+from recepcja.store.records import VisitRecord, VisitSource
+from recepcja.store.repos import Repositories
+from recepcja.sync.terms import in_emergency, propose_term
+
+__all__ = [
+    "BookingResult",
+    "book",
+    "cancel",
+    "find_patient",
+    "in_emergency",
+    "mark_attendance",
+    "new_visit_uid",
+    "propose_term",
+    "reschedule",
+]
+
+MAX_REASON = 500
+
+
+def new_visit_uid() -> str:
+    """Our own identifier of a visit, sent to CeR with the booking (read-back key)."""
+    return f"REC-{uuid.uuid4().hex[:20].upper()}"
+
+
+def find_patient(repos: Repositories, key: str) -> Patient:
+    """A patient by PESEL or local ID (``L-000123``), or ValidationError."""
+    text = (key or "").strip()
+    patient: Patient | None = None
+    if text.isdigit() and len(text) == 11:
+        if not is_valid_pesel(text):
+            raise ValidationError(N_("\"{value}\" is not a valid PESEL."), value=text)
+        patient = repos.patients.by_pesel(text)
+    elif text:
+        patient = repos.patients.by_local_id(text)
+    if patient is None:
+        raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
+    return patient
+
+
+@dataclass(frozen=True, slots=True)
+class BookingResult:
+    """What the desk shows after booking: the visit, whether it waits for CeR (always True
+    right after booking; the sync engine confirms it), and whether it was an emergency booking."""
+
+    visit: VisitRecord
+    outbox_id: int
+    emergency: bool
+
+
+def book(
+    repos: Repositories,
+    patient_id: int,
+    slot_id: int,
+    urgency: Urgency | str,
+    *,
+    user: str,
+    central_request_id: str | None = None,
+    central_request_date: dt.datetime | None = None,
+    referral_id: str | None = None,
+    emergency: bool | None = None,
+    source: VisitSource = VisitSource.DESK,
+    visit_uid: str | None = None,
+    now: dt.datetime | None = None,
+) -> BookingResult:
+    """Book ``slot_id`` for the patient: one transaction with the visit, the slot, the outbox
+    row (``book:<visit_uid>``) and the audit row. ``emergency=None`` asks the stored
+    connectivity state. Raises ConflictError when the term is taken or blocked."""
+    level = parse_urgency(urgency)
+    if repos.patients.get(patient_id) is None:
+        raise ValidationError(N_("This patient does not exist."))
+    slot = repos.slots.get(slot_id)
+    if slot is None:
+        raise ValidationError(N_("Term {slot} does not exist."), slot=slot_id)
+    if slot.state != SlotState.FREE:
+        raise ConflictError(N_("This term is already taken."))
+    moment = now or repos.visits.clock()
+    if slot.start <= moment:
+        raise ValidationError(N_("This term has already started; choose a later one."))
+    if central_request_date is not None and central_request_date.tzinfo is None:
+        raise ValidationError(N_("The date of the central request needs a time zone."))
+    flagged = in_emergency(repos) if emergency is None else emergency
+    visit = Visit(
+        visit_uid=visit_uid or new_visit_uid(),
+        patient_id=patient_id,
+        slot_id=slot_id,
+        urgency=level,
+        central_request_id=_clean(central_request_id),
+        referral_id=_clean(referral_id),
+    )
+    visit_id = repos.visits.book(
+        visit,
+        slot_id,
+        user,
+        source=source,
+        central_request_date=central_request_date,
+        emergency=flagged,
+    )
+    entry = repos.outbox.by_key(f"book:{visit.visit_uid}")
+    record = repos.visits.get(visit_id)
+    assert record is not None and entry is not None
+    return BookingResult(record, entry.id, flagged)
+
+
+def cancel(
+    repos: Repositories,
+    visit_id: int,
+    reason: str,
+    *,
+    user: str,
+    expected_version: int | None = None,
+) -> VisitRecord:
+    """Cancel a visit with a reason; frees the term and queues ``cancel`` for CeR."""
+    text = " ".join((reason or "").split())
+    if not text:
+        raise ValidationError(N_("Give the reason for cancelling."))
+    if len(text) > MAX_REASON:
+        raise ValidationError(N_("The reason is too long."))
+    _existing(repos, visit_id)
+    repos.visits.cancel(
+        visit_id, text, user, expected_version=expected_version, emergency=in_emergency(repos)
+    )
+    return _existing(repos, visit_id)
+
+
+def reschedule(
+    repos: Repositories,
+    visit_id: int,
+    new_slot_id: int,
+    *,
+    user: str,
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> VisitRecord:
+    """Move a live visit to another free term (same scope); queues ``change`` for CeR."""
+    record = _existing(repos, visit_id)
+    slot = repos.slots.get(new_slot_id)
+    if slot is None:
+        raise ValidationError(N_("Term {slot} does not exist."), slot=new_slot_id)
+    if slot.id == record.slot_id:
+        raise ValidationError(N_("The visit is already on this term."))
+    if slot.state != SlotState.FREE:
+        raise ConflictError(N_("This term is already taken."))
+    if slot.start <= (now or repos.visits.clock()):
+        raise ValidationError(N_("This term has already started; choose a later one."))
+    schedule = repos.schedules.get(slot.schedule_id)
+    if record.scope_code and schedule is not None and schedule.scope_code != record.scope_code:
+        raise ValidationError(N_("The new term belongs to another scope of services."))
+    repos.visits.move(
+        visit_id, new_slot_id, user, expected_version=expected_version,
+        emergency=in_emergency(repos),
+    )
+    return _existing(repos, visit_id)
+
+
+def mark_attendance(
+    repos: Repositories, visit_id: int, attendance: Attendance | str, *, user: str
+) -> VisitRecord:
+    """Mark the patient arrived or not arrived (no CeR operation in the contract model)."""
+    try:
+        value = Attendance(attendance)
+    except ValueError:
+        raise ValidationError(N_("Unknown attendance \"{value}\"."), value=attendance) from None
+    _existing(repos, visit_id)
+    repos.visits.set_attendance(visit_id, value, user)
+    return _existing(repos, visit_id)
+
+
+def _existing(repos: Repositories, visit_id: int) -> VisitRecord:
+    record = repos.visits.get(visit_id)
+    if record is None:
+        raise ValidationError(N_("Visit {visit} does not exist."), visit=visit_id)
+    return record
+
+
+def _clean(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return text or None

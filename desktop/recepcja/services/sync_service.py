@@ -1,0 +1,105 @@
+"""Wiring the sync layer to the workstation (settings, keyring, data folder).
+
+- ``engine_for_context(ctx, ...)``: the ``SyncEngine`` the GUI starts (its thread opens its own
+  connection and gateway);
+- ``sync_entry_now(ctx, repos, entry_id)``: ONE immediate try of one outbox row with short
+  timeouts (what ``recepcja book`` does after storing the booking): if CeR cannot be reached the
+  row simply stays queued — that is emergency mode — and the failure is on the outage record;
+- ``sync_once(ctx, repos)``: one full pass (``recepcja sync --once``).
+
+The engine also keeps the downtime printout fresh while online:
+``<data folder>/exports/wydruk-awaryjny.pdf`` (``services.downtime``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from recepcja.cer.gateway import CerGateway
+from recepcja.services.context import AppContext
+from recepcja.services.gateway_factory import CerNotConfigured, gateway_from_context
+from recepcja.store.records import OutboxState
+from recepcja.store.repos import Repositories
+from recepcja.sync.engine import SyncEngine
+from recepcja.sync.monitor import ConnectivityMonitor
+from recepcja.sync.replay import Replayer, ReplayReport
+
+QUICK_CONNECT_TIMEOUT = 2.0
+QUICK_READ_TIMEOUT = 5.0
+
+
+def place_cer_id(repos: Repositories) -> str:
+    """The place of service named in the call context (the first registered one)."""
+    for place in repos.practice.places():
+        if place.cer_id:
+            return place.cer_id
+    return ""
+
+
+def quick_gateway(ctx: AppContext, repos: Repositories) -> CerGateway:
+    """A gateway with short timeouts: a desk command must not hang on a dead CeR."""
+    gateway = gateway_from_context(ctx, place_cer_id=place_cer_id(repos))
+    config = dataclasses.replace(
+        gateway.config,
+        connect_timeout=min(gateway.config.connect_timeout, QUICK_CONNECT_TIMEOUT),
+        read_timeout=min(gateway.config.read_timeout, QUICK_READ_TIMEOUT),
+    )
+    return CerGateway(config)
+
+
+def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> ReplayReport:
+    """Try to send one outbox row now. Never raises for CeR trouble: the row stays queued (and
+    is flagged as an emergency entry); ``report.stopped_by`` says why."""
+    monitor = ConnectivityMonitor(repos)
+    if monitor.manual_emergency:
+        repos.outbox.set_emergency(entry_id)
+        return ReplayReport(stopped_by="emergency mode is switched on")
+    try:
+        gateway = quick_gateway(ctx, repos)
+    except CerNotConfigured as error:
+        repos.outbox.set_emergency(entry_id)
+        return ReplayReport(stopped_by=str(error))
+    with gateway:
+        report = Replayer(repos, gateway, observe=monitor.observe).run_entry(entry_id)
+    entry = repos.outbox.get(entry_id)
+    if entry is not None and entry.state not in (OutboxState.DONE, OutboxState.REJECTED):
+        repos.outbox.set_emergency(entry_id)
+    return report
+
+
+def sync_once(ctx: AppContext, repos: Repositories) -> ReplayReport:
+    """One pass of the sync engine on the calling thread (recover, probe, replay)."""
+    engine = SyncEngine(lambda: repos, lambda: gateway_from_context(
+        ctx, place_cer_id=place_cer_id(repos)))
+    return engine.run_once(repos=repos)
+
+
+def engine_for_context(
+    ctx: AppContext,
+    *,
+    on_state: Callable[..., Any] | None = None,
+    on_queue_count: Callable[[int], Any] | None = None,
+    on_entry_done: Callable[..., Any] | None = None,
+    idle_interval: float = 2.0,
+) -> SyncEngine:
+    """The background sync engine for this workstation (not started: call ``start()``).
+    Callbacks run on the sync thread; the GUI turns them into signals."""
+
+    def open_repos() -> Repositories:
+        return Repositories.over(ctx.open_db())
+
+    def make_gateway() -> CerGateway:
+        repos = Repositories.over(ctx.open_db())
+        try:
+            return gateway_from_context(ctx, place_cer_id=place_cer_id(repos))
+        finally:
+            repos.close()
+
+    from recepcja.services.downtime import FILE_NAME, DowntimeRefresher
+
+    return SyncEngine(open_repos, make_gateway, on_state=on_state,
+                      on_queue_count=on_queue_count, on_entry_done=on_entry_done,
+                      idle_interval=idle_interval,
+                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME))

@@ -1,0 +1,65 @@
+"""Which term a patient may get, and whether the desk is in emergency mode.
+
+Shared by the booking service (the desk's "propose the first allowed term") and the replay (a
+term taken in CeR during the outage → the nearest term the rules allow), so both apply the same
+rule. Lives in ``sync`` because the replay (this layer) needs it and ``services`` sits above.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from recepcja.domain.model import Slot, Urgency
+from recepcja.domain.urgency import parse_urgency
+from recepcja.store.repos import Repositories
+
+# SyncState keys the connectivity monitor keeps.
+STATE_KEY = "connectivity.state"
+MANUAL_EMERGENCY_KEY = "emergency.manual"
+
+# A term is proposed no earlier than this after "now": the patient has to get there.
+MIN_LEAD = dt.timedelta(minutes=30)
+
+
+def in_emergency(repos: Repositories) -> bool:
+    """True while CeR is offline or the receptionist switched emergency mode on by hand."""
+    if repos.sync_state.get(MANUAL_EMERGENCY_KEY) == "1":
+        return True
+    return repos.sync_state.get(STATE_KEY) == "offline"
+
+
+def propose_term(
+    repos: Repositories,
+    scope_code: str,
+    urgency: Urgency | str,
+    *,
+    now: dt.datetime,
+    place_id: int | None = None,
+    not_before: dt.datetime | None = None,
+    exclude: Collection[int] = (),
+    published_only: bool = False,
+    limit: int = 200,
+) -> Slot | None:
+    """The first free term the rules allow for a patient of this urgency in this scope.
+
+    Terms are given by medical category and then by the date of the central request
+    (art. 23d ust. 1): whoever asks now gets the nearest free term at least ``MIN_LEAD`` from
+    ``now`` — for an urgent patient that is the whole rule; a stable patient gets the same,
+    since the desk serves callers in the order they come (the order of the waiting list is
+    CeR's). ``not_before`` narrows the search (e.g. not before the term the patient lost);
+    ``exclude`` skips terms CeR said are taken; ``published_only`` skips terms CeR does not
+    know (they cannot be booked there)."""
+    parse_urgency(urgency)  # validates; both categories take the nearest term today
+    start = now + MIN_LEAD
+    if not_before is not None and not_before > start:
+        start = not_before
+    while True:
+        batch = repos.slots.free_for_scope(scope_code, start, limit, place_id)
+        for slot in batch:
+            if slot.id in exclude or (published_only and not slot.cer_id):
+                continue
+            return slot
+        if len(batch) < limit:
+            return None
+        start = batch[-1].start + dt.timedelta(microseconds=1)

@@ -1,0 +1,131 @@
+"""The sync engine's thread against the simulator: it notices the outage, keeps the desk's
+bookings queued, and drains the queue by itself within seconds once CeR is back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+from emergency_support import add_patient, gateway, pesels
+
+from recepcja.domain.model import Urgency, VisitState
+from recepcja.services import booking
+from recepcja.store import Repositories
+from recepcja.sync.engine import SyncEngine
+from recepcja.sync.monitor import ConnectionState
+
+
+def _wait(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_engine_rides_out_an_outage_and_replays_automatically(repos, local, db_path,
+                                                             onboarded_simulator):
+    sim = onboarded_simulator
+    states, counts, done = [], [], []
+    lock = threading.Lock()
+
+    def on_state(state, emergency):
+        with lock:
+            states.append((state, emergency))
+
+    engine = SyncEngine(
+        lambda: Repositories.open(db_path), lambda: gateway(sim.soap_url, read_timeout=2),
+        on_state=on_state, on_queue_count=counts.append,
+        on_entry_done=lambda entry, outcome, detail: done.append((entry.visit_id, outcome)),
+        idle_interval=0.2, backoff_start=0.1, backoff_cap=0.4, offline_after=2,
+    )
+    sim.control("POST", "faults", {"operation": "*", "kind": "down"})
+    patient = add_patient(repos, pesels(1)[0], 0)
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    slots = [s.id for s in repos.slots.free_from(local.schedule_ids[0], start, 3)]
+    first = booking.book(repos, patient, slots[0], Urgency.URGENT, user="ania")
+    engine.start()
+    try:
+        assert _wait(lambda: engine.state == ConnectionState.OFFLINE and engine.emergency)
+        second = booking.book(repos, patient, slots[1], Urgency.STABLE, user="ania")
+        assert second.emergency  # the desk sees emergency mode through the stored state
+        engine.wake()
+        time.sleep(0.3)
+        assert repos.outbox.count_pending() == 2
+        sim.control("DELETE", "faults")
+        assert _wait(lambda: repos.outbox.count_pending() == 0)
+        assert _wait(lambda: engine.state == ConnectionState.ONLINE)
+        # The receptionist's switch holds bookings back even with CeR online.
+        engine.set_emergency(True, "ania")
+        assert _wait(lambda: engine.emergency)
+        third = booking.book(repos, patient, slots[2], Urgency.STABLE, user="ania")
+        engine.wake()
+        time.sleep(0.5)
+        assert repos.outbox.count_pending() == 1 and third.emergency
+        engine.set_emergency(False, "ania")
+        assert _wait(lambda: repos.outbox.count_pending() == 0)
+    finally:
+        engine.stop()
+    assert not engine.running
+    for result in (first, second, third):
+        assert repos.visits.get(result.visit.id).state == VisitState.CONFIRMED
+    assert {visit_id for visit_id, _ in done} == {first.visit.id, second.visit.id,
+                                                   third.visit.id}
+    assert (ConnectionState.OFFLINE, True) in states and counts[-1] == 0
+    periods = repos.outages.list()
+    assert [p.state for p in periods] == ["offline", "manual"]
+    assert all(p.ended_at is not None for p in periods)
+
+
+def test_an_idle_engine_notices_an_outage_by_probing(db_path, local, onboarded_simulator):
+    sim = onboarded_simulator
+    passes = []
+    engine = SyncEngine(
+        lambda: Repositories.open(db_path), lambda: gateway(sim.soap_url, read_timeout=2),
+        idle_interval=0.1, backoff_start=0.1, backoff_cap=0.2, offline_after=2,
+        probe_interval=0.2, after_pass=lambda repos: passes.append(repos.outbox.count_pending()),
+    )
+    engine.start()
+    try:
+        time.sleep(0.3)
+        assert engine.state == ConnectionState.ONLINE
+        sim.control("POST", "faults", {"operation": "sprawdzStatus", "kind": "down"})
+        assert _wait(lambda: engine.state == ConnectionState.OFFLINE, timeout=10)
+        during = len(passes)
+        sim.control("DELETE", "faults")
+        assert _wait(lambda: engine.state == ConnectionState.ONLINE, timeout=10)
+    finally:
+        engine.stop()
+    assert passes and during < len(passes)  # the after-pass hook runs while online
+
+
+def test_the_desk_keeps_booking_while_the_queue_replays(repos, local, db_path,
+                                                        onboarded_simulator):
+    sim = onboarded_simulator
+    people = [add_patient(repos, pesel, i) for i, pesel in enumerate(pesels(31))]
+    start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+    slots = [s.id for s in repos.slots.free_from(local.schedule_ids[0], start, 31)]
+    for patient, slot in zip(people[:30], slots[:30], strict=True):
+        booking.book(repos, patient, slot, Urgency.STABLE, user="ania", emergency=True)
+    sim.control("POST", "faults", {"operation": "zarezerwujTermin", "kind": "delay",
+                                    "seconds": 0.05})
+    done = []
+    engine = SyncEngine(lambda: Repositories.open(db_path), lambda: gateway(sim.soap_url),
+                        on_entry_done=lambda entry, outcome, detail: done.append(outcome),
+                        idle_interval=0.1)
+    engine.start()
+    try:
+        assert _wait(lambda: len(done) >= 1 or repos.outbox.count_pending() < 30)
+        began = time.perf_counter()
+        desk = booking.book(repos, people[30], slots[30], Urgency.URGENT, user="ola")
+        took = time.perf_counter() - began
+        assert repos.outbox.count_pending() > 1  # the replay is still going
+        assert took < 1.0, took  # the desk's write did not wait for the replay
+        engine.wake()
+        assert _wait(lambda: repos.outbox.count_pending() == 0, timeout=30)
+    finally:
+        engine.stop()
+        sim.control("DELETE", "faults")
+    assert repos.visits.get(desk.visit.id).state == VisitState.CONFIRMED
