@@ -74,7 +74,7 @@ def test_unknown_option_is_one_line_on_stderr(capsys):
 
 
 def test_planned_command_says_not_available(capsys):
-    code = main(["reconcile", "--json"])
+    code = main(["absence", "--resource", "1", "--from", "2026-06-01", "--to", "2026-06-02"])
     assert code != 0
     err = capsys.readouterr().err
-    assert "reconcile" in err and "\n" == err[-1] and err.count("\n") == 1
+    assert "absence" in err and "\n" == err[-1] and err.count("\n") == 1
