@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlite_utils
 
-from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import DocumentType, Patient, Sex
 from recepcja.domain.pesel import patient_identifier, pesel_birth_date, pesel_sex
 from recepcja.domain.phone import normalize_optional_phone
@@ -76,3 +76,22 @@ def register_patient(
 
 def find_patients(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[Patient]:
     return PatientRepo(db).search(text, limit)
+
+
+def update_patient(
+    db: sqlite_utils.Database,
+    patient_id: int,
+    data: PatientInput,
+    user: str,
+    today: dt.date | None = None,
+) -> Patient:
+    """Validate and save an edited patient (same checks as registering; a PESEL another
+    patient already has is a ConflictError). The local ID never changes."""
+    patient = validate_patient(data, today)
+    repo = PatientRepo(db)
+    stored = repo.get(patient_id)
+    if stored is None:
+        raise ConflictError(N_("This patient no longer exists."))
+    patient.id, patient.local_id = patient_id, stored.local_id
+    repo.update(patient, user)
+    return patient

@@ -1,0 +1,137 @@
+"""Front desk benchmarks (issue 5): cold start, switching day in the week view, peak memory.
+
+    python bench/bench_gui.py BENCH.sqlite [--runs 5] [--json]
+
+BENCH.sqlite is the large database from ``bench/generate.py`` (10 schedules, ~200k slots, 50k
+patients, 100k visits). Every cold start is a fresh Python process (offscreen Qt):
+
+- **bare**: import PySide6, create QApplication and an empty QMainWindow, show it, wait until
+  the first paint has been processed;
+- **app**: the same for Recepcja's MainWindow over a copy of the large database (no sync thread,
+  the window's clock on a working day the database covers, so the first view is a busy day).
+
+Runs alternate bare / app; medians and their ratio. In the app process, after start: 30 switches
+to the next day with the week tab shown (each re-reads the week of all 10 schedules and the day),
+median time per switch including the repaint; and the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+CHILD_BARE = r"""
+import time
+t0 = time.perf_counter()
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+w = QMainWindow()
+w.resize(1360, 820)
+w.show()
+def done():
+    print(time.perf_counter() - t0)
+    app.quit()
+QTimer.singleShot(0, done)
+app.exec()
+"""
+
+CHILD_APP = r"""
+import time
+t0 = time.perf_counter()
+import datetime as dt, json, resource, statistics, sys
+from PySide6.QtCore import QTimer
+from recepcja.gui.app import make_application
+from recepcja.domain.model import WARSAW
+from recepcja.services.context import AppContext
+from recepcja.gui.main_window import MainWindow
+app = make_application([])
+moment = dt.datetime(2026, 11, 23, 10, 5, tzinfo=WARSAW)
+w = MainWindow(AppContext.load(), clock=lambda: moment, start_sync=False)
+w.show()
+out = {}
+def started():
+    out["start"] = time.perf_counter() - t0
+    out["rows"] = w.schedule_view.day_model.rowCount()
+    w.actions_.week_view.trigger()
+    app.processEvents()
+    times = []
+    for _ in range(int(sys.argv[1])):
+        s = time.perf_counter()
+        w.actions_.next_day.trigger()
+        w.schedule_view.week_table.viewport().repaint()
+        w.schedule_view.day_table.viewport().repaint()
+        app.processEvents()
+        times.append(time.perf_counter() - s)
+    out["switch_median"] = statistics.median(times)
+    out["switch_max"] = max(times)
+    out["week_cells"] = w.schedule_view.week_model.rowCount() * 7
+    out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(out))
+    w.close()
+    app.quit()
+QTimer.singleShot(0, started)
+app.exec()
+"""
+
+
+def _child(code: str, env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
+        check=True, timeout=300,
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", type=Path)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--switches", type=int, default=30)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-gui-"))
+    try:
+        shutil.copy(args.database, home / "recepcja.sqlite")
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RECEPCJA_HOME=str(home),
+                   RECEPCJA_LANG="pl")
+        env.pop("RECEPCJA_CER_URL", None)
+        _child(CHILD_APP, env, "1")  # migrate the copy once and warm the OS file cache
+        bare, app, details = [], [], []
+        for _ in range(args.runs):
+            bare.append(float(_child(CHILD_BARE, env)))
+            detail = json.loads(_child(CHILD_APP, env, str(args.switches)))
+            app.append(detail["start"])
+            details.append(detail)
+        result = {
+            "runs": args.runs,
+            "bare_start_median_s": statistics.median(bare),
+            "app_start_median_s": statistics.median(app),
+            "ratio": statistics.median(app) / statistics.median(bare),
+            "bare_starts": bare,
+            "app_starts": app,
+            "day_rows": details[0]["rows"],
+            "week_cells": details[0]["week_cells"],
+            "switch_median_ms": 1000 * statistics.median(d["switch_median"] for d in details),
+            "switch_max_ms": 1000 * max(d["switch_max"] for d in details),
+            "peak_rss_mb": max(d["peak_rss_mb"] for d in details),
+        }
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Starting the window: ``recepcja`` and ``recepcja --training`` call ``run(ctx)``.
+
+``RECEPCJA_SMOKE_TEST=1`` shows the window, lets it settle for about a second, prints
+``smoke-ok`` and exits 0 - the installer's CI checks a built bundle with it.
+``RECEPCJA_SCREENSHOT=FILE.png`` grabs the window once it is exposed and writes the PNG
+(``tools/screenshot.sh``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from recepcja.i18n import _
+from recepcja.resources import resource
+from recepcja.services.context import AppContext
+
+log = logging.getLogger("recepcja.gui")
+
+ENV_SMOKE = "RECEPCJA_SMOKE_TEST"
+ENV_SCREENSHOT = "RECEPCJA_SCREENSHOT"
+SMOKE_MS = 1000
+SCREENSHOT_DELAY_MS = 1500
+
+
+def app_icon():  # noqa: ANN201 - QIcon, imported lazily with Qt
+    from PySide6.QtGui import QIcon
+
+    for name in ("recepcja.svg", "recepcja.png"):
+        path = resource("icons", name)
+        if path.is_file():
+            return QIcon(str(path))
+    return QIcon()
+
+
+def make_application(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
+    """The QApplication with a Polish locale, the app's name and icon (or the existing one)."""
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWidgets import QApplication
+
+    QLocale.setDefault(QLocale(QLocale.Language.Polish, QLocale.Country.Poland))
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("Recepcja")
+    app.setApplicationDisplayName(_("Recepcja"))
+    app.setOrganizationName("Recepcja")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
+    """The app's main loop; ``prepare(window)`` runs once the window exists (the screenshot
+    tool uses it to pick a busy day)."""
+    from PySide6.QtCore import QTimer
+
+    from recepcja.gui.main_window import MainWindow
+
+    app = make_application()
+    training = None
+    if ctx.training:
+        from recepcja.services.training import start_training
+
+        # Before the window: the window's sync must already point at the simulator.
+        training = start_training(ctx, actors=os.environ.get(ENV_SMOKE) != "1")
+    try:
+        window = MainWindow(ctx, training=training, icon=app_icon())
+        if prepare is not None:
+            prepare(window)
+        window.show()
+        shot = os.environ.get(ENV_SCREENSHOT)
+        if shot:
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _grab(window, Path(shot), app))
+        if os.environ.get(ENV_SMOKE) == "1":
+            def smoke() -> None:
+                print("smoke-ok", flush=True)
+                window.close()
+                app.quit()
+
+            QTimer.singleShot(SMOKE_MS, smoke)
+        code = app.exec()
+        window.close()
+        return int(code)
+    finally:
+        if training is not None:
+            training.stop()
+
+
+def _grab(window, path: Path, app) -> None:  # noqa: ANN001 - Qt objects
+    """Write the window to ``path`` once it is exposed (a grab before that is black)."""
+    from PySide6.QtCore import QTimer
+
+    handle = window.windowHandle()
+    if handle is None or not handle.isExposed():
+        QTimer.singleShot(200, lambda: _grab(window, path, app))
+        return
+    app.processEvents()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pixmap = window.grab()
+    pixmap.save(str(path), "PNG")
+    print(f"screenshot: {path}", flush=True)
+    window.close()
+    app.quit()

@@ -1,0 +1,35 @@
+"""Previous day / date / next day / today: the navigation above the schedule views."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+
+from recepcja.gui.formatting import long_date_text
+from recepcja.i18n import _
+
+
+class DateBar(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.previous = QToolButton()
+        self.previous.setText("◀")
+        self.next = QToolButton()
+        self.next.setText("▶")
+        self.today = QToolButton()
+        self.today.setText(_("Today"))
+        self.goto = QToolButton()
+        self.goto.setText(_("Go to date…"))
+        self.label = QLabel()
+        self.label.setObjectName("currentDate")
+        self.label.setStyleSheet("font-size: 16px; font-weight: bold; padding: 0 10px;")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.previous, self.label, self.next, self.today, self.goto):
+            layout.addWidget(widget)
+        layout.addStretch(1)
+
+    def set_date(self, day: dt.date, today: dt.date) -> None:
+        suffix = f"  ({_('today')})" if day == today else ""
+        self.label.setText(long_date_text(day) + suffix)

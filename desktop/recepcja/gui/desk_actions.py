@@ -1,0 +1,148 @@
+"""What the desk's buttons do, as plain callables that run on ANY thread.
+
+Each call opens its own connection (one per thread, see ``AppContext.open_db``), runs one use
+case of ``services.booking`` / ``services.patients`` and closes it, so the window can hand these
+to the background runner. No Qt here: this is the seam tests and the benchmark drive directly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from recepcja.domain.model import WARSAW, Attendance, Patient, Urgency
+from recepcja.services.context import AppContext
+from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:  # imported at first use: they pull in phonenumbers and stdnum (cold start)
+    from recepcja.services.booking import BookingResult
+    from recepcja.services.patients import PatientInput
+    from recepcja.store.records import VisitRecord
+
+T = TypeVar("T")
+
+
+class DeskActions:
+    def __init__(self, ctx: AppContext, clock: Callable[[], dt.datetime] | None = None) -> None:
+        self.ctx = ctx
+        self.clock = clock or (lambda: dt.datetime.now(WARSAW))
+
+    @contextmanager
+    def _repos(self) -> Iterator[Repositories]:
+        repos = Repositories.over(self.ctx.open_db())
+        try:
+            yield repos
+        finally:
+            repos.close()
+
+    def book(
+        self,
+        patient_id: int,
+        slot_id: int,
+        urgency: Urgency,
+        central_request_id: str | None = None,
+        referral_id: str | None = None,
+    ) -> BookingResult:
+        from recepcja.services import booking
+
+        with self._repos() as repos:
+            return booking.book(
+                repos,
+                patient_id,
+                slot_id,
+                urgency,
+                user=self.ctx.user,
+                central_request_id=central_request_id,
+                referral_id=referral_id,
+                now=self.clock(),
+            )
+
+    def cancel(self, visit_id: int, reason: str) -> VisitRecord:
+        from recepcja.services import booking
+
+        with self._repos() as repos:
+            return booking.cancel(repos, visit_id, reason, user=self.ctx.user)
+
+    def reschedule(self, visit_id: int, slot_id: int) -> VisitRecord:
+        from recepcja.services import booking
+
+        with self._repos() as repos:
+            return booking.reschedule(
+                repos, visit_id, slot_id, user=self.ctx.user, now=self.clock()
+            )
+
+    def attendance(self, visit_id: int, attendance: Attendance) -> VisitRecord:
+        from recepcja.services import booking
+
+        with self._repos() as repos:
+            return booking.mark_attendance(repos, visit_id, attendance, user=self.ctx.user)
+
+    def propose(self, scope_code: str, urgency: Urgency) -> int | None:
+        from recepcja.services import booking
+
+        with self._repos() as repos:
+            slot = booking.propose_term(repos, scope_code, urgency, now=self.clock())
+            return None if slot is None else slot.id
+
+    def register_patient(self, data: PatientInput) -> Patient:
+        from recepcja.services.patients import register_patient
+
+        with self._repos() as repos:
+            return register_patient(repos.db, data, self.ctx.user, today=self.clock().date())
+
+    def update_patient(self, patient_id: int, data: PatientInput) -> Patient:
+        from recepcja.services.patients import update_patient
+
+        with self._repos() as repos:
+            return update_patient(repos.db, patient_id, data, self.ctx.user,
+                                  today=self.clock().date())
+
+    def apply_absence(self, plan: Any) -> AbsenceOutcome:
+        """Mark the absence, move the chosen visits (each a ``change`` for CeR), then try to
+        take the blocked free terms out of CeR - if CeR cannot be reached now, the next
+        ``publish`` does it (the terms are blocked locally already)."""
+        from recepcja.domain.errors import DomainError
+        from recepcja.services import absence
+
+        outcome = AbsenceOutcome(calls=[])
+        with self._repos() as repos:
+            marked = absence.mark_absence(repos, plan.resource_id, plan.first_day,
+                                          plan.last_day, user=self.ctx.user, reason=plan.reason)
+            for visit_id, option in plan.moves:
+                record = repos.visits.get(visit_id)
+                patient = repos.patients.get(record.patient_id) if record else None
+                try:
+                    _moved, left = absence.resolve(repos, visit_id, option, user=self.ctx.user,
+                                                   now=self.clock())
+                except DomainError as error:
+                    outcome.failed.append((visit_id, error))
+                    continue
+                if left is not None:
+                    marked.blocked.append(left)
+                if patient is not None:
+                    outcome.calls.append((patient, option.start))
+            for item in plan.unresolved:
+                outcome.calls.append((item.patient, None))
+            try:
+                from recepcja.services.gateway_factory import gateway_from_context
+                from recepcja.services.sync_service import place_cer_id
+
+                with gateway_from_context(self.ctx,
+                                          place_cer_id=place_cer_id(repos)) as gateway:
+                    outcome.withdrawn = absence.withdraw_from_cer(repos, gateway, marked.blocked)
+            except Exception as error:  # noqa: BLE001 - CeR away: the next publish withdraws
+                outcome.withdraw_error = type(error).__name__
+        return outcome
+
+
+@dataclass
+class AbsenceOutcome:
+    """Whom to call (patient, new start or None when the visit was left for a call)."""
+
+    calls: list[tuple[Patient, dt.datetime | None]]
+    failed: list[tuple[int, Exception]] = field(default_factory=list)
+    withdrawn: int | None = None
+    withdraw_error: str | None = None

@@ -1,0 +1,595 @@
+"""The receptionist's window: schedules (day / week), patients, today's visits, CeR status.
+
+The window composes widgets and routes actions; it holds no business rules. Reads of the local
+database run on the UI thread over the window's own connection (local, indexed, milliseconds);
+every change goes through ``DeskActions`` in the background runner, and the views refresh from
+the result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from recepcja.domain.errors import DomainError
+from recepcja.domain.model import WARSAW, Attendance, Patient
+from recepcja.domain.scopes import ScopeRegistry
+from recepcja.gui.actions import MainActions
+from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
+from recepcja.gui.cancel_dialog import CancelDialog
+from recepcja.gui.connection import Connection
+from recepcja.gui.date_bar import DateBar
+from recepcja.gui.desk_actions import DeskActions
+from recepcja.gui.emergency_banner import EmergencyBanner
+from recepcja.gui.filter_bar import FilterBar
+from recepcja.gui.formatting import datetime_text, phone_text
+from recepcja.gui.goto_date_dialog import GotoDateDialog
+from recepcja.gui.patient_dialog import PatientDialog
+from recepcja.gui.patients_panel import PatientsPanel
+from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
+from recepcja.gui.status_bar import CerStatusBar
+from recepcja.gui.sync_bridge import SyncBridge
+from recepcja.gui.today_panel import TodayPanel
+from recepcja.gui.workers import BackgroundRunner
+from recepcja.i18n import _
+from recepcja.services import day_view
+from recepcja.services.context import AppContext
+from recepcja.services.day_view import DayRow, ScheduleInfo
+from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:
+    from recepcja.services.patients import PatientInput
+
+Clock = Callable[[], dt.datetime]
+STATUS_REFRESH_MS = 3000
+
+
+class MainWindow(QMainWindow):
+    def __init__(
+        self,
+        ctx: AppContext,
+        *,
+        clock: Clock | None = None,
+        training: object | None = None,
+        icon: QIcon | None = None,
+        start_sync: bool = True,
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.clock: Clock = clock or (lambda: dt.datetime.now(WARSAW))
+        self.training = training  # services.training.TrainingSession, or None
+        self.repos = Repositories.over(ctx.open_db())  # the UI thread's own connection
+        self.desk = DeskActions(ctx, self.clock)
+        self.scopes = ScopeRegistry.default()
+        self.runner = BackgroundRunner(self)
+        self.current_day = self.clock().date()
+        self.schedules: list[ScheduleInfo] = []
+        self._week: tuple[dt.date, dict[dt.date, list[DayRow]]] | None = None  # shown week
+        self._today_rows: list[DayRow] | None = None
+        self.patient: Patient | None = None
+        self.last_exchange: dt.datetime | None = None
+        self.last_call_list: list[str] = []
+        self.closed = False  # late answers (sync thread, pool) arrive after close: ignore them
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(self._title())
+        if icon is not None:
+            self.setWindowIcon(icon)
+
+        self.actions_ = MainActions(self, training=ctx.training)
+        self.banner = EmergencyBanner()
+        self.date_bar = DateBar()
+        self.filters = FilterBar(self._scope_name)
+        self.schedule_view = ScheduleView()
+        self.patients = PatientsPanel(self._search)
+        self.today = TodayPanel()
+        self.status = CerStatusBar()
+        self.setStatusBar(self.status)
+        self._layout()
+
+        self.bridge = SyncBridge(ctx, self.runner, self)
+        self._connect()
+        self.filters.set_choices(day_view.filter_choices(self.repos))  # loads the views
+        self.refresh_status()
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self._status_timer.start(STATUS_REFRESH_MS)
+        if start_sync:
+            self.bridge.start()
+        else:
+            self.set_connection(Connection.UNKNOWN)
+        self.resize(1360, 820)
+
+    # --- layout and wiring -----------------------------------------------------------------
+
+    def _title(self) -> str:
+        title = _("Recepcja — front desk")
+        if self.ctx.training:
+            title = _("TRAINING — {title} (simulated CeR, no real data)").format(title=title)
+        return title
+
+    def _layout(self) -> None:
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 6, 6)
+        left_layout.addWidget(self.date_bar)
+        left_layout.addWidget(self.filters)
+        left_layout.addWidget(self.schedule_view, 1)
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.patients)
+        right.addWidget(self.today)
+        right.setContentsMargins(6, 6, 6, 6)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+        self.setTabOrder(self.patients.query, self.patients.table)
+        self.setTabOrder(self.patients.table, self.schedule_view.day_table)
+
+    def _connect(self) -> None:
+        a = self.actions_
+        a.find_patient.triggered.connect(self.patients.focus_search)
+        a.new_patient.triggered.connect(self.add_patient)
+        a.edit_patient.triggered.connect(lambda: self.edit_patient(self.patients.selected()))
+        a.book.triggered.connect(self.book)
+        a.next_free.triggered.connect(self.next_free_term)
+        a.cancel_visit.triggered.connect(self.cancel_visit)
+        a.reschedule.triggered.connect(self.reschedule)
+        a.arrived.triggered.connect(lambda: self.set_attendance(Attendance.ARRIVED))
+        a.no_show.triggered.connect(lambda: self.set_attendance(Attendance.NO_SHOW))
+        a.absence.triggered.connect(self.doctor_absence)
+        a.today.triggered.connect(lambda: self.go_to(self.clock().date()))
+        a.goto_date.triggered.connect(self.ask_date)
+        a.previous_day.triggered.connect(lambda: self.go_to(self.current_day - dt.timedelta(1)))
+        a.next_day.triggered.connect(lambda: self.go_to(self.current_day + dt.timedelta(1)))
+        a.day_view.triggered.connect(lambda: self.schedule_view.setCurrentIndex(DAY_TAB))
+        a.week_view.triggered.connect(lambda: self.schedule_view.setCurrentIndex(WEEK_TAB))
+        a.refresh.triggered.connect(lambda: self.reload())  # noqa: PLW0108 - drop `checked`
+        a.quit.triggered.connect(self.close)
+        a.print_confirmation.triggered.connect(lambda: self.printout("confirmation"))
+        a.print_day.triggered.connect(lambda: self.printout("day"))
+        a.pdf_confirmation.triggered.connect(lambda: self.printout("confirmation", pdf=True))
+        a.pdf_day.triggered.connect(lambda: self.printout("day", pdf=True))
+        a.outage_start.triggered.connect(lambda: self.training_outage(True))
+        a.outage_end.triggered.connect(lambda: self.training_outage(False))
+        self.date_bar.previous.setDefaultAction(a.previous_day)
+        self.date_bar.next.setDefaultAction(a.next_day)
+        self.date_bar.previous.setText("◀")
+        self.date_bar.next.setText("▶")
+        self.date_bar.today.clicked.connect(a.today.trigger)
+        self.date_bar.goto.clicked.connect(a.goto_date.trigger)
+        self.date_bar.today.setToolTip(a.today.toolTip())
+        self.date_bar.goto.setToolTip(a.goto_date.toolTip())
+        self.filters.changed.connect(self._filters_changed)
+        self.schedule_view.row_activated.connect(self._row_activated)
+        self.schedule_view.day_picked.connect(self._day_picked)
+        self.schedule_view.currentChanged.connect(lambda _i: self.reload(force=False))
+        self.schedule_view.current_row_changed.connect(lambda _row: self._update_actions())
+        self.patients.patient_chosen.connect(self._patient_chosen)
+        self.patients.add_requested.connect(self.add_patient)
+        self.patients.edit_requested.connect(self.edit_patient)
+        self.today.row_chosen.connect(self._today_chosen)
+        self.runner.busy_changed.connect(self.status.set_busy)
+        self.bridge.connection_changed.connect(lambda v: self.set_connection(Connection.parse(v)))
+        self.bridge.queue_changed.connect(self._queue_changed)
+        self.bridge.entry_done.connect(lambda _entry: self.reload())
+        self.bridge.exchanged.connect(self._exchanged)
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def _scope_name(self, code: str) -> str:
+        try:
+            return self.scopes.get(code).name_pl
+        except DomainError:
+            return code
+
+    def _search(self, text: str) -> list[Patient]:
+        return self.repos.patients.search(text, 50)
+
+    def _filters_changed(self) -> None:
+        scope, place, resource = self.filters.values()
+        self.schedules = day_view.schedule_infos(
+            self.repos, scope_code=scope, place_id=place, resource_id=resource
+        )
+        self.reload()
+
+    def reload(self, force: bool = True) -> None:
+        """Re-read the visible day (and week) and today's list from the local database.
+
+        ``force=False`` (moving between days) reuses what was read for the same week and for
+        today; anything that changes data (a booking, CeR's news, the filters) reads again.
+        """
+        if self.closed:
+            return
+        now = self.clock()
+        today = now.date()
+        self.date_bar.set_date(self.current_day, today)
+        monday = self.current_day - dt.timedelta(days=self.current_day.weekday())
+        if force:
+            self._week = None
+            self._today_rows = None
+        if self.schedule_view.currentIndex() == WEEK_TAB:
+            if self._week is None or self._week[0] != monday:
+                self._week = (monday, day_view.week_rows(self.repos, self.schedules, monday, now))
+                self.schedule_view.show_week(self._week[1])
+            rows = self._week[1][self.current_day]
+            self.schedule_view.week_model.set_current(self.current_day)
+        else:
+            rows = day_view.day_rows(self.repos, self.schedules, self.current_day, now)
+        self.schedule_view.show_day(rows)
+        if self.current_day == today:
+            self._today_rows = rows
+        elif self._today_rows is None:
+            self._today_rows = day_view.day_rows(self.repos, self.schedules, today, now)
+        self.today.set_rows(day_view.booked_rows(self._today_rows))
+        self._update_actions()
+
+    def refresh_status(self) -> None:
+        if self.closed:
+            return
+        numbers = day_view.status_numbers(self.repos)
+        self._queue_changed(numbers.pending_changes)
+        moment = numbers.last_exchange or self.last_exchange
+        if numbers.last_exchange and self.last_exchange:
+            moment = max(numbers.last_exchange, self.last_exchange)
+        self.status.set_last_exchange(moment)
+
+    def _queue_changed(self, count: int) -> None:
+        self.status.set_pending(count)
+        self.banner.set_pending(count)
+
+    def _exchanged(self) -> None:
+        self.last_exchange = self.clock()
+        self.refresh_status()
+
+    def set_connection(self, state: Connection) -> None:
+        self.status.set_connection(state)
+        self.banner.setVisible(state == Connection.OFFLINE)
+
+    def go_to(self, day: dt.date) -> None:
+        self.current_day = day
+        self.reload(force=False)
+
+    def ask_date(self) -> None:
+        dialog = GotoDateDialog(self.current_day, self)
+        if self._run_dialog(dialog):
+            self.go_to(dialog.chosen())
+
+    def _day_picked(self, day: dt.date) -> None:
+        self.schedule_view.setCurrentIndex(DAY_TAB)
+        self.go_to(day)
+
+    def _update_actions(self) -> None:
+        row = self.schedule_view.current_row()
+        has_visit = row is not None and row.entry.visit_id is not None
+        for action in (self.actions_.cancel_visit, self.actions_.reschedule,
+                       self.actions_.arrived, self.actions_.no_show,
+                       self.actions_.print_confirmation, self.actions_.pdf_confirmation):
+            action.setEnabled(has_visit)
+
+    def _patient_chosen(self, patient: Patient | None) -> None:
+        self.patient = patient
+        self.actions_.edit_patient.setEnabled(patient is not None)
+
+    def _today_chosen(self, row: DayRow | None) -> None:
+        if row is not None:
+            self.schedule_view.setCurrentIndex(DAY_TAB)
+            self.go_to(row.start.date())
+            self.schedule_view.select_slot(row.entry.slot_id)
+
+    def _row_activated(self, row: DayRow) -> None:
+        if row.entry.visit_id is None and row.status.value == "free":
+            self.book()
+
+    def _run_dialog(self, dialog: QDialog) -> bool:
+        """Run a modal dialog, then dispose of it and give the focus back to the window (a
+        hidden dialog left alive would keep being the "active window" for shortcuts)."""
+        try:
+            return bool(dialog.exec())
+        finally:
+            dialog.deleteLater()
+            self.activateWindow()
+
+    # --- patients --------------------------------------------------------------------------
+
+    def add_patient(self) -> None:
+        dialog = PatientDialog(self.desk.register_patient, parent=self)
+        if self._run_dialog(dialog) and dialog.saved is not None:
+            self.patients.show_patient(dialog.saved)
+            self.statusBar().showMessage(_("Patient registered: {name} ({local_id})").format(
+                name=f"{dialog.saved.last_name} {dialog.saved.first_name}",
+                local_id=dialog.saved.local_id), 8000)
+
+    def edit_patient(self, patient: Patient | None) -> None:
+        if patient is None or patient.id is None:
+            return
+        patient_id = patient.id
+
+        def save(data: PatientInput) -> Patient:
+            return self.desk.update_patient(patient_id, data)
+
+        dialog = PatientDialog(save, patient, parent=self)
+        if self._run_dialog(dialog) and dialog.saved is not None:
+            self.patients.show_patient(dialog.saved)
+            self.reload()
+
+    # --- visits ----------------------------------------------------------------------------
+
+    def _need_patient(self) -> Patient | None:
+        if self.patient is None:
+            self.status.showMessage(_("First find and select the patient (Ctrl+F)."), 8000)
+            self.patients.focus_search()
+        return self.patient
+
+    def _terms(self, selected: DayRow | None) -> list[tuple[ScheduleInfo, dt.datetime, int]]:
+        now = self.clock()
+        terms = day_view.free_terms(self.repos, self.schedules, now, limit=200)
+        if selected is not None and selected.status.value == "free" and all(
+            slot_id != selected.entry.slot_id for _i, _s, slot_id in terms
+        ):
+            info = next(i for i in self.schedules if i.id == selected.entry.schedule_id)
+            terms.insert(0, (info, selected.start, selected.entry.slot_id))
+        return terms
+
+    def _referral_required(self, scope: str) -> bool:
+        try:
+            return self.scopes.get(scope).referral_required
+        except DomainError:
+            return False
+
+    def book(self) -> None:
+        patient = self._need_patient()
+        if patient is None:
+            return
+        row = self.schedule_view.current_row()
+        scope = self._scope_for(row)
+
+        def propose(urgency: object) -> int | None:
+            return self.desk.propose(scope, urgency) if scope else None  # type: ignore[arg-type]
+
+        dialog = BookingDialog(
+            patient,
+            self._terms(row),
+            selected_slot=row.entry.slot_id if row is not None else None,
+            propose=propose,
+            referral_required=self._referral_required,
+            parent=self,
+        )
+        if self._run_dialog(dialog) and dialog.request is not None:
+            self.submit_booking(dialog.request)
+
+    def submit_booking(self, request: BookingRequest) -> None:
+        """Book in the background; the view shows the visit as waiting for CeR until the sync
+        engine confirms it."""
+        self.runner.run(
+            lambda: self.desk.book(request.patient_id, request.slot_id, request.urgency,
+                                   request.central_request_id, request.referral_id),
+            on_success=self._booked,
+            label=_("Booking…"),
+            error_parent=self,
+        )
+
+    def _booked(self, result: object) -> None:
+        if self.closed:
+            return
+        self.bridge.wake()
+        visit = getattr(result, "visit", None)
+        emergency = bool(getattr(result, "emergency", False))
+        slot = self.repos.slots.get(visit.slot_id) if visit is not None and visit.slot_id else None
+        if slot is not None:
+            self.current_day = slot.start.astimezone(WARSAW).date()
+        self.reload()
+        self.refresh_status()
+        if slot is not None:
+            self.schedule_view.select_slot(int(slot.id or 0))
+            text = _("Booked {when}: waiting for confirmation from CeR.").format(
+                when=datetime_text(slot.start))
+            if emergency:
+                text = _("Booked {when} in emergency mode: it will be sent to CeR when the "
+                         "connection is back.").format(when=datetime_text(slot.start))
+            self.status.showMessage(text, 10000)
+
+    def _scope_for(self, row: DayRow | None) -> str | None:
+        if row is not None:
+            info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
+            if info is not None:
+                return info.schedule.scope_code
+        scope = self.filters.values()[0]
+        return scope or (self.schedules[0].schedule.scope_code if self.schedules else None)
+
+    def next_free_term(self) -> None:
+        row = self.schedule_view.current_row()
+        after = max(self.clock(), row.start) if row is not None else self.clock()
+        found = day_view.next_free(self.repos, self.schedules, after)
+        if found is None:
+            self.status.showMessage(_("No free term in the chosen schedules."), 8000)
+            return
+        _info, start, slot_id = found
+        self.schedule_view.setCurrentIndex(DAY_TAB)
+        self.go_to(start.date())
+        self.schedule_view.select_slot(slot_id)
+        self.schedule_view.day_table.setFocus()
+
+    def _visit_row(self) -> DayRow | None:
+        row = self.schedule_view.current_row()
+        if row is None or row.entry.visit_id is None:
+            self.status.showMessage(_("Select a booked visit first."), 8000)
+            return None
+        return row
+
+    def cancel_visit(self) -> None:
+        row = self._visit_row()
+        if row is None:
+            return
+        dialog = CancelDialog(
+            f"{datetime_text(row.start)} — {row.patient_name} ({row.schedule_name})", self
+        )
+        if self._run_dialog(dialog):
+            visit_id, reason = int(row.entry.visit_id or 0), dialog.reason_text()
+            self.runner.run(lambda: self.desk.cancel(visit_id, reason),
+                            on_success=lambda _r: self._changed(_("The visit was cancelled.")),
+                            label=_("Cancelling…"), error_parent=self)
+
+    def reschedule(self) -> None:
+        row = self._visit_row()
+        if row is None:
+            return
+        patient = self.repos.patients.get(int(row.entry.patient_id or 0))
+        if patient is None:
+            return
+        info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
+        same_scope = [i for i in self.schedules
+                      if info is None or i.schedule.scope_code == info.schedule.scope_code]
+        terms = day_view.free_terms(self.repos, same_scope, self.clock(), limit=200)
+        dialog = BookingDialog(patient, terms, reschedule=True, parent=self)
+        if self._run_dialog(dialog) and dialog.request is not None:
+            visit_id, slot_id = int(row.entry.visit_id or 0), dialog.request.slot_id
+            self.runner.run(lambda: self.desk.reschedule(visit_id, slot_id),
+                            on_success=lambda _r: self._changed(_("The visit was moved.")),
+                            label=_("Moving the visit…"), error_parent=self)
+
+    def set_attendance(self, attendance: Attendance) -> None:
+        row = self._visit_row()
+        if row is None:
+            return
+        visit_id = int(row.entry.visit_id or 0)
+        self.runner.run(lambda: self.desk.attendance(visit_id, attendance),
+                        on_success=lambda _r: self._changed(""), error_parent=self)
+
+    def _changed(self, message: str) -> None:
+        self.bridge.wake()
+        self.reload()
+        self.refresh_status()
+        if message:
+            self.status.showMessage(message, 8000)
+
+    # --- doctor absence ---------------------------------------------------------------------
+
+    def doctor_absence(self) -> None:
+        from recepcja.gui.absence_dialog import AbsenceDialog
+        from recepcja.services import absence
+
+        def load(resource_id: int, first: dt.date, last: dt.date) -> list:
+            return absence.affected_visits(self.repos, resource_id, first, last,
+                                           now=self.clock())
+
+        resources = list(day_view.filter_choices(self.repos).resources)
+        dialog = AbsenceDialog(resources, load, self.current_day, self)
+        if self._run_dialog(dialog) and dialog.plan is not None:
+            plan = dialog.plan
+            self.runner.run(lambda: self.desk.apply_absence(plan), on_success=self._absence_done,
+                            label=_("Moving the visits of the absent doctor…"), error_parent=self)
+
+    def _absence_done(self, outcome: object) -> None:
+        """Refresh, and show the desk whom to call (CeR notifies them too)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        self._changed(_("The absence is saved."))
+        calls = getattr(outcome, "calls", [])
+        lines = []
+        for patient, start in calls:
+            phone = phone_text(patient.phone) if patient.phone else _("no phone")
+            when = datetime_text(start) if start else _("no new term yet")
+            lines.append(f"{patient.last_name} {patient.first_name}, {phone} — {when}")
+        self.last_call_list = list(lines)
+        if getattr(outcome, "withdraw_error", None):
+            lines.append(_("CeR could not be reached: the doctor's free terms will be "
+                           "withdrawn from CeR at the next publication."))
+        box = QMessageBox(self)
+        box.setWindowTitle(_("Patients to call"))
+        box.setText(_("Patients to call: {count}").format(count=len(calls)))
+        box.setDetailedText("\n".join(lines))
+        box.setInformativeText("\n".join(lines[:15]))
+        box.open()
+
+    # --- printouts --------------------------------------------------------------------------
+
+    def printout_html(self, kind: str) -> tuple[str, str] | None:
+        """(HTML, suggested file name) of the visit confirmation or the shown day's list."""
+        from recepcja.services import printouts
+
+        now = self.clock()
+        if kind == "day":
+            rows = self.schedule_view.day_model.rows()
+            name = f"wizyty-{self.current_day.isoformat()}.pdf"
+            return printouts.day_list_html(rows, self.current_day, now), name
+        row = self._visit_row()
+        if row is None:
+            return None
+        confirmation = printouts.confirmation_for(self.repos, int(row.entry.visit_id or 0))
+        name = f"potwierdzenie-{confirmation.start:%Y%m%d-%H%M}-{confirmation.visit_uid}.pdf"
+        return printouts.confirmation_html(confirmation, now), name
+
+    def printout(self, kind: str, pdf: bool = False, path: Path | None = None) -> Path | None:
+        """Print, or save as PDF (asking where unless ``path`` is given). Local work only."""
+        from recepcja.gui.printing import html_to_pdf, print_html
+
+        made = self.printout_html(kind)
+        if made is None:
+            return None
+        html, name = made
+        if not pdf:
+            print_html(self, html, name)
+            return None
+        if path is None:
+            from PySide6.QtWidgets import QFileDialog
+
+            chosen, _filter = QFileDialog.getSaveFileName(
+                self, _("Save as PDF"), str(self.ctx.paths.exports / name), "PDF (*.pdf)")
+            if not chosen:
+                return None
+            path = Path(chosen)
+        html_to_pdf(html, path)
+        self.status.showMessage(_("Saved: {path}").format(path=str(path)), 8000)
+        return path
+
+    # --- training --------------------------------------------------------------------------
+
+    def training_outage(self, start: bool) -> None:
+        """Switch the simulator's outage on or off (training only), in the background."""
+        session = self.training
+        if session is None:
+            return
+        call = session.simulate_outage if start else session.end_outage  # type: ignore[attr-defined]
+
+        def done(_result: object) -> None:
+            self.actions_.outage_start.setEnabled(not start)
+            self.actions_.outage_end.setEnabled(start)
+            self.status.showMessage(
+                _("Training: CeR outage started. Book as usual and watch the banner.")
+                if start else _("Training: the outage has ended; the queue will be sent."),
+                10000,
+            )
+            self.bridge.probe()
+            QTimer.singleShot(1500, self.bridge.probe)  # a second failure means offline
+
+        self.runner.run(call, on_success=done, label=_("Switching the simulated CeR…"),
+                        error_parent=self)
+
+    # --- shutdown --------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if self.closed:
+            super().closeEvent(event)
+            return
+        self.closed = True
+        self._status_timer.stop()
+        self.bridge.blockSignals(True)
+        self.bridge.stop()
+        self.runner.wait(5000)
+        self.runner.shutdown()
+        self.repos.close()
+        super().closeEvent(event)

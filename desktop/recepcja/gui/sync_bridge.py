@@ -1,0 +1,134 @@
+"""The sync side as Qt signals: connectivity, the number of changes waiting for CeR, finished
+entries - so widgets never poll the sync thread and never touch it directly.
+
+The bridge starts the sync engine (``recepcja.sync.engine``) and turns its callbacks (called
+on the sync thread) into signals, which Qt queues onto the UI thread. The engine only notices
+an outage when it has something to send, so the bridge also probes CeR itself now and then in
+the thread pool - a cheap ``status`` call - so the connection label and the emergency banner
+tell the truth on a quiet morning too (and without an engine at all).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from recepcja.gui.connection import Connection
+from recepcja.gui.signals import emit
+from recepcja.gui.workers import BackgroundRunner
+from recepcja.services.context import AppContext
+
+log = logging.getLogger("recepcja.gui.sync")
+
+PROBE_INTERVAL_MS = 30000
+TRAINING_PROBE_INTERVAL_MS = 5000  # rehearsing an outage: the banner should follow quickly
+
+
+class SyncBridge(QObject):
+    connection_changed = Signal(str)  # Connection value
+    queue_changed = Signal(int)
+    entry_done = Signal(object)
+    exchanged = Signal()  # a call to CeR worked (refresh "last exchange")
+
+    def __init__(self, ctx: AppContext, runner: BackgroundRunner,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.runner = runner
+        self.engine: Any = None
+        self.state = Connection.UNKNOWN
+        self._probing = False
+        self._gateway: Any = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(
+            TRAINING_PROBE_INTERVAL_MS if ctx.training else PROBE_INTERVAL_MS
+        )
+        self._timer.timeout.connect(self.probe)
+
+    def start(self) -> None:
+        if not self.ctx.settings.effective_cer_url():
+            self._set(Connection.NOT_CONFIGURED)
+            return
+        self._start_engine()
+        self._timer.start()
+        if self.engine is None:
+            self.probe()
+
+    def wake(self) -> None:
+        """Something was just queued: let the engine look at the outbox now."""
+        if self.engine is not None:
+            self.engine.wake()
+
+    def stop(self) -> None:
+        self._timer.stop()
+        if self.engine is not None:
+            try:
+                self.engine.stop()
+            except Exception:  # noqa: BLE001 - shutting down: log, never block the exit
+                log.exception("stopping the sync engine failed")
+            self.engine = None
+
+    def _start_engine(self) -> bool:
+        try:
+            from recepcja.services.sync_service import engine_for_context
+        except ImportError:
+            return False
+        try:
+            self.engine = engine_for_context(
+                self.ctx,
+                on_state=lambda state, emergency: emit(self.connection_changed,
+                    str(Connection.OFFLINE if emergency else Connection.parse(state))
+                ),
+                on_queue_count=lambda count: emit(self.queue_changed, int(count)),
+                on_entry_done=lambda entry, _outcome, _detail: emit(self.entry_done, entry),
+            )
+            self.engine.start()
+        except Exception:  # noqa: BLE001 - an engine we cannot drive: fall back to probing
+            log.exception("the sync engine did not start; probing CeR instead")
+            self.engine = None
+            return False
+        self.connection_changed.connect(lambda value: self._remember(Connection.parse(value)))
+        return True
+
+    def _remember(self, state: Connection) -> None:
+        self.state = state
+        if state == Connection.ONLINE:
+            emit(self.exchanged)
+
+    def probe(self) -> None:
+        """One ``status`` call in the thread pool (never on the UI thread)."""
+        if self._probing:
+            return
+        self._probing = True
+        self.runner.run(self._probe_call, on_success=self._probed, on_failure=self._probe_failed)
+
+    def _probe_call(self) -> bool:
+        if self._gateway is None:
+            from recepcja.services.gateway_factory import gateway_from_context
+
+            self._gateway = gateway_from_context(self.ctx)
+        self._gateway.status()
+        return True
+
+    def _probed(self, _result: object) -> None:
+        self._probing = False
+        self._set(Connection.ONLINE)
+        emit(self.exchanged)
+
+    def _probe_failed(self, error: BaseException) -> None:
+        self._probing = False
+        log.info("CeR probe failed: %s", type(error).__name__)
+        from recepcja.cer.errors import CerUnreachable
+
+        unreachable = isinstance(error, CerUnreachable | OSError)
+        if unreachable or self.state != Connection.ONLINE:
+            self._set(Connection.OFFLINE)
+        else:
+            self._set(Connection.DEGRADED)
+
+    def _set(self, state: Connection) -> None:
+        if state != self.state:
+            self.state = state
+            emit(self.connection_changed, str(state))

@@ -1,0 +1,138 @@
+"""The front desk's Qt-free services: the day view's rows and training mode's isolation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from recepcja.config.paths import AppPaths
+from recepcja.config.settings import ENV_CER_URL
+from recepcja.domain.model import WARSAW, Urgency, Visit, VisitState
+from recepcja.domain.pesel import is_valid_pesel
+from recepcja.domain.slots import generate_slots
+from recepcja.services import day_view
+from recepcja.services.context import AppContext
+from recepcja.services.day_view import TermStatus
+from recepcja.services.practice_setup import apply_plan, plan_from_dict, rules_from_template
+from recepcja.services.training import (
+    TrainingRefused,
+    fallback_practice,
+    require_loopback,
+    require_training_context,
+    start_training,
+    training_patients,
+)
+from recepcja.store.records import VisitSource
+from recepcja.store.repos import Repositories
+
+MONDAY = dt.date(2026, 11, 23)
+
+
+@pytest.fixture
+def repos(tmp_path: Path):
+    repos = Repositories.open(tmp_path / "desk.sqlite")
+    apply_plan(repos.db, plan_from_dict(fallback_practice()), "test")
+    for schedule in repos.schedules.list():
+        repos.slots.add_many(int(schedule.id or 0), generate_slots(
+            rules_from_template(schedule.template), MONDAY, MONDAY + dt.timedelta(days=6)))
+    patients = training_patients(random.Random(1), 5)  # noqa: S311 - test data
+    repos.patients.add_many(patients, "test")
+    first = repos.schedules.list()[0]
+    slot = repos.slots.for_day(int(first.id or 0), MONDAY)[0]  # 08:00
+    repos.visits.import_many([Visit("V-1", int(patients[0].id or 0), slot.id, Urgency.STABLE,
+                                    state=VisitState.CONFIRMED)], "test",
+                             source=VisitSource.INITIAL_LOAD)
+    yield repos
+    repos.close()
+
+
+def test_day_rows_status_and_order(repos):
+    schedules = day_view.schedule_infos(repos)
+    now = dt.datetime.combine(MONDAY, dt.time(9, 0), WARSAW)
+    rows = day_view.day_rows(repos, schedules, MONDAY, now)
+    assert [r.start for r in rows] == sorted(r.start for r in rows)
+    by_time = {(r.entry.schedule_id, r.start.strftime("%H:%M")): r for r in rows}
+    first = schedules[0].id
+    assert by_time[(first, "08:00")].status == TermStatus.BOOKED
+    assert by_time[(first, "08:00")].is_past
+    assert by_time[(first, "08:20")].status == TermStatus.PAST
+    assert by_time[(first, "09:20")].status == TermStatus.FREE
+    assert len(day_view.booked_rows(rows)) == 1
+    week = day_view.week_rows(repos, schedules, MONDAY, now)
+    assert sorted(week) == [MONDAY + dt.timedelta(days=i) for i in range(7)]
+
+
+def test_filters_next_free_and_status_numbers(repos):
+    choices = day_view.filter_choices(repos)
+    assert choices.scopes == ("cardiology",)
+    assert len(choices.resources) == 2
+    only = day_view.schedule_infos(repos, resource_id=choices.resources[0][0])
+    assert len(only) == 1
+    now = dt.datetime.combine(MONDAY, dt.time(7, 0), WARSAW)
+    found = day_view.next_free(repos, day_view.schedule_infos(repos), now)
+    assert found is not None and found[1].strftime("%H:%M") == "08:20"
+    numbers = day_view.status_numbers(repos)
+    assert numbers.pending_changes == 0 and numbers.last_exchange is None
+
+
+def test_training_patients_have_valid_pesels():
+    patients = training_patients(random.Random(3), 60)  # noqa: S311 - test data
+    pesels = [p.identifier.pesel for p in patients if p.identifier.pesel]
+    assert len(pesels) > 50 and all(is_valid_pesel(p) for p in pesels)
+    assert any(p.identifier.document_number for p in patients)  # some without a PESEL
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/cer", "http://localhost/cer",
+                                 "http://[::1]:9/cer", "http://127.5.0.1/cer"])
+def test_loopback_addresses_are_accepted(url):
+    assert require_loopback(url) == url
+
+
+@pytest.mark.parametrize("url", ["https://cer.ezdrowie.gov.pl/cer", "http://10.0.0.5/cer",
+                                 "http://192.168.1.1/cer", "http://127.0.0.1.evil.example/cer",
+                                 "", "file:///etc/passwd"])
+def test_anything_else_is_refused(url):
+    with pytest.raises(TrainingRefused):
+        require_loopback(url)
+
+
+def test_training_refuses_the_practice_folder(tmp_path: Path):
+    ctx = AppContext.load(AppPaths(tmp_path / "home"))
+    with pytest.raises(TrainingRefused):
+        require_training_context(ctx)
+    with pytest.raises(TrainingRefused):
+        start_training(ctx)
+
+
+def test_training_overrides_a_real_cer_address(tmp_path: Path, monkeypatch):
+    """Even with RECEPCJA_CER_URL pointing at the real CeR, training talks to its simulator."""
+    monkeypatch.setenv(ENV_CER_URL, "https://cer.ezdrowie.gov.pl/cer")
+    ctx = AppContext.load(AppPaths(tmp_path / "home"), training=True)
+    assert ctx.paths.root.name == "training"
+    session = start_training(ctx, actors=False)
+    try:
+        url = ctx.settings.effective_cer_url()
+        assert url.startswith("http://127.0.0.1:") and url == session.cer_url
+        state = session.control("GET", "state?sections=places,visits")
+        assert state["places"] and state["visits"]  # set up, onboarded and seeded
+        repos = Repositories.over(ctx.open_db())
+        try:
+            assert all(p.cer_active_at for p in repos.practice.places())
+        finally:
+            repos.close()
+        session.simulate_outage()
+        assert session.control("GET", "faults")["faults"]
+        session.end_outage()
+        assert not session.control("GET", "faults")["faults"]
+    finally:
+        session.stop()
+    # a second start reuses the folder: nothing is seeded twice
+    again = start_training(ctx, actors=False)
+    try:
+        visits = again.control("GET", "state?sections=visits")["visits"]
+        assert len(visits) == len(state["visits"])
+    finally:
+        again.stop()

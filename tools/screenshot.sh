@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# A screenshot of the main window in training mode (the example practice, onboarded into the
+# embedded simulator) under Xvfb: writes docs/screenshots/main-window.png (or $1).
+#
+# The app grabs its own window once it is exposed (RECEPCJA_SCREENSHOT, see gui/app.py), so the
+# shot is never black. Needs: xvfb xauth libxcb-icccm4 libxcb-keysyms1 (and the other libxcb-*
+# on bare Debian): apt-get install xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+#   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
+#   libxkbcommon-x11-0 libxcb-cursor0
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$ROOT/docs/screenshots/main-window.png}"
+PYTHON="${PYTHON:-$ROOT/.venv/bin/python}"
+command -v xvfb-run >/dev/null || { echo "xvfb-run is missing (apt-get install xvfb xauth)" >&2; exit 2; }
+HOME_DIR="$(mktemp -d)"
+trap 'rm -rf "$HOME_DIR"' EXIT
+mkdir -p "$(dirname "$OUT")"
+RECEPCJA_HOME="$HOME_DIR" RECEPCJA_SCREENSHOT="$OUT" RECEPCJA_LANG=pl QT_QPA_PLATFORM=xcb \
+  xvfb-run -a -s "-screen 0 1440x900x24" \
+  "$PYTHON" "$ROOT/tools/screenshot_app.py"
+test -s "$OUT" && echo "wrote $OUT"
