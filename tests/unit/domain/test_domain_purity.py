@@ -11,9 +11,23 @@ DOMAIN_SOURCE = Path(__file__).resolve().parents[3] / "desktop" / "recepcja" / "
 MODULES = sorted(DOMAIN_SOURCE.glob("*.py"))
 
 ALLOWED_IMPORTS = {
-    "__future__", "bisect", "calendar", "collections", "dataclasses", "datetime", "enum",
-    "heapq", "re", "string", "types", "typing", "zoneinfo",
-    "holidays", "phonenumbers", "stdnum", "recepcja",
+    "__future__",
+    "bisect",
+    "calendar",
+    "collections",
+    "dataclasses",
+    "datetime",
+    "enum",
+    "heapq",
+    "re",
+    "string",
+    "types",
+    "typing",
+    "zoneinfo",
+    "holidays",
+    "phonenumbers",
+    "stdnum",
+    "recepcja",
 }
 CLOCK_CALLS = {"now", "today", "utcnow", "time", "monotonic", "perf_counter"}
 IO_CALLS = {"open", "print", "input", "exec", "eval"}

@@ -26,11 +26,16 @@ def marked_messages() -> dict[str, str]:
     found: dict[str, str] = {}
     for path in sorted(DOMAIN_SOURCE.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
-                    and node.func.id == "N_":
-                assert len(node.args) == 1 and isinstance(node.args[0], ast.Constant) \
-                    and isinstance(node.args[0].value, str), \
-                    f"{path.name}:{node.lineno}: N_ takes one string literal"
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id == "N_"
+            ):
+                assert (
+                    len(node.args) == 1
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ), f"{path.name}:{node.lineno}: N_ takes one string literal"
                 found.setdefault(node.args[0].value, f"{path.name}:{node.lineno}")
     return found
 
@@ -52,7 +57,8 @@ def test_every_marked_message_has_a_polish_translation():
     missing = [
         f"{where}: {msgid!r}"
         for msgid, where in marked_messages().items()
-        if msgid not in entries or not entries[msgid].msgstr.strip()
+        if msgid not in entries
+        or not entries[msgid].msgstr.strip()
         or "fuzzy" in entries[msgid].flags
     ]
     assert not missing, "untranslated domain messages:\n" + "\n".join(missing)
@@ -61,7 +67,8 @@ def test_every_marked_message_has_a_polish_translation():
 def test_translations_keep_the_placeholders():
     entries = catalog()
     wrong = [
-        msgid for msgid in marked_messages()
+        msgid
+        for msgid in marked_messages()
         if msgid in entries and placeholders(entries[msgid].msgstr) != placeholders(msgid)
     ]
     assert not wrong, wrong

@@ -85,7 +85,10 @@ def test_horizon_short_by_days():
     problem = status.problem()
     assert problem is not None
     assert problem.params == {
-        "published_until": D(2026, 4, 20), "months": 3, "deadline": D(2026, 4, 30), "days": 10
+        "published_until": D(2026, 4, 20),
+        "months": 3,
+        "deadline": D(2026, 4, 30),
+        "days": 10,
     }
     assert "10 days missing" in str(problem)
 

@@ -44,6 +44,7 @@ def with_wrong_check_digit(pesel: str) -> str:
 
 # --- valid numbers -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pesel", ["44051401359", "02070803628"])
 def test_known_valid_pesels(pesel):
     assert validate_pesel(pesel) == pesel
@@ -51,8 +52,13 @@ def test_known_valid_pesels(pesel):
 
 
 def test_generated_pesels_across_centuries_are_valid():
-    for born in (dt.date(1899, 12, 31), dt.date(1944, 5, 14), dt.date(2000, 2, 29),
-                 dt.date(2024, 1, 1), dt.date(2150, 6, 1)):
+    for born in (
+        dt.date(1899, 12, 31),
+        dt.date(1944, 5, 14),
+        dt.date(2000, 2, 29),
+        dt.date(2024, 1, 1),
+        dt.date(2150, 6, 1),
+    ):
         for sex in (Sex.FEMALE, Sex.MALE):
             pesel = make_pesel(born, serial=57, sex=sex)
             assert validate_pesel(pesel) == pesel
@@ -76,6 +82,7 @@ def test_spaces_and_dashes_are_removed():
 
 # --- invalid numbers ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "pesel",
     ["44051401358", "02070803627", with_wrong_check_digit(make_pesel(dt.date(1990, 3, 1)))],
@@ -92,7 +99,7 @@ def test_every_single_digit_typo_is_caught():
         for digit in "0123456789":
             if digit == pesel[position]:
                 continue
-            typo = pesel[:position] + digit + pesel[position + 1:]
+            typo = pesel[:position] + digit + pesel[position + 1 :]
             assert not is_valid_pesel(typo), typo
 
 
@@ -142,6 +149,7 @@ def test_birth_date_and_sex_of_an_invalid_pesel_raise():
 
 # --- masking -----------------------------------------------------------------------------------
 
+
 def test_mask_keeps_only_the_birth_date():
     assert mask_pesel("44051401359") == "440514*****"
     assert mask_pesel("440514 01359") == "440514*****"
@@ -167,6 +175,7 @@ def test_mask_pesels_in_free_text():
 
 # --- documents ---------------------------------------------------------------------------------
 
+
 def test_patient_identifier_with_pesel():
     identifier = patient_identifier(pesel=" 44051401359 ")
     assert identifier == PatientIdentifier(pesel="44051401359")
@@ -187,8 +196,9 @@ def test_blank_fields_from_a_form_count_as_missing():
 
 def test_patient_identifier_needs_exactly_one_way():
     with pytest.raises(ValidationError, match="not both"):
-        patient_identifier(pesel="44051401359", document_type=DocumentType.PASSPORT,
-                           document_number="AB1234567")
+        patient_identifier(
+            pesel="44051401359", document_type=DocumentType.PASSPORT, document_number="AB1234567"
+        )
     with pytest.raises(ValidationError, match="not both"):
         patient_identifier(pesel="44051401359", document_type=DocumentType.PASSPORT)
     with pytest.raises(ValidationError, match="Enter the PESEL or"):
@@ -248,8 +258,17 @@ def test_newborn_identifier():
 
 
 @pytest.mark.parametrize(
-    "number", ["44051401359", "44051401359/0", "44051401359/01", "44051401359/", "4405140135/1",
-               "44051401359/1/2", "44051401359-1", "44051401359/100"]
+    "number",
+    [
+        "44051401359",
+        "44051401359/0",
+        "44051401359/01",
+        "44051401359/",
+        "4405140135/1",
+        "44051401359/1/2",
+        "44051401359-1",
+        "44051401359/100",
+    ],
 )
 def test_newborn_identifier_form_is_checked(number):
     with pytest.raises(ValidationError, match="birth order"):

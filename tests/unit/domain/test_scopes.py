@@ -10,8 +10,13 @@ from recepcja.domain.errors import ValidationError
 from recepcja.domain.model import Scope
 from recepcja.domain.scopes import STAGE_ONE_SCOPES, ScopeRegistry, scope_from_record
 
-HPV_PRODUCTS = {"01.0034.101.01", "01.0034.102.01", "02.1450.101.02", "02.1450.102.02",
-                "02.1450.001.02"}
+HPV_PRODUCTS = {
+    "01.0034.101.01",
+    "01.0034.102.01",
+    "02.1450.101.02",
+    "02.1450.102.02",
+    "02.1450.001.02",
+}
 
 
 def test_stage_one_scopes():
@@ -75,15 +80,23 @@ def test_a_new_scope_from_a_toml_settings_file():
     registry = ScopeRegistry.default().merged(settings["scopes"])
     assert registry.codes() == ("cardiology", "mammography", "hpv_hr", "endocrinology")
     assert registry.get("endocrinology") == Scope(
-        code="endocrinology", name_pl="endokrynologia", nfz_products=("02.1030.001.02",),
+        code="endocrinology",
+        name_pl="endokrynologia",
+        nfz_products=("02.1030.001.02",),
         referral_required=True,
     )
 
 
 def test_a_record_with_an_existing_code_replaces_it():
     registry = ScopeRegistry.default().merged(
-        [{"code": "cardiology", "name_pl": "kardiologia", "nfz_products": ["02.1000.001.02"],
-          "referral_required": True}]
+        [
+            {
+                "code": "cardiology",
+                "name_pl": "kardiologia",
+                "nfz_products": ["02.1000.001.02"],
+                "referral_required": True,
+            }
+        ]
     )
     assert registry.get("cardiology").nfz_products == ("02.1000.001.02",)
     assert len(registry) == 3

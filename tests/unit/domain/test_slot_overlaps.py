@@ -18,16 +18,23 @@ def at(hour: int, minute: int = 0, day: int = 2) -> dt.datetime:
 
 
 def slot(schedule: int, start: dt.datetime, minutes: int = 20, slot_id: int | None = None) -> Slot:
-    return Slot(schedule_id=schedule, start=start, end=start + dt.timedelta(minutes=minutes),
-                id=slot_id)
+    return Slot(
+        schedule_id=schedule, start=start, end=start + dt.timedelta(minutes=minutes), id=slot_id
+    )
 
 
 def brute_force(items):
     pairs = set()
     for i, (key_a, start_a, end_a) in enumerate(items):
         for j, (key_b, start_b, end_b) in enumerate(items):
-            if i < j and key_a == key_b and end_a > start_a and end_b > start_b \
-                    and start_a < end_b and start_b < end_a:
+            if (
+                i < j
+                and key_a == key_b
+                and end_a > start_a
+                and end_b > start_b
+                and start_a < end_b
+                and start_b < end_a
+            ):
                 pairs.add(frozenset((i, j)))
     return pairs
 
@@ -120,8 +127,14 @@ def test_sweep_matches_brute_force_on_random_data():
 def test_many_slots_are_checked_quickly():
     # 200k slots: a practice's year; a quadratic check would not finish in time
     start = at(0, day=1)
-    items = [(n % 10, start + dt.timedelta(minutes=15 * (n // 10)),
-              start + dt.timedelta(minutes=15 * (n // 10) + 15)) for n in range(200_000)]
+    items = [
+        (
+            n % 10,
+            start + dt.timedelta(minutes=15 * (n // 10)),
+            start + dt.timedelta(minutes=15 * (n // 10) + 15),
+        )
+        for n in range(200_000)
+    ]
     items.append((3, items[500][1], items[500][2]))
     overlaps = find_slot_overlaps(items)
     assert len(overlaps) == 1
@@ -129,6 +142,7 @@ def test_many_slots_are_checked_quickly():
 
 
 # --- overbooking ---------------------------------------------------------------------------------
+
 
 def test_two_visits_in_one_slot_are_named():
     pairs = [(101, "V-1"), (102, "V-2"), (101, "V-3"), (103, "V-4"), (101, "V-5")]

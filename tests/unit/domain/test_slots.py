@@ -21,8 +21,13 @@ MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 T = dt.time
 
 
-def rule(weekday: int, start: str, end: str, minutes: int = 20,
-         kind: TermKind = TermKind.DEFAULT_PROCEDURE) -> WeeklyRule:
+def rule(
+    weekday: int,
+    start: str,
+    end: str,
+    minutes: int = 20,
+    kind: TermKind = TermKind.DEFAULT_PROCEDURE,
+) -> WeeklyRule:
     return WeeklyRule(weekday, T.fromisoformat(start), T.fromisoformat(end), minutes, kind)
 
 
@@ -39,6 +44,7 @@ def real_minutes(slot) -> float:
 
 
 # --- DST -----------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("before", "after", "offset_before", "offset_after"),
@@ -71,8 +77,10 @@ def test_eight_oclock_stays_eight_oclock_across_dst(before, after, offset_before
 @pytest.mark.parametrize("minutes", [5, 15, 20, 30, 45, 60, 240])
 def test_every_slot_lasts_exactly_its_length_through_both_dst_weeks(minutes):
     rules = every_weekday("07:00", "19:00", minutes)
-    for first, last in ((dt.date(2026, 3, 23), dt.date(2026, 4, 3)),
-                        (dt.date(2026, 10, 19), dt.date(2026, 10, 30))):
+    for first, last in (
+        (dt.date(2026, 3, 23), dt.date(2026, 4, 3)),
+        (dt.date(2026, 10, 19), dt.date(2026, 10, 30)),
+    ):
         slots = generate_slots(rules, first, last, holidays=set())
         assert slots
         assert all(real_minutes(slot) == minutes for slot in slots)
@@ -94,6 +102,7 @@ def test_ambiguity_detection():
 
 
 # --- holidays ------------------------------------------------------------------------------------
+
 
 def test_christmas_eve_is_a_holiday_from_2025():
     found = polish_holidays([2024, 2025, 2026])
@@ -119,14 +128,23 @@ def test_christmas_eve_holds_even_with_an_old_holidays_package(monkeypatch):
 
     monkeypatch.setattr(slots_module.holidays_lib, "country_holidays", without_christmas_eve)
     assert polish_holidays([2024, 2026]) == {
-        dt.date(2024, 12, 25), dt.date(2026, 12, 25), dt.date(2026, 12, 24)
+        dt.date(2024, 12, 25),
+        dt.date(2026, 12, 25),
+        dt.date(2026, 12, 24),
     }
 
 
 @pytest.mark.parametrize(
     "holiday",
-    [dt.date(2026, 1, 1), dt.date(2026, 1, 6), dt.date(2026, 4, 6), dt.date(2026, 5, 1),
-     dt.date(2026, 6, 4), dt.date(2026, 8, 15), dt.date(2026, 11, 11)],
+    [
+        dt.date(2026, 1, 1),
+        dt.date(2026, 1, 6),
+        dt.date(2026, 4, 6),
+        dt.date(2026, 5, 1),
+        dt.date(2026, 6, 4),
+        dt.date(2026, 8, 15),
+        dt.date(2026, 11, 11),
+    ],
 )
 def test_public_holidays_are_skipped(holiday):
     before, after = holiday - dt.timedelta(days=1), holiday + dt.timedelta(days=1)
@@ -145,8 +163,15 @@ def test_holidays_of_every_year_in_the_range_are_used():
 def test_custom_or_no_holidays():
     day = dt.date(2026, 11, 11)
     assert days_of(generate_slots(every_weekday(), day, day, holidays=set())) == [day]
-    assert generate_slots(every_weekday(), day + dt.timedelta(days=1), day + dt.timedelta(days=1),
-                          holidays={day + dt.timedelta(days=1)}) == []
+    assert (
+        generate_slots(
+            every_weekday(),
+            day + dt.timedelta(days=1),
+            day + dt.timedelta(days=1),
+            holidays={day + dt.timedelta(days=1)},
+        )
+        == []
+    )
 
 
 def test_polish_holidays_of_no_years():
@@ -155,27 +180,32 @@ def test_polish_holidays_of_no_years():
 
 # --- exceptions ----------------------------------------------------------------------------------
 
+
 def test_exceptions_are_inclusive_date_ranges():
     absence = ScheduleException(dt.date(2026, 3, 10), dt.date(2026, 3, 12), "sick leave")
-    slots = generate_slots(every_weekday(), dt.date(2026, 3, 9), dt.date(2026, 3, 13),
-                           exceptions=[absence])
+    slots = generate_slots(
+        every_weekday(), dt.date(2026, 3, 9), dt.date(2026, 3, 13), exceptions=[absence]
+    )
     assert days_of(slots) == [dt.date(2026, 3, 9), dt.date(2026, 3, 13)]
 
 
 def test_one_day_exception():
     day_off = ScheduleException(dt.date(2026, 3, 11), dt.date(2026, 3, 11))
-    slots = generate_slots(every_weekday(), dt.date(2026, 3, 10), dt.date(2026, 3, 12),
-                           exceptions=[day_off])
+    slots = generate_slots(
+        every_weekday(), dt.date(2026, 3, 10), dt.date(2026, 3, 12), exceptions=[day_off]
+    )
     assert days_of(slots) == [dt.date(2026, 3, 10), dt.date(2026, 3, 12)]
 
 
 def test_closed_days_merge_overlapping_and_adjacent_ranges():
-    closed = ClosedDays([
-        ScheduleException(dt.date(2026, 5, 10), dt.date(2026, 5, 20)),
-        ScheduleException(dt.date(2026, 5, 1), dt.date(2026, 5, 5)),
-        ScheduleException(dt.date(2026, 5, 6), dt.date(2026, 5, 7)),
-        ScheduleException(dt.date(2026, 5, 12), dt.date(2026, 5, 14)),
-    ])
+    closed = ClosedDays(
+        [
+            ScheduleException(dt.date(2026, 5, 10), dt.date(2026, 5, 20)),
+            ScheduleException(dt.date(2026, 5, 1), dt.date(2026, 5, 5)),
+            ScheduleException(dt.date(2026, 5, 6), dt.date(2026, 5, 7)),
+            ScheduleException(dt.date(2026, 5, 12), dt.date(2026, 5, 14)),
+        ]
+    )
     inside = {dt.date(2026, 5, d) for d in [*range(1, 8), *range(10, 21)]}
     for day in (dt.date(2026, 4, 30) + dt.timedelta(days=n) for n in range(25)):
         assert (day in closed) is (day in inside), day
@@ -184,17 +214,27 @@ def test_closed_days_merge_overlapping_and_adjacent_ranges():
 
 def test_reversed_exception_is_rejected():
     with pytest.raises(ValidationError, match="before it starts"):
-        generate_slots(every_weekday(), dt.date(2026, 3, 1), dt.date(2026, 3, 2),
-                       exceptions=[ScheduleException(dt.date(2026, 3, 5), dt.date(2026, 3, 4))])
+        generate_slots(
+            every_weekday(),
+            dt.date(2026, 3, 1),
+            dt.date(2026, 3, 2),
+            exceptions=[ScheduleException(dt.date(2026, 3, 5), dt.date(2026, 3, 4))],
+        )
 
 
 # --- generation details --------------------------------------------------------------------------
 
+
 def test_slots_fit_entirely_before_the_rule_end():
-    slots = generate_slots([rule(MONDAY, "08:00", "09:50", 20)], dt.date(2026, 3, 2),
-                           dt.date(2026, 3, 2))
+    slots = generate_slots(
+        [rule(MONDAY, "08:00", "09:50", 20)], dt.date(2026, 3, 2), dt.date(2026, 3, 2)
+    )
     assert [slot.start.strftime("%H:%M") for slot in slots] == [
-        "08:00", "08:20", "08:40", "09:00", "09:20"
+        "08:00",
+        "08:20",
+        "08:40",
+        "09:00",
+        "09:20",
     ]
     assert slots[-1].end.time() == T(9, 40)
 
@@ -220,8 +260,11 @@ def test_several_rules_kinds_and_order():
 def test_a_year_of_a_full_time_schedule():
     rules = [rule(day, "08:00", "16:00", 15) for day in range(MONDAY, SATURDAY)]
     slots = generate_slots(rules, dt.date(2026, 1, 1), dt.date(2026, 12, 31))
-    working_days = [d for d in (dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(365))
-                    if d.weekday() < SATURDAY and d not in polish_holidays([2026])]
+    working_days = [
+        d
+        for d in (dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(365))
+        if d.weekday() < SATURDAY and d not in polish_holidays([2026])
+    ]
     assert len(slots) == len(working_days) * 32
     assert len({slot.start for slot in slots}) == len(slots)
 
@@ -239,12 +282,15 @@ def test_empty_template_gives_no_slots():
 
 # --- template validation -------------------------------------------------------------------------
 
+
 def test_overlapping_rules_on_one_weekday_are_rejected():
     rules = [rule(MONDAY, "08:00", "12:00"), rule(MONDAY, "11:00", "13:00")]
     with pytest.raises(ValidationError, match="overlap") as caught:
         validate_template(rules)
     assert caught.value.params == {
-        "weekday": "Monday", "first": "08:00-12:00", "second": "11:00-13:00"
+        "weekday": "Monday",
+        "first": "08:00-12:00",
+        "second": "11:00-13:00",
     }
     with pytest.raises(ValidationError, match="overlap"):
         generate_slots(rules, dt.date(2026, 3, 2), dt.date(2026, 3, 2))
@@ -252,8 +298,12 @@ def test_overlapping_rules_on_one_weekday_are_rejected():
 
 @pytest.mark.parametrize(
     "second",
-    [rule(MONDAY, "08:00", "12:00"), rule(MONDAY, "09:00", "10:00"), rule(MONDAY, "07:00", "16:00"),
-     rule(MONDAY, "07:00", "08:20")],
+    [
+        rule(MONDAY, "08:00", "12:00"),
+        rule(MONDAY, "09:00", "10:00"),
+        rule(MONDAY, "07:00", "16:00"),
+        rule(MONDAY, "07:00", "08:20"),
+    ],
 )
 def test_every_kind_of_overlap_is_found(second):
     with pytest.raises(ValidationError, match="overlap"):
@@ -261,12 +311,14 @@ def test_every_kind_of_overlap_is_found(second):
 
 
 def test_touching_rules_and_other_weekdays_are_fine():
-    validate_template([
-        rule(MONDAY, "08:00", "12:00"),
-        rule(MONDAY, "12:00", "16:00", 30),
-        rule(TUESDAY, "08:00", "12:00"),
-        rule(WEDNESDAY, "08:00", "12:00"),
-    ])
+    validate_template(
+        [
+            rule(MONDAY, "08:00", "12:00"),
+            rule(MONDAY, "12:00", "16:00", 30),
+            rule(TUESDAY, "08:00", "12:00"),
+            rule(WEDNESDAY, "08:00", "12:00"),
+        ]
+    )
 
 
 @pytest.mark.parametrize("minutes", [0, 4, 241, -20, True, 20.0])
