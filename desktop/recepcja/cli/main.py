@@ -8,8 +8,11 @@ import sys
 from collections.abc import Sequence
 
 from recepcja import __version__
+from recepcja.cer.errors import CerError
 from recepcja.cli import commands
-from recepcja.cli.output import EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
+from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
+from recepcja.config.logs import setup_logging
+from recepcja.config.paths import default_paths
 from recepcja.domain.errors import DomainError
 from recepcja.i18n import _, translate_error
 
@@ -45,6 +48,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _start_logging(args: argparse.Namespace) -> logging.Handler | None:
+    """Log to the data folder's rotating file, never to the terminal: library warnings on
+    stderr would break the one-clear-line rule. A folder we cannot write is not fatal."""
+    paths = default_paths()
+    if args.training:
+        paths = paths.training()
+    try:
+        return setup_logging(paths.logs, logging.DEBUG if args.verbose else logging.INFO)
+    except OSError:
+        return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
@@ -53,10 +68,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         from recepcja.cli.commands import run_gui
 
         handler = run_gui
+    log_handler = _start_logging(args)
     try:
         return int(handler(args) or EXIT_OK)
     except DomainError as exc:
         emit_error(translate_error(exc))
         return EXIT_FAILED
+    except CerError as exc:
+        log.warning("CeR error in %s: %s", getattr(args, "command", None), type(exc).__name__)
+        emit_error(translate_error(exc))  # type: ignore[arg-type]  # same message/params shape
+        return EXIT_CER
     except KeyboardInterrupt:
         return 130
+    finally:
+        if log_handler is not None:
+            logging.getLogger().removeHandler(log_handler)
+            log_handler.close()
