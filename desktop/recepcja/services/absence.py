@@ -18,6 +18,7 @@ from typing import Any
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import WARSAW, Patient, ScheduleException, SlotState
 from recepcja.services import booking
+from recepcja.store.db import atomic
 from recepcja.store.records import Schedule, VisitRecord
 from recepcja.store.repos import Repositories
 
@@ -59,20 +60,22 @@ def mark_absence(
     user: str, reason: str = "",
 ) -> AbsenceResult:
     """Record the absence on every active schedule of the resource and block its free terms
-    in the period (booked terms stay: their visits are moved one by one)."""
+    in the period (booked terms stay: their visits are moved one by one). One transaction:
+    a crash never leaves an absence half-recorded."""
     _check(first_day, last_day)
     result = AbsenceResult()
-    for schedule in repos.schedules.list(resource_id=resource_id):
-        schedule_id = int(schedule.id or 0)
-        repos.schedules.add_exception(
-            schedule_id, ScheduleException(first_day, last_day, reason), user)
-        result.schedules += 1
-        for slot in repos.slots.for_days(schedule_id, first_day, last_day):
-            if slot.state == SlotState.FREE and slot.id is not None:
-                repos.slots.set_state(slot.id, SlotState.BLOCKED)
-                result.blocked.append(slot.id)
-    if not result.schedules:
-        raise ValidationError(N_("This doctor has no active schedule."))
+    with atomic(repos.db):
+        for schedule in repos.schedules.list(resource_id=resource_id):
+            schedule_id = int(schedule.id or 0)
+            repos.schedules.add_exception(
+                schedule_id, ScheduleException(first_day, last_day, reason), user)
+            result.schedules += 1
+            for slot in repos.slots.for_days(schedule_id, first_day, last_day):
+                if slot.state == SlotState.FREE and slot.id is not None:
+                    repos.slots.set_state(slot.id, SlotState.BLOCKED)
+                    result.blocked.append(slot.id)
+        if not result.schedules:
+            raise ValidationError(N_("This doctor has no active schedule."))
     return result
 
 

@@ -71,10 +71,3 @@ def test_unknown_option_is_one_line_on_stderr(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("recepcja:") and "\n" not in err
-
-
-def test_planned_command_says_not_available(capsys):
-    code = main(["absence", "--resource", "1", "--from", "2026-06-01", "--to", "2026-06-02"])
-    assert code != 0
-    err = capsys.readouterr().err
-    assert "absence" in err and "\n" == err[-1] and err.count("\n") == 1

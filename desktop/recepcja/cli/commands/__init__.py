@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 
 from recepcja.cli.commands import (
+    absence,
     backup,
     desk,
     onboarding,
     patients,
-    planned,
     queue,
     reconcile,
     simulator,
@@ -23,7 +23,7 @@ def register_all(sub: argparse._SubParsersAction) -> None:
     status.register(sub)
     backup.register(sub)
     onboarding.register(sub)
-    planned.register(sub)
+    absence.register(sub)
     desk.register(sub)
     queue.register(sub)
     reconcile.register(sub)
