@@ -27,6 +27,7 @@ from recepcja.gui.connection import Connection
 from recepcja.gui.date_bar import DateBar
 from recepcja.gui.desk_actions import DeskActions
 from recepcja.gui.emergency_banner import EmergencyBanner
+from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
 from recepcja.gui.formatting import datetime_text, phone_text
 from recepcja.gui.goto_date_dialog import GotoDateDialog
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
             self.bridge.start()
         else:
             self.set_connection(Connection.UNKNOWN)
+        self.extensions = install_extensions(self)  # gui/extensions.py
         self.resize(1360, 820)
 
     # --- layout and wiring -----------------------------------------------------------------
@@ -586,6 +588,8 @@ class MainWindow(QMainWindow):
             super().closeEvent(event)
             return
         self.closed = True
+        for extension in self.extensions:
+            extension.close()
         self._status_timer.stop()
         self.bridge.blockSignals(True)
         self.bridge.stop()
