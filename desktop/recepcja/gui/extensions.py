@@ -12,7 +12,13 @@ from typing import Any
 
 def install_extensions(window: Any) -> list[Any]:
     installed: list[Any] = []
-    # --- sync panel (issue 7) ---
-    # --- emergency queue panel (issue 6) ---
-    # --- onboarding view (issue 4) ---
+    from recepcja.gui import sync_panel
+
+    installed.append(sync_panel.install(window))
+    from recepcja.gui import queue_panel
+
+    installed.append(queue_panel.install(window))
+    from recepcja.gui import onboarding_view
+
+    installed.append(onboarding_view.install(window))
     return installed

@@ -1,0 +1,125 @@
+"""The compliance screen (issue 4 item 5): obligation 1 and where obligation 2 stands, on one
+screen, from ``services.compliance.compliance_report`` (local store only: it answers during a
+CeR outage too). Per place: registered / active, schedules created in CeR, initial load sent,
+free terms published until vs the legal deadline per schedule; unconfirmed visits; the legal
+deadlines with their state."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
+
+from recepcja.i18n import _
+from recepcja.services.compliance import compliance_report
+
+
+def _yes(value: object) -> str:
+    return _("yes") if value else _("NO")
+
+
+def _e(value: object) -> str:
+    return html.escape("" if value is None else str(value))
+
+
+def deadline_state(state: str) -> str:
+    return {"met": _("met"), "missed": _("MISSED"), "due_soon": _("due soon"),
+            "pending": _("not due yet")}.get(state, state)
+
+
+def deadline_what(code: str, what: str) -> str:
+    return {
+        "schedules_in_cer": _("places registered, schedules with free terms published, "
+                              "places active"),
+        "booking_through_cer": _("every term assigned through CeR (no local visit left "
+                                 "unconfirmed)"),
+    }.get(code, what)
+
+
+def report_html(report: dict[str, Any]) -> str:
+    """The report as simple HTML tables (QTextBrowser's subset)."""
+    ok = report["compliant"]
+    parts = [
+        f"<h2>{_e(_('Compliance with CeR'))}</h2>",
+        f"<p><b>{_e(_('Overall state'))}:</b> "
+        f"{_e(_('compliant') if ok else _('NOT compliant'))} · "
+        f"{_e(_('today'))} {_e(report['today'])} · "
+        f"{_e(_('publishing horizon'))} {_e(report['horizon_months'])} "
+        f"{_e(_('months ahead'))}</p>",
+    ]
+    for place in report["places"]:
+        parts.append(f"<h3>{_e(place['name'])} ({_e(place['cer_id'] or '—')})</h3>")
+        parts.append("<table border='1' cellspacing='0' cellpadding='3'>")
+        rows = [
+            (_("registered in CeR"), _yes(place["registered"]), place["registered_at"]),
+            (_("active in CeR"), _yes(place["active"]), place["active_at"]),
+            (_("initial load sent"), _yes(place["initial_load_sent"]),
+             place["initial_load_sent_at"]),
+            (_("initial-load visits not confirmed"),
+             str(place["initial_load_visits_not_confirmed"]), ""),
+        ]
+        for point in place["mobile_points"]:
+            rows.append((_("mobile point") + f" {point['name']}", _yes(point["imported"]),
+                         point["cer_id"]))
+        for label, value, note in rows:
+            parts.append(f"<tr><td>{_e(label)}</td><td>{_e(value)}</td>"
+                         f"<td>{_e(note or '')}</td></tr>")
+        parts.append("</table>")
+        parts.append("<table border='1' cellspacing='0' cellpadding='3'><tr>"
+                     f"<th>{_e(_('Schedule'))}</th><th>{_e(_('created in CeR'))}</th>"
+                     f"<th>{_e(_('published until'))}</th><th>{_e(_('required until'))}</th>"
+                     f"<th>{_e(_('publishing horizon'))}</th></tr>")
+        for schedule in place["schedules"]:
+            horizon = _("OK") if schedule["horizon_ok"] else _(
+                "short by {days} days").format(days=schedule["short_by_days"])
+            parts.append(
+                f"<tr><td>{_e(schedule['name'])}</td>"
+                f"<td>{_e(_yes(schedule['created_in_cer']))} {_e(schedule['cer_id'] or '')}</td>"
+                f"<td>{_e(schedule['published_until'] or '—')}</td>"
+                f"<td>{_e(schedule['deadline'])}</td><td>{_e(horizon)}</td></tr>")
+        parts.append("</table>")
+    parts.append(f"<p><b>{_e(_('Visits not confirmed in CeR'))}:</b> "
+                 f"{_e(report['visits_not_confirmed_in_cer'])}</p>")
+    parts.append(f"<h3>{_e(_('Legal deadlines'))}</h3>"
+                 "<table border='1' cellspacing='0' cellpadding='3'>")
+    for deadline in report["deadlines"]:
+        parts.append(
+            f"<tr><td>{_e(deadline['date'])}</td>"
+            f"<td>{_e(deadline_what(deadline['code'], deadline['what']))}</td>"
+            f"<td><b>{_e(deadline_state(deadline['state']))}</b></td>"
+            f"<td>{_e(_('{days} days left').format(days=deadline['days_left']))}</td></tr>")
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
+class ComplianceDialog(QDialog):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.setObjectName("complianceDialog")
+        self.setWindowTitle(_("Compliance with CeR"))
+        self.setModal(False)
+        self.browser = QTextBrowser()
+        refresh = QPushButton(_("Refresh the report"))
+        refresh.clicked.connect(self.refresh)
+        close = QPushButton(_("Close this view"))
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(refresh)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.browser, 1)
+        layout.addLayout(buttons)
+        self.report: dict[str, Any] = {}
+        self.refresh()
+        self.resize(860, 640)
+
+    def refresh(self) -> None:
+        """Local store only (no CeR call): fast enough for the UI thread's connection."""
+        window = self.window_
+        self.report = compliance_report(
+            window.repos, today=window.clock().date(),
+            months=window.ctx.settings.publishing.horizon_months)
+        self.browser.setHtml(report_html(self.report))

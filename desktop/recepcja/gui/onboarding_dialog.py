@@ -1,0 +1,233 @@
+"""The onboarding view (issue 4): the six steps of joining CeR, per place, with CeR's answers.
+
+A non-modal dialog: one row per place and step (its state and what CeR answered), a progress
+bar fed by the long steps' batches, and "Start / resume" running ``run_onboarding`` in the
+window's ``BackgroundRunner`` (the network never on the UI thread). The service is resumable
+and idempotent, so pressing the button again is always safe. A failed step (CeR unreachable,
+activation refused with its explanation) is shown in its row; nothing is raised at the user.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from recepcja.gui.signals import emit
+from recepcja.i18n import _
+from recepcja.services.onboarding import STEPS, Step, StepResult, StepStatus
+from recepcja.store.repos import Repositories
+
+COL_PLACE, COL_STEP, COL_STATE, COL_ANSWER = range(4)
+
+
+def step_label(step: str) -> str:
+    return {
+        Step.REGISTER: _("register the place (zapiszDaneMus)"),
+        Step.MOBILE_POINTS: _("mobile points (importujMobilnePunktyObslugi)"),
+        Step.SCHEDULES: _("schedules (zapiszHarmonogram)"),
+        Step.INITIAL_LOAD: _("initial load (zasilInicjalnie)"),
+        Step.PUBLISH: _("free terms (zapiszSloty)"),
+        Step.ACTIVATE: _("activation (aktywujMus)"),
+    }.get(Step(step), str(step))
+
+
+def status_label(status: str) -> str:
+    return {
+        StepStatus.DONE: _("done"),
+        StepStatus.ALREADY_DONE: _("already done"),
+        StepStatus.SKIPPED: _("nothing to do"),
+        StepStatus.FAILED: _("FAILED"),
+    }.get(StepStatus(status), str(status))
+
+
+def error_message(error: BaseException) -> str:
+    """A DomainError or CerError as the user reads it (translated, parameters filled)."""
+    message = getattr(error, "message", None)
+    params = getattr(error, "params", None)
+    if isinstance(message, str) and isinstance(params, dict):
+        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
+        try:
+            return _(message).format(**values)
+        except (KeyError, IndexError, ValueError):
+            return str(error)
+    return type(error).__name__
+
+
+class _Relay(QObject):
+    """Lives in the UI thread; the worker emits on it, Qt queues the slots to the UI thread."""
+
+    step_done = Signal(object)
+    progressed = Signal(str, int, int)
+
+
+class OnboardingDialog(QDialog):
+    finished_run = Signal()
+
+    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent or window)
+        self.window_ = window
+        self.setObjectName("onboardingDialog")
+        self.setWindowTitle(_("Joining CeR"))
+        self.setModal(False)
+        self.running = False
+        self.relay = _Relay(self)
+        self.relay.step_done.connect(self.show_step)
+        self.relay.progressed.connect(self.show_progress)
+
+        intro = QLabel(_("The six steps of joining CeR for every place. Each row shows CeR's "
+                         "answer. Running again is safe: finished steps are skipped."))
+        intro.setWordWrap(True)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels(
+            [_("Place of care"), _("Onboarding step"), _("Step state"), _("What CeR answered")])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(COL_ANSWER, QHeaderView.ResizeMode.Stretch)
+        self.progress_label = QLabel("")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.start = QPushButton(_("Start / resume"))
+        self.start.clicked.connect(self.run)
+        close = QPushButton(_("Close this view"))
+        close.clicked.connect(self.close)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.start)
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.progress_label)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.message)
+        layout.addLayout(buttons)
+        self.rows: dict[tuple[int, str], int] = {}
+        self.fill_rows()
+        self.resize(980, 520)
+
+    # --- rows ------------------------------------------------------------------------------
+
+    def fill_rows(self) -> None:
+        self.rows.clear()
+        self.table.setRowCount(0)
+        for place in self.window_.repos.practice.places():
+            for step in STEPS:
+                self._add_row(int(place.id or 0), place.name, step)
+
+    def _add_row(self, place_id: int, place: str, step: str) -> int:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for column, text in ((COL_PLACE, place), (COL_STEP, step_label(step)),
+                             (COL_STATE, _("waiting")), (COL_ANSWER, "")):
+            self.table.setItem(row, column, QTableWidgetItem(text))
+        self.rows[(place_id, str(step))] = row
+        return row
+
+    def row_of(self, place_id: int, step: str) -> int | None:
+        return self.rows.get((place_id, str(step)))
+
+    def state_text(self, row: int) -> str:
+        item = self.table.item(row, COL_STATE)
+        return item.text() if item else ""
+
+    def answer_text(self, row: int) -> str:
+        item = self.table.item(row, COL_ANSWER)
+        return item.text() if item else ""
+
+    def show_step(self, result: StepResult) -> None:
+        row = self.row_of(result.place_id, result.step)
+        if row is None:
+            row = self._add_row(result.place_id, result.place, result.step)
+        answer = result.answer
+        if result.error is not None:
+            answer = f"{answer} — {error_message(result.error)}" if answer else \
+                error_message(result.error)
+        if result.rejections:
+            answer += " · " + "; ".join(f"{r.local_id}: {r.code} {r.message}"
+                                         for r in result.rejections[:5])
+        state = self.table.item(row, COL_STATE)
+        state.setText(status_label(result.status))
+        self.table.item(row, COL_ANSWER).setText(answer)
+        self.table.item(row, COL_ANSWER).setToolTip(answer)
+        if result.status == StepStatus.FAILED:
+            state.setForeground(Qt.GlobalColor.red)
+        self.table.scrollToItem(state)
+
+    def show_progress(self, label: str, done: int, total: int) -> None:
+        self.progress_label.setText(label)
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(min(done, total) if total > 0 else 1)
+
+    # --- the run ---------------------------------------------------------------------------
+
+    def run(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.start.setEnabled(False)
+        self.message.setText(_("Talking to CeR…"))
+        for row in range(self.table.rowCount()):
+            self.table.item(row, COL_STATE).setText(_("waiting"))
+            self.table.item(row, COL_STATE).setForeground(self.palette().text())
+        ctx = self.window_.ctx
+        publishing = ctx.settings.publishing
+        relay = self.relay
+
+        def work() -> Any:
+            from recepcja.services.gateway_factory import gateway_from_context
+            from recepcja.services.onboarding import run_onboarding
+
+            gateway = gateway_from_context(ctx)
+            repos = Repositories.over(ctx.open_db())
+            try:
+                return run_onboarding(
+                    repos, gateway, months=publishing.horizon_months,
+                    margin_days=publishing.margin_days,
+                    on_step=lambda step: emit(relay.step_done, step),
+                    progress=lambda label, done, total: emit(relay.progressed, label, done,
+                                                             total),
+                )
+            finally:
+                repos.close()
+                gateway.close()
+
+        self.window_.runner.run(work, on_success=self._done, on_failure=self._failed,
+                                label=_("Joining CeR…"))
+
+    def _done(self, result: Any) -> None:
+        self.running = False
+        self.start.setEnabled(True)
+        if result.ok:
+            self.message.setText(_("All steps are done: the places are active in CeR."))
+        else:
+            self.message.setText(_("Some step failed (see its row). Fix the cause and press "
+                                   "\"Start / resume\" again: finished steps are skipped."))
+        emit(self.finished_run)
+        refresh = getattr(self.window_, "refresh_status", None)
+        if callable(refresh):
+            refresh()
+
+    def _failed(self, error: BaseException) -> None:
+        self.running = False
+        self.start.setEnabled(True)
+        self.message.setText(error_message(error))
+        emit(self.finished_run)

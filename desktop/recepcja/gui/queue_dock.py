@@ -1,0 +1,89 @@
+"""The emergency queue as a dock: every entry waiting for CeR, who booked it and how its replay
+went, so the desk always sees what is still owed to CeR."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import QDockWidget, QHeaderView, QTableView, QWidget
+
+from recepcja.domain.model import WARSAW
+from recepcja.gui.formatting import datetime_text
+from recepcja.i18n import _
+from recepcja.services.emergency import QueueEntry, queue_row
+
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _headers() -> list[str]:
+    return [_("Local patient ID"), _("Queued patient"), _("Queued term"),
+            _("Medical category"), _("Queued at"), _("Booked by"), _("Replay state"),
+            _("Replay outcome")]
+
+
+def _when(moment: Any) -> str:
+    if moment is None:
+        return ""
+    return datetime_text(moment.astimezone(WARSAW))
+
+
+def entry_cells(entry: QueueEntry) -> list[str]:
+    """The dock's texts for one entry (state, outcome and urgency in the service's Polish)."""
+    row = queue_row(0, entry)
+    return [entry.patient_local_id, f"{entry.last_name} {entry.first_name}".strip(),
+            _when(entry.term), str(row[10]), _when(entry.created_at), entry.created_by,
+            str(row[16] or ""), str(row[17] or "")]
+
+
+class QueueModel(QAbstractTableModel):
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._headers = _headers()
+        self._rows: list[list[str]] = []
+        self.entries: list[QueueEntry] = []
+
+    def set_entries(self, entries: list[QueueEntry]) -> None:
+        self.beginResetModel()
+        self.entries = list(entries)
+        self._rows = [entry_cells(entry) for entry in entries]
+        self.endResetModel()
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
+        return 0 if parent.isValid() else len(self._headers)
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role not in (Qt.ItemDataRole.DisplayRole,
+                                               Qt.ItemDataRole.ToolTipRole):
+            return None
+        return self._rows[index.row()][index.column()]
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802 - Qt API
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if orientation == Qt.Orientation.Horizontal:
+            return self._headers[section]
+        return str(section + 1)
+
+
+class QueueDock(QDockWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(_("Emergency queue"), parent)
+        self.setObjectName("emergencyQueueDock")
+        self.model = QueueModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setAccessibleName(_("Emergency queue"))
+        self.setWidget(self.table)
+
+    def set_entries(self, entries: list[QueueEntry]) -> None:
+        self.model.set_entries(entries)
+        self.setWindowTitle(_("Emergency queue ({count})").format(count=len(entries)))

@@ -1,0 +1,255 @@
+"""The emergency queue in the window (issue 6): a "Kolejka awaryjna" menu with the queue dock,
+export to / import from Excel, the "call the patient" list and the receptionist's own emergency
+switch. Also offers the first-start choice (issue 8) when no practice is configured.
+
+``install(window)`` returns the panel; ``close()`` stops its timer. File work runs in
+``window.runner``; the switch goes through the sync engine when there is one (so it wakes) and
+otherwise straight to the connectivity monitor, which persists it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from recepcja.gui.call_list_dialog import CallListDialog
+from recepcja.gui.connection import Connection
+from recepcja.gui.queue_dock import QueueDock
+from recepcja.i18n import _
+from recepcja.services.call_list import call_list, export_call_list
+from recepcja.services.emergency import ImportReport, export_queue, import_queue, queue_entries
+from recepcja.store.repos import Repositories
+from recepcja.sync.monitor import ConnectivityMonitor
+
+REFRESH_MS = 15000
+EMERGENCY_SHORTCUT = "Ctrl+Shift+E"
+ENV_SMOKE = "RECEPCJA_SMOKE_TEST"
+
+
+class QueuePanel(QObject):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.dock = QueueDock(window)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.dock)
+        self.call_dialog: CallListDialog | None = None
+        self.first_start: Any = None
+        self.last_report: ImportReport | None = None
+        self.closed = False
+        menu = window.menuBar().addMenu(_("Emergency &queue"))
+        self.menu = menu
+        menu.addAction(self.dock.toggleViewAction())
+        self.export_action = menu.addAction(_("&Export the queue to Excel…"))
+        self.export_action.triggered.connect(lambda *_args: self.export())
+        self.import_action = menu.addAction(_("&Import the queue from Excel…"))
+        self.import_action.triggered.connect(lambda *_args: self.import_file())
+        self.call_action = menu.addAction(_("Patients to &notify"))
+        self.call_action.triggered.connect(lambda *_args: self.show_call_list())
+        menu.addSeparator()
+        self.emergency_action = QAction(_("Emergency mode (&manual)"), window)
+        self.emergency_action.setCheckable(True)
+        self.emergency_action.setShortcut(QKeySequence(EMERGENCY_SHORTCUT))
+        self.emergency_action.setToolTip(
+            _("Emergency mode (&manual)").replace("&", "") + f" ({EMERGENCY_SHORTCUT})")
+        self.emergency_action.setChecked(self._monitor().manual_emergency)
+        self.emergency_action.toggled.connect(self.set_manual_emergency)
+        menu.addAction(self.emergency_action)
+        window.addAction(self.emergency_action)  # the shortcut works with the menu closed
+        if self.emergency_action.isChecked():
+            window.set_connection(Connection.OFFLINE)
+        window.bridge.connection_changed.connect(self._connection_changed)
+        window.bridge.queue_changed.connect(lambda _count: self.refresh())
+        window.bridge.entry_done.connect(lambda _entry: self.refresh())
+        window.runner.finished.connect(self.refresh)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(REFRESH_MS)
+        self.refresh()
+
+    # -- the queue -----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        if self.closed:  # a queued signal after the window closed its store
+            return
+        self.dock.set_entries(queue_entries(self.window.repos))
+
+    def _connection_changed(self, value: str) -> None:
+        """A probe that reached CeR must not hide the banner while the switch is on."""
+        if (not self.closed and self.emergency_action.isChecked()
+                and Connection.parse(value) != Connection.OFFLINE):
+            self.window.set_connection(Connection.OFFLINE)
+
+    def _monitor(self) -> ConnectivityMonitor:
+        return ConnectivityMonitor(self.window.repos)
+
+    def set_manual_emergency(self, on: bool) -> None:
+        """The receptionist's switch: persisted, the banner follows, switching off wakes sync."""
+        user = self.window.ctx.user
+        engine = self.window.bridge.engine
+        if engine is not None and hasattr(engine, "set_emergency"):
+            engine.set_emergency(on, user)
+        else:
+            self._monitor().set_manual_emergency(on, user)
+        if on:
+            self.window.set_connection(Connection.OFFLINE)
+            self.window.status.showMessage(_("Emergency mode switched on by hand."), 5000)
+            return
+        self.window.set_connection(Connection.UNKNOWN)
+        self.window.status.showMessage(_("Emergency mode switched off."), 5000)
+        self.window.bridge.wake()
+        if self.window.ctx.settings.effective_cer_url():
+            self.window.bridge.probe()
+
+    # -- Excel ---------------------------------------------------------------------------------
+
+    def _save_path(self, suggested: str) -> Path | None:
+        name, _filter = QFileDialog.getSaveFileName(
+            self.window, _("&Export the queue to Excel…").replace("&", ""), suggested,
+            _("Excel workbook (*.xlsx)"))
+        return Path(name) if name else None
+
+    def export(self, path: Path | None = None) -> None:
+        path = path or self._save_path("kolejka_awaryjna.xlsx")
+        if path is None:
+            return
+        ctx = self.window.ctx
+
+        def work() -> int:
+            repos = Repositories.over(ctx.open_db())
+            try:
+                return export_queue(repos, path)
+            finally:
+                repos.close()
+
+        self.window.runner.run(
+            work, label=_("Exporting the queue…"), error_parent=self.window,
+            on_success=lambda count: self.window.status.showMessage(
+                _("Queue exported: {count} entries to {path}").format(count=count, path=path),
+                8000))
+
+    def import_file(self, path: Path | None = None, *, show: bool = True) -> None:
+        if path is None:
+            name, _filter = QFileDialog.getOpenFileName(
+                self.window, _("&Import the queue from Excel…").replace("&", ""), "",
+                _("Excel workbook (*.xlsx)"))
+            if not name:
+                return
+            path = Path(name)
+        ctx, user = self.window.ctx, self.window.ctx.user
+
+        def work() -> ImportReport:
+            repos = Repositories.over(ctx.open_db())
+            try:
+                return import_queue(repos, path, user=user)
+            finally:
+                repos.close()
+
+        def done(report: ImportReport) -> None:
+            self.last_report = report
+            self.refresh()
+            self.window.reload()
+            self.window.bridge.wake()
+            if show:
+                self._show_report(report)
+
+        self.window.runner.run(work, on_success=done, label=_("Importing the queue…"),
+                               error_parent=self.window)
+
+    def _show_report(self, report: ImportReport) -> None:
+        box = QMessageBox(self.window)
+        box.setWindowTitle(_("Queue import"))
+        box.setIcon(QMessageBox.Icon.Warning if report.problems else QMessageBox.Icon.Information)
+        box.setText(report_text(report))
+        if report.problems:
+            box.setDetailedText("\n".join(
+                _("Row {row}: {reason}").format(row=p.row, reason=p.reason)
+                for p in report.problems))
+        box.setModal(False)
+        box.show()
+
+    # -- call list -----------------------------------------------------------------------------
+
+    def show_call_list(self) -> CallListDialog:
+        if self.call_dialog is not None:
+            self.call_dialog.close()
+        self.call_dialog = CallListDialog(call_list(self.window.repos), self.export_call_list,
+                                          self.window)
+        self.call_dialog.show()
+        return self.call_dialog
+
+    def export_call_list(self, path: Path) -> None:
+        ctx = self.window.ctx
+
+        def work() -> int:
+            repos = Repositories.over(ctx.open_db())
+            try:
+                return export_call_list(repos, path)
+            finally:
+                repos.close()
+
+        self.window.runner.run(
+            work, label=_("Exporting the list…"), error_parent=self.window,
+            on_success=lambda count: self.window.status.showMessage(
+                _("List exported: {count} patients to {path}").format(count=count, path=path),
+                8000))
+
+    # -- first start ---------------------------------------------------------------------------
+
+    def offer_first_start(self) -> None:
+        from recepcja.gui.first_start import FirstStartDialog
+        from recepcja.services import day_view
+        from recepcja.services.practice_setup import setup_practice
+
+        window = self.window
+
+        def apply(path: Path) -> object:
+            return setup_practice(window.repos.db, path, window.ctx.user)
+
+        dialog = FirstStartDialog(apply, parent=window)
+        self.first_start = dialog
+
+        def finished(result: int) -> None:
+            if result == FirstStartDialog.DialogCode.Accepted:
+                window.filters.set_choices(day_view.filter_choices(window.repos))
+                window.reload()
+                window.refresh_status()
+                window.status.showMessage(
+                    _("The practice is set up. Its schedules still need to be published in "
+                      "CeR (onboarding)."), 15000)
+            elif dialog.chose_training:
+                window.close()
+
+        dialog.finished.connect(finished)
+        dialog.open()
+
+    def close(self) -> None:
+        self.closed = True
+        self.timer.stop()
+        if self.call_dialog is not None:
+            self.call_dialog.close()
+        if self.first_start is not None:
+            self.first_start.close()
+
+
+def report_text(report: ImportReport) -> str:
+    text = _("Imported: {imported}. Already present: {present}. Rows with problems: "
+             "{problems}.").format(imported=report.imported, present=report.already_present,
+                                   problems=len(report.problems))
+    lines = [text] + [_("Row {row}: {reason}").format(row=p.row, reason=p.reason)
+                      for p in report.problems[:10]]
+    return "\n".join(lines)
+
+
+def install(window: Any) -> QueuePanel:
+    panel = QueuePanel(window)
+    from recepcja.gui.first_start import needs_first_start
+
+    if (os.environ.get(ENV_SMOKE) != "1"
+            and needs_first_start(window.repos, bool(window.ctx.training))):
+        QTimer.singleShot(0, panel.offer_first_start)
+    return panel

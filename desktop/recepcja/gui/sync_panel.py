@@ -1,0 +1,210 @@
+"""CeR's news in the window (issue 7): starts the notification thread for the window's
+context (pulling by cursor when the receiver is off; the receiver too when it is switched on
+and has its secret), turns its callbacks into signals, shows a toast for every change, keeps
+the "Changes from CeR" dock (the log of changes and the last reconciliation's report),
+refreshes the views, and offers "Reconcile with CeR" (run in the window's thread pool).
+
+Nothing is started for a window whose sync was not started (``MainWindow(start_sync=False)``,
+the GUI tests): the dock and the actions are there, the thread is not.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
+
+from recepcja.gui.changes_dock import ChangesDock, report_lines
+from recepcja.gui.signals import emit
+from recepcja.gui.toast import Toast
+from recepcja.i18n import _
+from recepcja.store.repos import Repositories
+
+log = logging.getLogger("recepcja.gui.sync")
+
+PULL_SECONDS = 30.0
+TRAINING_PULL_SECONDS = 3.0  # the simulator's portal bookings should show up quickly
+RECONCILE_SECONDS = 900.0
+
+
+def sync_started(window: Any) -> bool:
+    """Whether the window started its sync bridge (``start_sync=True`` and CeR configured)."""
+    bridge = getattr(window, "bridge", None)
+    if bridge is None:
+        return False
+    timer = getattr(bridge, "_timer", None)
+    return getattr(bridge, "engine", None) is not None or bool(timer and timer.isActive())
+
+
+class SyncPanel(QObject):
+    changes_arrived = Signal(object)  # list[Change], emitted from the notification thread
+    report_ready = Signal(object)  # ReconcileReport
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window = window
+        self.ctx = window.ctx
+        self.worker: Any = None
+        self.receiver: Any = None
+        self.last_report: Any = None
+        self.pulling = False
+        self.toast = Toast(window)
+        self.dock = ChangesDock(window)
+        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
+        self.dock.hide()
+        self.show_changes = self.dock.toggleViewAction()
+        self.show_changes.setObjectName("showChanges")
+        self.show_changes.setText(_("Changes from CeR"))
+        self.show_changes.setShortcut(QKeySequence("Ctrl+Shift+Z"))
+        self.reconcile_action = QAction(_("Reconcile with CeR"), window)
+        self.reconcile_action.setObjectName("reconcile")
+        self.reconcile_action.setShortcut(QKeySequence("Ctrl+Shift+U"))
+        self.reconcile_action.triggered.connect(self.reconcile)
+        menu = window.menuBar().addMenu(_("Sy&nc with CeR"))
+        menu.addAction(self.show_changes)
+        menu.addAction(self.reconcile_action)
+        window.addAction(self.show_changes)
+        window.addAction(self.reconcile_action)
+        self._reconciling = False
+        self.changes_arrived.connect(self._on_changes, Qt.ConnectionType.QueuedConnection)
+        self.report_ready.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
+        self._load_log()
+
+    # --- the notification thread ----------------------------------------------------------
+
+    def start(self) -> None:
+        from recepcja.services.gateway_factory import gateway_from_context
+        from recepcja.sync.notification_worker import NotificationWorker
+
+        ctx = self.ctx
+        if ctx.settings.receiver.enabled:
+            from recepcja.sync.receiver import NotificationReceiver
+
+            try:
+                self.receiver = NotificationReceiver.from_context(ctx, on_stored=self._wake)
+                self.receiver.start()
+            except Exception:  # noqa: BLE001 - no secret or no port: pull by cursor instead
+                log.exception("the notification receiver did not start; pulling instead")
+                self.receiver = None
+        self.pulling = self.receiver is None  # the receiver brings the news: no pulling
+        self.worker = NotificationWorker(
+            lambda: Repositories.over(ctx.open_db()),
+            lambda: gateway_from_context(ctx),
+            pull=self.pulling,
+            pull_seconds=TRAINING_PULL_SECONDS if ctx.training else PULL_SECONDS,
+            reconcile_seconds=RECONCILE_SECONDS,
+            reconcile_options=self._reconcile_options(),
+            on_report=lambda report: emit(self.report_ready, report),
+            listeners=[lambda changes: emit(self.changes_arrived, list(changes))],
+        )
+        self.worker.start()
+
+    def _wake(self) -> None:
+        worker = self.worker
+        if worker is not None:
+            worker.wake()
+
+    def close(self) -> None:
+        self.blockSignals(True)
+        if self.receiver is not None:
+            try:
+                self.receiver.stop()
+            except Exception:  # noqa: BLE001 - shutting down: log, never block the exit
+                log.exception("stopping the notification receiver failed")
+            self.receiver = None
+        if self.worker is not None:
+            self.worker.stop()
+            self.worker = None
+        self.toast.dismiss()
+
+    # --- on the UI thread -------------------------------------------------------------------
+
+    def _load_log(self) -> None:
+        from recepcja.sync.notifications import change_log
+
+        try:
+            self.dock.set_log([c.message() for c in change_log(self.window.repos)])
+        except Exception:  # noqa: BLE001 - an empty log is better than no window
+            log.exception("reading the log of changes failed")
+
+    def _on_changes(self, changes: list[Any]) -> None:
+        if getattr(self.window, "closed", False) or not changes:
+            return
+        messages = [c.message() for c in changes]
+        self.dock.add_messages(messages)
+        for message in messages:
+            self.toast.show_message(message)
+        if any(c.changed_schedule for c in changes):
+            self.window.reload()
+
+    def _on_report(self, report: Any) -> None:
+        if getattr(self.window, "closed", False):
+            return
+        self.last_report = report
+        self.dock.show_report(report_lines(report))
+        if report.incidents or report.open_items:
+            self.dock.show()
+        self.window.reload()
+
+    # --- reconciliation on demand ---------------------------------------------------------
+
+    def _reconcile_options(self) -> dict[str, Any]:
+        from recepcja.sync.reconcile import DEFAULT_HORIZON_DAYS
+
+        publishing = self.ctx.settings.publishing
+        return {
+            "horizon_days": max(DEFAULT_HORIZON_DAYS,
+                                publishing.horizon_months * 31 + publishing.margin_days),
+            "incident_folder": self.ctx.paths.exports / "incidents",
+        }
+
+    def reconcile(self) -> None:
+        if self._reconciling:
+            return
+        self._reconciling = True
+        self.dock.show()
+        self.dock.show_report([_("Reconciling with CeR…")])
+        self.window.runner.run(self._reconcile_call, on_success=self._reconciled,
+                               on_failure=self._reconcile_failed,
+                               label=_("Reconciling with CeR…"))
+
+    def _reconcile_call(self) -> Any:
+        from recepcja.services.gateway_factory import gateway_from_context
+        from recepcja.sync.reconcile import reconcile
+
+        ctx = self.ctx
+        repos = Repositories.over(ctx.open_db())
+        gateway = gateway_from_context(ctx)
+        try:
+            provider = repos.practice.provider()
+            return reconcile(repos, gateway, provider=provider.name if provider else "",
+                             make_gateway=lambda: gateway_from_context(ctx),
+                             **self._reconcile_options())
+        finally:
+            gateway.close()
+            repos.close()
+
+    def _reconciled(self, report: Any) -> None:
+        self._reconciling = False
+        if getattr(self.window, "closed", False):
+            return
+        self._on_report(report)
+        self.dock.show()
+
+    def _reconcile_failed(self, error: BaseException) -> None:
+        self._reconciling = False
+        log.info("reconciliation failed: %s", type(error).__name__)
+        self.dock.show_report([_("The reconciliation with CeR failed: {error}").format(
+            error=type(error).__name__)])
+
+
+def install(window: Any) -> SyncPanel:
+    panel = SyncPanel(window)
+    if sync_started(window):
+        try:
+            panel.start()
+        except Exception:  # noqa: BLE001 - the desk works without CeR's news
+            log.exception("the notification thread did not start")
+    return panel
