@@ -168,3 +168,12 @@ def test_import_report_lists_bad_rows_by_number(qtbot, window):
     assert "Zaimportowano: 47" in box.text() and "Wiersze z błędami: 2" in box.text()
     assert "Wiersz 5: zły PESEL" in box.detailedText()
     box.close()
+
+
+def test_queue_dock_is_hidden_while_empty_and_appears_when_entries_wait(qtbot, window,
+                                                                       on_dialog):
+    panel = _panel(window)
+    assert panel.dock.isHidden()  # a normal day: no clutter
+    _book_1040(qtbot, window, on_dialog)  # no CeR in this window: the booking waits
+    assert panel.dock.model.rowCount() == 1
+    assert not panel.dock.isHidden()

@@ -41,6 +41,8 @@ class QueuePanel(QObject):
         self.first_start: Any = None
         self.last_report: ImportReport | None = None
         self.closed = False
+        self._waiting = 0  # entries at the last refresh: the dock appears when the queue fills
+        self.dock.hide()  # an empty queue is clutter on a normal day
         menu = window.menuBar().addMenu(_("Emergency &queue"))
         self.menu = menu
         menu.addAction(self.dock.toggleViewAction())
@@ -62,6 +64,7 @@ class QueuePanel(QObject):
         window.addAction(self.emergency_action)  # the shortcut works with the menu closed
         if self.emergency_action.isChecked():
             window.set_connection(Connection.OFFLINE)
+            self.dock.show()
         window.bridge.connection_changed.connect(self._connection_changed)
         window.bridge.queue_changed.connect(lambda _count: self.refresh())
         window.bridge.entry_done.connect(lambda _entry: self.refresh())
@@ -76,7 +79,11 @@ class QueuePanel(QObject):
     def refresh(self) -> None:
         if self.closed:  # a queued signal after the window closed its store
             return
-        self.dock.set_entries(queue_entries(self.window.repos))
+        entries = queue_entries(self.window.repos)
+        self.dock.set_entries(entries)
+        if entries and not self._waiting:
+            self.dock.show()  # something waits for CeR: make it impossible to miss
+        self._waiting = len(entries)
 
     def _connection_changed(self, value: str) -> None:
         """A probe that reached CeR must not hide the banner while the switch is on."""
@@ -97,6 +104,7 @@ class QueuePanel(QObject):
             self._monitor().set_manual_emergency(on, user)
         if on:
             self.window.set_connection(Connection.OFFLINE)
+            self.dock.show()
             self.window.status.showMessage(_("Emergency mode switched on by hand."), 5000)
             return
         self.window.set_connection(Connection.UNKNOWN)
