@@ -28,6 +28,11 @@ class AppContext:
         if training:
             paths = paths.training()
         paths.ensure()
+        # The first start after an upgrade migrates the schema: copy the database first, so a
+        # failed or unwanted upgrade can be undone with `recepcja restore` (docs/ADMIN.md).
+        from recepcja.services.backup import backup_before_migration
+
+        backup_before_migration(paths)
         return cls(paths=paths, settings=load_settings(paths.settings), training=training)
 
     @property
