@@ -16,7 +16,7 @@ from recepcja.services.context import AppContext
 from recepcja.services.emergency import HEADERS, queue_entries
 from recepcja.store.repos import Repositories
 from recepcja.sync.monitor import ConnectivityMonitor
-from recepcja.sync.replay import CALL_OUTCOMES
+from recepcja.sync.replay_report import CALL_OUTCOMES
 
 
 def _panel(window) -> QueuePanel:  # noqa: ANN001

@@ -18,7 +18,7 @@ from typing import Any
 from recepcja.services.spreadsheet import excel_time, write_workbook
 from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
-from recepcja.sync.replay import CALL_OUTCOMES, WAITING_LIST
+from recepcja.sync.replay_report import CALL_OUTCOMES, WAITING_LIST
 
 HEADERS = ("Lp.", "ID lokalny pacjenta", "Imię", "Nazwisko", "Telefon", "Utracony termin",
            "Nowy termin", "Lista oczekujących (pozycja)", "Identyfikator wizyty", "Zmieniono")

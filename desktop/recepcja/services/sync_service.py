@@ -24,7 +24,8 @@ from recepcja.store.records import OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.sync.engine import SyncEngine
 from recepcja.sync.monitor import ConnectivityMonitor
-from recepcja.sync.replay import Replayer, ReplayReport
+from recepcja.sync.replay import Replayer
+from recepcja.sync.replay_report import ReplayReport
 
 QUICK_CONNECT_TIMEOUT = 2.0
 QUICK_READ_TIMEOUT = 5.0

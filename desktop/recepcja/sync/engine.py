@@ -28,7 +28,8 @@ from typing import Any
 from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
-from recepcja.sync.replay import Replayer, ReplayReport
+from recepcja.sync.replay import Replayer
+from recepcja.sync.replay_report import ReplayReport
 
 log = logging.getLogger("recepcja.sync.engine")
 

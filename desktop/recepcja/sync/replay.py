@@ -29,7 +29,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from recepcja.cer.errors import (
@@ -48,62 +47,27 @@ from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import atomic
 from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState, VisitRecord
 from recepcja.store.repos import Repositories
+from recepcja.sync.replay_report import (
+    BOOKED,
+    CANCELLED,
+    CHANGED,
+    DONE,
+    HANDLED_OPS,
+    MAX_ALTERNATIVES,
+    MOVED,
+    REPLAY_USER,
+    SKIPPED,
+    TAKEN,
+    WAITING_LIST,
+    Observer,
+    Progress,
+    ReplayReport,
+    Stop,
+    backoff_seconds,
+)
 from recepcja.sync.terms import propose_term
 
 log = logging.getLogger("recepcja.sync.replay")
-
-HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST)
-REPLAY_USER = "replay"
-MAX_ALTERNATIVES = 20  # terms tried after the booked one was taken, before the waiting list
-
-# result.outcome values; MOVED and WAITING_LIST put the patient on the call list.
-BOOKED = "booked"
-MOVED = "moved"
-WAITING_LIST = "waiting_list"
-CANCELLED = "cancelled"
-CHANGED = "changed"
-SKIPPED = "skipped"
-CALL_OUTCOMES = (MOVED, WAITING_LIST)
-DONE, TAKEN = "done", "taken"  # results of one booking attempt
-
-
-class Stop(Exception):  # noqa: N818 - control flow, not an error
-    """CeR is not there (or not answering): end this pass, keep the row for later."""
-
-    def __init__(self, error: CerError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-@dataclass(slots=True)
-class ReplayReport:
-    """What one pass did. ``stopped_by`` is the error that ended it early (CeR unreachable)."""
-
-    done: int = 0
-    moved: int = 0
-    waiting_list: int = 0
-    rejected: int = 0
-    retry_later: int = 0
-    settled: int = 0
-    stopped_by: str | None = None
-    outcomes: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "done": self.done, "moved": self.moved, "waiting_list": self.waiting_list,
-            "rejected": self.rejected, "retry_later": self.retry_later, "settled": self.settled,
-            "stopped_by": self.stopped_by, "outcomes": self.outcomes,
-        }
-
-
-Progress = Callable[[OutboxEntry, str, dict[str, Any]], None]  # entry, outcome, detail
-Observer = Callable[[BaseException | None], None]  # the connectivity monitor's ``observe``
-
-
-def backoff_seconds(attempts: int, start: float = 1.0, cap: float = 300.0) -> float:
-    """1 s, 2 s, 4 s ... up to ``cap`` for the n-th failed attempt."""
-    return min(cap, start * 2 ** max(0, attempts - 1))
-
 
 class Replayer:
     """Sends the outbox's visit operations through ``gateway``; see the module docstring.

@@ -22,7 +22,8 @@ from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store.records import OutboxState
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
-from recepcja.sync.replay import Replayer, backoff_seconds
+from recepcja.sync.replay import Replayer
+from recepcja.sync.replay_report import backoff_seconds
 
 
 class ScriptedGateway:
