@@ -106,6 +106,10 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
                 assert dt.date.fromisoformat(schedule["published_until"]) >= horizon
                 assert schedule["published_until"] in compliance.browser.toPlainText()
         assert _("Compliance with CeR") in compliance.browser.toPlainText()
+        # issue 7: sync health on the same screen
+        text = compliance.browser.toPlainText()
+        assert "Stan synchronizacji z CeR" in text and "Ostatnie uzgodnienie z CeR" in text
+        assert compliance.health["pending_outbox"] == 0
 
         # the daily background job (timer-driven when sync runs) publishes over the runner
         with qtbot.waitSignal(window.runner.finished, timeout=20000):

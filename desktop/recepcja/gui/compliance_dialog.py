@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTextBrowser, Q
 
 from recepcja.i18n import _
 from recepcja.services.compliance import compliance_report
+from recepcja.sync.health import sync_health
 
 
 def _yes(value: object) -> str:
@@ -93,6 +94,27 @@ def report_html(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def sync_html(health: dict[str, Any]) -> str:
+    """The synchronisation part of the screen (issue 7): is CeR's news reaching this desk, and
+    when did the local schedule last prove it agrees with CeR."""
+    never = _("never")
+    drift = health["open_drift_items"]
+    rows = [
+        (_("Notification receiver"), _yes(health["receiver_enabled"])),
+        (_("Last notification from CeR"), health["last_notification_at"] or never),
+        (_("Notifications not applied yet"), health["unapplied_notifications"]),
+        (_("Last pull of notifications"), health["last_pull_at"] or never),
+        (_("Last reconciliation with CeR"), health["last_reconciliation_at"] or never),
+        (_("Open discrepancies for a person"), "—" if drift is None else drift),
+        (_("Changes waiting for CeR"), health["pending_outbox"]),
+    ]
+    parts = [f"<h3>{_e(_('Synchronisation health'))}</h3>",
+             "<table border='1' cellspacing='0' cellpadding='3'>"]
+    parts += [f"<tr><td>{_e(label)}</td><td>{_e(value)}</td></tr>" for label, value in rows]
+    parts.append("</table>")
+    return "\n".join(parts)
+
+
 class ComplianceDialog(QDialog):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
@@ -113,6 +135,7 @@ class ComplianceDialog(QDialog):
         layout.addWidget(self.browser, 1)
         layout.addLayout(buttons)
         self.report: dict[str, Any] = {}
+        self.health: dict[str, Any] = {}
         self.refresh()
         self.resize(860, 640)
 
@@ -122,4 +145,6 @@ class ComplianceDialog(QDialog):
         self.report = compliance_report(
             window.repos, today=window.clock().date(),
             months=window.ctx.settings.publishing.horizon_months)
-        self.browser.setHtml(report_html(self.report))
+        self.health = sync_health(window.repos,
+                                  receiver_enabled=window.ctx.settings.receiver.enabled)
+        self.browser.setHtml(report_html(self.report) + sync_html(self.health))
