@@ -261,3 +261,9 @@ def test_cli_backup_and_restore(paths: AppPaths, tmp_path: Path, monkeypatch, ca
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("recepcja: ")
     assert captured.err.count("\n") == 1
+
+
+def test_a_damaged_database_file_is_one_clear_error_before_any_migration(paths: AppPaths):
+    paths.database.write_bytes(b"this is not a database, just some bytes" * 200)
+    with pytest.raises(BackupError, match="cannot be read as a database"):
+        backup_before_migration(paths)

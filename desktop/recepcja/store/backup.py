@@ -160,8 +160,14 @@ def pending_migrations(path: Path) -> list[str]:
     path = Path(path)
     if not path.is_file():
         return []
-    with _open(path, "ro") as conn:
-        applied = set(_migrations(conn))
+    try:
+        with _open(path, "ro") as conn:
+            applied = set(_migrations(conn))
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(
+            N_("The file {path} cannot be read as a database: {error}"),
+            path=str(path), error=str(exc),
+        ) from exc
     return [name for name, _ in MIGRATIONS if name not in applied]
 
 
