@@ -55,12 +55,15 @@ def test_pushed_duplicated_and_shuffled_then_one_reconciliation_agrees(practice)
                                               "duplicate": True, "shuffle": True})
         _run_actors(sim)
         _wait(lambda: sim.state(sections="places")["push"]["pending"] == 0)
+        notifications = sim.state(sections="notifications")["notifications"]
+        # "pending == 0" can be seen while the last pushes are still in flight: wait until the
+        # receiver has had every one twice (a missing duplicate still fails, by the deadline).
+        _wait(lambda: receiver.app.counts.get("duplicates", 0) >= len(notifications))
         worker.wake()
         assert worker.wait_idle(30)
     finally:
         receiver.stop()
         worker.stop()
-    notifications = sim.state(sections="notifications")["notifications"]
     assert receiver.app.counts.get("duplicates", 0) >= len(notifications)  # each came twice
     assert receiver.app.counts["stored"] == len(notifications)
     assert {c.cer_notification_id for c in changes} == {n["id"] for n in notifications}
