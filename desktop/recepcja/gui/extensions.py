@@ -21,4 +21,7 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import onboarding_view
 
     installed.append(onboarding_view.install(window))
+    from recepcja.gui import settings
+
+    installed.append(settings.install(window))
     return installed

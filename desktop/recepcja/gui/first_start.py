@@ -35,7 +35,8 @@ def start_training_process() -> bool:
 
 class FirstStartDialog(QDialog):
     """``setup(path)`` calls ``apply(path)`` (raising on a bad file) and accepts on success;
-    ``training()`` starts the training process and rejects with ``chose_training`` set."""
+    ``training()`` starts the training process and rejects with ``chose_training`` set;
+    ``by_hand()`` rejects with ``chose_by_hand`` set (the caller opens the practice settings)."""
 
     def __init__(self, apply: Callable[[Path], object],
                  launch: Callable[[], bool] = start_training_process,
@@ -45,12 +46,16 @@ class FirstStartDialog(QDialog):
         self.apply = apply
         self.launch = launch
         self.chose_training = False
+        self.chose_by_hand = False
         intro = QLabel(_("This computer has no practice set up yet. You can try the program "
-                         "in training mode (a simulated CeR, made-up patients) or set up "
-                         "the practice from its configuration file (TOML)."))
+                         "in training mode (a simulated CeR, made-up patients), set up "
+                         "the practice from its configuration file (TOML) or enter it by "
+                         "hand in the practice settings."))
         intro.setWordWrap(True)
         self.training_button = QPushButton(_("Start &training mode"))
         self.setup_button = QPushButton(_("Set up the practice from a &file…"))
+        self.by_hand_button = QPushButton(_("Enter the practice &by hand…"))
+        self.by_hand_button.setObjectName("firstStartByHand")
         self.later_button = QPushButton(_("&Later"))
         self.error = QLabel()
         self.error.setWordWrap(True)
@@ -58,11 +63,13 @@ class FirstStartDialog(QDialog):
         self.error.hide()
         self.training_button.clicked.connect(lambda *_args: self.training())
         self.setup_button.clicked.connect(lambda *_args: self.setup())
+        self.by_hand_button.clicked.connect(lambda *_args: self.by_hand())
         self.later_button.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.training_button)
         layout.addWidget(self.setup_button)
+        layout.addWidget(self.by_hand_button)
         layout.addWidget(self.error)
         layout.addWidget(self.later_button)
         self.setup_button.setDefault(True)
@@ -73,6 +80,10 @@ class FirstStartDialog(QDialog):
             self._show_error(_("Training mode could not be started."))
             return
         self.chose_training = True
+        self.reject()
+
+    def by_hand(self) -> None:
+        self.chose_by_hand = True
         self.reject()
 
     def setup(self, path: Path | None = None) -> None:

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 FIRST_PUBLISH_MS = 60 * 1000
 PUBLISH_EVERY_MS = 24 * 60 * 60 * 1000
+MENU_NAME = "menuObligations"  # the practice settings add their entry on top
 
 
 def _sync_started(window: Any) -> bool:
@@ -40,6 +41,7 @@ class OnboardingView:
         self.publishing = False
         self.last_publish: Any = None  # the last background PublishResult, or the error
         menu = window.menuBar().addMenu(_("CeR &obligations"))
+        menu.setObjectName(MENU_NAME)
         self.onboarding_action = QAction(_("&Joining CeR…"), window)
         self.onboarding_action.setObjectName("actionOnboarding")
         self.onboarding_action.triggered.connect(self.open_onboarding)

@@ -231,6 +231,12 @@ class QueuePanel(QObject):
                       "CeR (onboarding)."), 15000)
             elif dialog.chose_training:
                 window.close()
+            elif dialog.chose_by_hand:
+                from PySide6.QtGui import QAction
+
+                settings = window.findChild(QAction, "actionPracticeSettings")
+                if settings is not None:
+                    settings.trigger()
 
         dialog.finished.connect(finished)
         dialog.open()

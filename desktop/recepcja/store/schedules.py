@@ -123,6 +123,11 @@ class ScheduleRepo:
                 "UPDATE schedules SET template = ? WHERE id = ?", (to_json(template), schedule_id)
             )
 
+    def rename(self, schedule_id: int, name: str) -> None:
+        """A schedule's name is the practice's own label (CeR knows it by its id)."""
+        with atomic(self.db):
+            self.db.conn.execute("UPDATE schedules SET name = ? WHERE id = ?", (name, schedule_id))
+
     def add_exception(self, schedule_id: int, exception: ScheduleException, user: str) -> int:
         with atomic(self.db):
             cursor = self.db.conn.execute(

@@ -68,6 +68,8 @@ def run_setup(args: argparse.Namespace) -> int:
     from recepcja.services.practice_setup import setup_practice
 
     ctx = AppContext.load(training=args.training)
+    if args.export:
+        return _export(ctx, Path(args.export), args.json)
     provider = ctx.settings.provider
     db = ctx.open_db()
     try:
@@ -84,6 +86,26 @@ def run_setup(args: argparse.Namespace) -> int:
     labels = _labels()
     for kind, name, action in result.changes:
         print(f"{labels.get(kind, kind)} \u201e{name}\u201d: {labels.get(action, action)}")
+    return EXIT_OK
+
+
+def _export(ctx: AppContext, path: Path, as_json: bool) -> int:
+    from recepcja.services.practice_settings import export_practice
+
+    db = ctx.open_db()
+    try:
+        count = export_practice(db, path)
+    except OSError as error:
+        emit_error(_("The file {path} cannot be written: {error}").format(
+            path=path, error=error.strerror or error))
+        return EXIT_FAILED
+    finally:
+        db.close()
+    if as_json:
+        emit_json({"exported": str(path), "schedules": count})
+    else:
+        print(_("The saved practice ({count} schedules) was written to {path}.").format(
+            count=count, path=path))
     return EXIT_OK
 
 
@@ -240,9 +262,12 @@ def print_compliance(report: dict[str, Any]) -> None:
 # --- registration ------------------------------------------------------------------------------
 
 def register(sub: argparse._SubParsersAction) -> None:
-    text = _("set up the practice from a TOML file")
+    text = _("set up the practice from a TOML file (or export the stored one)")
     p = sub.add_parser("setup", help=text, description=text)
-    p.add_argument("--config", required=True, metavar="FILE.toml", help=_("practice description"))
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--config", metavar="FILE.toml", help=_("practice description"))
+    source.add_argument("--export", metavar="FILE.toml",
+                        help=_("write the stored practice to a file that --config reads back"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=run_setup)
 

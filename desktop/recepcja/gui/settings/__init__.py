@@ -1,0 +1,66 @@
+"""The practice settings area (issue 4): provider, places, mobile points, resources, schedules.
+
+``install(window)`` puts "Practice settings…" on top of the "CeR obligations" menu: set the
+practice up, then join CeR, then watch compliance."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from recepcja.i18n import _
+
+
+class PracticeSettings:
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        self.dialog: Any = None
+        self.action = QAction(_("&Practice settings…"), window)
+        self.action.setObjectName("actionPracticeSettings")
+        self.action.setToolTip(_("Provider, places of service, doctors and devices, schedules"))
+        self.action.triggered.connect(lambda *_a: self.open())
+        from recepcja.gui.onboarding_view import MENU_NAME
+
+        menu = window.menuBar().findChild(QMenu, MENU_NAME)
+        if menu is None:
+            menu = window.menuBar().addMenu(_("CeR &obligations"))
+        first = menu.actions()[0] if menu.actions() else None
+        menu.insertAction(first, self.action)
+        if first is not None:
+            menu.insertSeparator(first)
+
+    def open(self) -> Any:
+        from recepcja.gui.settings.dialog import PracticeSettingsDialog
+
+        window = self.window
+        if self.dialog is None:
+            self.dialog = PracticeSettingsDialog(
+                lambda: window.repos.db, window.ctx.user, scopes=window.scopes,
+                exports=window.ctx.paths.exports, parent=window)
+            self.dialog.saved.connect(self.refresh_window)
+        else:
+            self.dialog.load()
+        self.dialog.show()
+        self.dialog.raise_()
+        return self.dialog
+
+    def refresh_window(self) -> None:
+        """Saved settings may add schedules, places or doctors: the filters and views re-read."""
+        window = self.window
+        if getattr(window, "closed", False) or self.dialog is None:
+            return
+        if self.dialog.last_result is not None and self.dialog.last_result.changed:
+            from recepcja.services import day_view
+
+            window.filters.set_choices(day_view.filter_choices(window.repos))
+            window.reload()
+
+    def close(self) -> None:
+        if self.dialog is not None:
+            self.dialog.close()
+
+
+def install(window: Any) -> PracticeSettings:
+    return PracticeSettings(window)
