@@ -27,6 +27,15 @@ def _next_monday() -> dt.date:
     return today + dt.timedelta(days=(7 - today.weekday()) % 7)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def qt_in_polish(qapp):  # noqa: ANN001, ANN201
+    """Qt's own dialogs in Polish, as ``make_application`` sets them up for the app."""
+    from recepcja.gui.app import install_qt_translations
+
+    install_qt_translations(qapp)
+    return qapp
+
+
 @pytest.fixture
 def monday() -> dt.date:
     return _next_monday()

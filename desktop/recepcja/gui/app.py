@@ -48,7 +48,27 @@ def make_application(argv: list[str] | None = None):  # noqa: ANN201 - QApplicat
     app.setApplicationDisplayName(_("Recepcja"))
     app.setOrganizationName("Recepcja")
     app.setWindowIcon(app_icon())
+    install_qt_translations(app)
     return app
+
+
+def install_qt_translations(app) -> bool:  # noqa: ANN001 - QApplication
+    """Qt's own texts in Polish: the standard buttons, the file and print dialogs ("Drukuj do
+    pliku (PDF)", "Anuluj"). Once per application; False when Qt ships no such catalogue."""
+    from PySide6.QtCore import QLibraryInfo, QTranslator
+
+    from recepcja.i18n import current_language
+
+    language = current_language()
+    if language == "en" or app.property("recepcja_qt_translations"):
+        return bool(app.property("recepcja_qt_translations"))
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(f"qtbase_{language}", folder):
+        return False
+    app.installTranslator(translator)
+    app.setProperty("recepcja_qt_translations", True)
+    return True
 
 
 def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:

@@ -138,8 +138,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
-        self.setTabOrder(self.patients.query, self.patients.table)
-        self.setTabOrder(self.patients.table, self.schedule_view.day_table)
+        order = (self.patients.query, self.patients.table, self.schedule_view.day_table,
+                 self.today.table, self.patients.add_button, self.patients.edit_button)
+        for first, second in zip(order, order[1:], strict=False):  # patient → term → today
+            self.setTabOrder(first, second)
 
     def _connect(self) -> None:
         a = self.actions_

@@ -35,6 +35,7 @@ class ScheduleView(QTabWidget):
         self.setObjectName("scheduleView")
         self.day_model = DayTableModel(self)
         self.day_table = QTableView()
+        self.day_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.day_table.setObjectName("dayTable")
         self.day_table.setModel(self.day_model)
         self.day_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -50,6 +51,7 @@ class ScheduleView(QTabWidget):
                 self.day_table.setColumnWidth(column, width)
         self.week_model = WeekTableModel(self)
         self.week_table = QTableView()
+        self.week_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.week_table.setObjectName("weekTable")
         self.week_table.setModel(self.week_model)
         self.week_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

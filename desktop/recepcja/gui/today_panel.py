@@ -20,6 +20,7 @@ class TodayPanel(QWidget):
         self.title = QLabel("<b>" + _("Today's visits") + "</b>")
         self.model = DayTableModel(self)
         self.table = QTableView()
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
         self.table.setObjectName("todayTable")
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
