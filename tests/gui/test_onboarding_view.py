@@ -85,7 +85,8 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         first = int(places[0].id or 0)
         assert "MUS" in dialog.answer_text(dialog.row_of(first, "register_place"))
         assert dialog.answer_text(dialog.row_of(first, "activate"))
-        assert "accepted" in dialog.answer_text(dialog.row_of(first, "publish"))
+        assert "przyjęto" in dialog.answer_text(dialog.row_of(first, "publish"))
+        assert "AKTYWNE" in dialog.answer_text(dialog.row_of(first, "activate"))
         assert dialog.progress.maximum() > 1
         assert dialog.progress.value() == dialog.progress.maximum()
         state = requests.get(f"{simulator.url}/_control/state?sections=places",

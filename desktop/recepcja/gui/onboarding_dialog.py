@@ -157,7 +157,7 @@ class OnboardingDialog(QDialog):
         row = self.row_of(result.place_id, result.step)
         if row is None:
             row = self._add_row(result.place_id, result.place, result.step)
-        answer = result.answer
+        answer = result.answer_text()
         if result.error is not None:
             answer = f"{answer} — {error_message(result.error)}" if answer else \
                 error_message(result.error)

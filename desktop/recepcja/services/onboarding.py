@@ -25,6 +25,7 @@ from enum import StrEnum
 from recepcja.cer.errors import MINOR_HORIZON, CerError, CerRejected
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import (
+    PLACE_STATE_TO_WIRE,
     CerPatient,
     InitialVisit,
     ItemResult,
@@ -37,6 +38,7 @@ from recepcja.cer.types import (
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.horizon import DEFAULT_MONTHS, horizon_deadline
 from recepcja.domain.model import WARSAW
+from recepcja.i18n import _
 from recepcja.services.practice_setup import parse_address
 from recepcja.services.publishing import Progress, Rejection, publish_all
 from recepcja.store.records import Place, VisitSource
@@ -65,11 +67,20 @@ class StepResult:
     place: str
     step: Step
     status: StepStatus
-    answer: str = ""  # CeR's answer in short: ids, states, "accepted 3, rejected 0"
+    answer: str = ""  # CeR's own words in short: ids, states as CeR names them
     accepted: int = 0
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     error: Exception | None = None  # DomainError or CerError: translated by the front end
+    summary: str = ""  # an N_-marked English line ("accepted {accepted}, ...") ...
+    summary_params: dict[str, object] = field(default_factory=dict)  # ... and its values
+
+    def answer_text(self) -> str:
+        """What CeR answered, for people: CeR's ids and states, then the translated summary."""
+        parts = [self.answer] if self.answer else []
+        if self.summary:
+            parts.append(_(self.summary).format(**self.summary_params))
+        return "; ".join(parts)
 
 
 @dataclass(slots=True)
@@ -143,8 +154,8 @@ class _Run:
         if cer_state == PlaceState.ACTIVE and place.cer_active_at is None:
             self.repos.practice.mark_place_active(place.id)  # activated before a crash
         place.cer_id = cer_id
-        return self.result(place, Step.REGISTER, StepStatus.DONE, answer=f"{cer_id} {cer_state}",
-                           accepted=1)
+        return self.result(place, Step.REGISTER, StepStatus.DONE,
+                           answer=f"{cer_id} {PLACE_STATE_TO_WIRE[cer_state]}", accepted=1)
 
     # 2
     def mobile_points(self, place: Place) -> StepResult:
@@ -235,7 +246,8 @@ class _Run:
         if place.cer_active_at is not None:
             status = StepStatus.ALREADY_DONE if not visits else StepStatus.SKIPPED
             return self.result(place, Step.INITIAL_LOAD, status,
-                               answer=f"{len(visits)} not sent (place active)" if visits else "")
+                               summary=N_("{count} not sent (the place is already active)")
+                               if visits else "", summary_params={"count": len(visits)})
         if self.repos.sync_state.get(marker) and not visits:
             return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
         if self.progress:
@@ -251,7 +263,8 @@ class _Run:
             self.progress(f"{place.name}: initial load", len(visits), len(visits))
         # Rejected visits are reported, not fatal: CeR has the rest, activation may go on.
         return self.result(place, Step.INITIAL_LOAD, StepStatus.DONE,
-                           answer=f"accepted {accepted}, rejected {rejected}",
+                           summary=N_("accepted {accepted}, rejected {rejected}"),
+                           summary_params={"accepted": accepted, "rejected": rejected},
                            accepted=accepted, rejected=rejected, rejections=rejections)
 
     # 5
@@ -264,8 +277,10 @@ class _Run:
         # Rejected items are reported (and retried next time); activation checks the horizon.
         return self.result(
             place, Step.PUBLISH, StepStatus.DONE,
-            answer=f"accepted {result.published}, rejected {len(rejections)}, withdrawn "
-                   f"{result.withdrawn}; {reach}",
+            answer=reach,
+            summary=N_("accepted {accepted}, rejected {rejected}, withdrawn {withdrawn}"),
+            summary_params={"accepted": result.published, "rejected": len(rejections),
+                            "withdrawn": result.withdrawn},
             accepted=result.published, rejected=len(rejections), rejections=rejections)
 
     # 6
@@ -273,7 +288,7 @@ class _Run:
         assert place.id is not None and place.cer_id is not None
         if place.cer_active_at is not None:
             return self.result(place, Step.ACTIVATE, StepStatus.ALREADY_DONE,
-                               answer=str(PlaceState.ACTIVE))
+                               answer=PLACE_STATE_TO_WIRE[PlaceState.ACTIVE])
         try:
             state = self.gateway.activate_place(place.cer_id)
         except CerRejected as error:
@@ -282,7 +297,8 @@ class _Run:
             return self.result(place, Step.ACTIVATE, StepStatus.FAILED, answer=error.reason,
                                rejected=1, error=self.refusal(place, error))
         self.repos.practice.mark_place_active(place.id)
-        return self.result(place, Step.ACTIVATE, StepStatus.DONE, answer=str(state), accepted=1)
+        return self.result(place, Step.ACTIVATE, StepStatus.DONE,
+                           answer=PLACE_STATE_TO_WIRE[state], accepted=1)
 
     def refusal(self, place: Place, error: CerRejected) -> ActivationRefused:
         months = max(self.months, DEFAULT_MONTHS)  # CeR checks the legal 3 months
@@ -335,7 +351,7 @@ def run_onboarding(
                 outcome = handlers[step](fresh)
             except (CerError, DomainError) as error:
                 outcome = run.result(fresh, step, StepStatus.FAILED, error=error,
-                                     answer=getattr(error, "reason", "") or type(error).__name__)
+                                     answer=getattr(error, "reason", "") or "")
             result.steps.append(outcome)
             if on_step:
                 on_step(outcome)

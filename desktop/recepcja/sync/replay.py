@@ -41,7 +41,7 @@ from recepcja.cer.errors import (
     CerRejected,
 )
 from recepcja.cer.types import CerVisit
-from recepcja.domain.errors import ConflictError
+from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import Patient, VisitState
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import atomic
@@ -64,6 +64,7 @@ from recepcja.sync.replay_report import (
     ReplayReport,
     Stop,
     backoff_seconds,
+    describe,
 )
 from recepcja.sync.terms import propose_term
 
@@ -178,7 +179,9 @@ class Replayer:
                             also()
                         self.repos.outbox.mark_done(entry.id, result)
                 except Exception as error:  # noqa: BLE001 - reported on the row
-                    self.repos.outbox.mark_rejected(entry.id, f"local write failed: {error}")
+                    self.repos.outbox.mark_rejected(
+                        entry.id, describe(N_("the local database refused CeR's answer")) +
+                        f": {type(error).__name__}")
         finished = {entry.id for entry, _, _ in deferred}
         waiting = {entry.id for entry, _, _, _ in self._conflicts or []}
         unsent = []
@@ -234,7 +237,7 @@ class Replayer:
         except CerError as error:  # a failure a handler did not expect: keep the row safe
             self._failed(entry, error, report)
         except ConflictError as error:
-            self._reject(entry, str(error), report)
+            self._reject(entry, error, report)
 
     # booking ------------------------------------------------------------------------------
 
@@ -287,10 +290,10 @@ class Replayer:
                 if found is not None:
                     self._apply_found(entry, visit, found, original, report)
                 else:
-                    self._reject(entry, str(error), report)
+                    self._reject(entry, error, report)
                 return DONE
             if error.code != MINOR_TERM_TAKEN:
-                self._reject(entry, str(error), report)
+                self._reject(entry, error, report)
                 return DONE
             tried.add(slot.id or -1)
             return TAKEN
@@ -348,7 +351,7 @@ class Replayer:
                          original: dict[str, Any]) -> None:
         place_cer_id, scope = self._place_and_scope(visit, original)
         if place_cer_id is None or scope is None:
-            self._reject(entry, "no place of service known for the central waiting list",
+            self._reject(entry, N_("no place of service known for the central waiting list"),
                          report)
             return
         placement = self._call(
@@ -390,7 +393,7 @@ class Replayer:
                      original: dict[str, Any], report: ReplayReport) -> None:
         """CeR has the visit (read back): make the local visit say the same, then finish."""
         if found.cancelled:
-            self._reject(entry, "CeR has this visit cancelled", report)
+            self._reject(entry, N_("CeR has this visit cancelled"), report)
             return
         local_slot = self.repos.slots.by_cer_id(found.slot_cer_id)
         if local_slot is not None and local_slot.id != visit.slot_id and local_slot.id:
@@ -452,7 +455,7 @@ class Replayer:
             self._call(entry, lambda: self.gateway.cancel(cer_id, reason))
         except CerRejected as error:
             if error.code != MINOR_VISIT_CANCELLED:
-                self._reject(entry, str(error), report)
+                self._reject(entry, error, report)
                 return
         self._finish(entry, CANCELLED, {"cer_id": cer_id}, report)
 
@@ -462,7 +465,7 @@ class Replayer:
         slot = self.repos.slots.get(int(slot_id)) if slot_id is not None else None
         cer_id = (visit.cer_id if visit else None) or entry.payload.get("cer_id")
         if visit is None or slot is None or not slot.cer_id or cer_id is None:
-            self._reject(entry, "the visit or its new term is not known in CeR", report)
+            self._reject(entry, N_("the visit or its new term is not known in CeR"), report)
             return
         try:
             self._call(entry, lambda: self.gateway.change_term(cer_id, slot.cer_id,
@@ -471,7 +474,7 @@ class Replayer:
             found = self._call(entry, lambda: self.gateway.read_visit(cer_id=cer_id))
             if found is None or found.slot_cer_id != slot.cer_id:
                 self._undo_move(visit, found)
-                self._reject(entry, str(error), report)
+                self._reject(entry, error, report)
                 return
         self._finish(entry, CHANGED, {"cer_id": cer_id, "slot_cer_id": slot.cer_id}, report)
 
@@ -491,7 +494,7 @@ class Replayer:
     def _waiting_list_op(self, entry: OutboxEntry, report: ReplayReport) -> None:
         visit = self._visit(entry)
         if visit is None:
-            self._reject(entry, "the visit no longer exists", report)
+            self._reject(entry, N_("the visit no longer exists"), report)
             return
         self._to_waiting_list(entry, visit, report, dict(entry.result or {}))
 
@@ -534,7 +537,7 @@ class Replayer:
 
     def _failed(self, entry: OutboxEntry, error: CerError, report: ReplayReport) -> None:
         if isinstance(error, CerBug) or isinstance(error, CerRejected):
-            self._reject(entry, str(error), report)
+            self._reject(entry, error, report)
             return
         self._retry_later(entry, error)
         report.retry_later += 1
@@ -560,7 +563,10 @@ class Replayer:
         if self.on_progress is not None:
             self.on_progress(entry, outcome, result)
 
-    def _reject(self, entry: OutboxEntry, reason: str, report: ReplayReport) -> None:
+    def _reject(self, entry: OutboxEntry, why: str | BaseException,
+                report: ReplayReport) -> None:
+        """Mark the row rejected; the reason is stored as the desk reads it (translated)."""
+        reason = describe(why)
         self.repos.outbox.mark_rejected(entry.id, reason)
         report.rejected += 1
         report.outcomes.append({"entry": entry.id, "visit_id": entry.visit_id,

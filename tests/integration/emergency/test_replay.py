@@ -88,3 +88,32 @@ def test_monitor_goes_offline_and_back_with_an_outage_logged(repos, local, onboa
     [outage] = repos.outages.list()
     assert outage.ended_at is not None and outage.failed_calls == 2 and outage.state == "offline"
     assert "CerTemporary" in (outage.error or "")
+
+
+def test_a_rejected_replay_keeps_its_reason_in_polish_for_the_queue_export(
+        repos, local, onboarded_simulator, monkeypatch):
+    """CeR refuses a booking on a term it no longer has (withdrawn meanwhile): the row is
+    rejected and the reason the desk reads in the queue export is Polish, not the English
+    source message."""
+    from recepcja.services import emergency
+
+    monkeypatch.setenv("RECEPCJA_LANG", "pl")
+    patient = add_patient(repos, pesels(1, start=40)[0], 40)
+    slot_id = _free_slots(repos, local.schedule_ids[0], 1)[0]
+    result = booking.book(repos, patient, slot_id, Urgency.STABLE, user="ania", emergency=True)
+    slot = repos.slots.get(slot_id)
+    schedule = repos.schedules.get(local.schedule_ids[0])
+    with gateway(onboarded_simulator.soap_url) as gw:
+        [withdrawn] = gw.delete_slots(schedule.cer_id, [slot.cer_id])
+        assert withdrawn.accepted
+        report = Replayer(repos, gw).run()
+    entry = repos.outbox.get(result.outbox_id)
+    assert entry.state == OutboxState.REJECTED, report
+    reason = entry.last_error
+    assert reason and "CeR" in reason
+    english = {"rejected", "request", "term", "unknown", "the"}
+    assert not english & set(reason.lower().replace(".", " ").replace(":", " ").split()), reason
+    [row] = [emergency.queue_row(1, e)
+             for e in emergency.queue_entries(repos, include_finished=True)
+             if e.visit_uid == result.visit.visit_uid]
+    assert reason in row

@@ -113,6 +113,8 @@ def _export(ctx: AppContext, path: Path, as_json: bool) -> int:
 
 def _step_json(step: Any) -> dict[str, Any]:
     data = asdict(step)
+    data["answer"] = step.answer_text()  # CeR's ids and states, and the translated summary
+    del data["summary"], data["summary_params"]
     data["error"] = None if step.error is None else _message(step.error)
     data["error_code"] = step.error.code if isinstance(step.error, CerRejected) else None
     return data
@@ -122,8 +124,8 @@ def _print_step(step: Any) -> None:
     labels = _labels()
     line = (f"[{step.place}] {labels.get(str(step.step), str(step.step))}: "
             f"{labels.get(str(step.status), str(step.status))}")
-    if step.answer:
-        line += f" \u2014 CeR: {step.answer}"
+    if step.answer_text():
+        line += f" \u2014 CeR: {step.answer_text()}"
     print(line, flush=True)
     for rejection in step.rejections[:20]:
         print(f"    {rejection.local_id}: {rejection.code} {rejection.message}", flush=True)
