@@ -8,17 +8,35 @@ builds its client at the first call.
 
 from __future__ import annotations
 
+import ipaddress
+from urllib.parse import urlsplit
+
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
 from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
 from recepcja.domain.errors import N_, DomainError
 from recepcja.services.context import AppContext
 
-__all__ = ["CerNotConfigured", "gateway_from_context"]
+__all__ = ["CerNotConfigured", "TlsVerificationRequired", "gateway_from_context"]
 
 
 class CerNotConfigured(DomainError):
     """No CeR address: neither ``[cer] url`` in the settings nor ``RECEPCJA_CER_URL``."""
+
+
+class TlsVerificationRequired(DomainError):
+    """``verify_tls = false`` for an address that is not this computer: refused, because a
+    man in the middle would then see patients' data and could answer for CeR."""
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGateway:
@@ -42,6 +60,12 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
     )
     verify: bool | str = cer.ca_bundle or True
     if not cer.verify_tls:
+        if not _is_loopback(url):
+            raise TlsVerificationRequired(
+                N_("[cer] verify_tls = false is allowed only for a CeR simulator on this "
+                   "computer, not for {url}. Leave verification on; if CeR's certificate comes "
+                   "from a CA this system does not know, give that CA in [cer] ca_bundle."),
+                url=url)
         verify = False
     client_cert = None
     if cer.client_cert_file and cer.client_key_file:

@@ -12,6 +12,7 @@ import pytest
 
 from recepcja.domain.errors import DomainError
 from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, SlotState
+from recepcja.i18n import translate_error
 from recepcja.services.context import AppContext
 from recepcja.services.gateway_factory import CerNotConfigured, gateway_from_context
 from recepcja.services.onboarding import STEPS, Step, StepStatus, run_onboarding
@@ -59,6 +60,28 @@ def test_gateway_factory_needs_an_address(monkeypatch):
     with pytest.raises(CerNotConfigured) as info:
         gateway_from_context(AppContext.load())
     assert isinstance(info.value, DomainError)
+
+
+def test_tls_verification_can_be_switched_off_only_for_a_local_simulator(monkeypatch):
+    from recepcja.services.gateway_factory import TlsVerificationRequired
+
+    ctx = AppContext.load()
+    ctx.settings.cer.verify_tls = False
+    monkeypatch.setenv("RECEPCJA_CER_URL", "https://cer.example.gov.pl/cer")
+    with pytest.raises(TlsVerificationRequired) as info:
+        gateway_from_context(ctx)
+    assert "ca_bundle" in translate_error(info.value)
+    for local in ("https://127.0.0.1:8443/cer", "https://localhost:8443/cer",
+                  "https://[::1]:8443/cer"):
+        monkeypatch.setenv("RECEPCJA_CER_URL", local)
+        gateway = gateway_from_context(ctx)
+        assert gateway.config.verify is False
+        gateway.close()
+    ctx.settings.cer.verify_tls = True
+    monkeypatch.setenv("RECEPCJA_CER_URL", "https://cer.example.gov.pl/cer")
+    gateway = gateway_from_context(ctx)
+    assert gateway.config.verify is True
+    gateway.close()
 
 
 def test_changed_template_and_new_exception_are_withdrawn_and_republished(
