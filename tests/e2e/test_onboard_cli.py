@@ -125,6 +125,13 @@ def test_example_practice_onboards_end_to_end(onboard_cli, sim, tmp_path):
     _check_exactly_once(state)
     reference = _normalised(state)
 
+    # Reading CeR back right after onboarding finds both sides in agreement: the terms CeR
+    # gave the initial-load visits were read back by onboarding, nothing is left to adopt.
+    agreed = cli("reconcile", "--json")
+    assert agreed.code == 0, (agreed.out[-1500:], agreed.err)
+    assert agreed.json()["in_agreement"] is True
+    assert agreed.json()["items"] == [], agreed.json()["items"][:5]
+
     # Running again and publishing again change nothing in CeR.
     rerun = cli("onboard", "--json")
     assert rerun.code == 0

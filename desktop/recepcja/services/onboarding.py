@@ -257,6 +257,10 @@ class _Run:
         for item in results:
             if item.accepted and item.cer_id and item.local_id in ids:
                 self.repos.visits.confirm(ids[item.local_id], item.cer_id)
+        slot_of = {visit.visit_uid: visit.slot_id for visit in pending}
+        accepted = {item.local_id for item in results if item.accepted}
+        self._adopt_initial_slots([(slot_of[v.visit_uid], v) for _id, v in visits
+                                   if v.visit_uid in accepted])
         self.repos.sync_state.set_time(marker, self.now)
         accepted, rejected, rejections = _summary(results)
         if self.progress:
@@ -266,6 +270,25 @@ class _Run:
                            summary=N_("accepted {accepted}, rejected {rejected}"),
                            summary_params={"accepted": accepted, "rejected": rejected},
                            accepted=accepted, rejected=rejected, rejections=rejections)
+
+    def _adopt_initial_slots(self, loaded: list[tuple[int | None, InitialVisit]]) -> None:
+        """CeR booked each initial-load visit on a term of its own (or on a published one):
+        read those terms back, one call per schedule, and give the local slots their CeR ids,
+        so publishing skips them and reconciliation finds both sides already in agreement."""
+        by_schedule: dict[str, list[tuple[int | None, InitialVisit]]] = {}
+        for slot_id, visit in loaded:
+            by_schedule.setdefault(visit.schedule_cer_id, []).append((slot_id, visit))
+        pairs: list[tuple[int, str | None]] = []
+        for schedule_cer_id, items in by_schedule.items():
+            wanted = {visit.visit_uid: slot_id for slot_id, visit in items if slot_id}
+            first = min(visit.start for _s, visit in items)
+            last = max(visit.end for _s, visit in items)
+            for cer_slot in self.gateway.read_slots(schedule_cer_id, first,
+                                                    last + dt.timedelta(seconds=1)):
+                pairs.extend((wanted[v.visit_uid], cer_slot.cer_id) for v in cer_slot.visits
+                             if v.visit_uid in wanted and not v.cancelled)
+        if pairs:
+            self.repos.slots.mark_published(pairs, at=self.now)
 
     # 5
     def publish(self, place: Place) -> StepResult:
