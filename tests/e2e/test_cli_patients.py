@@ -83,3 +83,44 @@ def test_help_and_version(cli):
     assert version.code == 0 and "recepcja" in version.out
     helped = cli("patients", "add", "--help")
     assert helped.code == 0 and "PESEL" in helped.out
+
+
+def test_merge_a_duplicate_into_the_patient_with_the_pesel(cli):
+    local = cli("patients", "add", "--document-type", "passport", "--document-number",
+                "ZZ9876543", "--first-name", "Ewa", "--last-name", "Awaryjna",
+                "--phone", "605 111 222", "--json")
+    assert local.code == 0, local.err
+    kept = cli("patients", "add", "--pesel", "44051401359", "--first-name", "Ewa",
+               "--last-name", "Kowalska", "--json")
+    assert kept.code == 0, kept.err
+    local_id = local.json()["local_id"]
+
+    merged = cli("patients", "merge", local_id, "44051401359", "--json")
+    assert merged.code == 0, merged.err
+    result = merged.json()
+    assert result["survivor"]["pesel"] == "44051401359"
+    assert result["survivor"]["phone"] == "+48605111222"  # the duplicate's phone filled the gap
+    assert result["merged"]["local_id"] == local_id
+    assert result["visits_moved"] == 0
+    assert cli("patients", "find", "Awaryjna", "--json").json() == []
+    assert _count_patients(cli) == 1
+
+    again = cli("patients", "merge", local_id, "44051401359")
+    _assert_one_line_error(again, local_id, "scalony")
+    unknown = cli("patients", "merge", "L-999999", "44051401359")
+    _assert_one_line_error(unknown, "L-999999")
+    itself = cli("patients", "merge", "44051401359", "44051401359")
+    _assert_one_line_error(itself, "samym")
+
+
+def test_merge_prints_one_polish_line_and_has_help(cli):
+    for pesel, last in (("44051401359", "Kowalska"), ("02070803628", "Kowalska-Nowak")):
+        assert cli("patients", "add", "--pesel", pesel, "--first-name", "Ewa",
+                   "--last-name", last).code == 0
+    merged = cli("patients", "merge", "02070803628", "44051401359")
+    assert merged.code == 0, merged.err
+    assert merged.out.startswith("Pacjent L-000002 scalony z:")
+    assert "przeniesione wizyty: 0" in merged.out
+    helped = cli("patients", "merge", "--help")
+    assert helped.code == 0
+    assert "DUPLICATE" in helped.out and "INTO" in helped.out and "CeR" in helped.out

@@ -1,9 +1,10 @@
-"""The patients panel: find as you type, add with validation, duplicates."""
+"""The patients panel: find as you type, add with validation, duplicates (declining the
+merge offer keeps refusing them)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialogButtonBox
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication, QDialogButtonBox
 
 from recepcja.store.repos import Repositories
 
@@ -75,17 +76,24 @@ def test_add_patient_then_duplicate_pesel_is_refused(qtbot, window, desk_ctx, on
     assert window.patients.selected().last_name == "Żółkiewska"
 
     errors: list[str] = []
+    offered: list[str] = []
+
+    def decline(merge) -> None:  # noqa: ANN001 - the merge offer (tests/gui/test_merge_dialog.py)
+        offered.append(merge.objectName())
+        qtbot.keyClick(merge, Qt.Key.Key_Escape)
 
     def again(dialog) -> None:  # noqa: ANN001
         qtbot.keyClicks(dialog.pesel, VALID_PESEL)
         qtbot.keyClicks(dialog.last_name, "Inna")
         qtbot.keyClicks(dialog.first_name, "Osoba")
+        QTimer.singleShot(0, lambda: decline(QApplication.activeModalWidget()))
         qtbot.keyClick(dialog.first_name, Qt.Key.Key_Return)
         errors.append(dialog.error.text())
         dialog.reject()
 
     on_dialog(again)
     window.actions_.new_patient.trigger()
+    assert offered == ["mergeDialog"]
     assert "już zarejestrowany" in errors[0] or "PESEL" in errors[0]
     assert _count(desk_ctx) == before + 1
 

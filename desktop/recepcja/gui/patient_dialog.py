@@ -1,9 +1,14 @@
 """Add or edit a patient. Validation is the service's (``services.patients``): the dialog shows
-its message under the form and stays open, so nothing is written until the input is right."""
+its message under the form and stays open, so nothing is written until the input is right.
+
+A PESEL or document another patient already has is offered for merge (``MergeDialog``): "Merge"
+saves again with ``merge_into`` and the dialog closes with the surviving patient in ``saved``;
+"Cancel" leaves this dialog open with everything typed, and the conflict shown under the form."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
@@ -21,24 +26,27 @@ from PySide6.QtWidgets import (
 from recepcja.domain.errors import DomainError
 from recepcja.domain.model import DocumentType, Patient
 from recepcja.gui.errors import error_text
+from recepcja.gui.merge_dialog import MergeDialog
 from recepcja.gui.patient_model import document_label
 from recepcja.i18n import _
 
 if TYPE_CHECKING:
-    from recepcja.services.patients import PatientInput
+    from recepcja.services.patients import MergeOffer, PatientInput
 
 Save = Callable[["PatientInput"], Patient]
 
 
 class PatientDialog(QDialog):
     """``save`` stores the input (register or update) and returns the stored patient, or raises
-    a DomainError whose message is shown. ``saved`` holds the result after ``accept``."""
+    a DomainError whose message is shown. ``saved`` holds the result after ``accept``; after a
+    merge it is the surviving patient and ``merged`` the offer that was confirmed."""
 
     def __init__(self, save: Save, patient: Patient | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._save = save
         self.saved: Patient | None = None
+        self.merged: MergeOffer | None = None
         self.setWindowTitle(_("Edit patient") if patient else _("New patient"))
         self.setObjectName("patientDialog")
         self.pesel = QLineEdit()
@@ -132,10 +140,35 @@ class PatientDialog(QDialog):
         )
 
     def accept(self) -> None:
+        from recepcja.services.patients import DuplicatePatientError
+
+        data = self.input()
         try:
-            self.saved = self._save(self.input())
+            self.saved = self._save(data)
+        except DuplicatePatientError as duplicate:
+            offer = duplicate.offer
+            if not self._confirm_merge(offer):
+                self._show_error(duplicate)  # cancelled: the form keeps what was typed
+                return
+            try:
+                self.saved = self._save(replace(data, merge_into=offer.into.id))
+            except DomainError as error:
+                self._show_error(error)
+                return
+            self.merged = offer
         except DomainError as error:
-            self.error.setText(error_text(error))
-            self.error.show()
+            self._show_error(error)
             return
         super().accept()
+
+    def _confirm_merge(self, offer: MergeOffer) -> bool:
+        dialog = MergeDialog(offer, self)
+        try:
+            return bool(dialog.exec())
+        finally:
+            dialog.deleteLater()
+            self.activateWindow()
+
+    def _show_error(self, error: DomainError) -> None:
+        self.error.setText(error_text(error))
+        self.error.show()

@@ -119,11 +119,21 @@ class PatientsPanel(QWidget):
         emit(self.searched, len(patients))
 
     def show_patient(self, patient: Patient) -> None:
-        """Put one patient in the list and select it (after adding or editing)."""
+        """Put one patient in the list and select it (after adding, editing or merging: a
+        surname search may list others first, so the row is found by id)."""
         self.query.blockSignals(True)
         self.query.setText(patient.identifier.pesel or patient.last_name)
         self.query.blockSignals(False)
         self.run_search()
+        for row in range(self.model.rowCount()):
+            found = self.model.patient_at(row)
+            if found is not None and found.id == patient.id:
+                self.table.selectionModel().select(
+                    self.model.index(row, 0),
+                    QItemSelectionModel.SelectionFlag.ClearAndSelect
+                    | QItemSelectionModel.SelectionFlag.Rows,
+                )
+                break
 
     def _enter(self) -> None:
         if self._timer.isActive():

@@ -46,7 +46,8 @@ def new_visit_uid() -> str:
 
 
 def find_patient(repos: Repositories, key: str) -> Patient:
-    """A patient by PESEL or local ID (``L-000123``), or ValidationError."""
+    """A patient by PESEL or local ID (``L-000123``), or ValidationError. A merged duplicate's
+    PESEL or local ID finds the patient it was merged into."""
     text = (key or "").strip()
     patient: Patient | None = None
     if text.isdigit() and len(text) == 11:
@@ -57,6 +58,9 @@ def find_patient(repos: Repositories, key: str) -> Patient:
         patient = repos.patients.by_local_id(text)
     if patient is None:
         raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
+    merged_into = repos.patients.merged_into(patient.id or 0)
+    if merged_into is not None:  # an old local ID (an outage slip) books for the survivor
+        patient = repos.patients.get(merged_into) or patient
     return patient
 
 

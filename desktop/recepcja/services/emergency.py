@@ -331,5 +331,5 @@ def _patient_id(repos: Repositories, data: PatientInput, user: str) -> int:
     existing = (repos.patients.by_pesel(ident.pesel) if ident.pesel else
                 repos.patients.by_document(ident.document_type, ident.document_number or ""))
     if existing is not None and existing.id is not None:
-        return existing.id
+        return repos.patients.survivor(existing.id)  # a merged duplicate: the one it went into
     return repos.patients.add(patient, user)

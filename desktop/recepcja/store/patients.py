@@ -105,25 +105,77 @@ class PatientRepo:
             self.audit.record(user, "patient.update", patient_id=patient.id)
 
     def merge(self, duplicate_id: int, into_id: int, user: str) -> int:
-        """Move the duplicate's visits to ``into_id`` and mark it merged (it stays, for the
-        audit trail, but no longer shows in searches). Returns the number of visits moved."""
+        """Merge a duplicate into ``into_id`` in one transaction and return the number of visits
+        moved. Everything the app finds a patient by moves to the survivor:
+
+        - the visits - and with them everything read through ``visits.patient_id``: the
+          emergency queue (outbox joined to visits), the call list, day sheets, printouts,
+          and what the replay sends to CeR for a visit not sent yet;
+        - the ``patient_id`` copied into the payload of outbox rows not finished yet;
+        - patients merged earlier into the duplicate (``merged_into`` stays one hop).
+
+        The duplicate row stays, with its identifier, marked ``merged_into``: CeR data naming
+        that identity (a notification, a read-back) still resolves to the survivor, and the
+        audit trail keeps what was recorded about it. Audit rows are history and stay on the
+        patient they were written about; the merge adds one row per moved visit (with the CeR
+        id it is held under) and one ``patient.merge`` row. Whether CeR allows the merge at
+        all is the service's decision (``services.patients.merge_patients``).
+
+        Raises ConflictError when either patient is missing or already merged."""
         if duplicate_id == into_id:
             raise ValueError("cannot merge a patient into itself")
         with atomic(self.db):
+            duplicate, into = self.live(duplicate_id), self.live(into_id)
             now = utc_text(self.clock())
-            moved = self.db.conn.execute(
+            visits = fetch_all(
+                self.db, "SELECT id, cer_id FROM visits WHERE patient_id = ? ORDER BY id",
+                (duplicate_id,),
+            )
+            self.db.conn.execute(
                 "UPDATE visits SET patient_id = ?, updated_at = ?, version = version + 1 "
                 "WHERE patient_id = ?",
                 (into_id, now, duplicate_id),
-            ).rowcount
+            )
+            self.db.conn.execute(
+                "UPDATE outbox SET payload = json_set(payload, '$.patient_id', ?), "
+                "updated_at = ? WHERE state NOT IN ('done', 'rejected') "
+                "AND json_extract(payload, '$.patient_id') = ?",
+                (into_id, now, duplicate_id),
+            )
+            self.db.conn.execute(
+                "UPDATE patients SET merged_into = ?, updated_at = ? WHERE merged_into = ?",
+                (into_id, now, duplicate_id),
+            )
             self.db.conn.execute(
                 "UPDATE patients SET merged_into = ?, updated_at = ? WHERE id = ?",
                 (into_id, now, duplicate_id),
             )
+            for visit in visits:
+                held = ""
+                if visit["cer_id"]:
+                    held = (f"; CeR {visit['cer_id']} holds it under the identity of "
+                            f"{duplicate.local_id}")
+                self.audit.record(user, "patient.merge.visit", patient_id=into_id,
+                                  visit_id=visit["id"],
+                                  detail=f"moved from patient {duplicate.local_id}{held}")
             self.audit.record(
-                user, "patient.merge", patient_id=into_id, detail=f"merged patient {duplicate_id}"
+                user, "patient.merge", patient_id=into_id,
+                detail=f"merged patient {duplicate_id} ({duplicate.local_id}) into "
+                f"{into.local_id}: {len(visits)} visits moved",
             )
-        return moved
+        return len(visits)
+
+    def live(self, patient_id: int) -> Patient:
+        """A stored patient that is not merged into another, or ConflictError."""
+        patient = self.get(patient_id)
+        if patient is None:
+            raise ConflictError(N_("This patient no longer exists."))
+        if self.merged_into(patient_id) is not None:
+            raise ConflictError(
+                N_("Patient {local_id} has already been merged into another patient."),
+                local_id=patient.local_id,
+            )
+        return patient
 
     def _insert(self, patient: Patient) -> tuple[int, str]:
         now = utc_text(self.clock())
@@ -182,6 +234,31 @@ class PatientRepo:
         """The patient a merged duplicate now lives on, or None."""
         value = scalar(self.db, "SELECT merged_into FROM patients WHERE id = ?", (patient_id,))
         return None if value is None else int(value)
+
+    def survivor(self, patient_id: int) -> int:
+        """Where a patient lives now: itself, or the patient it was merged into."""
+        return self.merged_into(patient_id) or patient_id
+
+    def visit_count(self, patient_id: int) -> int:
+        return int(scalar(self.db, "SELECT COUNT(*) FROM visits WHERE patient_id = ?",
+                          (patient_id,)))
+
+    def visits_known_to_cer(self, patient_id: int, since: dt.datetime) -> list[tuple[int, str]]:
+        """(visit id, CeR id or "") of the patient's visits that CeR holds, or may hold, under
+        this patient's identity and that reconciliation still compares: not cancelled, on the
+        waiting list or on a term starting at ``since`` or later, and confirmed (a CeR id) or
+        with an outbox row that may have reached CeR or did."""
+        rows = fetch_all(
+            self.db,
+            "SELECT v.id, v.cer_id FROM visits AS v LEFT JOIN slots AS s ON s.id = v.slot_id "
+            "WHERE v.patient_id = ? AND v.state <> 'cancelled' "
+            "AND (v.slot_id IS NULL OR s.start_utc >= ?) "
+            "AND (v.cer_id IS NOT NULL OR EXISTS (SELECT 1 FROM outbox AS o "
+            "WHERE o.visit_id = v.id AND o.op <> 'cancel' "
+            "AND o.state IN ('sending', 'sent', 'ambiguous', 'done'))) ORDER BY v.id",
+            (patient_id, utc_text(since)),
+        )
+        return [(int(row["id"]), row["cer_id"] or "") for row in rows]
 
     def count(self) -> int:
         return int(scalar(self.db, "SELECT COUNT(*) FROM patients WHERE merged_into IS NULL"))

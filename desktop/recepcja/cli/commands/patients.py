@@ -1,4 +1,4 @@
-"""``recepcja patients add|find``."""
+"""``recepcja patients add|find|merge``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,13 @@ from recepcja.cli.output import emit_json
 from recepcja.domain.model import DocumentType, Patient
 from recepcja.i18n import _
 from recepcja.services.context import AppContext
-from recepcja.services.patients import PatientInput, find_patients, register_patient
+from recepcja.services.patients import (
+    PatientInput,
+    find_patients,
+    merge_patients,
+    patient_by_key,
+    register_patient,
+)
 
 
 def patient_json(patient: Patient) -> dict[str, Any]:
@@ -73,9 +79,29 @@ def find(args: argparse.Namespace) -> int:
     return 0
 
 
+def merge(args: argparse.Namespace) -> int:
+    ctx = AppContext.load(training=args.training)
+    db = ctx.open_db()
+    try:
+        duplicate = patient_by_key(db, args.duplicate)
+        into = patient_by_key(db, args.into)
+        result = merge_patients(db, duplicate.id or 0, into.id or 0, ctx.user)
+    finally:
+        db.close()
+    if args.json:
+        emit_json({"survivor": patient_json(result.survivor),
+                   "merged": patient_json(result.merged),
+                   "visits_moved": result.visits_moved})
+    else:
+        print(_("Patient {duplicate} merged into {into}; visits moved: {count}.").format(
+            duplicate=result.merged.local_id, into=_line(result.survivor),
+            count=result.visits_moved))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("patients", help=_("find and register patients"),
-                            description=_("find and register patients"))
+    parser = sub.add_parser("patients", help=_("find, register and merge patients"),
+                            description=_("find, register and merge patients"))
     psub = parser.add_subparsers(dest="patients_command", metavar=_("ACTION"), required=True)
     p = psub.add_parser("add", help=_("register a patient"), description=_("register a patient"))
     p.add_argument("--pesel", metavar="PESEL", help=_("PESEL (11 digits)"))
@@ -94,3 +120,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=20, help=_("at most this many results"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=find)
+    p = psub.add_parser(
+        "merge", help=_("merge a duplicate patient into another one"),
+        description=_("Merge a duplicate patient into another one: the duplicate's visits move "
+                      "to the patient who stays, the duplicate no longer shows in searches. "
+                      "Refused while CeR holds upcoming visits of the duplicate under its own "
+                      "PESEL or document."))
+    p.add_argument("duplicate", metavar="DUPLICATE",
+                   help=_("the duplicate: PESEL or local ID (L-000123)"))
+    p.add_argument("into", metavar="INTO",
+                   help=_("the patient who stays: PESEL or local ID"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=merge)
