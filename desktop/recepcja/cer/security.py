@@ -85,7 +85,7 @@ class P1Signature:
         password: str | None = None,
         *,
         ttl_seconds: int = 300,
-        sign_context_header: bool = False,
+        sign_context_header: bool = True,
         clock: Clock = _utc_now,
         make_id: IdFactory = _random_id,
     ) -> None:
@@ -146,12 +146,12 @@ def sign_envelope(
     created: dt.datetime,
     ttl: dt.timedelta,
     make_id: IdFactory = _random_id,
-    sign_context_header: bool = False,
+    sign_context_header: bool = True,
 ) -> etree._Element:
     """Add ``wsse:Security`` (Timestamp, BinarySecurityToken, Signature) to ``envelope``.
 
     Signed parts: Body, Timestamp, and with ``sign_context_header`` the ``kontekstWywolania``
-    header (see ``SigningConfig.sign_context_header`` for why that is optional).
+    header (``SigningConfig.sign_context_header``, on by default).
     """
     import xmlsec
 

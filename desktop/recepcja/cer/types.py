@@ -315,17 +315,16 @@ class SigningConfig:
     The key password is asked for through ``password_provider`` (normally a keyring lookup the
     caller wires in), at the first signed call, never stored in settings.
 
-    ``sign_context_header``: P1 also signs the ``kontekstWywolania`` header, which needs a
-    ``wsu:Id`` attribute on it — and the contract model's XSD declares no attributes there, so
-    a validating CeR (the simulator) refuses such a header as ``BrakKontekstu``. Off until the
-    contract allows it (CeZ's official XSD is expected to).
+    ``sign_context_header``: the ``kontekstWywolania`` header (who calls, in which role, for
+    which place) is signed too, as P1 signs it, so nobody on the way can change whose call it
+    is; the contract model's XSD allows its ``wsu:Id``. On by default.
     """
 
     key_file: str
     cert_file: str
     password_provider: PasswordProvider | None = None
     timestamp_ttl_seconds: int = 300
-    sign_context_header: bool = False
+    sign_context_header: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 
 P1 wants every call signed with the provider's certificate: an X.509 ``BinarySecurityToken``, an
 XML-DSig ``Signature`` with RSA-SHA256 and SHA-256 digests over exclusive-c14n references to the
-Body (and the ``wsu:Timestamp`` when there is one). A call that is unsigned, signed with another
-certificate, signed with SHA-1, or whose signed parts were changed is refused with
+Body, and to the ``kontekstWywolania`` header and the ``wsu:Timestamp`` when the call has them.
+A call that is unsigned, signed with another certificate, signed with SHA-1, whose context header
+is left unsigned, or whose signed parts were changed is refused with
 ``BladBezpieczenstwa`` — before anything else is looked at, as P1's first validation stage.
 
 The checks that matter beyond "xmlsec says the signature is valid": the Reference must point at
@@ -25,7 +26,7 @@ from lxml import etree
 
 from recepcja.simulator import errors
 from recepcja.simulator.errors import CerError
-from recepcja.simulator.soap import SOAP_NS, WSSE_NS, WSU_NS
+from recepcja.simulator.soap import CER_NS, SOAP_NS, WSSE_NS, WSU_NS
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -66,6 +67,10 @@ class SignatureVerifier:
         referenced = self._referenced(envelope, signature)
         if body is None or body not in referenced:
             raise refused("Podpis nie obejmuje elementu Body koperty.")
+        header = envelope.find(f"{{{SOAP_NS}}}Header")
+        context_header = None if header is None else header.find(f"{{{CER_NS}}}kontekstWywolania")
+        if context_header is not None and context_header not in referenced:
+            raise refused("Podpis nie obejmuje nagłówka kontekstWywolania.")
         timestamp = security.find(f"{{{WSU_NS}}}Timestamp")
         if timestamp is not None:
             if timestamp not in referenced:

@@ -6,7 +6,10 @@ itself never imports it.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import ssl
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,12 +18,15 @@ import trustme
 import xmlsec
 from lxml import etree
 from soap_raw import CER_NS, SOAP_NS
-from zeep.wsse.signature import BinarySignature
 
 from recepcja.simulator.server import SimulatorServer, TlsConfig
 
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+X509_TOKEN = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0"
+              "#X509v3")
+BASE64_BINARY = ("http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-"
+                 "1.0#Base64Binary")
 
 
 @pytest.fixture
@@ -98,21 +104,41 @@ def signing_simulator(tmp_path, pki):
 
 
 def _sign(pki, body: str, *, who: str = "client", sha256: bool = True,
-          timestamp: dt.datetime | None = None) -> etree._Element:
+          timestamp: dt.datetime | None = None, context: bool = True) -> etree._Element:
+    """Sign as P1 does (Body, the kontekstWywolania header, the wsu:Timestamp) with plain
+    xmlsec, not with recepcja.cer: the simulator is checked against an independent signer.
+    ``context=False`` leaves the context header out of the signature."""
     root = etree.fromstring(soap_raw.envelope(body))
+    header = root.find(f"{{{SOAP_NS}}}Header")
+    security = etree.SubElement(header, f"{{{WSSE}}}Security")
+    targets = [root.find(f"{{{SOAP_NS}}}Body")]
+    if context:
+        targets.append(header.find(f"{{{CER_NS}}}kontekstWywolania"))
     if timestamp is not None:
-        header = root.find(f"{{{SOAP_NS}}}Header")
-        security = etree.SubElement(header, f"{{{WSSE}}}Security")
         stamp = etree.SubElement(security, f"{{{WSU}}}Timestamp")
         etree.SubElement(stamp, f"{{{WSU}}}Created").text = (
             timestamp - dt.timedelta(minutes=5)).isoformat()
         etree.SubElement(stamp, f"{{{WSU}}}Expires").text = timestamp.isoformat()
-    options = {}
-    if sha256:
-        options = {"signature_method": xmlsec.constants.TransformRsaSha256,
-                   "digest_method": xmlsec.constants.TransformSha256}
-    signer = BinarySignature(str(pki[f"{who}_key"]), str(pki[f"{who}_cert"]), **options)
-    root, _ = signer.apply(root, {})
+        targets.append(stamp)
+    pem = Path(pki[f"{who}_cert"]).read_text(encoding="ascii")
+    token = etree.SubElement(security, f"{{{WSSE}}}BinarySecurityToken",
+                             {"ValueType": X509_TOKEN, "EncodingType": BASE64_BINARY})
+    token.text = base64.b64encode(ssl.PEM_cert_to_DER_cert(pem)).decode("ascii")
+    constants = xmlsec.constants
+    signature = xmlsec.template.create(
+        root, constants.TransformExclC14N,
+        constants.TransformRsaSha256 if sha256 else constants.TransformRsaSha1, ns="ds")
+    security.append(signature)
+    signing = xmlsec.SignatureContext()
+    for number, node in enumerate(targets):
+        node.set(f"{{{WSU}}}Id", f"part-{number}")
+        signing.register_id(node, "Id", WSU)
+        reference = xmlsec.template.add_reference(
+            signature, constants.TransformSha256 if sha256 else constants.TransformSha1,
+            uri=f"#part-{number}")
+        xmlsec.template.add_transform(reference, constants.TransformExclC14N)
+    signing.key = xmlsec.Key.from_file(str(pki[f"{who}_key"]), constants.KeyDataFormatPem)
+    signing.sign(signature)
     return root
 
 
@@ -151,6 +177,16 @@ def test_unsigned_tampered_or_foreign_signatures_are_refused(signing_simulator, 
     forged.append(etree.fromstring(soap_raw.envelope(soap_raw.register_place()))
                   .find(f"{{{SOAP_NS}}}Body")[0])
     assert "Body" in _send(signing_simulator, wrapped).fault["opis"]
+
+    # The context header (who calls, in which role) must be signed too.
+    unsigned_context = _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>", context=False))
+    assert unsigned_context.fault["major"].endswith("BladBezpieczenstwa")
+    assert "kontekstWywolania" in unsigned_context.fault["opis"]
+    changed_context = _sign(pki, "<cer:sprawdzStatus/>")
+    value = changed_context.find(f".//{{{CER_NS}}}kontekstWywolania/{{{CER_NS}}}atrybut/"
+                                 f"{{{CER_NS}}}wartosc")
+    value.text = "someone-else"
+    assert "zmieniona" in _send(signing_simulator, changed_context).fault["opis"]
 
     sha1 = _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>", sha256=False))
     assert "RSA-SHA256" in sha1.fault["opis"]

@@ -39,23 +39,24 @@ def test_signature_is_rsa_sha256_with_sha256_digests(make_gateway, fake_cer, pat
     assert "sha1" not in etree.tostring(signature).decode().lower()
 
 
-def test_signature_covers_body_and_timestamp_and_verifies(
+def test_signature_covers_body_context_and_timestamp_and_verifies(
     make_gateway, fake_cer, patient, signer_files
 ):
     key, cert = signer_files
     envelope = signed_envelope(make_gateway, fake_cer, patient, SigningConfig(str(key), str(cert)))
     signed = verify_envelope(envelope, cert.read_bytes())
-    assert sorted(signed) == ["Body", "Timestamp"]
+    assert sorted(signed) == ["Body", "Timestamp", "kontekstWywolania"]  # by default
     security = envelope.find(f"{{{SOAP}}}Header/{{{WSSE_NS}}}Security")
     assert security.find(f"{{{WSU_NS}}}Timestamp/{{{WSU_NS}}}Expires") is not None
     assert security.find(f"{{{WSSE_NS}}}BinarySecurityToken") is not None
 
 
-def test_context_header_can_be_signed_too(make_gateway, fake_cer, patient, signer_files):
+def test_context_header_signing_can_be_switched_off(make_gateway, fake_cer, patient,
+                                                    signer_files):
     key, cert = signer_files
-    signing = SigningConfig(str(key), str(cert), sign_context_header=True)
+    signing = SigningConfig(str(key), str(cert), sign_context_header=False)
     envelope = signed_envelope(make_gateway, fake_cer, patient, signing)
-    assert sorted(verify_envelope(envelope)) == ["Body", "Timestamp", "kontekstWywolania"]
+    assert sorted(verify_envelope(envelope)) == ["Body", "Timestamp"]
 
 
 def test_tampered_body_fails_verification(make_gateway, fake_cer, patient, signer_files):
