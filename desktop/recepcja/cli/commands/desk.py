@@ -66,11 +66,14 @@ def slots(args: argparse.Namespace) -> int:
             schedule_ids = [s.id for s in repos.schedules.list() if s.id is not None]
         found = []
         for schedule_id in schedule_ids:
+            schedule = repos.schedules.get(schedule_id)
+            scope = schedule.scope_code if schedule is not None else None
             for slot in repos.slots.for_day(schedule_id, day):
                 if args.free and slot.state != SlotState.FREE:
                     continue
                 found.append({"id": slot.id, "cer_id": slot.cer_id, "schedule": schedule_id,
-                              "start": _local(slot.start), "end": _local(slot.end),
+                              "scope": scope, "start": _local(slot.start),
+                              "end": _local(slot.end),
                               "state": str(slot.state)})
     finally:
         repos.close()
@@ -145,6 +148,7 @@ def book(args: argparse.Namespace) -> int:
     try:
         patient = booking.find_patient(repos, args.patient)
         slot_id = _int(args.slot, "--slot")
+        booking.check_referral(repos, slot_id, args.referral)
         result = booking.book(repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
                               central_request_id=args.request, referral_id=args.referral)
         report = sync_entry_now(ctx, repos, result.outbox_id)
