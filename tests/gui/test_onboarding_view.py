@@ -73,6 +73,17 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         places = window.repos.practice.places()
         assert places and dialog.table.rowCount() == len(places) * len(STEPS)
         assert dialog.start.text() == _("Start / resume")
+        # the visits booked in the previous system, imported from the view (one bad row)
+        monday = dt.date.today() + dt.timedelta(days=14 - dt.date.today().weekday())
+        visits = tmp_path / "wizyty.csv"
+        visits.write_text(
+            "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency\n"
+            f"G1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny\n"
+            f"G2;Nie ma takiego;{monday};08:20;;02070803628;Anna;Nowak;;\n", encoding="utf-8")
+        with qtbot.waitSignal(window.runner.finished, timeout=20000):
+            dialog.import_visits(visits)
+        assert "1" in dialog.message.text() and "wiersz 3" in dialog.message.text(), \
+            dialog.message.text()
         qtbot.mouseClick(dialog.start, _left())
         finished = {_("done"), _("already done"), _("nothing to do")}
         qtbot.waitUntil(lambda: not dialog.running, timeout=35000)
@@ -92,6 +103,9 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         state = requests.get(f"{simulator.url}/_control/state?sections=places",
                              timeout=10).json()
         assert state["places"] and all(p["state"] == "AKTYWNE" for p in state["places"])
+        cer_visits = requests.get(f"{simulator.url}/_control/state?sections=visits",
+                                  timeout=10).json()["visits"]
+        assert [v["visit_uid"] for v in cer_visits] == ["IL-G1"]  # the good row, once
 
         # the compliance screen: every schedule published at least 3 months ahead
         view.compliance_action.trigger()

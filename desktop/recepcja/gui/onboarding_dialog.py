@@ -9,12 +9,14 @@ activation refused with its explanation) is shown in its row; nothing is raised 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -107,9 +109,16 @@ class OnboardingDialog(QDialog):
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.start = QPushButton(_("Start / resume"))
         self.start.clicked.connect(self.run)
+        self.import_button = QPushButton(_("&Import booked visits (initial load)…"))
+        self.import_button.setObjectName("importInitialLoad")
+        self.import_button.setToolTip(_(
+            "Visits already booked in the previous system, from a CSV or Excel file (template: "
+            "initial_load_template.csv); sent to CeR by the initial load step"))
+        self.import_button.clicked.connect(lambda *_a: self.import_visits())
         close = QPushButton(_("Close this view"))
         close.clicked.connect(self.close)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
         buttons.addWidget(self.start)
         buttons.addStretch(1)
         buttons.addWidget(close)
@@ -176,6 +185,52 @@ class OnboardingDialog(QDialog):
         self.progress_label.setText(label)
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(min(done, total) if total > 0 else 1)
+
+    # --- the initial load file ---------------------------------------------------------------
+
+    def import_visits(self, path: Path | None = None) -> None:
+        """Read the previous system's booked visits; bad rows are listed by row and reason and
+        kept out, the rest are stored (the file can be corrected and imported again)."""
+        if self.running:
+            return
+        if path is None:
+            name, _filter = QFileDialog.getOpenFileName(
+                self, _("Import booked visits"), str(Path.home()),
+                _("Visits (*.csv *.xlsx)"))
+            if not name:
+                return
+            path = Path(name)
+        ctx = self.window_.ctx
+
+        def work() -> Any:
+            from recepcja.services.initial_load import import_initial_load
+
+            repos = Repositories.over(ctx.open_db())
+            try:
+                return import_initial_load(repos, path, ctx.user)
+            finally:
+                repos.close()
+
+        self.import_button.setEnabled(False)
+        self.window_.runner.run(work, on_success=self._imported, on_failure=self._import_failed,
+                                label=_("Importing visits…"))
+
+    def _imported(self, result: Any) -> None:
+        self.import_button.setEnabled(True)
+        lines = [_("Initial load: {imported} visits imported, {known} already imported, "
+                   "{errors} rows with errors").format(imported=result.imported,
+                                                       known=result.already_imported,
+                                                       errors=len(result.errors))]
+        lines += [_("    row {row}: {reason}").format(row=e.row, reason=error_message(e.error))
+                  for e in result.errors[:15]]
+        if len(result.errors) > 15:
+            lines.append(_("    ... and {count} more rows with errors").format(
+                count=len(result.errors) - 15))
+        self.message.setText("\n".join(lines))
+
+    def _import_failed(self, error: BaseException) -> None:
+        self.import_button.setEnabled(True)
+        self.message.setText(error_message(error))
 
     # --- the run ---------------------------------------------------------------------------
 
