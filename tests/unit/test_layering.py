@@ -1,4 +1,5 @@
-"""Layering guards (DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``.
+"""Layering guards (DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``; the simulator
+never imports the client side, and ``net/`` (shared by both) imports nothing of the package.
 
 Checked on the source (every ``import``/``from ... import``, also inside functions), so a lazy
 import in the wrong layer is caught as surely as a top-level one. And importing the gateway's
@@ -19,6 +20,14 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # top-level import name -> the only folder of the package allowed to import it
 CONFINED = {"zeep": "cer", "PySide6": "gui"}
+
+# folder of the package -> all of the package it may import (folders and top-level modules)
+# The simulator stands for CeR: domain/ at most, plus the neutral pieces (never cer/, sync/,
+# services/, store/, config/, cli/, gui/). net/ serves both sides, so it depends on neither.
+INTERNAL_IMPORTS = {
+    "simulator": {"simulator", "domain", "net", "i18n", "resources"},
+    "net": {"net"},
+}
 
 
 def imported_names(path: Path) -> list[tuple[str, int]]:
@@ -41,22 +50,48 @@ def imported_names(path: Path) -> list[tuple[str, int]]:
     return found
 
 
+def package_imports(path: Path) -> list[tuple[str, int]]:
+    """The package's own modules ``path`` imports, absolute or relative, as ``recepcja.x.y``."""
+    here = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    found = [(name, line) for name, line in imported_names(path)
+             if name.split(".")[0] == PACKAGE.name]
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = here[: len(here) - node.level]  # a module's package is one level up
+            found.append((".".join([*base, *([node.module] if node.module else [])]), node.lineno))
+    return found
+
+
 def test_the_package_is_there():
     assert len(MODULES) > 10
+
+
+def offenders(in_scope, imports, forbidden) -> list[str]:
+    """``module:line: name`` for each import ``forbidden(name)`` of the modules ``in_scope``."""
+    return [
+        f"{relative}:{line}: {name}"
+        for path in MODULES
+        if in_scope(relative := path.relative_to(PACKAGE))
+        for name, line in imports(path)
+        if forbidden(name)
+    ]
 
 
 @pytest.mark.parametrize("library", sorted(CONFINED))
 def test_library_is_imported_only_in_its_layer(library):
     layer = CONFINED[library]
-    offenders = []
-    for path in MODULES:
-        relative = path.relative_to(PACKAGE)
-        if relative.parts[0] == layer:
-            continue
-        for name, line in imported_names(path):
-            if name.split(".")[0] == library:
-                offenders.append(f"{relative}:{line}: {name}")
-    assert not offenders, f"{library} imported outside {layer}/:\n" + "\n".join(offenders)
+    found = offenders(lambda relative: relative.parts[0] != layer, imported_names,
+                      lambda name: name.split(".")[0] == library)
+    assert not found, f"{library} imported outside {layer}/:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("layer", sorted(INTERNAL_IMPORTS))
+def test_layer_imports_only_what_it_may(layer):
+    allowed = INTERNAL_IMPORTS[layer]
+    found = offenders(lambda relative: relative.parts[0] == layer, package_imports,
+                      lambda name: name.count(".") < 1 or name.split(".")[1] not in allowed)
+    assert not found, f"{layer}/ may import only {sorted(allowed)}:\n" + "\n".join(found)
 
 
 def test_importing_the_gateway_does_not_import_zeep():

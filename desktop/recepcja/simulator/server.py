@@ -5,10 +5,11 @@
 
 - HTTP: waitress (multi-threaded, keeps connections alive like a real front end). Its event loop is
   driven here in short polls so that ``stop()`` is prompt and leaves no thread behind.
-- HTTPS: waitress has no TLS, so a ``ThreadingMixIn`` + ``wsgiref`` server wraps each accepted
-  socket in an ``ssl.SSLContext`` — in the connection's own thread, so a client that never finishes
-  its handshake cannot block the others. With a client CA the context requires a client
-  certificate (``CERT_REQUIRED``): a client without one fails the TLS handshake, as on P1.
+- HTTPS: waitress has no TLS, so the threaded standard-library server of ``recepcja.net.tls_wsgi``
+  (shared with the notification receiver) wraps each accepted socket in an ``ssl.SSLContext`` — in
+  the connection's own thread, so a client that never finishes its handshake cannot block the
+  others. With a client CA the context requires a client certificate (``CERT_REQUIRED``): a client
+  without one fails the TLS handshake, as on P1.
 
 Both adapters turn the app's ``AbortConnection`` into a connection closed without a byte of
 answer, which is how the ``down``, ``timeout`` and ``drop_response`` faults reach the client.
@@ -19,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
-import socketserver
 import ssl
 import threading
 from collections.abc import Callable, Iterable
@@ -27,19 +27,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 import waitress
 from waitress import wasyncore
 from waitress.channel import ClientDisconnected
 
+from recepcja.net.tls_wsgi import (
+    TlsRequestHandler,
+    TlsServerThread,
+    TlsWsgiServer,
+    WsgiApp,
+    server_context,
+)
 from recepcja.simulator.app import MAX_BODY_BYTES, AbortConnection, SimulatorApp
 from recepcja.simulator.core import Simulator
 from recepcja.simulator.signatures import SignatureVerifier
 
 logger = logging.getLogger(__name__)
 
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 HANDSHAKE_TIMEOUT = 10.0
 CONNECTION_TIMEOUT = 120.0
 
@@ -54,13 +59,7 @@ class TlsConfig:
     client_ca_file: Path | None = None
 
     def server_context(self) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(str(self.cert_file), str(self.key_file))
-        if self.client_ca_file is not None:
-            context.load_verify_locations(cafile=str(self.client_ca_file))
-            context.verify_mode = ssl.CERT_REQUIRED
-        return context
+        return server_context(self.cert_file, self.key_file, self.client_ca_file)
 
 
 class SimulatorServer:
@@ -93,7 +92,7 @@ class SimulatorServer:
         self._seed = seed
         self._max_body = max_body_bytes
         self._simulator: Simulator | None = None
-        self._runner: _WaitressRunner | _TlsRunner | None = None
+        self._runner: _WaitressRunner | TlsServerThread | None = None
         self._url: str | None = None
 
     @property
@@ -120,11 +119,11 @@ class SimulatorServer:
                            max_body_bytes=self._max_body)
         try:
             if self.tls is None:
-                runner: _WaitressRunner | _TlsRunner = _WaitressRunner(
+                runner: _WaitressRunner | TlsServerThread = _WaitressRunner(
                     app, self.host, self.port, self._threads, self._max_body
                 )
             else:
-                runner = _TlsRunner(app, self.host, self.port, self.tls.server_context())
+                runner = _tls_runner(app, self.host, self.port, self.tls.server_context())
         except BaseException:
             simulator.close()
             raise
@@ -214,33 +213,13 @@ class _WaitressRunner:
         self._thread.join(timeout=10)
 
 
-# -- HTTPS: the standard library --------------------------------------------------------------
-class _TlsRequestHandler(WSGIRequestHandler):
-    """``wsgiref``'s handler, plus HTTPS in the environment and the abort path."""
+# -- HTTPS: the shared standard-library server ----------------------------------------------------
+class _TlsRequestHandler(TlsRequestHandler):
+    """The shared handler, plus the abort path."""
 
-    def get_environ(self) -> dict[str, Any]:
-        environ = super().get_environ()
-        environ["HTTPS"] = "on"
-        with contextlib.suppress(ValueError, AttributeError):
-            peer = self.connection.getpeercert()  # type: ignore[attr-defined]
-            if peer:
-                environ["SSL_CLIENT_S_DN"] = str(peer.get("subject"))
-        return environ
+    def application(self) -> WsgiApp:
+        app = super().application()
 
-    def handle(self) -> None:
-        self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536:
-            self.send_error(414)
-            return
-        if not self.parse_request():
-            return
-        handler = ServerHandler(
-            self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
-        )
-        handler.request_handler = self  # type: ignore[attr-defined]
-        handler.run(self._abortable(self.server.get_app()))  # type: ignore[attr-defined]
-
-    def _abortable(self, app: WsgiApp) -> WsgiApp:
         def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             try:
                 return app(environ, start_response)
@@ -252,58 +231,10 @@ class _TlsRequestHandler(WSGIRequestHandler):
 
         return wrapped
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's signature
-        logger.debug("https %s", format % args)
 
-
-class _TlsWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, app: WsgiApp) -> None:
-        self._context = context
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _TlsRequestHandler)
-        self.set_app(app)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind would resolve the host's FQDN (a DNS query, slow offline).
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-        self.setup_environ()
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        request.settimeout(HANDSHAKE_TIMEOUT)
-        try:
-            connection = self._context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as error:
-            logger.info("TLS handshake refused: %s", getattr(error, "reason", None) or error)
-            return
-        try:
-            connection.settimeout(CONNECTION_TIMEOUT)
-            self.RequestHandlerClass(connection, client_address, self)
-        except OSError:
-            pass  # the client went away
-        finally:
-            with contextlib.suppress(OSError):
-                connection.close()
-
-
-class _TlsRunner:
-    def __init__(self, app: WsgiApp, host: str, port: int, context: ssl.SSLContext) -> None:
-        self._server = _TlsWsgiServer((host, port), context, app)
-        self.port = int(self._server.server_address[1])
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
-            name="cer-sim-https", daemon=True,
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+def _tls_runner(app: WsgiApp, host: str, port: int, context: ssl.SSLContext) -> TlsServerThread:
+    server = TlsWsgiServer(
+        (host, port), context, app, handler=_TlsRequestHandler, log=logger,
+        handshake_timeout=HANDSHAKE_TIMEOUT, connection_timeout=CONNECTION_TIMEOUT,
+    )
+    return TlsServerThread(server, name="cer-sim-https", poll_interval=0.1)

@@ -14,8 +14,9 @@ It is open to the network, so every request is hostile until proven otherwise. I
    store fails the answer is 503, so CeR pushes again: nothing is acknowledged that is not on disk.
 
 Served over HTTP by waitress (behind the practice's TLS proxy), or over HTTPS by the app itself
-(``[receiver] tls_cert_file``/``tls_key_file``); with ``client_ca_file`` the sender must also
-present a certificate from that CA (mutual TLS), checked before a byte of HTTP is read.
+(``[receiver] tls_cert_file``/``tls_key_file``, with the server of ``recepcja.net.tls_wsgi``);
+with ``client_ca_file`` the sender must also present a certificate from that CA (mutual TLS),
+checked before a byte of HTTP is read.
 
 Applying is not done here: the request thread only stores and wakes the sync thread
 (``on_stored``), so the answer is fast whatever the schedule looks like. A bad request never
@@ -28,19 +29,17 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import socket
-import socketserver
 import ssl
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from recepcja.cer.errors import CerBug
 from recepcja.cer.push import HostileInput, parse_push_notification, push_ack_response
 from recepcja.domain.errors import N_, DomainError
+from recepcja.net.tls_wsgi import TlsServerThread, TlsWsgiServer, server_context
 
 if TYPE_CHECKING:
     from recepcja.services.context import AppContext
@@ -52,7 +51,6 @@ _SIGNATURE_ENVIRON = "HTTP_X_CER_SIGNATURE"
 _SIGNATURE_PREFIX = "sha256="
 HANDSHAKE_SECONDS = 10.0
 CONNECTION_SECONDS = 30.0
-WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 StoreFunction = Callable[[Any], bool]  # CerNotification -> stored (False: a duplicate)
 
 
@@ -179,56 +177,18 @@ class ReceiverTls:
     client_ca_file: str | None = None
 
     def context(self) -> ssl.SSLContext:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        context.load_cert_chain(self.cert_file, self.key_file)
-        if self.client_ca_file:
-            context.load_verify_locations(cafile=self.client_ca_file)
-            context.verify_mode = ssl.CERT_REQUIRED
-        return context
+        return server_context(self.cert_file, self.key_file, self.client_ca_file)
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's name
-        log.debug("receiver %s", format % args)
+class _TlsWsgiServer(TlsWsgiServer):
+    """The shared HTTPS server (waitress has no TLS; a handshake per connection thread, so a
+    client that never finishes it blocks nobody), logging as the receiver."""
 
+    def request_logged(self, line: str) -> None:
+        log.debug("receiver %s", line)
 
-class _TlsWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
-    """waitress has no TLS: a threaded standard-library server, each connection's handshake in
-    its own thread (a client that never finishes it blocks nobody)."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], context: ssl.SSLContext, app: WsgiApp) -> None:
-        self._context = context
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        super().__init__(address, _QuietHandler)
-        self.set_app(app)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind would resolve the host's name (a DNS query, slow offline).
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name, self.server_port = str(host), int(port)
-        self.setup_environ()
-
-    def finish_request(self, request: Any, client_address: Any) -> None:
-        request.settimeout(HANDSHAKE_SECONDS)
-        try:
-            connection = self._context.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError) as error:
-            log.warning("receiver: TLS handshake refused (%s)", getattr(error, "reason", error))
-            return
-        try:
-            connection.settimeout(CONNECTION_SECONDS)
-            self.RequestHandlerClass(connection, client_address, self)
-        except OSError:
-            pass  # the sender went away
-        finally:
-            with contextlib.suppress(OSError):
-                connection.close()
+    def handshake_refused(self, error: ssl.SSLError | OSError) -> None:
+        log.warning("receiver: TLS handshake refused (%s)", getattr(error, "reason", error))
 
 
 class NotificationReceiver:
@@ -248,7 +208,7 @@ class NotificationReceiver:
         tls: ReceiverTls | None = None,
     ) -> None:
         self.tls = tls
-        self._tls_server: _TlsWsgiServer | None = None
+        self._tls_runner: TlsServerThread | None = None
         self.app = ReceiverApp(
             database_store(db_path), secret, max_body_bytes=max_body_bytes, on_stored=on_stored
         )
@@ -331,27 +291,23 @@ class NotificationReceiver:
         return self.url
 
     def _start_tls(self, tls: ReceiverTls) -> str:
-        server = _TlsWsgiServer((self.host, self.port), tls.context(), self.app)
-        self._tls_server = server
-        self.port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.2},
-            name="recepcja-receiver-tls",
-            daemon=True,
+        server = _TlsWsgiServer(
+            (self.host, self.port), tls.context(), self.app,
+            handshake_timeout=HANDSHAKE_SECONDS, connection_timeout=CONNECTION_SECONDS,
         )
-        self._thread.start()
+        runner = TlsServerThread(server, name="recepcja-receiver-tls", poll_interval=0.2)
+        self._tls_runner = runner
+        self.port = runner.port
+        runner.start()
         log.info("notification receiver listening on %s", self.url)
         return self.url
 
     def stop(self) -> None:
-        if self._thread is None:
+        if self._tls_runner is not None:
+            self._tls_runner.stop()
+            self._tls_runner = None
             return
-        if self._tls_server is not None:
-            self._tls_server.shutdown()
-            self._tls_server.server_close()
-            self._thread.join(timeout=10)
-            self._thread = self._tls_server = None
+        if self._thread is None:
             return
         self._stopping.set()
         with contextlib.suppress(OSError):

@@ -77,6 +77,26 @@ def receiver():
         item.close()
 
 
+def _wait_until(condition, what: str, timeout: float = 30.0):
+    """Poll ``condition`` until it returns something truthy (returned); fail after ``timeout``.
+
+    The stub receiver records a push before it answers, so "it arrived" comes before the
+    simulator has read the answer and marked the notification delivered: wait for that too."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"not within {timeout} s: {what} (last: {result!r})")
+        time.sleep(0.05)
+
+
+def _all_delivered(sim) -> bool:
+    notifications = sim.state(sections="notifications")["notifications"]
+    return bool(notifications) and all(n["delivered"] for n in notifications)
+
+
 def _pull(sim, cursor: int, limit: int) -> soap_raw.SoapAnswer:
     return sim.call(f"<cer:pobierzNotyfikacje><cer:kursor>{cursor}</cer:kursor>"
                     f"<cer:limit>{limit}</cer:limit></cer:pobierzNotyfikacje>")
@@ -141,8 +161,15 @@ def test_push_duplicated_and_shuffled_reaches_the_receiver_signed(onboarded_simu
     assert len(counts) == 12 and set(counts.values()) == {2}
     order = [int(value.split("-")[1]) for value in ids]
     assert order != sorted(order)  # out of order
-    time.sleep(0.2)
+
+    def settled() -> dict | None:
+        status = sim.control("GET", "notifications")
+        return status if status["deliveries"] >= 24 and status["pending"] == 0 else None
+
+    push = _wait_until(settled, "24 acknowledged deliveries, nothing pending")
+    time.sleep(0.2)  # a late third copy would show up here
     assert len(endpoint.received) == 24  # no third copy
+    assert sim.control("GET", "notifications")["deliveries"] == push["deliveries"] == 24
     assert all(n["delivered"] for n in sim.state()["notifications"])
 
 
@@ -153,13 +180,18 @@ def test_push_retries_until_the_receiver_answers(onboarded_simulator, receiver):
     booked = sim.control("POST", "portal-booking", {"slot": sim.place.slot_ids()[0],
                                                     "pesel": PESEL_A})
     endpoint.wait_for(1)
-    headers, body = endpoint.received[0]
+    # The receiver records the push before it answers 200: wait until the simulator has read
+    # that answer and marked the notification delivered (retries back off 0.2 + 0.4 + 0.8 s).
+    _wait_until(lambda: _all_delivered(sim), "the notification marked delivered")
+    with endpoint.lock:
+        assert endpoint.calls == 4 and len(endpoint.received) == 1  # three 500s, then 200
+        headers, body = endpoint.received[0]
     assert "X-CeR-Signature" not in headers  # no secret configured
     assert booked["visit"]["id"].encode() in body
     [notification] = sim.state()["notifications"]
     assert notification["delivered"] and notification["attempts"] == 4
     push = sim.control("GET", "notifications")
-    assert push["failures"] == 3 and push["pending"] == 0
+    assert push["failures"] == 3 and push["deliveries"] == 1 and push["pending"] == 0
     sim.control("DELETE", "notifications")
     assert sim.control("GET", "notifications")["endpoint"] is None
 
