@@ -56,7 +56,8 @@ def test_portal_booking_shows_as_toast_dock_and_store_and_reconcile_reports(
         qtbot, sim_window, training_session):
     window, session = sim_window, training_session
     panel = _panel(window)
-    assert panel.worker is not None  # the app starts the notification thread
+    # the app starts the notification thread (once the window has painted the day)
+    qtbot.waitUntil(lambda: panel.worker is not None, timeout=3000)
     assert not panel.dock.isVisible()  # hidden until asked for
     entry = _free_term(window)
     session.control("POST", "portal-booking", {

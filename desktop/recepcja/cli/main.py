@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from recepcja import __version__
 from recepcja.cer.errors import CerError
@@ -27,7 +27,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; ``modules`` (names of ``commands.MODULES``, None for all) limits which
+    command modules are imported and registered - ``main`` registers only what it needs."""
     parser = _Parser(
         prog="recepcja",
         description=_("Recepcja: the front desk of a practice on CeR (central e-registration)."),
@@ -44,8 +46,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help=_("more detail in the log"))
     sub = parser.add_subparsers(dest="command", metavar=_("COMMAND"), parser_class=_Parser)
-    commands.register_all(sub)
+    commands.register_all(sub, modules)
     return parser
+
+
+def _needed_modules(argv: Sequence[str]) -> tuple[str, ...] | None:
+    """The command modules this command line needs: the global options are all flags, so the
+    first other word is the command. ``--help`` before it, or a word no module registers,
+    needs them all (the overview, or argparse's list of choices)."""
+    for token in argv:
+        if _asks_for_help(token):
+            return None
+        if token.startswith("-"):
+            continue
+        module = commands.COMMANDS.get(token)
+        return None if module is None else (module,)
+    return ()  # the window, or --version
+
+
+def _asks_for_help(token: str) -> bool:
+    """``-h``, ``--help``, an abbreviation argparse accepts (``--he``) or ``-vh``."""
+    if token.startswith("--"):
+        return len(token) > 2 and "--help".startswith(token)
+    return token.startswith("-") and "h" in token[1:]
 
 
 def _start_logging(args: argparse.Namespace) -> logging.Handler | None:
@@ -61,8 +84,9 @@ def _start_logging(args: argparse.Namespace) -> logging.Handler | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_needed_modules(arguments))
+    args = parser.parse_args(arguments)
     handler = getattr(args, "handler", None)
     if handler is None:
         from recepcja.cli.commands import run_gui

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recepcja.gui.formatting import datetime_text
+from recepcja.gui.formatting import datetime_text, phone_text
 from recepcja.i18n import _
 from recepcja.services.absence import SUBSTITUTE, AffectedVisit, MoveOption
 
@@ -147,3 +148,25 @@ class AbsenceDialog(QDialog):
             int(self.resource.currentData() or 0), _day(self.first.date()),
             _day(self.last.date()), self.reason.text().strip(), tuple(moves), tuple(unresolved))
         super().accept()
+
+
+def show_calls(parent: QWidget, outcome: object) -> list[str]:
+    """After an absence: a message box with the patients to call (CeR notifies them too);
+    returns their lines (name, phone, new term)."""
+    calls = getattr(outcome, "calls", [])
+    lines = []
+    for patient, start in calls:
+        phone = phone_text(patient.phone) if patient.phone else _("no phone")
+        when = datetime_text(start) if start else _("no new term yet")
+        lines.append(f"{patient.last_name} {patient.first_name}, {phone} — {when}")
+    shown = list(lines)
+    if getattr(outcome, "withdraw_error", None):
+        shown.append(_("CeR could not be reached: the doctor's free terms will be "
+                       "withdrawn from CeR at the next publication."))
+    box = QMessageBox(parent)
+    box.setWindowTitle(_("Patients to call"))
+    box.setText(_("Patients to call: {count}").format(count=len(calls)))
+    box.setDetailedText("\n".join(shown))
+    box.setInformativeText("\n".join(shown[:15]))
+    box.open()
+    return lines

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from recepcja.domain.model import WARSAW
+from recepcja.domain.phone_display import polish_national
 from recepcja.i18n import _
 
 
@@ -59,8 +60,12 @@ def datetime_text(moment: dt.datetime) -> str:
 
 
 def phone_text(e164: str) -> str:
-    """``601 234 567`` for display (phonenumbers is imported at the first number shown, not at
-    start-up: it costs ~20 ms of the cold start)."""
+    """``601 234 567`` for display. Polish numbers need no phonenumbers (the day view shows
+    them on its first paint; importing it costs ~20 ms of the cold start); foreign ones load it
+    at the first such number."""
+    national = polish_national(e164)
+    if national is not None:
+        return national
     from recepcja.domain.phone import format_phone
 
     return format_phone(e164)

@@ -21,17 +21,13 @@ from recepcja.domain.errors import DomainError
 from recepcja.domain.model import WARSAW, Attendance, Patient
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.actions import MainActions
-from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
-from recepcja.gui.cancel_dialog import CancelDialog
 from recepcja.gui.connection import Connection
 from recepcja.gui.date_bar import DateBar
 from recepcja.gui.desk_actions import DeskActions
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
-from recepcja.gui.formatting import datetime_text, phone_text
-from recepcja.gui.goto_date_dialog import GotoDateDialog
-from recepcja.gui.patient_dialog import PatientDialog
+from recepcja.gui.formatting import datetime_text
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
 from recepcja.gui.status_bar import CerStatusBar
@@ -44,7 +40,8 @@ from recepcja.services.context import AppContext
 from recepcja.services.day_view import DayRow, ScheduleInfo
 from recepcja.store.repos import Repositories
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the dialogs load when first opened, not at start
+    from recepcja.gui.booking_dialog import BookingRequest
     from recepcja.services.patients import PatientInput
 
 Clock = Callable[[], dt.datetime]
@@ -268,6 +265,8 @@ class MainWindow(QMainWindow):
         self.reload(force=False)
 
     def ask_date(self) -> None:
+        from recepcja.gui.goto_date_dialog import GotoDateDialog
+
         dialog = GotoDateDialog(self.current_day, self)
         if self._run_dialog(dialog):
             self.go_to(dialog.chosen())
@@ -310,6 +309,8 @@ class MainWindow(QMainWindow):
     # --- patients --------------------------------------------------------------------------
 
     def add_patient(self) -> None:
+        from recepcja.gui.patient_dialog import PatientDialog
+
         dialog = PatientDialog(self.desk.register_patient, parent=self)
         if self._run_dialog(dialog) and dialog.saved is not None:
             self.patients.show_patient(dialog.saved)
@@ -318,6 +319,8 @@ class MainWindow(QMainWindow):
                 local_id=dialog.saved.local_id), 8000)
 
     def edit_patient(self, patient: Patient | None) -> None:
+        from recepcja.gui.patient_dialog import PatientDialog
+
         if patient is None or patient.id is None:
             return
         patient_id = patient.id
@@ -355,6 +358,8 @@ class MainWindow(QMainWindow):
             return False
 
     def book(self) -> None:
+        from recepcja.gui.booking_dialog import BookingDialog
+
         patient = self._need_patient()
         if patient is None:
             return
@@ -435,6 +440,8 @@ class MainWindow(QMainWindow):
         return row
 
     def cancel_visit(self) -> None:
+        from recepcja.gui.cancel_dialog import CancelDialog
+
         row = self._visit_row()
         if row is None:
             return
@@ -448,6 +455,8 @@ class MainWindow(QMainWindow):
                             label=_("Cancelling…"), error_parent=self)
 
     def reschedule(self) -> None:
+        from recepcja.gui.booking_dialog import BookingDialog
+
         row = self._visit_row()
         if row is None:
             return
@@ -499,25 +508,10 @@ class MainWindow(QMainWindow):
 
     def _absence_done(self, outcome: object) -> None:
         """Refresh, and show the desk whom to call (CeR notifies them too)."""
-        from PySide6.QtWidgets import QMessageBox
+        from recepcja.gui.absence_dialog import show_calls
 
         self._changed(_("The absence is saved."))
-        calls = getattr(outcome, "calls", [])
-        lines = []
-        for patient, start in calls:
-            phone = phone_text(patient.phone) if patient.phone else _("no phone")
-            when = datetime_text(start) if start else _("no new term yet")
-            lines.append(f"{patient.last_name} {patient.first_name}, {phone} — {when}")
-        self.last_call_list = list(lines)
-        if getattr(outcome, "withdraw_error", None):
-            lines.append(_("CeR could not be reached: the doctor's free terms will be "
-                           "withdrawn from CeR at the next publication."))
-        box = QMessageBox(self)
-        box.setWindowTitle(_("Patients to call"))
-        box.setText(_("Patients to call: {count}").format(count=len(calls)))
-        box.setDetailedText("\n".join(lines))
-        box.setInformativeText("\n".join(lines[:15]))
-        box.open()
+        self.last_call_list = show_calls(self, outcome)
 
     # --- printouts --------------------------------------------------------------------------
 

@@ -3,7 +3,7 @@ went, so the desk always sees what is still owed to CeR."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtWidgets import QDockWidget, QHeaderView, QTableView, QWidget
@@ -11,9 +11,12 @@ from PySide6.QtWidgets import QDockWidget, QHeaderView, QTableView, QWidget
 from recepcja.domain.model import WARSAW
 from recepcja.gui.formatting import datetime_text
 from recepcja.i18n import _
-from recepcja.services.emergency import QueueEntry, queue_row
+
+if TYPE_CHECKING:  # the emergency service (Excel, booking rules) loads with the first entries
+    from recepcja.services.emergency import QueueEntry
 
 _Index = QModelIndex | QPersistentModelIndex
+RESIZE_PRECISION_ROWS = 50
 
 
 def _headers() -> list[str]:
@@ -30,6 +33,8 @@ def _when(moment: Any) -> str:
 
 def entry_cells(entry: QueueEntry) -> list[str]:
     """The dock's texts for one entry (state, outcome and urgency in the service's Polish)."""
+    from recepcja.services.emergency import queue_row
+
     row = queue_row(0, entry)
     return [entry.patient_local_id, f"{entry.last_name} {entry.first_name}".strip(),
             _when(entry.term), str(row[10]), _when(entry.created_at), entry.created_by,
@@ -79,8 +84,11 @@ class QueueDock(QDockWidget):
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the rows around the visible ones, not from every entry: after an outage
+        # the queue holds hundreds, and measuring them all froze the window for ~0.2 s.
+        header.setResizeContentsPrecision(RESIZE_PRECISION_ROWS)
         self.table.setAccessibleName(_("Emergency queue"))
         self.setWidget(self.table)
 

@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from recepcja.gui.call_list_dialog import CallListDialog
 from recepcja.gui.connection import Connection
+from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.queue_dock import QueueDock
 from recepcja.i18n import _
-from recepcja.services.call_list import call_list, export_call_list
-from recepcja.services.emergency import ImportReport, export_queue, import_queue, queue_entries
 from recepcja.store.repos import Repositories
-from recepcja.sync.monitor import ConnectivityMonitor
+from recepcja.sync.terms import manual_emergency
+
+if TYPE_CHECKING:  # the Excel, call-list and connectivity code loads at first use
+    from recepcja.gui.call_list_dialog import CallListDialog
+    from recepcja.services.emergency import ImportReport
+    from recepcja.sync.monitor import ConnectivityMonitor
 
 REFRESH_MS = 15000
 EMERGENCY_SHORTCUT = "Ctrl+Shift+E"
@@ -58,7 +61,7 @@ class QueuePanel(QObject):
         self.emergency_action.setShortcut(QKeySequence(EMERGENCY_SHORTCUT))
         self.emergency_action.setToolTip(
             _("Emergency mode (&manual)").replace("&", "") + f" ({EMERGENCY_SHORTCUT})")
-        self.emergency_action.setChecked(self._monitor().manual_emergency)
+        self.emergency_action.setChecked(manual_emergency(window.repos))
         self.emergency_action.toggled.connect(self.set_manual_emergency)
         menu.addAction(self.emergency_action)
         window.addAction(self.emergency_action)  # the shortcut works with the menu closed
@@ -72,13 +75,18 @@ class QueuePanel(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
         self.timer.start(REFRESH_MS)
-        self.refresh()
+        if window.repos.outbox.has_queued_bookings():
+            self.dock.show()  # in the first paint already: no jump when its rows arrive
+        # Reading the queue (and sizing the dock to it) waits until the day is on the screen.
+        after_first_paint(window, self.refresh)
 
     # -- the queue -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
         if self.closed:  # a queued signal after the window closed its store
             return
+        from recepcja.services.emergency import queue_entries
+
         entries = queue_entries(self.window.repos)
         self.dock.set_entries(entries)
         if entries and not self._waiting:
@@ -92,6 +100,8 @@ class QueuePanel(QObject):
             self.window.set_connection(Connection.OFFLINE)
 
     def _monitor(self) -> ConnectivityMonitor:
+        from recepcja.sync.monitor import ConnectivityMonitor
+
         return ConnectivityMonitor(self.window.repos)
 
     def set_manual_emergency(self, on: bool) -> None:
@@ -128,6 +138,8 @@ class QueuePanel(QObject):
         ctx = self.window.ctx
 
         def work() -> int:
+            from recepcja.services.emergency import export_queue
+
             repos = Repositories.over(ctx.open_db())
             try:
                 return export_queue(repos, path)
@@ -151,6 +163,8 @@ class QueuePanel(QObject):
         ctx, user = self.window.ctx, self.window.ctx.user
 
         def work() -> ImportReport:
+            from recepcja.services.emergency import import_queue
+
             repos = Repositories.over(ctx.open_db())
             try:
                 return import_queue(repos, path, user=user)
@@ -183,6 +197,9 @@ class QueuePanel(QObject):
     # -- call list -----------------------------------------------------------------------------
 
     def show_call_list(self) -> CallListDialog:
+        from recepcja.gui.call_list_dialog import CallListDialog
+        from recepcja.services.call_list import call_list
+
         if self.call_dialog is not None:
             self.call_dialog.close()
         self.call_dialog = CallListDialog(call_list(self.window.repos), self.export_call_list,
@@ -194,6 +211,8 @@ class QueuePanel(QObject):
         ctx = self.window.ctx
 
         def work() -> int:
+            from recepcja.services.call_list import export_call_list
+
             repos = Repositories.over(ctx.open_db())
             try:
                 return export_call_list(repos, path)
@@ -207,6 +226,12 @@ class QueuePanel(QObject):
                 8000))
 
     # -- first start ---------------------------------------------------------------------------
+
+    def offer_first_start_if_needed(self) -> None:
+        from recepcja.gui.first_start import needs_first_start
+
+        if not self.closed and needs_first_start(self.window.repos, bool(self.window.ctx.training)):
+            self.offer_first_start()
 
     def offer_first_start(self) -> None:
         from recepcja.gui.first_start import FirstStartDialog
@@ -261,9 +286,6 @@ def report_text(report: ImportReport) -> str:
 
 def install(window: Any) -> QueuePanel:
     panel = QueuePanel(window)
-    from recepcja.gui.first_start import needs_first_start
-
-    if (os.environ.get(ENV_SMOKE) != "1"
-            and needs_first_start(window.repos, bool(window.ctx.training))):
-        QTimer.singleShot(0, panel.offer_first_start)
+    if os.environ.get(ENV_SMOKE) != "1":
+        after_first_paint(window, panel.offer_first_start_if_needed)
     return panel

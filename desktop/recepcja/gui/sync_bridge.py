@@ -14,8 +14,10 @@ import logging
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from recepcja.gui.connection import Connection
+from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.signals import emit
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.services.context import AppContext
@@ -51,8 +53,19 @@ class SyncBridge(QObject):
         if not self.ctx.settings.effective_cer_url():
             self._set(Connection.NOT_CONFIGURED)
             return
-        self._start_engine()
         self._timer.start()
+        parent = self.parent()
+        if isinstance(parent, QWidget):
+            # The engine (the sync services, ~60 ms to import, and its thread) starts once
+            # the window shows the day; the outbox waits safely on disk until then.
+            after_first_paint(parent, self._start_now)
+        else:
+            self._start_now()
+
+    def _start_now(self) -> None:
+        if not self._timer.isActive():  # stopped (the window closed) before it started
+            return
+        self._start_engine()
         if self.engine is None:
             self.probe()
 

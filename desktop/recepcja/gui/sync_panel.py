@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 
 from recepcja.gui.changes_dock import ChangesDock, report_lines
+from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.signals import emit
 from recepcja.gui.toast import Toast
 from recepcja.i18n import _
@@ -70,7 +71,7 @@ class SyncPanel(QObject):
         self._reconciling = False
         self.changes_arrived.connect(self._on_changes, Qt.ConnectionType.QueuedConnection)
         self.report_ready.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
-        self._load_log()
+        after_first_paint(window, self._load_log)  # the dock starts hidden: no hurry
 
     # --- the notification thread ----------------------------------------------------------
 
@@ -101,6 +102,14 @@ class SyncPanel(QObject):
         )
         self.worker.start()
 
+    def start_safely(self) -> None:
+        if getattr(self.window, "closed", False):
+            return
+        try:
+            self.start()
+        except Exception:  # noqa: BLE001 - the desk works without CeR's news
+            log.exception("the notification thread did not start")
+
     def _wake(self) -> None:
         worker = self.worker
         if worker is not None:
@@ -124,6 +133,8 @@ class SyncPanel(QObject):
     def _load_log(self) -> None:
         from recepcja.sync.notifications import change_log
 
+        if getattr(self.window, "closed", False):
+            return
         try:
             self.dock.set_log([c.message() for c in change_log(self.window.repos)])
         except Exception:  # noqa: BLE001 - an empty log is better than no window
@@ -203,8 +214,5 @@ class SyncPanel(QObject):
 def install(window: Any) -> SyncPanel:
     panel = SyncPanel(window)
     if sync_started(window):
-        try:
-            panel.start()
-        except Exception:  # noqa: BLE001 - the desk works without CeR's news
-            log.exception("the notification thread did not start")
+        after_first_paint(window, panel.start_safely)  # like the sync engine: after the day
     return panel

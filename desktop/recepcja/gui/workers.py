@@ -12,14 +12,15 @@ does not flicker.
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import wait as wait_futures
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from recepcja.gui.errors import show_error
 from recepcja.gui.signals import emit
+
+if TYPE_CHECKING:  # the pool (and its threads) exist from the first piece of work
+    from concurrent.futures import Future, ThreadPoolExecutor
 
 PROGRESS_DELAY_MS = 500
 
@@ -82,13 +83,27 @@ class BackgroundRunner(QObject):
 
     def __init__(self, parent: QObject | None = None, workers: int = 4) -> None:
         super().__init__(parent)
-        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recepcja-work")
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._closed = False
         self._relays: set[_Relay] = set()
         self._labels: dict[_Relay, str] = {}
         self._futures: set[Future[None]] = set()
         self._progress = QTimer(self)
         self._progress.setSingleShot(True)
         self._progress.timeout.connect(self._show_progress)
+
+    @property
+    def pool(self) -> ThreadPoolExecutor:
+        """Made at the first piece of work, not with the window (a faster cold start)."""
+        if self._pool is None:
+            if self._closed:  # what a shut-down pool says to new work
+                raise RuntimeError("cannot schedule new futures after shutdown")
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=self._workers,
+                                            thread_name_prefix="recepcja-work")
+        return self._pool
 
     @property
     def active(self) -> int:
@@ -147,9 +162,15 @@ class BackgroundRunner(QObject):
     def wait(self, msecs: int = 30000) -> bool:
         """Block until running work is finished (shutdown and tests only; never in a
         handler). True when nothing is left running."""
+        if not self._futures:
+            return True
+        from concurrent.futures import wait as wait_futures
+
         _done, pending = wait_futures(list(self._futures), timeout=msecs / 1000)
         return not pending
 
     def shutdown(self) -> None:
         """No new work; threads end when their current call returns (the window's close)."""
-        self.pool.shutdown(wait=False, cancel_futures=True)
+        self._closed = True
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)

@@ -226,6 +226,16 @@ class OutboxRepo:
             {"all": int(include_finished)},
         )
 
+    def has_queued_bookings(self) -> bool:
+        """Whether ``queue_rows(False)`` would list anything (the queue dock's first look,
+        without reading the queue)."""
+        return bool(scalar(
+            self.db,
+            "SELECT EXISTS (SELECT 1 FROM outbox AS o JOIN visits AS v ON v.id = o.visit_id "
+            "JOIN patients AS p ON p.id = v.patient_id "
+            f"WHERE o.op = 'book' AND o.state IN {_OPEN})",
+        ))
+
     def count_pending(self) -> int:
         """Changes CeR does not have yet (the status bar's number)."""
         return int(scalar(self.db, f"SELECT COUNT(*) FROM outbox WHERE state IN {_OPEN}"))

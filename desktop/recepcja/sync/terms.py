@@ -22,9 +22,14 @@ MANUAL_EMERGENCY_KEY = "emergency.manual"
 MIN_LEAD = dt.timedelta(minutes=30)
 
 
+def manual_emergency(repos: Repositories) -> bool:
+    """True while the receptionist's emergency switch is on (``ConnectivityMonitor`` sets it)."""
+    return repos.sync_state.get(MANUAL_EMERGENCY_KEY) == "1"
+
+
 def in_emergency(repos: Repositories) -> bool:
     """True while CeR is offline or the receptionist switched emergency mode on by hand."""
-    if repos.sync_state.get(MANUAL_EMERGENCY_KEY) == "1":
+    if manual_emergency(repos):
         return True
     return repos.sync_state.get(STATE_KEY) == "offline"
 

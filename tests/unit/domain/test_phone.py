@@ -134,3 +134,17 @@ def test_format_for_display():
     assert format_phone("+48221234567") == "22 123 45 67"
     assert format_phone("+4915123456789") == "+49 1512 3456789"
     assert format_phone("garbage") == "garbage"
+
+
+def test_polish_display_without_phonenumbers_matches_phonenumbers():
+    """The day view formats Polish numbers without importing phonenumbers (cold start); for
+    every three-digit prefix the result must be what phonenumbers' PL metadata gives."""
+    from recepcja.domain.phone_display import polish_national
+
+    for prefix in range(1000):
+        for rest in ("000000", "123456", "987654"):
+            e164 = f"+48{prefix:03d}{rest}"
+            assert polish_national(e164) == format_phone(e164), e164
+    assert polish_national("+4915123456789") is None  # foreign: phonenumbers decides
+    assert polish_national("+4860123456") is None  # not nine digits
+    assert polish_national("garbage") is None

@@ -74,3 +74,16 @@ def test_queue_rows_join_everything_the_spreadsheet_shows(repos, practice, patie
     assert row["start_utc"] and row["slot_id"] == practice.slot_ids[2]
     repos.outbox.mark_done(rows[0]["entry_id"], {"outcome": "booked"})
     assert [r["visit_uid"] for r in repos.outbox.queue_rows(include_finished=False)] == ["uid-x"]
+
+
+def test_has_queued_bookings_says_whether_the_open_queue_lists_anything(repos, practice,
+                                                                        patient_id):
+    assert not repos.outbox.has_queued_bookings()
+    repos.outbox.enqueue(OutboxOp.PUBLISH_SLOTS, {"schedule": 1}, user="ania")
+    assert not repos.outbox.has_queued_bookings()  # not a booking: not in the queue dock
+    entry = _book(repos, practice, patient_id, 0)
+    assert repos.outbox.has_queued_bookings()
+    assert repos.outbox.has_queued_bookings() == bool(repos.outbox.queue_rows(False))
+    repos.outbox.mark_done(entry.id, {"outcome": "booked"})
+    assert not repos.outbox.has_queued_bookings()
+    assert repos.outbox.has_queued_bookings() == bool(repos.outbox.queue_rows(False))
