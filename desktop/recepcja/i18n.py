@@ -1,27 +1,29 @@
 """The one translation mechanism for GUI and CLI messages.
 
 Source strings are English; catalogs are gettext ``.po`` files under
-``resources/translations/<lang>/`` (one file per area, merged), read at the first ``_()`` so no
-compile step is needed. ``_()`` translates now; ``N_()`` (in ``domain.errors``) only marks a
-string. A test fails when a marked string has no translation.
+``resources/translations/<lang>/`` (one file per area, merged), read with polib so no compile
+step is needed. ``_()`` translates now; ``N_()`` (in ``domain.errors``) only marks a string.
+A test fails when a marked string has no translation.
 
-The reader handles the plain form the catalogs use (comments, flags, ``msgid``/``msgstr`` with
-continuation lines); a file with anything else (contexts, plurals, unknown escapes) is read with
-polib. polib for every file cost ~15 ms of the window's cold start; a test checks that both
-readers agree on every shipped catalog.
+polib reading every catalog costs ~15 ms of the window's cold start, so its result is kept in
+a small JSON cache keyed by a hash of the catalogs' bytes (``cache/`` in the data folder, or
+the user's cache folder): a changed catalog has another hash and is read with polib again; an
+unreadable or unwritable cache only means reading with polib.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 import os
-import re
 from pathlib import Path
 
 from recepcja.domain.errors import N_, DomainError
 from recepcja.resources import resource
 
 DEFAULT_LANGUAGE = "pl"
+ENV_HOME = "RECEPCJA_HOME"  # the data folder (config.paths); its cache/ holds the catalog cache
 
 __all__ = ["N_", "_", "catalog", "current_language", "translate_error"]
 
@@ -34,89 +36,56 @@ def current_language() -> str:
 def catalog(language: str) -> dict[str, str]:
     """All translated entries for ``language`` (empty for English, the source language)."""
     folder = resource("translations", language)
-    entries: dict[str, str] = {}
     if not folder.is_dir():
-        return entries
-    for po_file in sorted(folder.glob("*.po")):
-        entries.update(read_po(po_file))
-    return entries
-
-
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\"}
-_ESCAPE = re.compile(r"\\(.)")
-
-
-class _NotPlain(ValueError):
-    """A .po construct the plain reader leaves to polib."""
-
-
-def _escape(match: re.Match[str]) -> str:
-    if match.group(1) not in _ESCAPES:
-        raise _NotPlain(match.group(0))
-    return _ESCAPES[match.group(1)]
-
-
-def _unquote(text: str) -> str:
-    text = text.strip()
-    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
-        raise _NotPlain(text)
-    return _ESCAPE.sub(_escape, text[1:-1])
-
-
-def _read_plain(text: str) -> dict[str, str]:
-    entries: dict[str, str] = {}
-    msgid: list[str] | None = None
-    msgstr: list[str] | None = None
-    current: list[str] | None = None
-    fuzzy = False
-
-    def finish() -> None:
-        nonlocal msgid, msgstr, current, fuzzy
-        if msgid is not None and msgstr is not None:
-            key, value = "".join(msgid), "".join(msgstr)
-            if key and value and not fuzzy:  # the msgid "" entry is the header
-                entries[key] = value
-        elif msgid is not None:
-            raise _NotPlain("msgid without msgstr")
-        msgid = msgstr = current = None
-        fuzzy = False
-
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            finish()
-        elif stripped.startswith("#"):
-            if msgid is not None:
-                finish()
-            if stripped.startswith("#,") and "fuzzy" in stripped:
-                fuzzy = True
-            # "#~" (obsolete) and other comments: nothing to translate
-        elif stripped.startswith("msgid "):
-            if msgid is not None:
-                finish()
-            msgid = current = [_unquote(stripped[6:])]
-        elif stripped.startswith("msgstr ") and msgid is not None and msgstr is None:
-            msgstr = current = [_unquote(stripped[7:])]
-        elif stripped.startswith('"') and current is not None:
-            current.append(_unquote(stripped))
-        else:  # msgctxt, msgid_plural, msgstr[n], or something unexpected
-            raise _NotPlain(stripped)
-    finish()
-    return entries
-
-
-def read_po(path: Path) -> dict[str, str]:
-    """msgid -> msgstr of one catalog file: translated entries only (no fuzzy, no obsolete)."""
+        return {}
+    sources = sorted(folder.glob("*.po"))
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    cached = _cache_folder() / f"translations-{language}-{digest.hexdigest()[:24]}.json"
     try:
-        return _read_plain(path.read_text(encoding="utf-8"))
-    except (_NotPlain, UnicodeDecodeError):
-        import polib
+        entries = json.loads(cached.read_text(encoding="utf-8"))
+        if isinstance(entries, dict):
+            return entries
+    except (OSError, ValueError):
+        pass
+    entries = read_catalogs(sources)
+    _write_quietly(cached, json.dumps(entries, ensure_ascii=False))
+    for stale in cached.parent.glob(f"translations-{language}-*.json"):
+        if stale != cached:
+            stale.unlink(missing_ok=True)  # an older version's catalogs
+    return entries
 
-        return {
-            entry.msgid: entry.msgstr
-            for entry in polib.pofile(str(path))
-            if entry.msgstr and not entry.obsolete and "fuzzy" not in entry.flags
-        }
+
+def read_catalogs(sources: list[Path]) -> dict[str, str]:
+    """msgid -> msgstr of the given .po files, translated entries only (polib)."""
+    import polib
+
+    entries: dict[str, str] = {}
+    for path in sources:
+        for entry in polib.pofile(str(path)):
+            if entry.msgstr and not entry.obsolete and "fuzzy" not in entry.flags:
+                entries[entry.msgid] = entry.msgstr
+    return entries
+
+
+def _cache_folder() -> Path:
+    home = os.environ.get(ENV_HOME)
+    if home:
+        return Path(home) / "cache"
+    import platformdirs
+
+    return platformdirs.user_cache_path("Recepcja", appauthor=False)
+
+
+def _write_quietly(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)  # atomic: a reader sees the old file or the whole new one
+    except OSError:
+        pass
 
 
 def _(message: str) -> str:

@@ -1,81 +1,63 @@
-"""The catalog reader of ``recepcja.i18n`` agrees with polib (which it replaced on the start
-path for speed) on every shipped catalog and on the .po constructs it must handle or hand over."""
+"""The catalog cache of ``recepcja.i18n``: the same entries polib reads, used on the next start,
+rebuilt when a catalog changes or the cache is damaged, never a reason to fail."""
 
 from __future__ import annotations
 
-from pathlib import Path
+import shutil
 
-import polib
 import pytest
 
-from recepcja.i18n import read_po
+from recepcja import i18n
 from recepcja.resources import resource
 
 
-def _polib(path: Path) -> dict[str, str]:
-    return {e.msgid: e.msgstr for e in polib.pofile(str(path))
-            if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+@pytest.fixture
+def fresh(monkeypatch, tmp_path):
+    """A private data folder (so a private cache) and an empty in-process cache."""
+    monkeypatch.setenv("RECEPCJA_HOME", str(tmp_path / "home"))
+    i18n.catalog.cache_clear()
+    yield tmp_path / "home" / "cache"
+    i18n.catalog.cache_clear()
 
 
-@pytest.mark.parametrize("path", sorted(resource("translations").glob("*/*.po")),
-                         ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_shipped_catalogs_read_as_polib_reads_them(path):
-    assert read_po(path) == _polib(path)
+def test_cached_catalog_is_what_polib_reads_and_is_used_next_time(fresh, monkeypatch):
+    shipped = sorted(resource("translations", "pl").glob("*.po"))
+    first = i18n.catalog("pl")
+    assert first == i18n.read_catalogs(shipped)
+    assert len(list(fresh.glob("translations-pl-*.json"))) == 1
+    i18n.catalog.cache_clear()
+
+    def no_polib(_sources):  # noqa: ANN001, ANN202
+        raise AssertionError("the cache should have been used")
+
+    monkeypatch.setattr(i18n, "read_catalogs", no_polib)
+    assert i18n.catalog("pl") == first
 
 
-TRICKY = r'''# header comment
-msgid ""
-msgstr ""
-"Language: pl\n"
-
-#: gui/x.py:1
-msgid "Plain"
-msgstr "Zwykły"
-
-#, fuzzy
-msgid "Unsure"
-msgstr "Niepewny"
-
-#, python-format
-msgid ""
-"Two "
-"lines with \"quotes\"\tand a tab\n"
-msgstr ""
-"Dwie "
-"linie z \"cudzysłowem\"\ti tabulatorem\n"
-
-msgid "Untranslated"
-msgstr ""
-
-msgid "Back\\slash"
-msgstr "Ukośnik\\wsteczny"
-#~ msgid "Gone"
-#~ msgstr "Nie ma"
-'''
-
-PLURAL = '''msgid "one file"
-msgid_plural "{n} files"
-msgstr[0] "jeden plik"
-msgstr[1] "{n} pliki"
-
-msgctxt "menu"
-msgid "Open"
-msgstr "Otwórz"
-'''
+def test_a_damaged_cache_is_rebuilt(fresh):
+    expected = i18n.catalog("pl")
+    [cached] = fresh.glob("translations-pl-*.json")
+    cached.write_text("{not json", encoding="utf-8")
+    i18n.catalog.cache_clear()
+    assert i18n.catalog("pl") == expected
+    assert cached.read_text(encoding="utf-8").startswith("{\"")
 
 
-@pytest.mark.parametrize("text", [TRICKY, PLURAL], ids=["plain", "plural-and-context"])
-def test_comments_flags_continuations_escapes_and_what_goes_to_polib(tmp_path, text):
-    path = tmp_path / "x.po"
-    path.write_text(text, encoding="utf-8")
-    assert read_po(path) == _polib(path)
+def test_a_changed_catalog_is_read_again_and_the_old_cache_goes(fresh, monkeypatch, tmp_path):
+    languages = tmp_path / "resources" / "translations"
+    shutil.copytree(resource("translations"), languages)
+    monkeypatch.setattr(i18n, "resource", lambda *parts: languages.joinpath(*parts[1:]))
+    before = i18n.catalog("pl")
+    with (languages / "pl" / "gui.po").open("a", encoding="utf-8") as po:
+        po.write('\nmsgid "A brand new message"\nmsgstr "Zupełnie nowy komunikat"\n')
+    i18n.catalog.cache_clear()
+    after = i18n.catalog("pl")
+    assert after["A brand new message"] == "Zupełnie nowy komunikat"
+    assert len(after) == len(before) + 1
+    assert len(list(fresh.glob("translations-pl-*.json"))) == 1
 
 
-def test_the_plain_subset_gives_the_expected_entries(tmp_path):
-    path = tmp_path / "x.po"
-    path.write_text(TRICKY, encoding="utf-8")
-    assert read_po(path) == {
-        "Plain": "Zwykły",
-        'Two lines with "quotes"\tand a tab\n': 'Dwie linie z "cudzysłowem"\ti tabulatorem\n',
-        "Back\\slash": "Ukośnik\\wsteczny",
-    }
+def test_an_unwritable_cache_only_costs_time(fresh):
+    fresh.parent.mkdir(parents=True)
+    fresh.write_text("a file where the cache folder should be", encoding="utf-8")
+    assert i18n.catalog("pl")["Close"] == "Zamknij"
