@@ -13,7 +13,7 @@ from recepcja.config.paths import AppPaths, default_paths
 from recepcja.config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    import sqlite_utils
+    from recepcja.store.db import Database
 
 
 @dataclass(slots=True)
@@ -45,7 +45,7 @@ class AppContext:
         except OSError:
             return "unknown"
 
-    def open_db(self) -> sqlite_utils.Database:
+    def open_db(self) -> Database:
         """A new connection for the calling thread (each thread opens its own)."""
         from recepcja.store.db import open_database
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import WARSAW, DocumentType, Patient, Sex
 from recepcja.domain.pesel import (
@@ -22,7 +20,7 @@ from recepcja.domain.pesel import (
     pesel_sex,
 )
 from recepcja.domain.phone import normalize_optional_phone
-from recepcja.store.db import atomic
+from recepcja.store.db import Database, atomic
 from recepcja.store.patients import PatientRepo
 
 MAX_NAME = 100
@@ -127,7 +125,7 @@ def validate_patient(data: PatientInput, today: dt.date | None = None) -> Patien
 
 
 def register_patient(
-    db: sqlite_utils.Database, data: PatientInput, user: str, today: dt.date | None = None
+    db: Database, data: PatientInput, user: str, today: dt.date | None = None
 ) -> Patient:
     """Validate and store a new patient (one transaction with its audit row); returns it with
     its id and local ID. A PESEL or document already registered is a DuplicatePatientError -
@@ -152,11 +150,11 @@ def register_patient(
     return holder
 
 
-def find_patients(db: sqlite_utils.Database, text: str, limit: int = 20) -> list[Patient]:
+def find_patients(db: Database, text: str, limit: int = 20) -> list[Patient]:
     return PatientRepo(db).search(text, limit)
 
 
-def patient_by_key(db: sqlite_utils.Database, key: str) -> Patient:
+def patient_by_key(db: Database, key: str) -> Patient:
     """The patient stored under this PESEL or local ID, or ValidationError. Unlike
     ``booking.find_patient`` a merged duplicate is returned as itself: merging names it."""
     text = (key or "").strip()
@@ -174,7 +172,7 @@ def patient_by_key(db: sqlite_utils.Database, key: str) -> Patient:
 
 
 def update_patient(
-    db: sqlite_utils.Database,
+    db: Database,
     patient_id: int,
     data: PatientInput,
     user: str,
@@ -205,7 +203,7 @@ def update_patient(
 
 
 def merge_offer(
-    db: sqlite_utils.Database,
+    db: Database,
     duplicate_id: int,
     into_id: int,
     *,
@@ -226,7 +224,7 @@ def merge_offer(
 
 
 def merge_patients(
-    db: sqlite_utils.Database,
+    db: Database,
     duplicate_id: int,
     into_id: int,
     user: str,

@@ -23,12 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import tomli_w
-from sqlite_utils import Database
 
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.services.practice_plan import Labels, parse_address, plan_from_dict
 from recepcja.services.practice_setup import SetupResult, apply_plan
+from recepcja.store.db import Database
 from recepcja.store.practice import PracticeRepo
 from recepcja.store.schedules import ScheduleRepo
 

@@ -30,8 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
-from sqlite_utils import Database
-
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.services.practice_plan import (
@@ -48,7 +46,7 @@ from recepcja.services.practice_plan import (
     rules_from_template,
     template_from_rules,
 )
-from recepcja.store.db import atomic
+from recepcja.store.db import Database, atomic
 from recepcja.store.logs import AuditLog
 from recepcja.store.practice import PracticeRepo
 from recepcja.store.records import MobilePoint, Place, Provider, Resource, Schedule

@@ -91,27 +91,18 @@ def _looks_like_sqlite(path: Path) -> bool:
 # --- inspecting -------------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def _integrity(conn: sqlite3.Connection) -> str:
     rows = [str(row[0]) for row in conn.execute("PRAGMA integrity_check(20)").fetchall()]
     return "ok" if rows == ["ok"] else "; ".join(rows)
 
 
 def _tables(conn: sqlite3.Connection) -> dict[str, int]:
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name NOT LIKE 'sqlite_%' ORDER BY name"
-        )
-    ]
-    return {
-        name: int(conn.execute(f"SELECT count(*) FROM {_quote(name)}").fetchone()[0])
-        for name in names
-    }
+    """Rows per table, as the backup report lists them (sqlite-utils' table tools)."""
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn, execute_plugins=False)
+    return {name: db.table(name).count for name in sorted(db.table_names())
+            if not name.startswith("sqlite_")}
 
 
 def _migrations(conn: sqlite3.Connection) -> list[str]:

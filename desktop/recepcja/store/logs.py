@@ -12,8 +12,6 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.store.codec import (
     from_json,
     optional_parse_utc,
@@ -23,7 +21,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import atomic, fetch_all, fetch_one
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one
 from recepcja.store.records import AuditRecord, OutageRecord
 
 Clock = Callable[[], dt.datetime]

@@ -14,11 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlite_utils import Database
-
 from recepcja.domain.errors import N_
 from recepcja.store.codec import fold, utc_text
-from recepcja.store.db import UnusableDatabaseError, atomic
+from recepcja.store.db import Database, UnusableDatabaseError, atomic
 
 MigrationFunction = Callable[[Database], None]
 
@@ -330,7 +328,8 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
 
 def applied_migrations(db: Database) -> list[str]:
     """Names recorded in ``_migrations``, in the order they were applied."""
-    if not db["_migrations"].exists():
+    if db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                       "AND name = '_migrations'").fetchone() is None:
         return []
     return [row[0] for row in db.conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
 

@@ -11,8 +11,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.store.codec import (
     optional_parse_utc,
     optional_utc_text,
@@ -20,7 +18,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.records import NotificationRecord
 
 Clock = Callable[[], dt.datetime]

@@ -18,8 +18,6 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.store.codec import (
     from_json,
     optional_parse_utc,
@@ -28,7 +26,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxState
 
 Clock = Callable[[], dt.datetime]

@@ -13,12 +13,10 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
 from recepcja.store.codec import day_text, fold, parse_day, prefix_upper_bound, utc_now, utc_text
-from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.logs import AuditLog
 
 Clock = Callable[[], dt.datetime]

@@ -8,8 +8,6 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.store.codec import (
     from_json,
     optional_parse_utc,
@@ -18,7 +16,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import atomic, fetch_all, fetch_one
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one
 from recepcja.store.records import MobilePoint, Place, Provider, Resource, ResourceKind
 
 Clock = Callable[[], dt.datetime]

@@ -11,10 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlite_utils import Database
-
 from recepcja.store.codec import utc_now
-from recepcja.store.db import open_database
+from recepcja.store.db import Database, open_database
 from recepcja.store.logs import AuditLog, OutageLog, SyncState
 from recepcja.store.notifications import NotificationRepo
 from recepcja.store.outbox import OutboxRepo

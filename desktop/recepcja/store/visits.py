@@ -14,12 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlite_utils import Database
-
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
-from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.logs import AuditLog
 from recepcja.store.outbox import OutboxRepo
 from recepcja.store.records import DayEntry, OutboxOp, VisitRecord, VisitSource

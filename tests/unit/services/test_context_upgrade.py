@@ -12,7 +12,7 @@ def test_first_start_after_upgrade_backs_up_then_migrates(tmp_path):
     paths = AppPaths(tmp_path / "home").ensure()
     old = connect(paths.database)  # a database written by a version that knew one migration
     migrate(old, target=MIGRATIONS[0][0])
-    old.execute("INSERT INTO sync_state (key, value, updated_at) "
+    old.conn.execute("INSERT INTO sync_state (key, value, updated_at) "
                 "VALUES ('marker', 'old data', '2026-01-01T00:00:00Z')")
     old.close()
 
@@ -22,7 +22,7 @@ def test_first_start_after_upgrade_backs_up_then_migrates(tmp_path):
     backup = connect(copies[0])
     try:
         assert applied_migrations(backup) == [MIGRATIONS[0][0]]  # taken BEFORE migrating
-        assert backup.execute("SELECT value FROM sync_state WHERE key='marker'").fetchone()[0] == (
+        assert backup.conn.execute("SELECT value FROM sync_state WHERE key='marker'").fetchone()[0] == (
             "old data")
     finally:
         backup.close()
