@@ -166,6 +166,8 @@ def test_adding_a_registered_pesel_selects_the_existing_patient(qtbot, window, d
     assert "Nowy pacjent nie zostanie zarejestrowany" in seen["text"]
     assert window.repos.patients.count() == before
     assert window.patients.selected().id == holder.id
+    assert window.statusBar().currentMessage().startswith("Już w kartotece"), \
+        window.statusBar().currentMessage()
 
 
 def test_visits_held_in_cer_refuse_the_merge_in_polish(qtbot, window, desk_ctx, on_dialog):

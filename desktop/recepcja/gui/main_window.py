@@ -314,7 +314,9 @@ class MainWindow(QMainWindow):
         dialog = PatientDialog(self.desk.register_patient, parent=self)
         if self._run_dialog(dialog) and dialog.saved is not None:
             self.patients.show_patient(dialog.saved)
-            self.statusBar().showMessage(_("Patient registered: {name} ({local_id})").format(
+            text = (_("Already in the register: {name} ({local_id})") if dialog.merged
+                    else _("Patient registered: {name} ({local_id})"))
+            self.statusBar().showMessage(text.format(
                 name=f"{dialog.saved.last_name} {dialog.saved.first_name}",
                 local_id=dialog.saved.local_id), 8000)
 
