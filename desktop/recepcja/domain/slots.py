@@ -159,19 +159,29 @@ def is_unambiguous_local(moment: dt.datetime) -> bool:
 
 def _day_slots(day: dt.date, rule: WeeklyRule) -> Iterator[SlotSpec]:
     length = dt.timedelta(minutes=rule.slot_minutes)
+    term_kind = TermKind(rule.term_kind)
     start_time = rule.start.replace(fold=0)
     start = dt.datetime.combine(day, start_time, tzinfo=WARSAW)
     stop = dt.datetime.combine(day, rule.end.replace(fold=0), tzinfo=WARSAW)
+    # Nearly every rule's hours hold no DST change (one offset at both ends, neither end in a
+    # skipped or repeated hour): then no slot can fall into one - Warsaw changes its clock at
+    # most once a day - and the per-slot checks below (most of the generator's time) are
+    # skipped. Only a rule spanning a night's clock change takes the careful path.
+    steady = (
+        is_unambiguous_local(start)
+        and is_unambiguous_local(stop)
+        and start.utcoffset() == stop.utcoffset()
+    )
     # Arithmetic between datetimes of the same zone is wall-clock arithmetic in Python: each
     # slot starts ``length`` after the previous one on the clock on the wall.
     while start + length <= stop:
         end = start + length
-        if (
+        if steady or (
             is_unambiguous_local(start)
             and is_unambiguous_local(end)
             and end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == length
         ):
-            yield SlotSpec(start=start, end=end, term_kind=TermKind(rule.term_kind))
+            yield SlotSpec(start=start, end=end, term_kind=term_kind)
         start = end
 
 

@@ -120,10 +120,10 @@ def extend_schedule(
     rules = rules_from_template(schedule.template)
     earliest = now + LEAD
     desired = [s for s in generate_slots(rules, first_day, until, exceptions) if s.start > earliest]
-    # A changed kind of term counts as a different term: withdrawn and published anew.
-    wanted = {(s.start, s.end, s.term_kind) for s in desired}
     every = repos.slots.with_publication(schedule.id, first_day, until)
     stored = [(slot, live) for slot, live in every if slot.start > earliest]
+    # A changed kind of term counts as a different term: withdrawn and published anew.
+    wanted = {(s.start, s.end, s.term_kind) for s in desired} if stored else set()
     obsolete = [slot for slot, _live in stored
                 if slot.state != SlotState.BOOKED
                 and (slot.start, slot.end, slot.term_kind) not in wanted]
@@ -137,11 +137,11 @@ def extend_schedule(
     remaining = sorted((slot.start, slot.end) for slot, _live in current)
     starts = [start for start, _end in remaining]
     have = set(remaining)
-    new: list[SlotSpec] = []
-    for spec in desired:
-        if (spec.start, spec.end) in have or _overlaps(remaining, starts, spec):
-            continue
-        new.append(spec)
+    if have:
+        new = [spec for spec in desired if (spec.start, spec.end) not in have
+               and not _overlaps(remaining, starts, spec)]
+    else:  # nothing stored (a new schedule, the first run): no duplicate, no overlap
+        new = desired
     added = repos.slots.add_many(schedule.id, new) if new else 0
     left = [s for s in obsolete if s.id not in not_live]
     return added, left
@@ -232,13 +232,13 @@ def _prepare(
         added, _left = extend_schedule(repos, schedule, now=now, until=until)
         outcome.generated += added
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), WARSAW)
-    pending = [s for s in repos.slots.unpublished(schedule.id, until=end)
-               if s.start > now + LEAD and s.id is not None]
+    pending = [(slot_local_id(slot_id), slot_id, spec) for slot_id, spec
+               in repos.slots.unpublished_specs(schedule.id, after=now + LEAD, until=end)]
     sending.total = len(pending)
     for offset in range(0, len(pending), batch):
         chunk = pending[offset:offset + batch]
-        items = [(slot_local_id(s.id or 0), SlotSpec(s.start, s.end, s.term_kind)) for s in chunk]
-        ids = {slot_local_id(s.id or 0): s.id or 0 for s in chunk}
+        items = [(local_id, spec) for local_id, _slot_id, spec in chunk]
+        ids = {local_id: slot_id for local_id, slot_id, _spec in chunk}
         sending.batches.append((net.submit(gateway.save_slots, schedule.cer_id, items), ids))
     return sending
 

@@ -8,11 +8,10 @@ stored Warsaw ``local_date``, never a UTC date that would put a 00:30 slot on th
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
-
-from sqlite_utils import Database
 
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import (
@@ -34,7 +33,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.records import Schedule, ScheduleExceptionRecord
 
 Clock = Callable[[], dt.datetime]
@@ -179,30 +178,46 @@ class SlotRepo:
         Raises ConflictError (and stores none of them) when a slot overlaps another one of the
         schedule, e.g. a template changed from 15- to 20-minute slots over existing terms.
         """
-        inserted = 0
+        terms = list(specs)
+        rows: list[tuple[str, str, str, str]] = []
+        end: dt.datetime | None = None
+        end_text = ""
+        for spec in terms:
+            # Generated slots follow each other: a start is often the previous end.
+            start_text = end_text if spec.start is end else utc_text(spec.start)
+            end, end_text = spec.end, utc_text(spec.end)
+            rows.append((start_text, end_text, local_date(spec.start), str(spec.term_kind)))
         with atomic(self.db):
-            for spec in specs:
-                try:
-                    cursor = self.db.conn.execute(
-                        "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, "
-                        "local_date, term_kind, state) VALUES (?, ?, ?, ?, ?, 'free')",
-                        (
-                            schedule_id,
-                            utc_text(spec.start),
-                            utc_text(spec.end),
-                            local_date(spec.start),
-                            str(spec.term_kind),
-                        ),
-                    )
-                except sqlite3.IntegrityError as error:
-                    if "overlaps" not in str(error):
-                        raise
-                    raise ConflictError(
-                        N_("The term {start} overlaps another term of this schedule."),
-                        start=spec.start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
-                    ) from error
-                inserted += cursor.rowcount
-        return inserted
+            try:
+                # One statement for all rows (their JSON array): SQLite inserts them in one go,
+                # each through the overlap trigger, without a round into Python per row.
+                cursor = self.db.conn.execute(
+                    "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, local_date, "
+                    "term_kind, state) SELECT ?, json_extract(value, '$[0]'), "
+                    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
+                    "json_extract(value, '$[3]'), 'free' FROM json_each(?) ORDER BY key",
+                    (schedule_id, json.dumps(rows)),
+                )
+            except sqlite3.IntegrityError as error:
+                if "overlaps" not in str(error):
+                    raise
+                # Which term? Only on a refusal: insert them one by one until it recurs.
+                for spec, row in zip(terms, rows, strict=True):
+                    try:
+                        self.db.conn.execute(
+                            "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, "
+                            "local_date, term_kind, state) VALUES (?, ?, ?, ?, ?, 'free')",
+                            (schedule_id, *row),
+                        )
+                    except sqlite3.IntegrityError as refusal:
+                        if "overlaps" not in str(refusal):
+                            raise
+                        raise ConflictError(
+                            N_("The term {start} overlaps another term of this schedule."),
+                            start=spec.start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
+                        ) from error
+                raise
+            return cursor.rowcount
 
     def get(self, slot_id: int) -> Slot | None:
         row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE id = ?", (slot_id,))
@@ -345,32 +360,52 @@ class SlotRepo:
         )
         return [_slot(row) for row in rows]
 
+    def unpublished_specs(
+        self, schedule_id: int, *, after: dt.datetime, until: dt.datetime
+    ) -> list[tuple[int, SlotSpec]]:
+        """``(slot id, spec)`` of the free slots CeR has not been sent yet that start after
+        ``after`` and before ``until``, in time order: what publishing sends. The bulk path
+        (tens of thousands of rows): no full :class:`Slot` per row, and a start equal to the
+        previous row's end reuses its parsed time."""
+        cursor = self.db.conn.execute(
+            "SELECT id, start_utc, end_utc, term_kind FROM slots WHERE schedule_id = ? "
+            "AND state = 'free' AND published_at IS NULL AND start_utc >= ? AND start_utc <= ? "
+            "ORDER BY start_utc",
+            # Whole seconds in the text: the exact bounds are checked below.
+            (schedule_id, utc_text(after), utc_text(until)),
+        )
+        kinds = {str(kind): kind for kind in TermKind}
+        items: list[tuple[int, SlotSpec]] = []
+        end_text, end = "", None
+        for slot_id, start_text, next_end_text, kind in cursor:
+            start = end if start_text == end_text and end is not None else parse_utc(start_text)
+            end_text, end = next_end_text, parse_utc(next_end_text)
+            if after < start < until:
+                items.append((slot_id, SlotSpec(start, end, kinds[kind])))
+        return items
+
     def mark_published(
         self, published: Iterable[tuple[int, str | None]], at: dt.datetime | None = None
     ) -> int:
         """Record ``(slot_id, cer_id)`` pairs CeR accepted; returns how many were updated."""
         stamp = utc_text(at or self.clock())
-        count = 0
         with atomic(self.db):
-            for slot_id, cer_id in published:
-                count += self.db.conn.execute(
-                    "UPDATE slots SET published_at = ?, withdrawn_at = NULL, "
-                    "cer_id = COALESCE(?, cer_id) WHERE id = ?",
-                    (stamp, cer_id, slot_id),
-                ).rowcount
-        return count
+            cursor = self.db.conn.executemany(
+                "UPDATE slots SET published_at = ?, withdrawn_at = NULL, "
+                "cer_id = COALESCE(?, cer_id) WHERE id = ?",
+                ((stamp, cer_id, slot_id) for slot_id, cer_id in published),
+            )
+        return max(cursor.rowcount, 0)
 
     def mark_withdrawn(self, slot_ids: Iterable[int], at: dt.datetime | None = None) -> int:
         """CeR withdrew these slots: they are blocked locally too."""
         stamp = utc_text(at or self.clock())
-        count = 0
         with atomic(self.db):
-            for slot_id in slot_ids:
-                count += self.db.conn.execute(
-                    "UPDATE slots SET withdrawn_at = ?, state = 'blocked' WHERE id = ?",
-                    (stamp, slot_id),
-                ).rowcount
-        return count
+            cursor = self.db.conn.executemany(
+                "UPDATE slots SET withdrawn_at = ?, state = 'blocked' WHERE id = ?",
+                ((stamp, slot_id) for slot_id in slot_ids),
+            )
+        return max(cursor.rowcount, 0)
 
     def last_published_start(
         self, schedule_id: int, *, free_only: bool = False
@@ -414,16 +449,14 @@ class SlotRepo:
     def delete_unused(self, slot_ids: Iterable[int]) -> int:
         """Delete slots no visit ever referenced and CeR does not hold (a changed template's
         old terms), so the new template's terms can take their time. Returns how many."""
-        count = 0
         with atomic(self.db):
-            for slot_id in slot_ids:
-                count += self.db.conn.execute(
-                    "DELETE FROM slots WHERE id = ? AND state <> 'booked' "
-                    "AND (published_at IS NULL OR withdrawn_at IS NOT NULL) "
-                    "AND NOT EXISTS (SELECT 1 FROM visits WHERE visits.slot_id = slots.id)",
-                    (slot_id,),
-                ).rowcount
-        return count
+            cursor = self.db.conn.executemany(
+                "DELETE FROM slots WHERE id = ? AND state <> 'booked' "
+                "AND (published_at IS NULL OR withdrawn_at IS NOT NULL) "
+                "AND NOT EXISTS (SELECT 1 FROM visits WHERE visits.slot_id = slots.id)",
+                ((slot_id,) for slot_id in slot_ids),
+            )
+        return max(cursor.rowcount, 0)
 
     def count(self, schedule_id: int | None = None, state: SlotState | None = None) -> int:
         return int(

@@ -94,6 +94,33 @@ def test_night_slots_touching_the_dst_change_are_left_out(day):
     assert all(real_minutes(slot) == 60 for slot in slots)
 
 
+@pytest.mark.parametrize("hours", [("00:00", "23:55"), ("01:50", "03:10"), ("02:00", "03:00"),
+                                   ("02:30", "03:30"), ("03:00", "05:00"), ("08:00", "18:00")])
+@pytest.mark.parametrize("minutes", [5, 20, 60])
+def test_days_without_a_clock_change_skip_the_per_slot_checks_with_the_same_result(hours, minutes):
+    """The generator checks for a DST change once per rule and day; the slots must be those of
+    checking every slot, on the days of both changes and around them."""
+    template = [rule(day, *hours, minutes) for day in range(7)]
+    length = dt.timedelta(minutes=minutes)
+    for change in (dt.date(2026, 3, 29), dt.date(2026, 10, 25), dt.date(2027, 3, 28)):
+        first, last = change - dt.timedelta(days=1), change + dt.timedelta(days=1)
+        expected = []
+        day = first
+        while day <= last:
+            start = dt.datetime.combine(day, T.fromisoformat(hours[0]), tzinfo=WARSAW)
+            stop = dt.datetime.combine(day, T.fromisoformat(hours[1]), tzinfo=WARSAW)
+            while start + length <= stop:
+                end = start + length
+                if (is_unambiguous_local(start) and is_unambiguous_local(end)
+                        and end.astimezone(dt.UTC) - start.astimezone(dt.UTC) == length):
+                    expected.append((start, end))
+                start = end
+            day += dt.timedelta(days=1)
+        slots = generate_slots(template, first, last, holidays=set())
+        assert [(slot.start, slot.end) for slot in slots] == expected
+        assert [slot.start.utcoffset() for slot in slots] == [s.utcoffset() for s, _e in expected]
+
+
 def test_ambiguity_detection():
     assert is_unambiguous_local(dt.datetime(2026, 3, 29, 1, 59, tzinfo=WARSAW))
     assert not is_unambiguous_local(dt.datetime(2026, 3, 29, 2, 30, tzinfo=WARSAW))  # skipped

@@ -22,8 +22,8 @@ def test_first_start_after_upgrade_backs_up_then_migrates(tmp_path):
     backup = connect(copies[0])
     try:
         assert applied_migrations(backup) == [MIGRATIONS[0][0]]  # taken BEFORE migrating
-        assert backup.conn.execute("SELECT value FROM sync_state WHERE key='marker'").fetchone()[0] == (
-            "old data")
+        marker = backup.conn.execute("SELECT value FROM sync_state WHERE key='marker'")
+        assert marker.fetchone()[0] == "old data"
     finally:
         backup.close()
 

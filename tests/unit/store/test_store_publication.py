@@ -3,9 +3,11 @@ must be withdrawn, which may be deleted, and how far free published terms reach.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from store_helpers import DAY, Practice
 
-from recepcja.domain.model import SlotState, Urgency, Visit
+from recepcja.domain.model import SlotSpec, SlotState, Urgency, Visit
 from recepcja.store import Repositories
 from recepcja.store.records import Place
 
@@ -53,3 +55,34 @@ def test_updates_of_practice_entries(repos: Repositories, practice: Practice) ->
     resource.licence_number = "1234567"
     repos.practice.update_resource(resource)
     assert repos.practice.resource(practice.resource_id).licence_number == "1234567"
+
+
+def test_unpublished_specs_are_what_publishing_sends(
+    repos: Repositories, practice: Practice
+) -> None:
+    """Free, never-published slots strictly after ``after`` (to the microsecond, although the
+    stored text has whole seconds) and before ``until``, in time order, as (id, spec)."""
+    ids = practice.slot_ids
+    repos.slots.mark_published([(ids[0], "SLT-1")])
+    repos.slots.set_state(ids[2], SlotState.BLOCKED)
+    slots = {slot.id: slot for slot in repos.slots.unpublished(practice.schedule_id)}
+    tick = dt.timedelta(microseconds=1)
+
+    def sent(after: dt.datetime, until: dt.datetime) -> list[int]:
+        items = repos.slots.unpublished_specs(practice.schedule_id, after=after, until=until)
+        for slot_id, spec in items:
+            slot = slots[slot_id]
+            assert spec == SlotSpec(slot.start, slot.end, slot.term_kind)
+        return [slot_id for slot_id, _spec in items]
+
+    last = slots[ids[-1]].start
+    assert sent(slots[ids[1]].start - tick, last) == [ids[1], *ids[3:-1]]
+    assert sent(slots[ids[1]].start, last + tick) == ids[3:]
+    assert sent(slots[ids[1]].start + tick, last) == ids[3:-1]
+
+
+def test_bulk_writes_of_nothing_change_nothing(repos: Repositories, practice: Practice) -> None:
+    assert repos.slots.add_many(practice.schedule_id, []) == 0
+    assert repos.slots.mark_published([]) == 0
+    assert repos.slots.mark_withdrawn([]) == 0
+    assert repos.slots.delete_unused([]) == 0
