@@ -25,7 +25,7 @@ from recepcja.resources import resource
 DEFAULT_LANGUAGE = "pl"
 ENV_HOME = "RECEPCJA_HOME"  # the data folder (config.paths); its cache/ holds the catalog cache
 
-__all__ = ["N_", "_", "catalog", "current_language", "translate_error"]
+__all__ = ["N_", "_", "catalog", "current_language", "error_text", "translate_error"]
 
 
 def current_language() -> str:
@@ -99,3 +99,16 @@ def translate_error(error: DomainError) -> str:
     """
     params = {k: _(v) if isinstance(v, str) else v for k, v in error.params.items()}
     return _(error.message).format(**params)
+
+
+def error_text(error: BaseException) -> str:
+    """Any error as people read it: a DomainError or CerError (``message`` + ``params``)
+    translated with its values filled in; anything else by its own text, or its type's name."""
+    message, params = getattr(error, "message", None), getattr(error, "params", None)
+    if isinstance(message, str) and isinstance(params, dict):
+        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
+        try:
+            return _(message).format(**values)
+        except (KeyError, IndexError, ValueError):
+            pass
+    return str(error) or type(error).__name__

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from recepcja.gui.signals import emit
-from recepcja.i18n import _
+from recepcja.i18n import _, error_text
 from recepcja.services.onboarding import STEPS, Step, StepResult, StepStatus
 from recepcja.store.repos import Repositories
 
@@ -56,17 +56,7 @@ def status_label(status: str) -> str:
     }.get(StepStatus(status), str(status))
 
 
-def error_message(error: BaseException) -> str:
-    """A DomainError or CerError as the user reads it (translated, parameters filled)."""
-    message = getattr(error, "message", None)
-    params = getattr(error, "params", None)
-    if isinstance(message, str) and isinstance(params, dict):
-        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
-        try:
-            return _(message).format(**values)
-        except (KeyError, IndexError, ValueError):
-            return str(error)
-    return type(error).__name__
+error_message = error_text  # the name the onboarding and compliance views use
 
 
 class _Relay(QObject):

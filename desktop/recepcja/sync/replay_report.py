@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recepcja.cer.errors import CerError
-from recepcja.i18n import _
+from recepcja.i18n import _, error_text
 from recepcja.store.records import OutboxEntry, OutboxOp
 
 HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST)
@@ -68,13 +68,6 @@ def backoff_seconds(attempts: int, start: float = 1.0, cap: float = 300.0) -> fl
 
 
 def describe(why: str | BaseException) -> str:
-    """A rejection reason as the desk reads it: a domain or CeR error's message translated with
-    its values filled in, or an ``N_``-marked reason translated."""
-    message, params = getattr(why, "message", None), getattr(why, "params", None)
-    if isinstance(message, str) and isinstance(params, dict):
-        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
-        try:
-            return _(message).format(**values)
-        except (KeyError, IndexError, ValueError):
-            return str(why)
-    return _(str(why))
+    """A rejection reason as the desk reads it: an error translated with its values filled in
+    (``i18n.error_text``), or an ``N_``-marked reason translated."""
+    return error_text(why) if isinstance(why, BaseException) else _(why)

@@ -15,22 +15,9 @@ from typing import Any
 
 from recepcja.cer.errors import CerError, CerRejected
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
-from recepcja.i18n import _
+from recepcja.i18n import _, error_text
 from recepcja.services.context import AppContext
 from recepcja.store.repos import Repositories
-
-
-def _message(error: BaseException) -> str:
-    """A DomainError or CerError as the user reads it (translated, parameters filled)."""
-    message = getattr(error, "message", None)
-    params = getattr(error, "params", None)
-    if isinstance(message, str) and isinstance(params, dict):
-        values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
-        try:
-            return _(message).format(**values)
-        except (KeyError, IndexError, ValueError):
-            return str(error)
-    return str(error)
 
 
 def _labels() -> dict[str, str]:
@@ -115,7 +102,7 @@ def _step_json(step: Any) -> dict[str, Any]:
     data = asdict(step)
     data["answer"] = step.answer_text()  # CeR's ids and states, and the translated summary
     del data["summary"], data["summary_params"]
-    data["error"] = None if step.error is None else _message(step.error)
+    data["error"] = None if step.error is None else error_text(step.error)
     data["error_code"] = step.error.code if isinstance(step.error, CerRejected) else None
     return data
 
@@ -132,7 +119,7 @@ def _print_step(step: Any) -> None:
     if len(step.rejections) > 20:
         print(_("    ... and {count} more rejected").format(count=len(step.rejections) - 20))
     if step.error is not None:
-        print("    " + _message(step.error), flush=True)
+        print("    " + error_text(step.error), flush=True)
 
 
 def run_onboard(args: argparse.Namespace) -> int:
@@ -180,7 +167,7 @@ def run_publish(args: argparse.Namespace) -> int:
         result = publish_all(repos, gateway, months=months,
                              margin_days=ctx.settings.publishing.margin_days)
     except CerError as error:
-        emit_error(_message(error))
+        emit_error(error_text(error))
         return EXIT_CER
     finally:
         repos.close()
@@ -218,14 +205,16 @@ def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: b
         repos.close()
     if as_json:
         emit_json({"imported": result.imported, "already_imported": result.already_imported,
-                   "errors": [{"row": e.row, "reason": _message(e.error)} for e in result.errors]})
+                   "errors": [{"row": e.row, "reason": error_text(e.error)}
+                              for e in result.errors]})
     elif not quiet:
         print(_("Initial load: {imported} visits imported, {known} already imported, "
                 "{errors} rows with errors").format(imported=result.imported,
                                                     known=result.already_imported,
                                                     errors=len(result.errors)))
         for error in result.errors:
-            print(_("    row {row}: {reason}").format(row=error.row, reason=_message(error.error)))
+            print(_("    row {row}: {reason}").format(row=error.row,
+                                                     reason=error_text(error.error)))
     return EXIT_FAILED if result.errors else EXIT_OK
 
 

@@ -18,18 +18,9 @@ from typing import Any
 from recepcja.cer.errors import CerError
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
 from recepcja.domain.errors import DomainError
-from recepcja.i18n import _, translate_error
+from recepcja.i18n import _, error_text
 from recepcja.services.context import AppContext
 from recepcja.store.repos import Repositories
-
-
-def _message(error: CerError | DomainError) -> str:
-    if isinstance(error, DomainError):
-        return translate_error(error)
-    try:
-        return _(error.message).format(**error.params)
-    except (KeyError, IndexError, ValueError):
-        return str(error)
 
 
 @contextlib.contextmanager
@@ -88,7 +79,7 @@ def _reconcile(args: argparse.Namespace) -> int:
             make_gateway=lambda: gateway_from_context(ctx),
         )
     except CerError as error:
-        emit_error(_message(error))
+        emit_error(error_text(error))
         return EXIT_CER
     finally:
         repos.close()
@@ -160,7 +151,7 @@ def _pull(args: argparse.Namespace) -> int:
         result = pull_notifications(gateway, repos)
         changes = NotificationApplier(repos, gateway).apply_pending()
     except CerError as error:
-        emit_error(_message(error))
+        emit_error(error_text(error))
         return EXIT_CER
     finally:
         repos.close()
@@ -211,7 +202,7 @@ def run_serve(args: argparse.Namespace) -> int:
     try:
         receiver = NotificationReceiver.from_context(ctx, on_stored=worker.wake)
     except DomainError as error:
-        emit_error(translate_error(error))
+        emit_error(error_text(error))
         return EXIT_FAILED
     from recepcja.config.logs import setup_logging
 
