@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
 from recepcja.domain.pesel import is_valid_pesel
-from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
 from recepcja.store.records import VisitRecord, VisitSource
 from recepcja.store.repos import Repositories
@@ -63,24 +62,6 @@ def find_patient(repos: Repositories, key: str) -> Patient:
     if merged_into is not None:  # an old local ID (an outage slip) books for the survivor
         patient = repos.patients.get(merged_into) or patient
     return patient
-
-
-def check_referral(repos: Repositories, slot_id: int, referral_id: str | None,
-                   scopes: ScopeRegistry | None = None) -> None:
-    """The term's scope needs a referral (AOS cardiology) and none is given: ValidationError,
-    before anything is written. The desk's interfaces call this; the booking itself does not,
-    because visits CeR already holds (notifications, initial load) come as they are."""
-    if _clean(referral_id):
-        return
-    slot = repos.slots.get(slot_id)
-    schedule = None if slot is None else repos.schedules.get(slot.schedule_id)
-    if schedule is None:
-        return  # book() names the missing term
-    registry = scopes or ScopeRegistry.default()
-    if schedule.scope_code in registry and registry.get(schedule.scope_code).referral_required:
-        raise ValidationError(
-            N_("A visit in the scope {scope} needs the referral number (--referral)."),
-            scope=registry.get(schedule.scope_code).name_pl)
 
 
 @dataclass(frozen=True, slots=True)

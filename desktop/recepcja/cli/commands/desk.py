@@ -148,7 +148,6 @@ def book(args: argparse.Namespace) -> int:
     try:
         patient = booking.find_patient(repos, args.patient)
         slot_id = _int(args.slot, "--slot")
-        booking.check_referral(repos, slot_id, args.referral)
         result = booking.book(repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
                               central_request_id=args.request, referral_id=args.referral)
         report = sync_entry_now(ctx, repos, result.outbox_id)
