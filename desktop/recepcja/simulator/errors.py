@@ -28,6 +28,8 @@ DUPLICATE = MINOR_PREFIX + "DuplikatSlotu"
 TAKEN = MINOR_PREFIX + "TerminZajety"
 VISIT_ID_USED = MINOR_PREFIX + "IdentyfikatorWizytyUzyty"
 CANCELLED = MINOR_PREFIX + "WizytaAnulowana"
+# The caller's OID (kontekstWywolania) is not the one that registered the MUŚ it acts on.
+NO_PERMISSION = MINOR_PREFIX + "BrakUprawnien"
 INTERNAL = MINOR_PREFIX + "BladWewnetrzny"
 # The contract lists no dedicated minor code for a bad signature; P1 answers with the security
 # major and a minor that names the problem, so the model does the same.

@@ -3,6 +3,8 @@
 One function per operation, all alike: parse (times first, so a bad time is refused before any
 database work), run the rule inside one transaction, build ``<operation>Odpowiedz``. The table at
 the bottom is the list of operations the simulator serves; anything else in the Body is refused.
+It also says, through ``owned``, which request fields name a MUŚ or something in one: the caller
+must own that MUŚ (``access``) before the operation runs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from types import MappingProxyType
 
 from lxml import etree
 
-from recepcja.simulator import onboarding, visits, wire
+from recepcja.simulator import access, onboarding, visits, wire
 from recepcja.simulator.clock import SimClock, parse_wire, to_wire
 from recepcja.simulator.db import Store
 from recepcja.simulator.records import InitialVisit, SlotInput
@@ -32,6 +34,33 @@ class Call:
 
 
 Handler = Callable[[Call, etree._Element], etree._Element]
+
+
+def owned(handler: Handler, **targets: str) -> Handler:
+    """``handler`` behind the ownership check: each ``element=kind`` names a request field (a
+    child of the payload) and what it identifies (``access.KINDS``); a field left out is not
+    checked. ``kodyRpwdl`` names a MUŚ by its RPWDL codes."""
+    assert set(targets.values()) <= access.KINDS, targets
+
+    def guarded(call: Call, payload: etree._Element) -> etree._Element:
+        with call.store.read() as conn:
+            for element, kind in targets.items():
+                if kind == "rpwdl":
+                    codes = payload.find(cer(element))
+                    if codes is None:  # pragma: no cover - the schema requires it
+                        continue
+                    access.require_owner(conn, call.caller, kind, tuple(
+                        wire.required(codes, part) for part in ("czescI", "czescV", "czescVII")
+                    ))
+                    continue
+                value = wire.text(payload, element)
+                if value is not None:
+                    access.require_owner(conn, call.caller, kind, value)
+        return handler(call, payload)
+
+    guarded.__name__ = handler.__name__
+    guarded.__doc__ = handler.__doc__
+    return guarded
 
 
 def sprawdz_status(call: Call, payload: etree._Element) -> etree._Element:
@@ -232,6 +261,10 @@ def pobierz_wizyte(call: Call, payload: etree._Element) -> etree._Element:
         visit = visits.read_visit(
             conn, wire.text(payload, "idWizyty"), wire.text(payload, "identyfikatorWizyty")
         )
+        # By CeR's id ``owned`` has refused another provider's visit; by the caller's own
+        # identifier it is simply not there (the answer must not tell that it exists elsewhere).
+        if visit is not None and not access.owns(conn, call.caller, "visit", visit["idWizyty"]):
+            visit = None
     answer = wire.response("pobierzWizyte", None if visit else "Nie znaleziono wizyty.")
     if visit is not None:
         wire.add_visit(answer, visit)
@@ -258,20 +291,21 @@ def potwierdz_notyfikacje(call: Call, payload: etree._Element) -> etree._Element
 
 OPERATIONS: Mapping[str, Handler] = MappingProxyType({
     "sprawdzStatus": sprawdz_status,
-    "zapiszDaneMus": zapisz_dane_mus,
-    "importujMobilnePunktyObslugi": importuj_punkty,
-    "zapiszHarmonogram": zapisz_harmonogram,
-    "zapiszSloty": zapisz_sloty,
-    "usunSloty": usun_sloty,
-    "zasilInicjalnie": zasil_inicjalnie,
-    "aktywujMus": aktywuj_mus,
-    "zarezerwujTermin": zarezerwuj_termin,
-    "zmienTermin": zmien_termin,
-    "anulujWizyte": anuluj_wizyte,
-    "umiescNaLiscieOczekujacych": umiesc_na_liscie,
+    "zapiszDaneMus": owned(zapisz_dane_mus, kodyRpwdl="rpwdl"),
+    "importujMobilnePunktyObslugi": owned(importuj_punkty, idMus="place"),
+    "zapiszHarmonogram": owned(zapisz_harmonogram, idMus="place"),
+    "zapiszSloty": owned(zapisz_sloty, idHarmonogramu="schedule"),
+    "usunSloty": owned(usun_sloty, idHarmonogramu="schedule"),
+    "zasilInicjalnie": owned(zasil_inicjalnie, idMus="place"),
+    "aktywujMus": owned(aktywuj_mus, idMus="place"),
+    "zarezerwujTermin": owned(zarezerwuj_termin, idSlotu="slot"),
+    "zmienTermin": owned(zmien_termin, idWizyty="visit", idSlotuNowego="slot"),
+    "anulujWizyte": owned(anuluj_wizyte, idWizyty="visit"),
+    "umiescNaLiscieOczekujacych": owned(umiesc_na_liscie, idMus="place"),
     "pobierzZgloszeniaCentralne": pobierz_zgloszenia,
-    "pobierzSloty": pobierz_sloty,
-    "pobierzWizyte": pobierz_wizyte,
+    "pobierzSloty": owned(pobierz_sloty, idHarmonogramu="schedule"),
+    "pobierzWizyte": owned(pobierz_wizyte, idWizyty="visit"),
+    # No MUŚ named: status, central requests and the notification feed are not checked.
     "pobierzNotyfikacje": pobierz_notyfikacje,
     "potwierdzNotyfikacje": potwierdz_notyfikacje,
 })

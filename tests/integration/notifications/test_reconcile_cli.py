@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import soap_raw
 from notif_support import make_gateway, mirror
 
 from recepcja.cli.main import main
+from recepcja.config.settings import save_settings
 from recepcja.services.context import AppContext
 from recepcja.store import Repositories
 
@@ -16,6 +18,10 @@ from recepcja.store import Repositories
 def cli_practice(onboarded_simulator, monkeypatch):
     monkeypatch.setenv("RECEPCJA_CER_URL", onboarded_simulator.soap_url)
     ctx = AppContext.load()
+    # The app calls CeR as the provider that registered the place (soap_raw's OID): the
+    # simulator refuses anyone else on that place.
+    ctx.settings.provider.oid_extension = soap_raw.DEFAULT_CONTEXT["idPodmiotuOidExt"]
+    save_settings(ctx.paths.settings, ctx.settings)
     repos = Repositories.open(ctx.paths.database)
     gateway = make_gateway(onboarded_simulator.soap_url)
     place = onboarded_simulator.place
