@@ -24,6 +24,7 @@ from recepcja.resources import resource
 
 DEFAULT_LANGUAGE = "pl"
 ENV_HOME = "RECEPCJA_HOME"  # the data folder (config.paths); its cache/ holds the catalog cache
+CACHE_FORMAT = b"recepcja-catalog-cache-1"  # change when read_catalogs reads differently
 
 __all__ = ["N_", "_", "catalog", "current_language", "error_text", "translate_error"]
 
@@ -39,7 +40,7 @@ def catalog(language: str) -> dict[str, str]:
     if not folder.is_dir():
         return {}
     sources = sorted(folder.glob("*.po"))
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(CACHE_FORMAT)
     for path in sources:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     cached = _cache_folder() / f"translations-{language}-{digest.hexdigest()[:24]}.json"
@@ -51,9 +52,12 @@ def catalog(language: str) -> dict[str, str]:
         pass
     entries = read_catalogs(sources)
     _write_quietly(cached, json.dumps(entries, ensure_ascii=False))
-    for stale in cached.parent.glob(f"translations-{language}-*.json"):
-        if stale != cached:
-            stale.unlink(missing_ok=True)  # an older version's catalogs
+    try:
+        for stale in cached.parent.glob(f"translations-{language}-*.json"):
+            if stale != cached:
+                stale.unlink(missing_ok=True)  # an older version's catalogs
+    except OSError:
+        pass  # read-only, or open elsewhere (Windows): it only takes a little space
     return entries
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import tomllib
 
+import pytest
 from PySide6.QtCore import Qt, QTime
 from PySide6.QtWidgets import QDialogButtonBox, QMenu
 
@@ -213,3 +214,114 @@ def test_a_practice_is_set_up_by_hand_from_the_first_start(qtbot, tmp_path, monk
     assert any("Lis" in win.filters.resource.itemText(i)
                for i in range(win.filters.resource.count()))
     win.close()
+
+
+# --- the review's cases: nothing is repointed silently, nothing typed is lost ---------------
+
+
+@pytest.fixture
+def example_dialog(qtbot, tmp_path):
+    """The settings of the example practice (a mammography bus among its schedules)."""
+    from recepcja.gui.settings.dialog import PracticeSettingsDialog
+    from recepcja.resources import resource
+    from recepcja.services.practice_setup import setup_practice
+    from recepcja.store.repos import Repositories
+
+    repos = Repositories.open(tmp_path / "example.sqlite")
+    setup_practice(repos.db, resource("practice.example.toml"), "admin")
+    dialog = PracticeSettingsDialog(lambda: repos.db, "admin")
+    dialog.show()  # closed below, not by qtbot: its closing would ask about unsaved edits
+    dialog.tabs.setCurrentIndex(SCHEDULES_TAB)
+    yield dialog, repos
+    dialog.close_without_asking()
+    dialog.deleteLater()
+    repos.close()
+
+
+def _row_of(tab, name: str) -> int:
+    return next(i for i, e in enumerate(tab.entries()) if e["name"] == name)
+
+
+def test_a_schedule_never_inherits_the_mobile_point_shown_before_it(example_dialog, qtbot):
+    dialog, repos = example_dialog
+    tab = dialog.schedules
+    tab.master.list.setCurrentRow(_row_of(tab, "Mammobus 1"))
+    assert tab.point.currentData() == "MAMMOBUS-1"
+    tab.master.list.setCurrentRow(_row_of(tab, "Kardiologia - dr Nowak"))
+    assert tab.point.currentData() is None
+    tab.name.setText("Kardiologia I")  # a rename after looking at the bus saves
+    tab.master.list.setCurrentRow(_row_of(tab, "Mammobus 1"))
+    qtbot.mouseClick(tab.master.add, Qt.MouseButton.LeftButton)
+    assert tab.point.currentData() is None  # the new one is at the place, not on the bus
+    assert tab.scope.currentData() == "cardiology"  # a scope its place offers
+    tab.name.setText("Kardiologia II")
+    qtbot.mouseClick(tab.add_rule_button, Qt.MouseButton.LeftButton)
+    tab.rules.cellWidget(0, DAY).setCurrentIndex(5)
+    _save(qtbot, dialog)
+    assert "Zapisano" in dialog.message.text(), dialog.message.text()
+    stored = {s.name: s for s in repos.schedules.list()}
+    assert stored["Kardiologia I"].mobile_point_id is None
+    assert stored["Kardiologia II"].mobile_point_id is None
+    assert stored["Mammobus 1"].mobile_point_id is not None
+
+
+def test_choosing_another_place_offers_its_scope_and_points(example_dialog, qtbot):
+    dialog, _repos = example_dialog
+    tab = dialog.schedules
+    qtbot.mouseClick(tab.master.add, Qt.MouseButton.LeftButton)
+    tab.place.setCurrentIndex(tab.place.findText("Pracownia mammografii"))
+    assert tab.scope.currentData() == "mammography"
+    assert [tab.point.itemData(i) for i in range(tab.point.count())] == [None, "MAMMOBUS-1"]
+
+
+def test_a_removed_resource_is_named_not_replaced(example_dialog, qtbot):
+    dialog, repos = example_dialog
+    dialog.tabs.setCurrentIndex(RESOURCES_TAB)
+    qtbot.mouseClick(dialog.resources.add_button, Qt.MouseButton.LeftButton)
+    row = dialog.resources.table.rowCount() - 1
+    dialog.resources.table.item(row, 1).setText("dr Ewa Nowa")
+    dialog.tabs.setCurrentIndex(SCHEDULES_TAB)
+    tab = dialog.schedules
+    qtbot.mouseClick(tab.master.add, Qt.MouseButton.LeftButton)
+    tab.name.setText("Kardiologia - dr Nowa")
+    tab.resource.setCurrentIndex(tab.resource.findText("dr Ewa Nowa",
+                                                       Qt.MatchFlag.MatchStartsWith))
+    qtbot.mouseClick(tab.add_rule_button, Qt.MouseButton.LeftButton)
+    dialog.tabs.setCurrentIndex(RESOURCES_TAB)
+    dialog.resources.table.setCurrentCell(row, 1)
+    qtbot.mouseClick(dialog.resources.remove_button, Qt.MouseButton.LeftButton)
+    dialog.tabs.setCurrentIndex(SCHEDULES_TAB)
+    tab.master.list.setCurrentRow(_row_of(tab, "Kardiologia - dr Nowa"))
+    assert tab.resource.currentText() == "(usunięty zasób)"  # not the first doctor instead
+    before = len(repos.schedules.list())
+    _save(qtbot, dialog)
+    assert dialog.message.text() == ("Harmonogram „Kardiologia - dr Nowa”: jego lekarz lub "
+                                     "urządzenie już nie istnieje; wybierz inny zasób.")
+    assert len(repos.schedules.list()) == before
+
+
+def test_closing_with_unsaved_edits_asks_and_reopening_keeps_them(window, qtbot, on_dialog):
+    from PySide6.QtWidgets import QMessageBox
+
+    dialog = _open(window)
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # nothing changed: closes without asking
+    assert not dialog.isVisible()
+    dialog = _open(window)
+    dialog.provider.name.setText("Nowa nazwa")
+    assert _open(window) is dialog and dialog.provider.name.text() == "Nowa nazwa"
+    answers: list[str] = []
+
+    def cancel(box) -> None:  # noqa: ANN001
+        answers.append(box.text())
+        box.button(QMessageBox.StandardButton.Cancel).click()
+
+    on_dialog(cancel)
+    dialog.reject()
+    assert answers == ["Odrzucić niezapisane zmiany?"]
+    assert dialog.isVisible() and dialog.provider.name.text() == "Nowa nazwa"
+
+    on_dialog(lambda box: box.button(QMessageBox.StandardButton.Discard).click())
+    dialog.reject()
+    assert not dialog.isVisible()
+    assert window.repos.practice.provider().name != "Nowa nazwa"
+    assert _open(window).provider.name.text() == window.repos.practice.provider().name

@@ -61,3 +61,16 @@ def test_an_unwritable_cache_only_costs_time(fresh):
     fresh.parent.mkdir(parents=True)
     fresh.write_text("a file where the cache folder should be", encoding="utf-8")
     assert i18n.catalog("pl")["Close"] == "Zamknij"
+
+
+def test_an_old_cache_that_cannot_be_removed_is_left_alone(fresh, monkeypatch):
+    from pathlib import Path
+
+    fresh.mkdir(parents=True)
+    (fresh / "translations-pl-0123456789abcdef01234567.json").write_text("{}", encoding="utf-8")
+
+    def refuse(self, missing_ok=False):  # noqa: ANN001, ANN202, ARG001
+        raise PermissionError("in use")
+
+    monkeypatch.setattr(Path, "unlink", refuse)
+    assert i18n.catalog("pl")["Close"] == "Zamknij"

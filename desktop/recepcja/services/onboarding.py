@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -43,6 +44,8 @@ from recepcja.services.practice_setup import parse_address
 from recepcja.services.publishing import Progress, Rejection, publish_all
 from recepcja.store.records import Place, VisitSource
 from recepcja.store.repos import Repositories
+
+log = logging.getLogger(__name__)
 
 
 class Step(StrEnum):
@@ -259,8 +262,11 @@ class _Run:
                 self.repos.visits.confirm(ids[item.local_id], item.cer_id)
         slot_of = {visit.visit_uid: visit.slot_id for visit in pending}
         accepted = {item.local_id for item in results if item.accepted}
-        self._adopt_initial_slots([(slot_of[v.visit_uid], v) for _id, v in visits
-                                   if v.visit_uid in accepted])
+        try:
+            self._adopt_initial_slots([(slot_of[v.visit_uid], v) for _id, v in visits
+                                       if v.visit_uid in accepted])
+        except CerError as error:  # a convenience: reconciliation adopts the terms later
+            log.warning("reading back the initial-load terms failed: %r", error)
         self.repos.sync_state.set_time(marker, self.now)
         accepted, rejected, rejections = _summary(results)
         if self.progress:

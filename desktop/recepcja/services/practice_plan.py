@@ -440,8 +440,12 @@ def plan_from_dict(
             N_("{where}: the RPWDL codes {value} are used twice."))
     _unique([r.key for r in resources], labels.resources,
             N_("{where}: the key \"{value}\" is used twice."))
-    _unique([f"{r.kind}/{r.name}" for r in resources], labels.resources,
-            N_("{where}: the resource {value} is described twice."))
+    described: set[tuple[str, str]] = set()
+    for resource in resources:
+        if (resource.kind, resource.name) in described:
+            raise _fail(reading.named(labels.resources, resource.name),
+                        N_("{where}: this resource is described twice."))
+        described.add((resource.kind, resource.name))
     _unique([s.name for s in schedules], labels.schedules,
             N_("{where}: the name \"{value}\" is used twice."))
     by_place = {p.key: p for p in places}

@@ -17,8 +17,9 @@ So the set-up is:
 Entries of a plan built by the settings area carry the id of the stored record they edit
 (``stored_id``) and are matched by it instead: a renamed doctor stays the same resource, a
 renamed schedule the same schedule. What CeR knows an entry by still cannot change: the RPWDL
-codes of a registered place, the code of an imported mobile point, a schedule's place,
-resource, scope or mobile point (``ConflictError``, nothing written).
+codes of a registered place, the code of an imported mobile point, the place, resource, scope
+or mobile point of a schedule created in CeR (``ConflictError``, nothing written); before
+that, they are corrections.
 
 Reading and validating the description is ``practice_plan``; its names are re-exported here
 for the callers that only set a practice up.
@@ -208,13 +209,19 @@ def _apply_schedule(
         schedule_id = existing.id
         identity = (existing.place_id, existing.resource_id, existing.scope_code,
                     existing.mobile_point_id)
-        if identity != (place_id, resource_id, spec.scope, point_id):
-            raise ConflictError(
-                N_("The schedule \"{name}\": its place, resource, scope or mobile point cannot "
-                   "change (CeR knows the schedule by them); describe a new schedule instead."),
-                name=spec.name,
-            )
         changed = False
+        if identity != (place_id, resource_id, spec.scope, point_id):
+            if existing.cer_id is not None:
+                raise ConflictError(
+                    N_("The schedule \"{name}\": its place, resource, scope or mobile point "
+                       "cannot change (CeR knows the schedule by them); describe a new schedule "
+                       "instead."),
+                    name=spec.name,
+                )
+            # Not in CeR yet: a correction (the wrong doctor picked), not a new schedule.
+            schedules.set_identity(schedule_id, place_id=place_id, resource_id=resource_id,
+                                   scope_code=spec.scope, mobile_point_id=point_id)
+            changed = True
         if existing.name != spec.name:
             schedules.rename(schedule_id, spec.name)
             changed = True

@@ -18,8 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from recepcja.cer.gateway import CerGateway
+from recepcja.i18n import error_text
 from recepcja.services.context import AppContext
-from recepcja.services.gateway_factory import CerNotConfigured, gateway_from_context
+from recepcja.services.gateway_factory import (
+    CerNotConfigured,
+    TlsVerificationRequired,
+    gateway_from_context,
+)
 from recepcja.store.records import OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.sync.engine import SyncEngine
@@ -59,9 +64,9 @@ def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> Repla
         return ReplayReport(stopped_by="emergency mode is switched on")
     try:
         gateway = quick_gateway(ctx, repos)
-    except CerNotConfigured as error:
-        repos.outbox.set_emergency(entry_id)
-        return ReplayReport(stopped_by=str(error))
+    except (CerNotConfigured, TlsVerificationRequired) as error:
+        repos.outbox.set_emergency(entry_id)  # kept: the settings need fixing, not the booking
+        return ReplayReport(stopped_by=error_text(error))
     with gateway:
         report = Replayer(repos, gateway, observe=monitor.observe).run_entry(entry_id)
     entry = repos.outbox.get(entry_id)

@@ -122,6 +122,15 @@ class ScheduleRepo:
                 "UPDATE schedules SET template = ? WHERE id = ?", (to_json(template), schedule_id)
             )
 
+    def set_identity(self, schedule_id: int, *, place_id: int, resource_id: int,
+                     scope_code: str, mobile_point_id: int | None) -> None:
+        """Correct a schedule CeR does not know yet (practice set-up)."""
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE schedules SET place_id = ?, resource_id = ?, scope_code = ?, "
+                "mobile_point_id = ? WHERE id = ? AND cer_id IS NULL",
+                (place_id, resource_id, scope_code, mobile_point_id, schedule_id))
+
     def rename(self, schedule_id: int, name: str) -> None:
         """A schedule's name is the practice's own label (CeR knows it by its id)."""
         with atomic(self.db):

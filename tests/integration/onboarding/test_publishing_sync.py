@@ -84,6 +84,24 @@ def test_tls_verification_can_be_switched_off_only_for_a_local_simulator(monkeyp
     gateway.close()
 
 
+def test_a_desk_command_with_tls_switched_off_keeps_its_booking_queued(monkeypatch):
+    """``book`` commits first, then tries CeR: a refused configuration must not turn that into
+    an error (a script would retry and book twice); the reason comes back in Polish."""
+    from recepcja.config.settings import save_settings
+    from recepcja.services.sync_service import sync_entry_now
+
+    ctx = AppContext.load()
+    ctx.settings.cer.verify_tls = False
+    save_settings(ctx.paths.settings, ctx.settings)
+    monkeypatch.setenv("RECEPCJA_CER_URL", "https://cer.example.gov.pl/cer")
+    repos = Repositories.over(ctx.open_db())
+    try:
+        report = sync_entry_now(AppContext.load(), repos, 12345)
+    finally:
+        repos.close()
+    assert "verify_tls" in report.stopped_by and "symulatora" in report.stopped_by
+
+
 def test_changed_template_and_new_exception_are_withdrawn_and_republished(
     practice, simulator, example
 ):
@@ -217,3 +235,29 @@ def test_changed_kind_of_term_is_republished(practice, simulator, example):
                 slot["kind"])
     assert kinds == {1: {"PROCEDURA_DOMYSLNA"}, 3: {"PROCEDURA_KONKRETNA"}}
     assert publish_all(repos, gateway).published == 0
+
+
+def test_a_failed_read_back_of_initial_load_terms_does_not_fail_the_step(practice, simulator,
+                                                                          tmp_path):
+    """Reading back the terms CeR gave the initial-load visits is a convenience: when that
+    read fails, the step is still done (reconciliation adopts the terms later)."""
+    from recepcja.services.initial_load import import_initial_load
+    from recepcja.services.onboarding import Step, StepStatus, run_onboarding
+
+    repos, gateway = practice
+    today = dt.date.today()
+    monday = today + dt.timedelta(days=14 - today.weekday())
+    visits = tmp_path / "wizyty.csv"
+    visits.write_text(
+        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency\n"
+        f"R1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny\n",
+        encoding="utf-8")
+    assert import_initial_load(repos, visits, "admin").imported == 1
+    simulator.control("POST", "faults", {"operation": "pobierzSloty", "kind": "http500",
+                                         "count": 1})
+    result = run_onboarding(repos, gateway, steps=(Step.REGISTER, Step.MOBILE_POINTS,
+                                                   Step.SCHEDULES, Step.INITIAL_LOAD))
+    loads = [s for s in result.steps if s.step == Step.INITIAL_LOAD]
+    assert loads and all(s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in loads), loads
+    assert sum(s.accepted for s in loads) == 1
+    assert simulator.control("GET", "faults")["faults"] == []  # the read-back really failed

@@ -119,11 +119,19 @@ def test_an_unregistered_place_may_correct_its_rpwdl_codes_in_place(repos):
     assert repos.practice.places()[0].rpwdl_codes["part_vii"] == "009"
 
 
-def test_a_schedule_cannot_move_to_another_resource(repos):
-    data = read_practice(repos.db).data
+def test_a_schedule_in_cer_cannot_move_to_another_resource_one_not_yet_in_cer_can(repos):
+    first, second = repos.schedules.list()[:2]
+    repos.schedules.mark_created_in_cer(first.id, "HRM-1")
+    snapshot = read_practice(repos.db)
+    assert snapshot.locks.schedules == {first.id}
+    data = snapshot.data
     data["schedules"][0]["resource"] = data["schedules"][1]["resource"]
     with pytest.raises(ConflictError):
         _save(repos, data)
+    data = read_practice(repos.db).data
+    data["schedules"][1]["resource"] = data["schedules"][0]["resource"]
+    _save(repos, data)
+    assert repos.schedules.get(second.id).resource_id == first.resource_id
 
 
 def test_ids_are_refused_from_a_file_and_must_be_numbers(repos):

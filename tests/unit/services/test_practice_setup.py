@@ -133,10 +133,20 @@ def test_setup_is_idempotent_and_updates_a_changed_template(repos, example):
     assert len(repos.schedules.list()) == 3 and len(repos.practice.places()) == 2
 
 
-def test_a_schedule_cannot_change_its_resource(repos, example):
+def test_a_schedule_created_in_cer_cannot_change_its_resource(repos, example):
     apply_plan(repos.db, plan_from_dict(example), "admin")
+    repos.schedules.mark_created_in_cer(repos.schedules.list()[0].id, "HRM-1")
     example["schedules"][0]["resource"] = "dr-kowalski"
     with pytest.raises(ConflictError):
         apply_plan(repos.db, plan_from_dict(example), "admin")
     nowak = next(r for r in repos.practice.resources() if r.name == "dr Anna Nowak")
     assert repos.schedules.list()[0].resource_id == nowak.id
+
+
+def test_a_schedule_not_yet_in_cer_may_correct_its_resource(repos, example):
+    apply_plan(repos.db, plan_from_dict(example), "admin")
+    example["schedules"][0]["resource"] = "dr-kowalski"
+    result = apply_plan(repos.db, plan_from_dict(example), "admin")
+    assert ("schedule", "Kardiologia - dr Nowak", "updated") in result.changes
+    kowalski = next(r for r in repos.practice.resources() if r.name == "dr Jan Kowalski")
+    assert repos.schedules.list()[0].resource_id == kowalski.id

@@ -40,8 +40,8 @@ class PracticeSettings:
                 lambda: window.repos.db, window.ctx.user, scopes=window.scopes,
                 exports=window.ctx.paths.exports, parent=window)
             self.dialog.saved.connect(self.refresh_window)
-        else:
-            self.dialog.load()
+        elif not self.dialog.isVisible():
+            self.dialog.load()  # closed since: start from what is stored (edits stay if open)
         self.dialog.show()
         self.dialog.raise_()
         return self.dialog
@@ -59,7 +59,7 @@ class PracticeSettings:
 
     def close(self) -> None:
         if self.dialog is not None:
-            self.dialog.close()
+            self.dialog.close_without_asking()
 
 
 def install(window: Any) -> PracticeSettings:

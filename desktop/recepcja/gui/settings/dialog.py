@@ -9,6 +9,7 @@ the dialog to be corrected. The stored practice can also be exported to a practi
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -148,6 +150,7 @@ class PracticeSettingsDialog(QDialog):
     def load(self) -> None:
         self.snapshot = read_practice(self.db_factory())
         data, locks = self.snapshot.data, self.snapshot.locks
+        self._loaded = copy.deepcopy(data)  # the tabs edit ``data`` in place
         self.provider.load(data["provider"])
         self.places.load(data["places"], locks.places, locks.points)
         self.resources.load(data["resources"])
@@ -158,10 +161,53 @@ class PracticeSettingsDialog(QDialog):
         return {"provider": self.provider.entry(), "places": self.places.entries(),
                 "resources": self.resources.entries(), "schedules": self.schedules.entries()}
 
+    def has_unsaved_changes(self) -> bool:
+        return self.snapshot is not None and self.collect() != self._loaded
+
+    def close_without_asking(self) -> None:
+        """The main window is closing: nothing here was saved, and nothing is asked."""
+        self._loaded = None
+        self.snapshot = None
+        self.close()
+
+    def reject(self) -> None:
+        """Close / Esc: unsaved edits are discarded only when the user says so."""
+        if self.snapshot is not None and self.has_unsaved_changes():
+            answer = QMessageBox.question(
+                self, _("Practice settings"),
+                _("Discard the changes that are not saved?"),
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            if answer != QMessageBox.StandardButton.Discard:
+                return
+            self.load()  # the next opening starts from what is stored
+        super().reject()
+
+    def _dangling(self, data: dict[str, Any]) -> bool:
+        """A schedule whose place or resource was removed in this dialog: say it in the
+        tab's words (the file's validation would name internal keys)."""
+        places = {p["key"] for p in data["places"]}
+        resources = {r["key"] for r in data["resources"]}
+        for schedule in data["schedules"]:
+            if schedule["place"] not in places:
+                text = _("Schedule \"{name}\": its place no longer exists; choose another.")
+            elif schedule["resource"] not in resources:
+                text = _("Schedule \"{name}\": its doctor or device no longer exists; choose "
+                         "another.")
+            else:
+                continue
+            self._message(text.format(name=schedule["name"] or _("(no name)")), error=True)
+            self.tabs.setCurrentIndex(SCHEDULES_TAB)
+            self.schedules.select_named(schedule["name"])
+            return True
+        return False
+
     def save(self) -> bool:
         """Validate and write; on a problem show it, select the entry and keep every edit."""
         assert self.snapshot is not None
         data = self.collect()
+        if self._dangling(data):
+            return False
         try:
             result = save_practice(self.db_factory(), data, self.user, oid=self.snapshot.oid,
                                    labels=settings_labels(), scopes=self.scopes)

@@ -69,7 +69,7 @@ class SchedulesTab(MasterDetailTab):
         self.point.setObjectName("scheduleMobilePoint")
         for scope in scopes:
             self.scope.addItem(scope.name_pl, scope.code)
-        self.place.currentIndexChanged.connect(lambda _i: self._fill_points(None))
+        self.place.currentIndexChanged.connect(lambda _i: self._place_changed())
         self.locked_note = QLabel(_("The schedule exists in CeR: its place, resource, scope and "
                                     "mobile point cannot change (add a new schedule instead)."))
         self.locked_note.setWordWrap(True)
@@ -128,10 +128,11 @@ class SchedulesTab(MasterDetailTab):
 
     def add_schedule(self) -> None:
         self._commit()
-        place = self._places[0]["key"] if self._places else ""
+        place = self._places[0] if self._places else {"key": "", "scopes": []}
         resource = self.resource.itemData(0) if self.resource.count() else ""
-        self._append_entry({"name": "", "place": place, "resource": resource,
-                            "scope": self.scope.itemData(0), "rules": [], "exceptions": []})
+        scope = place["scopes"][0] if place["scopes"] else self.scope.itemData(0)
+        self._append_entry({"name": "", "place": place["key"], "resource": resource,
+                            "scope": scope, "rules": [], "exceptions": []})
         self.name.setFocus()
 
     def add_rule(self, rule: dict[str, Any] | None = None) -> None:
@@ -180,10 +181,12 @@ class SchedulesTab(MasterDetailTab):
             self.rules.setRowCount(0)
             return
         self.name.setText(entry["name"])
-        _select(self.place, entry["place"])
-        self._fill_points(entry.get("mobile_point"))
-        _select(self.resource, entry["resource"])
-        _select(self.scope, entry["scope"])
+        self.place.blockSignals(True)
+        _select(self.place, entry["place"], missing=_("(removed place)"))
+        self.place.blockSignals(False)
+        self._fill_points(entry.get("mobile_point") or "", keep_missing=True)
+        _select(self.resource, entry["resource"], missing=_("(removed resource)"))
+        _select(self.scope, entry["scope"], missing=str(entry["scope"]))
         locked = entry.get("id") in self.locked
         for combo in (self.place, self.point, self.resource, self.scope):
             combo.setEnabled(not locked)
@@ -196,9 +199,17 @@ class SchedulesTab(MasterDetailTab):
             _("Days off recorded for this schedule: {count} (kept as they are).").format(
                 count=days_off) if days_off else "")
 
-    def _fill_points(self, wanted: str | None) -> None:
-        if wanted is None and self.point.currentIndex() > 0:
-            wanted = self.point.currentData()
+    def _place_changed(self) -> None:
+        """The user chose another place: its own mobile points, and a scope it offers."""
+        self._fill_points(self.point.currentData() or "", keep_missing=False)
+        key = self.place.currentData()
+        scopes = next((p["scopes"] for p in self._places if p["key"] == key), [])
+        if scopes and self.scope.currentData() not in scopes:
+            _select(self.scope, scopes[0])
+
+    def _fill_points(self, wanted: str, *, keep_missing: bool) -> None:
+        """The chosen place's mobile points; ``wanted`` selected. A stored code the place no
+        longer has stays selected when ``keep_missing`` (saving then names the problem)."""
         self.point.clear()
         self.point.addItem(_("(none: at the place)"), None)
         key = self.place.currentData()
@@ -206,7 +217,10 @@ class SchedulesTab(MasterDetailTab):
             if place["key"] == key:
                 for code in place["points"]:
                     self.point.addItem(code, code)
-        _select(self.point, wanted)
+        if wanted and (keep_missing or self.point.findData(wanted) >= 0):
+            _select(self.point, wanted, missing=wanted)
+        else:
+            self.point.setCurrentIndex(0)
 
     def _store(self, entry: dict[str, Any]) -> None:
         entry["name"] = self.name.text().strip()
@@ -221,6 +235,11 @@ class SchedulesTab(MasterDetailTab):
         entry["rules"] = [self._rule(row) for row in range(self.rules.rowCount())]
 
 
-def _select(combo: QComboBox, value: object) -> None:
+def _select(combo: QComboBox, value: object, missing: str | None = None) -> None:
+    """Select ``value``; one the choices no longer have is added as ``missing`` (never
+    silently replaced by the first choice: saving names the problem instead)."""
     index = combo.findData(value)
-    combo.setCurrentIndex(index if index >= 0 else 0)
+    if index < 0 and missing is not None and value:
+        combo.addItem(missing, value)
+        index = combo.count() - 1
+    combo.setCurrentIndex(max(index, 0))
