@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from recepcja.cli.output import emit_json
@@ -143,47 +144,52 @@ def _answer(args: argparse.Namespace, answer: dict[str, Any]) -> None:
         _say(answer)
 
 
-def book(args: argparse.Namespace) -> int:
+def _change(args: argparse.Namespace,
+            write: Callable[[AppContext, Repositories], tuple[int, int]]) -> int:
+    """Write the change (one transaction with its outbox row; ``write`` returns the visit and
+    its outbox row), try CeR at once, and print where the visit stands."""
     ctx, repos = _open(args)
     try:
+        visit_id, entry_id = write(ctx, repos)
+        report = sync_entry_now(ctx, repos, entry_id)
+        answer = _visit_json(repos, visit_id, report)
+    finally:
+        repos.close()
+    _answer(args, answer)
+    return 0
+
+
+def _last_entry(repos: Repositories, visit_id: int) -> int:
+    return repos.outbox.for_visit(visit_id)[-1].id
+
+
+def book(args: argparse.Namespace) -> int:
+    def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         patient = booking.find_patient(repos, args.patient)
         slot_id = _int(args.slot, "--slot")
         result = booking.book(repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
                               central_request_id=args.request, referral_id=args.referral)
-        report = sync_entry_now(ctx, repos, result.outbox_id)
-        answer = _visit_json(repos, result.visit.id, report)
-    finally:
-        repos.close()
-    _answer(args, answer)
-    return 0
+        return result.visit.id, result.outbox_id
+
+    return _change(args, write)
 
 
 def cancel(args: argparse.Namespace) -> int:
-    ctx, repos = _open(args)
-    try:
+    def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         visit_id = _int(args.visit, "VISIT_ID")
         booking.cancel(repos, visit_id, args.reason, user=ctx.user)
-        entry = repos.outbox.for_visit(visit_id)[-1]
-        report = sync_entry_now(ctx, repos, entry.id)
-        answer = _visit_json(repos, visit_id, report)
-    finally:
-        repos.close()
-    _answer(args, answer)
-    return 0
+        return visit_id, _last_entry(repos, visit_id)
+
+    return _change(args, write)
 
 
 def reschedule(args: argparse.Namespace) -> int:
-    ctx, repos = _open(args)
-    try:
+    def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         visit_id = _int(args.visit, "VISIT_ID")
         booking.reschedule(repos, visit_id, _int(args.slot, "--slot"), user=ctx.user)
-        entry = repos.outbox.for_visit(visit_id)[-1]
-        report = sync_entry_now(ctx, repos, entry.id)
-        answer = _visit_json(repos, visit_id, report)
-    finally:
-        repos.close()
-    _answer(args, answer)
-    return 0
+        return visit_id, _last_entry(repos, visit_id)
+
+    return _change(args, write)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
