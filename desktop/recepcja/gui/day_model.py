@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 
 from recepcja.gui.formatting import phone_text, time_text
+from recepcja.gui.list_model import Index, ListTableModel
 from recepcja.gui.term_style import (
     COLOURS,
     PAST_TEXT,
@@ -19,52 +20,26 @@ from recepcja.gui.term_style import (
 from recepcja.i18n import _
 from recepcja.services.day_view import DayRow, TermStatus
 
-Index = QModelIndex | QPersistentModelIndex
-
 COL_TIME, COL_STATUS, COL_PATIENT, COL_PHONE, COL_SCHEDULE, COL_ARRIVAL, COL_CER = range(7)
 
 
-class DayTableModel(QAbstractTableModel):
+class DayTableModel(ListTableModel[DayRow]):
     """Rows of ``services.day_view.day_rows``; ``row_at`` gives the record behind a row."""
 
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._rows: list[DayRow] = []
-        self._headers = (
-            _("Time"),
-            _("Status"),
-            _("Patient"),
-            _("Phone"),
-            _("Schedule"),
-            _("Arrival"),
-            _("CeR"),
-        )
+        super().__init__((_("Time"), _("Status"), _("Patient"), _("Phone"), _("Schedule"),
+                          _("Arrival"), _("CeR")), parent)
         self._bold = QFont()
         self._bold.setBold(True)
 
     def set_rows(self, rows: list[DayRow]) -> None:
-        self.beginResetModel()
-        self._rows = rows
-        self.endResetModel()
+        self.set_items(rows)
 
     def rows(self) -> list[DayRow]:
-        return self._rows
+        return self.items()
 
     def row_at(self, row: int) -> DayRow | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(  # noqa: N802 - Qt API
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self._headers[section]
-        return None
+        return self.item_at(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         row = self.row_at(index.row())

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
 
 from recepcja.domain.model import Patient
 from recepcja.gui.formatting import date_text, phone_text
+from recepcja.gui.list_model import Index, ListTableModel
 from recepcja.i18n import _
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 def identity_text(patient: Patient) -> str:
@@ -30,33 +29,16 @@ def document_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-class PatientTableModel(QAbstractTableModel):
+class PatientTableModel(ListTableModel[Patient]):
     def __init__(self, parent: Any = None) -> None:
-        super().__init__(parent)
-        self._patients: list[Patient] = []
-        self._headers = (_("Surname"), _("First name"), _("PESEL / document"), _("Phone"),
-                         _("Local ID"), _("Date of birth"))
+        super().__init__((_("Surname"), _("First name"), _("PESEL / document"), _("Phone"),
+                          _("Local ID"), _("Date of birth")), parent)
 
     def set_patients(self, patients: list[Patient]) -> None:
-        self.beginResetModel()
-        self._patients = patients
-        self.endResetModel()
+        self.set_items(patients)
 
     def patient_at(self, row: int) -> Patient | None:
-        return self._patients[row] if 0 <= row < len(self._patients) else None
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._patients)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
-        return 0 if parent.isValid() else len(self._headers)
-
-    def headerData(  # noqa: N802 - Qt API
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self._headers[section]
-        return None
+        return self.item_at(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         patient = self.patient_at(index.row())
