@@ -30,30 +30,16 @@ from PySide6.QtWidgets import (
 
 from recepcja.gui.signals import emit
 from recepcja.i18n import _, error_text
-from recepcja.services.onboarding import STEPS, Step, StepResult, StepStatus
+from recepcja.services.onboarding import (
+    STEPS,
+    StepResult,
+    StepStatus,
+    status_label,
+    step_label,
+)
 from recepcja.store.repos import Repositories
 
 COL_PLACE, COL_STEP, COL_STATE, COL_ANSWER = range(4)
-
-
-def step_label(step: str) -> str:
-    return {
-        Step.REGISTER: _("register the place (zapiszDaneMus)"),
-        Step.MOBILE_POINTS: _("mobile points (importujMobilnePunktyObslugi)"),
-        Step.SCHEDULES: _("schedules (zapiszHarmonogram)"),
-        Step.INITIAL_LOAD: _("initial load (zasilInicjalnie)"),
-        Step.PUBLISH: _("free terms (zapiszSloty)"),
-        Step.ACTIVATE: _("activation (aktywujMus)"),
-    }.get(Step(step), str(step))
-
-
-def status_label(status: str) -> str:
-    return {
-        StepStatus.DONE: _("done"),
-        StepStatus.ALREADY_DONE: _("already done"),
-        StepStatus.SKIPPED: _("nothing to do"),
-        StepStatus.FAILED: _("FAILED"),
-    }.get(StepStatus(status), str(status))
 
 
 error_message = error_text  # the name the onboarding and compliance views use

@@ -64,6 +64,27 @@ class StepStatus(StrEnum):
     FAILED = "failed"
 
 
+def step_label(step: str) -> str:
+    """A step as people read it (the window's rows, the CLI's lines)."""
+    return {
+        Step.REGISTER: _("register the place (zapiszDaneMus)"),
+        Step.MOBILE_POINTS: _("mobile points (importujMobilnePunktyObslugi)"),
+        Step.SCHEDULES: _("schedules (zapiszHarmonogram)"),
+        Step.INITIAL_LOAD: _("initial load (zasilInicjalnie)"),
+        Step.PUBLISH: _("free terms (zapiszSloty)"),
+        Step.ACTIVATE: _("activation (aktywujMus)"),
+    }.get(Step(step), str(step))
+
+
+def status_label(status: str) -> str:
+    return {
+        StepStatus.DONE: _("done"),
+        StepStatus.ALREADY_DONE: _("already done"),
+        StepStatus.SKIPPED: _("nothing to do"),
+        StepStatus.FAILED: _("FAILED"),
+    }.get(StepStatus(status), str(status))
+
+
 @dataclass(slots=True)
 class StepResult:
     place_id: int

@@ -21,18 +21,8 @@ from recepcja.store.repos import Repositories
 
 
 def _labels() -> dict[str, str]:
-    """Words of the step and set-up lines, translated (built per call: no module state)."""
+    """Words of the set-up lines, translated (built per call: no module state)."""
     return {
-        "register_place": _("register the place (zapiszDaneMus)"),
-        "mobile_points": _("mobile points (importujMobilnePunktyObslugi)"),
-        "schedules": _("schedules (zapiszHarmonogram)"),
-        "initial_load": _("initial load (zasilInicjalnie)"),
-        "publish": _("free terms (zapiszSloty)"),
-        "activate": _("activation (aktywujMus)"),
-        "done": _("done"),
-        "already_done": _("already done"),
-        "skipped": _("nothing to do"),
-        "failed": _("FAILED"),
         "provider": _("provider"),
         "place": _("place"),
         "mobile point": _("mobile point"),
@@ -108,9 +98,9 @@ def _step_json(step: Any) -> dict[str, Any]:
 
 
 def _print_step(step: Any) -> None:
-    labels = _labels()
-    line = (f"[{step.place}] {labels.get(str(step.step), str(step.step))}: "
-            f"{labels.get(str(step.status), str(step.status))}")
+    from recepcja.services.onboarding import status_label, step_label
+
+    line = f"[{step.place}] {step_label(step.step)}: {status_label(step.status)}"
     if step.answer_text():
         line += f" \u2014 CeR: {step.answer_text()}"
     print(line, flush=True)
