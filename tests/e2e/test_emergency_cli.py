@@ -62,6 +62,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path):
     assert first.code == 0, first.err
     answer = first.json()
     assert answer["state"] == "queued" and answer["emergency"] and answer["reason"]
+    assert " the " not in f" {answer['reason'].lower()} ", answer["reason"]  # Polish for the desk
     second = cli("book", "--patient", "L-000002", "--slot", str(slots[1]["id"]),
                  "--urgency", "stable", "--json")
     assert second.code == 0 and second.json()["state"] == "queued"
@@ -77,6 +78,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path):
     assert export.code == 0, export.err
     sheet = load_workbook(tmp_path / "kolejka.xlsx").active
     assert sheet.max_row == 3 and sheet["C2"].value == PESELS[0]
+    assert sheet["G2"].value in ("kardiologia", "mammografia")  # the scope's name, not its code
 
     again = cli("queue", "import", str(tmp_path / "kolejka.xlsx"), "--json")
     assert again.code == 0, again.err

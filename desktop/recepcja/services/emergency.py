@@ -20,6 +20,7 @@ from typing import Any
 
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
+from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
 from recepcja.i18n import _, translate_error
 from recepcja.services.booking import book
@@ -126,13 +127,19 @@ def queue_entries(repos: Repositories, *, include_finished: bool = False) -> lis
     return entries
 
 
+def _scope_name(code: str | None) -> str | None:
+    """The scope as the desk names it ("kardiologia"), not its code."""
+    registry = ScopeRegistry.default()
+    return registry.get(code).name_pl if code and code in registry else code
+
+
 def queue_row(number: int, entry: QueueEntry) -> list[Any]:
     outcome = _OUTCOME_PL.get(entry.outcome or "", entry.outcome or "")
     if entry.state == "rejected" and entry.last_error:
         outcome = entry.last_error
     return [
         number, entry.patient_local_id, entry.identifier, entry.first_name, entry.last_name,
-        entry.phone, entry.scope, entry.place, entry.doctor, excel_time(entry.term),
+        entry.phone, _scope_name(entry.scope), entry.place, entry.doctor, excel_time(entry.term),
         _URGENCY_PL[entry.urgency], entry.request_id, excel_time(entry.request_date),
         entry.referral, excel_time(entry.created_at), entry.created_by,
         _STATE_PL.get(entry.state, entry.state), outcome, entry.visit_uid, entry.slot_cer_id,

@@ -138,7 +138,7 @@ class Replayer:
                         self.on_chunk()
             self._resolve_conflicts(report)
         except Stop as stop:
-            report.stopped_by = str(stop.error)
+            report.stopped_by = describe(stop.error)
         finally:
             # Rows whose term was taken and that did not get another one in this pass: CeR
             # committed nothing for them, so they simply wait for the next pass.
@@ -212,7 +212,7 @@ class Replayer:
             if entry is not None and entry.state in (OutboxState.QUEUED, OutboxState.FAILED):
                 self.process(entry, report)
         except Stop as stop:
-            report.stopped_by = str(stop.error)
+            report.stopped_by = describe(stop.error)
         return report
 
     # -- one row ------------------------------------------------------------------------------
