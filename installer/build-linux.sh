@@ -24,16 +24,15 @@ WORK="${RECEPCJA_BUILD_DIR:-$ROOT/build}"
 MAINTAINER="${RECEPCJA_DEB_MAINTAINER:-Recepcja maintainers <recepcja@example.invalid>}"
 COMPRESSION="${RECEPCJA_DEB_COMPRESSION:-zstd}"
 
-# What the bundled Qt needs from the system (DESIGN.md: offscreen Qt on bare Debian 12, plus a font),
-# what the xcb platform plugin needs to show a window on an X11 or XWayland desktop, and tzdata
-# (Python's zoneinfo reads the system time-zone database on Linux; slim images lack it).
-DEPENDS=(
-    libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 fonts-dejavu-core
-    libx11-xcb1 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0
-    libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0
-    libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
-    tzdata
-)
+# shellcheck source=../tools/bootstrap.sh
+source "$ROOT/tools/bootstrap.sh"   # the package lists below, and ensure_venv
+
+# What the bundled Qt needs from the system - the same lists ./run installs: offscreen Qt on bare
+# Debian 12 plus a font, and what the xcb platform plugin needs to show a window on an X11 or
+# XWayland desktop -, and tzdata (Python's zoneinfo reads the system time-zone database on Linux;
+# slim images lack it). tests/e2e/test_installer.py checks that every library the bundle loads
+# from the system comes from these packages or what they depend on.
+DEPENDS=("${QT_SYSTEM_PACKAGES[@]}" "${QT_XCB_PACKAGES[@]}" tzdata)
 # Native Wayland windows; without it Qt falls back to XWayland. The keyring stores certificate
 # passwords (docs/ADMIN.md); KDE users have KWallet instead, so it is only a suggestion.
 RECOMMENDS=(libwayland-cursor0)
@@ -58,8 +57,6 @@ die() { echo "build-linux: $*" >&2; exit 1; }
 ensure_build_venv() {
     if [ ! -x "$VENV/bin/python" ]; then
         EXTRAS=build
-        # shellcheck source=../tools/bootstrap.sh
-        source "$ROOT/tools/bootstrap.sh"
         ensure_venv
     fi
     if ! "$VENV/bin/python" -c "import PyInstaller" 2>/dev/null; then

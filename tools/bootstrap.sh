@@ -7,6 +7,13 @@ VENV="$ROOT/.venv"
 
 # What offscreen Qt (PySide6-Essentials) needs on a bare Debian 12, plus a font so glyphs are not boxes.
 QT_SYSTEM_PACKAGES=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libxkbcommon0 fonts-dejavu-core)
+# What Qt's xcb platform plugin (a window on an X11 or XWayland desktop) needs on top of those:
+# the packages of what `ldd .venv/.../PySide6/Qt/plugins/platforms/libqxcb.so` resolves.
+QT_XCB_PACKAGES=(libx11-xcb1 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0
+    libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0
+    libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1)
+# ./test also starts the window on the xcb platform under a virtual X server (tests/e2e).
+TEST_SYSTEM_PACKAGES=(xvfb xauth "${QT_XCB_PACKAGES[@]}")
 
 missing_packages() {
     local pkg
@@ -32,6 +39,20 @@ ensure_system_packages() {
         echo "bootstrap: missing system packages. Run as root:" >&2
         echo "  apt-get install -y --no-install-recommends $missing" >&2
         exit 1
+    fi
+}
+
+has_display() {
+    [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]
+}
+
+# ./run: the offscreen set always; with a display, also what the window needs to show on it.
+ensure_run_packages() {
+    local platform="${QT_QPA_PLATFORM:-}"
+    if [[ "$platform" == *xcb* ]] || { [ -z "$platform" ] && has_display; }; then
+        ensure_system_packages "${QT_SYSTEM_PACKAGES[@]}" "${QT_XCB_PACKAGES[@]}"
+    else
+        ensure_system_packages "${QT_SYSTEM_PACKAGES[@]}"
     fi
 }
 

@@ -3,10 +3,8 @@
 # embedded simulator) under Xvfb: writes docs/screenshots/main-window.png (or $1).
 #
 # The app grabs its own window once it is exposed (RECEPCJA_SCREENSHOT, see gui/app.py), so the
-# shot is never black. Needs: xvfb xauth libxcb-icccm4 libxcb-keysyms1 (and the other libxcb-*
-# on bare Debian): apt-get install xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
-#   libxcb-render-util0 libxcb-randr0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 \
-#   libxkbcommon-x11-0 libxcb-cursor0
+# shot is never black. Needs xvfb, xauth and the xcb platform's libraries: TEST_SYSTEM_PACKAGES in
+# tools/bootstrap.sh, which ./test installs (as root) or names in the apt-get line it prints.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="${1:-$ROOT/docs/screenshots/main-window.png}"

@@ -1,7 +1,8 @@
 """Starting the window: ``recepcja`` and ``recepcja --training`` call ``run(ctx)``.
 
-``RECEPCJA_SMOKE_TEST=1`` shows the window, lets it settle for about a second, prints
-``smoke-ok`` and exits 0 - the installer's CI checks a built bundle with it.
+``RECEPCJA_SMOKE_TEST=1`` shows the window, lets it settle for about a second, prints the Qt
+platform it was shown on (``smoke-window: platform=xcb exposed=True``) and ``smoke-ok``, and exits
+0 - the installer's CI checks a built bundle with it, and ``./run``'s test a window under Xvfb.
 ``RECEPCJA_SCREENSHOT=FILE.png`` grabs the window once it is exposed and writes the PNG
 (``tools/screenshot.sh``).
 """
@@ -95,6 +96,9 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
             QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _grab(window, Path(shot), app))
         if os.environ.get(ENV_SMOKE) == "1":
             def smoke() -> None:
+                handle = window.windowHandle()
+                exposed = handle is not None and handle.isExposed()
+                print(f"smoke-window: platform={app.platformName()} exposed={exposed}", flush=True)
                 print("smoke-ok", flush=True)
                 window.close()
                 app.quit()
