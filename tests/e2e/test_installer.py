@@ -1,25 +1,31 @@
 """The installers (issue 8): the Linux bundle and .deb are built and smoke-tested; the Windows
 Inno Setup script, which cannot be built here, is linted against the same build.
 
-Slow: one PyInstaller build per test session (~25 s on 2 cores), shared by every test here
+Slow: one PyInstaller build per test session (~40-90 s on 2 cores), shared by every test here
 through the session fixture ``linux_build``; the .deb is built from it in about a second (zstd).
-The figures (build time, bundle and package size, start-up times) go to the terminal through
-pytest's reporter, so the CI log shows them without ``-s``, and to
-``build/installer-smoke.json`` for docs/BENCHMARKS.md.
+The .deb is never installed: the tests read it with ``dpkg-deb`` (fields, listing, control
+archive), unpack it into a temporary root and run the app from there, so ``./test`` leaves the
+machine's package database alone. The figures (build time, bundle and package size, start-up
+times) go to the terminal through pytest's reporter, so the CI log shows them without ``-s``,
+and to ``build/installer-smoke.json`` for docs/BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
+import deb_support as deb_tools
 import pytest
 
 import recepcja
@@ -32,9 +38,7 @@ BUILD_SCRIPT = INSTALLER / "build-linux.sh"
 METRICS_FILE = REPO / "build" / "installer-smoke.json"
 VERSION = recepcja.__version__
 SMOKE_SECONDS = 1.0  # gui/app.py SMOKE_MS: how long the smoke test keeps the window up
-# DESIGN.md: what offscreen Qt needs on a bare Debian 12, plus a font.
-QT_PACKAGES = {"libglib2.0-0", "libegl1", "libgl1", "libx11-6", "libdbus-1-3", "libfontconfig1",
-               "libxkbcommon0", "fonts-dejavu-core"}
+BOOTSTRAP = REPO / "tools" / "bootstrap.sh"
 
 
 @dataclass
@@ -186,92 +190,150 @@ def test_bundle_holds_what_the_app_loads_by_name_and_no_test_stack(linux_build: 
     assert not list(internal.glob("phonenumbers/geodata*"))
 
 
-def _dpkg_status(package: str) -> str:
-    proc = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package], capture_output=True,
-                          text=True, check=False)
-    return proc.stdout.strip() if proc.returncode == 0 else ""
+def _bootstrap_list(name: str) -> set[str]:
+    """A package list of tools/bootstrap.sh, as ./run and ./test install it."""
+    proc = subprocess.run(["bash", "-c", f'source "{BOOTSTRAP}"; printf "%s\\n" "${{{name}[@]}}"'],
+                          capture_output=True, text=True, check=True)
+    return set(proc.stdout.split())
 
 
-def _depends(deb: Path) -> list[str]:
-    field_ = subprocess.run(["dpkg-deb", "-f", str(deb), "Depends"], capture_output=True,
-                            text=True, check=True).stdout
-    return [part.strip().split(" ")[0] for part in field_.split(",") if part.strip()]
+@dataclass
+class UnpackedDeb:
+    deb: Path
+    root: Path  # the package's files under a temporary root, as dpkg would place them
+    entries: list[deb_tools.Entry]
+
+    def path(self, installed: str) -> Path:
+        """Where an installed path (``/opt/recepcja/recepcja``) is in the unpacked tree."""
+        return self.root / installed.lstrip("/")
 
 
-def _ensure_installed(packages: list[str]) -> None:
-    missing = [p for p in packages if "install ok installed" not in _dpkg_status(p)]
-    if not missing:
-        return
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
-    if subprocess.run(install, capture_output=True, env=env, check=False).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, env=env, check=False)
-        proc = subprocess.run(install, capture_output=True, text=True, env=env, check=False)
-        if proc.returncode != 0:
-            pytest.skip(f"cannot install the .deb's dependencies {missing}: {proc.stderr[-300:]}")
-
-
-def test_deb_installs_with_dpkg_runs_offscreen_and_removes(
-    linux_build: LinuxBuild, tmp_path: Path, pytestconfig
-):
+@pytest.fixture(scope="session")
+def unpacked_deb(linux_build: LinuxBuild, tmp_path_factory: pytest.TempPathFactory,
+                 pytestconfig: pytest.Config) -> UnpackedDeb:
     if linux_build.deb is None:
         pytest.skip("dpkg-deb is not available: no .deb was built")
-    if os.geteuid() != 0:
-        pytest.skip("installing a .deb needs root (CI runs as root)")
-    if shutil.which("dpkg") is None or shutil.which("apt-get") is None:
-        pytest.skip("not a Debian system")
-    if _dpkg_status("recepcja"):
-        pytest.skip("a 'recepcja' package is already installed here; not touching it")
-    deb = linux_build.deb
+    start = time.perf_counter()
+    root = deb_tools.unpack(linux_build.deb, tmp_path_factory.mktemp("deb-root"))
+    linux_build.metrics["deb_unpack_seconds"] = round(time.perf_counter() - start, 1)
+    _report(pytestconfig, f"dpkg-deb -x {linux_build.deb.name}: unpacked into {root} "
+                          f"in {linux_build.metrics['deb_unpack_seconds']} s (not installed)")
+    return UnpackedDeb(linux_build.deb, root, deb_tools.listing(linux_build.deb))
 
-    fields = {name: subprocess.run(["dpkg-deb", "-f", str(deb), name], capture_output=True,
-                                   text=True, check=True).stdout.strip()
-              for name in ("Package", "Version", "Architecture")}
-    assert fields["Package"] == "recepcja"
-    assert fields["Version"] == VERSION
-    depends = _depends(deb)
-    assert QT_PACKAGES <= set(depends), set(depends)
-    _ensure_installed(depends)
 
-    try:
-        start = time.perf_counter()
-        proc = subprocess.run(["dpkg", "-i", str(deb)], capture_output=True, text=True,
-                              check=False)
-        install_seconds = round(time.perf_counter() - start, 1)
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert _dpkg_status("recepcja") == "install ok installed"
-        assert Path("/usr/bin/recepcja").resolve() == Path("/opt/recepcja/recepcja")
-        desktop = Path("/usr/share/applications/recepcja.desktop").read_text(encoding="utf-8")
-        assert "Name[pl]=" in desktop and "Comment[pl]=" in desktop and "Exec=recepcja" in desktop
-        assert Path("/usr/share/icons/hicolor/256x256/apps/recepcja.png").is_file()
-        if shutil.which("desktop-file-validate"):
-            check = subprocess.run(["desktop-file-validate",
-                                    "/usr/share/applications/recepcja.desktop"],
-                                   capture_output=True, text=True, check=False)
-            assert check.returncode == 0, check.stdout + check.stderr
+def test_deb_fields_listing_and_control_archive(unpacked_deb: UnpackedDeb):
+    deb = unpacked_deb.deb
+    assert deb_tools.field(deb, "Package") == "recepcja"
+    assert deb_tools.field(deb, "Version") == re.sub(r"[.-]?(a|b|rc|dev)(\d*)$", r"~\1\2", VERSION)
+    arch = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert deb_tools.field(deb, "Architecture") == arch
+    assert deb.name == f"recepcja_{deb_tools.field(deb, 'Version')}_{arch}.deb"
+    # No maintainer scripts: installing only unpacks these files, removing only deletes them
+    # (the practice's data, in each user's data folder, is never touched).
+    assert deb_tools.control_members(deb) == {"control"}
 
-        proc, seconds = _run(["/usr/bin/recepcja", "--version"], tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        linux_build.metrics["installed_version_seconds"] = seconds
-        assert proc.stdout.strip() == f"recepcja {VERSION}"
-        proc, _ = _run(["/usr/bin/recepcja", "status", "--json"], tmp_path)
-        assert proc.returncode == 0, proc.stderr
-        assert json.loads(proc.stdout)["data_folder"] == str(tmp_path)
-        proc, _ = _run(["/usr/bin/recepcja", "--training"], tmp_path, timeout=120,
-                       extra_env={"RECEPCJA_SMOKE_TEST": "1"})
-        assert proc.returncode == 0, proc.stdout + proc.stderr
-        assert "smoke-ok" in proc.stdout.splitlines(), proc.stdout + proc.stderr
-        linux_build.metrics["deb_install_seconds"] = install_seconds
-        _report(pytestconfig, f"dpkg -i {deb.name}: installed in {install_seconds} s; /usr/bin/"
-                              "recepcja --version, status --json and the window ran offscreen")
-    finally:
-        if _dpkg_status("recepcja"):
-            removed = subprocess.run(["dpkg", "-r", "recepcja"], capture_output=True, text=True,
-                                     check=False)
-            assert removed.returncode == 0, removed.stdout + removed.stderr
-    assert not Path("/opt/recepcja/recepcja").exists()
-    assert not Path("/usr/bin/recepcja").exists()
-    _report(pytestconfig, "dpkg -r recepcja: removed")
+    entries = unpacked_deb.entries
+    allowed = ("/opt/recepcja/", "/usr/bin/", "/usr/share/applications/",
+               "/usr/share/icons/hicolor/", "/usr/share/doc/recepcja/")
+    files = [e for e in entries if not e.mode.startswith("d")]
+    outside = [e.path for e in files if not e.path.startswith(allowed)]
+    assert not outside, outside
+    assert {e.owner for e in entries} == {"root/root"}
+    writable = [e.path for e in entries if not e.mode.startswith("l") and e.mode[8] == "w"]
+    assert not writable, writable
+    for entry in files:  # the listing and the unpacked tree agree
+        assert os.path.lexists(unpacked_deb.path(entry.path)), entry.path
+    installed_kb = int(deb_tools.field(deb, "Installed-Size"))
+    payload_kb = sum(e.size for e in files) / 1024
+    assert payload_kb <= installed_kb <= payload_kb * 1.1 + 1024, (installed_kb, payload_kb)
+
+
+def test_deb_launcher_desktop_entry_icon_and_docs(unpacked_deb: UnpackedDeb):
+    launcher = {e.path: e for e in unpacked_deb.entries}["/usr/bin/recepcja"]
+    assert launcher.link == "/opt/recepcja/recepcja"  # the bootloader follows /proc/self/exe
+    exe = unpacked_deb.path(launcher.link)
+    assert exe.is_file() and os.access(exe, os.X_OK)
+    assert (exe.parent / "_internal").is_dir()
+
+    desktop_file = unpacked_deb.path("/usr/share/applications/recepcja.desktop")
+    entry = configparser.ConfigParser(interpolation=None, strict=True)
+    entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
+    entry.read_string(desktop_file.read_text(encoding="utf-8"))
+    main = entry["Desktop Entry"]
+    assert main["Type"] == "Application" and main["Terminal"] == "false"
+    assert main["Name"] == "Recepcja" and main["Name[pl]"] and main["Comment[pl]"]
+    assert main["Exec"].split()[0] == "recepcja"  # found on PATH as /usr/bin/recepcja
+    assert entry["Desktop Action training"]["Exec"] == "recepcja --training"
+    assert main["Actions"].rstrip(";") == "training"
+    icon = main["Icon"]
+    png = unpacked_deb.path(f"/usr/share/icons/hicolor/256x256/apps/{icon}.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and png[12:16] == b"IHDR"
+    assert struct.unpack(">II", png[16:24]) == (256, 256)  # the size its folder promises
+    svg = unpacked_deb.path(f"/usr/share/icons/hicolor/scalable/apps/{icon}.svg")
+    assert ElementTree.parse(svg).getroot().tag.endswith("svg")
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(desktop_file)],
+                               capture_output=True, text=True, check=False)
+        assert check.returncode == 0, check.stdout + check.stderr
+    docs = unpacked_deb.path("/usr/share/doc/recepcja")
+    assert {p.name for p in docs.iterdir()} >= {"ADMIN.md", "ADMIN.pl.md", "copyright"}
+
+
+def test_deb_depends_cover_every_library_the_bundle_loads_from_the_system(
+    unpacked_deb: UnpackedDeb, pytestconfig
+):
+    groups = deb_tools.depends(unpacked_deb.deb)
+    declared = {name for group in groups for name in group}
+    # What ./run installs for the window (offscreen and on a desktop) is what the package asks.
+    wanted = _bootstrap_list("QT_SYSTEM_PACKAGES") | _bootstrap_list("QT_XCB_PACKAGES")
+    assert wanted and wanted | {"tzdata"} <= declared, sorted(wanted - declared)
+    unknown = [name for name in sorted(declared) if not deb_tools.known_package(name)]
+    assert not unknown, f"Depends names packages Debian does not have: {unknown}"
+
+    needs = deb_tools.system_needs(unpacked_deb.path("/opt/recepcja"))
+    assert not needs.not_found, f"libraries the bundle needs, not found: {needs.not_found}"
+    owners = deb_tools.packages_of(sorted(needs.by_library))
+    unowned = sorted(set(needs.by_library) - set(owners))
+    assert not unowned, f"system libraries the bundle loads that no package owns: {unowned}"
+    guaranteed = deb_tools.installed_closure([g[0] for g in groups if len(g) == 1])
+    missing = {package: sorted(f for lib, p in owners.items() if p == package
+                               for f in needs.by_library[lib])[:3]
+               for package in set(owners.values()) - guaranteed}
+    assert not missing, f"the bundle loads libraries of packages Depends does not bring: {missing}"
+    _report(pytestconfig, f"Depends cover what the bundle loads from the system: "
+                          f"{', '.join(sorted(set(owners.values())))} ({len(needs.optional)} "
+                          f"optional Qt plugin files left to the desktop)")
+
+
+def test_unpacked_package_runs_version_status_and_the_window_offscreen(
+    linux_build: LinuxBuild, unpacked_deb: UnpackedDeb, tmp_path: Path, pytestconfig
+):
+    # /usr/bin/recepcja as the package has it: a symlink to the bundle's executable.
+    launcher = tmp_path / "bin" / "recepcja"
+    launcher.parent.mkdir()
+    launcher.symlink_to(unpacked_deb.path("/opt/recepcja/recepcja"))
+    home = tmp_path / "home"
+
+    proc, seconds = _run([str(launcher), "--version"], home)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"recepcja {VERSION}"
+    linux_build.metrics["unpacked_version_seconds"] = seconds
+    proc, _ = _run([str(launcher), "status", "--json"], home)
+    assert proc.returncode == 0, proc.stderr
+    status = json.loads(proc.stdout)
+    assert status["data_folder"] == str(home) and status["version"] == VERSION
+    proc, seconds = _run([str(launcher), "--training"], home, timeout=120,
+                         extra_env={"RECEPCJA_SMOKE_TEST": "1"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    lines = proc.stdout.splitlines()
+    assert "smoke-ok" in lines and "smoke-window: platform=offscreen exposed=True" in lines, (
+        proc.stdout + proc.stderr)
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert (home / "training").is_dir()
+    linux_build.metrics["unpacked_training_smoke_seconds"] = seconds
+    _report(pytestconfig, "the unpacked package's recepcja: --version, status --json and the "
+                          "training window offscreen ran; nothing was installed")
 
 
 def _iss_sections(text: str) -> dict[str, list[str]]:
