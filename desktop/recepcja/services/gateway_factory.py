@@ -17,11 +17,17 @@ from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
 from recepcja.domain.errors import N_, DomainError
 from recepcja.services.context import AppContext
 
-__all__ = ["CerNotConfigured", "TlsVerificationRequired", "gateway_from_context"]
+__all__ = ["CerNotConfigured", "ProviderIdNotConfigured", "TlsVerificationRequired",
+           "gateway_from_context"]
 
 
 class CerNotConfigured(DomainError):
     """No CeR address: neither ``[cer] url`` in the settings nor ``RECEPCJA_CER_URL``."""
+
+
+class ProviderIdNotConfigured(CerNotConfigured):
+    """``[provider] oid_extension`` is empty: every call's context names the provider by it,
+    so a real CeR is not called until it is set (a local simulator accepts the placeholder)."""
 
 
 class TlsVerificationRequired(DomainError):
@@ -67,6 +73,11 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
                    "from a CA this system does not know, give that CA in [cer] ca_bundle."),
                 url=url)
         verify = False
+    if not provider.oid_extension and not _is_loopback(url):
+        raise ProviderIdNotConfigured(
+            N_("The provider's identifier for CeR is not set: enter it as [provider] "
+               "oid_extension in {path} (administrator's guide, section 3). Nothing is sent to "
+               "CeR at {url} until then."), path=str(ctx.paths.settings), url=url)
     client_cert = None
     if cer.client_cert_file and cer.client_key_file:
         client_cert = (cer.client_cert_file, cer.client_key_file)

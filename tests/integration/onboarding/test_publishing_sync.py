@@ -78,6 +78,7 @@ def test_tls_verification_can_be_switched_off_only_for_a_local_simulator(monkeyp
         assert gateway.config.verify is False
         gateway.close()
     ctx.settings.cer.verify_tls = True
+    ctx.settings.provider.oid_extension = "000000012345"  # a real CeR needs the provider's id
     monkeypatch.setenv("RECEPCJA_CER_URL", "https://cer.example.gov.pl/cer")
     gateway = gateway_from_context(ctx)
     assert gateway.config.verify is True
