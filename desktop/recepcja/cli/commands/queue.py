@@ -151,11 +151,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=queue_list)
     p = qsub.add_parser("export", help=_("export the queue to Excel"),
                         description=_("export the queue to Excel"))
-    p.add_argument("file", metavar="FILE.xlsx")
+    p.add_argument("file", metavar="FILE.xlsx", help=_("the Excel file to write"))
     p.set_defaults(handler=queue_export)
     p = qsub.add_parser("import", help=_("import entries from Excel"),
                         description=_("import entries from Excel"))
-    p.add_argument("file", metavar="FILE.xlsx")
+    p.add_argument("file", metavar="FILE.xlsx", help=_("a workbook in the layout queue export writes"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=queue_import)
     help_text = _("send waiting changes to CeR")
@@ -169,5 +169,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     osub = outages.add_subparsers(dest="outages_command", metavar=_("ACTION"), required=True)
     p = osub.add_parser("export", help=_("export the outage log (.xlsx or .pdf)"),
                         description=_("export the outage log (.xlsx or .pdf)"))
-    p.add_argument("file", metavar="FILE")
+    p.add_argument("file", metavar="FILE", help=_("the file to write: .xlsx or .pdf"))
     p.set_defaults(handler=outages_export)
