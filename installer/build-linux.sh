@@ -116,7 +116,7 @@ if [ "$build_deb" = 1 ]; then
     install -m 0644 "$ROOT/installer/recepcja.desktop" "$STAGE/usr/share/applications/recepcja.desktop"
     install -m 0644 "$ROOT/resources/icons/recepcja.png" "$STAGE/usr/share/icons/hicolor/256x256/apps/recepcja.png"
     install -m 0644 "$ROOT/resources/icons/recepcja.svg" "$STAGE/usr/share/icons/hicolor/scalable/apps/recepcja.svg"
-    for doc in ADMIN.md ADMIN.pl.md; do
+    for doc in ADMIN.md ADMIN.pl.md CLI.md; do
         [ -f "$ROOT/docs/$doc" ] && install -m 0644 "$ROOT/docs/$doc" "$STAGE/usr/share/doc/recepcja/$doc"
     done
     printf 'Recepcja %s\nLicense: Proprietary. Bundled third-party components keep their own licences\n(see /opt/recepcja/_internal/*.dist-info).\n' \

@@ -62,6 +62,7 @@ Name: "desktopicon"; Description: "{cm:CreateDesktopIcon}"; GroupDescription: "{
 Source: "..\dist\recepcja\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 Source: "..\docs\ADMIN.md"; DestDir: "{app}\docs"; Flags: ignoreversion
 Source: "..\docs\ADMIN.pl.md"; DestDir: "{app}\docs"; Flags: ignoreversion
+Source: "..\docs\CLI.md"; DestDir: "{app}\docs"; Flags: ignoreversion
 Source: "..\resources\icons\recepcja.ico"; DestDir: "{app}"; Flags: ignoreversion
 
 [Icons]

@@ -277,7 +277,7 @@ def test_deb_launcher_desktop_entry_icon_and_docs(unpacked_deb: UnpackedDeb):
                                capture_output=True, text=True, check=False)
         assert check.returncode == 0, check.stdout + check.stderr
     docs = unpacked_deb.path("/usr/share/doc/recepcja")
-    assert {p.name for p in docs.iterdir()} >= {"ADMIN.md", "ADMIN.pl.md", "copyright"}
+    assert {p.name for p in docs.iterdir()} >= {"ADMIN.md", "ADMIN.pl.md", "CLI.md", "copyright"}
 
 
 def test_deb_depends_cover_every_library_the_bundle_loads_from_the_system(

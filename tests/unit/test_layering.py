@@ -1,4 +1,4 @@
-"""Layering guards (DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``; the simulator
+"""Layering guards (docs/DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``; the simulator
 never imports the client side, and ``net/`` (shared by both) imports nothing of the package.
 
 Checked on the source (every ``import``/``from ... import``, also inside functions), so a lazy

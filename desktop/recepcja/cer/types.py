@@ -58,7 +58,7 @@ class CerSlotState(StrEnum):
 
 
 class NotificationKind(StrEnum):
-    """The four notification kinds every facility on CeR must handle (DOMAIN.md)."""
+    """The four notification kinds every facility on CeR must handle (docs/DOMAIN.md)."""
 
     PORTAL_BOOKING = "portal_booking"  # REZERWACJA_IKP
     PORTAL_CANCEL = "portal_cancel"  # ANULOWANIE_IKP

@@ -29,7 +29,7 @@ _FIELDS = frozenset(
 )
 _FLAGS = ("referral_required", "screening_programme", "mobile_points_allowed")
 
-# Stage I scopes (DOMAIN.md, the CeR guide for providers, May 2026).
+# Stage I scopes (docs/DOMAIN.md, the CeR guide for providers, May 2026).
 # - Cardiology is an AOS scope: a referral is required. Its NFZ product codes are not listed in
 #   the guide; a practice can add them from its contract through the settings.
 # - Mammography: breast cancer screening programme; mobile points (buses) are allowed.

@@ -1,7 +1,7 @@
 """Medical category (urgent / stable) and the order in which waiting patients get terms.
 
 CeR assigns terms by medical category first and by the date of the central request second
-(art. 23d ust. 1; DOMAIN.md): an urgent patient who asked yesterday goes before a stable patient
+(art. 23d ust. 1, docs/DOMAIN.md): an urgent patient who asked yesterday precedes a stable patient
 who asked a month ago. Two requests filed at the same instant still need an order that is the same
 on every run and on every machine (the desk, the replay after an outage, the simulator), so the
 request id breaks the tie; without it, a re-sort could swap two patients between a phone call and

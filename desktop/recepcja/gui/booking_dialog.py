@@ -1,8 +1,8 @@
 """Book (or move) a visit: choose a free term, or take the first term the rules allow; record
 urgency, the central request and the referral when the scope needs one.
 
-The dialog only collects the request; the window runs it through the booking service in the
-background, because booking may talk to CeR.
+The dialog only collects the request; the window hands it to ``DeskActions`` in the background
+runner (a local transaction; the sync engine sends it to CeR afterwards).
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """What the desk's buttons do, as plain callables that run on ANY thread.
 
-Each call opens its own connection (one per thread, see ``AppContext.open_db``), runs one use
-case of ``services.booking`` / ``services.patients`` and closes it, so the window can hand these
-to the background runner. No Qt here: this is the seam tests and the benchmark drive directly.
+Each call opens its own connection (one per thread, see ``AppContext.open_db``), runs a use case
+of ``services.booking`` / ``services.patients`` / ``services.absence`` and closes it, so the
+window can hand these to the background runner; only ``apply_absence`` calls CeR (once, to
+withdraw the blocked terms). No Qt here: this is the seam tests and the benchmark drive directly.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The sync side as Qt signals: connectivity, the number of changes waiting for CeR, finished
 entries - so widgets never poll the sync thread and never touch it directly.
 
-The bridge starts the sync engine (``recepcja.sync.engine``) and turns its callbacks (called
-on the sync thread) into signals, which Qt queues onto the UI thread. The engine only notices
-an outage when it has something to send, so the bridge also probes CeR itself now and then in
-the thread pool - a cheap ``status`` call - so the connection label and the emergency banner
-tell the truth on a quiet morning too (and without an engine at all).
+The bridge starts the sync engine (``recepcja.sync.engine``) after the first paint and turns
+its callbacks (called on the sync thread) into signals, which Qt queues onto the UI thread. The
+bridge also probes CeR itself on a timer (30 s; 5 s in training) in the thread pool - a cheap
+``status`` call - so the connection label and the emergency banner tell the truth before the
+engine has started and when it cannot start (the engine probes a quiet desk on its own too).
 """
 
 from __future__ import annotations

@@ -66,8 +66,8 @@ def find_patient(repos: Repositories, key: str) -> Patient:
 
 @dataclass(frozen=True, slots=True)
 class BookingResult:
-    """What the desk shows after booking: the visit, whether it waits for CeR (always True
-    right after booking; the sync engine confirms it), and whether it was an emergency booking."""
+    """The booked visit (pending until the sync engine has CeR confirm it), the id of the outbox
+    row that carries it to CeR, and whether it was booked in emergency mode."""
 
     visit: VisitRecord
     outbox_id: int

@@ -5,7 +5,7 @@ only from the local store (no CeR call: the status must answer during an outage 
 store records is what CeR answered, so "registered", "active", "published until" are CeR's
 facts as last seen.
 
-Legal deadlines (DOMAIN.md): schedules with free terms in CeR and the place active by
+Legal deadlines (docs/DOMAIN.md): schedules with free terms in CeR and the place active by
 2026-05-31 (else NFZ suspends payment for the scope from 2026-06-01); every term assigned
 through CeR from 2026-07-01 (else NFZ does not pay for the visit).
 """

@@ -1,6 +1,6 @@
 """Outage evidence: the periods CeR could not be used, the failed calls, the errors, and what
 was queued meanwhile — the evidence NFZ asks for to pay visits that could not be registered
-centrally (DOMAIN.md: "the visit is paid if the provider shows that the central registration
+centrally (docs/DOMAIN.md: "the visit is paid if the provider shows that the central registration
 was impossible for reasons not on its side")."""
 
 from __future__ import annotations

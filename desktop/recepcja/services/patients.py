@@ -239,7 +239,7 @@ def merge_patients(
 
     Visits CeR already holds under the duplicate's identity. CeR identifies a patient only by
     PESEL or document, the contract has no operation that moves a visit to another patient, and
-    the data in CeR must be identical to the facility's at every moment (DOMAIN.md). So:
+    the data in CeR must be identical to the facility's at every moment (docs/DOMAIN.md). So:
 
     - a visit not sent yet (or sent and refused) simply moves: the replay reads the patient
       when it sends, so CeR receives it under the survivor's identity;

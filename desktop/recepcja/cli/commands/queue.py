@@ -155,7 +155,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=queue_export)
     p = qsub.add_parser("import", help=_("import entries from Excel"),
                         description=_("import entries from Excel"))
-    p.add_argument("file", metavar="FILE.xlsx", help=_("a workbook in the layout queue export writes"))
+    p.add_argument("file", metavar="FILE.xlsx",
+                   help=_("a workbook in the layout queue export writes"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=queue_import)
     help_text = _("send waiting changes to CeR")
