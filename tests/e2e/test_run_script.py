@@ -8,7 +8,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 from xvfb_support import MapWitness, Xvfb
+
+# The first ./run of a fresh clone installs the project into .venv (pip) before the app starts.
+pytestmark = pytest.mark.timeout(600)
 
 ROOT = Path(__file__).resolve().parents[2]
 MAIN_WINDOW_MIN = (800, 500)  # the main window's minimum size; menus and tooltips are smaller
