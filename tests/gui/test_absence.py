@@ -141,3 +141,43 @@ def test_a_plan_that_cannot_be_applied_saves_nothing_and_says_so(
     finally:
         db.close()
     assert window.repos.slots.get(taken["slot"]).state == SlotState.BOOKED
+
+
+def test_the_sync_view_shows_the_alarms_with_who_and_what(qtbot, window, desk_ctx, monday):
+    """A booking that has waited 45 minutes for CeR, and the two visits left on the absent
+    doctor's day: both are alarms on the window's compliance / sync view."""
+    from recepcja.gui.onboarding_view import OnboardingView
+    from recepcja.services import absence, booking
+
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        patient = repos.patients.search("L-000040", 1)[0]
+        free = next(s for s in repos.slots.for_day(window.schedules[1].id, monday)
+                    if s.state == SlotState.FREE)
+        booked = booking.book(repos, int(patient.id or 0), int(free.id or 0), "stable",
+                              user="ania", now=window.clock())
+        nowak = _resource(window, "Nowak")
+        affected = absence.affected_visits(repos, nowak, monday, monday, now=window.clock())
+        plan = absence.plan_absence(nowak, monday, monday, "choroba", affected, move=False)
+        absence.apply_absence(repos, plan, user="ania", now=window.clock())
+    finally:
+        repos.close()
+    queued_at = window.clock() - dt.timedelta(minutes=45)
+    db = sqlite3.connect(desk_ctx.paths.database)
+    try:
+        db.execute("UPDATE outbox SET created_at = ? WHERE id = ?",
+                   (queued_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    booked.outbox_id))
+        db.commit()
+    finally:
+        db.close()
+    view = next(e for e in window.extensions if isinstance(e, OnboardingView))
+    view.compliance_action.trigger()
+    text = view.compliance.browser.toPlainText()
+    stale = text[text.index("ALARM"):]
+    assert "30 min" in stale.splitlines()[0]
+    assert "rezerwacja" in stale and "ania" in stale and patient.local_id in stale
+    assert patient.identifier.pesel[:6] + "*****" in stale
+    assert patient.identifier.pesel not in text
+    assert "nieobecności" in text and "choroba" in text
+    assert len(view.compliance.health["visits_on_absence"]) == 2

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.domain.model import WARSAW, Patient, VisitState
 from recepcja.domain.pesel import mask_pesel
+from recepcja.i18n import _
 from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState
 from recepcja.sync.absence_watch import visits_on_absence
 from recepcja.sync.pull import CURSOR_KEY, LAST_PULL_KEY
@@ -132,3 +133,50 @@ def _absent_json(repos: Repositories, item: Any) -> dict[str, Any]:
         "schedule": item.schedule_name,
         "reason": item.reason,
     }
+
+
+# --- words for the alarms (the CLI's ``status`` and the window's sync view) ------------------
+
+
+def op_label(op: str) -> str:
+    return {"book": _("booking"), "cancel": _("cancellation"), "change": _("change of term"),
+            "waiting_list": _("waiting list"),
+            "withdraw_slots": _("withdrawal of free terms")}.get(op, op)
+
+
+def stale_headline(health: dict[str, Any]) -> str:
+    return _("ALARM: {count} change(s) have waited for CeR longer than {minutes} min:").format(
+        count=len(health["stale_outbox"]), minutes=health["outbox_alarm_minutes"])
+
+
+def stale_line(row: dict[str, Any]) -> str:
+    """One stuck change: which, what, whose, when queued and by whom, where it stands."""
+    what = op_label(row["op"]) + (f" ({row['terms']})" if row["terms"] else "")
+    return _("#{entry} {what}, {patient}, term {term}, queued {at} by {user}, "
+             "state {state}{error}").format(
+        entry=row["entry_id"], what=what, patient=row["patient"] or "-",
+        term=(row["term"] or "-").replace("T", " ")[:16],
+        at=_local(dt.datetime.fromisoformat(row["created_at"])).replace("T", " ")[:16],
+        user=row["created_by"], state=row["state"],
+        error=f": {row['last_error']}" if row["last_error"] else "")
+
+
+def absence_headline(health: dict[str, Any]) -> str:
+    return _("ALARM: {count} visit(s) on a day their doctor is absent - move them and call "
+             "the patients:").format(count=len(health["visits_on_absence"]))
+
+
+def absence_line(row: dict[str, Any]) -> str:
+    return f"{(row['start'] or '-').replace('T', ' ')[:16]}  {row['schedule']}  " \
+           f"{row['patient']}  ({row['reason'] or '-'})"
+
+
+def alarm_lines(health: dict[str, Any]) -> list[str]:
+    """The alarms as plain lines, headline first (empty when there is none)."""
+    lines = []
+    if health["stale_outbox"]:
+        lines += [stale_headline(health), *("  " + stale_line(r) for r in health["stale_outbox"])]
+    if health["visits_on_absence"]:
+        lines += [absence_headline(health),
+                  *("  " + absence_line(r) for r in health["visits_on_absence"])]
+    return lines

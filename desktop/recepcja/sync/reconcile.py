@@ -60,7 +60,7 @@ from recepcja.sync.notifications import (
     store_cer_visit,
 )
 from recepcja.sync.reconcile_report import Drift, DriftItem, ReconcileReport, Resolution
-from recepcja.sync.stuck_rows import finish_sent_rows, supersede_sent_rows
+from recepcja.sync.stuck_rows import finish_sent_rows, settle_proven, supersede_sent_rows
 
 if TYPE_CHECKING:
     from recepcja.cer.gateway import CerGateway
@@ -371,9 +371,7 @@ class Reconciler:
         if local.cer_id is None or local.state == VisitState.PENDING:
             # CeR holds our visit on this very term: confirming it is true whatever its outbox
             # row does (the replay then finishes a queued row without calling CeR again).
-            with atomic(self.repos.db):
-                self.repos.visits.confirm(local.id, cer_visit.cer_id, str(cer_visit.version))
-                stuck = finish_sent_rows(self.repos, local.id, cer_visit)
+            stuck = settle_proven(self.repos, local, cer_visit, version=str(cer_visit.version))
             detail = "confirmed; its outbox row, left after CeR's answer, finished" if stuck \
                 else "confirmed"
             report.items.append(
@@ -435,6 +433,11 @@ class Reconciler:
             "visit_uid": cer_visit.visit_uid,
             "visit_id": local.id if local else None,
         }
+        if local is not None and not cer_visit.cancelled and settle_proven(
+            self.repos, local, cer_visit
+        ):
+            # its booking's row was left 'sent' and held back the changes behind it
+            local = self.repos.visits.get(local.id) or local
         if local is not None and self._in_flight(local):
             return DriftItem(Drift.VISIT_MISSING_LOCALLY, Resolution.IN_FLIGHT, **ids, **item)
         if local is not None and is_stale(local, cer_visit):

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from recepcja.store.records import OutboxOp, OutboxState
+from recepcja.store.db import atomic
+from recepcja.store.records import OutboxOp, OutboxState, VisitRecord
 from recepcja.sync.replay_report import BOOKED, CHANGED, MOVED
 
 if TYPE_CHECKING:
@@ -25,9 +26,6 @@ SETTLED_BY = "reconcile"
 def finish_sent_rows(repos: Repositories, visit_id: int, cer_visit: CerVisit) -> int:
     """Finish the visit's ``sent`` rows whose effect CeR shows (inside the caller's
     transaction, after the visit was made what CeR holds). Returns how many."""
-    visit = repos.visits.get(visit_id)
-    if visit is None:
-        return 0
     finished = 0
     for entry in repos.outbox.for_visit(visit_id):
         if entry.state != OutboxState.SENT:
@@ -37,10 +35,9 @@ def finish_sent_rows(repos: Repositories, visit_id: int, cer_visit: CerVisit) ->
                                   "settled_by": SETTLED_BY}
         if entry.op == OutboxOp.BOOK and not cer_visit.cancelled:
             original = (entry.result or {}).get("original_slot_id", entry.payload.get("slot_id"))
-            moved = original is not None and visit.slot_id != original
+            booked = repos.slots.get(int(original)) if original is not None else None
+            moved = booked is not None and booked.cer_id != cer_visit.slot_cer_id
             result["outcome"] = MOVED if moved else BOOKED
-            if moved:
-                result.setdefault("original_slot_id", original)
         elif entry.op == OutboxOp.CHANGE:
             target = repos.slots.get(int(entry.payload.get("to_slot_id") or 0))
             if target is None or target.cer_id != cer_visit.slot_cer_id:
@@ -51,6 +48,17 @@ def finish_sent_rows(repos: Repositories, visit_id: int, cer_visit: CerVisit) ->
         if repos.outbox.mark_done(entry.id, result):
             finished += 1
     return finished
+
+
+def settle_proven(repos: Repositories, visit: VisitRecord, cer_visit: CerVisit, *,
+                  version: str | None = None) -> int:
+    """CeR holds our visit: record its CeR id here (a pending visit becomes confirmed) and
+    finish the rows left ``sent`` that CeR's state proves done - one transaction. Returns how
+    many rows were finished."""
+    with atomic(repos.db):
+        if visit.cer_id in (None, cer_visit.cer_id):
+            repos.visits.confirm(visit.id, cer_visit.cer_id, version)
+        return finish_sent_rows(repos, visit.id, cer_visit)
 
 
 def supersede_sent_rows(repos: Repositories, visit_id: int) -> int:

@@ -32,35 +32,13 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _op_label(op: str) -> str:
-    return {"book": _("booking"), "cancel": _("cancellation"), "change": _("change of term"),
-            "waiting_list": _("waiting list"),
-            "withdraw_slots": _("withdrawal of free terms")}.get(op, op)
-
-
 def print_sync_alarms(sync: dict[str, Any]) -> None:
-    """The alarms of the sync health, one line each, after a headline a person notices."""
+    """The sync health's alarms, one line each, after a headline a person notices."""
+    from recepcja.sync.health import alarm_lines
+
     print(_("Changes waiting for CeR: {count}").format(count=sync["pending_outbox"]))
-    stale = sync["stale_outbox"]
-    if stale:
-        print(_("ALARM: {count} change(s) have waited for CeR longer than {minutes} min:")
-              .format(count=len(stale), minutes=sync["outbox_alarm_minutes"]))
-    for row in stale:
-        what = _op_label(row["op"])
-        if row["terms"]:
-            what += f" ({row['terms']})"
-        print("  " + _("#{entry} {what}, {patient}, term {term}, queued {at} by {user}, "
-                       "state {state}{error}").format(
-            entry=row["entry_id"], what=what, patient=row["patient"] or "-",
-            term=row["term"] or "-", at=row["created_at"][:16].replace("T", " "),
-            user=row["created_by"], state=row["state"],
-            error=f": {row['last_error']}" if row["last_error"] else ""))
-    absent = sync["visits_on_absence"]
-    if absent:
-        print(_("ALARM: {count} visit(s) on a day their doctor is absent - move them and call "
-                "the patients:").format(count=len(absent)))
-    for row in absent:
-        print(f"  {row['start']}  {row['schedule']}  {row['patient']}  ({row['reason'] or '-'})")
+    for line in alarm_lines(sync):
+        print(line)
     if sync["terms_to_withdraw"]:
         print(_("Blocked terms CeR still offers: {count} (withdrawn by the sync or the next "
                 "publish).").format(count=sync["terms_to_withdraw"]))
