@@ -44,6 +44,20 @@ def _desk_visit(repos, slot_id: int) -> Visit:
     return visit
 
 
+def _stuck_booking(practice, index: int):  # noqa: ANN001, ANN202
+    """A desk booking left as the replay's two commits with a kill between leave it: claimed,
+    booked in CeR, CeR's answer recorded ('sent') - and never applied. (visit, row, CeR's)"""
+    repos = practice.repos
+    slot = repos.slots.by_cer_id(practice.sim.place.slot_ids()[index])
+    visit = _desk_visit(repos, slot.id)
+    (entry,) = repos.outbox.for_visit(visit.id)
+    assert repos.outbox.mark_sending(entry.id)
+    in_cer = practice.gateway.book(slot.cer_id, visit.visit_uid,
+                                   repos.patients.get(visit.patient_id), Urgency.STABLE)
+    assert repos.outbox.mark_sent(entry.id)
+    return visit, entry, in_cer
+
+
 def test_a_term_free_here_while_a_live_visit_holds_it_is_booked_again(practice):
     repos, gateway = practice.repos, practice.gateway
     slot = repos.slots.by_cer_id(practice.sim.place.slot_ids()[23])
@@ -71,15 +85,7 @@ def test_a_cancellation_held_back_by_a_stuck_booking_reaches_cer_after_reconcili
     """Issue 12's case: the booking's row stuck 'sent', the desk cancels, the cancellation
     waits behind it - the patient cancelled here and still booked in CeR."""
     repos, gateway = practice.repos, practice.gateway
-    slot = repos.slots.by_cer_id(practice.sim.place.slot_ids()[25])
-    visit = _desk_visit(repos, slot.id)
-    (entry,) = repos.outbox.for_visit(visit.id)
-    # the replay's two commits with a kill between: claimed, CeR booked it, CeR's answer
-    # recorded ('sent') - and never applied
-    assert repos.outbox.mark_sending(entry.id)
-    in_cer = gateway.book(slot.cer_id, visit.visit_uid, repos.patients.get(visit.patient_id),
-                          Urgency.STABLE)
-    assert repos.outbox.mark_sent(entry.id)
+    visit, entry, in_cer = _stuck_booking(practice, 25)
     booking.cancel(repos, visit.id, "na prośbę pacjenta", user="ania")
     Replayer(repos, gateway).run()
     assert not gateway.read_visit(cer_id=in_cer.cer_id).cancelled  # held back
@@ -96,13 +102,7 @@ def test_a_cancellation_held_back_by_a_stuck_booking_reaches_cer_after_reconcili
 
 def test_a_pending_visit_cer_holds_on_its_term_is_found_and_confirmed(practice):
     repos, gateway = practice.repos, practice.gateway
-    slot = repos.slots.by_cer_id(practice.sim.place.slot_ids()[27])
-    visit = _desk_visit(repos, slot.id)
-    (entry,) = repos.outbox.for_visit(visit.id)
-    assert repos.outbox.mark_sending(entry.id)
-    in_cer = gateway.book(slot.cer_id, visit.visit_uid, repos.patients.get(visit.patient_id),
-                          Urgency.STABLE)
-    assert repos.outbox.mark_sent(entry.id)
+    visit, entry, in_cer = _stuck_booking(practice, 27)
 
     report = reconcile(repos, gateway)
     assert _kinds(report) == [(Drift.VISIT_UNCONFIRMED, Resolution.REPAIRED)]
