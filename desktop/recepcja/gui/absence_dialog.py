@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -192,6 +192,7 @@ class AbsenceResultDialog(QDialog):
         self.setObjectName("absenceResult")
         self.setWindowTitle(_("Doctor absence: the result"))
         self.setModal(False)
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # and its signal connections
         self.window_ = window
         self.applied = applied
         self.headline = QLabel()

@@ -372,11 +372,14 @@ class Reconciler:
             # CeR holds our visit on this very term: confirming it is true whatever its outbox
             # row does (the replay then finishes a queued row without calling CeR again).
             stuck = settle_proven(self.repos, local, cer_visit, version=str(cer_visit.version))
-            detail = "confirmed; its outbox row, left after CeR's answer, finished" if stuck \
-                else "confirmed"
+            if stuck is None:
+                resolution, detail = Resolution.HUMAN, "CeR's id is on another visit here"
+            else:
+                resolution = Resolution.REPAIRED
+                detail = "confirmed; its outbox row, left after CeR's answer, finished" \
+                    if stuck else "confirmed"
             report.items.append(
-                DriftItem(Drift.VISIT_UNCONFIRMED, Resolution.REPAIRED, detail=detail, **ids,
-                          **item)
+                DriftItem(Drift.VISIT_UNCONFIRMED, resolution, detail=detail, **ids, **item)
             )
             return
         if row.patient_key != cer_visit.patient.identifier.key:

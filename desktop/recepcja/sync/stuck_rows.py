@@ -10,8 +10,10 @@ list).
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
+from recepcja.domain.errors import ConflictError
 from recepcja.store.db import atomic
 from recepcja.store.records import OutboxOp, OutboxState, VisitRecord
 from recepcja.sync.replay_report import BOOKED, CHANGED, MOVED
@@ -19,6 +21,8 @@ from recepcja.sync.replay_report import BOOKED, CHANGED, MOVED
 if TYPE_CHECKING:
     from recepcja.cer.types import CerVisit
     from recepcja.store.repos import Repositories
+
+log = logging.getLogger("recepcja.sync.reconcile")
 
 SETTLED_BY = "reconcile"
 
@@ -51,14 +55,18 @@ def finish_sent_rows(repos: Repositories, visit_id: int, cer_visit: CerVisit) ->
 
 
 def settle_proven(repos: Repositories, visit: VisitRecord, cer_visit: CerVisit, *,
-                  version: str | None = None) -> int:
+                  version: str | None = None) -> int | None:
     """CeR holds our visit: record its CeR id here (a pending visit becomes confirmed) and
     finish the rows left ``sent`` that CeR's state proves done - one transaction. Returns how
-    many rows were finished."""
-    with atomic(repos.db):
-        if visit.cer_id in (None, cer_visit.cer_id):
-            repos.visits.confirm(visit.id, cer_visit.cer_id, version)
-        return finish_sent_rows(repos, visit.id, cer_visit)
+    many rows were finished; None (nothing written) when CeR's id is on another visit here."""
+    try:
+        with atomic(repos.db):
+            if visit.cer_id in (None, cer_visit.cer_id):
+                repos.visits.confirm(visit.id, cer_visit.cer_id, version)
+            return finish_sent_rows(repos, visit.id, cer_visit)
+    except ConflictError:  # CeR's id is on another visit here: reconciliation lists that
+        log.warning("visit %s: CeR's id %s is held by another visit", visit.id, cer_visit.cer_id)
+        return None
 
 
 def supersede_sent_rows(repos: Repositories, visit_id: int) -> int:
