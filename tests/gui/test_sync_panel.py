@@ -138,3 +138,40 @@ def test_receiver_runs_when_enabled_with_a_secret_otherwise_pull(window):
     finally:
         panel.close()
     assert panel.receiver is None and panel.worker is None
+
+
+def test_a_portal_booking_on_an_absent_doctors_day_is_flagged_in_the_window(
+        qtbot, sim_window, training_session):
+    """The absence is saved but CeR refuses its withdrawal for now (503); a portal patient
+    books one of the absent doctor's terms meanwhile: the window says so and keeps it in
+    view (the changes dock opens by itself, the sync view lists it)."""
+    from recepcja.services import absence
+
+    window, session = sim_window, training_session
+    panel = _panel(window)
+    qtbot.waitUntil(lambda: panel.worker is not None, timeout=3000)
+    entry = _free_term(window)
+    schedule = window.repos.schedules.get(entry.schedule_id)
+    day = entry.start.astimezone(WARSAW).date()
+    session.control("POST", "faults", {"operation": "usunSloty", "kind": "http503"})
+    affected = absence.affected_visits(window.repos, schedule.resource_id, day, day,
+                                       now=dt.datetime.now(WARSAW))
+    plan = absence.plan_absence(schedule.resource_id, day, day, "choroba", affected,
+                                move=False)
+    applied = window.desk.apply_absence(plan)
+    assert entry.slot_id in applied.blocked
+    session.control("POST", "portal-booking", {
+        "slot": entry.slot_cer_id, "pesel": make_pesel(dt.date(1984, 5, 6), 321),
+        "first_name": "Zofia", "last_name": "Portalowa"})
+
+    qtbot.waitUntil(lambda: any("Portalowa" in m and "nieobecny" in m
+                                for m in panel.dock.messages()), timeout=20000)
+    assert panel.dock.isVisible()  # kept in view without asking
+    assert any("nieobecny" in line for line in panel.toast.lines)
+    view = next(e for e in window.extensions if type(e).__name__ == "OnboardingView")
+    view.compliance_action.trigger()
+    assert "choroba" in view.compliance.browser.toPlainText()
+    listed = [v["start"][:16] for v in view.compliance.health["visits_on_absence"]]
+    assert entry.start.astimezone(WARSAW).isoformat(timespec="minutes")[:16] in listed
+    assert len(listed) == len(affected) + 1  # and the visits left there for a phone call
+    session.control("DELETE", "faults")

@@ -197,7 +197,13 @@ def test_doctor_absence_moves_visits_in_cer(qtbot, sim_window, training_session,
         return len(changed) == len(moved)
 
     qtbot.waitUntil(all_moved_in_cer, timeout=30000)
+    # the result view follows the sync engine: it says so only once CeR has all of it
+    result = window.absence_result
+    qtbot.waitUntil(lambda: result.progress.complete, timeout=30000)
     # the absent doctor's terms of that day are not offered in CeR any more
     slots = {s["id"]: s for s in session.control(
         "GET", f"state?sections=slots&schedule={info.schedule.cer_id}")["slots"]}
     assert free_cer and all(slots[cer_id]["state"] == "deleted" for cer_id in free_cer)
+    assert "CeR ma już wszystko" in result.headline.text() and not result.todo.isVisible()
+    assert all("(w CeR)" in line for line in window.last_call_list
+               if "bez nowego terminu" not in line)

@@ -66,6 +66,14 @@ class PublishingSettings:
 
 
 @dataclass(slots=True)
+class SyncSettings:
+    """How the sync is watched: a change waiting for CeR longer than this is an alarm in
+    ``status`` and the window's sync view."""
+
+    outbox_alarm_minutes: int = 30
+
+
+@dataclass(slots=True)
 class DeskSettings:
     user: str = ""  # who is at the desk; defaults to the OS user
     language: str = "pl"
@@ -77,6 +85,7 @@ class Settings:
     provider: ProviderContext = field(default_factory=ProviderContext)
     receiver: ReceiverSettings = field(default_factory=ReceiverSettings)
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
+    sync: SyncSettings = field(default_factory=SyncSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
@@ -118,6 +127,9 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: unknown section [{key}]."), key=sorted(unknown_sections)[0]
         )
+    if settings.sync.outbox_alarm_minutes < 1:
+        raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
+                              key="sync.outbox_alarm_minutes", minimum=1)
     return settings
 
 

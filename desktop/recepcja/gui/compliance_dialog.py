@@ -108,11 +108,35 @@ def sync_html(health: dict[str, Any]) -> str:
         (_("Open discrepancies for a person"), "—" if drift is None else drift),
         (_("Changes waiting for CeR"), health["pending_outbox"]),
     ]
-    parts = [f"<h3>{_e(_('Synchronisation health'))}</h3>",
+    if health["terms_to_withdraw"]:
+        rows.append((_("Blocked terms CeR still offers"), health["terms_to_withdraw"]))
+    parts = [f"<h3>{_e(_('Synchronisation health'))}</h3>", *_alarms_html(health),
              "<table border='1' cellspacing='0' cellpadding='3'>"]
     parts += [f"<tr><td>{_e(label)}</td><td>{_e(value)}</td></tr>" for label, value in rows]
     parts.append("</table>")
     return "\n".join(parts)
+
+
+def _alarms_html(health: dict[str, Any]) -> list[str]:
+    """The alarms first, in red: changes stuck on their way to CeR (who queued them and what
+    they are) and visits on an absent doctor's day."""
+    from recepcja.sync.health import (
+        absence_headline,
+        absence_line,
+        stale_headline,
+        stale_line,
+    )
+
+    parts = []
+    for rows, headline, line in (
+        (health["stale_outbox"], stale_headline, stale_line),
+        (health["visits_on_absence"], absence_headline, absence_line),
+    ):
+        if rows:
+            parts.append(f"<p style='color:#b00020'><b>{_e(headline(health))}</b></p><ul>")
+            parts += [f"<li>{_e(line(row))}</li>" for row in rows]
+            parts.append("</ul>")
+    return parts
 
 
 class ComplianceDialog(QDialog):
@@ -145,6 +169,7 @@ class ComplianceDialog(QDialog):
         self.report = compliance_report(
             window.repos, today=window.clock().date(),
             months=window.ctx.settings.publishing.horizon_months)
-        self.health = sync_health(window.repos,
-                                  receiver_enabled=window.ctx.settings.receiver.enabled)
+        self.health = sync_health(
+            window.repos, receiver_enabled=window.ctx.settings.receiver.enabled,
+            now=window.clock(), alarm_minutes=window.ctx.settings.sync.outbox_alarm_minutes)
         self.browser.setHtml(report_html(self.report) + sync_html(self.health))

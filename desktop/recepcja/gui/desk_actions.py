@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from recepcja.domain.model import WARSAW, Attendance, Patient, Urgency
 from recepcja.services.context import AppContext
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # imported at first use: they pull in phonenumbers and stdnum (cold start)
+    from recepcja.services.absence import AbsencePlan, AppliedAbsence
     from recepcja.services.booking import BookingResult
     from recepcja.services.patients import PatientInput
     from recepcja.store.records import VisitRecord
@@ -101,49 +101,11 @@ class DeskActions:
             return update_patient(repos.db, patient_id, data, self.ctx.user,
                                   today=self.clock().date())
 
-    def apply_absence(self, plan: Any) -> AbsenceOutcome:
-        """Mark the absence, move the chosen visits (each a ``change`` for CeR), then try to
-        take the blocked free terms out of CeR - if CeR cannot be reached now, the next
-        ``publish`` does it (the terms are blocked locally already)."""
-        from recepcja.domain.errors import DomainError
+    def apply_absence(self, plan: AbsencePlan) -> AppliedAbsence:
+        """Record the absence and make the chosen moves: ONE transaction (the moves as
+        ``change`` rows, the blocked terms and their withdrawal from CeR queued); nothing is
+        saved if any of it is refused. The sync engine sends the rows."""
         from recepcja.services import absence
 
-        outcome = AbsenceOutcome(calls=[])
         with self._repos() as repos:
-            marked = absence.mark_absence(repos, plan.resource_id, plan.first_day,
-                                          plan.last_day, user=self.ctx.user, reason=plan.reason)
-            for visit_id, option in plan.moves:
-                record = repos.visits.get(visit_id)
-                patient = repos.patients.get(record.patient_id) if record else None
-                try:
-                    _moved, left = absence.resolve(repos, visit_id, option, user=self.ctx.user,
-                                                   now=self.clock())
-                except DomainError as error:
-                    outcome.failed.append((visit_id, error))
-                    continue
-                if left is not None:
-                    marked.blocked.append(left)
-                if patient is not None:
-                    outcome.calls.append((patient, option.start))
-            for item in plan.unresolved:
-                outcome.calls.append((item.patient, None))
-            try:
-                from recepcja.services.gateway_factory import gateway_from_context
-                from recepcja.services.sync_service import place_cer_id
-
-                with gateway_from_context(self.ctx,
-                                          place_cer_id=place_cer_id(repos)) as gateway:
-                    outcome.withdrawn = absence.withdraw_from_cer(repos, gateway, marked.blocked)
-            except Exception as error:  # noqa: BLE001 - CeR away: the next publish withdraws
-                outcome.withdraw_error = type(error).__name__
-        return outcome
-
-
-@dataclass
-class AbsenceOutcome:
-    """Whom to call (patient, new start or None when the visit was left for a call)."""
-
-    calls: list[tuple[Patient, dt.datetime | None]]
-    failed: list[tuple[int, Exception]] = field(default_factory=list)
-    withdrawn: int | None = None
-    withdraw_error: str | None = None
+            return absence.apply_absence(repos, plan, user=self.ctx.user, now=self.clock())

@@ -494,26 +494,9 @@ class MainWindow(QMainWindow):
     # --- doctor absence ---------------------------------------------------------------------
 
     def doctor_absence(self) -> None:
-        from recepcja.gui.absence_dialog import AbsenceDialog
-        from recepcja.services import absence
+        from recepcja.gui.absence_dialog import open_absence
 
-        def load(resource_id: int, first: dt.date, last: dt.date) -> list:
-            return absence.affected_visits(self.repos, resource_id, first, last,
-                                           now=self.clock())
-
-        resources = list(day_view.filter_choices(self.repos).resources)
-        dialog = AbsenceDialog(resources, load, self.current_day, self)
-        if self._run_dialog(dialog) and dialog.plan is not None:
-            plan = dialog.plan
-            self.runner.run(lambda: self.desk.apply_absence(plan), on_success=self._absence_done,
-                            label=_("Moving the visits of the absent doctor…"), error_parent=self)
-
-    def _absence_done(self, outcome: object) -> None:
-        """Refresh, and show the desk whom to call (CeR notifies them too)."""
-        from recepcja.gui.absence_dialog import show_calls
-
-        self._changed(_("The absence is saved."))
-        self.last_call_list = show_calls(self, outcome)
+        open_absence(self)
 
     # --- printouts --------------------------------------------------------------------------
 

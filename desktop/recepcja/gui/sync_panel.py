@@ -147,6 +147,8 @@ class SyncPanel(QObject):
         self.dock.add_messages(messages)
         for message in messages:
             self.toast.show_message(message)
+        if any(c.needs_the_desk for c in changes):
+            self.dock.show()  # e.g. a portal booking on an absent doctor's day: kept in view
         if any(c.changed_schedule for c in changes):
             self.window.reload()
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from recepcja.cer.errors import MINOR_NOT_FOUND, CerError
+from recepcja.cer.errors import CerError
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import ItemResult
 from recepcja.domain.horizon import check_horizon, horizon_deadline
@@ -36,6 +36,7 @@ from recepcja.domain.slots import generate_slots
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.records import Schedule
 from recepcja.store.repos import Repositories
+from recepcja.sync.withdrawals import sort_withdrawals
 
 # CeR refuses terms in the past; a term starting within minutes is not worth offering either.
 LEAD = dt.timedelta(minutes=5)
@@ -185,16 +186,9 @@ def _apply_withdrawals(
     repos: Repositories, by_cer: dict[str | None, Slot], results: Sequence[ItemResult],
     outcome: ScheduleOutcome,
 ) -> None:
-    done: list[int] = []
-    for item in results:
-        # The answer names a slot by its local id when it has one, and carries the CeR id.
-        slot = by_cer.get(item.cer_id) or by_cer.get(item.local_id)
-        if slot is None or slot.id is None:
-            continue
-        if item.accepted or item.code == MINOR_NOT_FOUND:
-            done.append(slot.id)
-        else:
-            outcome.withdraw_rejected.append(_rejection(item))
+    withdrawn, refused = sort_withdrawals(results, by_cer)
+    done = [int(slot.id or 0) for slot in withdrawn]
+    outcome.withdraw_rejected.extend(_rejection(item) for _slot, item in refused)
     if done:
         repos.slots.mark_withdrawn(done)
         outcome.withdrawn += len(done)

@@ -1,5 +1,6 @@
 """What ``recepcja status`` reports: where the data is, the schema, the store's counts, and
-whether CeR and the keyring are configured. Later issues add compliance and sync health."""
+whether CeR and the keyring are configured, the compliance report and the sync health with its
+alarms (``sync.health``: changes stuck on their way to CeR, visits on an absent doctor's day)."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         compliance = compliance_report(
             Repositories.over(db), months=ctx.settings.publishing.horizon_months
         )
-        sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled)
+        sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled,
+                           alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
     finally:
         db.close()
     return {

@@ -12,7 +12,11 @@ applied here, on the sync thread, by ``NotificationApplier``:
   patient the store does not know is registered from the snapshot;
 - a portal cancellation frees the local slot (``VisitRepo.apply_from_cer``);
 - a booking CeR accepted for a term the store holds for someone else is a *conflict*: nothing is
-  overwritten, the change is reported (reconciliation lists it and the incident report names it).
+  overwritten, the change is reported (reconciliation lists it and the incident report names it);
+- a booking that lands on a day its doctor is absent (CeR still offered the term: the absence's
+  withdrawal had not reached CeR yet) is applied and *flagged* (``ON_ABSENCE``): the desk must
+  move the visit and call the patient, and the visit stays listed until it does
+  (``sync.absence_watch``).
 
 What changed is handed to listeners as ``Change`` values (plain data, no connection, no PESEL),
 so the GUI can show a toast and refresh its views, and the log of changes can be built from
@@ -45,6 +49,7 @@ from recepcja.domain.model import (
 )
 from recepcja.i18n import _
 from recepcja.store.records import NotificationRecord, VisitRecord, VisitSource
+from recepcja.sync.absence_watch import slot_on_absence
 
 if TYPE_CHECKING:
     from recepcja.cer.gateway import CerGateway
@@ -59,6 +64,7 @@ class Outcome(StrEnum):
     """What applying one notification did (stored in ``notifications.outcome``)."""
 
     APPLIED = "applied"  # the local schedule now shows the change
+    ON_ABSENCE = "on_absence"  # applied, but the doctor is absent that day: flagged to the desk
     STALE = "stale"  # an older version than the one stored: nothing to do
     CONFLICT = "conflict"  # the term is held locally by another visit: listed for a human
     UNKNOWN_SCHEDULE = "unknown_schedule"  # a schedule this practice does not have locally
@@ -85,7 +91,12 @@ class Change:
     @property
     def changed_schedule(self) -> bool:
         """Whether a view showing the schedule should refresh."""
-        return self.outcome == Outcome.APPLIED
+        return self.outcome in (Outcome.APPLIED, Outcome.ON_ABSENCE)
+
+    @property
+    def needs_the_desk(self) -> bool:
+        """Whether a person must act on it (the window keeps it in view)."""
+        return self.outcome in (Outcome.ON_ABSENCE, Outcome.CONFLICT, Outcome.INVALID)
 
     def message(self) -> str:
         """One translated line for a toast or the log of changes."""
@@ -111,7 +122,11 @@ class Change:
                 "Booked from the waiting room: {patient}, {when}."
             ),
         }.get(self.kind, _("Changed in CeR: {patient}, {when}."))  # type: ignore[arg-type]
-        return template.format(patient=self.patient_name, when=when)
+        text = template.format(patient=self.patient_name, when=when)
+        if self.outcome == Outcome.ON_ABSENCE:
+            text += " " + _("The doctor is absent that day: move the visit and call the "
+                            "patient.")
+        return text
 
 
 ChangeListener = Callable[[list[Change]], None]
@@ -426,11 +441,15 @@ class NotificationApplier:
             visit_id = store_cer_visit(self.repos, visit, slot_id, local)
         except ConflictError as error:
             return Change(outcome=Outcome.CONFLICT, slot_id=slot_id, detail=str(error), **base)
+        absence = None if visit.cancelled else slot_on_absence(self.repos, slot_id)
+        if absence is not None:
+            log.warning("CeR booked visit %s on a day its doctor is absent", visit.cer_id)
         return Change(
-            outcome=Outcome.APPLIED,
+            outcome=Outcome.APPLIED if absence is None else Outcome.ON_ABSENCE,
             visit_id=visit_id,
             slot_id=slot_id,
             schedule_id=schedule_id,
+            detail="" if absence is None else absence.reason,
             **base,
         )
 

@@ -13,13 +13,19 @@ slot_missing_locally   CeR holds a term the store does not know
 slot_missing_in_cer    the store thinks CeR holds a term CeR does not return
 visit_unconfirmed      CeR has our visit, the store still waits for its confirmation
 overbooked             CeR holds several live visits on one term (an incident: ``incidents``)
+visit_on_absence       a live visit on a day its doctor is absent (``sync.absence_watch``): a
+                       portal booking that landed there, or a visit left for a phone call
 =====================  ========================================================================
 
 What is safe is repaired at once: CeR is authoritative for portal, other-provider and
 waiting-room bookings and for cancellations made there (the store is made to hold what CeR
-holds); a desk visit CeR never received is queued in the outbox again and sent (``Replayer``).
-Changes still on their way (an unfinished outbox row) are *in flight*, not drift. Everything
-else is listed for a human. ``ReconcileReport.to_json`` is what ``recepcja reconcile --json``
+holds); a desk visit CeR never received is queued in the outbox again and sent (``Replayer``);
+a term free here while a live visit holds it is booked again; a visit CeR holds that still waits
+for its confirmation here is confirmed. Changes still on their way (an outbox row the replay
+will pick up) are *in flight*, not drift - but a row left ``sent`` (CeR answered, the answer was
+never applied: a crash in between) goes nowhere by itself, so it is not in flight: the visit is
+made what CeR holds and the row finished in the same transaction. Everything else is listed for
+a human. ``ReconcileReport.to_json`` is what ``recepcja reconcile --json``
 prints and the GUI shows.
 """
 
@@ -37,7 +43,15 @@ from typing import TYPE_CHECKING, Any
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, Slot, SlotState, VisitState
-from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, VisitRecord, VisitSource
+from recepcja.store.db import atomic
+from recepcja.store.records import (
+    OUTBOX_TERMINAL,
+    OutboxOp,
+    OutboxState,
+    VisitRecord,
+    VisitSource,
+)
+from recepcja.sync.absence_watch import absence_items
 from recepcja.sync.incidents import IncidentReport, find_cer_incidents, find_local_incidents
 from recepcja.sync.notifications import (
     is_stale,
@@ -46,6 +60,7 @@ from recepcja.sync.notifications import (
     store_cer_visit,
 )
 from recepcja.sync.reconcile_report import Drift, DriftItem, ReconcileReport, Resolution
+from recepcja.sync.stuck_rows import finish_sent_rows, settle_proven, supersede_sent_rows
 
 if TYPE_CHECKING:
     from recepcja.cer.gateway import CerGateway
@@ -135,6 +150,7 @@ class Reconciler:
                 for row in self.repos.visits.live_in_schedule(schedule.id, first_day, last_day)
             )
             report.schedules += 1
+        report.items += absence_items(self.repos, schedules, now=started, until=last_day)
         incidents = find_cer_incidents(cer_slots) + find_local_incidents(local_rows)
         if incidents:
             places = [self.repos.practice.place(pid) for pid in sorted(place_ids)]
@@ -305,6 +321,8 @@ class Reconciler:
         item: dict[str, Any],
         report: ReconcileReport,
     ) -> None:
+        if row is not None and slot_state != SlotState.BOOKED:
+            self._book_held_slot(item, report)
         if cer_visit is None and row is None:
             if slot_state == SlotState.BOOKED:
                 self.repos.slots.set_state(item["slot_id"], SlotState.FREE)
@@ -350,12 +368,18 @@ class Reconciler:
                 )
             )
             return
-        if local.cer_id is None:
-            if self._in_flight(local):
-                return  # the replay is about to confirm it
-            self.repos.visits.confirm(local.id, cer_visit.cer_id, str(cer_visit.version))
+        if local.cer_id is None or local.state == VisitState.PENDING:
+            # CeR holds our visit on this very term: confirming it is true whatever its outbox
+            # row does (the replay then finishes a queued row without calling CeR again).
+            stuck = settle_proven(self.repos, local, cer_visit, version=str(cer_visit.version))
+            if stuck is None:
+                resolution, detail = Resolution.HUMAN, "CeR's id is on another visit here"
+            else:
+                resolution = Resolution.REPAIRED
+                detail = "confirmed; its outbox row, left after CeR's answer, finished" \
+                    if stuck else "confirmed"
             report.items.append(
-                DriftItem(Drift.VISIT_UNCONFIRMED, Resolution.REPAIRED, **ids, **item)
+                DriftItem(Drift.VISIT_UNCONFIRMED, resolution, detail=detail, **ids, **item)
             )
             return
         if row.patient_key != cer_visit.patient.identifier.key:
@@ -370,10 +394,33 @@ class Reconciler:
                     )
                 )
                 return
-            store_cer_visit(self.repos, cer_visit, item["slot_id"], local)
+            self._follow_cer(cer_visit, item["slot_id"], local)
             report.items.append(
                 DriftItem(Drift.PATIENT_DIFFERS, Resolution.REPAIRED, **ids, **item)
             )
+
+    def _book_held_slot(self, item: dict[str, Any], report: ReconcileReport) -> None:
+        """A term free (or blocked) here while a live visit holds it: booked again, or the
+        desk would offer it to somebody else."""
+        held = self.repos.visits.live_for_slot(item["slot_id"])
+        slot = self.repos.slots.get(item["slot_id"])
+        if held is None or slot is None or slot.state == SlotState.BOOKED:
+            return
+        self.repos.slots.set_state(item["slot_id"], SlotState.BOOKED)
+        report.items.append(DriftItem(
+            Drift.SLOT_STATE_DIFFERS, Resolution.REPAIRED, visit_id=held.id,
+            visit_uid=held.visit_uid, visit_cer_id=held.cer_id,
+            detail=f"{slot.state} here while visit {held.id} holds it; booked again", **item,
+        ))
+
+    def _follow_cer(self, cer_visit: CerVisit, slot_id: int | None,
+                    local: VisitRecord | None) -> int:
+        """Make the store hold ``cer_visit`` and finish the outbox rows it proves done, in
+        one transaction; returns the visit id."""
+        with atomic(self.repos.db):
+            visit_id = store_cer_visit(self.repos, cer_visit, slot_id, local)
+            finish_sent_rows(self.repos, visit_id, cer_visit)
+        return visit_id
 
     def _missing_locally(self, cer_visit: CerVisit, item: dict[str, Any]) -> DriftItem | None:
         local = local_visit_for(self.repos, cer_visit)
@@ -389,6 +436,11 @@ class Reconciler:
             "visit_uid": cer_visit.visit_uid,
             "visit_id": local.id if local else None,
         }
+        if local is not None and not cer_visit.cancelled and settle_proven(
+            self.repos, local, cer_visit
+        ):
+            # its booking's row was left 'sent' and held back the changes behind it
+            local = self.repos.visits.get(local.id) or local
         if local is not None and self._in_flight(local):
             return DriftItem(Drift.VISIT_MISSING_LOCALLY, Resolution.IN_FLIGHT, **ids, **item)
         if local is not None and is_stale(local, cer_visit):
@@ -400,7 +452,7 @@ class Reconciler:
                 **item,
             )
         try:
-            visit_id = store_cer_visit(self.repos, cer_visit, item["slot_id"], local)
+            visit_id = self._follow_cer(cer_visit, item["slot_id"], local)
         except ConflictError as error:
             return DriftItem(
                 Drift.VISIT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -431,7 +483,7 @@ class Reconciler:
             # CeR moved or cancelled it (the patient, or an earlier change of ours): follow CeR.
             try:
                 _schedule_id, slot_id = local_slot_for(self.repos, found, self.gateway)
-                store_cer_visit(self.repos, found, slot_id, local)
+                self._follow_cer(found, slot_id, local)
             except ConflictError as error:
                 return DriftItem(
                     Drift.VISIT_MISSING_IN_CER, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -456,7 +508,15 @@ class Reconciler:
 
     def _resend(self, local: VisitRecord, item: dict[str, Any], ids: dict[str, Any]) -> DriftItem:
         """A desk visit CeR never received: queue its booking again and send it now."""
-        entry_id = self.repos.outbox.enqueue(
+        with atomic(self.repos.db):
+            supersede_sent_rows(self.repos, local.id)
+            entry_id = self._requeue(local)
+        if self.resend is None:
+            return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, **ids, **item)
+        return self._resent(local, entry_id, item, ids)
+
+    def _requeue(self, local: VisitRecord) -> int:
+        return self.repos.outbox.enqueue(
             OutboxOp.BOOK,
             {
                 "visit_uid": local.visit_uid,
@@ -471,8 +531,9 @@ class Reconciler:
             visit_id=local.id,
             idempotency_key=f"book:{local.visit_uid}:reconcile:{self.repos.sync_state.clock().isoformat()}",
         )
-        if self.resend is None:
-            return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, **ids, **item)
+
+    def _resent(self, local: VisitRecord, entry_id: int, item: dict[str, Any],
+                ids: dict[str, Any]) -> DriftItem:
         try:
             sent = self.resend(self.repos, self.gateway, entry_id)
         except Exception as error:  # the replay is another module: report, do not abort
@@ -500,8 +561,13 @@ class Reconciler:
         )
 
     def _in_flight(self, visit: VisitRecord) -> bool:
+        """An outbox row of the visit the replay will still pick up. Not a row left ``sent``
+        (nothing moves it: reconciliation finishes it) nor the withdrawal of a term the visit
+        left (it says nothing about where the visit is)."""
         return any(
-            entry.state not in OUTBOX_TERMINAL for entry in self.repos.outbox.for_visit(visit.id)
+            entry.state not in OUTBOX_TERMINAL and entry.state != OutboxState.SENT
+            and entry.op != OutboxOp.WITHDRAW_SLOTS
+            for entry in self.repos.outbox.for_visit(visit.id)
         )
 
 

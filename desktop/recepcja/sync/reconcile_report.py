@@ -20,6 +20,7 @@ class Drift(StrEnum):
     SLOT_MISSING_IN_CER = "slot_missing_in_cer"
     VISIT_UNCONFIRMED = "visit_unconfirmed"
     OVERBOOKED = "overbooked"
+    VISIT_ON_ABSENCE = "visit_on_absence"  # a live visit on a day its doctor is absent
 
 
 class Resolution(StrEnum):

@@ -67,6 +67,7 @@ from recepcja.sync.replay_report import (
     describe,
 )
 from recepcja.sync.terms import propose_term
+from recepcja.sync.withdrawals import WITHDRAWN, withdraw_slots
 
 log = logging.getLogger("recepcja.sync.replay")
 
@@ -232,6 +233,10 @@ class Replayer:
                 self._change(entry, report)
             elif entry.op == OutboxOp.WAITING_LIST:
                 self._waiting_list_op(entry, report)
+            elif entry.op == OutboxOp.WITHDRAW_SLOTS:  # sync.withdrawals (doctor absence)
+                detail, apply = withdraw_slots(self.repos, self.gateway, entry,
+                                               lambda call: self._call(entry, call))
+                self._finish(entry, WITHDRAWN, detail, report, also=apply)
         except Stop:
             raise
         except CerError as error:  # a failure a handler did not expect: keep the row safe

@@ -14,7 +14,8 @@ from recepcja.cer.errors import CerError
 from recepcja.i18n import _, error_text
 from recepcja.store.records import OutboxEntry, OutboxOp
 
-HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST)
+HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST,
+               OutboxOp.WITHDRAW_SLOTS)
 REPLAY_USER = "replay"
 MAX_ALTERNATIVES = 20  # terms tried after the booked one was taken, before the waiting list
 

@@ -1,10 +1,13 @@
 """``recepcja absence``: a doctor (or device) is absent for a period.
 
-The free terms of the period are blocked at once (one transaction) and the affected visits are
-listed with their options: the same term with a substitute resource, or the nearest allowed
-term. With ``--resolve`` every visit is moved to its first option (a provider-side change that
-CeR notifies the patient of), the changes are sent, and the blocked terms are withdrawn from
-CeR. The output is the list of patients to call. Without CeR the moves stay queued.
+One decision, through ``services.absence`` (the window's dialog uses the same service): the
+absence is recorded, the free terms of the period are blocked and their withdrawal from CeR is
+queued - all in one transaction - and the affected visits are listed, each with its own proposal
+(no term proposed to two patients). With ``--resolve`` every visit is moved to its proposal in
+that same transaction (a provider-side change CeR notifies the patient of). Then the outbox is
+sent once and the command says what CeR has: moves in CeR, waiting or refused, the terms
+withdrawn, and what is left to do. Without CeR everything stays queued and the sync machinery
+sends it later (``recepcja sync --once`` or the window). Exit 1 when CeR refused a move.
 """
 
 from __future__ import annotations
@@ -14,14 +17,13 @@ import datetime as dt
 from typing import Any
 
 from recepcja.cer.errors import CerError
-from recepcja.cli.output import emit_json
-from recepcja.domain.errors import N_, ValidationError
+from recepcja.cli.output import EXIT_FAILED, EXIT_OK, emit_json
+from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW
-from recepcja.i18n import _, translate_error
+from recepcja.i18n import _, error_text
 from recepcja.services import absence
+from recepcja.services.absence_report import AbsenceProgress, absence_progress, state_text
 from recepcja.services.context import AppContext
-from recepcja.services.gateway_factory import gateway_from_context
-from recepcja.services.sync_service import sync_once
 from recepcja.store.repos import Repositories
 
 
@@ -41,12 +43,25 @@ def _resource_id(value: str) -> int:
     return int(value)
 
 
+def _local(moment: dt.datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(WARSAW).isoformat(timespec="minutes")
+
+
 def _option_json(option: absence.MoveOption | None) -> dict[str, Any] | None:
     if option is None:
         return None
-    return {"kind": option.kind, "slot_id": option.slot_id,
-            "start": option.start.astimezone(WARSAW).isoformat(timespec="minutes"),
+    return {"kind": option.kind, "slot_id": option.slot_id, "start": _local(option.start),
             "schedule": option.schedule_name, "resource": option.resource_name}
+
+
+def _send(ctx: AppContext, repos: Repositories) -> str | None:
+    """One pass of the outbox; the reason CeR did not take everything, or None."""
+    from recepcja.services.sync_service import sync_once
+
+    try:
+        return sync_once(ctx, repos).stopped_by
+    except (CerError, DomainError) as error:
+        return error_text(error)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,66 +75,88 @@ def run(args: argparse.Namespace) -> int:
         if repos.practice.resource(resource_id) is None:
             raise ValidationError(N_("There is no resource number {id}."), id=resource_id)
         now = dt.datetime.now(WARSAW)
-        marked = absence.mark_absence(repos, resource_id, first_day, last_day, user=ctx.user,
-                                      reason=args.reason or "")
         affected = absence.affected_visits(repos, resource_id, first_day, last_day, now=now)
-        rows: list[dict[str, Any]] = []
-        blocked = list(marked.blocked)
-        for item in affected:
-            first = item.options[0] if item.options else None
-            moved = None
-            if args.resolve and first is not None:
-                _visit, left = absence.resolve(repos, int(item.visit.id or 0), first,
-                                               user=ctx.user, now=now)
-                moved = first
-                if left is not None:
-                    blocked.append(left)
-            rows.append({
-                "visit_id": item.visit.id, "local_id": item.patient.local_id,
-                "patient": f"{item.patient.last_name} {item.patient.first_name}",
-                "phone": item.patient.phone,
-                "start": item.start.isoformat(timespec="minutes"),
-                "schedule": item.schedule_name,
-                "options": [_option_json(o) for o in item.options],
-                "moved_to": _option_json(moved),
-            })
-        cer_note = None
-        withdrawn = 0
-        if args.resolve:
-            try:
-                sync_once(ctx, repos)
-                with gateway_from_context(ctx) as gateway:
-                    withdrawn = absence.withdraw_from_cer(repos, gateway, blocked)
-            except CerError as error:
-                cer_note = translate_error(error)  # type: ignore[arg-type]
+        plan = absence.plan_absence(resource_id, first_day, last_day, args.reason or "",
+                                    affected, move=args.resolve)
+        applied = absence.apply_absence(repos, plan, user=ctx.user, now=now)
+        problem = None
+        if applied.moves or applied.withdrawal_ids:
+            problem = _send(ctx, repos)
+        progress = absence_progress(repos, applied)
     finally:
-        repos.db.close()
-    result = {"resource": resource_id, "from": first_day.isoformat(), "to": last_day.isoformat(),
-              "schedules": marked.schedules, "blocked_terms": len(marked.blocked),
-              "withdrawn_from_cer": withdrawn, "cer_problem": cer_note, "visits": rows}
+        repos.close()
+    result = _result(affected, progress, problem)
     if args.json:
         emit_json(result)
-        return 0
+    else:
+        _print(result, progress)
+    return EXIT_FAILED if progress.refused_moves else EXIT_OK
+
+
+def _result(affected: list[absence.AffectedVisit], progress: AbsenceProgress,
+            problem: str | None) -> dict[str, Any]:
+    applied = progress.applied
+    moves = {m.move.visit_id: m for m in progress.moves}
+    rows = []
+    for item in affected:
+        move = moves.get(item.visit.id)
+        rows.append({
+            "visit_id": item.visit.id, "local_id": item.patient.local_id,
+            "patient": f"{item.patient.last_name} {item.patient.first_name}",
+            "phone": item.patient.phone, "start": _local(item.start),
+            "schedule": item.schedule_name,
+            "options": [_option_json(o) for o in item.options],
+            "moved_to": _option_json(move.move.to) if move else None,
+            "in_cer": str(move.state) if move else None,
+            "refusal": move.reason if move and move.reason else None,
+        })
+    return {
+        "resource": applied.resource_id, "from": applied.first_day.isoformat(),
+        "to": applied.last_day.isoformat(), "schedules": applied.schedules,
+        "blocked_terms": len(applied.blocked), "withdrawn_from_cer": progress.withdrawn,
+        "terms_still_in_cer": progress.terms_still_in_cer,
+        "withdrawal_refused": progress.withdrawal_refused,
+        "cer_problem": problem if not progress.complete else None,
+        "complete": progress.complete, "left_to_do": progress.left_to_do(), "visits": rows,
+    }
+
+
+def _print(result: dict[str, Any], progress: AbsenceProgress) -> None:
     print(_("Absence recorded on {count} schedule(s); {blocked} free term(s) blocked.").format(
-        count=marked.schedules, blocked=len(marked.blocked)))
-    if not rows:
+        count=result["schedules"], blocked=result["blocked_terms"]))
+    if not result["visits"]:
         print(_("No booked visits are affected."))
     else:
         print(_("Patients to call:"))
-    for row in rows:
-        target = row["moved_to"] or (row["options"][0] if row["options"] else None)
-        verb = _("moved to") if row["moved_to"] else _("suggested")
-        where = (f"{target['start']} {target['resource']}" if target
-                 else _("no term available: waiting list"))
-        print(f"  {row['start']}  {row['patient']}  {row['phone'] or '-'}  {verb}: {where}")
-    if cer_note:
-        print(_("CeR: {problem} The changes are queued and will be sent.").format(
-            problem=cer_note))
-    return 0
+    for row in result["visits"]:
+        if row["moved_to"]:
+            target = row["moved_to"]
+            what = _("moved to {when} {doctor} ({state})").format(
+                when=target["start"], doctor=target["resource"],
+                state=state_text(progress_state(progress, row["visit_id"])))
+        elif row["options"]:
+            target = row["options"][0]
+            what = _("suggested: {when} {doctor}").format(when=target["start"],
+                                                          doctor=target["resource"])
+        else:
+            what = _("no free term: call the patient (central waiting list)")
+        print(f"  {row['start']}  {row['patient']}  {row['phone'] or '-'}  {what}")
+    if result["withdrawn_from_cer"]:
+        print(_("Free terms withdrawn from CeR: {count}.").format(
+            count=result["withdrawn_from_cer"]))
+    if result["cer_problem"]:
+        print(_("CeR: {problem}").format(problem=result["cer_problem"]))
+    for line in result["left_to_do"]:
+        print(_("Left to do: {what}").format(what=line))
+
+
+def progress_state(progress: AbsenceProgress, visit_id: int) -> Any:
+    return next((m.state for m in progress.moves if m.move.visit_id == visit_id), None)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    help_text = _("mark a resource absent and list the affected visits")
+    help_text = _("mark a resource absent, withdraw its free terms from CeR and list the "
+                  "affected visits")
     p = sub.add_parser("absence", help=help_text, description=help_text)
     p.add_argument("--resource", required=True, metavar="ID", help=_("resource id"))
     p.add_argument("--from", dest="date_from", required=True, metavar="YYYY-MM-DD",
@@ -128,6 +165,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help=_("last day"))
     p.add_argument("--reason", metavar="TEXT", help=_("reason (e.g. illness)"))
     p.add_argument("--resolve", action="store_true",
-                   help=_("move every affected visit to its first option and send the changes"))
+                   help=_("move every affected visit to its own proposal (no term given to two "
+                          "patients) and send the changes"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from recepcja.cli.output import emit_json
 from recepcja.i18n import _
@@ -27,7 +28,20 @@ def run(args: argparse.Namespace) -> int:
         from recepcja.cli.commands.onboarding import print_compliance
 
         print_compliance(status["compliance"])
+    print_sync_alarms(status["sync"])
     return 0
+
+
+def print_sync_alarms(sync: dict[str, Any]) -> None:
+    """The sync health's alarms, one line each, after a headline a person notices."""
+    from recepcja.sync.health import alarm_lines
+
+    print(_("Changes waiting for CeR: {count}").format(count=sync["pending_outbox"]))
+    for line in alarm_lines(sync):
+        print(line)
+    if sync["terms_to_withdraw"]:
+        print(_("Blocked terms CeR still offers: {count} (withdrawn by the sync or the next "
+                "publish).").format(count=sync["terms_to_withdraw"]))
 
 
 def register(sub: argparse._SubParsersAction) -> None:
