@@ -51,7 +51,7 @@ def _field(payload: dict[str, Any], name: str, kind: type | tuple[type, ...] = s
 
 
 def _cer_refusal(error: CerError) -> ControlError:
-    status = 404 if error.minor == errors.NOT_FOUND else 409
+    status = 404 if error.minor in (errors.NOT_FOUND, referrals.NOT_FOUND) else 409
     return ControlError(status, error.opis)
 
 

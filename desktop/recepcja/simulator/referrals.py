@@ -154,6 +154,8 @@ def refuse(conn: sqlite3.Connection, who: Provider, now: dt.datetime, key: str,
     problem = _status_refusal(row, who)
     if problem is not None:
         raise problem
+    if row["status"] == DONE:
+        raise _refused(REALISED, f"Skierowanie {key} zostało już zrealizowane.")
     if row["status"] != ISSUED:
         raise _refused(WRONG_STATE,
                        f"Odmowa przyjęcia dotyczy skierowania o statusie {ISSUED}, a skierowanie "
