@@ -20,8 +20,8 @@ import tomli_w
 from recepcja.domain.errors import N_, ValidationError
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
-# P1's environments by name, as CeZ's integration documentation and public P1 integrations name
-# their hosts (docs/ADMIN.md, section 3): the integration (test) platform and production.
+# P1's environments by name, with the hosts public P1 integrations use (to be confirmed in CeZ's
+# integration documentation, docs/ADMIN.md section 3): the integration (test) platform, production.
 P1_ENVIRONMENTS = MappingProxyType({
     "integration": "https://isus.ezdrowie.gov.pl",
     "production": "https://sus.ezdrowie.gov.pl",
