@@ -99,6 +99,7 @@ def test_importing_the_gateway_does_not_import_zeep():
         "import sys\n"
         "import recepcja.cer, recepcja.cer.gateway, recepcja.cer.push, recepcja.cer.errors\n"
         "import recepcja.cer.types, recepcja.cer.mapping, recepcja.cer.security\n"
+        "import recepcja.cer.contract, recepcja.cer.referrals, recepcja.services.referrals\n"
         "assert 'zeep' not in sys.modules, 'zeep imported at module level'\n"
         "assert 'requests' not in sys.modules, 'requests imported at module level'\n"
     )

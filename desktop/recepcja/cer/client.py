@@ -17,6 +17,7 @@ from zeep.exceptions import Fault, TransportError
 from zeep.plugins import Plugin
 from zeep.transports import Transport
 
+from recepcja.cer.contract import CER, ServiceContract
 from recepcja.cer.errors import (
     MAJOR_SUCCESS,
     MSG_BAD_ANSWER,
@@ -25,10 +26,8 @@ from recepcja.cer.errors import (
     error_from_codes,
 )
 from recepcja.cer.types import CallContext, GatewayConfig
-from recepcja.cer.wire import SOAP_NS, contract_schema, parse_untrusted, q, text
+from recepcja.cer.wire import SOAP_NS, parse_untrusted
 from recepcja.resources import resource
-
-BINDING = "{urn:recepcja:model:csioz:p1:cer:v1}CeRBinding"
 
 
 class QuietTransport(Transport):
@@ -79,7 +78,8 @@ class QuietTransport(Transport):
 
 
 class ContractCheck(Plugin):
-    """Validates each outgoing body and context header against ``cer.xsd`` before it leaves.
+    """Validates each outgoing body and context header against the contract's XSD before it
+    leaves.
 
     zeep checks required elements and types but not facets (patterns, lengths), so a bad
     phone number or a 6-digit postal code would otherwise reach CeR and come back as a
@@ -87,13 +87,16 @@ class ContractCheck(Plugin):
     nothing. Here it is a ``CerBug`` with ``may_have_committed`` False.
     """
 
+    def __init__(self, contract: ServiceContract = CER) -> None:
+        self._contract = contract
+
     def egress(self, envelope: Any, http_headers: Any, operation: Any, binding_options: Any) -> Any:
-        schema = contract_schema()
+        schema = self._contract.schema()
         body = envelope.find(f"{{{SOAP_NS}}}Body")
         parts = [body[0]] if body is not None and len(body) else []
         header = envelope.find(f"{{{SOAP_NS}}}Header")
         if header is not None:
-            parts.extend(header.iterfind(q("kontekstWywolania")))
+            parts.extend(header.iterfind(self._contract.context.element))
         for part in parts:
             problem = schema.problem(part)
             if problem is not None:
@@ -105,8 +108,10 @@ class ContractCheck(Plugin):
         return envelope, http_headers
 
 
-def build_client(config: GatewayConfig, session: Any, wsse: Any = None) -> tuple[Any, Any]:
-    """(zeep Client, service proxy bound to ``config.url``)."""
+def build_client(
+    config: GatewayConfig, session: Any, wsse: Any = None, contract: ServiceContract = CER
+) -> tuple[Any, Any]:
+    """(zeep Client, service proxy of ``contract`` bound to ``config.url``)."""
     settings = zeep.Settings(
         strict=True,
         raw_response=True,
@@ -116,22 +121,25 @@ def build_client(config: GatewayConfig, session: Any, wsse: Any = None) -> tuple
         forbid_external=True,
     )
     transport = QuietTransport(session, config.connect_timeout, config.read_timeout)
-    plugins = [ContractCheck()] if config.validate_requests else []
+    plugins = [ContractCheck(contract)] if config.validate_requests else []
     client = zeep.Client(
-        str(resource("cer", "cer.wsdl")),
+        str(resource(*contract.wsdl)),
         transport=transport,
         settings=settings,
         wsse=wsse,
         plugins=plugins,
     )
-    service = client.create_service(BINDING, config.url)
+    service = client.create_service(contract.binding, config.url)
     return client, service
 
 
-def context_header(client: Any, context: CallContext) -> Any:
-    element = client.get_element(q("kontekstWywolania"))
+def context_header(client: Any, context: CallContext, contract: ServiceContract = CER) -> Any:
+    element = client.get_element(contract.context.element)
     return element(
-        atrybut=[{"nazwa": name, "wartosc": value} for name, value in context.attributes()]
+        atrybut=[
+            {"nazwa": name, "wartosc": value}
+            for name, value in contract.context.attributes(context)
+        ]
     )
 
 
@@ -141,6 +149,7 @@ def read_answer(
     *,
     validate: bool = False,
     max_bytes: int | None = None,
+    contract: ServiceContract = CER,
 ) -> etree._Element:
     """The answer element inside the SOAP Body of a raw HTTP response, checked.
 
@@ -182,14 +191,15 @@ def read_answer(
             may_have_committed=True,
             path="Body",
         )
-    result = answer.find(q("wynik"))
-    major = text(result, "kodMajor")
+    result = answer.find(contract.q("wynik"))
+    major = contract.text(result, "kodMajor")
     if major is not None and major != MAJOR_SUCCESS:
         raise error_from_codes(
-            major, text(result, "kodMinor") or "", text(result, "komunikat") or "", operation
+            major, contract.text(result, "kodMinor") or "",
+            contract.text(result, "komunikat") or "", operation,
         )
     if validate:
-        problem = contract_schema().problem(answer)
+        problem = contract.schema().problem(answer)
         if problem is not None:
             raise CerBug(
                 MSG_BAD_ANSWER,

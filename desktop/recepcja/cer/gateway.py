@@ -1,5 +1,9 @@
 """The CeR gateway: every call the app makes to CeR, domain objects in, domain objects out.
 
+``SoapGateway`` is the machinery every P1 service shares (session, zeep client, context header,
+signing, one checked call, typed errors), bound to a ``ServiceContract``; ``CerGateway`` adds
+CeR's operations (and ``referrals.ReferralGateway`` P1's e-referral operations).
+
 One ``CerGateway`` per thread that talks to CeR (the sync thread, a CLI command, a benchmark):
 it owns a ``requests.Session`` and a zeep client, which are cheap (~20 ms, built at the first
 call, not in the constructor) but not meant to be shared between threads.
@@ -15,11 +19,13 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, ClassVar, Self
 
 from lxml import etree
 
 from recepcja.cer import mapping as m
+from recepcja.cer.contract import CER, ServiceContract
 from recepcja.cer.errors import MINOR_NOT_FOUND, CerError, CerRejected, map_exception
 from recepcja.cer.types import (
     URGENCY_TO_WIRE,
@@ -46,9 +52,11 @@ MOBILE_POINTS_PER_CALL = 500  # the XSD's maxOccurs for punkt
 NOTIFICATIONS_PER_CALL = 1000  # the XSD's maxOccurs for notyfikacja
 
 
-class CerGateway:
-    """Calls CeR with the provider's identity (context header, TLS client certificate, signed
-    messages) and maps answers and failures to domain values and typed errors."""
+class SoapGateway:
+    """Calls one P1 service (``CONTRACT``) with the provider's identity (context header, TLS
+    client certificate, signed messages); answers come back checked, failures as typed errors."""
+
+    CONTRACT: ClassVar[ServiceContract] = CER
 
     def __init__(
         self, config: GatewayConfig, *, session: Any = None, signature_options: Any = None
@@ -79,12 +87,18 @@ class CerGateway:
 
                 session = self._session if self._session is not None else requests.Session()
                 wsse = None
-                if self._config.signing is not None:
-                    wsse = load_signature(self._config.signing, **self._signature_options)
-                client, service = zc.build_client(self._config, session, wsse)
+                signing = self._config.signing
+                if signing is not None:
+                    # The Timestamp lives no longer than the service's convention wants.
+                    ttl = self.CONTRACT.context.timestamp_ttl_seconds
+                    signing = replace(signing, timestamp_ttl_seconds=min(
+                        signing.timestamp_ttl_seconds, ttl))
+                    wsse = load_signature(signing, **self._signature_options)
+                client, service = zc.build_client(self._config, session, wsse, self.CONTRACT)
                 configure_session(session, self._config)  # after zeep set its User-Agent
                 self._session = session
-                self._zeep = (client, service, zc.context_header(client, self._config.context))
+                self._zeep = (client, service,
+                              zc.context_header(client, self._config.context, self.CONTRACT))
             return self._zeep
 
     @property
@@ -104,7 +118,7 @@ class CerGateway:
                 self._session.close()
             self._zeep = None
 
-    def __enter__(self) -> CerGateway:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *_exc: object) -> None:
@@ -118,13 +132,15 @@ class CerGateway:
         try:
             _client, service, header = self._ready()
             response = getattr(service, operation)(**request, _soapheaders=[header])
-            answer = read_answer(response, operation, validate=self._config.validate_responses)
+            answer = read_answer(response, operation, validate=self._config.validate_responses,
+                                 contract=self.CONTRACT)
         except Exception as exc:
             error = map_exception(exc, operation, read_timeout=self._config.read_timeout)
             # A refusal is a normal business outcome (a taken term); the rest is trouble.
             log.log(
                 logging.INFO if isinstance(error, CerRejected) else logging.WARNING,
-                "cer %s failed after %.0f ms: %s%s%s",
+                "%s %s failed after %.0f ms: %s%s%s",
+                self.CONTRACT.name,
                 operation,
                 (time.perf_counter() - started) * 1000,
                 type(error).__name__,
@@ -135,8 +151,13 @@ class CerGateway:
                 raise
             error.cause = f"{type(exc).__module__}.{type(exc).__name__}"
             raise error from None  # the cause may quote a body; its type is kept above
-        log.debug("cer %s ok in %.0f ms", operation, (time.perf_counter() - started) * 1000)
+        log.debug("%s %s ok in %.0f ms", self.CONTRACT.name, operation,
+                  (time.perf_counter() - started) * 1000)
         return answer
+
+
+class CerGateway(SoapGateway):
+    """Calls CeR and maps answers and failures to domain values and typed errors."""
 
     def _batched(
         self, operation: str, items: Sequence[Any], size: int, build: Any

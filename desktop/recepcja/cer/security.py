@@ -26,7 +26,7 @@ from lxml import etree
 
 from recepcja.cer.errors import MSG_UNREADABLE_FILE, MSG_UNUSABLE_KEY, CerConfigError
 from recepcja.cer.types import GatewayConfig, SigningConfig
-from recepcja.cer.wire import CER_NS, SOAP_NS
+from recepcja.cer.wire import SOAP_NS
 from recepcja.domain.errors import N_
 
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
@@ -191,7 +191,9 @@ def sign_envelope(
     security.append(signature)
     ctx = xmlsec.SignatureContext()
     targets = [body, timestamp]
-    context_header = header.find(f"{{{CER_NS}}}kontekstWywolania")
+    # The context header in the service's namespace (the CeR model's or P1's own).
+    context_header = next((child for child in header if isinstance(child.tag, str)
+                           and etree.QName(child).localname == "kontekstWywolania"), None)
     if sign_context_header and context_header is not None:
         targets.append(context_header)
     for target, prefix in zip(targets, ("Body", "TS", "Ctx"), strict=False):

@@ -70,12 +70,15 @@ class SchemaProblem:
 
 
 class ContractSchema:
-    """``cer.xsd`` as an lxml validator. One validator, one lock: validation writes the
-    validator's error log, so concurrent use from two threads would mix up the reports."""
+    """A contract's XSD (``cer.xsd`` unless told) as an lxml validator. One validator, one lock:
+    validation writes the validator's error log, so concurrent use from two threads would mix up
+    the reports."""
 
-    def __init__(self) -> None:
-        with resource("cer", "cer.xsd").open("rb") as fh:
-            doc = etree.parse(fh, parser=hardened_parser())
+    def __init__(self, parts: tuple[str, ...] = ("cer", "cer.xsd")) -> None:
+        path = resource(*parts)
+        with path.open("rb") as fh:
+            # base_url: an xs:import beside the file (P1's context schema) is found.
+            doc = etree.parse(fh, parser=hardened_parser(), base_url=str(path))
         self._schema = etree.XMLSchema(doc)
         self._lock = threading.Lock()
 
@@ -89,10 +92,16 @@ class ContractSchema:
             return SchemaProblem(path=path, line=entry.line if entry is not None else 0)
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=4)
+def schema_for(*parts: str) -> ContractSchema:
+    """The shared validator of one contract's XSD: built once (~10 ms), immutable but for its
+    lock."""
+    return ContractSchema(parts)
+
+
 def contract_schema() -> ContractSchema:
-    """The shared validator: built once (~10 ms) and immutable apart from its lock."""
-    return ContractSchema()
+    """The CeR contract's validator."""
+    return schema_for("cer", "cer.xsd")
 
 
 def _element_path(xpath: str) -> str:

@@ -12,6 +12,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import tomli_w
@@ -19,6 +20,12 @@ import tomli_w
 from recepcja.domain.errors import N_, ValidationError
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
+# P1's environments by name, with the hosts public P1 integrations use (to be confirmed in CeZ's
+# integration documentation, docs/ADMIN.md section 3): the integration (test) platform, production.
+P1_ENVIRONMENTS = MappingProxyType({
+    "integration": "https://isus.ezdrowie.gov.pl",
+    "production": "https://sus.ezdrowie.gov.pl",
+})
 
 
 @dataclass(slots=True)
@@ -42,6 +49,15 @@ class ProviderContext:
     oid_extension: str = ""
     business_role: str = "PODMIOT_LECZNICZY"
     user: str = ""
+
+
+@dataclass(slots=True)
+class P1Settings:
+    """P1's services besides CeR: the e-referral service (docs/ADMIN.md, section 3)."""
+
+    environment: str = ""  # "", "integration" or "production" (P1_ENVIRONMENTS)
+    referral_url: str = ""  # a full URL, or a path on the environment's host
+    business_role: str = "PRACOWNIK_ADMINISTRACYJNY"  # P1's role for reception staff
 
 
 @dataclass(slots=True)
@@ -83,6 +99,7 @@ class DeskSettings:
 class Settings:
     cer: CerSettings = field(default_factory=CerSettings)
     provider: ProviderContext = field(default_factory=ProviderContext)
+    p1: P1Settings = field(default_factory=P1Settings)
     receiver: ReceiverSettings = field(default_factory=ReceiverSettings)
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
@@ -91,6 +108,15 @@ class Settings:
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
         return env.get(ENV_CER_URL) or self.cer.url
+
+    def effective_referral_url(self) -> str:
+        """The e-referral service: ``[p1] referral_url`` as it is when it is a full URL, else
+        that path on the host of ``[p1] environment``; empty when not configured."""
+        url = self.p1.referral_url.strip()
+        if not url or "://" in url:
+            return url
+        host = P1_ENVIRONMENTS.get(self.p1.environment)
+        return f"{host}/{url.lstrip('/')}" if host else ""
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
@@ -130,6 +156,10 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
     if settings.sync.outbox_alarm_minutes < 1:
         raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
                               key="sync.outbox_alarm_minutes", minimum=1)
+    if settings.p1.environment and settings.p1.environment not in P1_ENVIRONMENTS:
+        raise ValidationError(
+            N_("Settings: {key} must be one of: {choices} (or empty)."), key="p1.environment",
+            choices=", ".join(P1_ENVIRONMENTS))
     return settings
 
 

@@ -95,6 +95,9 @@ class Scope:
     referral_required: bool = False
     screening_programme: bool = False
     mobile_points_allowed: bool = False
+    # Target specialties of an e-referral this scope accepts (RPWDL part VIII codes, e.g. "1100"
+    # poradnia kardiologiczna); see domain.referral.
+    referral_specialties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

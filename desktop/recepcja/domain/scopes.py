@@ -25,13 +25,16 @@ SCOPE_CODE_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,39}")
 
 _FIELDS = frozenset(
     {"code", "name_pl", "nfz_products", "referral_required", "screening_programme",
-     "mobile_points_allowed"}
+     "mobile_points_allowed", "referral_specialties"}
 )
+# The target specialty of an e-referral: a clinic's specialty code (RPWDL part VIII), 4 digits.
+SPECIALTY_PATTERN = re.compile(r"[0-9]{4}")
 _FLAGS = ("referral_required", "screening_programme", "mobile_points_allowed")
 
 # Stage I scopes (docs/DOMAIN.md, the CeR guide for providers, May 2026).
-# - Cardiology is an AOS scope: a referral is required. Its NFZ product codes are not listed in
-#   the guide; a practice can add them from its contract through the settings.
+# - Cardiology is an AOS scope: a referral is required, to a cardiology clinic (RPWDL part VIII
+#   code 1100, poradnia kardiologiczna). Its NFZ product codes are not listed in the guide; a
+#   practice can add them (and more target specialties) from its contract through the settings.
 # - Mammography: breast cancer screening programme; mobile points (buses) are allowed.
 # - HPV HR: cervical cancer screening programme, basic stage (classic cytology is being phased
 #   out). The guide names POZ midwife products and AOS products; the AOS sampling products are
@@ -42,6 +45,7 @@ STAGE_ONE_SCOPES: tuple[Mapping[str, object], ...] = (
         "name_pl": "kardiologia",
         "nfz_products": (),
         "referral_required": True,
+        "referral_specialties": ("1100",),
     }),
     MappingProxyType({
         "code": "mammography",
@@ -170,8 +174,19 @@ def scope_from_record(record: Mapping[str, object], index: int = 1) -> Scope:
         code=code,
         name_pl=name.strip(),
         nfz_products=_products(record.get("nfz_products", ()), code),
+        referral_specialties=_specialties(record.get("referral_specialties", ()), code),
         **{flag: _flag(record, flag, code) for flag in _FLAGS},
     )
+
+
+def _specialties(value: object, code: str) -> tuple[str, ...]:
+    if isinstance(value, str) or not isinstance(value, Iterable) or not all(
+            isinstance(item, str) and SPECIALTY_PATTERN.fullmatch(item.strip())
+            for item in value):
+        raise ValidationError(
+            N_("Scope \"{code}\": referral_specialties must be a list of 4-digit specialty "
+               "codes (e.g. \"1100\")."), code=code)
+    return tuple(dict.fromkeys(item.strip() for item in value))
 
 
 def _products(value: object, code: str) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from recepcja.domain.errors import N_, DomainError
 from recepcja.services.context import AppContext
 
 __all__ = ["CerNotConfigured", "ProviderIdNotConfigured", "TlsVerificationRequired",
-           "gateway_from_context"]
+           "gateway_from_context", "p1_config"]
 
 
 class CerNotConfigured(DomainError):
@@ -55,12 +55,20 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
             N_("No CeR address is configured: set [cer] url in {path} or RECEPCJA_CER_URL."),
             path=str(ctx.paths.settings),
         )
-    cer = settings.cer
-    provider = settings.provider
+    return CerGateway(p1_config(ctx, url, business_role=settings.provider.business_role,
+                                place_cer_id=place_cer_id))
+
+
+def p1_config(ctx: AppContext, url: str, *, business_role: str,
+              place_cer_id: str = "") -> GatewayConfig:
+    """How this workstation calls a P1 service at ``url`` (CeR, the e-referral service): the
+    provider's identity, TLS and signing certificates from ``[cer]`` and ``[provider]``."""
+    cer = ctx.settings.cer
+    provider = ctx.settings.provider
     context = CallContext(
         provider_oid_root=provider.oid_root,
         provider_oid_ext=provider.oid_extension or "0",
-        business_role=provider.business_role,
+        business_role=business_role,
         user_id=provider.user or ctx.user,
         place_id=place_cer_id,
     )
@@ -89,15 +97,13 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
             cert_file=cer.signing_cert_file,
             password_provider=lambda: secrets.get(SIGNING_KEY_PASSWORD),
         )
-    return CerGateway(
-        GatewayConfig(
-            url=url,
-            context=context,
-            connect_timeout=cer.connect_timeout,
-            read_timeout=cer.read_timeout,
-            verify=verify,
-            client_cert=client_cert,
-            signing=signing,
-        )
+    return GatewayConfig(
+        url=url,
+        context=context,
+        connect_timeout=cer.connect_timeout,
+        read_timeout=cer.read_timeout,
+        verify=verify,
+        client_cert=client_cert,
+        signing=signing,
     )
 

@@ -10,7 +10,10 @@ and cancelling in the background), and nothing they do may ever reach the real C
   it (settings AND ``RECEPCJA_CER_URL``, which would otherwise win); a non-loopback address is
   refused before any call;
 - set-up and seeding are idempotent: starting training again reuses the folder (the simulator's
-  state survives a restart) and seeds only once.
+  state survives a restart) and seeds only once;
+- the simulator's P1 e-referral service holds referrals for some training patients: valid ones,
+  one held by another provider, one cancelled, one realised (``seed_referrals``), and the
+  e-referral address of this process points at it too.
 
 No Qt here: the window calls ``start_training`` in a worker and the outage switch from its menu.
 """
@@ -53,6 +56,13 @@ SEED_WEEKS = 3
 BOOKED_SHARE = 0.45
 ACTOR_RATE = 0.02  # portal events per second: one every ~50 s, gentle enough to follow
 TRAINING_USER = "szkolenie"
+REFERRAL_PATH = "/p1/skierowania"  # the simulator's e-referral service
+# (status, holder, refunded) of the referrals training patients bring to the desk.
+TRAINING_REFERRALS = (
+    ("WYSTAWIONE", None, True), ("WYSTAWIONE", None, True), ("WYSTAWIONE", None, False),
+    ("U_REALIZATORA", "000000099999", True), ("ANULOWANE", None, True),
+    ("ZREALIZOWANE", "000000099999", True),
+)
 _PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 _FIRST = ("Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Zofia",
           "Jan", "Piotr", "Andrzej", "Krzysztof", "Tomasz", "Paweł", "Łukasz", "Michał")
@@ -175,7 +185,8 @@ class TrainingSession:
         return response.json()
 
     def simulate_outage(self) -> None:
-        """CeR stops answering (the simulator closes every connection on /cer)."""
+        """CeR stops answering (the simulator closes every connection on /cer, and on P1's
+        e-referral service too: both are P1)."""
         self.control("POST", "faults", {"operation": "*", "kind": "down"})
 
     def end_outage(self) -> None:
@@ -224,6 +235,7 @@ def start_training(
                 session.notes.append(f"seeded {seed_bookings(repos, now, seed)} visits")
             say("onboarding")
             session.notes.extend(_onboard(ctx, repos, now))
+            session.notes.extend(seed_referrals(session, repos, seed))
         finally:
             repos.close()
         if actors:
@@ -242,6 +254,9 @@ def _point_at(ctx: AppContext, cer_url: str) -> None:
     ctx.settings.cer.verify_tls = True
     os.environ[ENV_CER_URL] = cer_url
     require_loopback(ctx.settings.effective_cer_url())
+    ctx.settings.p1.environment = ""
+    ctx.settings.p1.referral_url = cer_url.removesuffix("/cer") + REFERRAL_PATH
+    require_loopback(ctx.settings.effective_referral_url())
     save_settings(ctx.paths.settings, ctx.settings)
 
 
@@ -287,6 +302,25 @@ def seed_bookings(
     repos.visits.import_many(visits, TRAINING_USER, source=VisitSource.INITIAL_LOAD)
     repos.sync_state.set(SEEDED_KEY, now.isoformat())
     return len(visits)
+
+
+def seed_referrals(session: TrainingSession, repos: Repositories, seed: int) -> list[str]:
+    """Once per simulator: e-referrals (to a cardiology clinic) for the first training patients
+    with a PESEL, one per entry of ``TRAINING_REFERRALS``. Returns a note per referral: its key,
+    access code and status, for the trainer to hand out."""
+    if session.control("GET", "state?sections=referrals")["referrals"]:
+        return []
+    patients = [patient for patient in training_patients(random.Random(seed), 120)  # noqa: S311
+                if patient.identifier.pesel and repos.patients.by_pesel(patient.identifier.pesel)]
+    notes = []
+    for patient, (status, holder, refunded) in zip(patients, TRAINING_REFERRALS, strict=False):
+        referral = session.control("POST", "referrals", {
+            "pesel": patient.identifier.pesel, "first_name": patient.first_name,
+            "last_name": patient.last_name, "status": status, "refunded": refunded,
+            **({"holder": holder} if holder else {}),
+        })
+        notes.append(f"referral {referral['key']} code {referral['code']}: {status}")
+    return notes
 
 
 def _onboard(ctx: AppContext, repos: Repositories, now: dt.datetime) -> list[str]:

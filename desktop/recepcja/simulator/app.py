@@ -1,4 +1,5 @@
-"""The simulator as a plain WSGI application: SOAP on ``/cer``, the WSDL, the control API.
+"""The simulator as a plain WSGI application: SOAP on ``/cer`` (CeR) and ``/p1/skierowania`` (P1's
+e-referrals, see ``services``), their WSDLs, the control API.
 
 A SOAP call goes through P1's stages in P1's order, each refusing with its own fault:
 size and well-formedness (``NieprawidlowyXml``; 413 when too large) → transport security (the
@@ -23,16 +24,15 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from recepcja.resources import resource
 from recepcja.simulator import control, errors
 from recepcja.simulator.core import Simulator
 from recepcja.simulator.errors import CerError
 from recepcja.simulator.faults import FaultRule
-from recepcja.simulator.operations import OPERATIONS, Call
+from recepcja.simulator.operations import Call
+from recepcja.simulator.services import SoapService, all_services
 from recepcja.simulator.signatures import SignatureVerifier
 from recepcja.simulator.soap import (
     CONTENT_TYPE,
-    Contract,
     Envelope,
     fault_bytes,
     malformed_bytes,
@@ -48,7 +48,6 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 WSDL_SOAP_NS = "http://schemas.xmlsoap.org/wsdl/soap/"
 XS_NS = "http://www.w3.org/2001/XMLSchema"
-SERVICE_NAME = "CeRService"
 
 StartResponse = Callable[..., Any]
 
@@ -79,41 +78,44 @@ class SimulatorApp:
         self.verifier = verifier
         self.validate_responses = validate_responses
         self.max_body_bytes = max_body_bytes
-        self.contract = Contract(resource("cer", "cer.xsd"))
-        self._wsdl_path: Path = resource("cer", "cer.wsdl")
-        self._xsd_bytes = resource("cer", "cer.xsd").read_bytes()
+        self.services = {service.path: service for service in all_services()}
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
-        if path.rstrip("/") == "/cer":
+        service = self.services.get(path.rstrip("/"))
+        if service is not None:
             if method == "POST":
-                return self._soap(environ, start_response)
+                return self._soap(environ, start_response, service)
             if method in ("GET", "HEAD"):
-                return self._documents(environ, start_response)
-            return _plain(start_response, "405 Method Not Allowed", b"POST SOAP 1.1 to /cer\n")
+                return self._documents(environ, start_response, service)
+            return _plain(start_response, "405 Method Not Allowed",
+                          f"POST SOAP 1.1 to {service.path}\n".encode())
         if path.startswith("/_control/"):
             return self._control(environ, start_response, method, path[len("/_control/"):])
         if path == "/":
             return _plain(start_response, "200 OK",
-                          b"CeR simulator (a model of CeR): SOAP at /cer, WSDL at /cer?wsdl, "
+                          b"CeR simulator (a model of CeR): SOAP at /cer, WSDL at /cer?wsdl; "
+                          b"P1 e-referrals (a model) at /p1/skierowania?wsdl; "
                           b"control API at /_control/ - see docs/SIMULATOR.md\n")
         return _plain(start_response, "404 Not Found", b"not found\n")
 
     # -- SOAP -----------------------------------------------------------------------------------
-    def _soap(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _soap(
+        self, environ: dict[str, Any], start_response: StartResponse, service: SoapService
+    ) -> Iterable[bytes]:
         started = time.monotonic()
         try:
             length = int(environ.get("CONTENT_LENGTH") or -1)
         except ValueError:
             length = -1
         if length > self.max_body_bytes:
-            return self._too_large(start_response)
+            return self._too_large(start_response, service)
         stream = environ["wsgi.input"]
         body = stream.read(length if 0 <= length <= self.max_body_bytes
                            else self.max_body_bytes + 1)
         if len(body) > self.max_body_bytes:
-            return self._too_large(start_response)
+            return self._too_large(start_response, service)
 
         envelope: Envelope | None = None
         problem: CerError | None = None
@@ -124,7 +126,7 @@ class SimulatorApp:
         operation = envelope.operation if envelope is not None else "?"
         rule = self.sim.faults.take(operation)
         if rule is not None:
-            early = self._fault_before(rule, operation, start_response)
+            early = self._fault_before(rule, operation, start_response, service)
             if early is not None:
                 return early
 
@@ -133,13 +135,14 @@ class SimulatorApp:
             if problem is not None:
                 raise problem
             assert envelope is not None
-            answer = self._process(envelope)
+            answer = self._process(envelope, service)
         except CerError as error:
-            status, answer = "500 Internal Server Error", fault_bytes(error)
+            status, answer = "500 Internal Server Error", self._fault(error, service)
         except Exception:
             logger.exception("simulator failure in %s", operation)
-            status, answer = "500 Internal Server Error", fault_bytes(
-                CerError(errors.TECHNICAL, errors.INTERNAL, "Wewnętrzny błąd symulatora CeR.")
+            status, answer = "500 Internal Server Error", self._fault(
+                CerError(errors.TECHNICAL, errors.INTERNAL, "Wewnętrzny błąd symulatora CeR."),
+                service,
             )
         if rule is not None and rule.kind == "drop_response":
             # The call is committed; now the answer is lost on its way back.
@@ -150,21 +153,26 @@ class SimulatorApp:
                      (time.monotonic() - started) * 1000)
         return _respond(start_response, status, CONTENT_TYPE, answer)
 
-    def _process(self, envelope: Envelope) -> bytes:
+    @staticmethod
+    def _fault(error: CerError, service: SoapService) -> bytes:
+        return fault_bytes(service.recode(error), service.namespace)
+
+    def _process(self, envelope: Envelope, service: SoapService) -> bytes:
         if self.verifier is not None:
-            self.verifier.verify(envelope.root)
-        caller = self.contract.read_context(envelope)
-        handler = OPERATIONS.get(envelope.operation) if envelope.in_contract_namespace else None
+            self.verifier.verify(envelope.root, max_lifetime=service.timestamp_lifetime)
+        caller = service.caller(envelope)
+        in_namespace = etree.QName(envelope.payload).namespace == service.namespace
+        handler = service.operations.get(envelope.operation) if in_namespace else None
         if handler is None:
             raise CerError(
                 errors.VALIDATION, errors.SCHEMA,
                 f"Nieznana operacja {etree.QName(envelope.payload).text}: CeR jej nie udostępnia.",
             )
-        self.contract.check_payload(envelope)
+        service.contract.check_payload(envelope)
         call = Call(self.sim.store, self.sim.clock, caller, self.sim.clock.now())
         answer = handler(call, envelope.payload)
         if self.validate_responses:
-            mismatch = self.contract.problem(answer)
+            mismatch = service.contract.problem(answer)
             if mismatch:
                 logger.error("answer to %s breaks the contract: %s", envelope.operation, mismatch)
                 raise CerError(errors.TECHNICAL, errors.INTERNAL,
@@ -172,7 +180,8 @@ class SimulatorApp:
         return response_bytes(answer)
 
     def _fault_before(
-        self, rule: FaultRule, operation: str, start_response: StartResponse
+        self, rule: FaultRule, operation: str, start_response: StartResponse,
+        service: SoapService,
     ) -> Iterable[bytes] | None:
         """Faults that act before the call is processed; None lets processing go on."""
         logger.info("fault %s on %s", rule.kind, operation)
@@ -185,9 +194,9 @@ class SimulatorApp:
             self.sim.stopping.wait(rule.seconds)
             return None
         if rule.kind == "http500":
-            return _respond(start_response, "500 Internal Server Error", CONTENT_TYPE, fault_bytes(
+            return _respond(start_response, "500 Internal Server Error", CONTENT_TYPE, self._fault(
                 CerError(errors.TECHNICAL, errors.INTERNAL,
-                         "Wewnętrzny błąd systemu CeR. Spróbuj ponownie później.")
+                         "Wewnętrzny błąd systemu CeR. Spróbuj ponownie później."), service
             ))
         if rule.kind == "http503":
             return _respond(start_response, "503 Service Unavailable", "text/html; charset=utf-8",
@@ -196,35 +205,43 @@ class SimulatorApp:
             return _respond(start_response, "200 OK", CONTENT_TYPE, malformed_bytes(operation))
         return None  # drop_response: acts after processing
 
-    def _too_large(self, start_response: StartResponse) -> Iterable[bytes]:
+    def _too_large(
+        self, start_response: StartResponse, service: SoapService
+    ) -> Iterable[bytes]:
         error = CerError(
             errors.VALIDATION, errors.BAD_XML,
             f"Treść żądania przekracza {self.max_body_bytes // (1024 * 1024)} MB.",
         )
         return _respond(start_response, "413 Request Entity Too Large", CONTENT_TYPE,
-                        fault_bytes(error))
+                        self._fault(error, service))
 
     # -- WSDL and XSD ---------------------------------------------------------------------------
-    def _documents(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def _documents(
+        self, environ: dict[str, Any], start_response: StartResponse, service: SoapService
+    ) -> Iterable[bytes]:
         query = environ.get("QUERY_STRING", "")
         params = parse_qs(query, keep_blank_values=True)
-        base = _base_url(environ)
+        base = _base_url(environ) + service.path
         if query.lower() == "wsdl" or "wsdl" in params:
-            return _respond(start_response, "200 OK", CONTENT_TYPE, self._wsdl(base))
-        if params.get("xsd") == ["cer.xsd"]:
-            return _respond(start_response, "200 OK", CONTENT_TYPE, self._xsd_bytes)
-        return _plain(start_response, "404 Not Found", b"GET /cer?wsdl or /cer?xsd=cer.xsd\n")
+            return _respond(start_response, "200 OK", CONTENT_TYPE, self._wsdl(base, service))
+        wanted = params.get("xsd", [""])[-1]
+        if len(params.get("xsd", [])) == 1 and wanted in service.schemas:
+            return _respond(start_response, "200 OK", CONTENT_TYPE,
+                            _pointed(service.schemas[wanted], base))
+        first = next(iter(service.schemas))
+        return _plain(start_response, "404 Not Found",
+                      f"GET {service.path}?wsdl or {service.path}?xsd={first}\n".encode())
 
-    def _wsdl(self, base: str) -> bytes:
-        """The shipped WSDL, pointing at this server and at its own copy of the XSD."""
-        tree = etree.parse(str(self._wsdl_path), parser=safe_parser())
+    @staticmethod
+    def _wsdl(base: str, service: SoapService) -> bytes:
+        """The shipped WSDL, pointing at this server and at its own copies of the XSDs."""
+        tree = etree.parse(str(service.wsdl), parser=safe_parser())
         for address in tree.iterfind(
-            f"{{{WSDL_NS}}}service[@name='{SERVICE_NAME}']/{{{WSDL_NS}}}port/"
+            f"{{{WSDL_NS}}}service[@name='{service.service_name}']/{{{WSDL_NS}}}port/"
             f"{{{WSDL_SOAP_NS}}}address"
         ):
-            address.set("location", f"{base}/cer")
-        for include in tree.iter(f"{{{XS_NS}}}include"):
-            include.set("schemaLocation", f"{base}/cer?xsd=cer.xsd")
+            address.set("location", base)
+        _point_schemas(tree, base)
         return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
     # -- control API ----------------------------------------------------------------------------
@@ -247,6 +264,21 @@ class SimulatorApp:
                   409: "Conflict", 413: "Request Entity Too Large"}.get(status, "Error")
         return _respond(start_response, f"{status} {reason}", "application/json; charset=utf-8",
                         payload)
+
+
+def _point_schemas(tree: etree._ElementTree, base: str) -> None:
+    """``xs:include`` / ``xs:import`` of a served document point at this server's copies."""
+    for node in (*tree.iter(f"{{{XS_NS}}}include"), *tree.iter(f"{{{XS_NS}}}import")):
+        location = node.get("schemaLocation")
+        if location:
+            node.set("schemaLocation", f"{base}?xsd={Path(location).name}")
+
+
+def _pointed(path: Path, base: str) -> bytes:
+    """A shipped XSD as served: its imports point at this server's copies."""
+    tree = etree.parse(str(path), parser=safe_parser())
+    _point_schemas(tree, base)
+    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
 
 
 def _base_url(environ: dict[str, Any]) -> str:

@@ -40,6 +40,9 @@ CONTROL_API = """\
                            "date": ISO}
   POST   /_control/notifications {"url": U, "secret": S, "duplicate": B, "shuffle": B}
   DELETE /_control/notifications
+  POST   /_control/referrals {"pesel": P, "status": "WYSTAWIONE|U_REALIZATORA|ZREALIZOWANE|
+                           ANULOWANE", "holder": OID_EXT, "refunded": B, "specialty": "1100"}
+  POST   /_control/referral-change {"key": KEY, "status": S, "holder": OID_EXT}
   POST   /_control/clock {"now": ISO, "frozen": B}   DELETE /_control/clock
   POST   /_control/reset
 
@@ -54,7 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Serve a simulated CeR (Centralna e-Rejestracja) - a model of the real service, with its "
         "business rules and its state in DIR (kept across restarts). SOAP 1.1 at /cer, WSDL at "
         "/cer?wsdl."
-    )
+    ) + " " + _("P1's e-referral service (a model) at /p1/skierowania, WSDL at "
+                "/p1/skierowania?wsdl.")
     parser.epilog = (
         _("control API (JSON over HTTP, same port):") + "\n" + CONTROL_API + "\n"
         + _("Full reference, how each fault looks to a client, and the business rules: "
@@ -127,10 +131,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.json:
             print(json.dumps({"url": url, "soap": f"{url}/cer", "wsdl": f"{url}/cer?wsdl",
+                              "referrals": f"{url}/p1/skierowania",
                               "control": f"{url}/_control/state", "data": str(args.data)}))
         else:
             print(_("CeR simulator (a model of CeR) on {url}").format(url=url))
             print(f"  SOAP {url}/cer   WSDL {url}/cer?wsdl   control {url}/_control/state")
+            print(f"  P1 e-referrals {url}/p1/skierowania   WSDL {url}/p1/skierowania?wsdl")
             print("  " + _("data in {folder}; Ctrl+C stops it").format(folder=args.data))
         sys.stdout.flush()
         while not stop.wait(0.5):  # a timed wait, so Ctrl+C is noticed on every platform

@@ -8,13 +8,15 @@ taken term). Full reference with curl examples: ``docs/SIMULATOR.md``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
 
 from recepcja.domain.pesel import is_valid_pesel
-from recepcja.simulator import errors
+from recepcja.simulator import errors, referrals
 from recepcja.simulator.actors import random_patient
 from recepcja.simulator.clock import parse_iso, to_wire
 from recepcja.simulator.core import Simulator
@@ -49,7 +51,7 @@ def _field(payload: dict[str, Any], name: str, kind: type | tuple[type, ...] = s
 
 
 def _cer_refusal(error: CerError) -> ControlError:
-    status = 404 if error.minor == errors.NOT_FOUND else 409
+    status = 404 if error.minor in (errors.NOT_FOUND, referrals.NOT_FOUND) else 409
     return ControlError(status, error.opis)
 
 
@@ -232,6 +234,96 @@ def get_clock(sim: Simulator, query: dict[str, str], _: dict[str, Any]) -> Answe
     return 200, sim.clock.describe()
 
 
+def add_referral(sim: Simulator, query: dict[str, str], payload: dict[str, Any]) -> Answer:
+    """Issue an e-referral as a doctor elsewhere would have (P1 state, not CeR's)."""
+    spec = _referral_spec(sim, payload)
+    try:
+        with sim.store.write() as conn:
+            row = referrals.issue(conn, sim.rng(), sim.clock.now(), spec)
+            answer = referrals.as_json(conn, row)
+    except ValueError as error:
+        raise ControlError(409, str(error)) from None
+    return 200, answer
+
+
+def change_referral(sim: Simulator, query: dict[str, str], payload: dict[str, Any]) -> Answer:
+    """What happens to a referral elsewhere meanwhile: cancelled by its issuer, taken, given back
+    or realised by another provider."""
+    key = _field(payload, "key")
+    status = _field(payload, "status")
+    if status not in referrals.STATUSES:
+        raise ControlError(400, f"'status' must be one of {', '.join(referrals.STATUSES)}")
+    holder = _holder(payload, status)
+    try:
+        with sim.store.write() as conn:
+            row = referrals.change(conn, sim.clock.now(), key, status, holder)
+            answer = referrals.as_json(conn, row)
+    except CerError as error:
+        raise _cer_refusal(error) from None
+    return 200, answer
+
+
+REFERRAL_SPECIALTY = ("1100", "Poradnia kardiologiczna")
+OTHER_PROVIDER = referrals.Provider("2.16.840.1.113883.3.4424.2.3.1", "000000099999")
+
+
+def _holder(payload: dict[str, Any], status: str) -> referrals.Provider | None:
+    """``holder``: [root, ext] or an extension under the usual root; required with
+    U_REALIZATORA / ZREALIZOWANE (default: a provider that is not the practice)."""
+    if status not in (referrals.HELD, referrals.DONE):
+        if payload.get("holder") is not None:
+            raise ControlError(400, "'holder' goes only with U_REALIZATORA or ZREALIZOWANE")
+        return None
+    holder = payload.get("holder")
+    if holder is None:
+        return OTHER_PROVIDER
+    if isinstance(holder, str) and holder:
+        return referrals.Provider(OTHER_PROVIDER.root, holder)
+    if (isinstance(holder, list) and len(holder) == 2
+            and all(isinstance(part, str) and part for part in holder)):
+        return referrals.Provider(holder[0], holder[1])
+    raise ControlError(400, "'holder' must be [oid_root, oid_ext] or an OID extension")
+
+
+def _referral_spec(sim: Simulator, payload: dict[str, Any]) -> dict[str, Any]:
+    pesel = _pesel(payload)
+    status = payload.get("status", referrals.ISSUED)
+    if status not in referrals.STATUSES:
+        raise ControlError(400, f"'status' must be one of {', '.join(referrals.STATUSES)}")
+    refunded = payload.get("refunded", True)
+    if not isinstance(refunded, bool):
+        raise ControlError(400, "'refunded' must be true or false")
+    issued = payload.get("issued")
+    try:
+        day = dt.date.fromisoformat(issued) if issued else sim.clock.today()
+    except (TypeError, ValueError):
+        raise ControlError(400, "'issued' must be a date (YYYY-MM-DD)") from None
+    specialty = payload.get("specialty", REFERRAL_SPECIALTY[0])
+    spec: dict[str, Any] = {
+        "pesel": pesel, "status": status, "refunded": "R" if refunded else "N",
+        "issued": day.isoformat(), "holder": _holder(payload, status),
+        "specialty": specialty,
+        "specialty_name": payload.get("specialty_name") or (
+            REFERRAL_SPECIALTY[1] if specialty == REFERRAL_SPECIALTY[0]
+            else f"Poradnia (kod {specialty})"),
+        "first_name": payload.get("first_name") or "Jan",
+        "last_name": payload.get("last_name") or "Kowalski",
+        "issuer": payload.get("issuer") or "Przychodnia Rodzinna (wystawca)",
+        "doctor": payload.get("doctor") or "lek. Adam Wystawiający",
+        "key": payload.get("key"), "code": payload.get("code"),
+    }
+    for name, pattern, what in (("specialty", r"[0-9]{4}", "4 digits"),
+                                ("key", r"[0-9]{44}", "44 digits"),
+                                ("code", r"[0-9]{4}", "4 digits")):
+        value = spec[name]
+        if value is not None and not (isinstance(value, str) and re.fullmatch(pattern, value)):
+            raise ControlError(400, f"'{name}' must be {what}")
+    for name in ("first_name", "last_name", "issuer", "doctor", "specialty_name"):
+        if not isinstance(spec[name], str) or len(spec[name]) > errors.TEXT_LIMIT:
+            raise ControlError(400, f"'{name}' must be a text of at most 500 characters")
+    return spec
+
+
 def reset(sim: Simulator, query: dict[str, str], _: dict[str, Any]) -> Answer:
     sim.reset()
     return 200, {"reset": True}
@@ -257,6 +349,8 @@ ROUTES: MappingProxyType[tuple[str, str], Handler] = MappingProxyType({
     ("GET", "clock"): get_clock,
     ("POST", "clock"): set_clock,
     ("DELETE", "clock"): reset_clock,
+    ("POST", "referrals"): add_referral,
+    ("POST", "referral-change"): change_referral,
     ("POST", "reset"): reset,
 })
 

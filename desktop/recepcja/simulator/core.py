@@ -16,7 +16,7 @@ from recepcja.simulator.clock import SimClock
 from recepcja.simulator.db import Store
 from recepcja.simulator.faults import ANY, FaultPlan, make_rule
 from recepcja.simulator.notifications import NotificationPusher
-from recepcja.simulator.operations import OPERATIONS
+from recepcja.simulator.services import operation_names
 
 
 class Simulator:
@@ -41,9 +41,10 @@ class Simulator:
         """Inject a fault, as ``POST /_control/faults`` does (the training mode's outage switch
         calls this in-process); ``ValueError`` with a plain message for a bad spec."""
         rule = make_rule(spec)
-        if rule.operation != ANY and rule.operation not in OPERATIONS:
+        known = operation_names()
+        if rule.operation != ANY and rule.operation not in known:
             raise ValueError(f"unknown operation {rule.operation!r}: use '*' or one of "
-                             + ", ".join(OPERATIONS))
+                             + ", ".join(known))
         self.faults.set(rule)
 
     def clear_faults(self, operation: str | None = None) -> None:

@@ -22,11 +22,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 DB_FILE = "cer-simulator.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the e-referral tables (skierowanie, ...)
 
 _TABLES = (
     "mus", "punkt_mobilny", "harmonogram", "slot", "wizyta", "wpis_oczekujacych", "zgloszenie",
-    "notyfikacja", "ustawienie",
+    "notyfikacja", "ustawienie", "skierowanie", "odmowa_skierowania", "historia_skierowania",
 )
 
 _SCHEMA = """
@@ -118,6 +118,32 @@ CREATE TABLE IF NOT EXISTS notyfikacja (
 );
 CREATE INDEX IF NOT EXISTS notyfikacja_do_wyslania ON notyfikacja (dostarczona, kursor);
 CREATE TABLE IF NOT EXISTS ustawienie (klucz TEXT PRIMARY KEY, wartosc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS skierowanie (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    klucz TEXT NOT NULL UNIQUE CHECK (length(klucz) = 44),
+    kod_dostepu TEXT NOT NULL CHECK (length(kod_dostepu) = 4),
+    pesel TEXT NOT NULL, imie TEXT NOT NULL, nazwisko TEXT NOT NULL,
+    wystawca_nazwa TEXT NOT NULL, lekarz TEXT,
+    specjalnosc_kod TEXT NOT NULL, specjalnosc_nazwa TEXT NOT NULL,
+    data_wystawienia TEXT NOT NULL,
+    refundacja TEXT NOT NULL CHECK (refundacja IN ('R', 'N')),
+    status TEXT NOT NULL
+        CHECK (status IN ('WYSTAWIONE', 'U_REALIZATORA', 'ZREALIZOWANE', 'ANULOWANE')),
+    realizator_oid_root TEXT, realizator_oid_ext TEXT,
+    refundacja_realizacji TEXT, data_wizyty TEXT, data_realizacji TEXT,
+    zmieniono TEXT NOT NULL, utworzono TEXT NOT NULL,
+    UNIQUE (pesel, kod_dostepu)
+);
+CREATE TABLE IF NOT EXISTS odmowa_skierowania (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    skierowanie_num INTEGER NOT NULL REFERENCES skierowanie(num),
+    oid_root TEXT NOT NULL, oid_ext TEXT NOT NULL, komentarz TEXT NOT NULL, czas TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS historia_skierowania (
+    num INTEGER PRIMARY KEY AUTOINCREMENT,
+    skierowanie_num INTEGER NOT NULL REFERENCES skierowanie(num),
+    operacja TEXT NOT NULL, oid_root TEXT, oid_ext TEXT, czas TEXT NOT NULL, status TEXT NOT NULL
+);
 """
 
 

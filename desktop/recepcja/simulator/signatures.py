@@ -4,7 +4,8 @@ P1 wants every call signed with the provider's certificate: an X.509 ``BinarySec
 XML-DSig ``Signature`` with RSA-SHA256 and SHA-256 digests over exclusive-c14n references to the
 Body, and to the ``kontekstWywolania`` header and the ``wsu:Timestamp`` when the call has them.
 A call that is unsigned, signed with another certificate, signed with SHA-1, whose context header
-is left unsigned, or whose signed parts were changed is refused with
+(in the CeR model's namespace or P1's) is left unsigned, or whose signed parts were changed is
+refused with
 ``BladBezpieczenstwa`` — before anything else is looked at, as P1's first validation stage.
 
 The checks that matter beyond "xmlsec says the signature is valid": the Reference must point at
@@ -26,7 +27,7 @@ from lxml import etree
 
 from recepcja.simulator import errors
 from recepcja.simulator.errors import CerError
-from recepcja.simulator.soap import CER_NS, SOAP_NS, WSSE_NS, WSU_NS
+from recepcja.simulator.soap import SOAP_NS, WSSE_NS, WSU_NS
 
 DS_NS = "http://www.w3.org/2000/09/xmldsig#"
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
@@ -52,8 +53,13 @@ class SignatureVerifier:
         # xmlsec keeps global state; one verification at a time is plenty for a simulator.
         self._lock = threading.Lock()
 
-    def verify(self, envelope: etree._Element) -> None:
-        """Return quietly for a valid signature by the trusted certificate, else ``refused``."""
+    def verify(
+        self, envelope: etree._Element, *, max_lifetime: dt.timedelta | None = None
+    ) -> None:
+        """Return quietly for a valid signature by the trusted certificate, else ``refused``.
+
+        ``max_lifetime`` (P1's services): a signed ``wsu:Timestamp`` is required, and its
+        ``Expires`` may lie at most that far after its ``Created``."""
         header = envelope.find(f"{{{SOAP_NS}}}Header")
         security = None if header is None else header.find(f"{{{WSSE_NS}}}Security")
         if security is None:
@@ -68,14 +74,17 @@ class SignatureVerifier:
         if body is None or body not in referenced:
             raise refused("Podpis nie obejmuje elementu Body koperty.")
         header = envelope.find(f"{{{SOAP_NS}}}Header")
-        context_header = None if header is None else header.find(f"{{{CER_NS}}}kontekstWywolania")
-        if context_header is not None and context_header not in referenced:
+        # The context header in any namespace: the CeR model's or P1's own.
+        if any(etree.QName(child).localname == "kontekstWywolania" and child not in referenced
+               for child in (header if header is not None else ()) if isinstance(child.tag, str)):
             raise refused("Podpis nie obejmuje nagłówka kontekstWywolania.")
         timestamp = security.find(f"{{{WSU_NS}}}Timestamp")
+        if timestamp is None and max_lifetime is not None:
+            raise refused("Brak znacznika czasu wsu:Timestamp w nagłówku wsse:Security.")
         if timestamp is not None:
             if timestamp not in referenced:
                 raise refused("Podpis nie obejmuje znacznika czasu wsu:Timestamp.")
-            self._check_timestamp(timestamp)
+            self._check_timestamp(timestamp, max_lifetime)
         with self._lock:
             context = xmlsec.SignatureContext()
             for node in referenced:
@@ -129,16 +138,29 @@ class SignatureVerifier:
         return nodes
 
     @staticmethod
-    def _check_timestamp(timestamp: etree._Element) -> None:
-        expires = timestamp.findtext(f"{{{WSU_NS}}}Expires")
-        if not expires:
+    def _check_timestamp(timestamp: etree._Element, max_lifetime: dt.timedelta | None) -> None:
+        expires = _instant(timestamp, "Expires")
+        if expires is None:
+            if max_lifetime is not None:
+                raise refused("Znacznik czasu wsu:Timestamp bez wsu:Expires.")
             return
-        try:
-            deadline = dt.datetime.fromisoformat(expires.strip().replace("Z", "+00:00"))
-        except ValueError:
-            raise refused("Nieprawidłowy znacznik czasu wsu:Expires.") from None
-        if deadline.tzinfo is None:
-            deadline = deadline.replace(tzinfo=dt.UTC)
         # Real time, not the simulator's clock: the signer's clock is the real one.
-        if deadline + CLOCK_SKEW < dt.datetime.now(dt.UTC):
+        if expires + CLOCK_SKEW < dt.datetime.now(dt.UTC):
             raise refused("Podpisana wiadomość wygasła (wsu:Expires).")
+        if max_lifetime is not None:
+            created = _instant(timestamp, "Created")
+            if created is None or expires - created > max_lifetime:
+                raise refused("Znacznik czasu wsu:Timestamp musi mieć wsu:Created, a jego ważność "
+                              f"nie może przekraczać {int(max_lifetime.total_seconds())} s.")
+
+
+def _instant(timestamp: etree._Element, name: str) -> dt.datetime | None:
+    """``wsu:Created`` / ``wsu:Expires`` as an aware instant; None when absent."""
+    text = timestamp.findtext(f"{{{WSU_NS}}}{name}")
+    if not text:
+        return None
+    try:
+        instant = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise refused(f"Nieprawidłowy znacznik czasu wsu:{name}.") from None
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=dt.UTC)

@@ -120,6 +120,20 @@ def split_envelope(root: etree._Element) -> Envelope:
     return Envelope(root, header, payload[0])
 
 
+@dataclass(frozen=True, slots=True)
+class ContextRule:
+    """Where a service expects its ``kontekstWywolania`` header and how its attributes are named:
+    the CeR model uses short names in its own namespace; P1's services use P1's context namespace
+    and ``urn:csioz:p1:kontekst:`` names."""
+
+    element: str  # Clark name of the header element
+    prefix: str = ""  # taken off each attribute name
+    required: tuple[str, ...] = REQUIRED_CONTEXT
+
+
+CER_CONTEXT = ContextRule(f"{{{CER_NS}}}kontekstWywolania")
+
+
 class Contract:
     """The contract's XSD, shared by every request thread (validation is serialised: an lxml
     schema keeps one error log, which concurrent validations would mix up)."""
@@ -143,15 +157,19 @@ class Contract:
                 errors.VALIDATION, errors.SCHEMA, f"Żądanie niezgodne ze schematem: {problem}"
             )
 
-    def read_context(self, envelope: Envelope) -> dict[str, str]:
-        """The ``kontekstWywolania`` attributes; ``BrakKontekstu`` when missing or incomplete."""
+    def read_context(
+        self, envelope: Envelope, rule: ContextRule | None = None
+    ) -> dict[str, str]:
+        """The context header's attributes by short name (``idPodmiotuOidRoot``: ``rule.prefix``
+        taken off); ``BrakKontekstu`` when the header is missing, invalid or incomplete."""
+        rule = rule or CER_CONTEXT
         header = envelope.header
-        context = None if header is None else header.find(cer("kontekstWywolania"))
+        context = None if header is None else header.find(rule.element)
         if context is None:
             raise CerError(
                 errors.VALIDATION, errors.NO_CONTEXT,
                 "Brak nagłówka kontekstWywolania (wymagane atrybuty: "
-                + ", ".join(REQUIRED_CONTEXT) + ").",
+                + ", ".join(rule.prefix + name for name in rule.required) + ").",
             )
         problem = self.problem(context)
         if problem:
@@ -159,12 +177,13 @@ class Contract:
                 errors.VALIDATION, errors.NO_CONTEXT,
                 f"Nagłówek kontekstWywolania niezgodny ze schematem: {problem}",
             )
+        namespace = etree.QName(rule.element).namespace
         values = {
-            (item.findtext(cer("nazwa")) or "").strip():
-                (item.findtext(cer("wartosc")) or "").strip()
-            for item in context.findall(cer("atrybut"))
+            (item.findtext(f"{{{namespace}}}nazwa") or "").strip().removeprefix(rule.prefix):
+                (item.findtext(f"{{{namespace}}}wartosc") or "").strip()
+            for item in context.findall(f"{{{namespace}}}atrybut")
         }
-        missing = [name for name in REQUIRED_CONTEXT if not values.get(name)]
+        missing = [rule.prefix + name for name in rule.required if not values.get(name)]
         if missing:
             raise CerError(
                 errors.VALIDATION, errors.NO_CONTEXT,
@@ -178,10 +197,12 @@ def _serialize(envelope: etree._Element) -> bytes:
 
 
 def new_envelope(
-    header_context: dict[str, str] | None = None,
+    header_context: dict[str, str] | None = None, namespace: str = CER_NS
 ) -> tuple[etree._Element, etree._Element]:
-    """An empty SOAP 1.1 envelope (optionally with a context header); returns (envelope, body)."""
-    envelope = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS, "cer": CER_NS})
+    """An empty SOAP 1.1 envelope (optionally with a CeR context header); returns (envelope,
+    body). ``namespace``: the service's, declared on the envelope."""
+    prefix = "cer" if namespace == CER_NS else "skr"
+    envelope = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS, prefix: namespace})
     if header_context:
         header = etree.SubElement(envelope, f"{{{SOAP_NS}}}Header")
         context = sub(header, "kontekstWywolania")
@@ -194,14 +215,14 @@ def new_envelope(
 
 
 def response_bytes(payload: etree._Element) -> bytes:
-    envelope, body = new_envelope()
+    envelope, body = new_envelope(namespace=etree.QName(payload).namespace or CER_NS)
     body.append(payload)
     return _serialize(envelope)
 
 
-def fault_bytes(error: CerError) -> bytes:
-    """A SOAP 1.1 fault with CeR's ``wyjatek`` detail."""
-    envelope, body = new_envelope()
+def fault_bytes(error: CerError, namespace: str = CER_NS) -> bytes:
+    """A SOAP 1.1 fault with the ``wyjatek`` detail of the service in ``namespace``."""
+    envelope, body = new_envelope(namespace=namespace)
     fault = etree.SubElement(body, f"{{{SOAP_NS}}}Fault")
     if isinstance(error, VersionMismatch):
         code = "soap:VersionMismatch"
@@ -210,10 +231,10 @@ def fault_bytes(error: CerError) -> bytes:
     etree.SubElement(fault, "faultcode").text = code
     etree.SubElement(fault, "faultstring").text = clip(error.opis)
     detail = etree.SubElement(fault, "detail")
-    exception = sub(detail, "wyjatek")
-    sub(exception, "kodBleduMajor", error.major)
-    sub(exception, "kodBleduMinor", error.minor)
-    sub(exception, "opis", clip(error.opis))
+    exception = etree.SubElement(detail, f"{{{namespace}}}wyjatek")
+    for name, value in (("kodBleduMajor", error.major), ("kodBleduMinor", error.minor),
+                        ("opis", clip(error.opis))):
+        etree.SubElement(exception, f"{{{namespace}}}{name}").text = value
     return _serialize(envelope)
 
 

@@ -4,6 +4,8 @@ Tests compare this view with the practice's own store, so it is read in one snap
 withdrawn slots and cancelled visits too (with their state), never just the "nice" part. Times are
 UTC in storage form (``2026-06-01T06:00:00.000000Z``); IDs are CeR's.
 
+The ``referrals`` section lists P1's e-referrals with their access codes, refusals and history.
+
 Filters (query string): ``schedule=HRM-n`` and ``place=MUS-n`` narrow slots and visits,
 ``from``/``to`` (ISO) narrow slots and visits by start time, ``sections=slots,visits,...`` picks
 sections (default: all).
@@ -15,13 +17,14 @@ import json
 import sqlite3
 from typing import Any
 
+from recepcja.simulator import referrals
 from recepcja.simulator.clock import parse_iso, to_db
 from recepcja.simulator.db import Store, make_id, parse_id
 from recepcja.simulator.onboarding import place_stage
 from recepcja.simulator.records import LIVE, VISIT_SELECT, visit_record
 
 SECTIONS = ("places", "mobile_points", "schedules", "slots", "visits", "waiting_list",
-            "notifications", "central_requests")
+            "notifications", "central_requests", "referrals")
 
 
 def read_state(store: Store, query: dict[str, str]) -> dict[str, Any]:
@@ -42,6 +45,7 @@ def read_state(store: Store, query: dict[str, str]) -> dict[str, Any]:
             "waiting_list": lambda: _waiting_list(conn),
             "notifications": lambda: _notifications(conn),
             "central_requests": lambda: _central_requests(conn),
+            "referrals": lambda: referrals.all_as_json(conn),
         }
         for section in SECTIONS:
             if section in wanted:
