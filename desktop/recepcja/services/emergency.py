@@ -30,6 +30,7 @@ from recepcja.store.codec import optional_parse_utc, parse_utc
 from recepcja.store.db import atomic
 from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
+from recepcja.sync.terms import configuration_problem
 
 # Column keys and their Polish headers (the file's layout; import matches by header text).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -97,19 +98,26 @@ class QueueEntry:
     state: str
     outcome: str | None
     last_error: str | None
+    # Why it is not in CeR, for the desk (Polish): CeR's refusal of a rejected entry, or what
+    # the administrator must fix while it waits (``waiting_for`` = "administrator").
+    reason: str | None = None
+    waiting_for: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
 
 def queue_entries(repos: Repositories, *, include_finished: bool = False) -> list[QueueEntry]:
-    """The emergency queue, oldest first: waiting entries, or with ``include_finished`` also
-    those already replayed (with their outcome)."""
+    """The emergency queue, oldest first: waiting entries and bookings CeR rejected whose term
+    is still held here, or with ``include_finished`` also those already replayed (with their
+    outcome). Waiting entries carry the set-up problem an administrator must fix, if any."""
     entries = []
+    problem = configuration_problem(repos)
     for row in repos.outbox.queue_rows(include_finished):
         result = row["result"]
         outcome = json.loads(result).get("outcome") if result else None
         identifier = row["pesel"] or f"{row['document_type']}:{row['document_number']}"
+        reason, waiting_for = _reason(row["state"], row["last_error"], problem)
         entries.append(QueueEntry(
             entry_id=row["entry_id"], visit_id=row["visit_id"], visit_uid=row["visit_uid"],
             patient_local_id=row["patient_local_id"], identifier=identifier,
@@ -122,9 +130,20 @@ def queue_entries(repos: Repositories, *, include_finished: bool = False) -> lis
             request_date=optional_parse_utc(row["central_request_date"]),
             referral=row["referral_id"], created_at=parse_utc(row["created_at"]),
             created_by=row["created_by"], state=row["state"], outcome=outcome,
-            last_error=row["last_error"],
+            last_error=row["last_error"], reason=reason, waiting_for=waiting_for,
         ))
     return entries
+
+
+def _reason(state: str, last_error: str | None, problem: dict[str, Any] | None
+            ) -> tuple[str | None, str | None]:
+    if state == "rejected":
+        return last_error, None
+    if state == "done":
+        return None, None
+    if problem is not None:
+        return str(problem["reason"]), "administrator"
+    return (last_error if state in ("failed", "ambiguous") else None), None
 
 
 def _scope_name(code: str | None) -> str | None:
@@ -135,8 +154,10 @@ def _scope_name(code: str | None) -> str | None:
 
 def queue_row(number: int, entry: QueueEntry) -> list[Any]:
     outcome = _OUTCOME_PL.get(entry.outcome or "", entry.outcome or "")
-    if entry.state == "rejected" and entry.last_error:
-        outcome = entry.last_error
+    if entry.state == "rejected" and entry.reason:
+        outcome = entry.reason
+    elif entry.waiting_for == "administrator":
+        outcome = _("waiting for the administrator: {reason}").format(reason=entry.reason)
     return [
         number, entry.patient_local_id, entry.identifier, entry.first_name, entry.last_name,
         entry.phone, _scope_name(entry.scope), entry.place, entry.doctor, excel_time(entry.term),

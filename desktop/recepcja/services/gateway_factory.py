@@ -14,17 +14,17 @@ from urllib.parse import urlsplit
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
 from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
-from recepcja.domain.errors import N_, DomainError
+from recepcja.domain.errors import N_, ConfigurationError
 from recepcja.services.context import AppContext
 
 __all__ = ["CerNotConfigured", "TlsVerificationRequired", "gateway_from_context"]
 
 
-class CerNotConfigured(DomainError):
+class CerNotConfigured(ConfigurationError):
     """No CeR address: neither ``[cer] url`` in the settings nor ``RECEPCJA_CER_URL``."""
 
 
-class TlsVerificationRequired(DomainError):
+class TlsVerificationRequired(ConfigurationError):
     """``verify_tls = false`` for an address that is not this computer: refused, because a
     man in the middle would then see patients' data and could answer for CeR."""
 

@@ -13,6 +13,7 @@ from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
 from recepcja.store.repos import Repositories
 from recepcja.sync.health import sync_health
+from recepcja.sync.terms import configuration_problem
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
@@ -24,6 +25,7 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
             Repositories.over(db), months=ctx.settings.publishing.horizon_months
         )
         sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled)
+        problem = configuration_problem(Repositories.over(db))
     finally:
         db.close()
     return {
@@ -37,6 +39,8 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
             "url": ctx.settings.effective_cer_url() or None,
             "configured": bool(ctx.settings.effective_cer_url()),
             "verify_tls": ctx.settings.cer.verify_tls,
+            # Changes wait because of this workstation's set-up: {reason, since, error}
+            "waiting_for_administrator": problem,
         },
         "keyring_available": SecretStore().available(),
         "user": ctx.user,

@@ -66,6 +66,7 @@ def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> Repla
         gateway = quick_gateway(ctx, repos)
     except (CerNotConfigured, TlsVerificationRequired) as error:
         repos.outbox.set_emergency(entry_id)  # kept: the settings need fixing, not the booking
+        monitor.note_configuration_problem(error)  # the queue and status say whom to call
         return ReplayReport(stopped_by=error_text(error))
     with gateway:
         report = Replayer(repos, gateway, observe=monitor.observe).run_entry(entry_id)

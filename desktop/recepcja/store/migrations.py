@@ -319,10 +319,20 @@ def _audit_log(db: Database) -> None:
     _run(db, _AUDIT_LOG)
 
 
+# --- 0004: rejected bookings stay in the queue until a person acts -------------------------------
+
+
+def _outbox_rejected_index(db: Database) -> None:
+    """The queue lists bookings CeR rejected while their visit still holds a term here; done
+    rows pile up forever, rejected ones stay few: a partial index finds them without a scan."""
+    db.conn.execute("CREATE INDEX outbox_rejected ON outbox (id) WHERE state = 'rejected'")
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
     ("0003_audit_log", _audit_log),
+    ("0004_outbox_rejected_index", _outbox_rejected_index),
 )
 
 

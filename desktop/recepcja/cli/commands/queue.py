@@ -49,8 +49,14 @@ def queue_list(args: argparse.Namespace) -> int:
     else:
         for entry in entries:
             term = entry.term.isoformat(timespec="minutes") if entry.term else "-"
-            print(f"{entry.visit_id}\t{entry.patient_local_id}\t{entry.last_name} "
-                  f"{entry.first_name}\t{term}\t{entry.urgency}\t{entry.state}")
+            line = (f"{entry.visit_id}\t{entry.patient_local_id}\t{entry.last_name} "
+                    f"{entry.first_name}\t{term}\t{entry.urgency}\t{entry.state}")
+            if entry.state == "rejected":
+                line += "\t" + _("rejected by CeR: {reason}").format(reason=entry.reason or "-")
+            elif entry.waiting_for == "administrator":
+                line += "\t" + _("waiting for the administrator: {reason}").format(
+                    reason=entry.reason)
+            print(line)
     return 0
 
 
