@@ -17,6 +17,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from recepcja.domain.contract import FIELDS, check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
 from recepcja.domain.pesel import is_valid_pesel
@@ -37,7 +38,7 @@ __all__ = [
     "reschedule",
 ]
 
-MAX_REASON = 500
+MAX_REASON = FIELDS["cancel_reason"].limit.max_length or 500
 
 
 def new_visit_uid() -> str:
@@ -93,6 +94,10 @@ def book(
     row (``book:<visit_uid>``) and the audit row. ``emergency=None`` asks the stored
     connectivity state. Raises ConflictError when the term is taken or blocked."""
     level = parse_urgency(urgency)
+    # What goes to CeR must fit its contract: refused here, before anything is written.
+    request = check("central_request_id", _clean(central_request_id))
+    referral = check("referral_id", _clean(referral_id))
+    uid = check("visit_uid", visit_uid) or new_visit_uid()
     if repos.patients.get(patient_id) is None:
         raise ValidationError(N_("This patient does not exist."))
     slot = repos.slots.get(slot_id)
@@ -107,12 +112,12 @@ def book(
         raise ValidationError(N_("The date of the central request needs a time zone."))
     flagged = in_emergency(repos) if emergency is None else emergency
     visit = Visit(
-        visit_uid=visit_uid or new_visit_uid(),
+        visit_uid=uid,
         patient_id=patient_id,
         slot_id=slot_id,
         urgency=level,
-        central_request_id=_clean(central_request_id),
-        referral_id=_clean(referral_id),
+        central_request_id=request,
+        referral_id=referral,
     )
     visit_id = repos.visits.book(
         visit,
@@ -140,8 +145,7 @@ def cancel(
     text = " ".join((reason or "").split())
     if not text:
         raise ValidationError(N_("Give the reason for cancelling."))
-    if len(text) > MAX_REASON:
-        raise ValidationError(N_("The reason is too long."))
+    check("cancel_reason", text)
     _existing(repos, visit_id)
     repos.visits.cancel(
         visit_id, text, user, expected_version=expected_version, emergency=in_emergency(repos)

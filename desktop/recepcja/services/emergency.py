@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
 from recepcja.domain.scopes import ScopeRegistry
@@ -323,10 +324,11 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
         raise ValidationError(N_("The term {term} has already passed."),
                               term=term.strftime("%Y-%m-%d %H:%M"))
     return _GoodRow(
-        row=number, visit_uid=visit_uid, patient_input=patient_input, slot=slot,
-        urgency=urgency, request_id=_text(cells.get("request_id")),
+        row=number, visit_uid=check("visit_uid", visit_uid) or visit_uid,
+        patient_input=patient_input, slot=slot, urgency=urgency,
+        request_id=check("central_request_id", _text(cells.get("request_id"))),
         request_date=_time(cells.get("request_date"), "Data zgłoszenia"),
-        referral=_text(cells.get("referral")),
+        referral=check("referral_id", _text(cells.get("referral"))),
     )
 
 

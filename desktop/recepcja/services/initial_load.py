@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Patient, SlotSpec, SlotState, TermKind, Urgency, Visit
 from recepcja.domain.slots import is_unambiguous_local
@@ -206,11 +207,11 @@ class _Check:
             raise ValidationError(N_("urgency \"{value}\" is neither stable nor urgent"),
                                   value=_text(values, "urgency"))
         patient = self._patient(values)
+        referral = check("referral_id", _text(values, "referral_id") or None)
+        request = check("central_request_id", _text(values, "central_request_id") or None)
         self.uids.add(uid)
         self.taken.setdefault(schedule.id, []).append((spec.start, spec.end))
-        return _Row(number, uid, schedule, spec, patient, urgency,
-                    _text(values, "referral_id") or None,
-                    _text(values, "central_request_id") or None)
+        return _Row(number, uid, schedule, spec, patient, urgency, referral, request)
 
     def _minutes(self, values: Mapping[str, Any], schedule: Schedule, start: dt.datetime) -> int:
         text = _text(values, "minutes")
