@@ -18,8 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
-
-from recepcja.simulator.server import SimulatorServer
+from e2e_support import published_free_terms, running_simulator
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
@@ -27,22 +26,12 @@ PESELS = ("44051401359", "02070803628")
 
 @pytest.fixture
 def sim(tmp_path: Path):
-    server = SimulatorServer(tmp_path / "sim")
-    url = server.start()
-    try:
+    with running_simulator(tmp_path / "sim") as url:
         yield url
-    finally:
-        server.stop()
 
 
-def _free_slots(cli, day: dt.date) -> list[dict]:
-    for offset in range(14):
-        result = cli("slots", "--date", str(day + dt.timedelta(days=offset)), "--free", "--json")
-        assert result.code == 0, result.err
-        found = [s for s in result.json() if s["cer_id"] and s["scope"] == "cardiology"]
-        if len(found) >= 4:
-            return found
-    raise AssertionError("no published free terms in two weeks")
+def _free(cli) -> list[dict]:
+    return published_free_terms(cli, dt.date.today() + dt.timedelta(days=2), 4, "cardiology")
 
 
 def _signing_files(folder: Path) -> tuple[Path, Path]:
@@ -88,7 +77,7 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
                                     strict=True):
         assert cli("patients", "add", "--pesel", pesel, "--first-name", first,
                    "--last-name", last).code == 0
-    slots = _free_slots(cli, dt.date.today() + dt.timedelta(days=2))
+    slots = _free(cli)
 
     # 1. Too long for CeR's contract: refused before anything is written.
     long = cli("book", "--patient", PESELS[0], "--slot", str(slots[0]["id"]),
@@ -96,7 +85,7 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
     assert long.code == 1 and long.out == "", long.out
     assert long.err.count("\n") == 1 and "64" in long.err and "CeR" in long.err
     assert cli("queue", "list", "--json").json() == []
-    free_ids = {s["id"] for s in _free_slots(cli, dt.date.today() + dt.timedelta(days=2))}
+    free_ids = {s["id"] for s in _free(cli)}
     assert slots[0]["id"] in free_ids
 
     # 2. CeR refuses the booking for good: "rejected", exit 1, and it stays in the queue.
