@@ -141,3 +141,34 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
     assert cli("status", "--json").json()["cer"]["waiting_for_administrator"] is None
     remaining = cli("queue", "list", "--json").json()
     assert [e["state"] for e in remaining] == ["rejected"]  # still owed a person's decision
+
+
+def test_book_against_a_hung_cer_ends_at_the_deadline_and_is_read_back(cli, sim):
+    """CeR takes the booking and then trickles its answer a byte at a time: ``book`` ends at
+    the call's deadline with the visit queued (its row "to be checked": the request may have
+    reached CeR), and the next sync reads CeR back before sending anything again."""
+    from misbehaving_cer import MisbehavingCer
+
+    cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
+    assert cli("setup", "--config", str(EXAMPLE)).code == 0
+    assert cli("onboard", timeout=180).code == 0
+    assert cli("patients", "add", "--pesel", PESELS[0], "--first-name", "Jan",
+               "--last-name", "Kowalski").code == 0
+    slot = _free(cli)[0]
+    (cli.home / "settings.toml").write_text("[cer]\ncall_deadline = 2\n", encoding="utf-8")
+    with MisbehavingCer("trickle") as hung:
+        cli.extra_env["RECEPCJA_CER_URL"] = hung.url
+        booked = cli("book", "--patient", PESELS[0], "--slot", str(slot["id"]),
+                     "--urgency", "urgent", "--json", timeout=90)
+        assert hung.requests_seen == 1
+    assert booked.code == 0, booked.err
+    answer = booked.json()
+    assert answer["state"] == "queued" and "2 s" in answer["reason"], answer
+    [entry] = cli("queue", "list", "--json").json()
+    assert entry["state"] == "ambiguous"  # read back before any resend
+
+    cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
+    synced = cli("sync", "--once", "--json")
+    assert synced.code == 0 and synced.json()["settled"] == 1 and synced.json()["done"] == 1
+    visits = requests.get(f"{sim}/_control/state?sections=visits", timeout=30).json()["visits"]
+    assert [v["visit_uid"] for v in visits].count(answer["visit_uid"]) == 1

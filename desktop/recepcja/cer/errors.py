@@ -392,6 +392,26 @@ def _requests_error(
     )
 
 
+def deadline_error(operation: str | None, seconds: float, *, sent: bool) -> CerError:
+    """The call did not finish within its total deadline (``cer.deadline``). Before any byte
+    of the request went out nothing reached CeR; after, CeR may have processed it."""
+    if not sent:
+        return CerUnreachable(
+            N_("Cannot connect to CeR within {seconds} s, the limit for one call. "
+               "Nothing was sent."),
+            operation=operation, seconds=_seconds(seconds),
+        )
+    return CerTemporary(
+        N_("CeR did not finish answering within {seconds} s, the limit for one call; "
+           "the request may have reached CeR."),
+        operation=operation, may_have_committed=True, seconds=_seconds(seconds),
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
 def map_exception(
     exc: BaseException, operation: str | None = None, *, read_timeout: float | None = None
 ) -> CerError:

@@ -25,7 +25,8 @@ ENV_CER_URL = "RECEPCJA_CER_URL"
 class CerSettings:
     url: str = ""  # empty: not configured yet
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 20.0  # per read (restarted by every byte that arrives)
+    call_deadline: float = 60.0  # every CeR call ends within this, however CeR behaves
     verify_tls: bool = True
     ca_bundle: str = ""  # extra CA bundle file; empty = system CAs
     client_cert_file: str = ""  # mutual TLS (PEM); its key's password is in keyring
@@ -118,7 +119,17 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: unknown section [{key}]."), key=sorted(unknown_sections)[0]
         )
+    _check_values(settings)
     return settings
+
+
+def _check_values(settings: Settings) -> None:
+    """Values of the right type that still cannot work: refused with the key named."""
+    cer = settings.cer
+    for key in ("connect_timeout", "read_timeout", "call_deadline"):
+        if getattr(cer, key) <= 0:
+            raise ValidationError(N_("Settings: {key} must be a positive number of seconds."),
+                                  key=f"cer.{key}")
 
 
 def load_settings(path: Path) -> Settings:

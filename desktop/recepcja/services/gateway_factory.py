@@ -84,6 +84,7 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
             context=context,
             connect_timeout=cer.connect_timeout,
             read_timeout=cer.read_timeout,
+            call_deadline=cer.call_deadline,
             verify=verify,
             client_cert=client_cert,
             signing=signing,

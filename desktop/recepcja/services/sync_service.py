@@ -34,6 +34,7 @@ from recepcja.sync.replay_report import ReplayReport
 
 QUICK_CONNECT_TIMEOUT = 2.0
 QUICK_READ_TIMEOUT = 5.0
+QUICK_CALL_DEADLINE = 10.0
 
 
 def place_cer_id(repos: Repositories) -> str:
@@ -51,6 +52,7 @@ def quick_gateway(ctx: AppContext, repos: Repositories) -> CerGateway:
         gateway.config,
         connect_timeout=min(gateway.config.connect_timeout, QUICK_CONNECT_TIMEOUT),
         read_timeout=min(gateway.config.read_timeout, QUICK_READ_TIMEOUT),
+        call_deadline=min(gateway.config.call_deadline, QUICK_CALL_DEADLINE),
     )
     return CerGateway(config)
 
