@@ -141,21 +141,22 @@ def test_example_practice_onboards_end_to_end(onboard_cli, sim, tmp_path):
     assert publish.json()["published"] == 0 and publish.json()["withdrawn"] == 0
     assert _normalised(sim.state()) == reference
 
-    # The initial load re-run after "correcting" the file imports only the new row.
+    # After activation CeR takes no initial load: a "corrected" file is refused as a whole,
+    # with one line saying to book such visits, and nothing is stored to stay local-only.
     fixed = tmp_path / "wizyty.csv"
     text = fixed.read_text(encoding="utf-8").replace("Nie ma takiego", "Kardiologia - dr Nowak")
     fixed.write_text(text.replace("44051401358", "44051401359"), encoding="utf-8")
     second = cli("initial-load", str(fixed), "--json")
-    assert second.json()["imported"] == 1  # row 5; row 6 now books a taken term
-    assert second.json()["already_imported"] == 3
+    assert second.code == 1 and second.out == ""
+    assert second.err.count("\n") == 1 and "recepcja book" in second.err
+    assert cli("onboard").code == 0  # nothing stranded: every step done or already done
 
     status = cli("status", "--json")
     compliance = status.json()["compliance"]
     assert compliance["places"][0]["active"] is True
     assert compliance["places"][0]["initial_load_sent"] is True
     assert all(s["horizon_ok"] for p in compliance["places"] for s in p["schedules"])
-    # The visit imported after activation cannot go in the initial load any more.
-    assert compliance["visits_not_confirmed_in_cer"] == 1
+    assert compliance["visits_not_confirmed_in_cer"] == 0  # nothing local-only
     assert [d["code"] for d in compliance["deadlines"]] == ["schedules_in_cer",
                                                           "booking_through_cer"]
 

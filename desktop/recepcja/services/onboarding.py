@@ -252,9 +252,11 @@ class _Run:
         pending = [v for v in self.repos.visits.unconfirmed(limit=1_000_000)
                    if v.source == VisitSource.INITIAL_LOAD and v.slot_id is not None]
         visits: list[tuple[int, InitialVisit]] = []
+        stranded = 0  # this place's, whether their schedule is in CeR or not
         for visit in pending:
             slot = self.repos.slots.get(visit.slot_id or 0)
             schedule = None if slot is None else schedules.get(slot.schedule_id)
+            stranded += schedule is not None
             if slot is None or schedule is None or schedule.cer_id is None:
                 continue
             patient = self.repos.patients.get(visit.patient_id)
@@ -268,10 +270,14 @@ class _Run:
             )))
         marker = _key(place.id, "initial_load_sent")
         if place.cer_active_at is not None:
-            status = StepStatus.ALREADY_DONE if not visits else StepStatus.SKIPPED
-            return self.result(place, Step.INITIAL_LOAD, status,
-                               summary=N_("{count} not sent (the place is already active)")
-                               if visits else "", summary_params={"count": len(visits)})
+            if not stranded:
+                return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
+            # Stored before the import refused this (an older version): CeR takes no initial
+            # load after activation, so they can only stay here. Said, never "nothing to do".
+            return self.result(place, Step.INITIAL_LOAD, StepStatus.FAILED, error=ValidationError(
+                N_("{count} visits of the initial load were imported after \"{place}\" became "
+                   "active in CeR and can never reach CeR that way. Cancel each of them and "
+                   "book it again with recepcja book."), count=stranded, place=place.name))
         if self.repos.sync_state.get(marker) and not visits:
             return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
         if self.progress:
