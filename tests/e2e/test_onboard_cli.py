@@ -192,23 +192,36 @@ def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operati
     assert resumed == clean
 
 
-def test_activation_refused_before_three_months_with_explanation(onboard_cli, sim):
+def test_activation_refused_before_three_months_with_explanation(onboard_cli, sim, tmp_path):
+    """A horizon below the law is refused as a setting (``status`` says so instead of
+    "horizon_ok"); a schedule that does not work after the deadline makes CeR refuse the
+    activation, and the app says what to change — not "publish again", which would loop."""
     cli = onboard_cli
-    (cli.home).mkdir(parents=True, exist_ok=True)
+    cli.home.mkdir(parents=True, exist_ok=True)
     (cli.home / "settings.toml").write_text(
         "[publishing]\nhorizon_months = 1\nmargin_days = 0\n", encoding="utf-8")
-    assert cli("setup", "--config", str(EXAMPLE)).code == 0
+    refused = cli("status", "--json")
+    assert refused.code == 1 and refused.out == "" and refused.err.count("\n") == 1
+    assert "horizon_months" in refused.err and "3" in refused.err
+    (cli.home / "settings.toml").write_text("[publishing]\nmargin_days = 0\n", encoding="utf-8")
+
+    today = dt.date.today()
+    holiday = EXAMPLE.read_text(encoding="utf-8").replace(
+        '{ first_day = 2026-12-28, last_day = 2026-12-31, reason = "urlop" },',
+        f'{{ first_day = {today + dt.timedelta(days=30)}, '
+        f'last_day = {today + dt.timedelta(days=900)}, reason = "urlop" }},')
+    assert holiday != EXAMPLE.read_text(encoding="utf-8")
+    (tmp_path / "praktyka.toml").write_text(holiday, encoding="utf-8")
+    assert cli("setup", "--config", str(tmp_path / "praktyka.toml")).code == 0
     refused = cli("onboard")
     assert refused.code == 1
-    assert "Kardiologia - dr Nowak" in refused.out
-    assert "3" in refused.out and "aktywacj" in refused.out.lower()
-    assert all(p["state"] == "ZAREJESTROWANE" for p in sim.state()["places"])
-
-    (cli.home / "settings.toml").unlink()  # back to 3 months + 14 days of margin
-    published = cli("publish", "--json")
-    assert published.code == 0 and published.json()["published"] > 0
-    assert cli("onboard").code == 0
-    assert all(p["state"] == "AKTYWNE" for p in sim.state()["places"])
+    assert "Kardiologia - dr Nowak" in refused.out and "aktywacj" in refused.out.lower()
+    assert "recepcja setup" in refused.out  # the schedule must change: publishing cannot help
+    states = {p["rpwdl"]["czescVII"]: p["state"] for p in sim.state()["places"]}
+    assert states == {"001": "ZAREJESTROWANE", "002": "AKTYWNE"}  # only cardiology waits
+    status = cli("status", "--json").json()["compliance"]
+    nowak = status["places"][0]["schedules"][0]
+    assert nowak["name"] == "Kardiologia - dr Nowak" and nowak["horizon_ok"] is False
 
 
 def test_onboarding_killed_mid_publishing_resumes(onboard_cli, sim, tmp_path):

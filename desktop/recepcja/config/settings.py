@@ -17,6 +17,7 @@ from typing import Any
 import tomli_w
 
 from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.horizon import check_configured_months
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
 
@@ -130,6 +131,12 @@ def _check_values(settings: Settings) -> None:
         if getattr(cer, key) <= 0:
             raise ValidationError(N_("Settings: {key} must be a positive number of seconds."),
                                   key=f"cer.{key}")
+    # Below the law's 3 months CeR refuses activation while the desk would think all is well.
+    check_configured_months(settings.publishing.horizon_months,
+                            "Settings: publishing.horizon_months")
+    if settings.publishing.margin_days < 0:
+        raise ValidationError(N_("Settings: {key} must be 0 or more days."),
+                              key="publishing.margin_days")
 
 
 def load_settings(path: Path) -> Settings:

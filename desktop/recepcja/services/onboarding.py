@@ -37,11 +37,11 @@ from recepcja.cer.types import (
     ScheduleRegistration,
 )
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.horizon import DEFAULT_MONTHS, horizon_deadline
+from recepcja.domain.horizon import horizon_deadline, required_months
 from recepcja.domain.model import WARSAW
 from recepcja.i18n import _
 from recepcja.services.practice_setup import parse_address
-from recepcja.services.publishing import Progress, Rejection, publish_all
+from recepcja.services.publishing import Progress, Rejection, first_day_past, publish_all
 from recepcja.store.records import Place, VisitSource
 from recepcja.store.repos import Repositories
 
@@ -357,15 +357,28 @@ class _Run:
                            answer=PLACE_STATE_TO_WIRE[state], accepted=1)
 
     def refusal(self, place: Place, error: CerRejected) -> ActivationRefused:
-        months = max(self.months, DEFAULT_MONTHS)  # CeR checks the legal 3 months
+        months = required_months(self.months)  # CeR checks at least the legal 3 months
         deadline = horizon_deadline(self.today, months)
-        reach = []
+        reach, idle = [], []
         for schedule in self.repos.schedules.list(place_id=place.id):
             assert schedule.id is not None
             last = self.repos.slots.last_published_start(schedule.id, free_only=True)
             until = last.astimezone(WARSAW).date() if last else None
             if until is None or until < deadline:
                 reach.append(f"{schedule.name}: {until.isoformat() if until else '—'}")
+                if first_day_past(self.repos, schedule, deadline) is None:
+                    idle.append(schedule.name)
+        if idle:
+            # Publishing again cannot help (it would only loop): the schedule must change.
+            return ActivationRefused(
+                N_("CeR refused to activate \"{place}\": free terms of every schedule must reach "
+                   "at least {months} months ahead, past {deadline}, and these schedules do not "
+                   "work at all after that day (weekly hours or days off): {schedules}. Give "
+                   "them working days after {deadline} (recepcja setup or the practice "
+                   "settings), then run recepcja onboard again. CeR said: {cer}"),
+                place=place.name, months=months, deadline=deadline.isoformat(),
+                schedules="; ".join(idle), cer=error.description,
+            )
         return ActivationRefused(
             N_("CeR refused to activate \"{place}\": free terms of every schedule must reach at "
                "least {months} months ahead, until {deadline}. Published too briefly (schedule: "
