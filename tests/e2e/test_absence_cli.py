@@ -57,7 +57,7 @@ def test_absence_moves_visits_withdraws_terms_and_lists_patients(cli, sim):
     assert result.code == 0, result.err
     report = result.json()
     assert report["cer_problem"] is None
-    assert [v["local_id"] for v in report["visits"]] == ["L-000001"]
+    assert [v["local_id"] for v in report["visits"]] == [booked.json()["patient_local_id"]]
     moved = report["visits"][0]["moved_to"]
     assert moved is not None
     assert moved["resource"] != "dr Anna Nowak" or moved["start"][:10] != monday.isoformat()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import tomli_w
 
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.horizon import check_configured_months
+from recepcja.domain.workstation import Workstation, validate_prefix
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
 
@@ -74,16 +76,31 @@ class DeskSettings:
 
 
 @dataclass(slots=True)
+class WorkstationSettings:
+    """This computer as a desk (``domain.workstation``): its local patient IDs carry the prefix,
+    so two desks in one outage never give the same ID."""
+
+    name: str = ""  # empty: the computer's host name
+    prefix: str = ""  # 2-4 letters/digits from a letter, e.g. "R1"; empty: derived from name
+
+
+@dataclass(slots=True)
 class Settings:
     cer: CerSettings = field(default_factory=CerSettings)
     provider: ProviderContext = field(default_factory=ProviderContext)
     receiver: ReceiverSettings = field(default_factory=ReceiverSettings)
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
         return env.get(ENV_CER_URL) or self.cer.url
+
+    def effective_workstation(self, host_name: str | None = None) -> Workstation:
+        """This desk: ``[workstation] name`` (else the host name) and its prefix."""
+        name = self.workstation.name or host_name or socket.gethostname() or "recepcja"
+        return Workstation.named(name, self.workstation.prefix)
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
@@ -137,6 +154,14 @@ def _check_values(settings: Settings) -> None:
     if settings.publishing.margin_days < 0:
         raise ValidationError(N_("Settings: {key} must be 0 or more days."),
                               key="publishing.margin_days")
+    if settings.workstation.prefix.strip():
+        try:
+            validate_prefix(settings.workstation.prefix)
+        except ValidationError:
+            raise ValidationError(
+                N_("Settings: {key} has 2 to 4 Latin letters and digits and starts with a "
+                   "letter, e.g. R1 (found: \"{value}\")."),
+                key="workstation.prefix", value=settings.workstation.prefix) from None
 
 
 def load_settings(path: Path) -> Settings:

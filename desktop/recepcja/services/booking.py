@@ -47,8 +47,9 @@ def new_visit_uid() -> str:
 
 
 def find_patient(repos: Repositories, key: str) -> Patient:
-    """A patient by PESEL or local ID (``L-000123``), or ValidationError. A merged duplicate's
-    PESEL or local ID finds the patient it was merged into."""
+    """A patient by PESEL or local ID (``L-R1-000123``, ``L-000123``, also one another desk
+    gave them — a queue import), or ValidationError. A merged duplicate's PESEL or local ID
+    finds the patient it was merged into."""
     text = (key or "").strip()
     patient: Patient | None = None
     if text.isdigit() and len(text) == 11:
@@ -56,7 +57,7 @@ def find_patient(repos: Repositories, key: str) -> Patient:
             raise ValidationError(N_("\"{value}\" is not a valid PESEL."), value=text)
         patient = repos.patients.by_pesel(text)
     elif text:
-        patient = repos.patients.by_local_id(text)
+        patient = repos.patients.holder_of_local_id(text)
     if patient is None:
         raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
     merged_into = repos.patients.merged_into(patient.id or 0)

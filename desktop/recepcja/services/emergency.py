@@ -23,6 +23,7 @@ from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
+from recepcja.domain.workstation import canonical_local_id, parse_local_id
 from recepcja.i18n import _, translate_error
 from recepcja.services.booking import book
 from recepcja.services.patients import PatientInput, validate_patient
@@ -207,6 +208,7 @@ class _GoodRow:
     request_id: str | None
     request_date: dt.datetime | None
     referral: str | None
+    local_id: str | None = None  # the ID the other desk gave the patient (on the paper slip)
 
 
 def import_queue(repos: Repositories, path: Path, *, user: str,
@@ -243,7 +245,8 @@ def import_queue(repos: Repositories, path: Path, *, user: str,
         good.append(parsed)
     with atomic(repos.db):
         for item in good:
-            patient_id = _patient_id(repos, item.patient_input, user)
+            patient_id = _patient_id(repos, item.patient_input, user, item.local_id,
+                                     source=path.name)
             book(repos, patient_id, int(item.slot.id or 0), item.urgency, user=user,
                  central_request_id=item.request_id, central_request_date=item.request_date,
                  referral_id=item.referral, emergency=True, source=VisitSource.EMERGENCY_IMPORT,
@@ -329,7 +332,16 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
         request_id=check("central_request_id", _text(cells.get("request_id"))),
         request_date=_time(cells.get("request_date"), "Data zgłoszenia"),
         referral=check("referral_id", _text(cells.get("referral"))),
+        local_id=_other_local_id(cells.get("local_id")),
     )
+
+
+def _other_local_id(value: Any) -> str | None:
+    """The sheet's local patient ID in its stored form, when it is one (``L-R2-000007``, or
+    ``L-000007`` from a desk before workstation prefixes); anything else is not an ID the desk
+    can type, and is left out."""
+    text = _text(value)
+    return canonical_local_id(text) if text and parse_local_id(text) else None
 
 
 def _slot(repos: Repositories, cells: dict[str, Any], term: dt.datetime) -> Slot:
@@ -355,11 +367,22 @@ def _derived_uid(identifier: str, slot: Slot, term: dt.datetime) -> str:
     return f"IMP-{digest[:20].upper()}"
 
 
-def _patient_id(repos: Repositories, data: PatientInput, user: str) -> int:
+def _patient_id(repos: Repositories, data: PatientInput, user: str, other_id: str | None,
+                *, source: str) -> int:
+    """The patient of an imported row: found by PESEL/document or stored. The other desk's
+    local ID stays findable: the new patient's own ID when it is free here, else (and for a
+    patient already here) an alias that search and booking know."""
     patient = validate_patient(data)
     ident = patient.identifier
     existing = (repos.patients.by_pesel(ident.pesel) if ident.pesel else
                 repos.patients.by_document(ident.document_type, ident.document_number or ""))
     if existing is not None and existing.id is not None:
-        return repos.patients.survivor(existing.id)  # a merged duplicate: the one it went into
-    return repos.patients.add(patient, user)
+        patient_id = repos.patients.survivor(existing.id)  # a merged duplicate: its survivor
+    elif other_id and repos.patients.local_id_is_free(other_id):
+        patient.local_id = other_id  # one ID on both desks: the slip's
+        return repos.patients.add(patient, user)
+    else:
+        patient_id = repos.patients.add(patient, user)
+    if other_id:
+        repos.patients.add_alias(patient_id, other_id, user, source=source)
+    return patient_id

@@ -173,7 +173,7 @@ def patient_by_key(db: Database, key: str) -> Patient:
             raise ValidationError(N_("\"{value}\" is not a valid PESEL."), value=text)
         patient = repo.by_pesel(text)
     elif text:
-        patient = repo.by_local_id(text)
+        patient = repo.by_local_id(text) or repo.holder_of_local_id(text)
     if patient is None:
         raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
     return patient

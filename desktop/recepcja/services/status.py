@@ -44,6 +44,8 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         },
         "keyring_available": SecretStore().available(),
         "user": ctx.user,
+        # New local patient IDs carry the prefix: L-<prefix>-000001 (domain.workstation).
+        "workstation": {"name": ctx.workstation.name, "prefix": ctx.workstation.prefix},
         "compliance": compliance,
         "sync": sync,
     }
