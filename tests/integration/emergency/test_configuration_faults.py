@@ -109,6 +109,9 @@ def test_a_keyring_fault_is_a_configuration_error_never_a_bug(signing_files, mem
     with pytest.raises(CerConfigError) as info:
         load_signature(SigningConfig(str(key), str(cert), locked))
     assert needs_administrator(info.value)
+    with pytest.raises(CerConfigError) as info:  # an unreadable password: the same
+        load_signature(SigningConfig(str(key), str(cert), lambda: "not the password"))
+    assert needs_administrator(info.value)
     error = map_exception(SecretStoreUnavailable("no keyring"), "zarezerwujTermin")
     assert isinstance(error, CerConfigError) and needs_administrator(error)
     store = SecretStore()
