@@ -12,6 +12,10 @@ house style's per-service backoff (MusicBrainz Picard), but persistent: the stat
 emergency switch live in ``SyncState``, and every period that is not ONLINE is one row of the
 outage log with its start, end, state, failed calls and the last error — the evidence NFZ asks
 for (art. 23e ust. 11).
+
+A failure only an administrator can fix (``cer.errors.needs_administrator``: keyring,
+certificates, address) is also kept, translated, under ``CONFIGURATION_PROBLEM_KEY`` until a call
+gets through again: the queue, ``status`` and the window tell the desk whom to call.
 """
 
 from __future__ import annotations
@@ -184,8 +188,6 @@ class ConnectivityMonitor:
             self._close_outage()
         self._notify(self._state, self._state)
 
-    # -- internals ------------------------------------------------------------------------------
-
     def note_configuration_problem(self, error: BaseException) -> None:
         """Store why CeR cannot be called from here (the queue, ``status`` and the window show
         it to the desk: "waiting, tell the administrator"); written once per new reason.
@@ -201,6 +203,7 @@ class ConnectivityMonitor:
             "reason": reason, "since": self.clock().isoformat(), "error": type(error).__name__,
         }, ensure_ascii=False))
 
+    # -- internals ------------------------------------------------------------------------------
 
     def _set(self, new: ConnectionState, error: str | None) -> None:
         with self._lock:

@@ -151,8 +151,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     queue = sub.add_parser("queue", help=_("the emergency queue"),
                            description=_("the emergency queue"))
     qsub = queue.add_subparsers(dest="queue_command", metavar=_("ACTION"), required=True)
-    p = qsub.add_parser("list", help=_("list the entries CeR does not have yet (waiting or rejected)"),
-                        description=_("list the entries CeR does not have yet (waiting or rejected)"))
+    help_text = _("list the entries CeR does not have yet (waiting or rejected)")
+    p = qsub.add_parser("list", help=help_text, description=help_text)
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=queue_list)
     p = qsub.add_parser("export", help=_("export the queue to Excel"),
