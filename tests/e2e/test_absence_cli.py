@@ -101,7 +101,7 @@ def test_resolve_gives_every_patient_a_term_of_their_own_in_one_go(cli, sim):
     assert report["complete"] and report["left_to_do"] == [] and report["cer_problem"] is None
     assert report["withdrawn_from_cer"] == len(left_free) + 4  # her free terms and the left ones
     # the urgent patient got the nearest of the four terms
-    urgent = next(r for r in report["visits"] if r["local_id"] == "L-000004")
+    urgent = next(r for r in report["visits"] if r["local_id"] == booked[3]["patient_local_id"])
     assert urgent["moved_to"]["start"] == min(r["moved_to"]["start"] for r in report["visits"])
 
     in_cer = _cer_visits(sim)

@@ -141,21 +141,22 @@ def test_example_practice_onboards_end_to_end(onboard_cli, sim, tmp_path):
     assert publish.json()["published"] == 0 and publish.json()["withdrawn"] == 0
     assert _normalised(sim.state()) == reference
 
-    # The initial load re-run after "correcting" the file imports only the new row.
+    # After activation CeR takes no initial load: a "corrected" file is refused as a whole,
+    # with one line saying to book such visits, and nothing is stored to stay local-only.
     fixed = tmp_path / "wizyty.csv"
     text = fixed.read_text(encoding="utf-8").replace("Nie ma takiego", "Kardiologia - dr Nowak")
     fixed.write_text(text.replace("44051401358", "44051401359"), encoding="utf-8")
     second = cli("initial-load", str(fixed), "--json")
-    assert second.json()["imported"] == 1  # row 5; row 6 now books a taken term
-    assert second.json()["already_imported"] == 3
+    assert second.code == 1 and second.out == ""
+    assert second.err.count("\n") == 1 and "recepcja book" in second.err
+    assert cli("onboard").code == 0  # nothing stranded: every step done or already done
 
     status = cli("status", "--json")
     compliance = status.json()["compliance"]
     assert compliance["places"][0]["active"] is True
     assert compliance["places"][0]["initial_load_sent"] is True
     assert all(s["horizon_ok"] for p in compliance["places"] for s in p["schedules"])
-    # The visit imported after activation cannot go in the initial load any more.
-    assert compliance["visits_not_confirmed_in_cer"] == 1
+    assert compliance["visits_not_confirmed_in_cer"] == 0  # nothing local-only
     assert [d["code"] for d in compliance["deadlines"]] == ["schedules_in_cer",
                                                           "booking_through_cer"]
 
@@ -191,23 +192,36 @@ def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operati
     assert resumed == clean
 
 
-def test_activation_refused_before_three_months_with_explanation(onboard_cli, sim):
+def test_activation_refused_before_three_months_with_explanation(onboard_cli, sim, tmp_path):
+    """A horizon below the law is refused as a setting (``status`` says so instead of
+    "horizon_ok"); a schedule that does not work after the deadline makes CeR refuse the
+    activation, and the app says what to change — not "publish again", which would loop."""
     cli = onboard_cli
-    (cli.home).mkdir(parents=True, exist_ok=True)
+    cli.home.mkdir(parents=True, exist_ok=True)
     (cli.home / "settings.toml").write_text(
         "[publishing]\nhorizon_months = 1\nmargin_days = 0\n", encoding="utf-8")
-    assert cli("setup", "--config", str(EXAMPLE)).code == 0
+    refused = cli("status", "--json")
+    assert refused.code == 1 and refused.out == "" and refused.err.count("\n") == 1
+    assert "horizon_months" in refused.err and "3" in refused.err
+    (cli.home / "settings.toml").write_text("[publishing]\nmargin_days = 0\n", encoding="utf-8")
+
+    today = dt.date.today()
+    holiday = EXAMPLE.read_text(encoding="utf-8").replace(
+        '{ first_day = 2026-12-28, last_day = 2026-12-31, reason = "urlop" },',
+        f'{{ first_day = {today + dt.timedelta(days=30)}, '
+        f'last_day = {today + dt.timedelta(days=900)}, reason = "urlop" }},')
+    assert holiday != EXAMPLE.read_text(encoding="utf-8")
+    (tmp_path / "praktyka.toml").write_text(holiday, encoding="utf-8")
+    assert cli("setup", "--config", str(tmp_path / "praktyka.toml")).code == 0
     refused = cli("onboard")
     assert refused.code == 1
-    assert "Kardiologia - dr Nowak" in refused.out
-    assert "3" in refused.out and "aktywacj" in refused.out.lower()
-    assert all(p["state"] == "ZAREJESTROWANE" for p in sim.state()["places"])
-
-    (cli.home / "settings.toml").unlink()  # back to 3 months + 14 days of margin
-    published = cli("publish", "--json")
-    assert published.code == 0 and published.json()["published"] > 0
-    assert cli("onboard").code == 0
-    assert all(p["state"] == "AKTYWNE" for p in sim.state()["places"])
+    assert "Kardiologia - dr Nowak" in refused.out and "aktywacj" in refused.out.lower()
+    assert "recepcja setup" in refused.out  # the schedule must change: publishing cannot help
+    states = {p["rpwdl"]["czescVII"]: p["state"] for p in sim.state()["places"]}
+    assert states == {"001": "ZAREJESTROWANE", "002": "AKTYWNE"}  # only cardiology waits
+    status = cli("status", "--json").json()["compliance"]
+    nowak = status["places"][0]["schedules"][0]
+    assert nowak["name"] == "Kardiologia - dr Nowak" and nowak["horizon_ok"] is False
 
 
 def test_onboarding_killed_mid_publishing_resumes(onboard_cli, sim, tmp_path):

@@ -168,12 +168,21 @@ def _left():  # noqa: ANN202
 
 
 def test_refused_activation_is_explained_in_its_row(qtbot, tmp_path, monkeypatch, simulator):
-    """Free terms published only a month ahead: CeR refuses ``aktywujMus`` and the row says
-    why (the schedules and how far they reach), the window goes on."""
+    """A doctor on leave from next month on cannot have free terms 3 months ahead: CeR refuses
+    ``aktywujMus`` and the row says why (the schedule, and that it must change), the window
+    goes on."""
+    from recepcja.domain.model import ScheduleException
+
     monkeypatch.setenv(ENV_CER_URL, simulator.url + "/cer")
     ctx = _practice(tmp_path)
-    ctx.settings.publishing.horizon_months = 1
-    ctx.settings.publishing.margin_days = 0
+    repos = Repositories.over(ctx.open_db())
+    try:
+        nowak = repos.schedules.list()[0]
+        today = dt.date.today()
+        repos.schedules.add_exception(nowak.id, ScheduleException(
+            today + dt.timedelta(days=30), today + dt.timedelta(days=900), "urlop"), "test")
+    finally:
+        repos.close()
     window = _window(qtbot, ctx)
     try:
         dialog = _view(window).open_onboarding()

@@ -177,3 +177,32 @@ def test_queue_dock_is_hidden_while_empty_and_appears_when_entries_wait(qtbot, w
     _book_1040(qtbot, window, on_dialog)  # no CeR in this window: the booking waits
     assert panel.dock.model.rowCount() == 1
     assert not panel.dock.isHidden()
+
+
+def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
+        qtbot, window, desk_ctx, on_dialog):
+    """A booking CeR rejected stays in the dock (its term is still held here) with CeR's
+    reason; while a set-up fault stops every call, waiting rows say whom to call."""
+    from recepcja.cer.errors import CerConfigError
+    from recepcja.domain.errors import N_
+
+    _book_1040(qtbot, window, on_dialog)
+    panel = _panel(window)
+    model = panel.dock.model
+    assert model.rowCount() == 1
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        ConnectivityMonitor(repos).note_configuration_problem(
+            CerConfigError(N_("The signing key cannot be used: wrong password, or not a PEM "
+                              "key and certificate.")))
+        panel.refresh()
+        cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+        assert cells[7].startswith("czeka na administratora: ") and "klucz" in cells[7], cells
+        [entry] = queue_entries(repos)
+        repos.outbox.mark_rejected(entry.entry_id, "CeR odmówił: nie znaleziono terminu")
+    finally:
+        repos.close()
+    panel.refresh()
+    assert model.rowCount() == 1  # rejected, but still owed to somebody's decision
+    cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
+    assert cells[6] == "odrzucone" and cells[7] == "CeR odmówił: nie znaleziono terminu"

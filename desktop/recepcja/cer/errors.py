@@ -5,7 +5,9 @@ Callers decide from the class alone (the house style, after Anki's ``errors.py``
 ================  ===========================================================================
 CerUnreachable    nothing reached CeR: queue and wait (emergency mode). Subclasses say why
                   when an admin must act: ``CerAccessDenied`` (TLS / certificate / signature
-                  refused), ``CerConfigError`` (bad address, unreadable key...).
+                  refused), ``CerConfigError`` (bad address, unreadable key, no keyring or
+                  password...). ``needs_administrator`` tells those apart: the work waits and
+                  is retried, the desk is told to call the administrator.
 CerTemporary      try again later. ``may_have_committed`` says the request may have been
                   processed (read timeout, connection dropped after sending, HTTP 500): the
                   replay must read CeR back by our own identifier before sending it again.
@@ -26,7 +28,7 @@ from collections.abc import Iterable
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from recepcja.domain.errors import N_
+from recepcja.domain.errors import N_, ConfigurationError
 
 if TYPE_CHECKING:
     from recepcja.cer.types import ItemResult
@@ -183,6 +185,14 @@ _MINOR_MESSAGES = MappingProxyType(
         MINOR_DUPLICATE_SLOT: N_("CeR already has this term: {description}"),
     }
 )
+
+
+def needs_administrator(error: BaseException) -> bool:
+    """Whether only an administrator can make calls work again: CeR refused our certificate or
+    signature, or this workstation cannot even try (address, certificate files, keyring,
+    password). Nothing was processed; the work waits, is retried, and the desk is told whom to
+    call — never "rejected"."""
+    return isinstance(error, CerAccessDenied | CerConfigError | ConfigurationError)
 
 
 def parse_fault_detail(detail: Any) -> tuple[str, str, str] | None:
@@ -382,6 +392,26 @@ def _requests_error(
     )
 
 
+def deadline_error(operation: str | None, seconds: float, *, sent: bool) -> CerError:
+    """The call did not finish within its total deadline (``cer.deadline``). Before any byte
+    of the request went out nothing reached CeR; after, CeR may have processed it."""
+    if not sent:
+        return CerUnreachable(
+            N_("Cannot connect to CeR within {seconds} s, the limit for one call. "
+               "Nothing was sent."),
+            operation=operation, seconds=_seconds(seconds),
+        )
+    return CerTemporary(
+        N_("CeR did not finish answering within {seconds} s, the limit for one call; "
+           "the request may have reached CeR."),
+        operation=operation, may_have_committed=True, seconds=_seconds(seconds),
+    )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
 def map_exception(
     exc: BaseException, operation: str | None = None, *, read_timeout: float | None = None
 ) -> CerError:
@@ -391,6 +421,11 @@ def map_exception(
         if exc.operation is None:
             exc.operation = operation
         return exc
+
+    if isinstance(exc, ConfigurationError):
+        # This workstation's set-up (keyring, certificate files, address): wait for the
+        # administrator, never "our request was wrong" (which would reject the row for good).
+        return CerConfigError(exc.message, operation=operation, **exc.params)
 
     import requests
     from lxml import etree

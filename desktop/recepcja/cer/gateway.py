@@ -26,7 +26,14 @@ from lxml import etree
 
 from recepcja.cer import mapping as m
 from recepcja.cer.contract import CER, ServiceContract
-from recepcja.cer.errors import MINOR_NOT_FOUND, CerError, CerRejected, map_exception
+from recepcja.cer.deadline import CallBudget
+from recepcja.cer.errors import (
+    MINOR_NOT_FOUND,
+    CerError,
+    CerRejected,
+    deadline_error,
+    map_exception,
+)
 from recepcja.cer.types import (
     URGENCY_TO_WIRE,
     CerNotification,
@@ -69,6 +76,7 @@ class SoapGateway:
         self._signature_options = dict(signature_options or {})
         self._lock = threading.Lock()
         self._zeep: tuple[Any, Any, Any] | None = None
+        self._budget = CallBudget()  # the total deadline of the call in progress
 
     @property
     def config(self) -> GatewayConfig:
@@ -83,9 +91,15 @@ class SoapGateway:
                 import requests
 
                 from recepcja.cer import client as zc
+                from recepcja.cer.deadline_http import DeadlineAdapter
                 from recepcja.cer.security import configure_session, load_signature
 
-                session = self._session if self._session is not None else requests.Session()
+                session = self._session
+                if session is None:
+                    session = requests.Session()
+                    adapter = DeadlineAdapter(self._budget)
+                    session.mount("https://", adapter)
+                    session.mount("http://", adapter)
                 wsse = None
                 signing = self._config.signing
                 if signing is not None:
@@ -129,13 +143,18 @@ class SoapGateway:
         from recepcja.cer.client import read_answer
 
         started = time.perf_counter()
+        budget = None
         try:
             _client, service, header = self._ready()
-            response = getattr(service, operation)(**request, _soapheaders=[header])
+            with self._budget.running(self._config.call_deadline) as budget:
+                response = getattr(service, operation)(**request, _soapheaders=[header])
             answer = read_answer(response, operation, validate=self._config.validate_responses,
                                  contract=self.CONTRACT)
         except Exception as exc:
-            error = map_exception(exc, operation, read_timeout=self._config.read_timeout)
+            if budget is not None and budget.expired:
+                error = deadline_error(operation, self._config.call_deadline, sent=budget.sent)
+            else:
+                error = map_exception(exc, operation, read_timeout=self._config.read_timeout)
             # A refusal is a normal business outcome (a taken term); the rest is trouble.
             log.log(
                 logging.INFO if isinstance(error, CerRejected) else logging.WARNING,

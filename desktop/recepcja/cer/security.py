@@ -260,7 +260,7 @@ def load_signature(signing: SigningConfig, **kwargs: Any) -> P1Signature:
     cert_pem = _read(signing.cert_file, "signing certificate")
     password = None
     if is_encrypted_pem(key_pem):
-        password = signing.password_provider() if signing.password_provider else None
+        password = _password(signing)
         if not password:
             raise CerConfigError(
                 N_(
@@ -281,6 +281,25 @@ def load_signature(signing: SigningConfig, **kwargs: Any) -> P1Signature:
         if type(exc).__module__.startswith("xmlsec") or isinstance(exc, ValueError):
             raise CerConfigError(MSG_UNUSABLE_KEY) from None
         raise
+
+
+def _password(signing: SigningConfig) -> str | None:
+    """The signing key's password from the caller's provider (the keyring). A keyring that is
+    missing, locked or broken is this workstation's configuration fault, never a bug in the
+    request: ``CerConfigError`` (wait, tell the administrator), keeping the provider's own
+    message (it says what to install or unlock) when it has one."""
+    if signing.password_provider is None:
+        return None
+    try:
+        return signing.password_provider()
+    except Exception as exc:
+        message, params = getattr(exc, "message", None), getattr(exc, "params", None)
+        if isinstance(message, str) and isinstance(params, dict):
+            raise CerConfigError(message, **params) from None
+        raise CerConfigError(
+            N_("The signing key's password cannot be read from the system keyring ({kind})."),
+            kind=type(exc).__name__,
+        ) from None
 
 
 def configure_session(session: Any, config: GatewayConfig) -> Any:

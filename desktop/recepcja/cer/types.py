@@ -340,7 +340,8 @@ class GatewayConfig:
     url: str
     context: CallContext
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 20.0  # per read: a trickling server would restart it forever...
+    call_deadline: float = 60.0  # ... so every call as a whole ends within this (cer.deadline)
     verify: bool | str = True
     client_cert: tuple[str, str] | None = None
     signing: SigningConfig | None = None
@@ -349,7 +350,7 @@ class GatewayConfig:
     validate_responses: bool = False  # contract tests turn it on
 
     def __post_init__(self) -> None:
-        if self.connect_timeout <= 0 or self.read_timeout <= 0:
+        if self.connect_timeout <= 0 or self.read_timeout <= 0 or self.call_deadline <= 0:
             raise ValueError("CeR timeouts must be positive: a call without one can hang forever")
         if not 1 <= self.batch_size <= 5000:
             raise ValueError("batch_size must be between 1 and 5000 (the XSD limit)")

@@ -12,7 +12,7 @@ import sys
 import keyring
 import keyring.errors
 
-from recepcja.domain.errors import N_, DomainError
+from recepcja.domain.errors import N_, ConfigurationError
 
 SERVICE = "recepcja"
 
@@ -26,8 +26,17 @@ _INSECURE_BACKENDS = ("PlaintextKeyring", "Keyring", "EncryptedKeyring")
 _INSECURE_MODULES = ("keyrings.alt.file", "keyring.backends.fail", "keyring.backends.null")
 
 
-class SecretStoreUnavailable(DomainError):
-    """No secure keyring backend: the message says what to install."""
+class SecretStoreUnavailable(ConfigurationError):
+    """No secure keyring backend, or the keyring cannot be read (locked, its service gone):
+    the message says what to do. A configuration fault: work waiting for CeR stays queued."""
+
+
+def _unreadable(exc: Exception) -> SecretStoreUnavailable:
+    # Only the type: a backend's message may quote the service or account.
+    return SecretStoreUnavailable(
+        N_("The system keyring cannot be read ({kind}): unlock it or ask the administrator."),
+        kind=type(exc).__name__,
+    )
 
 
 def _install_hint() -> str:
@@ -77,6 +86,10 @@ class SecretStore:
             return self._backend().get_password(self.service, name)
         except keyring.errors.NoKeyringError as exc:
             raise SecretStoreUnavailable(_install_hint()) from exc
+        except SecretStoreUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - locked keyring, D-Bus gone, backend bug...
+            raise _unreadable(exc) from exc
 
     def set(self, name: str, value: str) -> None:
         try:

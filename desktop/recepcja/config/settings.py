@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,8 @@ from typing import Any
 import tomli_w
 
 from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.horizon import check_configured_months
+from recepcja.domain.workstation import Workstation, validate_prefix
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
 # P1's environments by name, with the hosts public P1 integrations use (to be confirmed in CeZ's
@@ -32,7 +35,8 @@ P1_ENVIRONMENTS = MappingProxyType({
 class CerSettings:
     url: str = ""  # empty: not configured yet
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 20.0  # per read (restarted by every byte that arrives)
+    call_deadline: float = 60.0  # every CeR call ends within this, however CeR behaves
     verify_tls: bool = True
     ca_bundle: str = ""  # extra CA bundle file; empty = system CAs
     client_cert_file: str = ""  # mutual TLS (PEM); its key's password is in keyring
@@ -96,6 +100,15 @@ class DeskSettings:
 
 
 @dataclass(slots=True)
+class WorkstationSettings:
+    """This computer as a desk (``domain.workstation``): its local patient IDs carry the prefix,
+    so two desks in one outage never give the same ID."""
+
+    name: str = ""  # empty: the computer's host name
+    prefix: str = ""  # 2-4 letters/digits from a letter, e.g. "R1"; empty: derived from name
+
+
+@dataclass(slots=True)
 class Settings:
     cer: CerSettings = field(default_factory=CerSettings)
     provider: ProviderContext = field(default_factory=ProviderContext)
@@ -104,6 +117,7 @@ class Settings:
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -117,6 +131,11 @@ class Settings:
             return url
         host = P1_ENVIRONMENTS.get(self.p1.environment)
         return f"{host}/{url.lstrip('/')}" if host else ""
+
+    def effective_workstation(self, host_name: str | None = None) -> Workstation:
+        """This desk: ``[workstation] name`` (else the host name) and its prefix."""
+        name = self.workstation.name or host_name or socket.gethostname() or "recepcja"
+        return Workstation.named(name, self.workstation.prefix)
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
@@ -153,6 +172,23 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: unknown section [{key}]."), key=sorted(unknown_sections)[0]
         )
+    _check_values(settings)
+    return settings
+
+
+def _check_values(settings: Settings) -> None:
+    """Values of the right type that still cannot work: refused with the key named."""
+    cer = settings.cer
+    for key in ("connect_timeout", "read_timeout", "call_deadline"):
+        if getattr(cer, key) <= 0:
+            raise ValidationError(N_("Settings: {key} must be a positive number of seconds."),
+                                  key=f"cer.{key}")
+    # Below the law's 3 months CeR refuses activation while the desk would think all is well.
+    check_configured_months(settings.publishing.horizon_months,
+                            "Settings: publishing.horizon_months")
+    if settings.publishing.margin_days < 0:
+        raise ValidationError(N_("Settings: {key} must be 0 or more days."),
+                              key="publishing.margin_days")
     if settings.sync.outbox_alarm_minutes < 1:
         raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
                               key="sync.outbox_alarm_minutes", minimum=1)
@@ -160,7 +196,14 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: {key} must be one of: {choices} (or empty)."), key="p1.environment",
             choices=", ".join(P1_ENVIRONMENTS))
-    return settings
+    if settings.workstation.prefix.strip():
+        try:
+            validate_prefix(settings.workstation.prefix)
+        except ValidationError:
+            raise ValidationError(
+                N_("Settings: {key} has 2 to 4 Latin letters and digits and starts with a "
+                   "letter, e.g. R1 (found: \"{value}\")."),
+                key="workstation.prefix", value=settings.workstation.prefix) from None
 
 
 def load_settings(path: Path) -> Settings:

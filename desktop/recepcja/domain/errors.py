@@ -30,3 +30,9 @@ class ValidationError(DomainError):
 
 class ConflictError(DomainError):
     """Input that clashes with existing state (overlapping slots, a taken term...)."""
+
+
+class ConfigurationError(DomainError):
+    """This workstation's own set-up is at fault (no CeR address, no keyring, an unreadable
+    certificate or password): nothing is wrong with the input or with CeR, and retrying will
+    not help until an administrator fixes it. Work waiting for CeR stays queued meanwhile."""

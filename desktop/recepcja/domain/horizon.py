@@ -8,6 +8,10 @@ so the horizon is checked per schedule and reported with how many days are missi
 "Three months" are calendar months from today, clamped to the end of a shorter month:
 31 January + 3 months = 30 April (30 April has no 31st). Dates are local (Europe/Warsaw) dates.
 ``today`` is always a parameter; nothing here reads the clock.
+
+Three months is the law's minimum (``LEGAL_MINIMUM_MONTHS``) and so the floor of every horizon
+computed here: a practice may publish further ahead, never less far than CeR checks. A
+configuration below it is refused where it is read (``check_configured_months``).
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from typing import TypeVar
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW
 
-DEFAULT_MONTHS = 3
+LEGAL_MINIMUM_MONTHS = 3  # CeR's zapiszSloty / aktywujMus: free terms at least 3 months ahead
+DEFAULT_MONTHS = LEGAL_MINIMUM_MONTHS
+MAX_MONTHS = 24
 
 K = TypeVar("K", bound=Hashable)
 
@@ -77,9 +83,28 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def horizon_deadline(today: dt.date, months: int = DEFAULT_MONTHS) -> dt.date:
-    """The last day free terms must reach: ``today`` plus ``months`` calendar months."""
+    """The last day free terms must reach: ``today`` plus ``months`` calendar months, never
+    less than the legal minimum."""
+    return add_months(today, required_months(months))
+
+
+def required_months(months: int) -> int:
+    """The horizon to check and publish for a configured ``months``: at least the law's."""
     _check_months(months)
-    return add_months(today, months)
+    return max(months, LEGAL_MINIMUM_MONTHS)
+
+
+def check_configured_months(months: object, what: str) -> int:
+    """A horizon someone configured (``settings.toml``, ``publish --months``): refused below
+    the legal minimum with a line naming ``what``, instead of being quietly raised."""
+    if isinstance(months, bool) or not isinstance(months, int) or not (
+            LEGAL_MINIMUM_MONTHS <= months <= MAX_MONTHS):
+        raise ValidationError(
+            N_("{what} must be from {minimum} to {maximum} months: CeR requires free terms at "
+               "least {minimum} months ahead by law (found: {months})."),
+            what=what, minimum=LEGAL_MINIMUM_MONTHS, maximum=MAX_MONTHS, months=months,
+        )
+    return months
 
 
 def published_until(free_slot_starts: Iterable[dt.datetime]) -> dt.date | None:
@@ -104,7 +129,9 @@ def check_horizon(
     *,
     grace_days: int = 0,
 ) -> HorizonStatus:
-    """Whether free terms published until ``published_until`` meet the horizon on ``today``."""
+    """Whether free terms published until ``published_until`` meet the horizon on ``today``
+    (``months`` below the legal minimum count as the minimum)."""
+    months = required_months(months)
     deadline = horizon_deadline(today, months)
     if isinstance(grace_days, bool) or not isinstance(grace_days, int) or grace_days < 0:
         raise ValidationError(
@@ -145,7 +172,7 @@ def check_horizons(
 
 
 def _check_months(months: int) -> None:
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= 24:
+    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
         raise ValidationError(
             N_("The publication horizon is from 1 to 24 months (found: {months})."),
             months=months,

@@ -102,20 +102,44 @@ def generate_slots(
             first_day=first_day,
             last_day=last_day,
         )
+    return [slot for _day, day_slots in _working_days(rules, first_day, last_day, exceptions,
+                                                      holidays) for slot in day_slots]
+
+
+def first_working_day(
+    rules: Sequence[WeeklyRule],
+    first_day: dt.date,
+    last_day: dt.date,
+    exceptions: Sequence[ScheduleException] = (),
+    holidays: Container[dt.date] | None = None,
+) -> dt.date | None:
+    """The first day from ``first_day`` to ``last_day`` on which the template gives at least
+    one slot (days off and holidays as in ``generate_slots``), or None."""
+    validate_template(rules)
+    for day, _slots in _working_days(rules, first_day, last_day, exceptions, holidays):
+        return day
+    return None
+
+
+def _working_days(
+    rules: Sequence[WeeklyRule], first_day: dt.date, last_day: dt.date,
+    exceptions: Sequence[ScheduleException], holidays: Container[dt.date] | None,
+) -> Iterator[tuple[dt.date, list[SlotSpec]]]:
+    """(day, its slots) for every day with slots, in order."""
     closed = ClosedDays(exceptions)
     if holidays is None:
         holidays = polish_holidays(range(first_day.year, last_day.year + 1))
     by_weekday: dict[int, list[WeeklyRule]] = {}
     for rule in sorted(rules, key=lambda rule: rule.start):
         by_weekday.setdefault(rule.weekday, []).append(rule)
-    slots: list[SlotSpec] = []
     day = first_day
     while day <= last_day:
         if day not in holidays and day not in closed:
-            for rule in by_weekday.get(day.weekday(), ()):
-                slots.extend(_day_slots(day, rule))
+            slots = [slot for rule in by_weekday.get(day.weekday(), ())
+                     for slot in _day_slots(day, rule)]
+            if slots:
+                yield day, slots
         day += _ONE_DAY
-    return slots
 
 
 class ClosedDays:

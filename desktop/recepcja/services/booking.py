@@ -17,6 +17,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from recepcja.domain.contract import FIELDS, check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
 from recepcja.domain.pesel import is_valid_pesel
@@ -37,7 +38,7 @@ __all__ = [
     "reschedule",
 ]
 
-MAX_REASON = 500
+MAX_REASON = FIELDS["cancel_reason"].limit.max_length or 500
 
 
 def new_visit_uid() -> str:
@@ -46,8 +47,9 @@ def new_visit_uid() -> str:
 
 
 def find_patient(repos: Repositories, key: str) -> Patient:
-    """A patient by PESEL or local ID (``L-000123``), or ValidationError. A merged duplicate's
-    PESEL or local ID finds the patient it was merged into."""
+    """A patient by PESEL or local ID (``L-R1-000123``, ``L-000123``, also one another desk
+    gave them — a queue import), or ValidationError. A merged duplicate's PESEL or local ID
+    finds the patient it was merged into."""
     text = (key or "").strip()
     patient: Patient | None = None
     if text.isdigit() and len(text) == 11:
@@ -55,7 +57,7 @@ def find_patient(repos: Repositories, key: str) -> Patient:
             raise ValidationError(N_("\"{value}\" is not a valid PESEL."), value=text)
         patient = repos.patients.by_pesel(text)
     elif text:
-        patient = repos.patients.by_local_id(text)
+        patient = repos.patients.holder_of_local_id(text)
     if patient is None:
         raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
     merged_into = repos.patients.merged_into(patient.id or 0)
@@ -93,6 +95,10 @@ def book(
     row (``book:<visit_uid>``) and the audit row. ``emergency=None`` asks the stored
     connectivity state. Raises ConflictError when the term is taken or blocked."""
     level = parse_urgency(urgency)
+    # What goes to CeR must fit its contract: refused here, before anything is written.
+    request = check("central_request_id", _clean(central_request_id))
+    referral = check("referral_id", _clean(referral_id))
+    uid = check("visit_uid", visit_uid) or new_visit_uid()
     if repos.patients.get(patient_id) is None:
         raise ValidationError(N_("This patient does not exist."))
     slot = repos.slots.get(slot_id)
@@ -107,12 +113,12 @@ def book(
         raise ValidationError(N_("The date of the central request needs a time zone."))
     flagged = in_emergency(repos) if emergency is None else emergency
     visit = Visit(
-        visit_uid=visit_uid or new_visit_uid(),
+        visit_uid=uid,
         patient_id=patient_id,
         slot_id=slot_id,
         urgency=level,
-        central_request_id=_clean(central_request_id),
-        referral_id=_clean(referral_id),
+        central_request_id=request,
+        referral_id=referral,
     )
     visit_id = repos.visits.book(
         visit,
@@ -140,8 +146,7 @@ def cancel(
     text = " ".join((reason or "").split())
     if not text:
         raise ValidationError(N_("Give the reason for cancelling."))
-    if len(text) > MAX_REASON:
-        raise ValidationError(N_("The reason is too long."))
+    check("cancel_reason", text)
     _existing(repos, visit_id)
     repos.visits.cancel(
         visit_id, text, user, expected_version=expected_version, emergency=in_emergency(repos)

@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from recepcja.domain.horizon import check_horizon
+from recepcja.domain.horizon import check_horizon, required_months
 from recepcja.domain.model import WARSAW, VisitState
 from recepcja.services.publishing import LAST_RUN_KEY
 from recepcja.store.records import VisitSource
@@ -96,7 +96,7 @@ def compliance_report(
     last_run = repos.sync_state.get(LAST_RUN_KEY)
     return {
         "today": today.isoformat(),
-        "horizon_months": months,
+        "horizon_months": required_months(months),  # never below the legal minimum
         "compliant": all_ok,
         "places": places,
         "visits_not_confirmed_in_cer": not_confirmed,

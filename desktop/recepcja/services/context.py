@@ -13,6 +13,7 @@ from recepcja.config.paths import AppPaths, default_paths
 from recepcja.config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from recepcja.domain.workstation import Workstation
     from recepcja.store.db import Database
 
 
@@ -45,8 +46,16 @@ class AppContext:
         except OSError:
             return "unknown"
 
+    @property
+    def workstation(self) -> Workstation:
+        """This desk (``[workstation]`` in the settings, else the host name)."""
+        return self.settings.effective_workstation()
+
     def open_db(self) -> Database:
-        """A new connection for the calling thread (each thread opens its own)."""
+        """A new connection for the calling thread (each thread opens its own), writing as
+        this workstation (its prefix goes into new local patient IDs)."""
         from recepcja.store.db import open_database
 
-        return open_database(self.paths.database)
+        db = open_database(self.paths.database)
+        db.workstation = self.workstation
+        return db

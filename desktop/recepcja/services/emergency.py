@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
+from recepcja.domain.workstation import canonical_local_id, parse_local_id
 from recepcja.i18n import _, translate_error
 from recepcja.services.booking import book
 from recepcja.services.patients import PatientInput, validate_patient
@@ -30,6 +32,7 @@ from recepcja.store.codec import optional_parse_utc, parse_utc
 from recepcja.store.db import atomic
 from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
+from recepcja.sync.terms import configuration_problem
 
 # Column keys and their Polish headers (the file's layout; import matches by header text).
 COLUMNS: tuple[tuple[str, str], ...] = (
@@ -97,19 +100,26 @@ class QueueEntry:
     state: str
     outcome: str | None
     last_error: str | None
+    # Why it is not in CeR, for the desk (Polish): CeR's refusal of a rejected entry, or what
+    # the administrator must fix while it waits (``waiting_for`` = "administrator").
+    reason: str | None = None
+    waiting_for: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
 
 
 def queue_entries(repos: Repositories, *, include_finished: bool = False) -> list[QueueEntry]:
-    """The emergency queue, oldest first: waiting entries, or with ``include_finished`` also
-    those already replayed (with their outcome)."""
+    """The emergency queue, oldest first: waiting entries and bookings CeR rejected whose term
+    is still held here, or with ``include_finished`` also those already replayed (with their
+    outcome). Waiting entries carry the set-up problem an administrator must fix, if any."""
     entries = []
+    problem = configuration_problem(repos)
     for row in repos.outbox.queue_rows(include_finished):
         result = row["result"]
         outcome = json.loads(result).get("outcome") if result else None
         identifier = row["pesel"] or f"{row['document_type']}:{row['document_number']}"
+        reason, waiting_for = _reason(row["state"], row["last_error"], problem)
         entries.append(QueueEntry(
             entry_id=row["entry_id"], visit_id=row["visit_id"], visit_uid=row["visit_uid"],
             patient_local_id=row["patient_local_id"], identifier=identifier,
@@ -122,9 +132,20 @@ def queue_entries(repos: Repositories, *, include_finished: bool = False) -> lis
             request_date=optional_parse_utc(row["central_request_date"]),
             referral=row["referral_id"], created_at=parse_utc(row["created_at"]),
             created_by=row["created_by"], state=row["state"], outcome=outcome,
-            last_error=row["last_error"],
+            last_error=row["last_error"], reason=reason, waiting_for=waiting_for,
         ))
     return entries
+
+
+def _reason(state: str, last_error: str | None, problem: dict[str, Any] | None
+            ) -> tuple[str | None, str | None]:
+    if state == "rejected":
+        return last_error, None
+    if state == "done":
+        return None, None
+    if problem is not None:
+        return str(problem["reason"]), "administrator"
+    return (last_error if state in ("failed", "ambiguous") else None), None
 
 
 def _scope_name(code: str | None) -> str | None:
@@ -135,8 +156,10 @@ def _scope_name(code: str | None) -> str | None:
 
 def queue_row(number: int, entry: QueueEntry) -> list[Any]:
     outcome = _OUTCOME_PL.get(entry.outcome or "", entry.outcome or "")
-    if entry.state == "rejected" and entry.last_error:
-        outcome = entry.last_error
+    if entry.state == "rejected" and entry.reason:
+        outcome = entry.reason
+    elif entry.waiting_for == "administrator":
+        outcome = _("waiting for the administrator: {reason}").format(reason=entry.reason)
     return [
         number, entry.patient_local_id, entry.identifier, entry.first_name, entry.last_name,
         entry.phone, _scope_name(entry.scope), entry.place, entry.doctor, excel_time(entry.term),
@@ -185,6 +208,7 @@ class _GoodRow:
     request_id: str | None
     request_date: dt.datetime | None
     referral: str | None
+    local_id: str | None = None  # the ID the other desk gave the patient (on the paper slip)
 
 
 def import_queue(repos: Repositories, path: Path, *, user: str,
@@ -221,7 +245,8 @@ def import_queue(repos: Repositories, path: Path, *, user: str,
         good.append(parsed)
     with atomic(repos.db):
         for item in good:
-            patient_id = _patient_id(repos, item.patient_input, user)
+            patient_id = _patient_id(repos, item.patient_input, user, item.local_id,
+                                     source=path.name)
             book(repos, patient_id, int(item.slot.id or 0), item.urgency, user=user,
                  central_request_id=item.request_id, central_request_date=item.request_date,
                  referral_id=item.referral, emergency=True, source=VisitSource.EMERGENCY_IMPORT,
@@ -302,11 +327,21 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
         raise ValidationError(N_("The term {term} has already passed."),
                               term=term.strftime("%Y-%m-%d %H:%M"))
     return _GoodRow(
-        row=number, visit_uid=visit_uid, patient_input=patient_input, slot=slot,
-        urgency=urgency, request_id=_text(cells.get("request_id")),
+        row=number, visit_uid=check("visit_uid", visit_uid) or visit_uid,
+        patient_input=patient_input, slot=slot, urgency=urgency,
+        request_id=check("central_request_id", _text(cells.get("request_id"))),
         request_date=_time(cells.get("request_date"), "Data zgłoszenia"),
-        referral=_text(cells.get("referral")),
+        referral=check("referral_id", _text(cells.get("referral"))),
+        local_id=_other_local_id(cells.get("local_id")),
     )
+
+
+def _other_local_id(value: Any) -> str | None:
+    """The sheet's local patient ID in its stored form, when it is one (``L-R2-000007``, or
+    ``L-000007`` from a desk before workstation prefixes); anything else is not an ID the desk
+    can type, and is left out."""
+    text = _text(value)
+    return canonical_local_id(text) if text and parse_local_id(text) else None
 
 
 def _slot(repos: Repositories, cells: dict[str, Any], term: dt.datetime) -> Slot:
@@ -332,11 +367,22 @@ def _derived_uid(identifier: str, slot: Slot, term: dt.datetime) -> str:
     return f"IMP-{digest[:20].upper()}"
 
 
-def _patient_id(repos: Repositories, data: PatientInput, user: str) -> int:
+def _patient_id(repos: Repositories, data: PatientInput, user: str, other_id: str | None,
+                *, source: str) -> int:
+    """The patient of an imported row: found by PESEL/document or stored. The other desk's
+    local ID stays findable: the new patient's own ID when it is free here, else (and for a
+    patient already here) an alias that search and booking know."""
     patient = validate_patient(data)
     ident = patient.identifier
     existing = (repos.patients.by_pesel(ident.pesel) if ident.pesel else
                 repos.patients.by_document(ident.document_type, ident.document_number or ""))
     if existing is not None and existing.id is not None:
-        return repos.patients.survivor(existing.id)  # a merged duplicate: the one it went into
-    return repos.patients.add(patient, user)
+        patient_id = repos.patients.survivor(existing.id)  # a merged duplicate: its survivor
+    elif other_id and repos.patients.local_id_is_free(other_id):
+        patient.local_id = other_id  # one ID on both desks: the slip's
+        return repos.patients.add(patient, user)
+    else:
+        patient_id = repos.patients.add(patient, user)
+    if other_id:
+        repos.patients.add_alias(patient_id, other_id, user, source=source)
+    return patient_id

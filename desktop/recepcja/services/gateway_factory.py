@@ -14,14 +14,14 @@ from urllib.parse import urlsplit
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
 from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
-from recepcja.domain.errors import N_, DomainError
+from recepcja.domain.errors import N_, ConfigurationError
 from recepcja.services.context import AppContext
 
 __all__ = ["CerNotConfigured", "ProviderIdNotConfigured", "TlsVerificationRequired",
            "gateway_from_context", "p1_config"]
 
 
-class CerNotConfigured(DomainError):
+class CerNotConfigured(ConfigurationError):
     """No CeR address: neither ``[cer] url`` in the settings nor ``RECEPCJA_CER_URL``."""
 
 
@@ -30,7 +30,7 @@ class ProviderIdNotConfigured(CerNotConfigured):
     so a real CeR is not called until it is set (a local simulator accepts the placeholder)."""
 
 
-class TlsVerificationRequired(DomainError):
+class TlsVerificationRequired(ConfigurationError):
     """``verify_tls = false`` for an address that is not this computer: refused, because a
     man in the middle would then see patients' data and could answer for CeR."""
 
@@ -102,6 +102,7 @@ def p1_config(ctx: AppContext, url: str, *, business_role: str,
         context=context,
         connect_timeout=cer.connect_timeout,
         read_timeout=cer.read_timeout,
+        call_deadline=cer.call_deadline,
         verify=verify,
         client_cert=client_cert,
         signing=signing,

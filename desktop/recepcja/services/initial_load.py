@@ -12,7 +12,9 @@ The practice exports them from its old software into the template
 - is re-runnable: a visit is known by ``visit_id`` (the previous system's number), so the
   corrected file imports only the rows that were missing.
 
-The onboarding step 4 then sends the stored visits to CeR.
+The onboarding step 4 then sends the stored visits to CeR. Only before activation: CeR takes no
+initial load for an active place, so rows for such a place are refused (and the whole file when
+every place is active) — a visit must never be stored where it can only stay local.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Patient, SlotSpec, SlotState, TermKind, Urgency, Visit
 from recepcja.domain.slots import is_unambiguous_local
@@ -168,6 +171,10 @@ class _Check:
     def __init__(self, repos: Repositories, now: dt.datetime) -> None:
         self.repos, self.now = repos, now
         self.schedules = {s.name: s for s in repos.schedules.list()}
+        # A place active in CeR takes no initial load any more (CeR refuses zasilInicjalnie
+        # after aktywujMus): its visits would stay here only, never reaching CeR.
+        self.active = {p.id: p.name for p in repos.practice.places()
+                       if p.cer_active_at is not None}
         self.uids: set[str] = set()
         self.taken: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
         self.patients: dict[str, Patient] = {}
@@ -188,6 +195,11 @@ class _Check:
         if schedule is None or schedule.id is None:
             raise ValidationError(N_("unknown schedule \"{value}\" (known: {known})"),
                                   value=name, known=", ".join(self.schedules))
+        if schedule.place_id in self.active:
+            raise ValidationError(
+                N_("the place \"{place}\" is already active in CeR: the initial load holds only "
+                   "visits booked before joining; book this visit with recepcja book"),
+                place=self.active[schedule.place_id])
         start = dt.datetime.combine(_date(values.get("date")), _time(values.get("time")),
                                     tzinfo=WARSAW)
         if not is_unambiguous_local(start):
@@ -206,11 +218,11 @@ class _Check:
             raise ValidationError(N_("urgency \"{value}\" is neither stable nor urgent"),
                                   value=_text(values, "urgency"))
         patient = self._patient(values)
+        referral = check("referral_id", _text(values, "referral_id") or None)
+        request = check("central_request_id", _text(values, "central_request_id") or None)
         self.uids.add(uid)
         self.taken.setdefault(schedule.id, []).append((spec.start, spec.end))
-        return _Row(number, uid, schedule, spec, patient, urgency,
-                    _text(values, "referral_id") or None,
-                    _text(values, "central_request_id") or None)
+        return _Row(number, uid, schedule, spec, patient, urgency, referral, request)
 
     def _minutes(self, values: Mapping[str, Any], schedule: Schedule, start: dt.datetime) -> int:
         text = _text(values, "minutes")
@@ -277,12 +289,26 @@ class _Check:
         return self.patients[key]
 
 
+def refuse_after_activation(repos: Repositories) -> None:
+    """The whole file is refused (nothing read, nothing written) once every place with
+    schedules is active in CeR: the initial load is the file of terms booked BEFORE joining
+    (DOMAIN.md), and CeR takes it only before activation."""
+    places = {s.place_id for s in repos.schedules.list()}
+    active = [p for p in repos.practice.places() if p.id in places and p.cer_active_at]
+    if places and len(active) == len(places):
+        raise ValidationError(
+            N_("Every place of service is already active in CeR, so it takes no initial load "
+               "any more (that is only for visits booked before joining). Book these visits "
+               "with recepcja book: they then go to CeR like any other booking."))
+
+
 def import_initial_load(
     repos: Repositories, path: Path, user: str, *, now: dt.datetime | None = None
 ) -> InitialLoadResult:
     """Check every row, then store the good ones in one transaction; see the module docstring."""
     now = now or dt.datetime.now(dt.UTC)
     check = _Check(repos, now)
+    refuse_after_activation(repos)
     result = InitialLoadResult()
     good: list[_Row] = []
     for number, values in read_rows(path):

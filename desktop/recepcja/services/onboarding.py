@@ -37,11 +37,11 @@ from recepcja.cer.types import (
     ScheduleRegistration,
 )
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.horizon import DEFAULT_MONTHS, horizon_deadline
+from recepcja.domain.horizon import horizon_deadline, required_months
 from recepcja.domain.model import WARSAW
 from recepcja.i18n import _
 from recepcja.services.practice_setup import parse_address
-from recepcja.services.publishing import Progress, Rejection, publish_all
+from recepcja.services.publishing import Progress, Rejection, first_day_past, publish_all
 from recepcja.store.records import Place, VisitSource
 from recepcja.store.repos import Repositories
 
@@ -252,9 +252,11 @@ class _Run:
         pending = [v for v in self.repos.visits.unconfirmed(limit=1_000_000)
                    if v.source == VisitSource.INITIAL_LOAD and v.slot_id is not None]
         visits: list[tuple[int, InitialVisit]] = []
+        stranded = 0  # this place's, whether their schedule is in CeR or not
         for visit in pending:
             slot = self.repos.slots.get(visit.slot_id or 0)
             schedule = None if slot is None else schedules.get(slot.schedule_id)
+            stranded += schedule is not None
             if slot is None or schedule is None or schedule.cer_id is None:
                 continue
             patient = self.repos.patients.get(visit.patient_id)
@@ -268,10 +270,14 @@ class _Run:
             )))
         marker = _key(place.id, "initial_load_sent")
         if place.cer_active_at is not None:
-            status = StepStatus.ALREADY_DONE if not visits else StepStatus.SKIPPED
-            return self.result(place, Step.INITIAL_LOAD, status,
-                               summary=N_("{count} not sent (the place is already active)")
-                               if visits else "", summary_params={"count": len(visits)})
+            if not stranded:
+                return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
+            # Stored before the import refused this (an older version): CeR takes no initial
+            # load after activation, so they can only stay here. Said, never "nothing to do".
+            return self.result(place, Step.INITIAL_LOAD, StepStatus.FAILED, error=ValidationError(
+                N_("{count} visits of the initial load were imported after \"{place}\" became "
+                   "active in CeR and can never reach CeR that way. Cancel each of them and "
+                   "book it again with recepcja book."), count=stranded, place=place.name))
         if self.repos.sync_state.get(marker) and not visits:
             return self.result(place, Step.INITIAL_LOAD, StepStatus.ALREADY_DONE)
         if self.progress:
@@ -351,15 +357,28 @@ class _Run:
                            answer=PLACE_STATE_TO_WIRE[state], accepted=1)
 
     def refusal(self, place: Place, error: CerRejected) -> ActivationRefused:
-        months = max(self.months, DEFAULT_MONTHS)  # CeR checks the legal 3 months
+        months = required_months(self.months)  # CeR checks at least the legal 3 months
         deadline = horizon_deadline(self.today, months)
-        reach = []
+        reach, idle = [], []
         for schedule in self.repos.schedules.list(place_id=place.id):
             assert schedule.id is not None
             last = self.repos.slots.last_published_start(schedule.id, free_only=True)
             until = last.astimezone(WARSAW).date() if last else None
             if until is None or until < deadline:
                 reach.append(f"{schedule.name}: {until.isoformat() if until else '—'}")
+                if first_day_past(self.repos, schedule, deadline) is None:
+                    idle.append(schedule.name)
+        if idle:
+            # Publishing again cannot help (it would only loop): the schedule must change.
+            return ActivationRefused(
+                N_("CeR refused to activate \"{place}\": free terms of every schedule must reach "
+                   "at least {months} months ahead, past {deadline}, and these schedules do not "
+                   "work at all after that day (weekly hours or days off): {schedules}. Give "
+                   "them working days after {deadline} (recepcja setup or the practice "
+                   "settings), then run recepcja onboard again. CeR said: {cer}"),
+                place=place.name, months=months, deadline=deadline.isoformat(),
+                schedules="; ".join(idle), cer=error.description,
+            )
         return ActivationRefused(
             N_("CeR refused to activate \"{place}\": free terms of every schedule must reach at "
                "least {months} months ahead, until {deadline}. Published too briefly (schedule: "

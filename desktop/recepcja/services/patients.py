@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import WARSAW, DocumentType, Patient, Sex
 from recepcja.domain.pesel import (
@@ -121,6 +122,13 @@ def validate_patient(data: PatientInput, today: dt.date | None = None) -> Patien
         patient.sex = pesel_sex(identifier.pesel)
     else:
         patient.sex = Sex.UNKNOWN
+    # The desk's rules above are stricter than CeR's contract; this keeps it so whatever they
+    # become: a patient CeR's schema would refuse is never stored.
+    for name, value in (("pesel", identifier.pesel), ("document_number",
+                                                      identifier.document_number),
+                        ("first_name", patient.first_name), ("last_name", patient.last_name),
+                        ("phone", patient.phone)):
+        check(name, value)
     return patient
 
 
@@ -165,7 +173,7 @@ def patient_by_key(db: Database, key: str) -> Patient:
             raise ValidationError(N_("\"{value}\" is not a valid PESEL."), value=text)
         patient = repo.by_pesel(text)
     elif text:
-        patient = repo.by_local_id(text)
+        patient = repo.by_local_id(text) or repo.holder_of_local_id(text)
     if patient is None:
         raise ValidationError(N_("No patient with PESEL or local ID \"{value}\"."), value=text)
     return patient

@@ -4,7 +4,11 @@ Obligation 1 is not done once: CeR wants free terms at least 3 months ahead *eve
 ``recepcja publish`` (and later a daily background job) runs this for every schedule:
 
 1. generate the template's slots from now to the horizon (3 months + a margin, so a missed day
-   or a schedule that works only on Mondays never drops below the deadline);
+   or a schedule that works only on Mondays never drops below the deadline). The horizon is
+   never less than the law's 3 months, and each schedule reaches PAST the deadline: at least
+   a week past it, and further when its template and days off give no term in that week (up
+   to its first working day after the deadline), whatever ``margin_days`` says — publishing
+   exactly to the deadline would leave "publish, then onboard again" refused for ever;
 2. compare them with the stored slots: a slot the template (or a new exception) no longer
    produces is withdrawn from CeR (``usunSloty``) when CeR holds it, and removed locally when
    no visit ever used it; a booked slot is never touched; slots blocked locally (absence) are
@@ -32,7 +36,7 @@ from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import ItemResult
 from recepcja.domain.horizon import check_horizon, horizon_deadline
 from recepcja.domain.model import WARSAW, ScheduleException, Slot, SlotSpec, SlotState
-from recepcja.domain.slots import generate_slots
+from recepcja.domain.slots import first_working_day, generate_slots
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.records import Schedule
 from recepcja.store.repos import Repositories
@@ -41,6 +45,11 @@ from recepcja.sync.withdrawals import sort_withdrawals
 # CeR refuses terms in the past; a term starting within minutes is not worth offering either.
 LEAD = dt.timedelta(minutes=5)
 DEFAULT_BATCH = 1000
+# Free terms reach at least this far past the deadline whatever margin_days says (a weekly
+# template works at least once in it), and a schedule without a working day in it is taken
+# to its first one, looked for this far past the deadline.
+MIN_MARGIN_DAYS = 7
+REACH_DAYS = 366
 
 Progress = Callable[[str, int, int], None]
 
@@ -96,9 +105,29 @@ class PublishResult:
 
 
 def publication_window(today: dt.date, months: int, margin_days: int) -> tuple[dt.date, dt.date]:
-    """(deadline CeR checks, last day we generate and publish)."""
+    """(deadline CeR checks, last day we generate and publish): at least the legal 3 months,
+    and at least ``MIN_MARGIN_DAYS`` past the deadline."""
     deadline = horizon_deadline(today, months)
-    return deadline, deadline + dt.timedelta(days=max(0, margin_days))
+    return deadline, deadline + dt.timedelta(days=max(MIN_MARGIN_DAYS, margin_days))
+
+
+def first_day_past(repos: Repositories, schedule: Schedule, deadline: dt.date) -> dt.date | None:
+    """The first day after ``deadline`` on which ``schedule`` works (template, days off and
+    holidays), within ``REACH_DAYS``; None when it has none: then no publishing can meet the
+    horizon, the schedule itself must change."""
+    assert schedule.id is not None
+    start = deadline + dt.timedelta(days=1)
+    exceptions = [ScheduleException(e.first_day, e.last_day, e.reason)
+                  for e in repos.schedules.exceptions(schedule.id, since=start)]
+    return first_working_day(rules_from_template(schedule.template), start,
+                             deadline + dt.timedelta(days=REACH_DAYS), exceptions)
+
+
+def _schedule_until(repos: Repositories, schedule: Schedule, deadline: dt.date,
+                    until: dt.date) -> dt.date:
+    """``until``, or later for a schedule that does not work between the deadline and it."""
+    first = first_day_past(repos, schedule, deadline)
+    return until if first is None or first <= until else first
 
 
 def _rejection(item: ItemResult) -> Rejection:
@@ -214,6 +243,7 @@ def _prepare(
     assert schedule.id is not None
     today = now.astimezone(WARSAW).date()
     deadline, until = publication_window(today, months, margin_days)
+    until = _schedule_until(repos, schedule, deadline, until)
     outcome = ScheduleOutcome(schedule.id, schedule.name, schedule.cer_id, deadline=deadline)
     outcome.generated, obsolete = extend_schedule(repos, schedule, now=now, until=until)
     sending = _Sending(schedule, outcome, today, 0)

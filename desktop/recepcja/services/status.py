@@ -14,6 +14,7 @@ from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
 from recepcja.store.repos import Repositories
 from recepcja.sync.health import sync_health
+from recepcja.sync.terms import configuration_problem
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
@@ -26,6 +27,7 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         )
         sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled,
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
+        problem = configuration_problem(Repositories.over(db))
     finally:
         db.close()
     return {
@@ -39,9 +41,13 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
             "url": ctx.settings.effective_cer_url() or None,
             "configured": bool(ctx.settings.effective_cer_url()),
             "verify_tls": ctx.settings.cer.verify_tls,
+            # Changes wait because of this workstation's set-up: {reason, since, error}
+            "waiting_for_administrator": problem,
         },
         "keyring_available": SecretStore().available(),
         "user": ctx.user,
+        # New local patient IDs carry the prefix: L-<prefix>-000001 (domain.workstation).
+        "workstation": {"name": ctx.workstation.name, "prefix": ctx.workstation.prefix},
         "compliance": compliance,
         "sync": sync,
     }

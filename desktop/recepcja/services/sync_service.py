@@ -34,6 +34,7 @@ from recepcja.sync.replay_report import ReplayReport
 
 QUICK_CONNECT_TIMEOUT = 2.0
 QUICK_READ_TIMEOUT = 5.0
+QUICK_CALL_DEADLINE = 10.0
 
 
 def place_cer_id(repos: Repositories) -> str:
@@ -51,6 +52,7 @@ def quick_gateway(ctx: AppContext, repos: Repositories) -> CerGateway:
         gateway.config,
         connect_timeout=min(gateway.config.connect_timeout, QUICK_CONNECT_TIMEOUT),
         read_timeout=min(gateway.config.read_timeout, QUICK_READ_TIMEOUT),
+        call_deadline=min(gateway.config.call_deadline, QUICK_CALL_DEADLINE),
     )
     return CerGateway(config)
 
@@ -66,6 +68,7 @@ def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> Repla
         gateway = quick_gateway(ctx, repos)
     except (CerNotConfigured, TlsVerificationRequired) as error:
         repos.outbox.set_emergency(entry_id)  # kept: the settings need fixing, not the booking
+        monitor.note_configuration_problem(error)  # the queue and status say whom to call
         return ReplayReport(stopped_by=error_text(error))
     with gateway:
         report = Replayer(repos, gateway, observe=monitor.observe).run_entry(entry_id)

@@ -24,6 +24,8 @@ from recepcja.domain.errors import N_, DomainError
 if TYPE_CHECKING:
     import sqlite_utils
 
+    from recepcja.domain.workstation import Workstation
+
 BUSY_TIMEOUT_MS = 5000
 
 Params = Sequence[Any] | dict[str, Any]
@@ -39,11 +41,14 @@ class Database:
     pluggy) costs ~50 ms, a sixth of the desk's cold start, for nothing the desk needs then.
     """
 
-    __slots__ = ("_utils", "conn")
+    __slots__ = ("_utils", "conn", "workstation")
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
         self._utils: sqlite_utils.Database | None = None
+        # The desk writing through this connection (``AppContext.open_db`` sets it): new local
+        # patient IDs carry its prefix. None: IDs without one (tools, tests, old callers).
+        self.workstation: Workstation | None = None
 
     @property
     def utils(self) -> sqlite_utils.Database:

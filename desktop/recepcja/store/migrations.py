@@ -319,10 +319,41 @@ def _audit_log(db: Database) -> None:
     _run(db, _AUDIT_LOG)
 
 
+# --- 0004: rejected bookings stay in the queue until a person acts -------------------------------
+
+
+def _outbox_rejected_index(db: Database) -> None:
+    """The queue lists bookings CeR rejected while their visit still holds a term here; done
+    rows pile up forever, rejected ones stay few: a partial index finds them without a scan."""
+    db.conn.execute("CREATE INDEX outbox_rejected ON outbox (id) WHERE state = 'rejected'")
+
+
+# --- 0005: another desk's local ID for a patient stays findable --------------------------------
+
+_PATIENT_ALIASES = """
+CREATE TABLE patient_aliases (
+    alias TEXT NOT NULL,  -- e.g. L-R2-000007: the local ID another desk gave this patient
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    source TEXT NOT NULL DEFAULT '',  -- where it came from (a queue import's file name)
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (alias, patient_id)
+);
+CREATE INDEX patient_aliases_by_patient ON patient_aliases (patient_id);
+"""
+
+
+def _patient_aliases(db: Database) -> None:
+    """Local IDs other workstations gave a patient (a queue import from another desk): the
+    paper slip the patient holds names one of them, so search and booking find it."""
+    _run(db, _PATIENT_ALIASES)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
     ("0003_audit_log", _audit_log),
+    ("0004_outbox_rejected_index", _outbox_rejected_index),
+    ("0005_patient_aliases", _patient_aliases),
 )
 
 

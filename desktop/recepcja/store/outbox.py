@@ -34,6 +34,11 @@ Clock = Callable[[], dt.datetime]
 # Not done, not rejected. Spelled exactly as the partial index ``outbox_due`` is: SQLite uses a
 # partial index only when the query repeats its WHERE term.
 _OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
+# A booking CeR refused while its visit still holds the term here: a person must act (cancel,
+# book again), so the queue keeps showing it. ``outbox_rejected`` indexes the rejected rows.
+_REJECTED_UNRESOLVED = (
+    "(o.state = 'rejected' AND v.state IN ('pending', 'waiting_list') AND v.cer_id IS NULL)"
+)
 
 
 class OutboxRepo:
@@ -196,7 +201,8 @@ class OutboxRepo:
 
     def queue_rows(self, include_finished: bool = True) -> list[dict[str, Any]]:
         """The emergency queue for the spreadsheet and the queue list, in one query: every
-        ``book`` row CeR does not have yet, and (``include_finished``) every one queued in
+        ``book`` row CeR does not have yet — waiting, or rejected while its visit still holds
+        the term here (a person must act) — and (``include_finished``) every one queued in
         emergency mode, each with its visit, patient, term, schedule, doctor and place.
         Keys: entry_id, state, attempts, last_error, result, created_at, created_by, visit_id,
         visit_uid, visit_state, urgency, central_request_id, central_request_date, referral_id,
@@ -219,8 +225,8 @@ class OutboxRepo:
             "'$.slot_id')) LEFT JOIN schedules AS h ON h.id = s.schedule_id "
             "LEFT JOIN resources AS r ON r.id = h.resource_id "
             "LEFT JOIN places AS pl ON pl.id = h.place_id "
-            f"WHERE o.op = 'book' AND ((:all = 1 AND o.emergency = 1) OR o.state IN {_OPEN}) "
-            "ORDER BY o.id",
+            f"WHERE o.op = 'book' AND ((:all = 1 AND o.emergency = 1) OR o.state IN {_OPEN} "
+            f"OR {_REJECTED_UNRESOLVED}) ORDER BY o.id",
             {"all": int(include_finished)},
         )
 
@@ -231,7 +237,7 @@ class OutboxRepo:
             self.db,
             "SELECT EXISTS (SELECT 1 FROM outbox AS o JOIN visits AS v ON v.id = o.visit_id "
             "JOIN patients AS p ON p.id = v.patient_id "
-            f"WHERE o.op = 'book' AND o.state IN {_OPEN})",
+            f"WHERE o.op = 'book' AND (o.state IN {_OPEN} OR {_REJECTED_UNRESOLVED}))",
         ))
 
     def count_pending(self) -> int:

@@ -13,28 +13,28 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from recepcja.domain.errors import N_, ConflictError
+from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
+from recepcja.domain.workstation import (
+    LocalIdQuery,
+    canonical_local_id,
+    format_local_id,
+    parse_local_id,
+)
 from recepcja.store.codec import day_text, fold, parse_day, prefix_upper_bound, utc_now, utc_text
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
 from recepcja.store.logs import AuditLog
 
 Clock = Callable[[], dt.datetime]
 
-LOCAL_ID_PREFIX = "L-"
 _PHONE_DECOR = re.compile(r"[\s\-()./]")
 _DIGITS = re.compile(r"\+?\d+")
-_LOCAL_ID = re.compile(r"[Ll]-?\d*")
 _MIN_PHONE_DIGITS = 3  # fewer digits match half the register: only the PESEL prefix then
 
 _COLUMNS = (
     "id, local_id, pesel, document_type, document_number, first_name, last_name, phone, "
     "birth_date, sex"
 )
-
-
-def format_local_id(number: int) -> str:
-    return f"{LOCAL_ID_PREFIX}{number:06d}"
 
 
 class PatientRepo:
@@ -205,14 +205,50 @@ class PatientRepo:
         return int(cursor.lastrowid or 0), local_id
 
     def _next_local_id(self) -> str:
-        """Next free ``L-nnnnnn``. Called under the write lock, so no other writer can take it
-        between the check and the insert; skips numbers imported from elsewhere."""
+        """Next free ``L-<workstation prefix>-nnnnnn`` (``L-nnnnnn`` without a workstation).
+        Called under the write lock, so no other writer can take it between the check and the
+        insert; skips numbers imported from elsewhere or known as another desk's ID."""
+        prefix = self.db.workstation.prefix if self.db.workstation is not None else None
         number = int(scalar(self.db, "SELECT COALESCE(MAX(id), 0) + 1 FROM patients"))
-        while scalar(
-            self.db, "SELECT 1 FROM patients WHERE local_id = ?", (format_local_id(number),)
-        ):
+        while self._local_id_known(format_local_id(number, prefix)):
             number += 1
-        return format_local_id(number)
+        return format_local_id(number, prefix)
+
+    def _local_id_known(self, local_id: str) -> bool:
+        return bool(scalar(
+            self.db, "SELECT EXISTS (SELECT 1 FROM patients WHERE local_id = :id) OR "
+            "EXISTS (SELECT 1 FROM patient_aliases WHERE alias = :id)", {"id": local_id}))
+
+    def add_alias(self, patient_id: int, local_id: str, user: str, *, source: str = "") -> bool:
+        """Remember that another desk knows this patient as ``local_id`` (canonical form), so
+        ``holders_of_local_id`` and the search find them by it. False when it is the patient's
+        own ID or already known. One transaction with its audit row."""
+        alias = canonical_local_id(local_id)
+        with atomic(self.db):
+            if scalar(self.db, "SELECT 1 FROM patients WHERE id = ? AND local_id = ?",
+                      (patient_id, alias)):
+                return False
+            added = self.db.conn.execute(
+                "INSERT INTO patient_aliases (alias, patient_id, source, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (alias, patient_id, source, utc_text(self.clock())),
+            ).rowcount == 1
+            if added:
+                self.audit.record(user, "patient.alias", patient_id=patient_id,
+                                  detail=f"also known as {alias} ({source})".strip())
+        return added
+
+    def aliases(self, patient_id: int) -> list[str]:
+        """Local IDs other desks gave this patient (and patients merged into it)."""
+        rows = self.db.conn.execute(
+            "SELECT DISTINCT alias FROM patient_aliases WHERE patient_id = ? OR patient_id IN "
+            "(SELECT id FROM patients WHERE merged_into = ?) ORDER BY alias",
+            (patient_id, patient_id)).fetchall()
+        return [row[0] for row in rows]
+
+    def local_id_is_free(self, local_id: str) -> bool:
+        """Whether no patient here has ``local_id`` as its own ID or as another desk's."""
+        return not self._local_id_known(canonical_local_id(local_id))
 
     # --- reads -----------------------------------------------------------------------------
 
@@ -223,7 +259,48 @@ class PatientRepo:
         return self._one("pesel = ?", (pesel,))
 
     def by_local_id(self, local_id: str) -> Patient | None:
-        return self._one("local_id = ?", (local_id.upper(),))
+        """The patient whose OWN local ID this is (typed in any case, zeros left out)."""
+        return self._one("local_id = ?", (canonical_local_id(local_id),))
+
+    def holders_of_local_id(self, local_id: str) -> list[Patient]:
+        """Every patient known by ``local_id``: as their own ID, or as the ID another desk
+        gave them (a queue import). Merged duplicates resolve to the patient they went into.
+        Normally one; two means the ID is ambiguous here (two desks counted alike before
+        workstation prefixes), and the desk must use the PESEL."""
+        wanted = canonical_local_id(local_id)
+        rows = fetch_all(
+            self.db,
+            f"SELECT {_COLUMNS} FROM patients WHERE local_id = :id OR id IN "
+            "(SELECT patient_id FROM patient_aliases WHERE alias = :id) ORDER BY id",
+            {"id": wanted},
+        )
+        found: dict[int, Patient] = {}
+        for patient in (_patient(row) for row in rows):
+            survivor = self.survivor(patient.id or 0)
+            if survivor not in found:
+                found[survivor] = patient if survivor == patient.id else (
+                    self.get(survivor) or patient)
+        return list(found.values())
+
+    def holder_of_local_id(self, local_id: str) -> Patient | None:
+        """The one patient known by ``local_id`` (see ``holders_of_local_id``; typed without a
+        prefix, on a desk with one, also this desk's own ``L-R1-…`` of that number), None when
+        nobody is; ``ValidationError`` naming both when two are (use the PESEL then)."""
+        holders = self.holders_of_local_id(local_id)
+        query, own = parse_local_id(local_id), self.db.workstation
+        if query is not None and query.prefix is None and query.digits and own is not None:
+            for patient in self.holders_of_local_id(format_local_id(int(query.digits),
+                                                                    own.prefix)):
+                if all(patient.id != other.id for other in holders):
+                    holders.append(patient)
+        if len(holders) > 1:
+            raise ValidationError(
+                N_("The local ID {local_id} names more than one patient here ({names}): "
+                   "another desk gave the same ID. Use the PESEL or document instead."),
+                local_id=canonical_local_id(local_id),
+                names=", ".join(f"{p.first_name} {p.last_name} ({p.local_id})"
+                                for p in holders))
+        return holders[0] if holders else None
 
     def by_document(self, document_type: DocumentType, number: str) -> Patient | None:
         return self._one("document_type = ? AND document_number = ?", (str(document_type), number))
@@ -275,26 +352,32 @@ class PatientRepo:
         text = text.strip()
         if not text or limit <= 0:
             return []
+        query = parse_local_id(text)
+        if query is not None:
+            return self._search_local_id(query, limit)
         compact = _PHONE_DECOR.sub("", text)
-        if len(compact) > 1 and _LOCAL_ID.fullmatch(compact):
-            return self._search_local_id(compact, limit)
         if _DIGITS.fullmatch(compact):
             return self._search_digits(compact, limit)
         return self._search_name(text, limit)
 
-    def _search_local_id(self, compact: str, limit: int) -> list[Patient]:
-        """``L-12`` means L-000012 (the desk reads IDs off paper without the zeros); a longer
-        zero-padded fragment (``L-0001``) is a prefix."""
-        digits = compact.lstrip("Ll-")
+    def _search_local_id(self, query: LocalIdQuery, limit: int) -> list[Patient]:
+        """``L-12`` means L-000012 (the desk reads IDs off paper without the zeros) and, on a
+        desk with a workstation prefix, also this desk's ``L-R1-000012``; ``L-R2-7`` means
+        L-R2-000007, also when another desk gave it (a queue import); a longer zero-padded
+        fragment (``L-0001``, ``L-R1-00``) is a prefix."""
+        exact = [query.exact()] if query.exact() else []
+        own = self.db.workstation
+        if query.prefix is None and query.digits and own is not None:
+            exact.append(format_local_id(int(query.digits), own.prefix))
         found: list[Patient] = []
-        if digits:
-            exact = self.by_local_id(format_local_id(int(digits)))
-            if exact is not None and self.merged_into(exact.id or 0) is None:
-                found.append(exact)
-        for patient in self._prefix("local_id", LOCAL_ID_PREFIX + digits, "local_id", limit):
+        for local_id in filter(None, exact):
+            for patient in self.holders_of_local_id(local_id):
+                if all(patient.id != other.id for other in found):
+                    found.append(patient)
+        for patient in self._prefix("local_id", query.start(), "local_id", limit):
             if len(found) < limit and all(patient.id != other.id for other in found):
                 found.append(patient)
-        return found
+        return found[:limit]
 
     def _search_digits(self, compact: str, limit: int) -> list[Patient]:
         found: list[Patient] = []

@@ -164,7 +164,7 @@ class SyncEngine:
                     gateway = self._make_gateway()
                 except Exception as error:  # e.g. no CeR address configured yet
                     log.warning("no CeR gateway: %s", error)
-                    monitor.record_failure(f"{type(error).__name__}: {error}")
+                    monitor.record_failure(error)  # a set-up fault is kept for the desk
                     self._wake.wait(max(self.idle_interval, monitor.backoff()))
                     self._wake.clear()
             if gateway is None:

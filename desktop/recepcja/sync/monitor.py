@@ -12,20 +12,30 @@ house style's per-service backoff (MusicBrainz Picard), but persistent: the stat
 emergency switch live in ``SyncState``, and every period that is not ONLINE is one row of the
 outage log with its start, end, state, failed calls and the last error — the evidence NFZ asks
 for (art. 23e ust. 11).
+
+A failure only an administrator can fix (``cer.errors.needs_administrator``: keyring,
+certificates, address) is also kept, translated, under ``CONFIGURATION_PROBLEM_KEY`` until a call
+gets through again: the queue, ``status`` and the window tell the desk whom to call.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import threading
 from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from recepcja.cer.errors import CerError, CerUnreachable
+from recepcja.cer.errors import CerError, CerUnreachable, needs_administrator
 from recepcja.store.repos import Repositories
-from recepcja.sync.terms import MANUAL_EMERGENCY_KEY, STATE_KEY
+from recepcja.sync.terms import (
+    CONFIGURATION_PROBLEM_KEY,
+    MANUAL_EMERGENCY_KEY,
+    STATE_KEY,
+    configuration_problem,
+)
 
 log = logging.getLogger("recepcja.sync.monitor")
 
@@ -115,6 +125,10 @@ class ConnectivityMonitor:
         if previous is None or now - previous >= LAST_OK_EVERY or self._state != \
                 ConnectionState.ONLINE:
             self.repos.sync_state.set_time("connectivity.last_ok", now)
+            # A call got through, so whatever the administrator had to fix works now (checked
+            # at this pace, not per call: another process may have stored the problem).
+            if configuration_problem(self.repos) is not None:
+                self.repos.sync_state.set(CONFIGURATION_PROBLEM_KEY, None)
         self._set(ConnectionState.ONLINE, None)
 
     def record_failure(self, error: BaseException | str) -> None:
@@ -123,6 +137,8 @@ class ConnectivityMonitor:
         text = _describe(error)
         self.failures += 1
         self.last_error = text
+        if not isinstance(error, str) and needs_administrator(error):
+            self.note_configuration_problem(error)
         if self.failures >= self.offline_after or (
             isinstance(error, CerUnreachable) and self.failures >= 2
         ):
@@ -171,6 +187,21 @@ class ConnectivityMonitor:
         elif self._state == ConnectionState.ONLINE:
             self._close_outage()
         self._notify(self._state, self._state)
+
+    def note_configuration_problem(self, error: BaseException) -> None:
+        """Store why CeR cannot be called from here (the queue, ``status`` and the window show
+        it to the desk: "waiting, tell the administrator"); written once per new reason.
+        ``record_failure`` calls it; a caller that could not even build a gateway calls it
+        directly."""
+        from recepcja.i18n import error_text
+
+        reason = error_text(error)
+        stored = configuration_problem(self.repos)
+        if stored is not None and stored.get("reason") == reason:
+            return
+        self.repos.sync_state.set(CONFIGURATION_PROBLEM_KEY, json.dumps({
+            "reason": reason, "since": self.clock().isoformat(), "error": type(error).__name__,
+        }, ensure_ascii=False))
 
     # -- internals ------------------------------------------------------------------------------
 

@@ -538,7 +538,7 @@ class Replayer:
         retry_at = self.clock() + dt.timedelta(
             seconds=backoff_seconds(attempts, cap=self.backoff_cap)
         )
-        self.repos.outbox.mark_failed(entry.id, str(error), retry_at)
+        self.repos.outbox.mark_failed(entry.id, describe(error), retry_at)
 
     def _failed(self, entry: OutboxEntry, error: CerError, report: ReplayReport) -> None:
         if isinstance(error, CerBug) or isinstance(error, CerRejected):

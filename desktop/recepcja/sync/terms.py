@@ -8,7 +8,9 @@ rule. Lives in ``sync`` because the replay (this layer) needs it and ``services`
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Collection
+from typing import Any
 
 from recepcja.domain.model import Slot, Urgency
 from recepcja.domain.urgency import parse_urgency
@@ -17,6 +19,9 @@ from recepcja.store.repos import Repositories
 # SyncState keys the connectivity monitor keeps.
 STATE_KEY = "connectivity.state"
 MANUAL_EMERGENCY_KEY = "emergency.manual"
+# A CeR call failed because of this workstation's own set-up (keyring, certificates, address):
+# {"reason": Polish text, "since": ISO time, "error": class name}; cleared by a good call.
+CONFIGURATION_PROBLEM_KEY = "connectivity.configuration_problem"
 
 # A term is proposed no earlier than this after "now": the patient has to get there.
 MIN_LEAD = dt.timedelta(minutes=30)
@@ -25,6 +30,19 @@ MIN_LEAD = dt.timedelta(minutes=30)
 def manual_emergency(repos: Repositories) -> bool:
     """True while the receptionist's emergency switch is on (``ConnectivityMonitor`` sets it)."""
     return repos.sync_state.get(MANUAL_EMERGENCY_KEY) == "1"
+
+
+def configuration_problem(repos: Repositories) -> dict[str, Any] | None:
+    """Why changes wait for an administrator, as the monitor last stored it: ``reason`` (for
+    the desk, translated), ``since``, ``error``; None while no set-up fault is known."""
+    stored = repos.sync_state.get(CONFIGURATION_PROBLEM_KEY)
+    if not stored:
+        return None
+    try:
+        problem = json.loads(stored)
+    except ValueError:
+        return None
+    return problem if isinstance(problem, dict) and problem.get("reason") else None
 
 
 def in_emergency(repos: Repositories) -> bool:

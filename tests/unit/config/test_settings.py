@@ -74,3 +74,24 @@ def test_invalid_toml_is_reported_not_crashing(tmp_path):
 def test_app_paths_ensure_creates_folders(tmp_path):
     paths = AppPaths(tmp_path / "r").ensure()
     assert paths.logs.is_dir() and paths.exports.is_dir() and paths.backups.is_dir()
+
+
+@pytest.mark.parametrize(("section", "key", "value", "named"), [
+    ("publishing", "horizon_months", 1, "publishing.horizon_months"),  # below the law
+    ("publishing", "horizon_months", 2, "publishing.horizon_months"),
+    ("publishing", "margin_days", -1, "publishing.margin_days"),
+    ("cer", "call_deadline", 0, "cer.call_deadline"),
+    ("cer", "read_timeout", -5, "cer.read_timeout"),
+])
+def test_values_that_cannot_work_are_refused_with_the_key_named(tmp_path, section, key, value,
+                                                                named):
+    path = tmp_path / "settings.toml"
+    path.write_text(f"[{section}]\n{key} = {value}\n", encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_settings(path)
+    assert named in translate_error(info.value)
+
+
+def test_the_legal_horizon_and_a_call_deadline_are_the_defaults(tmp_path):
+    settings = load_settings(tmp_path / "absent.toml")
+    assert settings.publishing.horizon_months == 3 and settings.cer.call_deadline == 60.0

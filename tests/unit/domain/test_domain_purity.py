@@ -18,6 +18,7 @@ ALLOWED_IMPORTS = {
     "dataclasses",
     "datetime",
     "enum",
+    "hashlib",  # pure functions (the workstation prefix derived from its name)
     "heapq",
     "re",
     "string",

@@ -9,6 +9,7 @@ import pytest
 from recepcja.domain.errors import ValidationError
 from recepcja.domain.horizon import (
     add_months,
+    check_configured_months,
     check_horizon,
     check_horizons,
     horizon_deadline,
@@ -37,10 +38,27 @@ def test_deadline_is_three_calendar_months_clamped(today, deadline):
 
 
 def test_other_horizons():
-    assert horizon_deadline(D(2026, 1, 31), months=1) == D(2026, 2, 28)
+    assert add_months(D(2026, 1, 31), 1) == D(2026, 2, 28)
     assert horizon_deadline(D(2026, 8, 31), months=6) == D(2027, 2, 28)
     assert horizon_deadline(D(2026, 5, 31), months=12) == D(2027, 5, 31)
     assert add_months(D(2026, 3, 31), -1) == D(2026, 2, 28)
+
+
+def test_the_legal_three_months_are_the_floor_of_every_horizon_check():
+    """A configuration of one month must not make a schedule CeR refuses look fine."""
+    today = D(2026, 1, 31)
+    assert horizon_deadline(today, months=1) == horizon_deadline(today) == D(2026, 4, 30)
+    status = check_horizon(today, D(2026, 3, 15), months=1)  # 1.5 months published
+    assert not status.ok and status.months == 3 and status.deadline == D(2026, 4, 30)
+    assert not check_horizons(today, {"s": [dt.datetime(2026, 3, 15, 8, tzinfo=WARSAW)]},
+                              months=2)["s"].ok
+
+
+@pytest.mark.parametrize("months", [1, 2, 0, 25, True, 2.5, "3"])
+def test_a_configured_horizon_below_the_law_is_refused(months):
+    with pytest.raises(ValidationError, match="from 3 to 24 months"):
+        check_configured_months(months, "publishing.horizon_months")
+    assert check_configured_months(3, "x") == 3 and check_configured_months(24, "x") == 24
 
 
 @pytest.mark.parametrize("months", [0, -3, 25, True, 2.5])

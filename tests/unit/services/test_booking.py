@@ -44,6 +44,25 @@ def test_taken_term_is_refused_and_nothing_is_written(repos, practice, patient_i
     assert repos.outbox.counts() == before and repos.visits.count() == 1
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("referral_id", "S" * 300),  # CeR's Identyfikator holds 64 characters
+    ("central_request_id", "ZGL 12/2026"),  # ... of letters, digits and _ . : -
+    ("visit_uid", "X" * 65),
+])
+def test_values_cer_would_refuse_are_refused_before_anything_is_saved(
+        repos, practice, patient_id, field, value):
+    before = repos.outbox.counts()
+    with pytest.raises(ValidationError, match="CeR"):
+        booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                      **{field: value})
+    assert repos.outbox.counts() == before and repos.visits.count() == 0
+    assert repos.slots.get(practice.slot_ids[0]).state == SlotState.FREE
+    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a").visit
+    with pytest.raises(ValidationError, match="500"):
+        booking.cancel(repos, visit.id, "powód " * 100, user="a")
+    assert repos.visits.get(visit.id).state == VisitState.PENDING
+
+
 def test_past_term_and_unknown_patient_are_refused(repos, practice, patient_id, clock):
     clock.now = repos.slots.get(practice.slot_ids[0]).start
     with pytest.raises(ValidationError):

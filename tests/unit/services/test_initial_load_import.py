@@ -111,3 +111,41 @@ def test_a_file_not_following_the_template_is_refused(repos, tmp_path):
     with pytest.raises(ValidationError):
         import_initial_load(repos, path, "admin", now=NOW)
     assert repos.visits.count() == 0
+
+
+def _place_of(repos, schedule_name: str) -> int:
+    [schedule] = [s for s in repos.schedules.list() if s.name == schedule_name]
+    return schedule.place_id
+
+
+def test_after_activation_the_initial_load_is_refused_nothing_stays_local_only(
+        repos, tmp_path, monkeypatch):
+    """CeR takes no initial load once a place is active: its rows are refused by row, and the
+    whole file once every place is active — never stored where they could only stay local."""
+    from recepcja.services.onboarding import Step, StepStatus, run_onboarding
+
+    monkeypatch.setenv("RECEPCJA_LANG", "en")
+    for number, place in enumerate(repos.practice.places(), 1):  # as onboarding leaves them
+        repos.practice.mark_place_registered(place.id, f"MUS-{number}")
+    repos.practice.mark_place_active(_place_of(repos, "Kardiologia - dr Nowak"))
+    path = _csv(
+        tmp_path,
+        f"K1;Kardiologia - dr Nowak;{MONDAY};08:00;;44051401359;Jan;Kowalski;;",
+        "M1;Mammobus 1;2026-03-10;09:15;15;02070803628;Anna;Nowak;;",
+    )
+    result = import_initial_load(repos, path, "admin", now=NOW)
+    assert result.imported == 1 and repos.visits.by_uid("IL-M1") is not None
+    assert repos.visits.by_uid("IL-K1") is None
+    assert "already active in CeR" in _reasons(result)[2] and "recepcja book" in _reasons(result)[2]
+
+    # A visit stored before the refusal existed (an older version) is not "nothing to do".
+    repos.practice.mark_place_active(_place_of(repos, "Mammobus 1"))
+    [step] = run_onboarding(repos, gateway=None, now=NOW, steps=(Step.INITIAL_LOAD,)).steps[1:]
+    assert step.status == StepStatus.FAILED and "1 visits" in translate_error(step.error)
+
+    before = repos.visits.count()
+    with pytest.raises(ValidationError, match="already active"):
+        import_initial_load(repos, _csv(tmp_path, "M2;Mammobus 1;2026-03-10;09:30;15;"
+                                        "02070803628;Anna;Nowak;;", name="late.csv"),
+                            "admin", now=NOW)
+    assert repos.visits.count() == before

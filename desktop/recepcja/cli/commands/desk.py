@@ -2,7 +2,10 @@
 
 ``book``, ``cancel`` and ``reschedule`` store the change locally (one transaction with its
 outbox row), then try ONE immediate sync of it with short timeouts. When CeR cannot be reached
-the change stays queued and the command still succeeds: that is emergency mode.
+the change stays queued and the command still succeeds: that is emergency mode. When only an
+administrator can make the calls work (keyring, certificates, address) it stays queued too and
+says so (``waiting_for: administrator``). When CeR itself refuses the change, the state is
+``rejected``, one line goes to stderr and the exit code is 1.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from recepcja.cli.output import emit_json
+from recepcja.cli.output import EXIT_FAILED, emit_error, emit_json
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import WARSAW, SlotState, VisitState
 from recepcja.i18n import _
@@ -20,6 +23,7 @@ from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.services.sync_service import sync_entry_now
 from recepcja.store.repos import Repositories
+from recepcja.sync.terms import configuration_problem
 
 
 def _json_flag(parser: argparse.ArgumentParser) -> None:
@@ -93,7 +97,8 @@ def slots(args: argparse.Namespace) -> int:
 # --- book / cancel / reschedule ----------------------------------------------------------------
 
 
-def _visit_json(repos: Repositories, visit_id: int, report: Any) -> dict[str, Any]:
+def _visit_json(repos: Repositories, visit_id: int, entry_id: int,
+                report: Any) -> dict[str, Any]:
     visit = repos.visits.get(visit_id)
     assert visit is not None
     patient = repos.patients.get(visit.patient_id)
@@ -101,11 +106,15 @@ def _visit_json(repos: Repositories, visit_id: int, report: Any) -> dict[str, An
     waiting = repos.outbox.count_pending()
     state = {VisitState.CONFIRMED: "confirmed", VisitState.PENDING: "queued"}.get(
         visit.state, str(visit.state))
-    pending_for_visit = [e for e in repos.outbox.for_visit(visit.id)
-                         if e.state not in ("done", "rejected")]
+    entries = repos.outbox.for_visit(visit.id)
+    pending_for_visit = [e for e in entries if e.state not in ("done", "rejected")]
     if visit.state == VisitState.CONFIRMED and pending_for_visit:
         state = "queued"  # a cancel/change CeR does not have yet
-    rejected = [e.last_error for e in repos.outbox.for_visit(visit.id) if e.state == "rejected"]
+    rejected = [e.last_error for e in entries if e.state == "rejected"]
+    this = next((e for e in entries if e.id == entry_id), None)
+    if this is not None and this.state == "rejected":
+        state = "rejected"  # CeR refused this very change: never called "queued"
+    problem = configuration_problem(repos) if pending_for_visit else None
     return {
         "visit_id": visit.id,
         "visit_uid": visit.visit_uid,
@@ -119,6 +128,8 @@ def _visit_json(repos: Repositories, visit_id: int, report: Any) -> dict[str, An
         "emergency": bool(report.stopped_by),
         "reason": report.stopped_by,
         "rejected": rejected[-1] if rejected else None,
+        # "administrator": it waits for this workstation's set-up to be fixed (see reason)
+        "waiting_for": "administrator" if problem is not None else None,
         "queue": waiting,
     }
 
@@ -132,6 +143,10 @@ def _say(result: dict[str, Any]) -> None:
     elif result["state"] == "waiting_list":
         print(_("Visit {visit}: the patient is on the central waiting list.").format(
             visit=result["visit_id"]))
+    elif result["waiting_for"] == "administrator":
+        print(_("Visit {visit} saved locally and queued for CeR; it waits until the "
+                "administrator fixes this workstation's set-up: {reason}").format(
+            visit=result["visit_id"], reason=result["reason"] or "-"))
     else:
         print(_("Visit {visit} saved locally and queued for CeR (emergency mode): {reason}")
               .format(visit=result["visit_id"], reason=result["reason"] or "-"))
@@ -152,9 +167,15 @@ def _change(args: argparse.Namespace,
     try:
         visit_id, entry_id = write(ctx, repos)
         report = sync_entry_now(ctx, repos, entry_id)
-        answer = _visit_json(repos, visit_id, report)
+        answer = _visit_json(repos, visit_id, entry_id, report)
     finally:
         repos.close()
+    if answer["state"] == "rejected":  # one line on stderr (and the JSON for scripts)
+        if args.json:
+            emit_json(answer)
+        emit_error(_("CeR rejected the change of visit {visit}: {reason}").format(
+            visit=answer["visit_id"], reason=answer["rejected"] or "-"))
+        return EXIT_FAILED
     _answer(args, answer)
     return 0
 

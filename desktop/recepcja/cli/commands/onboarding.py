@@ -15,6 +15,7 @@ from typing import Any
 
 from recepcja.cer.errors import CerError, CerRejected
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
+from recepcja.domain.horizon import check_configured_months
 from recepcja.i18n import _, error_text
 from recepcja.services.context import AppContext
 from recepcja.store.repos import Repositories
@@ -150,7 +151,8 @@ def run_publish(args: argparse.Namespace) -> int:
     from recepcja.services.publishing import publish_all
 
     ctx = AppContext.load(training=args.training)
-    months = args.months or ctx.settings.publishing.horizon_months
+    months = ctx.settings.publishing.horizon_months if args.months is None else \
+        check_configured_months(args.months, "--months")
     gateway = gateway_from_context(ctx)
     repos = _repos(ctx)
     try:
@@ -261,7 +263,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     text = _("publish free terms to CeR up to the horizon")
     p = sub.add_parser("publish", help=text, description=text)
-    p.add_argument("--months", type=int, default=None, help=_("horizon in months (default 3)"))
+    p.add_argument("--months", type=int, default=None,
+                   help=_("horizon in months (default 3, the legal minimum)"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=run_publish)
 

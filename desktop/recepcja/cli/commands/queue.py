@@ -49,8 +49,14 @@ def queue_list(args: argparse.Namespace) -> int:
     else:
         for entry in entries:
             term = entry.term.isoformat(timespec="minutes") if entry.term else "-"
-            print(f"{entry.visit_id}\t{entry.patient_local_id}\t{entry.last_name} "
-                  f"{entry.first_name}\t{term}\t{entry.urgency}\t{entry.state}")
+            line = (f"{entry.visit_id}\t{entry.patient_local_id}\t{entry.last_name} "
+                    f"{entry.first_name}\t{term}\t{entry.urgency}\t{entry.state}")
+            if entry.state == "rejected":
+                line += "\t" + _("rejected by CeR: {reason}").format(reason=entry.reason or "-")
+            elif entry.waiting_for == "administrator":
+                line += "\t" + _("waiting for the administrator: {reason}").format(
+                    reason=entry.reason)
+            print(line)
     return 0
 
 
@@ -145,8 +151,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     queue = sub.add_parser("queue", help=_("the emergency queue"),
                            description=_("the emergency queue"))
     qsub = queue.add_subparsers(dest="queue_command", metavar=_("ACTION"), required=True)
-    p = qsub.add_parser("list", help=_("list the waiting entries"),
-                        description=_("list the waiting entries"))
+    help_text = _("list the entries CeR does not have yet (waiting or rejected)")
+    p = qsub.add_parser("list", help=help_text, description=help_text)
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=queue_list)
     p = qsub.add_parser("export", help=_("export the queue to Excel"),

@@ -24,6 +24,14 @@ def run(args: argparse.Namespace) -> int:
     print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))
     print(_("Keyring available: {value}").format(
         value=yes if status["keyring_available"] else no))
+    workstation = status["workstation"]
+    print(_("Workstation: {name} (new local patient IDs: L-{prefix}-…)").format(
+        name=workstation["name"], prefix=workstation["prefix"]))
+    problem = status["cer"].get("waiting_for_administrator")
+    if problem:
+        print(_("Changes wait for the administrator since {since}: {reason}").format(
+            since=str(problem.get("since", "?"))[:16].replace("T", " "),
+            reason=problem["reason"]))
     if status.get("compliance"):
         from recepcja.cli.commands.onboarding import print_compliance
 
