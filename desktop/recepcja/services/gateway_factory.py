@@ -8,16 +8,15 @@ builds its client at the first call.
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
 from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
 from recepcja.domain.errors import N_, DomainError
+from recepcja.domain.transport import require_secure_url, url_is_loopback
 from recepcja.services.context import AppContext
 
-__all__ = ["CerNotConfigured", "TlsVerificationRequired", "gateway_from_context"]
+__all__ = ["CerNotConfigured", "PlainHttpRefused", "TlsVerificationRequired",
+           "gateway_from_context"]
 
 
 class CerNotConfigured(DomainError):
@@ -29,14 +28,9 @@ class TlsVerificationRequired(DomainError):
     man in the middle would then see patients' data and could answer for CeR."""
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class PlainHttpRefused(TlsVerificationRequired):
+    """A CeR address that is plain ``http://`` to another computer (domain.transport): as
+    refused as ``verify_tls = false``, and handled the same way (a booking stays queued)."""
 
 
 def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGateway:
@@ -49,6 +43,10 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
             N_("No CeR address is configured: set [cer] url in {path} or RECEPCJA_CER_URL."),
             path=str(ctx.paths.settings),
         )
+    try:
+        require_secure_url(url)  # plain HTTP only to this computer, before anything is sent
+    except DomainError as error:
+        raise PlainHttpRefused(error.message, **error.params) from None
     cer = settings.cer
     provider = settings.provider
     context = CallContext(
@@ -60,7 +58,7 @@ def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGatew
     )
     verify: bool | str = cer.ca_bundle or True
     if not cer.verify_tls:
-        if not _is_loopback(url):
+        if not url_is_loopback(url):
             raise TlsVerificationRequired(
                 N_("[cer] verify_tls = false is allowed only for a CeR simulator on this "
                    "computer, not for {url}. Leave verification on; if CeR's certificate comes "

@@ -31,6 +31,7 @@ from recepcja.simulator.faults import FaultRule
 from recepcja.simulator.operations import OPERATIONS, Call
 from recepcja.simulator.signatures import SignatureVerifier
 from recepcja.simulator.soap import (
+    CER_NS,
     CONTENT_TYPE,
     Contract,
     Envelope,
@@ -133,6 +134,7 @@ class SimulatorApp:
             if problem is not None:
                 raise problem
             assert envelope is not None
+            _check_soap_action(environ, envelope)
             answer = self._process(envelope)
         except CerError as error:
             status, answer = "500 Internal Server Error", fault_bytes(error)
@@ -247,6 +249,21 @@ class SimulatorApp:
                   409: "Conflict", 413: "Request Entity Too Large"}.get(status, "Error")
         return _respond(start_response, f"{status} {reason}", "application/json; charset=utf-8",
                         payload)
+
+
+def _check_soap_action(environ: dict[str, Any], envelope: Envelope) -> None:
+    """SOAP 1.1 over HTTP: the ``SOAPAction`` header names the operation, and a P1 service
+    refuses a call whose header is missing or names another one than the body holds."""
+    if not envelope.in_contract_namespace:
+        return  # an unknown operation: refused by the contract check with its own fault
+    action = (environ.get("HTTP_SOAPACTION") or "").strip().strip('"')
+    expected = f"{CER_NS}/{envelope.operation}"
+    if action != expected:
+        raise CerError(
+            errors.VALIDATION, errors.BAD_SOAP_ACTION,
+            f"Nagłówek SOAPAction \"{action}\" nie odpowiada operacji {envelope.operation} "
+            f"(oczekiwano \"{expected}\").",
+        )
 
 
 def _base_url(environ: dict[str, Any]) -> str:

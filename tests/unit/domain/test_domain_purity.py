@@ -19,10 +19,12 @@ ALLOWED_IMPORTS = {
     "datetime",
     "enum",
     "heapq",
+    "ipaddress",  # parsing addresses only (domain/transport.py)
     "re",
     "string",
     "types",
     "typing",
+    "urllib",  # urllib.parse only: splitting a URL is not I/O
     "zoneinfo",
     "holidays",
     "phonenumbers",
