@@ -131,7 +131,9 @@ def test_every_log_file_is_private_also_after_rotation(loose_umask, tmp_path):
 
 def test_what_the_cli_writes_is_private(recepcja, tmp_path):
     """The real command with umask 022: the data folder, the database, the log, exports (Excel
-    and PDF), the practice file, a backup and the copies under backups/ - all private."""
+    and PDF), the practice file, a backup and the copies under backups/, the translation cache -
+    all private."""
+    recepcja.env["RECEPCJA_LANG"] = "pl"  # Polish: the catalog cache is written too
     assert recepcja("setup", "--config", str(EXAMPLE)).code == 0
     queued_practice(recepcja.home / "other.sqlite")  # a second database to restore from
     out = tmp_path / "out"
@@ -151,7 +153,17 @@ def test_what_the_cli_writes_is_private(recepcja, tmp_path):
     assert any(p.name.startswith("recepcja-before-restore-")
                for p in (recepcja.home / "backups").iterdir())
     assert (recepcja.home / "logs" / "recepcja.log").exists()
+    assert any((recepcja.home / "cache").glob("translations-pl-*.json"))
     assert not_private(recepcja.home) == []
+
+
+def test_the_training_simulators_database_is_private(loose_umask, tmp_path):
+    from recepcja.simulator.server import SimulatorServer
+
+    training = AppPaths(tmp_path / "home").training().ensure()
+    with SimulatorServer(training.root / "simulator"):
+        assert any(p.name.endswith("-wal") for p in (training.root / "simulator").iterdir())
+        assert not_private(training.root) == []
 
 
 def test_settings_backups_and_downtime_printout_are_private(loose_umask, tmp_path):
