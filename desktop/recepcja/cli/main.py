@@ -134,8 +134,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_FAILED
     except OSError as exc:
         log.warning("%s failed: %s", getattr(args, "command", None), exc)
-        emit_error(_("{error}: {path}").format(error=exc.strerror or exc,
-                                              path=exc.filename or "?"))
+        if exc.filename:
+            emit_error(_("{error}: {path}").format(error=exc.strerror or exc, path=exc.filename))
+        else:
+            emit_error(str(exc.strerror or exc))
         return EXIT_FAILED
     except Exception as exc:  # the last resort: one line on the terminal, the rest in the log
         log.exception("unexpected error in %s", getattr(args, "command", None))
