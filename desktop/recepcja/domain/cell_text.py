@@ -23,6 +23,7 @@ import re
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 _SIGNED_NUMBER = re.compile(r"[+-]?[0-9][0-9 ]*")
 QUOTE = "'"
+_LOOK_CLOSER = frozenset((*FORMULA_STARTS, QUOTE))  # the only first characters that matter
 
 
 def is_formula_like(text: str) -> bool:
@@ -38,6 +39,8 @@ def _needs_quote(text: str) -> bool:
 
 def neutralise(text: str) -> str:
     """``text`` as a cell no spreadsheet evaluates."""
+    if not text or text[0] not in _LOOK_CLOSER:  # nearly every cell: one set lookup
+        return text
     return QUOTE + text if _needs_quote(text) else text
 
 
