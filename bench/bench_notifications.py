@@ -56,7 +56,7 @@ from recepcja.store.records import Place, Provider, Resource, Schedule
 from recepcja.store.records import ResourceKind as StoreResourceKind
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
-from recepcja.sync.receiver import NotificationReceiver, signature_for
+from recepcja.sync.receiver import SOAP_ACTION, NotificationReceiver, signature_for
 from recepcja.sync.reconcile import reconcile
 
 CONTEXT = CallContext(
@@ -274,6 +274,7 @@ def run(schedules: int, rounds: int, actor_seconds: float, in_process: bool) -> 
                         timeout=10,
                         headers={
                             "Content-Type": "text/xml; charset=utf-8",
+                            "SOAPAction": f'"{SOAP_ACTION}"',
                             "X-CeR-Signature": signature_for(SECRET, body),
                         },
                     )

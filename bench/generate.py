@@ -169,7 +169,7 @@ def _months_later(day: dt.date, months: int) -> dt.date:
 
 def build_practice(repos: Repositories, size: Size) -> list[int]:
     repos.practice.save_provider(
-        Provider("Przychodnia Specjalistyczna Bench sp. z o.o.", "5260250995", "012345678",
+        Provider("Przychodnia Specjalistyczna Bench sp. z o.o.", "5260250995", "012345675",
                  "2.16.840.1.113883.3.4424.2.3.1", "000000012345")
     )
     place_ids = [

@@ -13,6 +13,7 @@ unreadable or unwritable cache only means reading with polib.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -83,13 +84,17 @@ def _cache_folder() -> Path:
 
 
 def _write_quietly(path: Path, text: str) -> None:
+    partial = path.with_suffix(f".{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(text, encoding="utf-8")
+        # Private like every file the app writes in its data folder (config.private_files).
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
         partial.replace(path)  # atomic: a reader sees the old file or the whole new one
     except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            partial.unlink()
 
 
 def _(message: str) -> str:

@@ -74,7 +74,11 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path):
     listed = cli("queue", "list", "--json")
     assert [e["visit_id"] for e in listed.json()] == [answer["visit_id"],
                                                       second.json()["visit_id"]]
-    export = cli("queue", "export", str(tmp_path / "kolejka.xlsx"))
+    # The subprocess has no keyring: whether exports must be encrypted is unknown, so the
+    # export is refused unless written without a password knowingly.
+    refused = cli("queue", "export", str(tmp_path / "kolejka.xlsx"))
+    assert refused.code == 1 and not (tmp_path / "kolejka.xlsx").exists()
+    export = cli("queue", "export", str(tmp_path / "kolejka.xlsx"), "--unencrypted")
     assert export.code == 0, export.err
     sheet = load_workbook(tmp_path / "kolejka.xlsx").active
     assert sheet.max_row == 3 and sheet["C2"].value == PESELS[0]

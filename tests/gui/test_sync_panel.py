@@ -14,6 +14,7 @@ from recepcja.gui.changes_dock import report_lines
 from recepcja.gui.sync_panel import SyncPanel
 from recepcja.services.training import make_pesel
 from recepcja.store.repos import Repositories
+from recepcja.sync.receiver import SOAP_ACTION
 
 pytestmark = pytest.mark.slow
 
@@ -131,7 +132,8 @@ def test_receiver_runs_when_enabled_with_a_secret_otherwise_pull(window):
     panel.start()
     try:
         assert panel.receiver is not None and not panel.pulling
-        request = urllib.request.Request(panel.receiver.url, data=b"<x/>", method="POST")
+        request = urllib.request.Request(panel.receiver.url, data=b"<x/>", method="POST",
+                                         headers={"SOAPAction": f'"{SOAP_ACTION}"'})
         with pytest.raises(urllib.error.HTTPError) as refused:  # unsigned: 401, but served
             urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
         assert refused.value.code == 401

@@ -137,13 +137,33 @@ def parse_answer(response: requests.Response, *, validate: bool = True) -> SoapA
     return answer
 
 
+def soap_action(data: bytes) -> str | None:
+    """The ``SOAPAction`` header a SOAP 1.1 client sends with ``data`` (the operation the
+    envelope's Body holds), or None when there is none (not XML: no header at all)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError:
+        return None
+    body = root.find(f"{{{SOAP_NS}}}Body")
+    if body is None or len(body) == 0 or not isinstance(body[0].tag, str):
+        return None
+    return f'"{CER_NS}/{etree.QName(body[0]).localname}"'
+
+
+
 def post(url: str, data: bytes, *, timeout: float = 15.0,
          headers: dict[str, str] | None = None, session: requests.Session | None = None,
          **kwargs: Any) -> requests.Response:
+    """POST ``data``, with the ``SOAPAction`` of the operation in it unless ``headers`` give
+    one (as every SOAP 1.1 client does; the simulator checks it as P1 does)."""
     sender = session or requests
+    action = soap_action(data) if isinstance(data, bytes) else None
+    extra = {"SOAPAction": action} if action else {}
     return sender.post(
         url, data=data, timeout=timeout,
-        headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})}, **kwargs,
+        headers={"Content-Type": "text/xml; charset=utf-8", **extra, **(headers or {})},
+        **kwargs,
     )
 
 

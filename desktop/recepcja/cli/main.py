@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
 
@@ -13,7 +15,7 @@ from recepcja.cli import commands
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
 from recepcja.config.logs import setup_logging
 from recepcja.config.paths import default_paths
-from recepcja.domain.errors import DomainError
+from recepcja.domain.errors import N_, DomainError
 from recepcja.i18n import _, translate_error
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,25 @@ def _start_logging(args: argparse.Namespace) -> logging.Handler | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader went away (``recepcja ... | head``): nothing more can be written there,
+        # and Python's own flush at exit must not print a traceback either.
+        _detach_stdout()
+        emit_error(_("The output was closed before everything was written (broken pipe)."))
+        return EXIT_FAILED
+
+
+def _detach_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return
+
+
+def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_needed_modules(arguments))
     args = parser.parse_args(arguments)
@@ -94,7 +115,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         handler = run_gui
     log_handler = _start_logging(args)
     try:
-        return int(handler(args) or EXIT_OK)
+        code = int(handler(args) or EXIT_OK)
+        sys.stdout.flush()  # a closed pipe shows here, inside the handling below
+        return code
     except DomainError as exc:
         emit_error(translate_error(exc))
         return EXIT_FAILED
@@ -104,7 +127,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CER
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
+    except sqlite3.DatabaseError as exc:
+        emit_error(translate_error(_database_error(args, exc)))
+        return EXIT_FAILED
+    except OSError as exc:
+        log.warning("%s failed: %s", getattr(args, "command", None), exc)
+        if exc.filename:
+            emit_error(_("{error}: {path}").format(error=exc.strerror or exc, path=exc.filename))
+        else:
+            emit_error(str(exc.strerror or exc))
+        return EXIT_FAILED
+    except Exception as exc:  # the last resort: one line on the terminal, the rest in the log
+        log.exception("unexpected error in %s", getattr(args, "command", None))
+        emit_error(_("Unexpected error ({kind}); the details are in the log {path}.").format(
+            kind=type(exc).__name__, path=_paths(args).logs / "recepcja.log"))
+        return EXIT_FAILED
     finally:
         if log_handler is not None:
             logging.getLogger().removeHandler(log_handler)
             log_handler.close()
+
+
+def _paths(args: argparse.Namespace):  # noqa: ANN202 - AppPaths
+    paths = default_paths()
+    return paths.training() if getattr(args, "training", False) else paths
+
+
+def _database_error(args: argparse.Namespace, exc: sqlite3.DatabaseError) -> DomainError:
+    """SQLite's error as the desk's one line: a database it cannot use (locked, read-only,
+    unopenable) or one that is damaged (then with the backups to restore from)."""
+    from recepcja.services.data_folder import damaged_database_error
+
+    paths = _paths(args)
+    log.warning("database error in %s: %s", getattr(args, "command", None), exc)
+    if isinstance(exc, sqlite3.OperationalError):
+        return DomainError(N_("The database {path} cannot be used: {error}"),
+                           path=str(paths.database), error=str(exc))
+    return damaged_database_error(paths, exc)

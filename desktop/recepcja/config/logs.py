@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import re
 from pathlib import Path
 
+from recepcja.config.private_files import FILE_MODE, make_private, private_folder
 from recepcja.domain.pesel import PESEL_PATTERN
 
 # Phone numbers in E.164 (how the app stores them) are personal data too.
@@ -41,10 +43,24 @@ class PeselMaskingFilter(logging.Filter):
         return True
 
 
+class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
+    """A rotating log whose every file - the first and each one rotation starts - is created
+    0600: masking is a safety net, so the files must be private even so."""
+
+    def _open(self):  # noqa: ANN202 - the base's signature (a text stream)
+        path = Path(self.baseFilename)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        fd = os.open(path, flags, FILE_MODE)
+        make_private(path)  # a log written by an older version
+        return os.fdopen(fd, "a", encoding=self.encoding, errors=self.errors)
+
+
 def setup_logging(log_dir: Path, level: int = logging.INFO) -> logging.Handler:
     """Attach a rotating, masking file handler to the root logger; returns it (for removal)."""
-    log_dir.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(
+    private_folder(log_dir)
+    for old in log_dir.glob(LOG_FILE + "*"):
+        make_private(old)
+    handler = PrivateRotatingFileHandler(
         log_dir / LOG_FILE, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
     )
     handler.setFormatter(

@@ -7,11 +7,15 @@ sub-folder so training data can never be mistaken for the practice's.
 
 from __future__ import annotations
 
+import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from recepcja.config.private_files import private_folder
+from recepcja.domain.errors import N_, DomainError
 
 APP_NAME = "Recepcja"
 ENV_HOME = "RECEPCJA_HOME"
@@ -48,9 +52,34 @@ class AppPaths:
         return AppPaths(self.root / "training")
 
     def ensure(self) -> AppPaths:
+        """Create the folders (private: 0700 on POSIX, existing ones narrowed), or
+        DataFolderError naming the folder and why it cannot be used."""
+        try:
+            for folder in (self.root, self.logs, self.exports, self.backups):
+                private_folder(folder, narrow=True)
+        except OSError as error:
+            raise DataFolderError(
+                N_("The data folder {path} cannot be used: {error}. Set RECEPCJA_HOME to a "
+                   "folder this user can write."),
+                path=str(self.root), error=error.strerror or str(error)) from None
         for folder in (self.root, self.logs, self.exports, self.backups):
-            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise DataFolderError(
+                    N_("The data folder {path} is read-only for the user {user}. Set "
+                       "RECEPCJA_HOME to a folder this user can write."),
+                    path=str(folder), user=_user())
         return self
+
+
+class DataFolderError(DomainError):
+    """The data folder is a file, lies below a file, or cannot be written."""
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except OSError:
+        return str(os.getuid()) if hasattr(os, "getuid") else "?"
 
 
 def default_paths(environ: dict[str, str] | None = None) -> AppPaths:

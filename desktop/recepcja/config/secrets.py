@@ -104,3 +104,23 @@ class SecretStore:
             return
         except keyring.errors.NoKeyringError as exc:
             raise SecretStoreUnavailable(_install_hint()) from exc
+
+
+class ExportPasswordUnknown(SecretStoreUnavailable):
+    """The keyring cannot be read, so whether an export must be encrypted is unknown."""
+
+
+def export_password(store: SecretStore | None = None, *, unencrypted: bool = False) -> str | None:
+    """The password exports are encrypted with (``queue-export-password``), or None when none
+    is set. When the keyring cannot be read a password may well be set - written without it,
+    the file would hold patients' data in the clear where the practice asked for encryption -
+    so that is ExportPasswordUnknown, unless the user chose ``unencrypted`` knowingly."""
+    if unencrypted:
+        return None
+    try:
+        return (store or SecretStore()).get(EXPORT_PASSWORD) or None
+    except SecretStoreUnavailable as error:
+        raise ExportPasswordUnknown(
+            N_("The keyring cannot be read, so the password for exports ('{name}') is unknown; "
+               "nothing was written. Start or unlock the keyring, or write the file without a "
+               "password knowingly (--unencrypted)."), name=EXPORT_PASSWORD) from error

@@ -77,6 +77,9 @@ class ReceiverSettings:
     tls_cert_file: str = ""
     tls_key_file: str = ""
     client_ca_file: str = ""
+    # Plain HTTP on a host other than this computer is refused unless this says the network
+    # between a TLS proxy and the workstation is the practice's own (a loud warning then).
+    allow_plain_http: bool = False
 
 
 @dataclass(slots=True)
@@ -220,12 +223,11 @@ def load_settings(path: Path) -> Settings:
 
 
 def save_settings(path: Path, settings: Settings) -> None:
-    """Write atomically (temp file + rename) so a crash never leaves half a settings file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".toml.tmp")
-    tmp.write_text(
-        "# Recepcja settings. Secrets are NOT stored here: they live in the OS keyring.\n"
-        + tomli_w.dumps(dataclasses.asdict(settings)),
-        encoding="utf-8",
-    )
-    os.replace(tmp, path)
+    """Write atomically (temp file + rename) so a crash never leaves half a settings file;
+    private to the user like every file the app writes."""
+    from recepcja.config.private_files import private_folder, write_file
+
+    private_folder(path.parent)
+    text = ("# Recepcja settings. Secrets are NOT stored here: they live in the OS keyring.\n"
+            + tomli_w.dumps(dataclasses.asdict(settings)))
+    write_file(path, text.encode("utf-8"), overwrite=True)

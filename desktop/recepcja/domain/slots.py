@@ -176,6 +176,34 @@ class ClosedDays:
         return index >= 0 and day <= self._lasts[index]
 
 
+def shared_hours(
+    first: Sequence[WeeklyRule], second: Sequence[WeeklyRule]
+) -> tuple[int, dt.time, dt.time] | None:
+    """The first (weekday, start, end) both templates work, or None: for one resource in two
+    schedules, which must never offer it twice at the same time."""
+    for one in sorted(first, key=lambda rule: (rule.weekday, rule.start)):
+        for other in second:
+            if one.weekday == other.weekday and one.start < other.end and other.start < one.end:
+                return one.weekday, max(one.start, other.start), min(one.end, other.end)
+    return None
+
+
+def template_rule_at(rules: Sequence[WeeklyRule], start: dt.datetime) -> WeeklyRule | None:
+    """The rule whose grid has a term starting at ``start`` (local wall-clock time): same
+    weekday, ``rule.start + k * slot_minutes``, ending by the rule's end. None: off the grid."""
+    local = start.replace(tzinfo=None)
+    minute = local.hour * 60 + local.minute
+    if local.second or local.microsecond:
+        return None
+    for rule in rules:
+        first = rule.start.hour * 60 + rule.start.minute
+        last = rule.end.hour * 60 + rule.end.minute - rule.slot_minutes
+        if (rule.weekday == local.weekday() and first <= minute <= last
+                and (minute - first) % rule.slot_minutes == 0):
+            return rule
+    return None
+
+
 def is_unambiguous_local(moment: dt.datetime) -> bool:
     """False for a local time that a DST change skips (spring) or repeats (autumn)."""
     return moment.replace(fold=0).utcoffset() == moment.replace(fold=1).utcoffset()

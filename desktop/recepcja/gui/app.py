@@ -120,10 +120,13 @@ def _grab(window, path: Path, app) -> None:  # noqa: ANN001 - Qt objects
     if handle is None or not handle.isExposed():
         QTimer.singleShot(200, lambda: _grab(window, path, app))
         return
+    from recepcja.config.private_files import make_private, private_folder
+
     app.processEvents()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     pixmap = window.grab()
     pixmap.save(str(path), "PNG")
+    make_private(path)  # the window shows patients: the picture is as private as the data
     print(f"screenshot: {path}", flush=True)
     window.close()
     app.quit()

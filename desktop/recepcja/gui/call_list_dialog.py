@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHeaderView,
     QLabel,
     QTableWidget,
@@ -42,7 +41,7 @@ def item_cells(item: CallItem) -> list[str]:
 class CallListDialog(QDialog):
     """Non-modal; ``export(path)`` runs ``exporter(path)`` (in the window's runner)."""
 
-    def __init__(self, items: list[CallItem], exporter: Callable[[Path], None],
+    def __init__(self, items: list[CallItem], exporter: Callable[[Path, bool], None],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Patients to notify"))
@@ -72,11 +71,9 @@ class CallListDialog(QDialog):
         self.resize(760, 420)
 
     def export(self, path: Path | None = None) -> None:
-        if path is None:
-            name, _filter = QFileDialog.getSaveFileName(
-                self, _("Export the list to Excel…"), "do_telefonu.xlsx",
-                _("Excel workbook (*.xlsx)"))
-            if not name:
-                return
-            path = Path(name)
-        self.exporter(path)
+        from recepcja.gui.file_choice import save_target
+
+        chosen = save_target(self, _("Export the list to Excel…"), "do_telefonu.xlsx",
+                             _("Excel workbook (*.xlsx)"), path)
+        if chosen is not None:
+            self.exporter(*chosen)

@@ -518,7 +518,7 @@ class MainWindow(QMainWindow):
 
     def printout(self, kind: str, pdf: bool = False, path: Path | None = None) -> Path | None:
         """Print, or save as PDF (asking where unless ``path`` is given). Local work only."""
-        from recepcja.gui.printing import html_to_pdf, print_html
+        from recepcja.gui.printing import print_html, save_pdf_as
 
         made = self.printout_html(kind)
         if made is None:
@@ -527,17 +527,10 @@ class MainWindow(QMainWindow):
         if not pdf:
             print_html(self, html, name)
             return None
-        if path is None:
-            from PySide6.QtWidgets import QFileDialog
-
-            chosen, _filter = QFileDialog.getSaveFileName(
-                self, _("Save as PDF"), str(self.ctx.paths.exports / name), "PDF (*.pdf)")
-            if not chosen:
-                return None
-            path = Path(chosen)
-        html_to_pdf(html, path)
-        self.status.showMessage(_("Saved: {path}").format(path=str(path)), 8000)
-        return path
+        saved = save_pdf_as(self, html, str(self.ctx.paths.exports / name), path)
+        if saved is not None:
+            self.status.showMessage(_("Saved: {path}").format(path=str(saved)), 8000)
+        return saved
 
     # --- training --------------------------------------------------------------------------
 

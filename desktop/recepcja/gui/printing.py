@@ -19,15 +19,42 @@ def _printer() -> QPrinter:
     return printer
 
 
-def html_to_pdf(html: str, path: Path) -> Path:
-    """Write the printout as a PDF (no dialog): the desk's "save as PDF" and the tests."""
-    printer = _printer()
-    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
-    printer.setOutputFileName(str(path))
-    document = QTextDocument()
-    document.setHtml(html)
-    document.print_(printer)
-    return path
+def html_to_pdf(html: str, path: Path, *, overwrite: bool = False) -> Path:
+    """Write the printout as a PDF (no dialog): the desk's "save as PDF" and the tests.
+
+    Like every file the app writes (``config.private_files``): private (0600), an existing file
+    only with ``overwrite``, written under a temporary name that is removed whatever happens."""
+    from recepcja.config.private_files import check_target, private_temporary
+
+    target = check_target(path, overwrite=overwrite)
+    with private_temporary(target, overwrite=overwrite) as temporary:
+        printer = _printer()
+        printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+        printer.setOutputFileName(str(temporary))  # Qt writes into the private empty file
+        document = QTextDocument()
+        document.setHtml(html)
+        document.print_(printer)
+        if temporary.stat().st_size == 0:
+            raise OSError(f"nothing was written to {temporary}")
+    return target
+
+
+def save_pdf_as(parent: QWidget | None, html: str, suggested: str,
+                path: Path | None = None) -> Path | None:
+    """Ask where (or confirm replacing ``path``) and write the PDF; None when cancelled or
+    refused (the reason shown to the desk)."""
+    from recepcja.domain.errors import DomainError
+    from recepcja.gui.errors import show_error
+    from recepcja.gui.file_choice import save_target
+
+    chosen = save_target(parent, _("Save as PDF"), suggested, "PDF (*.pdf)", path)
+    if chosen is None:
+        return None
+    try:
+        return html_to_pdf(html, chosen[0], overwrite=chosen[1])
+    except DomainError as error:
+        show_error(parent, error)
+        return None
 
 
 def print_html(parent: QWidget | None, html: str, title: str) -> bool:

@@ -125,15 +125,19 @@ class QueuePanel(QObject):
 
     # -- Excel ---------------------------------------------------------------------------------
 
-    def _save_path(self, suggested: str) -> Path | None:
-        name, _filter = QFileDialog.getSaveFileName(
-            self.window, _("&Export the queue to Excel…").replace("&", ""), suggested,
-            _("Excel workbook (*.xlsx)"))
-        return Path(name) if name else None
-
     def export(self, path: Path | None = None) -> None:
-        path = path or self._save_path("kolejka_awaryjna.xlsx")
-        if path is None:
+        """Export the queue: encrypted with the keyring's export password when one is set; an
+        existing file only after a yes; without a readable keyring only after a yes too."""
+        from recepcja.gui.file_choice import export_password_or_ask, save_target
+
+        title = _("&Export the queue to Excel…").replace("&", "")
+        chosen = save_target(self.window, title, "kolejka_awaryjna.xlsx",
+                             _("Excel workbook (*.xlsx)"), path)
+        if chosen is None:
+            return
+        target, overwrite = chosen
+        go_on, password = export_password_or_ask(self.window, title)
+        if not go_on:
             return
         ctx = self.window.ctx
 
@@ -142,14 +146,14 @@ class QueuePanel(QObject):
 
             repos = Repositories.over(ctx.open_db())
             try:
-                return export_queue(repos, path)
+                return export_queue(repos, target, password=password, overwrite=overwrite)
             finally:
                 repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the queue…"), error_parent=self.window,
             on_success=lambda count: self.window.status.showMessage(
-                _("Queue exported: {count} entries to {path}").format(count=count, path=path),
+                _("Queue exported: {count} entries to {path}").format(count=count, path=target),
                 8000))
 
     def import_file(self, path: Path | None = None, *, show: bool = True) -> None:
@@ -207,7 +211,12 @@ class QueuePanel(QObject):
         self.call_dialog.show()
         return self.call_dialog
 
-    def export_call_list(self, path: Path) -> None:
+    def export_call_list(self, path: Path, overwrite: bool = False) -> None:
+        from recepcja.gui.file_choice import export_password_or_ask
+
+        go_on, password = export_password_or_ask(self.window, _("Patients to notify"))
+        if not go_on:
+            return
         ctx = self.window.ctx
 
         def work() -> int:
@@ -215,7 +224,7 @@ class QueuePanel(QObject):
 
             repos = Repositories.over(ctx.open_db())
             try:
-                return export_call_list(repos, path)
+                return export_call_list(repos, path, password=password, overwrite=overwrite)
             finally:
                 repos.close()
 

@@ -6,7 +6,8 @@ file consistently (``store.backup``).
 
 - ``backup_to_file``: what ``recepcja backup FILE`` does - online, so the desk may keep working.
 - ``restore_from_file``: checks the file is a sound Recepcja database, copies the current
-  database into ``backups/`` first, then replaces it. The app must not be running on this data
+  database into ``backups/`` first (a damaged one is moved there as it is, named
+  ``recepcja-damaged-<stamp>.sqlite``), then replaces it. The app must not be running on this data
   folder; the store refuses when it is.
 - ``backup_before_migration``: an upgrade changes the schema on first start; a copy taken just
   before is the way back if the new version misbehaves.
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from recepcja.config.paths import AppPaths
+from recepcja.config.private_files import private_folder
 from recepcja.store.backup import (
     DatabaseReport,
     copy_database,
@@ -33,6 +35,7 @@ class RestoreResult:
     restored: DatabaseReport
     source: Path
     safety_copy: DatabaseReport | None  # None: there was no database to keep (new workstation)
+    damaged_copy: Path | None = None  # where a damaged database was kept, as it was
 
 
 def report_json(report: DatabaseReport) -> dict[str, Any]:
@@ -54,7 +57,7 @@ def _stamp(now: dt.datetime | None) -> str:
 def safety_copy_path(paths: AppPaths, reason: str, now: dt.datetime | None = None) -> Path:
     """A new file name in ``backups/`` such as ``recepcja-before-restore-20260301-090000.sqlite``
     (never an existing one: a second copy in the same second gets a counter)."""
-    paths.backups.mkdir(parents=True, exist_ok=True)
+    private_folder(paths.backups)
     base = f"recepcja-{reason}-{_stamp(now)}"
     candidate = paths.backups / f"{base}.sqlite"
     counter = 2
@@ -76,9 +79,13 @@ def restore_from_file(
     ``backups/`` first. Nothing changes when ``source`` is not a sound Recepcja database or the
     database is in use."""
     source = Path(source).expanduser().absolute()
-    safety = safety_copy_path(paths, "before-restore", now) if paths.database.exists() else None
-    restored, safety_report = restore_database(source, paths.database, safety_copy=safety)
-    return RestoreResult(restored=restored, source=source, safety_copy=safety_report)
+    exists = paths.database.exists()
+    safety = safety_copy_path(paths, "before-restore", now) if exists else None
+    damaged = safety_copy_path(paths, "damaged", now) if exists else None
+    restored, safety_report, damaged_copy = restore_database(
+        source, paths.database, safety_copy=safety, damaged_copy=damaged)
+    return RestoreResult(restored=restored, source=source, safety_copy=safety_report,
+                         damaged_copy=damaged_copy)
 
 
 def backup_before_migration(paths: AppPaths, now: dt.datetime | None = None) -> Path | None:

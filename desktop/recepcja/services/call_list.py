@@ -72,11 +72,13 @@ def call_list(repos: Repositories) -> list[CallItem]:
     return items
 
 
-def export_call_list(repos: Repositories, path: Path, *, password: str | None = None) -> int:
+def export_call_list(repos: Repositories, path: Path, *, password: str | None = None,
+                     overwrite: bool = False) -> int:
     rows = (
         [number, item.patient_local_id, item.first_name, item.last_name, item.phone,
          excel_time(item.lost_term), excel_time(item.new_term), item.waiting_list_position,
          item.visit_uid, excel_time(item.changed_at)]
         for number, item in enumerate(call_list(repos), 1)
     )
-    return write_workbook(path, [("Do telefonu", HEADERS, rows)], password=password)
+    return write_workbook(path, [("Do telefonu", HEADERS, rows)], password=password,
+                          overwrite=overwrite)

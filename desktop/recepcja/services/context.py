@@ -24,16 +24,21 @@ class AppContext:
     training: bool = False
 
     @classmethod
-    def load(cls, paths: AppPaths | None = None, training: bool = False) -> AppContext:
+    def load(cls, paths: AppPaths | None = None, training: bool = False, *,
+             check_database: bool = True) -> AppContext:
+        """The context for ``paths`` (default: RECEPCJA_HOME or the user's data folder).
+        ``check_database=False`` skips refusing an empty or damaged database and the copy
+        before migrations: for ``restore``, which is how such a database is repaired."""
         paths = paths or default_paths()
         if training:
             paths = paths.training()
         paths.ensure()
-        # The first start after an upgrade migrates the schema: copy the database first, so a
-        # failed or unwanted upgrade can be undone with `recepcja restore` (docs/ADMIN.md).
-        from recepcja.services.backup import backup_before_migration
+        if check_database:
+            from recepcja.services.data_folder import refuse_unusable_database
 
-        backup_before_migration(paths)
+            # Also, the first start after an upgrade copies the database before migrating it,
+            # so a failed or unwanted upgrade can be undone with `recepcja restore`.
+            refuse_unusable_database(paths)
         return cls(paths=paths, settings=load_settings(paths.settings), training=training)
 
     @property

@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from recepcja.config.private_files import private_folder
 from recepcja.domain.model import WARSAW
 from recepcja.services.pdf import NoPdfFont, Table, write_pdf
 from recepcja.store.repos import Repositories
@@ -65,7 +66,9 @@ def write_downtime_printout(repos: Repositories, path: Path, *, now: dt.datetime
     if not tables:
         tables.append(Table("Brak terminów w najbliższych dniach", HEADERS, [], (1,) * 7))
     stamp = now.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M")
-    write_pdf(path, subtitle=f"Wydruk awaryjny — stan z {stamp}", tables=tables)
+    # The app's own file, refreshed in place (docs/EMERGENCY.md): overwriting it is the point.
+    private_folder(path.parent)
+    write_pdf(path, subtitle=f"Wydruk awaryjny — stan z {stamp}", tables=tables, overwrite=True)
     return visits
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from recepcja.domain.contract import check
+from recepcja.domain.cell_text import restore
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
 from recepcja.domain.scopes import ScopeRegistry
@@ -171,11 +172,13 @@ def queue_row(number: int, entry: QueueEntry) -> list[Any]:
 
 
 def export_queue(repos: Repositories, path: Path, *, password: str | None = None,
-                 include_finished: bool = True) -> int:
-    """Write the emergency queue to ``path`` (.xlsx); returns how many entries it holds."""
+                 include_finished: bool = True, overwrite: bool = False) -> int:
+    """Write the emergency queue to ``path`` (.xlsx; an existing file only with
+    ``overwrite``); returns how many entries it holds."""
     entries = queue_entries(repos, include_finished=include_finished)
     rows = (queue_row(number, entry) for number, entry in enumerate(entries, 1))
-    return write_workbook(path, [(SHEET_TITLE, HEADERS, rows)], password=password)
+    return write_workbook(path, [(SHEET_TITLE, HEADERS, rows)], password=password,
+                          overwrite=overwrite)
 
 
 # --- import ----------------------------------------------------------------------------------
@@ -275,7 +278,7 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = str(value).strip()
+    text = restore(str(value).strip())  # the apostrophe our export put before "=..." etc.
     return text or None
 
 

@@ -8,17 +8,15 @@ builds its client at the first call.
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, SigningConfig
 from recepcja.config.secrets import SIGNING_KEY_PASSWORD, SecretStore
-from recepcja.domain.errors import N_, ConfigurationError
+from recepcja.domain.errors import N_, ConfigurationError, DomainError
+from recepcja.domain.transport import require_secure_url, url_is_loopback
 from recepcja.services.context import AppContext
 
-__all__ = ["CerNotConfigured", "ProviderIdNotConfigured", "TlsVerificationRequired",
-           "gateway_from_context", "p1_config"]
+__all__ = ["CerNotConfigured", "PlainHttpRefused", "ProviderIdNotConfigured",
+           "TlsVerificationRequired", "gateway_from_context", "p1_config"]
 
 
 class CerNotConfigured(ConfigurationError):
@@ -35,14 +33,9 @@ class TlsVerificationRequired(ConfigurationError):
     man in the middle would then see patients' data and could answer for CeR."""
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+class PlainHttpRefused(TlsVerificationRequired):
+    """A CeR address that is plain ``http://`` to another computer (domain.transport): as
+    refused as ``verify_tls = false``, and handled the same way (a booking stays queued)."""
 
 
 def gateway_from_context(ctx: AppContext, *, place_cer_id: str = "") -> CerGateway:
@@ -65,6 +58,10 @@ def p1_config(ctx: AppContext, url: str, *, business_role: str,
     provider's identity, TLS and signing certificates from ``[cer]`` and ``[provider]``."""
     cer = ctx.settings.cer
     provider = ctx.settings.provider
+    try:
+        require_secure_url(url)  # plain HTTP only to this computer, before anything is sent
+    except DomainError as error:
+        raise PlainHttpRefused(error.message, **error.params) from None
     context = CallContext(
         provider_oid_root=provider.oid_root,
         provider_oid_ext=provider.oid_extension or "0",
@@ -74,14 +71,14 @@ def p1_config(ctx: AppContext, url: str, *, business_role: str,
     )
     verify: bool | str = cer.ca_bundle or True
     if not cer.verify_tls:
-        if not _is_loopback(url):
+        if not url_is_loopback(url):
             raise TlsVerificationRequired(
                 N_("[cer] verify_tls = false is allowed only for a CeR simulator on this "
                    "computer, not for {url}. Leave verification on; if CeR's certificate comes "
                    "from a CA this system does not know, give that CA in [cer] ca_bundle."),
                 url=url)
         verify = False
-    if not provider.oid_extension and not _is_loopback(url):
+    if not provider.oid_extension and not url_is_loopback(url):
         raise ProviderIdNotConfigured(
             N_("The provider's identifier for CeR is not set: enter it as [provider] "
                "oid_extension in {path} (administrator's guide, section 3). Nothing is sent to "

@@ -29,9 +29,26 @@ from pathlib import Path
 from typing import Any
 
 from recepcja.domain.contract import check
+from recepcja.domain.cell_text import restore
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import WARSAW, Patient, SlotSpec, SlotState, TermKind, Urgency, Visit
-from recepcja.domain.slots import is_unambiguous_local
+from recepcja.domain.model import (
+    WARSAW,
+    Patient,
+    ScheduleException,
+    SlotSpec,
+    SlotState,
+    TermKind,
+    Urgency,
+    Visit,
+)
+from recepcja.domain.slots import (
+    WEEKDAY_NAMES,
+    ClosedDays,
+    is_unambiguous_local,
+    polish_holidays,
+    template_rule_at,
+)
+from recepcja.domain.urgency import parse_urgency
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.db import atomic
@@ -44,8 +61,8 @@ OPTIONAL = ("minutes", "pesel", "document_type", "document_number", "phone", "ur
 COLUMNS = REQUIRED + OPTIONAL
 UID_PREFIX = "IL-"
 _VISIT_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,60}")
-_URGENCY = {"": Urgency.STABLE, "stable": Urgency.STABLE, "stabilny": Urgency.STABLE,
-            "urgent": Urgency.URGENT, "pilny": Urgency.URGENT}
+# A date in one of the accepted shapes that the calendar does not have (2026-02-30).
+_DATE_SHAPES = (re.compile(r"\d{4}-\d{1,2}-\d{1,2}"), re.compile(r"\d{1,2}\.\d{1,2}\.\d{4}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +134,20 @@ def _csv_rows(path: Path) -> Iterator[list[Any]]:
 def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
     import openpyxl
 
+    from recepcja.services.spreadsheet import refuse_unsafe_workbook
+
+    data = path.read_bytes()
+    refuse_unsafe_workbook(data, path)  # no DTD, no zip bomb: before openpyxl parses anything
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same to the user
         raise ValidationError(N_("The file {path} cannot be read as Excel: {error}"),
                               path=str(path), error=type(error).__name__) from None
-    try:
-        for row in book.worksheets[0].iter_rows(values_only=True):
-            yield list(row)
-    finally:
-        book.close()
+    yield from rows
 
 
 def _text(values: Mapping[str, Any], name: str) -> str:
@@ -135,7 +156,17 @@ def _text(values: Mapping[str, Any], name: str) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # Excel keeps numbers as floats: 1234.0 is "1234"
-    return " ".join(str(value).split())
+    return restore(" ".join(str(value).split()))
+
+
+def _pesel(values: Mapping[str, Any]) -> str | None:
+    """The PESEL column; one that Excel turned into a number lost its leading zeros (born
+    1900-1909 or 2000-2009: ``02070803628`` became ``2070803628``): padded back to 11 digits.
+    The checksum still decides whether it is a PESEL."""
+    text = _text(values, "pesel")
+    if text.isdigit() and 9 <= len(text) < 11:
+        return text.zfill(11)
+    return text or None
 
 
 def _date(value: Any) -> dt.date:
@@ -149,6 +180,9 @@ def _date(value: Any) -> dt.date:
             return dt.datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+    if any(shape.fullmatch(text) for shape in _DATE_SHAPES):
+        raise ValidationError(N_("the date \"{value}\" does not exist in the calendar"),
+                              value=text)
     raise ValidationError(N_("the date \"{value}\" is not YYYY-MM-DD (or DD.MM.YYYY)"),
                           value=text)
 
@@ -178,6 +212,7 @@ class _Check:
         self.uids: set[str] = set()
         self.taken: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {}
         self.patients: dict[str, Patient] = {}
+        self.closed: dict[int, ClosedDays] = {}
 
     def row(self, number: int, values: Mapping[str, Any]) -> _Row | None:
         visit_id = _text(values, "visit_id")
@@ -209,14 +244,11 @@ class _Check:
             raise ValidationError(N_("the visit at {value} is in the past; the initial load "
                                      "holds only future visits"),
                                   value=start.strftime("%Y-%m-%d %H:%M"))
+        urgency = self._urgency(values)
         spec = SlotSpec(start, start + dt.timedelta(minutes=self._minutes(values, schedule,
                                                                            start)),
                         self._kind(values))
         self._check_slot(schedule, spec)
-        urgency = _URGENCY.get(_text(values, "urgency").lower())
-        if urgency is None:
-            raise ValidationError(N_("urgency \"{value}\" is neither stable nor urgent"),
-                                  value=_text(values, "urgency"))
         patient = self._patient(values)
         referral = check("referral_id", _text(values, "referral_id") or None)
         request = check("central_request_id", _text(values, "central_request_id") or None)
@@ -224,23 +256,56 @@ class _Check:
         self.taken.setdefault(schedule.id, []).append((spec.start, spec.end))
         return _Row(number, uid, schedule, spec, patient, urgency, referral, request)
 
+    @staticmethod
+    def _urgency(values: Mapping[str, Any]) -> Urgency:
+        text = _text(values, "urgency")
+        if not text:
+            return Urgency.STABLE
+        try:
+            return parse_urgency(text)
+        except ValidationError:
+            raise ValidationError(N_("urgency \"{value}\" is neither stable (stabilny) nor "
+                                     "urgent (pilny)"), value=text) from None
+
     def _minutes(self, values: Mapping[str, Any], schedule: Schedule, start: dt.datetime) -> int:
         text = _text(values, "minutes")
-        if text:
-            if not text.isdigit() or not 5 <= int(text) <= 240:
-                raise ValidationError(N_("minutes \"{value}\" is not a number from 5 to 240"),
-                                      value=text)
-            return int(text)
+        if text and (not text.isdigit() or not 5 <= int(text) <= 240):
+            raise ValidationError(N_("minutes \"{value}\" is not a number from 5 to 240"),
+                                  value=text)
         assert schedule.id is not None
         existing = self.repos.slots.at(schedule.id, start)
-        if existing is not None:
-            return int((existing.end - existing.start).total_seconds() // 60)
-        local = start.timetz().replace(tzinfo=None)
-        for rule in rules_from_template(schedule.template):
-            if rule.weekday == start.weekday() and rule.start <= local < rule.end:
-                return rule.slot_minutes
-        raise ValidationError(N_("the schedule does not work at {value}: give the length in "
-                                 "the minutes column"), value=start.strftime("%Y-%m-%d %H:%M"))
+        if existing is not None:  # a term the schedule already has (from its template)
+            return int(text) if text else int((existing.end - existing.start).total_seconds()
+                                               // 60)
+        return self._template_minutes(schedule, start, int(text) if text else None)
+
+    def _template_minutes(self, schedule: Schedule, start: dt.datetime,
+                          minutes: int | None) -> int:
+        """The length of the template's term at ``start``: a visit must sit on a term the
+        schedule offers, not on its day off, not between two terms, not outside its hours."""
+        assert schedule.id is not None
+        when = start.strftime("%Y-%m-%d %H:%M")
+        day = start.date()
+        if schedule.id not in self.closed:
+            self.closed[schedule.id] = ClosedDays(
+                ScheduleException(e.first_day, e.last_day, e.reason)
+                for e in self.repos.schedules.exceptions(schedule.id))
+        if day in self.closed[schedule.id] or day in polish_holidays([day.year]):
+            raise ValidationError(N_("{value}: the schedule does not work on that day (a day off "
+                                     "or a public holiday)"), value=when)
+        rules = rules_from_template(schedule.template)
+        rule = template_rule_at(rules, start)
+        if rule is None:
+            hours = "; ".join(f"{r.start:%H:%M}-{r.end:%H:%M} / {r.slot_minutes} min"
+                              for r in rules if r.weekday == start.weekday()) or "—"
+            raise ValidationError(N_("{value} is not a term of the schedule's template (its "
+                                     "terms that {weekday}: {hours})"), value=when,
+                                  weekday=WEEKDAY_NAMES[start.weekday()], hours=hours)
+        if minutes is not None and minutes != rule.slot_minutes:
+            raise ValidationError(N_("{value}: the schedule's terms then last {length} minutes, "
+                                     "not {minutes}"), value=when, length=rule.slot_minutes,
+                                  minutes=minutes)
+        return rule.slot_minutes
 
     def _kind(self, values: Mapping[str, Any]) -> TermKind:
         text = _text(values, "term_kind") or TermKind.DEFAULT_PROCEDURE.value
@@ -273,7 +338,7 @@ class _Check:
     def _patient(self, values: Mapping[str, Any]) -> Patient:
         patient = validate_patient(PatientInput(
             first_name=_text(values, "first_name"), last_name=_text(values, "last_name"),
-            pesel=_text(values, "pesel") or None,
+            pesel=_pesel(values),
             document_type=_text(values, "document_type") or None,
             document_number=_text(values, "document_number") or None,
             phone=_text(values, "phone") or None,

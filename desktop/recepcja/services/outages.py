@@ -22,11 +22,14 @@ _STATE_PL = {"offline": "brak połączenia", "degraded": "połączenie niestabil
 
 
 def export_outages(repos: Repositories, path: Path, *, since: dt.datetime | None = None,
-                   until: dt.datetime | None = None, now: dt.datetime | None = None) -> int:
+                   until: dt.datetime | None = None, now: dt.datetime | None = None,
+                   overwrite: bool = False) -> int:
     """Write the outage log (and the emergency queue, with outcomes) to ``path``: Excel, or
-    PDF when the name ends with ``.pdf``. Returns the number of outage periods."""
+    PDF when the name ends with ``.pdf`` (an existing file only with ``overwrite``). Returns
+    the number of outage periods."""
     if Path(path).suffix.lower() == ".pdf":
-        return _export_pdf(repos, Path(path), since=since, until=until, now=now)
+        return _export_pdf(repos, Path(path), since=since, until=until, now=now,
+                           overwrite=overwrite)
     moment = now or repos.outages.clock()
     periods = repos.outages.list(since, until)
     rows = []
@@ -39,7 +42,8 @@ def export_outages(repos: Repositories, path: Path, *, since: dt.datetime | None
         ])
     queue = [queue_row(n, e) for n, e in enumerate(
         queue_entries(repos, include_finished=True), 1)]
-    write_workbook(path, [("Przerwy CeR", HEADERS, rows), (QUEUE_TITLE, QUEUE_HEADERS, queue)])
+    write_workbook(path, [("Przerwy CeR", HEADERS, rows), (QUEUE_TITLE, QUEUE_HEADERS, queue)],
+                   overwrite=overwrite)
     return len(periods)
 
 
@@ -48,7 +52,7 @@ def _when(moment: dt.datetime | None) -> str:
 
 
 def _export_pdf(repos: Repositories, path: Path, *, since: dt.datetime | None,
-                until: dt.datetime | None, now: dt.datetime | None) -> int:
+                until: dt.datetime | None, now: dt.datetime | None, overwrite: bool) -> int:
     from recepcja.services.pdf import Table, write_pdf
 
     moment = now or repos.outages.clock()
@@ -75,7 +79,7 @@ def _export_pdf(repos: Repositories, path: Path, *, since: dt.datetime | None,
     provider = repos.practice.provider()
     subtitle = (f"{provider.name if provider else ''} — dziennik przerw w dostępie do CeR, "
                 f"wygenerowano {_when(moment)}").strip(" —")
-    write_pdf(path, subtitle=subtitle, tables=[
+    write_pdf(path, subtitle=subtitle, overwrite=overwrite, tables=[
         Table("Przerwy w dostępie do CeR", HEADERS, outage_rows, (4, 12, 12, 8, 16, 8, 40)),
         Table("Wizyty zapisane w trybie awaryjnym", (
             "Lp.", "ID lokalny", "PESEL lub dokument", "Pacjent", "Termin", "Kategoria",

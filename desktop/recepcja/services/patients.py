@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from recepcja.domain.contract import check
+from recepcja.domain.cell_text import is_formula_like
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import WARSAW, DocumentType, Patient, Sex
 from recepcja.domain.pesel import (
@@ -98,6 +99,9 @@ def _name(value: str, label: str) -> str:
         raise ValidationError(N_("The {field} is required."), field=label)
     if len(cleaned) > MAX_NAME:
         raise ValidationError(N_("The {field} is too long."), field=label)
+    if is_formula_like(cleaned):
+        raise ValidationError(N_("The {field} must not start with =, +, - or @ (a spreadsheet "
+                                 "would take it for a formula)."), field=label)
     if any(ch.isdigit() for ch in cleaned):
         raise ValidationError(N_("The {field} must not contain digits."), field=label)
     return cleaned

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recepcja.config.private_files import check_target, write_file
 from recepcja.domain.errors import N_, DomainError
 
 FONT_CANDIDATES = (
@@ -153,9 +154,11 @@ class Table:
 
 
 def write_pdf(path: Path, *, subtitle: str, tables: Sequence[Table],
-              font_path: Path | None = None, size: float = 8.0) -> int:
+              font_path: Path | None = None, size: float = 8.0, overwrite: bool = False) -> int:
     """Tables as PDF, each from a new page, texts cut to fit their column. Returns the number
-    of pages. Raises ``NoPdfFont`` when no usable font is installed."""
+    of pages. Raises ``NoPdfFont`` when no usable font is installed. The file is private and
+    written atomically; an existing one is replaced only with ``overwrite``."""
+    target = check_target(path, overwrite=overwrite)
     font = TrueTypeFont.load(font_path or find_font())
     usable = PAGE_WIDTH - 2 * MARGIN
     line = size * 1.5
@@ -195,10 +198,7 @@ def write_pdf(path: Path, *, subtitle: str, tables: Sequence[Table],
                 x += width
             y -= line
     pages.append("\n".join(body))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(_document(font, pages))
-    temporary.replace(path)
+    write_file(target, _document(font, pages), overwrite=overwrite, checked=True)
     return len(pages)
 
 

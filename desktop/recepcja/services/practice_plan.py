@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from stdnum.pl import nip as stdnum_nip
+from stdnum.pl import regon as stdnum_regon
+
 from recepcja.cer.types import Address
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import ScheduleException, TermKind, WeeklyRule
 from recepcja.domain.scopes import ScopeRegistry
-from recepcja.domain.slots import validate_template
+from recepcja.domain.slots import WEEKDAY_NAMES, shared_hours, validate_template
 from recepcja.i18n import translate_error
 from recepcja.store.records import Provider, ResourceKind
 
@@ -423,9 +426,15 @@ def plan_from_dict(
     if nip is not None and not re.fullmatch(r"[0-9]{10}", nip.replace("-", "")):
         raise _fail(provider_where, N_("{where}: NIP must have 10 digits (found: {value})."),
                     value=nip)
+    if nip is not None and not stdnum_nip.is_valid(nip):
+        raise _fail(provider_where, N_("{where}: NIP {value} has a wrong check digit (a typo?)."),
+                    value=nip)
     if regon is not None and not re.fullmatch(r"[0-9]{9}|[0-9]{14}", regon):
         raise _fail(provider_where,
                     N_("{where}: REGON must have 9 or 14 digits (found: {value})."), value=regon)
+    if regon is not None and not stdnum_regon.is_valid(regon):
+        raise _fail(provider_where,
+                    N_("{where}: REGON {value} has a wrong check digit (a typo?)."), value=regon)
     places = tuple(_place(p, n, reading)
                    for n, p in enumerate(_list(top, "places", labels.file), 1))
     if not places:
@@ -471,8 +480,29 @@ def plan_from_dict(
             if not scopes.get(schedule.scope).mobile_points_allowed:
                 raise _fail(where, N_("{where}: the scope \"{value}\" cannot use mobile "
                                       "points."), value=schedule.scope)
+    _one_resource_one_place_at_a_time(schedules, {r.key: r.name for r in resources}, reading)
     provider = Provider(provider_name, nip, regon)
     return PracticePlan(provider, places, resources, schedules)
+
+
+def _one_resource_one_place_at_a_time(schedules: Sequence[ScheduleSpec],
+                                      names: Mapping[str, str], reading: _Reading) -> None:
+    """A doctor (or device) in two schedules whose hours overlap would be offered to two
+    patients at once, in two places or two scopes: refused, naming both and the hours."""
+    labels = reading.labels
+    for number, first in enumerate(schedules):
+        for second in schedules[number + 1:]:
+            if first.resource != second.resource:
+                continue
+            shared = shared_hours(first.rules, second.rules)
+            if shared is not None:
+                weekday, start, end = shared
+                raise _fail(reading.named(labels.schedules, second.name),
+                            N_("{where}: the resource \"{value}\" already works in the schedule "
+                               "\"{other}\" at that time ({weekday} {start}-{end})."),
+                            value=names.get(second.resource, second.resource), other=first.name,
+                            weekday=WEEKDAY_NAMES[weekday], start=f"{start:%H:%M}",
+                            end=f"{end:%H:%M}")
 
 
 def load_plan(path: Path, scopes: ScopeRegistry | None = None) -> PracticePlan:
@@ -482,6 +512,12 @@ def load_plan(path: Path, scopes: ScopeRegistry | None = None) -> PracticePlan:
     except FileNotFoundError:
         raise ValidationError(N_("The practice file {path} does not exist."),
                               path=str(path)) from None
+    except IsADirectoryError:
+        raise ValidationError(N_("{path} is a folder; give the practice file (.toml)."),
+                              path=str(path)) from None
+    except OSError as error:
+        raise ValidationError(N_("Cannot read the file {path}: {error}"), path=str(path),
+                              error=error.strerror or str(error)) from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
         raise ValidationError(N_("The practice file {path} is not valid TOML: {error}"),
                               path=str(path), error=str(error)) from None

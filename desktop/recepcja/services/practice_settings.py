@@ -142,13 +142,17 @@ def without_ids(data: Mapping[str, Any]) -> dict[str, Any]:
     return strip(data)
 
 
-def export_practice(db: Database, path: Path) -> int:
-    """Write the stored practice as a practice file ``recepcja setup --config`` reads back;
-    returns the number of schedules written."""
+def export_practice(db: Database, path: Path, *, overwrite: bool = False) -> int:
+    """Write the stored practice as a practice file ``recepcja setup --config`` reads back
+    (an existing file only with ``overwrite``); returns the number of schedules written."""
+    from recepcja.config.private_files import check_target, write_file
+
+    target = check_target(path, overwrite=overwrite)
     data = without_ids(read_practice(db).data)
     if not data["places"]:
         raise ValidationError(N_("There is no practice to export yet."))
     header = ("# The practice as stored by Recepcja; `recepcja setup --config FILE` reads it "
               "back.\n# Fields: resources/practice.example.toml.\n\n")
-    path.write_text(header + tomli_w.dumps(data), encoding="utf-8")
+    write_file(target, (header + tomli_w.dumps(data)).encode("utf-8"), overwrite=overwrite,
+               checked=True)
     return len(data["schedules"])

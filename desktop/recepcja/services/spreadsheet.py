@@ -7,19 +7,24 @@ cost ~1.5 s for 10,000 rows); files are read back with openpyxl.
 
 Optional password protection is real encryption (ECMA-376 agile, msoffcrypto-tool): Excel and
 LibreOffice ask for the password on opening.
+
+Every text cell is written so that no spreadsheet program evaluates it, also after a "Save as
+CSV" (``domain.cell_text``); the file is private to the desk's user and written atomically, never
+over an existing file unless the caller confirmed it (``config.private_files``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
+from recepcja.config.private_files import check_target, write_file
+from recepcja.domain.cell_text import neutralise
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import WARSAW
 
@@ -39,12 +44,15 @@ def write_workbook(
     sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]],
     *,
     password: str | None = None,
+    overwrite: bool = False,
 ) -> int:
-    """Write ``(title, headers, rows)`` sheets to ``path`` (atomically: temp file + rename);
-    returns the number of data rows written. With ``password`` the file is encrypted.
+    """Write ``(title, headers, rows)`` sheets to ``path`` (atomically: temp file + rename;
+    private; an existing file only with ``overwrite``); returns the number of data rows
+    written. With ``password`` the file is encrypted.
 
     Cells: ``str`` as text, ``int``/``float`` as numbers, ``datetime``/``date`` as dates in the
     ``yyyy-mm-dd hh:mm`` / ``yyyy-mm-dd`` formats, ``None`` as an empty cell."""
+    target = check_target(path, overwrite=overwrite)  # before the work, and nothing written
     total = 0
     parts: list[tuple[str, bytes]] = []
     titles = []
@@ -57,11 +65,7 @@ def write_workbook(
     data = _package(titles, parts)
     if password:
         data = encrypt(data, password)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    write_file(target, data, overwrite=overwrite, checked=True)
     return total
 
 
@@ -106,7 +110,7 @@ def _cell(ref: str, value: Any) -> str:
     if isinstance(value, dt.date):
         serial = (dt.datetime.combine(value, dt.time()) - _EPOCH).days
         return f'<c r="{ref}" s="{_STYLE_DATE}"><v>{serial}</v></c>'
-    text = str(value)
+    text = neutralise(str(value))
     space = ' xml:space="preserve"' if text != text.strip() else ""
     return f'<c r="{ref}" t="inlineStr"><is><t{space}>{_text(text)}</t></is></c>'
 
@@ -222,7 +226,7 @@ def _package(titles: list[str], sheets: list[tuple[str, bytes]]) -> bytes:
 
 def read_rows(path: Path, *, password: str | None = None) -> tuple[list[str], list[list[Any]]]:
     """Headers and rows of the first sheet (decrypting with ``password`` if the file is
-    encrypted). Raises ValidationError when the file is not a readable workbook."""
+    encrypted). Raises ValidationError when the file is not a readable, safe workbook."""
     from openpyxl import load_workbook
 
     try:
@@ -235,18 +239,55 @@ def read_rows(path: Path, *, password: str | None = None) -> tuple[list[str], li
             raise ValidationError(N_("The file is password-protected and no password is "
                                      "stored in the keyring."))
         data = decrypt(data, password)
+    refuse_unsafe_workbook(data, path)
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            rows = [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            workbook.close()
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         raise ValidationError(N_("The file {path} is not an Excel workbook (.xlsx)."),
                               path=str(path)) from None
-    sheet = workbook.worksheets[0]
-    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    workbook.close()
     if not rows:
         return [], []
     headers = [str(value).strip() if value is not None else "" for value in rows[0]]
     return headers, rows[1:]
+
+
+# Excel never writes a document type declaration; one in a workbook is an attack on the XML
+# parser (external entities, entity expansion), refused before openpyxl sees the file.
+_DTD_MARKERS = tuple(marker.encode(encoding) for marker in ("<!DOCTYPE", "<!ENTITY")
+                     for encoding in ("ascii", "utf-16-le", "utf-16-be"))
+MAX_UNPACKED_BYTES = 256 * 1024 * 1024
+
+
+def refuse_unsafe_workbook(data: bytes, path: Path | str) -> None:
+    """ValidationError for a workbook whose XML declares a DTD or that unpacks to more than
+    ``MAX_UNPACKED_BYTES`` (a zip bomb); a file that is no ZIP at all is not a workbook."""
+    import zipfile
+
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ValidationError(N_("The file {path} is not an Excel workbook (.xlsx)."),
+                              path=str(path)) from None
+    with archive:
+        members = archive.infolist()
+        if sum(member.file_size for member in members) > MAX_UNPACKED_BYTES:
+            raise ValidationError(N_("The file {path} unpacks to more than {limit} MB; it is "
+                                     "refused."), path=str(path),
+                                  limit=MAX_UNPACKED_BYTES // (1024 * 1024))
+        for member in members:
+            try:
+                content = archive.read(member)
+            except Exception:  # noqa: BLE001 - a damaged member: not a workbook
+                raise ValidationError(N_("The file {path} is not an Excel workbook (.xlsx)."),
+                                      path=str(path)) from None
+            if any(marker in content for marker in _DTD_MARKERS):
+                raise ValidationError(
+                    N_("The file {path} contains an XML document type declaration (DTD), "
+                       "which Excel never writes; it is refused as unsafe."), path=str(path))
 
 
 def encrypt(data: bytes, password: str) -> bytes:

@@ -101,7 +101,7 @@ def fallback_practice() -> dict[str, Any]:
     """A small cardiology practice, used when the example practice file is not shipped."""
     weekdays = ("mon", "tue", "wed", "thu", "fri")
     return {
-        "provider": {"name": "Przychodnia Szkoleniowa sp. z o.o.", "nip": "5250001009"},
+        "provider": {"name": "Przychodnia Szkoleniowa sp. z o.o.", "nip": "5250001003"},
         "places": [{
             "key": "poradnia",
             "name": "Poradnia Kardiologiczna (szkolenie)",

@@ -135,6 +135,7 @@ class SimulatorApp:
             if problem is not None:
                 raise problem
             assert envelope is not None
+            _check_soap_action(environ, envelope, service)
             answer = self._process(envelope, service)
         except CerError as error:
             status, answer = "500 Internal Server Error", self._fault(error, service)
@@ -279,6 +280,22 @@ def _pointed(path: Path, base: str) -> bytes:
     tree = etree.parse(str(path), parser=safe_parser())
     _point_schemas(tree, base)
     return etree.tostring(tree, xml_declaration=True, encoding="UTF-8")
+
+
+def _check_soap_action(environ: dict[str, Any], envelope: Envelope,
+                       service: SoapService) -> None:
+    """SOAP 1.1 over HTTP: the ``SOAPAction`` header names the operation, and a P1 service
+    refuses a call whose header is missing or names another one than the body holds."""
+    if etree.QName(envelope.payload).namespace != service.namespace:
+        return  # an unknown operation: refused by the contract check with its own fault
+    action = (environ.get("HTTP_SOAPACTION") or "").strip().strip('"')
+    expected = f"{service.namespace}/{envelope.operation}"
+    if action != expected:
+        raise CerError(
+            errors.VALIDATION, errors.BAD_SOAP_ACTION,
+            f"Nagłówek SOAPAction \"{action}\" nie odpowiada operacji {envelope.operation} "
+            f"(oczekiwano \"{expected}\").",
+        )
 
 
 def _base_url(environ: dict[str, Any]) -> str:

@@ -15,6 +15,7 @@ reset, so an ID a client still holds never silently points to a different object
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -147,12 +148,24 @@ CREATE TABLE IF NOT EXISTS historia_skierowania (
 """
 
 
+def _make_private(path: Path) -> None:
+    """Its patients are made up, but a PESEL is a PESEL: the simulator's database (and so its
+    -wal and -shm, which SQLite creates with the database's mode) only for its owner."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))  # SQLite fills an empty file
+        if os.name == "posix":
+            os.chmod(path, 0o600)
+    except OSError:
+        pass  # not ours to change: SQLite reports a file it cannot use
+
+
 class Store:
     """Connections to the simulator's database, one per thread, and its write lock."""
 
     def __init__(self, data_dir: Path) -> None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = data_dir / DB_FILE
+        _make_private(self.path)
         self._local = threading.local()
         self._write_lock = threading.RLock()
         self._all: list[sqlite3.Connection] = []

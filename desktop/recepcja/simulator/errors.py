@@ -34,6 +34,8 @@ INTERNAL = MINOR_PREFIX + "BladWewnetrzny"
 # The contract lists no dedicated minor code for a bad signature; P1 answers with the security
 # major and a minor that names the problem, so the model does the same.
 BAD_SIGNATURE = MINOR_PREFIX + "NieprawidlowyPodpis"
+# The SOAPAction HTTP header does not name the operation in the body (SOAP 1.1 binding).
+BAD_SOAP_ACTION = MINOR_PREFIX + "NieprawidlowaAkcjaSoap"
 
 # The contract's text fields (``cer:Tekst``) hold at most 500 characters.
 TEXT_LIMIT = 500

@@ -9,15 +9,16 @@ Chaos for the receiver's tests: ``duplicate`` delivers every notification twice;
 collects a small batch and delivers it in random order (the duplicates too), so a receiver sees
 version 2 of a visit before version 1 and must order by ``wersja``.
 
-Each push is a SOAP 1.1 ``przekazNotyfikacje`` request with a ``kontekstWywolania`` naming CeR, and,
-when a secret is set, ``X-CeR-Signature: sha256=<hex HMAC-SHA256(secret, body)>`` — the model's
-stand-in for P1 signing its own messages.
+Each push is a SOAP 1.1 ``przekazNotyfikacje`` request (``SOAPAction`` naming it) with a
+``kontekstWywolania`` naming CeR, and, when a secret is set, ``X-CeR-Signature: t=<unix time>,
+n=<nonce>,sha256=<hex HMAC-SHA256(secret, "t.n." + body)>`` (``net.push_signature``, shared with
+the practice's receiver) — the model's stand-in for P1 signing its own messages. Every delivery,
+a retry or a chaos duplicate too, is signed afresh: a replayed request is what the receiver
+refuses.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import random
@@ -31,6 +32,7 @@ from typing import Any
 
 from lxml import etree
 
+from recepcja.net import push_signature
 from recepcja.simulator import wire
 from recepcja.simulator.db import Store
 from recepcja.simulator.soap import CER_NS, CONTENT_TYPE, new_envelope, sub
@@ -39,7 +41,7 @@ from recepcja.simulator.visits import notification_record
 logger = logging.getLogger(__name__)
 
 SETTING = "push"
-SIGNATURE_HEADER = "X-CeR-Signature"
+SIGNATURE_HEADER = push_signature.HEADER
 SOAP_ACTION = f"{CER_NS}/przekazNotyfikacje"
 # Who CeR says it is in the pushed message's context header (a model value).
 CER_CONTEXT = MappingProxyType({
@@ -88,7 +90,8 @@ def push_body(record: dict[str, Any]) -> bytes:
 
 
 def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    """The header value for sending ``body`` now: timestamp, fresh nonce, HMAC."""
+    return push_signature.sign(secret, body)
 
 
 class NotificationPusher:

@@ -29,6 +29,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from recepcja.config.private_files import (
+    OutputFileError,
+    check_target,
+    create_private,
+    make_private,
+    place,
+)
 from recepcja.domain.errors import N_, DomainError
 from recepcja.store.db import BUSY_TIMEOUT_MS
 from recepcja.store.migrations import MIGRATIONS
@@ -41,6 +48,10 @@ IN_USE_TIMEOUT_MS = 2000
 
 class BackupError(DomainError):
     """A backup or restore cannot be done; the message says why, for the admin."""
+
+
+class DatabaseUnreadable(BackupError):
+    """The database file cannot be read as a database at all (damaged, not SQLite)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +166,7 @@ def pending_migrations(path: Path) -> list[str]:
         with _open(path, "ro") as conn:
             applied = set(_migrations(conn))
     except sqlite3.DatabaseError as exc:
-        raise BackupError(
+        raise DatabaseUnreadable(
             N_("The file {path} cannot be read as a database: {error}"),
             path=str(path), error=str(exc),
         ) from exc
@@ -237,25 +248,6 @@ def _copy_into_new_file(source: sqlite3.Connection, temp: Path) -> None:
         dest.close()
 
 
-def _place(temp: Path, target: Path, overwrite: bool) -> None:
-    """Rename ``temp`` to ``target``; without ``overwrite`` an existing target is never
-    replaced, even one that appeared while the copy was being made."""
-    if overwrite:
-        os.replace(temp, target)
-        return
-    try:
-        os.link(temp, target)  # atomic "create if absent"
-    except FileExistsError:
-        raise
-    except OSError:
-        # File systems without hard links (FAT on a USB stick): check, then rename.
-        if target.exists():
-            raise FileExistsError(str(target)) from None
-        os.replace(temp, target)
-        return
-    temp.unlink()
-
-
 def copy_database(source: Path, target: Path, *, overwrite: bool = False) -> DatabaseReport:
     """An online-consistent, verified copy of the database ``source`` at ``target``.
 
@@ -269,14 +261,13 @@ def copy_database(source: Path, target: Path, *, overwrite: bool = False) -> Dat
         raise BackupError(N_("There is no database to back up at {path}."), path=str(source))
     if _same_file(target, source, *_sidecars(source)):
         raise BackupError(N_("A backup cannot overwrite the database itself."))
-    if not target.parent.is_dir():
-        raise BackupError(N_("The folder {path} does not exist."), path=str(target.parent))
-    if target.exists() and not overwrite:
-        raise BackupError(
-            N_("The file {path} already exists (use --force to overwrite it)."), path=str(target)
-        )
+    try:
+        check_target(target, overwrite=overwrite)
+    except OutputFileError as error:
+        raise BackupError(error.message, **error.params) from None
     temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
     try:
+        os.close(create_private(temp))  # SQLite fills the empty file; its journal follows
         with _open(source, "rw") as conn:
             _copy_into_new_file(conn, temp)
         with _open(temp, "ro") as conn:
@@ -288,10 +279,11 @@ def copy_database(source: Path, target: Path, *, overwrite: bool = False) -> Dat
             )
         _fsync_file(temp)
         try:
-            _place(temp, target, overwrite)
+            place(temp, target, overwrite=overwrite)
         except FileExistsError:
             raise BackupError(
-                N_("The file {path} already exists (use --force to overwrite it)."),
+                N_("The file {path} already exists; nothing was written (use --force to "
+                   "overwrite it)."),
                 path=str(target),
             ) from None
         _fsync_dir(target.parent)
@@ -326,15 +318,60 @@ def _claim_exclusively(conn: sqlite3.Connection, path: Path) -> None:
         )
 
 
+def database_problem(path: Path) -> str | None:
+    """None when ``path`` is a readable SQLite database passing its integrity check; else what
+    is wrong with it (empty, not SQLite, SQLite's complaint). Read-only."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "0 bytes"
+    if not _looks_like_sqlite(path):
+        return "not an SQLite database"
+    try:
+        with _open(path, "ro") as conn:
+            integrity = _integrity(conn)
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if integrity == "ok" else integrity
+
+
+def _refuse_if_in_use(database: Path) -> None:
+    """BackupError when another connection has ``database`` open (as ``_claim_exclusively``);
+    a file SQLite cannot read as a database at all cannot be in use as one."""
+    try:
+        with _open(database, "rw", IN_USE_TIMEOUT_MS) as conn:
+            _claim_exclusively(conn, database)
+    except sqlite3.OperationalError as exc:
+        if "lock" in str(exc).lower() or "busy" in str(exc).lower():
+            raise BackupError(
+                N_("The database {path} is in use. Close Recepcja (and any 'recepcja' command) "
+                   "using this data folder, then try again."), path=str(database)) from exc
+    except sqlite3.DatabaseError:
+        return
+
+
+def _set_aside(database: Path, aside: Path) -> None:
+    """Move the damaged ``database`` and its -wal/-shm/-journal to ``aside`` (same names plus
+    the suffix), unread and unchanged: evidence, and maybe rows a specialist can still save."""
+    _refuse_if_in_use(database)
+    for current, kept in zip((database, *_sidecars(database)), (aside, *_sidecars(aside)),
+                             strict=True):
+        if current.exists():
+            os.replace(current, kept)
+            make_private(kept)
+
+
 def restore_database(
-    source: Path, database: Path, *, safety_copy: Path | None
-) -> tuple[DatabaseReport, DatabaseReport | None]:
+    source: Path, database: Path, *, safety_copy: Path | None, damaged_copy: Path | None = None
+) -> tuple[DatabaseReport, DatabaseReport | None, Path | None]:
     """Replace the contents of ``database`` with the verified Recepcja database ``source``.
 
-    When ``database`` exists, it is first copied to ``safety_copy`` (verified, like any backup).
-    Returns the report of the restored database and of the safety copy (None if there was no
-    database yet - a new workstation). Raises BackupError, changing nothing, when ``source`` is
-    unfit or the database is in use.
+    When ``database`` exists and is sound, it is first copied to ``safety_copy`` (verified,
+    like any backup). When it is damaged (empty, not SQLite, failing its integrity check) it
+    cannot be copied that way: it is moved, as it is, to ``damaged_copy`` (refused when that is
+    None), and the backup is restored into a new file - the moment a restore is needed most.
+    Returns the reports of the restored database and of the safety copy (None if there was no
+    sound database) and the damaged copy's path (or None). Raises BackupError, changing
+    nothing, when ``source`` is unfit or the database is in use.
     """
     source, database = Path(source), Path(database)
     if _same_file(source, database, *_sidecars(database)):
@@ -342,6 +379,14 @@ def restore_database(
     check_recepcja_database(inspect_database(source))
     database.parent.mkdir(parents=True, exist_ok=True)
     safety: DatabaseReport | None = None
+    damaged: Path | None = None
+    problem = database_problem(database) if database.exists() else None
+    if problem is not None:
+        if damaged_copy is None:
+            raise BackupError(N_("The database {path} is damaged (integrity check: {problem})."),
+                              path=str(database), problem=problem)
+        _set_aside(database, damaged_copy)
+        damaged = damaged_copy
     try:
         if database.exists():
             with _open(database, "rw", IN_USE_TIMEOUT_MS) as conn:
@@ -352,6 +397,7 @@ def restore_database(
         else:
             # A -wal or -shm without its database would be replayed onto the new file.
             _remove_quietly(*_sidecars(database))
+            os.close(create_private(database))
             with contextlib.closing(sqlite3.connect(database, isolation_level=None)) as conn:
                 _load(source, conn)
     except sqlite3.Error as exc:
@@ -365,7 +411,7 @@ def restore_database(
             path=str(database),
             problem=restored.integrity,
         )
-    return restored, safety
+    return restored, safety, damaged
 
 
 def _load(source: Path, dest: sqlite3.Connection) -> None:

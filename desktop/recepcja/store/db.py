@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from recepcja.config.private_files import make_private, private_folder
 from recepcja.domain.errors import N_, DomainError
 
 if TYPE_CHECKING:
@@ -74,9 +75,10 @@ class UnusableDatabaseError(DomainError):
 def connect(path: str | Path) -> Database:
     """A configured connection, without migrations (tests and tools that need the raw file)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
+        _make_private(path)
         _configure(conn, path)
         return Database(conn)
     except BaseException:
@@ -96,6 +98,15 @@ def open_database(path: str | Path) -> Database:
         db.close()
         raise
     return db
+
+
+def _make_private(path: Path) -> None:
+    """The database only for its owner (0600 on POSIX). Done before WAL mode is entered:
+    SQLite creates ``-wal`` and ``-shm`` with the database file's own permissions, so they
+    follow; ones left by an older version are narrowed here too."""
+    for item in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm"),
+                 path.with_name(path.name + "-journal")):
+        make_private(item)
 
 
 def _configure(conn: sqlite3.Connection, path: Path) -> None:

@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from recepcja.cer.types import VISIT_SOURCE_TO_WIRE, CerSlot, CerVisit
+from recepcja.config.private_files import private_folder, write_file
+from recepcja.domain.cell_text import neutralise
 from recepcja.domain.model import WARSAW
 from recepcja.domain.overlaps import find_overbooked, find_slot_overlaps
 
@@ -283,18 +285,20 @@ class IncidentReport:
         buffer = io.StringIO()
         writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
         writer.writerow(CSV_COLUMNS)
-        writer.writerows(self.csv_rows())
+        # No cell may be read as a formula by the spreadsheet that opens the attachment.
+        writer.writerows([neutralise(cell) for cell in row] for row in self.csv_rows())
         return buffer.getvalue()
 
     def write(self, folder: Path) -> list[Path]:
         """Write ``<stamp>.txt`` (the message) and ``<stamp>.csv`` (the attachment, UTF-8 with
         BOM so a spreadsheet opens the Polish letters right); returns both paths."""
-        folder.mkdir(parents=True, exist_ok=True)
+        private_folder(folder)
         stem = f"zgloszenie-cer-{_local(self.created_at):%Y%m%d-%H%M%S}"
         text_path = folder / f"{stem}.txt"
         csv_path = folder / f"{stem}.csv"
-        text_path.write_text(self.text(), encoding="utf-8")
-        csv_path.write_text(self.csv_text(), encoding="utf-8-sig")
+        # The app's own report files (private; a second report in the same second replaces it).
+        write_file(text_path, self.text().encode("utf-8"), overwrite=True)
+        write_file(csv_path, self.csv_text().encode("utf-8-sig"), overwrite=True)
         self.paths = [text_path, csv_path]
         return self.paths
 

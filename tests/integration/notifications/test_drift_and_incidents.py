@@ -17,7 +17,7 @@ from recepcja.store.records import VisitSource
 from recepcja.sync.incidents import SUPPORT_ADDRESS
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
-from recepcja.sync.receiver import NotificationReceiver, signature_for
+from recepcja.sync.receiver import SOAP_ACTION, NotificationReceiver, signature_for
 from recepcja.sync.reconcile import Drift, Resolution, reconcile
 
 SECRET = "push-secret-for-tests"
@@ -129,6 +129,9 @@ def test_three_bookings_forced_into_one_hour_make_an_incident_report(practice, t
     assert report.to_json()["incidents"]["files"] == [str(text_path), str(csv_path)]
 
 
+ACTION = f'"{SOAP_ACTION}"'
+
+
 def test_receiver_refuses_hostile_senders_and_keeps_serving_cer(practice):
     from push_hostile import BILLION_LAUGHS, XXE
 
@@ -136,7 +139,7 @@ def test_receiver_refuses_hostile_senders_and_keeps_serving_cer(practice):
     receiver = NotificationReceiver(practice.db_path, SECRET, port=0, max_body_bytes=64_000)
     with receiver:
         def post(body, secret=SECRET):
-            headers = {"Content-Type": "text/xml; charset=utf-8"}
+            headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": ACTION}
             if secret:
                 headers["X-CeR-Signature"] = signature_for(secret, body)
             return requests.post(receiver.url, data=body, headers=headers, timeout=5).status_code

@@ -11,7 +11,12 @@ import soap_raw
 import trustme
 
 from recepcja.store import Repositories
-from recepcja.sync.receiver import NotificationReceiver, ReceiverTls, signature_for
+from recepcja.sync.receiver import (
+    SOAP_ACTION,
+    NotificationReceiver,
+    ReceiverTls,
+    signature_for,
+)
 
 SECRET = "tls-push-secret"
 
@@ -48,7 +53,8 @@ def test_https_receiver_with_client_certificates(practice, pki):
             requests.post(receiver.url, data=body, verify=str(pki["server_ca"]), timeout=5,
                           headers={"X-CeR-Signature": signature_for(SECRET, body)})
         answer = requests.post(receiver.url, data=body, verify=str(pki["server_ca"]), timeout=5,
-                               cert=(str(pki["sender_cert"]), str(pki["sender_key"])))
+                               cert=(str(pki["sender_cert"]), str(pki["sender_key"])),
+                               headers={"SOAPAction": f'"{SOAP_ACTION}"'})
         assert answer.status_code == 401  # a certificate alone is not enough: the signature too
         sim.control("POST", "notifications", {
             "url": receiver.url, "secret": SECRET, "ca_file": str(pki["server_ca"]),

@@ -35,9 +35,15 @@ def test_set_list_delete_never_print_the_value(memory_keyring, monkeypatch, caps
     assert ("recepcja", "cer-signing-key-password") not in memory_keyring.secrets
 
 
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
 def test_interactive_set_asks_twice_and_refuses_a_mismatch(memory_keyring, monkeypatch, capsys):
     answers = iter(["raz", "dwa"])
     monkeypatch.setattr("getpass.getpass", lambda _prompt="": next(answers))
+    monkeypatch.setattr("sys.stdin", _Terminal())
     assert main(["secret", "set", "queue-export-password"]) == 1
     assert "różnią" in capsys.readouterr().err
     assert ("recepcja", "queue-export-password") not in memory_keyring.secrets

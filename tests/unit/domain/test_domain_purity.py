@@ -20,10 +20,12 @@ ALLOWED_IMPORTS = {
     "enum",
     "hashlib",  # pure functions (the workstation prefix derived from its name)
     "heapq",
+    "ipaddress",  # parsing addresses only (domain/transport.py)
     "re",
     "string",
     "types",
     "typing",
+    "urllib",  # urllib.parse only: splitting a URL is not I/O
     "zoneinfo",
     "holidays",
     "phonenumbers",

@@ -51,8 +51,8 @@ def test_rows_with_errors_are_kept_out_and_named(repos, tmp_path, monkeypatch):
         f"A2;Kardiologia - dr Nowak;{MONDAY};08:20;;44051401358;Jan;Kowalski;;",  # bad PESEL
         f"A3;Kardiologia - dr Lis;{MONDAY};08:40;;02070803628;Anna;Nowak;;",  # no schedule
         "A4;Kardiologia - dr Nowak;2026-02-23;08:00;;02070803628;Anna;Nowak;;",  # past
-        f"A5;Kardiologia - dr Nowak;{MONDAY};08:10;;02070803628;Anna;Nowak;;",  # overlaps A1
-        f"A6;Kardiologia - dr Nowak;{MONDAY};18:00;;02070803628;Anna;Nowak;;",  # no rule
+        f"A5;Kardiologia - dr Nowak;{MONDAY};08:00;;02070803628;Anna;Nowak;;",  # A1's term
+        f"A6;Kardiologia - dr Nowak;{MONDAY};18:00;;02070803628;Anna;Nowak;;",  # off the grid
         f"A7;Kardiologia - dr Nowak;{MONDAY};18:00;45;02070803628;Anna;Nowak;;sometimes",
         f"A1;Kardiologia - dr Nowak;{MONDAY};09:00;;02070803628;Anna;Nowak;;",  # twice
         "A8;Kardiologia - dr Nowak;09.03.2026;09:00;;02070803628;Anna;Nowak;;",
@@ -63,7 +63,7 @@ def test_rows_with_errors_are_kept_out_and_named(repos, tmp_path, monkeypatch):
     assert "Kardiologia - dr Lis" in reasons[4]
     assert "past" in reasons[5]
     assert "another row" in reasons[6]
-    assert "minutes" in reasons[7]
+    assert "template" in reasons[7] and "08:00-12:00" in reasons[7]
     assert "sometimes" in reasons[8]
     assert "twice" in reasons[9]
     assert result.imported == 2

@@ -10,6 +10,7 @@ from push_bodies import BILLION_LAUGHS, XXE, push_body
 
 from recepcja.store import Repositories
 from recepcja.sync.receiver import (
+    SOAP_ACTION,
     NotificationReceiver,
     ReceiverApp,
     ReceiverNotConfigured,
@@ -17,6 +18,7 @@ from recepcja.sync.receiver import (
 )
 
 SECRET = "s3cret-shared-with-cer"
+ACTION = f'"{SOAP_ACTION}"'
 
 
 def call(app, body: bytes, *, signature: str | None = "auto", method: str = "POST",
@@ -25,6 +27,7 @@ def call(app, body: bytes, *, signature: str | None = "auto", method: str = "POS
         "REQUEST_METHOD": method,
         "CONTENT_LENGTH": str(len(body) if length is None else length),
         "wsgi.input": io.BytesIO(body),
+        "HTTP_SOAPACTION": ACTION,
     }
     if signature == "auto":
         signature = signature_for(SECRET, body)
@@ -100,7 +103,8 @@ def test_oversized_body_is_refused_before_reading():
         def read(self, *args):
             raise AssertionError("the body was read")
 
-    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5000000", "wsgi.input": Exploding()}
+    environ = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": "5000000", "wsgi.input": Exploding(),
+               "HTTP_SOAPACTION": ACTION}
     statuses = []
     app(environ, lambda status, headers: statuses.append(status))
     assert statuses[0].startswith("413")
@@ -110,7 +114,8 @@ def test_oversized_body_is_refused_before_reading():
 def test_missing_length_and_wrong_method():
     app = ReceiverApp(Recorder(), SECRET, max_body_bytes=1000)
     assert call(app, b"", method="GET")["status"] == 405
-    environ = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"x")}
+    environ = {"REQUEST_METHOD": "POST", "wsgi.input": io.BytesIO(b"x"),
+               "HTTP_SOAPACTION": ACTION}
     statuses = []
     app(environ, lambda status, headers: statuses.append(status))
     assert statuses[0].startswith("411")
@@ -139,7 +144,7 @@ def test_served_over_http_stores_in_the_database_and_keeps_serving(tmp_path):
     with receiver:
         url = receiver.url
         def post(body, signature="auto"):
-            headers = {"Content-Type": "text/xml; charset=utf-8"}
+            headers = {"Content-Type": "text/xml; charset=utf-8", "SOAPAction": ACTION}
             if signature == "auto":
                 headers["X-CeR-Signature"] = signature_for(SECRET, body)
             return requests.post(url, data=body, headers=headers, timeout=5).status_code

@@ -42,18 +42,23 @@ def backup(args: argparse.Namespace) -> int:
 
 
 def restore(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+    # Not the usual checks: an empty or damaged database is what a restore repairs.
+    ctx = AppContext.load(training=args.training, check_database=False)
     result = restore_from_file(ctx.paths, Path(args.file))
+    damaged = str(result.damaged_copy) if result.damaged_copy else None
     if args.json:
         emit_json({
             **report_json(result.restored),
             "source": str(result.source),
             "safety_copy": report_json(result.safety_copy) if result.safety_copy else None,
+            "damaged_copy": damaged,
         })
         return 0
     print(_("Database restored from {path}.").format(path=result.source))
     if result.safety_copy is not None:
         print(_("The previous database was kept in {path}.").format(path=result.safety_copy.path))
+    if damaged is not None:
+        print(_("The damaged database was kept, as it was, in {path}.").format(path=damaged))
     _print_report(result.restored)
     return 0
 

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 from recepcja.cli.output import EXIT_FAILED, emit_error, emit_json
-from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import WARSAW, SlotState, VisitState
-from recepcja.i18n import _
+from recepcja.domain.errors import N_, DomainError, ValidationError
+from recepcja.domain.model import WARSAW, SlotState, Urgency, VisitState
+from recepcja.domain.urgency import parse_urgency
+from recepcja.i18n import _, translate_error
 from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.services.sync_service import sync_entry_now
@@ -184,6 +185,14 @@ def _last_entry(repos: Repositories, visit_id: int) -> int:
     return repos.outbox.for_visit(visit_id)[-1].id
 
 
+def _urgency(text: str) -> Urgency:
+    """``--urgency``: the same words everywhere (book, initial-load, queue import)."""
+    try:
+        return parse_urgency(text)
+    except DomainError as error:
+        raise argparse.ArgumentTypeError(translate_error(error)) from None
+
+
 def book(args: argparse.Namespace) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         patient = booking.find_patient(repos, args.patient)
@@ -226,8 +235,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("book", help=help_text, description=help_text)
     p.add_argument("--patient", required=True, metavar="PESEL|LOCAL_ID", help=_("the patient"))
     p.add_argument("--slot", required=True, metavar="SLOT_ID", help=_("the term"))
-    p.add_argument("--urgency", required=True, choices=["urgent", "stable"],
-                   help=_("medical category"))
+    p.add_argument("--urgency", required=True, type=_urgency,
+                   metavar="urgent|stable|pilny|stabilny", help=_("medical category"))
     p.add_argument("--request", metavar="ID", help=_("central request id"))
     p.add_argument("--referral", metavar="ID", help=_("referral id"))
     _json_flag(p)

@@ -47,7 +47,7 @@ def run_setup(args: argparse.Namespace) -> int:
 
     ctx = AppContext.load(training=args.training)
     if args.export:
-        return _export(ctx, Path(args.export), args.json)
+        return _export(ctx, Path(args.export), args.json, args.force)
     provider = ctx.settings.provider
     db = ctx.open_db()
     try:
@@ -67,16 +67,12 @@ def run_setup(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _export(ctx: AppContext, path: Path, as_json: bool) -> int:
+def _export(ctx: AppContext, path: Path, as_json: bool, force: bool) -> int:
     from recepcja.services.practice_settings import export_practice
 
     db = ctx.open_db()
     try:
-        count = export_practice(db, path)
-    except OSError as error:
-        emit_error(_("The file {path} cannot be written: {error}").format(
-            path=path, error=error.strerror or error))
-        return EXIT_FAILED
+        count = export_practice(db, path, overwrite=force)
     finally:
         db.close()
     if as_json:
@@ -251,6 +247,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     source.add_argument("--config", metavar="FILE.toml", help=_("practice description"))
     source.add_argument("--export", metavar="FILE.toml",
                         help=_("write the stored practice to a file that --config reads back"))
+    p.add_argument("--force", action="store_true",
+                   help=_("with --export: overwrite the file if it exists"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=run_setup)
 

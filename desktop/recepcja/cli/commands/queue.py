@@ -7,7 +7,12 @@ import argparse
 from pathlib import Path
 
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, emit_error, emit_json
-from recepcja.config.secrets import EXPORT_PASSWORD, SecretStore, SecretStoreUnavailable
+from recepcja.config.secrets import (
+    EXPORT_PASSWORD,
+    SecretStore,
+    SecretStoreUnavailable,
+    export_password,
+)
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.i18n import _
 from recepcja.services.context import AppContext
@@ -22,8 +27,9 @@ def _open(args: argparse.Namespace) -> tuple[AppContext, Repositories]:
     return ctx, Repositories.over(ctx.open_db())
 
 
-def export_password() -> str | None:
-    """The queue export's password from the keyring (none stored, or no keyring: no password)."""
+def import_password() -> str | None:
+    """The password to open an encrypted queue file with (none stored, or no keyring: none;
+    an encrypted file then says it needs one)."""
     try:
         return SecretStore().get(EXPORT_PASSWORD) or None
     except SecretStoreUnavailable:
@@ -62,9 +68,10 @@ def queue_list(args: argparse.Namespace) -> int:
 
 def queue_export(args: argparse.Namespace) -> int:
     path = _xlsx(args.file)
+    password = export_password(unencrypted=args.unencrypted)  # before anything is read
     _ctx, repos = _open(args)
     try:
-        count = export_queue(repos, path, password=export_password())
+        count = export_queue(repos, path, password=password, overwrite=args.force)
     finally:
         repos.close()
     print(_("{count} entries written to {path}.").format(count=count, path=path))
@@ -75,7 +82,7 @@ def queue_import(args: argparse.Namespace) -> int:
     path = _xlsx(args.file)
     ctx, repos = _open(args)
     try:
-        report = import_queue(repos, path, user=ctx.user, password=export_password())
+        report = import_queue(repos, path, user=ctx.user, password=import_password())
     finally:
         repos.close()
     if args.json:
@@ -140,7 +147,7 @@ def outages_export(args: argparse.Namespace) -> int:
     path = Path(args.file) if args.file.lower().endswith(".pdf") else _xlsx(args.file)
     _ctx, repos = _open(args)
     try:
-        count = export_outages(repos, path)
+        count = export_outages(repos, path, overwrite=args.force)
     finally:
         repos.close()
     print(_("{count} outage periods written to {path}.").format(count=count, path=path))
@@ -158,6 +165,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = qsub.add_parser("export", help=_("export the queue to Excel"),
                         description=_("export the queue to Excel"))
     p.add_argument("file", metavar="FILE.xlsx", help=_("the Excel file to write"))
+    p.add_argument("--force", action="store_true", help=_("overwrite FILE if it exists"))
+    p.add_argument("--unencrypted", action="store_true",
+                   help=_("write without a password even if the keyring cannot be read"))
     p.set_defaults(handler=queue_export)
     p = qsub.add_parser("import", help=_("import entries from Excel"),
                         description=_("import entries from Excel"))
@@ -177,4 +187,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = osub.add_parser("export", help=_("export the outage log (.xlsx or .pdf)"),
                         description=_("export the outage log (.xlsx or .pdf)"))
     p.add_argument("file", metavar="FILE", help=_("the file to write: .xlsx or .pdf"))
+    p.add_argument("--force", action="store_true", help=_("overwrite FILE if it exists"))
     p.set_defaults(handler=outages_export)

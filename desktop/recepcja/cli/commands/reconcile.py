@@ -207,8 +207,10 @@ def run_serve(args: argparse.Namespace) -> int:
     from recepcja.config.logs import setup_logging
 
     setup_logging(ctx.paths.logs)
+    url = receiver.start()  # a refusal (plain HTTP off this computer, a busy port) comes first
+    if receiver.warning:
+        emit_error(_(receiver.warning).format(host=receiver.host))
     worker.start()
-    url = receiver.start()
     print(
         _("Receiving CeR notifications at {url}. Press Ctrl+C to stop.").format(url=url), flush=True
     )

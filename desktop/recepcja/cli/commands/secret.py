@@ -53,8 +53,15 @@ def _read_value(from_stdin: bool) -> str:
     if from_stdin:
         value = sys.stdin.readline().rstrip("\r\n")
     else:
-        value = getpass.getpass(_("Password: "))
-        if getpass.getpass(_("Repeat the password: ")) != value:
+        if not sys.stdin or not sys.stdin.isatty():
+            raise ValidationError(N_("There is no terminal to ask for the password on; nothing "
+                                     "was stored. Pass it on standard input with --stdin."))
+        try:
+            value = getpass.getpass(_("Password: "))
+            repeated = getpass.getpass(_("Repeat the password: "))
+        except EOFError:
+            raise ValidationError(N_("No password was entered; nothing was stored.")) from None
+        if repeated != value:
             raise ValidationError(N_("The two passwords differ; nothing was stored."))
     if not value:
         raise ValidationError(N_("An empty password is not stored; use 'secret delete' to "

@@ -19,7 +19,6 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recepcja.domain.errors import DomainError, ValidationError
+from recepcja.domain.errors import DomainError
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.settings.places_tab import PlacesTab
 from recepcja.gui.settings.resources_tab import ResourcesTab
@@ -228,21 +227,18 @@ class PracticeSettingsDialog(QDialog):
         return True
 
     def export(self, path: Path | None = None) -> bool:
-        if path is None:
-            start = str((self.exports or Path.home()) / "praktyka.toml")
-            name, _filter = QFileDialog.getSaveFileName(
-                self, _("Export the practice"), start, _("Practice configuration (*.toml)"))
-            if not name:
-                return False
-            path = Path(name)
-        try:
-            count = export_practice(self.db_factory(), path)
-        except ValidationError as error:
-            self._message(error_text(error), error=True)
+        from recepcja.gui.file_choice import save_target
+
+        start = str((self.exports or Path.home()) / "praktyka.toml")
+        chosen = save_target(self, _("Export the practice"), start,
+                             _("Practice configuration (*.toml)"), path)
+        if chosen is None:
             return False
-        except OSError as error:
-            self._message(_("The file {path} cannot be written: {error}").format(
-                path=path, error=error.strerror or error), error=True)
+        path, overwrite = chosen
+        try:
+            count = export_practice(self.db_factory(), path, overwrite=overwrite)
+        except DomainError as error:
+            self._message(error_text(error), error=True)
             return False
         self._message(_("The saved practice ({count} schedules) was written to {path}.").format(
             count=count, path=path), error=False)
