@@ -28,8 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from recepcja.domain.contract import check
 from recepcja.domain.cell_text import restore
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import (
     WARSAW,

@@ -11,8 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from recepcja.domain.contract import check
 from recepcja.domain.cell_text import is_formula_like
+from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import WARSAW, DocumentType, Patient, Sex
 from recepcja.domain.pesel import (
