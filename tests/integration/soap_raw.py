@@ -148,7 +148,8 @@ def soap_action(data: bytes) -> str | None:
     body = root.find(f"{{{SOAP_NS}}}Body")
     if body is None or len(body) == 0 or not isinstance(body[0].tag, str):
         return None
-    return f'"{CER_NS}/{etree.QName(body[0]).localname}"'
+    name = etree.QName(body[0])
+    return f'"{name.namespace or CER_NS}/{name.localname}"'
 
 
 

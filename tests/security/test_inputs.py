@@ -100,7 +100,7 @@ def _legacy_practice(repos: Repositories, *, queued: bool = True) -> None:
         patient = repos.patients.add(Patient(PatientIdentifier(pesel=PESEL),
                                              "+cmd|' /C calc'!A0", FORMULAS[0]), "=2+2")
         booking.book(repos, patient, slot.id, Urgency.URGENT, user="=cmd|' /C calc'!A0",
-                     central_request_id="=5+5", referral_id="+6+6", emergency=True)
+                     central_request_id="-5-5", referral_id="-6-6", emergency=True)
     outage = repos.outages.open("offline", error='=HYPERLINK("http://error","e")')
     repos.outages.close(outage)
 
@@ -133,7 +133,7 @@ def test_queue_and_outage_exports_stay_text_in_libreoffice(tmp_path):
     finally:
         repos.close()
     queue_csv = "".join(_no_formula_after_csv(queue, tmp_path / "queue"))
-    for text in (FORMULAS[0], "+cmd|' /C calc'!A0", "@SUM(2+2)", "=cmd|' /C calc'!A0", "=5+5"):
+    for text in (FORMULAS[0], "+cmd|' /C calc'!A0", "@SUM(2+2)", "=cmd|' /C calc'!A0", "-5-5"):
         assert neutralise(text) in queue_csv.replace('""', '"')
     outage_csv = "".join(_no_formula_after_csv(outages, tmp_path / "outages"))
     assert "'=HYPERLINK" in outage_csv and "'@SUM(2+2)" in outage_csv

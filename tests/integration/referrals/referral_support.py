@@ -11,6 +11,7 @@ from xml.sax.saxutils import escape
 
 import requests
 from lxml import etree
+from soap_raw import soap_action
 
 from recepcja.cer.referrals import ReferralGateway
 from recepcja.cer.types import CallContext, GatewayConfig
@@ -82,8 +83,11 @@ class Answer:
 
 
 def post(url: str, data: bytes) -> Answer:
-    response = requests.post(url, data=data, timeout=15,
-                             headers={"Content-Type": "text/xml; charset=utf-8"})
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+    action = soap_action(data)  # as a SOAP 1.1 client sends it: P1 checks it
+    if action:
+        headers["SOAPAction"] = action
+    response = requests.post(url, data=data, timeout=15, headers=headers)
     root = etree.fromstring(response.content, etree.XMLParser(resolve_entities=False,
                                                               no_network=True))
     body = root.find("soap:Body", NS)

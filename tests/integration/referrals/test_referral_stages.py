@@ -224,7 +224,8 @@ def test_the_cer_service_still_accepts_a_timestamp_of_five_minutes(signing_simul
         "</soap:Envelope>")
     response = requests.post(signing_simulator.url + "/cer",
                              data=_sign(root, signer["ours"], ttl=3600),
-                             headers={"Content-Type": "text/xml"}, timeout=10)
+                             headers={"Content-Type": "text/xml",
+                                      "SOAPAction": f'"{CER_NS}/sprawdzStatus"'}, timeout=10)
     assert response.status_code == 200, response.text
 
 
