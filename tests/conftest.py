@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
 
@@ -69,3 +70,104 @@ def _loopback_only(self: socket.socket, address, *args, **kwargs):  # noqa: ANN0
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+# --- PostgreSQL: the practice database engine ----------------------------------------------------
+# ./test starts a throwaway cluster (tools/pg_cluster.py) and passes its admin URL in
+# RECEPCJA_TEST_PG_URL; a bare `pytest` starts one itself for the session. Each test that needs
+# a practice database gets a fresh one, cloned from a migrated template (CREATE DATABASE ...
+# TEMPLATE: ~0.1 s) and dropped afterwards.
+
+_PG_TEMPLATE = "recepcja_template"
+
+
+def _pg_cluster_module():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "pg_cluster.py"
+    spec = importlib.util.spec_from_file_location("recepcja_pg_cluster", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+class PgServer:
+    """The test cluster: its admin URL and fresh databases on demand."""
+
+    def __init__(self, admin_url: str) -> None:
+        import itertools
+
+        import psycopg
+
+        self.admin_url = admin_url
+        self.admin = psycopg.connect(admin_url, autocommit=True)
+        self._numbers = itertools.count(1)
+
+    def url(self, database: str, *, with_password: bool = True) -> str:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        params = conninfo_to_dict(self.admin_url)
+        user, host, port = params["user"], params["host"], params["port"]
+        secret = f":{params['password']}" if with_password and params.get("password") else ""
+        return f"postgresql://{user}{secret}@{host}:{port}/{database}"
+
+    @property
+    def password(self) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return conninfo_to_dict(self.admin_url)["password"]
+
+    def create(self, *, template: str | None = _PG_TEMPLATE) -> str:
+        name = f"t{os.getpid()}_{next(self._numbers)}"
+        clone = f" TEMPLATE {template} STRATEGY FILE_COPY" if template else ""
+        self.admin.execute(f"CREATE DATABASE {name}{clone}")
+        return name
+
+    def drop(self, name: str) -> None:
+        self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+    def prepare_template(self) -> None:
+        from recepcja.store.db import open_database
+
+        self.admin.execute(f"DROP DATABASE IF EXISTS {_PG_TEMPLATE} WITH (FORCE)")
+        self.admin.execute(f"CREATE DATABASE {_PG_TEMPLATE}")
+        open_database(self.url(_PG_TEMPLATE)).close()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    url = os.environ.get("RECEPCJA_TEST_PG_URL")
+    cluster_module = cluster = None
+    if not url:
+        cluster_module = _pg_cluster_module()
+        if not cluster_module.available():
+            pytest.fail("PostgreSQL 15 is not installed (apt-get install postgresql); ./test "
+                        "installs it")
+        cluster = cluster_module.start()
+        url = cluster.url()
+    server = PgServer(url)
+    try:
+        server.prepare_template()
+        yield server
+    finally:
+        server.admin.close()
+        if cluster is not None:
+            cluster_module.stop(cluster.folder)
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer):
+    """The URL (with the test cluster's password) of a fresh, migrated practice database."""
+    name = pg_server.create()
+    yield pg_server.url(name)
+    pg_server.drop(name)
+
+
+@pytest.fixture
+def pg_empty_database(pg_server: PgServer):
+    """The URL of a fresh database without any Recepcja schema (migrations start from nothing)."""
+    name = pg_server.create(template=None)
+    yield pg_server.url(name)
+    pg_server.drop(name)
