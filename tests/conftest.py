@@ -74,11 +74,15 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # --- PostgreSQL: the practice database engine ----------------------------------------------------
 # ./test starts a throwaway cluster (tools/pg_cluster.py) and passes its admin URL in
-# RECEPCJA_TEST_PG_URL; a bare `pytest` starts one itself for the session. Each test that needs
-# a practice database gets a fresh one, cloned from a migrated template (CREATE DATABASE ...
-# TEMPLATE: ~0.1 s) and dropped afterwards.
+# RECEPCJA_TEST_PG_URL; a bare `pytest` starts one itself for the session. A test that needs a
+# practice database gets the session's migrated database emptied (every row deleted, identities
+# restarted: a few ms, where CREATE DATABASE costs 0.1-1 s on a busy machine); a test that needs
+# a database of its own (several practices, migrations from nothing) clones the migrated
+# template or starts from an empty one.
 
 _PG_TEMPLATE = "recepcja_template"
+_PG_SHARED = "recepcja_contract"
+_KEPT_TABLES = ("_migrations", "database_identity")
 
 
 def _pg_cluster_module():
@@ -128,12 +132,44 @@ class PgServer:
     def drop(self, name: str) -> None:
         self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
-    def prepare_template(self) -> None:
+    def prepare(self) -> None:
+        import psycopg
+
         from recepcja.store.db import open_database
 
-        self.admin.execute(f"DROP DATABASE IF EXISTS {_PG_TEMPLATE} WITH (FORCE)")
+        for name in (_PG_SHARED, _PG_TEMPLATE):
+            self.admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         self.admin.execute(f"CREATE DATABASE {_PG_TEMPLATE}")
         open_database(self.url(_PG_TEMPLATE)).close()
+        self.admin.execute(f"CREATE DATABASE {_PG_SHARED} TEMPLATE {_PG_TEMPLATE}")
+        self.shared = psycopg.connect(self.url(_PG_SHARED), autocommit=True)
+        tables = [row[0] for row in self.shared.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' "
+            "AND table_type = 'BASE TABLE'") if row[0] not in _KEPT_TABLES]
+        sequences = [row[0] for row in self.shared.execute(
+            "SELECT c.relname FROM pg_class AS c JOIN pg_namespace AS n "
+            "ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND n.nspname = 'public'")]
+        # Foreign-key triggers off for this session (superuser): rows go in any order.
+        self._reset_sql = "; ".join([
+            "SET session_replication_role = replica",
+            *(f"DELETE FROM {table}" for table in tables),
+            *(f"ALTER SEQUENCE {sequence} RESTART" for sequence in sequences),
+            "SET session_replication_role = DEFAULT",
+        ])
+
+    def fresh_shared(self) -> str:
+        """The shared migrated database, emptied, with no other connection left on it."""
+        self.admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+            "AND pid <> %s", (_PG_SHARED, self.shared.info.backend_pid))
+        self.shared.execute(self._reset_sql)
+        return self.url(_PG_SHARED)
+
+    def close(self) -> None:
+        shared = getattr(self, "shared", None)
+        if shared is not None:
+            shared.close()
+        self.admin.close()
 
 
 @pytest.fixture(scope="session")
@@ -149,17 +185,23 @@ def pg_server():
         url = cluster.url()
     server = PgServer(url)
     try:
-        server.prepare_template()
+        server.prepare()
         yield server
     finally:
-        server.admin.close()
+        server.close()
         if cluster is not None:
             cluster_module.stop(cluster.folder)
 
 
 @pytest.fixture
-def pg_database(pg_server: PgServer):
-    """The URL (with the test cluster's password) of a fresh, migrated practice database."""
+def pg_database(pg_server: PgServer) -> str:
+    """The URL (with the test cluster's password) of an empty, migrated practice database."""
+    return pg_server.fresh_shared()
+
+
+@pytest.fixture
+def pg_own_database(pg_server: PgServer):
+    """A migrated practice database of the test's own (with its own identity)."""
     name = pg_server.create()
     yield pg_server.url(name)
     pg_server.drop(name)

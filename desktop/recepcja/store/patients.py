@@ -208,9 +208,18 @@ class PatientRepo:
         return int(patient_id or 0), local_id
 
     def _next_local_id(self) -> str:
-        """Next free ``L-nnnnnn``. Called under the write lock, so no other writer can take it
+        """Next free ``L-nnnnnn``: one past the highest number in use (one index seek; not the
+        row id, which a PostgreSQL sequence advances even for a refused insert). Called under
+        the write lock (SQLite's, or the practice database's), so no other writer can take it
         between the check and the insert; skips numbers imported from elsewhere."""
-        number = int(scalar(self.db, "SELECT COALESCE(MAX(id), 0) + 1 FROM patients"))
+        highest = scalar(
+            self.db,
+            "SELECT local_id FROM patients WHERE local_id >= ? AND local_id < ? "
+            "ORDER BY local_id DESC LIMIT 1",
+            (LOCAL_ID_PREFIX, prefix_upper_bound(LOCAL_ID_PREFIX)),
+        )
+        digits = str(highest or "")[len(LOCAL_ID_PREFIX):]
+        number = int(digits) + 1 if digits.isdigit() else 1
         while scalar(
             self.db, "SELECT 1 FROM patients WHERE local_id = ?", (format_local_id(number),)
         ):
