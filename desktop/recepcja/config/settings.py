@@ -2,7 +2,8 @@
 
 An admin may edit it by hand, so loading validates every value and names the offending key.
 Secrets never go here (see ``config.secrets``); certificate *files* may, their passwords may not.
-``RECEPCJA_CER_URL`` overrides the CeR endpoint without touching the file.
+``RECEPCJA_CER_URL`` overrides the CeR endpoint without touching the file, and
+``RECEPCJA_DATABASE_URL`` the practice database (``[database] url``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import tomli_w
 from recepcja.domain.errors import N_, ValidationError
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
+ENV_DATABASE_URL = "RECEPCJA_DATABASE_URL"
+_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(slots=True)
@@ -74,6 +77,16 @@ class SyncSettings:
 
 
 @dataclass(slots=True)
+class DatabaseSettings:
+    """Where the practice's data lives. Empty: the embedded SQLite file in the data folder (one
+    desk). A ``postgresql://user@server/database`` URL: the practice database several desks
+    share - without its password, which lives in the keyring (``database-password``) or in
+    libpq's password file (docs/ADMIN.md)."""
+
+    url: str = ""
+
+
+@dataclass(slots=True)
 class DeskSettings:
     user: str = ""  # who is at the desk; defaults to the OS user
     language: str = "pl"
@@ -87,10 +100,22 @@ class Settings:
     publishing: PublishingSettings = field(default_factory=PublishingSettings)
     sync: SyncSettings = field(default_factory=SyncSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
         return env.get(ENV_CER_URL) or self.cer.url
+
+    def effective_database_url(self, environ: dict[str, str] | None = None) -> str:
+        """The practice database URL (the environment wins), or "" for the SQLite file."""
+        env = os.environ if environ is None else environ
+        url = (env.get(ENV_DATABASE_URL) or self.database.url).strip()
+        if url and not url.startswith(_URL_SCHEMES):
+            raise ValidationError(
+                N_("The practice database address must start with postgresql:// (got {url})."),
+                url=url.split("@")[-1],
+            )
+        return url
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
@@ -127,10 +152,22 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: unknown section [{key}]."), key=sorted(unknown_sections)[0]
         )
+    if url_has_password(settings.database.url):
+        raise ValidationError(
+            N_("Settings: {key} must not contain a password. Remove it and store it with: "
+               "recepcja secret set database-password"),
+            key="database.url",
+        )
     if settings.sync.outbox_alarm_minutes < 1:
         raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
                               key="sync.outbox_alarm_minutes", minimum=1)
     return settings
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a ``scheme://user:password@host`` URL or a ``password=`` parameter carries one."""
+    authority = url.partition("://")[2].partition("/")[0]
+    return ":" in authority.rpartition("@")[0] or "password=" in url.lower()
 
 
 def load_settings(path: Path) -> Settings:

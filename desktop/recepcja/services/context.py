@@ -46,7 +46,8 @@ class AppContext:
             return "unknown"
 
     def open_db(self) -> Database:
-        """A new connection for the calling thread (each thread opens its own)."""
-        from recepcja.store.db import open_database
+        """A new connection for the calling thread (each thread opens its own): the SQLite file
+        in the data folder, or the practice database (``services/database.py``)."""
+        from recepcja.services.database import open_practice_database
 
-        return open_database(self.paths.database)
+        return open_practice_database(self.paths, self.settings)

@@ -1,4 +1,5 @@
-"""What ``recepcja status`` reports: where the data is, the schema, the store's counts, and
+"""What ``recepcja status`` reports: where the data is (the SQLite file or the practice database,
+its password masked), the schema, the store's counts, and
 whether CeR and the keyring are configured, the compliance report and the sync health with its
 alarms (``sync.health``: changes stuck on their way to CeR, visits on an absent doctor's day)."""
 
@@ -10,6 +11,7 @@ from recepcja import __version__
 from recepcja.config.secrets import SecretStore
 from recepcja.services.compliance import compliance_report
 from recepcja.services.context import AppContext
+from recepcja.services.database import database_status
 from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
 from recepcja.store.repos import Repositories
@@ -26,13 +28,17 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         )
         sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled,
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
+        database = database_status(ctx.paths, ctx.settings, db)
     finally:
         db.close()
     return {
         "version": __version__,
         "training": ctx.training,
         "data_folder": str(ctx.paths.root),
-        "database": str(ctx.paths.database),
+        # Where the data is: the SQLite file, or the practice database's URL (no password).
+        "database": database["where"],
+        "database_engine": database["engine"],
+        "database_uuid": database["uuid"],
         "schema": {"migrations": migrations, "count": len(migrations)},
         "patients": patients,
         "cer": {

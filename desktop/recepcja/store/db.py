@@ -23,6 +23,7 @@ SQLite: one writer at a time, and every statement after the lock sees every earl
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -111,6 +112,12 @@ class UnusableDatabaseError(DomainError):
 def is_database_url(target: str | Path) -> bool:
     """Whether ``target`` names a PostgreSQL practice database rather than an SQLite file."""
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def masked_url(url: str) -> str:
+    """``url`` without its password (for status, logs and messages)."""
+    masked = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", masked)
 
 
 def connect(path: str | Path) -> Database:

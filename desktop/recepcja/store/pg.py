@@ -25,14 +25,14 @@ from psycopg.adapt import Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from recepcja.domain.errors import N_
-from recepcja.store.db import Database, UnusableDatabaseError
+from recepcja.store.db import Database, UnusableDatabaseError, masked_url
 from recepcja.store.dialect import POSTGRESQL
 
 CONNECT_TIMEOUT_S = 5
 APPLICATION_NAME = "recepcja"
 
-# Literals are copied as they are; ``?`` and ``:name`` (not ``::type``) become psycopg's
-# placeholders; a literal ``%`` is doubled.
+# Quoted text is copied as it is; ``?`` and ``:name`` (not ``::type``) become psycopg's
+# placeholders; every ``%`` (quoted or not) is doubled.
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|\?|:([A-Za-z_]\w*)|%")
 
 
@@ -44,7 +44,8 @@ def translate(sql: str) -> str:
         text = match.group(0)
         if match.group(1):
             return f"%({match.group(1)})s"
-        return {"?": "%s", "%": "%%"}.get(text, text)
+        # psycopg reads % everywhere, quoted text included.
+        return {"?": "%s", "::": "::"}.get(text, text.replace("%", "%%"))
 
     return _TOKENS.sub(replace, sql)
 
@@ -110,11 +111,6 @@ class PgConnection:
 
     def close(self) -> None:
         self.raw.close()
-
-
-def masked_url(url: str) -> str:
-    """``url`` without its password (for status, logs and messages)."""
-    return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 def _first_line(error: BaseException) -> str:
