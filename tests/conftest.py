@@ -48,6 +48,7 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("RECEPCJA_HOME", str(home))
     monkeypatch.delenv("RECEPCJA_CER_URL", raising=False)
+    monkeypatch.delenv("RECEPCJA_DATABASE_URL", raising=False)
     monkeypatch.setenv("RECEPCJA_LANG", "pl")
     return home
 
@@ -110,7 +111,7 @@ class PgServer:
         self._numbers = itertools.count(1)
 
     def url(self, database: str, *, with_password: bool = True) -> str:
-        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+        from psycopg.conninfo import conninfo_to_dict
 
         params = conninfo_to_dict(self.admin_url)
         user, host, port = params["user"], params["host"], params["port"]
@@ -202,8 +203,13 @@ def pg_database(pg_server: PgServer) -> str:
 @pytest.fixture
 def pg_own_database(pg_server: PgServer):
     """A migrated practice database of the test's own (with its own identity)."""
+    import psycopg
+
     name = pg_server.create()
-    yield pg_server.url(name)
+    url = pg_server.url(name)
+    with psycopg.connect(url, autocommit=True) as conn:  # a clone would share the template's
+        conn.execute("UPDATE database_identity SET uuid = gen_random_uuid()::text")
+    yield url
     pg_server.drop(name)
 
 

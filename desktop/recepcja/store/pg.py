@@ -154,6 +154,12 @@ def _connect_error(
 ) -> UnusableDatabaseError:
     text = str(error)
     host = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
+    if "no password supplied" in text:
+        return UnusableDatabaseError(
+            N_("The practice database {url} asks for the password of user {user}, and none is "
+               "stored. Store it with: recepcja secret set database-password"),
+            url=where, user=str(params.get("user") or ""),
+        )
     if isinstance(error, psycopg.errors.InvalidPassword) or "password" in text:
         return UnusableDatabaseError(
             N_("The practice database {url} refused the password of user {user}. Set the "
