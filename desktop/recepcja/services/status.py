@@ -19,18 +19,13 @@ from recepcja.sync.health import sync_health
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
-    db = ctx.open_db()
-    try:
-        migrations = applied_migrations(db)
-        patients = PatientRepo(db).count()
-        compliance = compliance_report(
-            Repositories.over(db), months=ctx.settings.publishing.horizon_months
-        )
-        sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled,
+    with Repositories.over(ctx.open_db()) as repos:
+        migrations = applied_migrations(repos.db)
+        patients = PatientRepo(repos.db).count()
+        compliance = compliance_report(repos, months=ctx.settings.publishing.horizon_months)
+        sync = sync_health(repos, receiver_enabled=ctx.settings.receiver.enabled,
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
-        database = database_status(ctx.paths, ctx.settings, db)
-    finally:
-        db.close()
+        database = database_status(ctx.paths, ctx.settings, repos.db)
     return {
         "version": __version__,
         "training": ctx.training,

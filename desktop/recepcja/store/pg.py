@@ -132,12 +132,13 @@ def connect(url: str, *, password: str | None = None) -> Database:
         params["password"] = password
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     params.setdefault("application_name", APPLICATION_NAME)
+    # The session in UTC (the text the loaders read), set at connection: no extra round trip.
+    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC".strip()
     try:
         raw = psycopg.connect(make_conninfo(**params), autocommit=True)
     except psycopg.Error as error:
         raise _connect_error(error, params, where) from error
     try:
-        raw.execute("SET TIME ZONE 'UTC'")
         for name in ("timestamptz",):
             raw.adapters.register_loader(name, _UtcTextLoader)
         for name in ("date", "jsonb", "json"):

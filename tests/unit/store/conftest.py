@@ -49,9 +49,8 @@ def empty_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> 
 
 @pytest.fixture
 def repos(db_target: str | Path, clock: FakeClock) -> Iterator[Repositories]:
-    store = Repositories.open(db_target, clock)
-    yield store
-    store.close()
+    with Repositories.open(db_target, clock) as store:
+        yield store
 
 
 @pytest.fixture

@@ -158,3 +158,18 @@ def test_atomic_three_levels_roll_back_only_the_failing_one(db_target: str | Pat
         assert keys == ["1", "2", "2b"]
     finally:
         db.close()
+
+
+def test_repositories_close_their_connection_however_the_block_ends(
+    db_target: str | Path,
+) -> None:
+    from recepcja.store import Repositories
+
+    with Repositories.open(db_target) as repos:
+        repos.sync_state.set("a", "1")
+    with pytest.raises(Exception, match="closed"):
+        repos.db.conn.execute("SELECT 1")
+    with pytest.raises(RuntimeError), Repositories.open(db_target) as again:
+        raise RuntimeError("boom")
+    with pytest.raises(Exception, match="closed"):
+        again.db.conn.execute("SELECT 1")
