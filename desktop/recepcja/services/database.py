@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recepcja.config.paths import AppPaths
-from recepcja.config.secrets import DATABASE_PASSWORD, SecretStore, SecretStoreUnavailable
-from recepcja.config.settings import Settings
+from recepcja.config.settings import Settings, url_has_password
 from recepcja.domain.errors import N_
 from recepcja.store.db import UnusableDatabaseError
 
@@ -80,8 +79,9 @@ def open_practice_database(paths: AppPaths, settings: Settings) -> Database:
 
 def _keyring_password(url: str) -> str | None:
     """The stored practice-database password, unless the URL brings its own; no keyring at
-    all is not an error here (libpq's password file may have it)."""
-    from recepcja.config.settings import url_has_password
+    all is not an error here (libpq's password file may have it). keyring is imported only
+    here: the SQLite desk's start does not pay for it."""
+    from recepcja.config.secrets import DATABASE_PASSWORD, SecretStore, SecretStoreUnavailable
 
     if url_has_password(url):
         return None
