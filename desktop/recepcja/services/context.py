@@ -50,4 +50,4 @@ class AppContext:
         in the data folder, or the practice database (``services/database.py``)."""
         from recepcja.services.database import open_practice_database
 
-        return open_practice_database(self.paths, self.settings)
+        return open_practice_database(self.paths, self.settings, training=self.training)

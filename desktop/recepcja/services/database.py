@@ -52,17 +52,23 @@ class DatabaseLocation:
         return masked_url(self.url)
 
 
-def database_location(paths: AppPaths, settings: Settings) -> DatabaseLocation:
+def database_location(paths: AppPaths, settings: Settings, *,
+                      training: bool = False) -> DatabaseLocation:
+    """Training mode always works on its own SQLite file: its seeded bookings must never reach
+    a practice database, whatever the environment says."""
+    if training:
+        return DatabaseLocation(paths.database)
     return DatabaseLocation(paths.database, settings.effective_database_url())
 
 
-def open_practice_database(paths: AppPaths, settings: Settings) -> Database:
+def open_practice_database(paths: AppPaths, settings: Settings, *,
+                           training: bool = False) -> Database:
     """A migrated connection for the calling thread: the SQLite file, or the practice database
     after checking it is this practice's (nothing is written to another practice's)."""
     from recepcja.store.db import connect_to, open_database
     from recepcja.store.migrations import migrate
 
-    location = database_location(paths, settings)
+    location = database_location(paths, settings, training=training)
     if not location.url:
         return open_database(location.path)
     db = connect_to(location.url, password=_keyring_password(location.url))
@@ -157,9 +163,10 @@ def _remember(db: Database, remembered: dict[str, Any], path: Path,
     os.replace(temp, path)
 
 
-def database_status(paths: AppPaths, settings: Settings, db: Database) -> dict[str, Any]:
+def database_status(paths: AppPaths, settings: Settings, db: Database, *,
+                    training: bool = False) -> dict[str, Any]:
     """What ``status`` says about the database: the engine, where (no password), identity."""
-    location = database_location(paths, settings)
+    location = database_location(paths, settings, training=training)
     return {
         "engine": location.engine,
         "where": location.shown,

@@ -25,7 +25,7 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         compliance = compliance_report(repos, months=ctx.settings.publishing.horizon_months)
         sync = sync_health(repos, receiver_enabled=ctx.settings.receiver.enabled,
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
-        database = database_status(ctx.paths, ctx.settings, repos.db)
+        database = database_status(ctx.paths, ctx.settings, repos.db, training=ctx.training)
     return {
         "version": __version__,
         "training": ctx.training,

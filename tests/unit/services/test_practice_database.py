@@ -71,6 +71,19 @@ def test_environment_wins_over_settings(
     ctx.open_db().close()
 
 
+def test_training_never_uses_the_practice_database(
+    tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(ENV_DATABASE_URL, pg_database)
+    paths = AppPaths(tmp_path).training().ensure()
+    ctx = AppContext(paths=paths, settings=load_settings(paths.settings), training=True)
+    db = ctx.open_db()
+    try:
+        assert (db.engine, db.where) == ("sqlite", str(paths.database))
+    finally:
+        db.close()
+
+
 def test_a_password_in_settings_is_refused(tmp_path: Path) -> None:
     paths = AppPaths(tmp_path).ensure()
     paths.settings.write_text('[database]\nurl = "postgresql://desk:secret@server/practice"\n',
