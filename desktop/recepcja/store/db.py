@@ -18,6 +18,11 @@ On PostgreSQL the same :func:`atomic` opens a READ COMMITTED transaction and tak
 writer lock (a transaction-level advisory lock) first, so code that reads and then writes inside
 ``atomic`` (the next local patient ID, the open outage, a slot's state) is as safe there as on
 SQLite: one writer at a time, and every statement after the lock sees every earlier commit.
+(Not SERIALIZABLE with retries: ``atomic`` is a ``with`` block whose body cannot be run again,
+and its callers set Python state after it; a desk's write rate is a few per minute, so one
+writer at a time costs nothing that matters. A side effect part b and issue 16 rely on: ids
+and any change counter are drawn in commit order, so "everything after the last id I saw" is a
+safe cursor on PostgreSQL too.)
 """
 
 from __future__ import annotations
