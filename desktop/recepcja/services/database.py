@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,7 +159,8 @@ def _remember(db: Database, remembered: dict[str, Any], path: Path,
     if merged == remembered:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_suffix(".json.tmp")
+    # A name of its own: the window's threads open their connections at the same moment.
+    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     temp.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(temp, path)
 
