@@ -132,15 +132,15 @@ def connect(url: str, *, password: str | None = None) -> Database:
         params["password"] = password
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     params.setdefault("application_name", APPLICATION_NAME)
-    # The session in UTC (the text the loaders read), set at connection: no extra round trip.
-    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC".strip()
+    # The session in UTC and ISO dates (the text the loaders read), whatever the server's
+    # defaults, set at connection: no extra round trip.
+    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO".strip()
     try:
         raw = psycopg.connect(make_conninfo(**params), autocommit=True)
     except psycopg.Error as error:
         raise _connect_error(error, params, where) from error
     try:
-        for name in ("timestamptz",):
-            raw.adapters.register_loader(name, _UtcTextLoader)
+        raw.adapters.register_loader("timestamptz", _UtcTextLoader)
         for name in ("date", "jsonb", "json"):
             raw.adapters.register_loader(name, _TextLoader)
     except BaseException:
