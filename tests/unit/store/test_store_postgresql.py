@@ -213,3 +213,24 @@ def test_bad_rows_reach_the_desk_as_conflicts(pg_database: str) -> None:
         assert psycopg.IntegrityError is repos.db.IntegrityError
     finally:
         repos.close()
+
+
+def test_times_read_back_the_same_whatever_the_servers_defaults(pg_own_database: str) -> None:
+    """A Polish server may default to another DateStyle and to Warsaw time: the store still
+    reads back exactly the UTC text it wrote."""
+    name = pg_own_database.rsplit("/", 1)[1]
+    with psycopg.connect(pg_own_database, autocommit=True) as admin:
+        admin.execute(f"ALTER DATABASE {name} SET DateStyle = 'SQL, DMY'")
+        admin.execute(f"ALTER DATABASE {name} SET TimeZone = 'Europe/Warsaw'")
+    repos = Repositories.open(pg_own_database, FakeClock())
+    try:
+        repos.sync_state.set("x", "1")
+        repos.practice.save_provider(Provider("P"))
+        place = repos.practice.add_place(Place("Poradnia", scopes=["cardiology"]))
+        doctor = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr A"))
+        schedule = repos.schedules.add(Schedule(doctor, place, "cardiology"))
+        repos.slots.add_many(schedule, morning())
+        (row,) = fetch_all(repos.db, "SELECT start_utc, local_date FROM slots ORDER BY id LIMIT 1")
+        assert row == {"start_utc": "2026-03-02T07:00:00Z", "local_date": "2026-03-02"}
+    finally:
+        repos.close()
