@@ -12,8 +12,9 @@ QT_SYSTEM_PACKAGES=(libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconf
 QT_XCB_PACKAGES=(libx11-xcb1 libxkbcommon-x11-0 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0
     libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0
     libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1)
-# ./test also starts the window on the xcb platform under a virtual X server (tests/e2e).
-TEST_SYSTEM_PACKAGES=(xvfb xauth "${QT_XCB_PACKAGES[@]}")
+# ./test also starts the window on the xcb platform under a virtual X server (tests/e2e), and a
+# throwaway PostgreSQL 15 cluster for the practice-database tests (tools/pg_cluster.py).
+TEST_SYSTEM_PACKAGES=(xvfb xauth "${QT_XCB_PACKAGES[@]}" postgresql)
 
 missing_packages() {
     local pkg

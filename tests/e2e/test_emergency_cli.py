@@ -1,7 +1,8 @@
 """The emergency path through the real ``recepcja`` command (subprocesses) against a simulator
 over HTTP: the example practice set up and onboarded, CeR goes down, ``book`` still succeeds
 (queued), the queue is listed and exported, CeR returns, ``sync --once`` sends everything;
-then online ``book`` / ``reschedule`` / ``cancel`` are confirmed at once."""
+then online ``book`` / ``reschedule`` / ``cancel`` are confirmed at once. The same run on the
+embedded SQLite file and on a PostgreSQL practice database (``RECEPCJA_DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -45,7 +46,14 @@ def _free_slots(cli, day: dt.date) -> list[dict]:
     raise AssertionError("no published free terms in two weeks")
 
 
-def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, cli) -> str:
+    if request.param == "postgresql":
+        cli.extra_env["RECEPCJA_DATABASE_URL"] = request.getfixturevalue("pg_database")
+    return request.param
+
+
+def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
     cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
     assert cli("setup", "--config", str(EXAMPLE)).code == 0
     onboard = cli("onboard", "--json", timeout=180)
@@ -112,3 +120,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path):
     assert cer[third.json()["cer_id"]]["state"] == "ANULOWANA"
     assert cli("outages", "export", str(tmp_path / "przerwy.xlsx")).code == 0
     assert cli("queue", "list", "--json").json() == []
+    status = cli("status", "--json").json()
+    assert status["database_engine"] == engine
+    # A practice database leaves no SQLite schedule behind on the desk.
+    assert (cli.home / "recepcja.sqlite").exists() == (engine == "sqlite")

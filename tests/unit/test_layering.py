@@ -1,5 +1,6 @@
-"""Layering guards (docs/DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``; the simulator
-never imports the client side, and ``net/`` (shared by both) imports nothing of the package.
+"""Layering guards (docs/DESIGN.md): zeep only in ``cer/``, PySide6 only in ``gui/``, psycopg
+only in ``store/``; the simulator never imports the client side, and ``net/`` (shared by both)
+imports nothing of the package.
 
 Checked on the source (every ``import``/``from ... import``, also inside functions), so a lazy
 import in the wrong layer is caught as surely as a top-level one. And importing the gateway's
@@ -19,7 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "desktop" / "recepcja"
 MODULES = sorted(PACKAGE.rglob("*.py"))
 
 # top-level import name -> the only folder of the package allowed to import it
-CONFINED = {"zeep": "cer", "PySide6": "gui"}
+CONFINED = {"zeep": "cer", "PySide6": "gui", "psycopg": "store"}
 
 # folder of the package -> all of the package it may import (folders and top-level modules)
 # The simulator stands for CeR: domain/ at most, plus the neutral pieces (never cer/, sync/,

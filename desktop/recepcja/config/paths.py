@@ -32,6 +32,11 @@ class AppPaths:
         return self.root / "recepcja.sqlite"
 
     @property
+    def practice_identity(self) -> Path:
+        """Which practice database this desk belongs to (``services/database.py``)."""
+        return self.root / "practice-database.json"
+
+    @property
     def settings(self) -> Path:
         return self.root / "settings.toml"
 

@@ -21,6 +21,7 @@ CLIENT_CERT_PASSWORD = "cer-client-cert-password"  # noqa: S105 - a key name, no
 SIGNING_KEY_PASSWORD = "cer-signing-key-password"  # noqa: S105
 EXPORT_PASSWORD = "queue-export-password"  # noqa: S105
 RECEIVER_SECRET = "notification-receiver-secret"  # noqa: S105
+DATABASE_PASSWORD = "database-password"  # noqa: S105 - the practice database's (PostgreSQL)
 
 _INSECURE_BACKENDS = ("PlaintextKeyring", "Keyring", "EncryptedKeyring")
 _INSECURE_MODULES = ("keyrings.alt.file", "keyring.backends.fail", "keyring.backends.null")

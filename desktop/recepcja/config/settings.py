@@ -2,7 +2,8 @@
 
 An admin may edit it by hand, so loading validates every value and names the offending key.
 Secrets never go here (see ``config.secrets``); certificate *files* may, their passwords may not.
-``RECEPCJA_CER_URL`` overrides the CeR endpoint without touching the file.
+``RECEPCJA_CER_URL`` overrides the CeR endpoint without touching the file, and
+``RECEPCJA_DATABASE_URL`` the practice database (``[database] url``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ P1_ENVIRONMENTS = MappingProxyType({
     "integration": "https://isus.ezdrowie.gov.pl",
     "production": "https://sus.ezdrowie.gov.pl",
 })
+ENV_DATABASE_URL = "RECEPCJA_DATABASE_URL"
+_URL_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(slots=True)
@@ -97,6 +100,16 @@ class SyncSettings:
 
 
 @dataclass(slots=True)
+class DatabaseSettings:
+    """Where the practice's data lives. Empty: the embedded SQLite file in the data folder (one
+    desk). A ``postgresql://user@server/database`` URL: the practice database several desks
+    share - without its password, which lives in the keyring (``database-password``) or in
+    libpq's password file (docs/ADMIN.md)."""
+
+    url: str = ""
+
+
+@dataclass(slots=True)
 class DeskSettings:
     user: str = ""  # who is at the desk; defaults to the OS user
     language: str = "pl"
@@ -121,6 +134,7 @@ class Settings:
     sync: SyncSettings = field(default_factory=SyncSettings)
     desk: DeskSettings = field(default_factory=DeskSettings)
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -139,6 +153,17 @@ class Settings:
         """This desk: ``[workstation] name`` (else the host name) and its prefix."""
         name = self.workstation.name or host_name or socket.gethostname() or "recepcja"
         return Workstation.named(name, self.workstation.prefix)
+
+    def effective_database_url(self, environ: dict[str, str] | None = None) -> str:
+        """The practice database URL (the environment wins), or "" for the SQLite file."""
+        env = os.environ if environ is None else environ
+        url = (env.get(ENV_DATABASE_URL) or self.database.url).strip()
+        if url and not url.startswith(_URL_SCHEMES):
+            raise ValidationError(
+                N_("The practice database address must start with postgresql:// (got {url})."),
+                url=url.split("@")[-1],
+            )
+        return url
 
 
 def _coerce(section: str, key: str, value: Any, default: Any) -> Any:
@@ -192,6 +217,12 @@ def _check_values(settings: Settings) -> None:
     if settings.publishing.margin_days < 0:
         raise ValidationError(N_("Settings: {key} must be 0 or more days."),
                               key="publishing.margin_days")
+    if url_has_password(settings.database.url):
+        raise ValidationError(
+            N_("Settings: {key} must not contain a password. Remove it and store it with: "
+               "recepcja secret set database-password"),
+            key="database.url",
+        )
     if settings.sync.outbox_alarm_minutes < 1:
         raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
                               key="sync.outbox_alarm_minutes", minimum=1)
@@ -207,6 +238,12 @@ def _check_values(settings: Settings) -> None:
                 N_("Settings: {key} has 2 to 4 Latin letters and digits and starts with a "
                    "letter, e.g. R1 (found: \"{value}\")."),
                 key="workstation.prefix", value=settings.workstation.prefix) from None
+
+
+def url_has_password(url: str) -> bool:
+    """Whether a ``scheme://user:password@host`` URL or a ``password=`` parameter carries one."""
+    authority = url.partition("://")[2].partition("/")[0]
+    return ":" in authority.rpartition("@")[0] or "password=" in url.lower()
 
 
 def load_settings(path: Path) -> Settings:

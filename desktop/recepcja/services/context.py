@@ -57,10 +57,11 @@ class AppContext:
         return self.settings.effective_workstation()
 
     def open_db(self) -> Database:
-        """A new connection for the calling thread (each thread opens its own), writing as
-        this workstation (its prefix goes into new local patient IDs)."""
-        from recepcja.store.db import open_database
+        """A new connection for the calling thread (each thread opens its own): the SQLite file
+        in the data folder, or the practice database (``services/database.py``), writing as this
+        workstation (its prefix goes into new local patient IDs)."""
+        from recepcja.services.database import open_practice_database
 
-        db = open_database(self.paths.database)
+        db = open_practice_database(self.paths, self.settings, training=self.training)
         db.workstation = self.workstation
         return db

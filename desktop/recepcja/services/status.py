@@ -1,4 +1,5 @@
-"""What ``recepcja status`` reports: where the data is, the schema, the store's counts, and
+"""What ``recepcja status`` reports: where the data is (the SQLite file or the practice database,
+its password masked), the schema, the store's counts, and
 whether CeR and the keyring are configured, the compliance report and the sync health with its
 alarms (``sync.health``: changes stuck on their way to CeR, visits on an absent doctor's day)."""
 
@@ -10,6 +11,7 @@ from recepcja import __version__
 from recepcja.config.secrets import SecretStore
 from recepcja.services.compliance import compliance_report
 from recepcja.services.context import AppContext
+from recepcja.services.database import database_status
 from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
 from recepcja.store.repos import Repositories
@@ -18,23 +20,22 @@ from recepcja.sync.terms import configuration_problem
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
-    db = ctx.open_db()
-    try:
-        migrations = applied_migrations(db)
-        patients = PatientRepo(db).count()
-        compliance = compliance_report(
-            Repositories.over(db), months=ctx.settings.publishing.horizon_months
-        )
-        sync = sync_health(Repositories.over(db), receiver_enabled=ctx.settings.receiver.enabled,
+    with Repositories.over(ctx.open_db()) as repos:
+        migrations = applied_migrations(repos.db)
+        patients = PatientRepo(repos.db).count()
+        compliance = compliance_report(repos, months=ctx.settings.publishing.horizon_months)
+        sync = sync_health(repos, receiver_enabled=ctx.settings.receiver.enabled,
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
-        problem = configuration_problem(Repositories.over(db))
-    finally:
-        db.close()
+        problem = configuration_problem(repos)
+        database = database_status(ctx.paths, ctx.settings, repos.db, training=ctx.training)
     return {
         "version": __version__,
         "training": ctx.training,
         "data_folder": str(ctx.paths.root),
-        "database": str(ctx.paths.database),
+        # Where the data is: the SQLite file, or the practice database's URL (no password).
+        "database": database["where"],
+        "database_engine": database["engine"],
+        "database_uuid": database["uuid"],
         "schema": {"migrations": migrations, "count": len(migrations)},
         "patients": patients,
         "cer": {

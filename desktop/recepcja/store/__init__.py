@@ -1,7 +1,10 @@
-"""The local store: SQLite through sqlite-utils - schema, migrations, repositories, outbox.
+"""The store: schema, migrations, repositories, outbox - on the embedded SQLite file (one desk)
+or on a PostgreSQL practice database (several desks), with one set of repositories for both
+(``db.py``, ``dialect.py``, ``pg.py``).
 
 No SQL outside this package. Each thread opens its own connection (``open_database`` or
-``Repositories.open``); every write that matters runs in ``atomic(db)``.
+``Repositories.open``, given a path or a ``postgresql://`` URL); every write that matters runs in
+``atomic(db)``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
 """Opening the practice database and the one way to write to it.
 
+Two engines, one store: the embedded SQLite file in the data folder (one desk, the default), or
+a PostgreSQL practice database shared by several desks (``open_database("postgresql://...")``,
+``store/pg.py``; psycopg is imported only then). The repositories see the same
+:class:`Database` either way; what the engines say differently is in ``store/dialect.py``.
+
 Threads: a SQLite connection belongs to the thread that opened it (``check_same_thread`` stays
 on, so misuse fails loudly). Every thread - the UI, the sync engine, a worker - calls
 :func:`open_database` for its own connection; WAL lets readers run beside the one writer, and
@@ -9,11 +14,21 @@ Transactions: the connection runs in driver autocommit mode (``isolation_level=N
 driver never opens a transaction behind our back; every write that matters goes through
 :func:`atomic`, which starts with ``BEGIN IMMEDIATE`` so the write lock is taken up front (a
 deferred transaction that reads first can fail half-way with SQLITE_BUSY when it tries to write).
+On PostgreSQL the same :func:`atomic` opens a READ COMMITTED transaction and takes the practice's
+writer lock (a transaction-level advisory lock) first, so code that reads and then writes inside
+``atomic`` (the next local patient ID, the open outage, a slot's state) is as safe there as on
+SQLite: one writer at a time, and every statement after the lock sees every earlier commit.
+(Not SERIALIZABLE with retries: ``atomic`` is a ``with`` block whose body cannot be run again,
+and its callers set Python state after it; a desk's write rate is a few per minute, so one
+writer at a time costs nothing that matters. A side effect part b and issue 16 rely on: ids
+and any change counter are drawn in commit order, so "everything after the last id I saw" is a
+safe cursor on PostgreSQL too.)
 """
 
 from __future__ import annotations
 
 import contextlib
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -21,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.config.private_files import make_private, private_folder
 from recepcja.domain.errors import N_, DomainError
+from recepcja.store.dialect import SQLITE, Dialect
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -33,26 +49,54 @@ Params = Sequence[Any] | dict[str, Any]
 
 
 class Database:
-    """The store's handle on one configured SQLite connection.
+    """The store's handle on one configured connection.
 
-    Repositories run their SQL on ``conn`` (plain sqlite3: the schema's triggers and
-    constraints do the guarding, every write goes through :func:`atomic`). ``utils`` is
-    sqlite-utils' view of the same connection for table-level tooling (reports, benchmark
-    data, tests); it is imported at first use because importing sqlite-utils (click, dateutil,
-    pluggy) costs ~50 ms, a sixth of the desk's cold start, for nothing the desk needs then.
+    Repositories run their SQL on ``conn``: a sqlite3 connection, or for a practice database
+    ``store.pg.PgConnection``, which has the same ``execute`` / ``executemany`` / cursor shape
+    and placeholders. The schema's constraints do the guarding; a refused write raises
+    ``IntegrityError`` (the engine's own class), and ``violation(error)`` names the constraint
+    in words both engines share (``store/dialect.py``). Every write goes through
+    :func:`atomic`. ``where`` says where the data is, for people (a path, or the URL without
+    its password).
+
+    ``utils`` (SQLite only) is sqlite-utils' view of the same connection for table-level
+    tooling (reports, benchmark data, tests); it is imported at first use because importing
+    sqlite-utils (click, dateutil, pluggy) costs ~50 ms, a sixth of the desk's cold start, for
+    nothing the desk needs then.
     """
 
-    __slots__ = ("_utils", "conn", "workstation")
+    __slots__ = ("IntegrityError", "_utils", "conn", "dialect", "where", "workstation")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        conn: Any,
+        *,
+        dialect: Dialect = SQLITE,
+        integrity_error: type[Exception] = sqlite3.IntegrityError,
+        where: str = "",
+    ) -> None:
         self.conn = conn
+        self.dialect = dialect
+        self.IntegrityError = integrity_error
+        self.where = where
         self._utils: sqlite_utils.Database | None = None
         # The desk writing through this connection (``AppContext.open_db`` sets it): new local
         # patient IDs carry its prefix. None: IDs without one (tools, tests, old callers).
         self.workstation: Workstation | None = None
 
     @property
+    def engine(self) -> str:
+        """``"sqlite"`` or ``"postgresql"``."""
+        return self.dialect.name
+
+    def violation(self, error: BaseException) -> str:
+        """Which constraint refused a write, in engine-neutral words (``store/dialect.py``)."""
+        return self.dialect.violation(error)
+
+    @property
     def utils(self) -> sqlite_utils.Database:
+        if self.dialect.is_postgresql:
+            raise TypeError("sqlite-utils works on the SQLite store only")
         if self._utils is None:
             import sqlite_utils
 
@@ -62,14 +106,29 @@ class Database:
         return self._utils
 
     def table_names(self) -> list[str]:
-        return self.utils.table_names()
+        return [row[0] for row in self.conn.execute(self.dialect.table_names_sql)]
+
+    def has_table(self, name: str) -> bool:
+        return self.conn.execute(self.dialect.table_exists_sql, (name,)).fetchone() is not None
 
     def close(self) -> None:
         self.conn.close()
 
 
 class UnusableDatabaseError(DomainError):
-    """The database file cannot be used as it is (too new, or the file system refuses WAL)."""
+    """The database cannot be used as it is (too new, of another practice, unreachable, the
+    file system refuses WAL): the message says which, in one line."""
+
+
+def is_database_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL practice database rather than an SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def masked_url(url: str) -> str:
+    """``url`` without its password (for status, logs and messages)."""
+    masked = re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
+    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", masked)
 
 
 def connect(path: str | Path) -> Database:
@@ -80,18 +139,29 @@ def connect(path: str | Path) -> Database:
     try:
         _make_private(path)
         _configure(conn, path)
-        return Database(conn)
+        return Database(conn, where=str(path))
     except BaseException:
         conn.close()
         raise
 
 
-def open_database(path: str | Path) -> Database:
-    """Open (creating if needed) the practice database at ``path`` and bring its schema up to
-    date. One call per thread; close it with ``db.close()``."""
+def connect_to(target: str | Path, *, password: str | None = None) -> Database:
+    """A configured connection to ``target`` without migrations: an SQLite file path, or a
+    ``postgresql://`` URL (``password`` when the URL has none: from the keyring)."""
+    if is_database_url(target):
+        from recepcja.store.pg import connect as pg_connect
+
+        return pg_connect(str(target), password=password)
+    return connect(target)
+
+
+def open_database(target: str | Path, *, password: str | None = None) -> Database:
+    """Open the practice database - the SQLite file at ``target`` (created if needed) or the
+    PostgreSQL database a ``postgresql://`` URL names - and bring its schema up to date. One
+    call per thread; close it with ``db.close()``."""
     from recepcja.store.migrations import migrate
 
-    db = connect(path)
+    db = connect_to(target, password=password)
     try:
         migrate(db)
     except BaseException:
@@ -128,8 +198,10 @@ def _configure(conn: sqlite3.Connection, path: Path) -> None:
 def atomic(db: Database) -> Iterator[Database]:
     """One transaction: everything inside commits together or not at all.
 
-    Outermost level: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception).
-    Nested: a savepoint, so repositories can call each other inside a caller's transaction.
+    Outermost level: ``BEGIN IMMEDIATE`` (PostgreSQL: ``BEGIN`` and the practice's writer
+    lock) ... ``COMMIT`` (``ROLLBACK`` on any exception). Nested: a savepoint, so repositories
+    can call each other inside a caller's transaction, and a refused statement inside it (which
+    aborts a whole PostgreSQL transaction) can be caught and the transaction carried on.
     """
     conn = db.conn
     if conn.in_transaction:
@@ -147,7 +219,7 @@ def atomic(db: Database) -> Iterator[Database]:
             raise
         conn.execute("RELEASE recepcja_atomic")
         return
-    conn.execute("BEGIN IMMEDIATE")
+    conn.execute(db.dialect.begin)
     try:
         yield db
         conn.execute("COMMIT")
@@ -176,3 +248,10 @@ def fetch_one(db: Database, sql: str, params: Params = ()) -> dict[str, Any] | N
 def scalar(db: Database, sql: str, params: Params = ()) -> Any:
     row = db.conn.execute(sql, params).fetchone()
     return None if row is None else row[0]
+
+
+def insert_id(db: Database, sql: str, params: Params = ()) -> int | None:
+    """Run an ``INSERT ... RETURNING id`` and return the new row's id (None when ``ON CONFLICT
+    DO NOTHING`` skipped it). The cursor is read to the end, so the statement is finished."""
+    rows = db.conn.execute(sql, params).fetchall()
+    return int(rows[0][0]) if rows else None

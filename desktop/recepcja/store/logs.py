@@ -21,7 +21,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id
 from recepcja.store.records import AuditRecord, OutageRecord
 
 Clock = Callable[[], dt.datetime]
@@ -54,12 +54,14 @@ class AuditLog:
         """Append one entry (inside the caller's transaction when there is one)."""
         masked = None if detail is None else mask_pesels(detail)
         with atomic(self.db):
-            cursor = self.db.conn.execute(
-                "INSERT INTO audit_log (at, user, action, patient_id, visit_id, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+            # "user" quoted: a reserved word in PostgreSQL.
+            entry_id = insert_id(
+                self.db,
+                'INSERT INTO audit_log (at, "user", action, patient_id, visit_id, detail) '
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (utc_text(self.clock()), user, action, patient_id, visit_id, masked),
             )
-        return int(cursor.lastrowid or 0)
+        return int(entry_id or 0)
 
     def for_patient(self, patient_id: int, limit: int = 100) -> list[AuditRecord]:
         rows = fetch_all(
@@ -111,8 +113,10 @@ class OutageLog:
                     (state, error, current.id),
                 )
                 return current.id
-            cursor = self.db.conn.execute(
-                "INSERT INTO outage_log (started_at, state, error, detail) VALUES (?, ?, ?, ?)",
+            outage_id = insert_id(
+                self.db,
+                "INSERT INTO outage_log (started_at, state, error, detail) VALUES (?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     utc_text(at or self.clock()),
                     state,
@@ -120,7 +124,7 @@ class OutageLog:
                     None if detail is None else to_json(detail),
                 ),
             )
-            return int(cursor.lastrowid or 0)
+            return int(outage_id or 0)
 
     def note_failure(self, outage_id: int, error: str) -> None:
         """Count one more failed call during the outage and keep its error."""
@@ -151,8 +155,8 @@ class OutageLog:
         rows = fetch_all(
             self.db,
             "SELECT * FROM outage_log "
-            "WHERE (:since IS NULL OR ended_at IS NULL OR ended_at >= :since) "
-            "AND (:until IS NULL OR started_at < :until) ORDER BY started_at, id",
+            "WHERE (ended_at >= :since OR ended_at IS NULL OR :since IS NULL) "
+            "AND (started_at < :until OR :until IS NULL) ORDER BY started_at, id",
             {"since": optional_utc_text(since), "until": optional_utc_text(until)},
         )
         return [_outage(row) for row in rows]

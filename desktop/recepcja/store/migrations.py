@@ -6,27 +6,23 @@ either fully applied and recorded or not at all; running them again is a no-op. 
 records a migration this code does not know was written by a newer version: we refuse to touch
 it rather than guess.
 
-Append new migrations at the end; never edit or reorder one that has shipped.
+Append new migrations at the end; never edit or reorder one that has shipped. Each has a
+PostgreSQL form in ``migrations_pg.POSTGRESQL`` under the same name (the SQLite function itself
+when its SQL is portable): a practice database is migrated by the same names, and a test fails
+when one is missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 
 from recepcja.domain.errors import N_
 from recepcja.store.codec import fold, utc_text
 from recepcja.store.db import Database, UnusableDatabaseError, atomic
 
 MigrationFunction = Callable[[Database], None]
-
-_MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS _migrations (
-    name TEXT PRIMARY KEY,
-    applied_at TEXT NOT NULL
-)
-"""
-
 
 def _run(db: Database, script: str) -> None:
     """Run ``;``-separated DDL statements one by one, inside the caller's transaction
@@ -322,7 +318,7 @@ def _audit_log(db: Database) -> None:
 # --- 0004: rejected bookings stay in the queue until a person acts -------------------------------
 
 
-def _outbox_rejected_index(db: Database) -> None:
+def outbox_rejected_index(db: Database) -> None:
     """The queue lists bookings CeR rejected while their visit still holds a term here; done
     rows pile up forever, rejected ones stay few: a partial index finds them without a scan."""
     db.conn.execute("CREATE INDEX outbox_rejected ON outbox (id) WHERE state = 'rejected'")
@@ -348,21 +344,69 @@ def _patient_aliases(db: Database) -> None:
     _run(db, _PATIENT_ALIASES)
 
 
+# --- 0006: the database's identity ------------------------------------------------------------
+
+
+def _database_identity(db: Database) -> None:
+    """A UUID made when the database is set up: a desk pointed at a practice database remembers
+    it and refuses a database of another practice (``services/database.py``)."""
+    db.conn.execute(
+        "CREATE TABLE database_identity (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "uuid TEXT NOT NULL, created_at TEXT NOT NULL)"
+    )
+    db.conn.execute(
+        "INSERT INTO database_identity (id, uuid, created_at) VALUES (1, ?, ?)",
+        (str(uuid.uuid4()), utc_text(dt.datetime.now(dt.UTC))),
+    )
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
     ("0003_audit_log", _audit_log),
-    ("0004_outbox_rejected_index", _outbox_rejected_index),
+    ("0004_outbox_rejected_index", outbox_rejected_index),
     ("0005_patient_aliases", _patient_aliases),
+    ("0006_database_identity", _database_identity),
 )
 
 
 def applied_migrations(db: Database) -> list[str]:
     """Names recorded in ``_migrations``, in the order they were applied."""
-    if db.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                       "AND name = '_migrations'").fetchone() is None:
+    if not db.has_table("_migrations"):
         return []
-    return [row[0] for row in db.conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
+    order = db.dialect.migrations_order
+    return [row[0] for row in db.conn.execute(f"SELECT name FROM _migrations ORDER BY {order}")]
+
+
+def database_uuid(db: Database) -> str | None:
+    """The identity the database was given at set-up (None before migration 0006)."""
+    if not db.has_table("database_identity"):
+        return None
+    row = db.conn.execute("SELECT uuid FROM database_identity WHERE id = 1").fetchone()
+    return None if row is None else str(row[0])
+
+
+class MissingPostgresqlMigration(UnusableDatabaseError):
+    """This version has a migration without its PostgreSQL form: it cannot set up or update a
+    practice database (a test catches it before release)."""
+
+
+def _variant(name: str, function: MigrationFunction, db: Database,
+             postgresql: Mapping[str, MigrationFunction] | None) -> MigrationFunction:
+    if not db.dialect.is_postgresql:
+        return function
+    if postgresql is None:
+        from recepcja.store.migrations_pg import POSTGRESQL
+
+        postgresql = POSTGRESQL
+    variant = postgresql.get(name)
+    if variant is None:
+        raise MissingPostgresqlMigration(
+            N_("This version of Recepcja cannot update a practice database: migration {name} "
+               "has no PostgreSQL form."),
+            name=name,
+        )
+    return variant
 
 
 def _check_not_newer(applied: list[str], known: list[str]) -> None:
@@ -382,12 +426,15 @@ def migrate(
     *,
     target: str | None = None,
     migrations: tuple[tuple[str, MigrationFunction], ...] = MIGRATIONS,
+    postgresql: Mapping[str, MigrationFunction] | None = None,
     now: dt.datetime | None = None,
 ) -> list[str]:
     """Apply pending migrations in order (up to and including ``target``); return their names.
 
-    Each runs in its own ``BEGIN IMMEDIATE`` transaction; the applied set is re-read under the
-    write lock, so two processes opening the same new file cannot both apply a migration.
+    Each runs in its own ``atomic`` transaction (the write lock: SQLite's, or the practice
+    database's writer lock); the applied set is re-read under it, so two processes opening the
+    same new database cannot both apply a migration. On PostgreSQL each migration runs in its
+    form from ``postgresql`` (default ``migrations_pg.POSTGRESQL``).
     """
     known = [name for name, _ in migrations]
     if target is not None and target not in known:
@@ -400,11 +447,11 @@ def migrate(
     done: list[str] = []
     for name, function in migrations:
         with atomic(db):
-            db.conn.execute(_MIGRATIONS_TABLE)
+            db.conn.execute(db.dialect.migrations_table)
             applied = applied_migrations(db)
             _check_not_newer(applied, known)
             if name not in applied:
-                function(db)
+                _variant(name, function, db, postgresql)(db)
                 stamp = utc_text(now or dt.datetime.now(dt.UTC))
                 db.conn.execute(
                     "INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, stamp)

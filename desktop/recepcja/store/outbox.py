@@ -26,7 +26,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxState
 
 Clock = Callable[[], dt.datetime]
@@ -39,6 +39,7 @@ _OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
 _REJECTED_UNRESOLVED = (
     "(o.state = 'rejected' AND v.state IN ('pending', 'waiting_list') AND v.cer_id IS NULL)"
 )
+_NO_LIMIT = 2**62  # LIMIT -1 means "no limit" to SQLite only
 
 
 class OutboxRepo:
@@ -65,14 +66,15 @@ class OutboxRepo:
         key = idempotency_key or f"{op}:{uuid.uuid4().hex}"
         now = utc_text(self.clock())
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            entry_id = insert_id(
+                self.db,
                 "INSERT INTO outbox (op, visit_id, payload, state, created_at, created_by, "
                 "updated_at, emergency, idempotency_key) VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?) "
-                "ON CONFLICT (idempotency_key) DO NOTHING",
+                "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
                 (op, visit_id, to_json(payload), now, user, now, int(emergency), key),
             )
-            if cursor.rowcount:
-                return int(cursor.lastrowid or 0)
+            if entry_id is not None:
+                return entry_id
             return int(scalar(self.db, "SELECT id FROM outbox WHERE idempotency_key = ?", (key,)))
 
     # --- reads -----------------------------------------------------------------------------
@@ -132,7 +134,7 @@ class OutboxRepo:
         rows = fetch_all(
             self.db,
             "SELECT * FROM outbox WHERE op = ? AND result IS NOT NULL "
-            f"AND json_extract(result, '$.outcome') IN ({marks}) ORDER BY id",
+            f"AND {self.db.dialect.json_text('result', 'outcome')} IN ({marks}) ORDER BY id",
             [op, *wanted],
         )
         return [_entry(row) for row in rows]
@@ -179,7 +181,7 @@ class OutboxRepo:
         rows = fetch_all(
             self.db,
             f"SELECT * FROM outbox WHERE state IN ({marks}) {open_only} ORDER BY id LIMIT ?",
-            [*wanted, -1 if limit is None else limit],
+            [*wanted, _NO_LIMIT if limit is None else limit],
         )
         return [_entry(row) for row in rows]
 
@@ -209,6 +211,7 @@ class OutboxRepo:
         visit_cer_id, scope_code, patient_local_id, pesel, document_type, document_number,
         first_name, last_name, phone, slot_id, slot_cer_id, start_utc, end_utc, schedule_id,
         schedule_name, resource_name, place_name (times as stored UTC text)."""
+        slot_of_payload = self.db.dialect.json_int("o.payload", "slot_id")
         return fetch_all(
             self.db,
             "SELECT o.id AS entry_id, o.state, o.attempts, o.last_error, o.result, "
@@ -216,13 +219,13 @@ class OutboxRepo:
             "v.urgency, v.central_request_id, v.central_request_date, v.referral_id, "
             "v.cer_id AS visit_cer_id, v.scope_code, p.local_id AS patient_local_id, p.pesel, "
             "p.document_type, p.document_number, p.first_name, p.last_name, p.phone, "
-            "COALESCE(v.slot_id, json_extract(o.payload, '$.slot_id')) AS slot_id, "
+            f"COALESCE(v.slot_id, {slot_of_payload}) AS slot_id, "
             "s.cer_id AS slot_cer_id, s.start_utc, s.end_utc, "
             "h.id AS schedule_id, h.name AS schedule_name, r.name AS resource_name, "
             "pl.name AS place_name FROM outbox AS o "
             "JOIN visits AS v ON v.id = o.visit_id JOIN patients AS p ON p.id = v.patient_id "
-            "LEFT JOIN slots AS s ON s.id = COALESCE(v.slot_id, json_extract(o.payload, "
-            "'$.slot_id')) LEFT JOIN schedules AS h ON h.id = s.schedule_id "
+            f"LEFT JOIN slots AS s ON s.id = COALESCE(v.slot_id, {slot_of_payload}) "
+            "LEFT JOIN schedules AS h ON h.id = s.schedule_id "
             "LEFT JOIN resources AS r ON r.id = h.resource_id "
             "LEFT JOIN places AS pl ON pl.id = h.place_id "
             f"WHERE o.op = 'book' AND ((:all = 1 AND o.emergency = 1) OR o.state IN {_OPEN} "
@@ -285,8 +288,9 @@ class OutboxRepo:
             for entry_id in entry_ids:
                 count += self.db.conn.execute(
                     "UPDATE outbox SET state = CASE WHEN next_attempt_at IS NULL THEN 'queued' "
-                    "ELSE 'failed' END, attempts = MAX(0, attempts - 1), updated_at = ? "
-                    "WHERE id = ? AND state = 'sending'",
+                    "ELSE 'failed' END, "
+                    "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
+                    "updated_at = ? WHERE id = ? AND state = 'sending'",
                     (now, entry_id),
                 ).rowcount
         return count

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -22,7 +21,8 @@ from recepcja.domain.workstation import (
     parse_local_id,
 )
 from recepcja.store.codec import day_text, fold, parse_day, prefix_upper_bound, utc_now, utc_text
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
+from recepcja.store.dialect import PATIENT_DOCUMENT, PATIENT_LOCAL_ID, PATIENT_PESEL
 from recepcja.store.logs import AuditLog
 
 Clock = Callable[[], dt.datetime]
@@ -96,8 +96,8 @@ class PatientRepo:
                         patient.id,
                     ),
                 )
-            except sqlite3.IntegrityError as error:
-                raise _identity_conflict(error) from error
+            except self.db.IntegrityError as error:
+                raise _identity_conflict(self.db, error) from error
             if cursor.rowcount == 0:
                 raise ConflictError(N_("This patient no longer exists."))
             self.audit.record(user, "patient.update", patient_id=patient.id)
@@ -134,10 +134,11 @@ class PatientRepo:
                 "WHERE patient_id = ?",
                 (into_id, now, duplicate_id),
             )
+            json = self.db.dialect
             self.db.conn.execute(
-                "UPDATE outbox SET payload = json_set(payload, '$.patient_id', ?), "
+                f"UPDATE outbox SET payload = {json.json_set_int('payload', 'patient_id')}, "
                 "updated_at = ? WHERE state NOT IN ('done', 'rejected') "
-                "AND json_extract(payload, '$.patient_id') = ?",
+                f"AND {json.json_int('payload', 'patient_id')} = ?",
                 (into_id, now, duplicate_id),
             )
             self.db.conn.execute(
@@ -180,10 +181,12 @@ class PatientRepo:
         ident = patient.identifier
         local_id = patient.local_id or self._next_local_id()
         try:
-            cursor = self.db.conn.execute(
+            patient_id = insert_id(
+                self.db,
                 "INSERT INTO patients (local_id, pesel, document_type, document_number, "
                 "first_name, last_name, first_name_folded, last_name_folded, phone, birth_date, "
-                "sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "sex, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     local_id,
                     ident.pesel,
@@ -200,16 +203,27 @@ class PatientRepo:
                     now,
                 ),
             )
-        except sqlite3.IntegrityError as error:
-            raise _identity_conflict(error) from error
-        return int(cursor.lastrowid or 0), local_id
+        except self.db.IntegrityError as error:
+            raise _identity_conflict(self.db, error) from error
+        return int(patient_id or 0), local_id
 
     def _next_local_id(self) -> str:
-        """Next free ``L-<workstation prefix>-nnnnnn`` (``L-nnnnnn`` without a workstation).
-        Called under the write lock, so no other writer can take it between the check and the
-        insert; skips numbers imported from elsewhere or known as another desk's ID."""
+        """Next free ``L-<workstation prefix>-nnnnnn`` (``L-nnnnnn`` without a workstation):
+        one past the highest number of that form in use (one index seek; not the row id, which
+        a PostgreSQL sequence advances even for a refused insert). Called under the write lock
+        (SQLite's, or the practice database's), so no other writer can take it between the
+        check and the insert; skips numbers imported from elsewhere or known as another desk's
+        ID."""
         prefix = self.db.workstation.prefix if self.db.workstation is not None else None
-        number = int(scalar(self.db, "SELECT COALESCE(MAX(id), 0) + 1 FROM patients"))
+        stem = format_local_id(0, prefix)[:-6]  # "L-R1-" or "L-"
+        highest = scalar(
+            self.db,
+            "SELECT local_id FROM patients WHERE local_id >= ? AND local_id < ? "
+            "ORDER BY length(local_id) DESC, local_id DESC LIMIT 1",
+            (stem + "0", stem + ":"),  # the digits after the stem, nothing else
+        )
+        digits = str(highest or "")[len(stem):]
+        number = int(digits) + 1 if digits.isdigit() else 1
         while self._local_id_known(format_local_id(number, prefix)):
             number += 1
         return format_local_id(number, prefix)
@@ -450,14 +464,14 @@ def _patient(row: dict[str, Any]) -> Patient:
     )
 
 
-def _identity_conflict(error: sqlite3.IntegrityError) -> Exception:
-    """The user-facing conflict behind a UNIQUE failure; any other integrity error (a CHECK:
-    a caller's bug) is returned as it is."""
-    message = str(error)
-    if "patients.pesel" in message:
+def _identity_conflict(db: Database, error: Exception) -> Exception:
+    """The user-facing conflict behind a UNIQUE failure (on either engine); any other integrity
+    error (a CHECK: a caller's bug) is returned as it is."""
+    violated = db.violation(error)
+    if violated == PATIENT_PESEL:
         return ConflictError(N_("A patient with this PESEL is already registered."))
-    if "patients.document" in message:
+    if violated == PATIENT_DOCUMENT:
         return ConflictError(N_("A patient with this identity document is already registered."))
-    if "patients.local_id" in message:
+    if violated == PATIENT_LOCAL_ID:
         return ConflictError(N_("This local patient ID is already in use."))
     return error

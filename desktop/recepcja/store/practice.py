@@ -16,7 +16,7 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id
 from recepcja.store.records import MobilePoint, Place, Provider, Resource, ResourceKind
 
 Clock = Callable[[], dt.datetime]
@@ -56,9 +56,11 @@ class PracticeRepo:
     def add_place(self, place: Place) -> int:
         """Store a place; needs the provider saved first. Sets and returns ``place.id``."""
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            place_id = insert_id(
+                self.db,
                 "INSERT INTO places (provider_id, name, rpwdl_codes, address, scopes, cer_id, "
-                "cer_registered_at, cer_active_at, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "cer_registered_at, cer_active_at, created_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "RETURNING id",
                 (
                     place.name,
                     to_json(place.rpwdl_codes),
@@ -70,7 +72,7 @@ class PracticeRepo:
                     utc_text(self.clock()),
                 ),
             )
-        place.id = int(cursor.lastrowid or 0)
+        place.id = int(place_id or 0)
         return place.id
 
     def place(self, place_id: int) -> Place | None:
@@ -115,9 +117,10 @@ class PracticeRepo:
 
     def add_mobile_point(self, point: MobilePoint) -> int:
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            point_id = insert_id(
+                self.db,
                 "INSERT INTO mobile_points (place_id, name, code, address, cer_id, "
-                "cer_imported_at, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "cer_imported_at, active, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     point.place_id,
                     point.name,
@@ -129,13 +132,13 @@ class PracticeRepo:
                     utc_text(self.clock()),
                 ),
             )
-        point.id = int(cursor.lastrowid or 0)
+        point.id = int(point_id or 0)
         return point.id
 
     def mobile_points(self, place_id: int | None = None) -> list[MobilePoint]:
         rows = fetch_all(
             self.db,
-            "SELECT * FROM mobile_points WHERE (:place IS NULL OR place_id = :place) ORDER BY id",
+            "SELECT * FROM mobile_points WHERE (place_id = :place OR :place IS NULL) ORDER BY id",
             {"place": place_id},
         )
         return [_mobile_point(row) for row in rows]
@@ -165,9 +168,10 @@ class PracticeRepo:
 
     def add_resource(self, resource: Resource) -> int:
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            resource_id = insert_id(
+                self.db,
                 "INSERT INTO resources (kind, name, licence_number, active, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (
                     str(resource.kind),
                     resource.name,
@@ -176,7 +180,7 @@ class PracticeRepo:
                     utc_text(self.clock()),
                 ),
             )
-        resource.id = int(cursor.lastrowid or 0)
+        resource.id = int(resource_id or 0)
         return resource.id
 
     def update_resource(self, resource: Resource) -> None:
@@ -198,7 +202,7 @@ class PracticeRepo:
     ) -> list[Resource]:
         rows = fetch_all(
             self.db,
-            "SELECT * FROM resources WHERE (:kind IS NULL OR kind = :kind) "
+            "SELECT * FROM resources WHERE (kind = :kind OR :kind IS NULL) "
             "AND (:active = 0 OR active = 1) ORDER BY name, id",
             {"kind": None if kind is None else str(kind), "active": int(active_only)},
         )

@@ -1,7 +1,11 @@
 """All repositories over one connection, for the thread that opened it.
 
 Not a god object: it only wires the repositories to one connection and one clock, so a service
-or a thread gets a consistent set with one call and closes it with one call.
+or a thread gets a consistent set with one call and closes it with one call - or with a
+``with`` block, which closes the connection however the block ends::
+
+    with Repositories.over(ctx.open_db()) as repos:
+        ...
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 
 from recepcja.store.codec import utc_now
 from recepcja.store.db import Database, open_database
@@ -55,9 +60,23 @@ class Repositories:
         )
 
     @classmethod
-    def open(cls, path: str | Path, clock: Clock = utc_now) -> Repositories:
-        """Open the database (migrating it) and wire every repository to it."""
-        return cls.over(open_database(path), clock)
+    def open(
+        cls, target: str | Path, clock: Clock = utc_now, *, password: str | None = None
+    ) -> Repositories:
+        """Open the database - an SQLite file path or a ``postgresql://`` URL - migrating it,
+        and wire every repository to it."""
+        return cls.over(open_database(target, password=password), clock)
 
     def close(self) -> None:
         self.db.close()
+
+    def __enter__(self) -> Repositories:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -33,7 +32,8 @@ from recepcja.store.codec import (
     utc_now,
     utc_text,
 )
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
+from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
 from recepcja.store.records import Schedule, ScheduleExceptionRecord
 
 Clock = Callable[[], dt.datetime]
@@ -49,10 +49,11 @@ class ScheduleRepo:
 
     def add(self, schedule: Schedule) -> int:
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            schedule_id = insert_id(
+                self.db,
                 "INSERT INTO schedules (resource_id, place_id, mobile_point_id, scope_code, name, "
                 "template, cer_id, cer_created_at, active, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     schedule.resource_id,
                     schedule.place_id,
@@ -66,7 +67,7 @@ class ScheduleRepo:
                     utc_text(self.clock()),
                 ),
             )
-        schedule.id = int(cursor.lastrowid or 0)
+        schedule.id = int(schedule_id or 0)
         return schedule.id
 
     def get(self, schedule_id: int) -> Schedule | None:
@@ -88,9 +89,9 @@ class ScheduleRepo:
         rows = fetch_all(
             self.db,
             "SELECT * FROM schedules WHERE (:active = 0 OR active = 1) "
-            "AND (:scope IS NULL OR scope_code = :scope) "
-            "AND (:place IS NULL OR place_id = :place) "
-            "AND (:resource IS NULL OR resource_id = :resource) ORDER BY id",
+            "AND (scope_code = :scope OR :scope IS NULL) "
+            "AND (place_id = :place OR :place IS NULL) "
+            "AND (resource_id = :resource OR :resource IS NULL) ORDER BY id",
             {
                 "active": int(active_only),
                 "scope": scope_code,
@@ -138,9 +139,10 @@ class ScheduleRepo:
 
     def add_exception(self, schedule_id: int, exception: ScheduleException, user: str) -> int:
         with atomic(self.db):
-            cursor = self.db.conn.execute(
+            exception_id = insert_id(
+                self.db,
                 "INSERT INTO schedule_exceptions (schedule_id, first_day, last_day, reason, "
-                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+                "created_at, created_by) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     schedule_id,
                     day_text(exception.first_day),
@@ -150,7 +152,7 @@ class ScheduleRepo:
                     user,
                 ),
             )
-        return int(cursor.lastrowid or 0)
+        return int(exception_id or 0)
 
     def exceptions(
         self, schedule_id: int, since: dt.date | None = None
@@ -158,7 +160,7 @@ class ScheduleRepo:
         rows = fetch_all(
             self.db,
             "SELECT * FROM schedule_exceptions WHERE schedule_id = :schedule "
-            "AND (:since IS NULL OR last_day >= :since) ORDER BY first_day, id",
+            "AND (last_day >= :since OR :since IS NULL) ORDER BY first_day, id",
             {"schedule": schedule_id, "since": day_text(since)},
         )
         return [
@@ -198,35 +200,44 @@ class SlotRepo:
             rows.append((start_text, end_text, local_date(spec.start), str(spec.term_kind)))
         with atomic(self.db):
             try:
-                # One statement for all rows (their JSON array): SQLite inserts them in one go,
-                # each through the overlap trigger, without a round into Python per row.
-                cursor = self.db.conn.execute(
-                    "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, local_date, "
-                    "term_kind, state) SELECT ?, json_extract(value, '$[0]'), "
-                    "json_extract(value, '$[1]'), json_extract(value, '$[2]'), "
-                    "json_extract(value, '$[3]'), 'free' FROM json_each(?) ORDER BY key",
-                    (schedule_id, json.dumps(rows)),
-                )
-            except sqlite3.IntegrityError as error:
-                if "overlaps" not in str(error):
+                # A savepoint: a refused statement aborts a whole PostgreSQL transaction, and
+                # the search below must go on inside this one.
+                with atomic(self.db):
+                    inserted = self._insert_new(schedule_id, json.dumps(rows))
+            except self.db.IntegrityError as error:
+                if not _clash(self.db, error):
                     raise
                 # Which term? Only on a refusal: insert them one by one until it recurs.
                 for spec, row in zip(terms, rows, strict=True):
                     try:
-                        self.db.conn.execute(
-                            "INSERT OR IGNORE INTO slots (schedule_id, start_utc, end_utc, "
-                            "local_date, term_kind, state) VALUES (?, ?, ?, ?, ?, 'free')",
-                            (schedule_id, *row),
-                        )
-                    except sqlite3.IntegrityError as refusal:
-                        if "overlaps" not in str(refusal):
+                        self._insert_new(schedule_id, json.dumps([row]))
+                    except self.db.IntegrityError as refusal:
+                        if not _clash(self.db, refusal):
                             raise
                         raise ConflictError(
                             N_("The term {start} overlaps another term of this schedule."),
                             start=spec.start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
                         ) from error
                 raise
-            return cursor.rowcount
+            return inserted
+
+    def _insert_new(self, schedule_id: int, rows_json: str) -> int:
+        """Insert the slots of a JSON array of ``[start, end, local_date, term_kind]`` rows in
+        ONE statement (each row through the engine's overlap guard), skipping exact duplicates
+        (same start and end) so running the generator again over the same months is harmless;
+        anything else at a taken time is refused by the database (an overlap, or a different
+        end at the same start). Returns how many were inserted."""
+        rows = self.db.dialect.json_rows("?", (("start_utc", "timestamptz"),
+                                              ("end_utc", "timestamptz"),
+                                              ("local_date", "date"), ("term_kind", "text")))
+        cursor = self.db.conn.execute(
+            "INSERT INTO slots (schedule_id, start_utc, end_utc, local_date, term_kind, state) "
+            f"SELECT ?, n.start_utc, n.end_utc, n.local_date, n.term_kind, 'free' FROM ({rows}) "
+            "AS n WHERE NOT EXISTS (SELECT 1 FROM slots AS s WHERE s.schedule_id = ? "
+            "AND s.start_utc = n.start_utc AND s.end_utc = n.end_utc) ORDER BY n.k",
+            (schedule_id, rows_json, schedule_id),
+        )
+        return max(cursor.rowcount, 0)
 
     def get(self, slot_id: int) -> Slot | None:
         row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE id = ?", (slot_id,))
@@ -275,9 +286,11 @@ class SlotRepo:
                 )
                 return int(row["id"])
             try:
-                cursor = self.db.conn.execute(
+                slot_id = insert_id(
+                    self.db,
                     "INSERT INTO slots (schedule_id, start_utc, end_utc, local_date, term_kind, "
-                    "state, cer_id, published_at) VALUES (?, ?, ?, ?, ?, 'free', ?, ?)",
+                    "state, cer_id, published_at) VALUES (?, ?, ?, ?, ?, 'free', ?, ?) "
+                    "RETURNING id",
                     (
                         schedule_id,
                         utc_text(start),
@@ -288,14 +301,14 @@ class SlotRepo:
                         stamp,
                     ),
                 )
-            except sqlite3.IntegrityError as error:
-                if "overlaps" not in str(error):
+            except self.db.IntegrityError as error:
+                if not _clash(self.db, error):
                     raise
                 raise ConflictError(
                     N_("The CeR term {start} clashes with a different local term."),
                     start=start.astimezone(WARSAW).strftime("%Y-%m-%d %H:%M"),
                 ) from error
-            return int(cursor.lastrowid or 0)
+            return int(slot_id or 0)
 
     def at(self, schedule_id: int, start: dt.datetime) -> Slot | None:
         """The slot of a schedule starting at ``start`` (how CeR read-backs are matched)."""
@@ -343,7 +356,7 @@ class SlotRepo:
             "slots.term_kind, slots.state, slots.cer_id FROM schedules "
             "JOIN slots ON slots.schedule_id = schedules.id "
             "WHERE schedules.scope_code = :scope AND schedules.active = 1 "
-            "AND (:place IS NULL OR schedules.place_id = :place) "
+            "AND (schedules.place_id = :place OR :place IS NULL) "
             "AND slots.state = 'free' AND slots.start_utc >= :start "
             "ORDER BY slots.start_utc, slots.id LIMIT :limit",
             {"scope": scope_code, "place": place_id, "start": utc_text(from_dt), "limit": limit},
@@ -364,7 +377,7 @@ class SlotRepo:
             self.db,
             f"SELECT {_SLOT_COLUMNS} FROM slots WHERE schedule_id = :schedule "
             "AND state = 'free' AND published_at IS NULL "
-            "AND (:until IS NULL OR start_utc < :until) ORDER BY start_utc",
+            "AND (start_utc < :until OR :until IS NULL) ORDER BY start_utc",
             {"schedule": schedule_id, "until": optional_utc_text(until)},
         )
         return [_slot(row) for row in rows]
@@ -471,8 +484,8 @@ class SlotRepo:
         return int(
             scalar(
                 self.db,
-                "SELECT COUNT(*) FROM slots WHERE (:schedule IS NULL OR schedule_id = :schedule) "
-                "AND (:state IS NULL OR state = :state)",
+                "SELECT COUNT(*) FROM slots WHERE (schedule_id = :schedule OR :schedule IS NULL) "
+                "AND (state = :state OR :state IS NULL)",
                 {"schedule": schedule_id, "state": None if state is None else str(state)},
             )
         )
@@ -485,6 +498,11 @@ class SlotRepo:
                 (slot_id,),
             )
         )
+
+
+def _clash(db: Database, error: Exception) -> bool:
+    """Whether the database refused a slot because its time is taken in its schedule."""
+    return db.violation(error) in (SLOT_OVERLAP, SLOT_START)
 
 
 def _slot(row: dict[str, Any]) -> Slot:

@@ -9,7 +9,6 @@ ConflictError the desk can show.
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,8 @@ from typing import Any
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
-from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
+from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
 from recepcja.store.outbox import OutboxRepo
 from recepcja.store.records import DayEntry, OutboxOp, VisitRecord, VisitSource
@@ -220,8 +220,8 @@ class VisitRepo:
                     "updated_at = ?, version = version + 1 WHERE id = ?",
                     (new_slot_id, scope_code, utc_text(self.clock()), visit_id),
                 )
-            except sqlite3.IntegrityError as error:
-                raise _visit_conflict(error) from error
+            except self.db.IntegrityError as error:
+                raise _visit_conflict(self.db, error) from error
             if record.slot_id is not None and record.slot_id != new_slot_id:
                 self._release(record.slot_id)
             self._set_slot(new_slot_id, "booked")
@@ -281,8 +281,8 @@ class VisitRepo:
                     "updated_at = ?, version = version + 1 WHERE id = ?",
                     (cer_id, cer_version, utc_text(self.clock()), visit_id),
                 )
-            except sqlite3.IntegrityError as error:
-                raise _visit_conflict(error) from error
+            except self.db.IntegrityError as error:
+                raise _visit_conflict(self.db, error) from error
 
     def apply_from_cer(
         self,
@@ -315,8 +315,8 @@ class VisitRepo:
                     (slot_id, state, cer_id, cer_version, patient_id, state, now, state, now,
                      visit_id),
                 )
-            except sqlite3.IntegrityError as error:
-                raise _visit_conflict(error) from error
+            except self.db.IntegrityError as error:
+                raise _visit_conflict(self.db, error) from error
             if record.slot_id is not None:
                 self._release(record.slot_id)
             if slot_id is not None:
@@ -412,7 +412,7 @@ class VisitRepo:
         return int(
             scalar(
                 self.db,
-                "SELECT COUNT(*) FROM visits WHERE (:state IS NULL OR state = :state)",
+                "SELECT COUNT(*) FROM visits WHERE (state = :state OR :state IS NULL)",
                 {"state": None if state is None else str(state)},
             )
         )
@@ -468,11 +468,12 @@ class VisitRepo:
     ) -> int:
         now = utc_text(self.clock())
         try:
-            cursor = self.db.conn.execute(
+            visit_id = insert_id(
+                self.db,
                 "INSERT INTO visits (visit_uid, patient_id, slot_id, scope_code, urgency, "
                 "central_request_id, central_request_date, referral_id, state, attendance, "
                 "cer_id, cer_version, source, created_at, created_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     visit.visit_uid,
                     visit.patient_id,
@@ -492,9 +493,9 @@ class VisitRepo:
                     now,
                 ),
             )
-        except sqlite3.IntegrityError as error:
-            raise _visit_conflict(error) from error
-        return int(cursor.lastrowid or 0)
+        except self.db.IntegrityError as error:
+            raise _visit_conflict(self.db, error) from error
+        return int(visit_id or 0)
 
     def _bookable(self, slot_id: int) -> str:
         """The slot's scope, or ConflictError if it is gone or blocked. Whether it is already
@@ -549,13 +550,13 @@ def _default_payload(visit: Visit, slot_id: int) -> dict[str, Any]:
     }
 
 
-def _visit_conflict(error: sqlite3.IntegrityError) -> Exception:
-    """The user-facing conflict behind a UNIQUE failure; other integrity errors (a missing
-    patient, a CHECK) are a caller's bug and pass through unchanged."""
-    message = str(error)
-    if "visits.slot_id" in message:
+def _visit_conflict(db: Database, error: Exception) -> Exception:
+    """The user-facing conflict behind a UNIQUE failure (on either engine); other integrity
+    errors (a missing patient, a CHECK) are a caller's bug and pass through unchanged."""
+    violated = db.violation(error)
+    if violated == LIVE_VISIT_PER_SLOT:
         return ConflictError(_TAKEN)
-    if "visits.visit_uid" in message or "visits.cer_id" in message:
+    if violated in (VISIT_UID, VISIT_CER_ID):
         return ConflictError(N_("This visit is already recorded."))
     return error
 

@@ -51,6 +51,7 @@ from recepcja.net.tls_wsgi import Limits, TlsServerThread, TlsWsgiServer, server
 
 if TYPE_CHECKING:
     from recepcja.services.context import AppContext
+    from recepcja.store.db import Database
 
 log = logging.getLogger("recepcja.sync.receiver")
 
@@ -173,15 +174,16 @@ class ReceiverApp:
         return "200 OK", push_ack_response(), "text/xml; charset=utf-8"
 
 
-def database_store(db_path: str | Path) -> StoreFunction:
+def database_store(database: str | Path | Callable[[], Database]) -> StoreFunction:
     """A ``store`` for ``ReceiverApp`` writing to the practice database: one short-lived
-    connection per request (request threads come and go; a connection belongs to its thread)."""
+    connection per request (request threads come and go; a connection belongs to its thread).
+    ``database``: an SQLite path or practice database URL, or the context's ``open_db``."""
     from recepcja.store.db import open_database
     from recepcja.store.repos import Repositories
     from recepcja.sync.notifications import store_notification
 
     def store(notification: Any) -> bool:
-        db = open_database(db_path)
+        db = database() if callable(database) else open_database(database)
         try:
             return store_notification(Repositories.over(db), notification, "push")
         finally:
@@ -220,7 +222,7 @@ class NotificationReceiver:
 
     def __init__(
         self,
-        db_path: str | Path,
+        database: str | Path | Callable[[], Database],
         secret: str,
         *,
         host: str = "127.0.0.1",
@@ -233,7 +235,7 @@ class NotificationReceiver:
     ) -> None:
         self.tls = tls
         self.app = ReceiverApp(
-            database_store(db_path), secret, max_body_bytes=max_body_bytes, on_stored=on_stored
+            database_store(database), secret, max_body_bytes=max_body_bytes, on_stored=on_stored
         )
         self.host = host
         self.port = port
@@ -267,7 +269,7 @@ class NotificationReceiver:
                 settings.tls_cert_file, settings.tls_key_file, settings.client_ca_file or None
             )
         return cls(
-            ctx.paths.database,
+            ctx.open_db,
             secret,
             host=settings.host,
             port=settings.port,

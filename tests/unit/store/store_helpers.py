@@ -3,10 +3,16 @@ folders must not shadow it)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import pytest
+
 from recepcja.domain.model import WARSAW, DocumentType, Patient, PatientIdentifier, SlotSpec
+from recepcja.store.db import Database
 
 DAY = dt.date(2026, 3, 2)  # a Monday
 
@@ -60,3 +66,24 @@ def make_pesel(born: dt.date, serial: int) -> str:
     weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
     check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
     return digits + str(check)
+
+
+NOW_TEXT = "2026-03-01T09:00:00Z"  # a valid stored time for raw INSERTs on either engine
+
+
+@contextlib.contextmanager
+def refused(db: Database, *constraints: str, match: str | None = None) -> Iterator[None]:
+    """The database itself (not the code above it) refuses what the block does: the engine's
+    integrity error (or, for a value of the wrong type such as bad JSON, PostgreSQL's data
+    error), naming one of ``constraints`` (``store.dialect`` names) or matching ``match``."""
+    errors: tuple[type[BaseException], ...] = (db.IntegrityError,)
+    if db.engine == "postgresql":
+        import psycopg
+
+        errors += (psycopg.DataError,)
+    with pytest.raises(errors) as caught:
+        yield
+    if constraints:
+        assert db.violation(caught.value) in constraints, str(caught.value)
+    if match:
+        assert re.search(match, str(caught.value), re.IGNORECASE), str(caught.value)

@@ -8,6 +8,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from store_helpers import NOW_TEXT as NOW
+from store_helpers import refused
 
 from recepcja.store import atomic, open_database
 from recepcja.store.db import BUSY_TIMEOUT_MS, fetch_all
@@ -39,10 +41,10 @@ def test_wal_mode_persists_in_the_file(db_path: Path) -> None:
         conn.close()
 
 
-def test_foreign_keys_are_enforced(db_path: Path) -> None:
-    db = open_database(db_path)
+def test_foreign_keys_are_enforced(db_target: str | Path) -> None:
+    db = open_database(db_target)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        with refused(db, match="foreign key"):
             db.conn.execute(
                 "INSERT INTO schedules (resource_id, place_id, scope_code, created_at) "
                 "VALUES (99, 99, 'cardiology', '2026-01-01T00:00:00Z')"
@@ -51,13 +53,13 @@ def test_foreign_keys_are_enforced(db_path: Path) -> None:
         db.close()
 
 
-def test_atomic_commits_and_rolls_back(db_path: Path) -> None:
-    db = open_database(db_path)
+def test_atomic_commits_and_rolls_back(db_target: str | Path) -> None:
+    db = open_database(db_target)
     try:
         with atomic(db):
-            db.conn.execute("INSERT INTO sync_state VALUES ('a', '1', 'x')")
+            db.conn.execute(f"INSERT INTO sync_state VALUES ('a', '1', '{NOW}')")
         with pytest.raises(RuntimeError), atomic(db):
-            db.conn.execute("INSERT INTO sync_state VALUES ('b', '2', 'x')")
+            db.conn.execute(f"INSERT INTO sync_state VALUES ('b', '2', '{NOW}')")
             raise RuntimeError("boom")
         assert [row["key"] for row in fetch_all(db, "SELECT key FROM sync_state")] == ["a"]
         assert not db.conn.in_transaction
@@ -65,13 +67,13 @@ def test_atomic_commits_and_rolls_back(db_path: Path) -> None:
         db.close()
 
 
-def test_atomic_nested_block_rolls_back_alone(db_path: Path) -> None:
-    db = open_database(db_path)
+def test_atomic_nested_block_rolls_back_alone(db_target: str | Path) -> None:
+    db = open_database(db_target)
     try:
         with atomic(db):
-            db.conn.execute("INSERT INTO sync_state VALUES ('outer', '1', 'x')")
+            db.conn.execute(f"INSERT INTO sync_state VALUES ('outer', '1', '{NOW}')")
             with pytest.raises(RuntimeError), atomic(db):
-                db.conn.execute("INSERT INTO sync_state VALUES ('inner', '2', 'x')")
+                db.conn.execute(f"INSERT INTO sync_state VALUES ('inner', '2', '{NOW}')")
                 raise RuntimeError("boom")
         keys = [row["key"] for row in fetch_all(db, "SELECT key FROM sync_state")]
         assert keys == ["outer"]
@@ -112,15 +114,15 @@ def test_connection_refuses_other_threads(db_path: Path) -> None:
         db.close()
 
 
-def test_each_thread_opens_its_own_connection(db_path: Path) -> None:
-    open_database(db_path).close()
+def test_each_thread_opens_its_own_connection(db_target: str | Path) -> None:
+    open_database(db_target).close()
     seen: list[str] = []
 
     def worker(name: str) -> None:
-        db = open_database(db_path)
+        db = open_database(db_target)
         try:
             with atomic(db):
-                db.conn.execute("INSERT INTO sync_state VALUES (?, '1', 'x')", (name,))
+                db.conn.execute(f"INSERT INTO sync_state VALUES (?, '1', '{NOW}')", (name,))
         finally:
             db.close()
         seen.append(name)
@@ -130,7 +132,7 @@ def test_each_thread_opens_its_own_connection(db_path: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    db = open_database(db_path)
+    db = open_database(db_target)
     try:
         assert sorted(row["key"] for row in fetch_all(db, "SELECT key FROM sync_state")) == sorted(
             seen
@@ -140,19 +142,34 @@ def test_each_thread_opens_its_own_connection(db_path: Path) -> None:
         db.close()
 
 
-def test_atomic_three_levels_roll_back_only_the_failing_one(db_path: Path) -> None:
+def test_atomic_three_levels_roll_back_only_the_failing_one(db_target: str | Path) -> None:
     """Every level uses the same savepoint name: the innermost one must be the one undone."""
-    db = open_database(db_path)
+    db = open_database(db_target)
     try:
         with atomic(db):
-            db.conn.execute("INSERT INTO sync_state VALUES ('1', '', 'x')")
+            db.conn.execute(f"INSERT INTO sync_state VALUES ('1', '', '{NOW}')")
             with atomic(db):
-                db.conn.execute("INSERT INTO sync_state VALUES ('2', '', 'x')")
+                db.conn.execute(f"INSERT INTO sync_state VALUES ('2', '', '{NOW}')")
                 with pytest.raises(RuntimeError), atomic(db):
-                    db.conn.execute("INSERT INTO sync_state VALUES ('3', '', 'x')")
+                    db.conn.execute(f"INSERT INTO sync_state VALUES ('3', '', '{NOW}')")
                     raise RuntimeError("boom")
-                db.conn.execute("INSERT INTO sync_state VALUES ('2b', '', 'x')")
+                db.conn.execute(f"INSERT INTO sync_state VALUES ('2b', '', '{NOW}')")
         keys = [row["key"] for row in fetch_all(db, "SELECT key FROM sync_state ORDER BY key")]
         assert keys == ["1", "2", "2b"]
     finally:
         db.close()
+
+
+def test_repositories_close_their_connection_however_the_block_ends(
+    db_target: str | Path,
+) -> None:
+    from recepcja.store import Repositories
+
+    with Repositories.open(db_target) as repos:
+        repos.sync_state.set("a", "1")
+    with pytest.raises(Exception, match="closed"):
+        repos.db.conn.execute("SELECT 1")
+    with pytest.raises(RuntimeError), Repositories.open(db_target) as again:
+        raise RuntimeError("boom")
+    with pytest.raises(Exception, match="closed"):
+        again.db.conn.execute("SELECT 1")

@@ -27,14 +27,15 @@ KIND = TermKind.DEFAULT_PROCEDURE
 
 
 @pytest.fixture
-def repos(tmp_path):
-    repos = Repositories.open(tmp_path / "recepcja.sqlite")
-    repos.practice.save_provider(Provider(name="P"))
-    place = repos.practice.add_place(Place(name="MUŚ"))
-    resource = repos.practice.add_resource(Resource(kind=ResourceKind.DOCTOR, name="dr A"))
-    repos.schedules.add(Schedule(resource_id=resource, place_id=place, scope_code="kardiologia"))
-    yield repos
-    repos.close()
+def repos(db_target):
+    with Repositories.open(db_target) as repos:
+        repos.practice.save_provider(Provider(name="P"))
+        place = repos.practice.add_place(Place(name="MUŚ"))
+        resource = repos.practice.add_resource(Resource(kind=ResourceKind.DOCTOR, name="dr A"))
+        repos.schedules.add(
+            Schedule(resource_id=resource, place_id=place, scope_code="kardiologia")
+        )
+        yield repos
 
 
 def test_adopt_from_cer_creates_links_and_refuses_clashes(repos):

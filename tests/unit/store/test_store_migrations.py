@@ -1,33 +1,51 @@
-"""Migrations: recorded, idempotent, one transaction each, upgrade keeps data, newer refused."""
+"""Migrations on both engines: recorded, idempotent, one transaction each, upgrade keeps data,
+newer refused - and every migration has its PostgreSQL form."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
 
 from recepcja.domain.errors import DomainError
 from recepcja.store import MIGRATIONS, Repositories, applied_migrations, migrate, open_database
-from recepcja.store.db import UnusableDatabaseError, connect, fetch_all
+from recepcja.store.db import Database, UnusableDatabaseError, connect_to, fetch_all
+from recepcja.store.migrations import MissingPostgresqlMigration, database_uuid
+from recepcja.store.migrations_pg import POSTGRESQL
 
 NAMES = [name for name, _ in MIGRATIONS]
 
 
-def test_all_migrations_recorded_in_order(db_path: Path) -> None:
-    db = open_database(db_path)
+def test_every_migration_has_a_postgresql_form() -> None:
+    """A migration added for SQLite alone would leave every practice database behind."""
+    missing = [name for name in NAMES if name not in POSTGRESQL]
+    assert not missing, (
+        f"Migration(s) {', '.join(missing)} have no PostgreSQL form. Add, for each, an entry "
+        "'NAME': function to POSTGRESQL in desktop/recepcja/store/migrations_pg.py - a function "
+        "making the same schema change in PostgreSQL DDL (timestamptz for times, jsonb for "
+        "JSON, BIGINT identity keys, named constraints the store maps in store/dialect.py), or "
+        "the SQLite function itself when its SQL is portable - then run the store tests "
+        "(they run on both engines)."
+    )
+    assert not set(POSTGRESQL) - set(NAMES), "PostgreSQL forms of unknown migrations"
+
+
+def test_all_migrations_recorded_in_order(empty_target: str | Path) -> None:
+    db = open_database(empty_target)
     try:
-        rows = fetch_all(db, "SELECT name, applied_at FROM _migrations ORDER BY rowid")
+        order = db.dialect.migrations_order
+        rows = fetch_all(db, f"SELECT name, applied_at FROM _migrations ORDER BY {order}")
         assert [row["name"] for row in rows] == NAMES
         assert all(row["applied_at"].endswith("Z") for row in rows)
         assert len(NAMES) >= 2
+        assert len(database_uuid(db) or "") == 36
     finally:
         db.close()
 
 
-def test_reopening_is_a_no_op(db_path: Path) -> None:
-    open_database(db_path).close()
-    db = open_database(db_path)
+def test_reopening_is_a_no_op(empty_target: str | Path) -> None:
+    open_database(empty_target).close()
+    db = open_database(empty_target)
     try:
         assert migrate(db) == []
         assert applied_migrations(db) == NAMES
@@ -36,8 +54,10 @@ def test_reopening_is_a_no_op(db_path: Path) -> None:
         db.close()
 
 
-def test_database_from_first_migration_is_upgraded_and_keeps_its_data(db_path: Path) -> None:
-    db = connect(db_path)
+def test_database_from_first_migration_is_upgraded_and_keeps_its_data(
+    empty_target: str | Path,
+) -> None:
+    db = connect_to(empty_target)
     assert migrate(db, target=NAMES[0]) == [NAMES[0]]
     # Data written by the version that only knew the base schema.
     db.conn.execute(
@@ -48,7 +68,7 @@ def test_database_from_first_migration_is_upgraded_and_keeps_its_data(db_path: P
     assert "audit_log" not in db.table_names()
     db.close()
 
-    repos = Repositories.open(db_path)
+    repos = Repositories.open(empty_target)
     try:
         assert applied_migrations(repos.db) == NAMES
         assert "audit_log" in repos.db.table_names()
@@ -61,18 +81,26 @@ def test_database_from_first_migration_is_upgraded_and_keeps_its_data(db_path: P
         repos.close()
 
 
-def test_newer_database_is_refused(db_path: Path) -> None:
-    open_database(db_path).close()
-    raw = Database(db_path)
-    raw.execute("INSERT INTO _migrations VALUES ('0099_from_the_future', '2030-01-01T00:00:00Z')")
-    raw.close()
+def test_newer_database_is_refused_and_left_alone(empty_target: str | Path) -> None:
+    open_database(empty_target).close()
+    db = connect_to(empty_target)
+    db.conn.execute("INSERT INTO _migrations (name, applied_at) "
+                    "VALUES ('0099_from_the_future', '2030-01-01T00:00:00Z')")
+    tables = db.table_names()
+    db.close()
     with pytest.raises(UnusableDatabaseError, match="newer version") as caught:
-        open_database(db_path)
+        open_database(empty_target)
     assert isinstance(caught.value, DomainError)
     assert caught.value.params["names"] == "0099_from_the_future"
+    db = connect_to(empty_target)
+    try:
+        assert db.table_names() == tables
+        assert applied_migrations(db)[-1] == "0099_from_the_future"
+    finally:
+        db.close()
 
 
-def test_failing_migration_leaves_nothing_behind(db_path: Path) -> None:
+def test_failing_migration_leaves_nothing_behind(empty_target: str | Path) -> None:
     def good(db: Database) -> None:
         db.conn.execute("CREATE TABLE kept (id INTEGER PRIMARY KEY)")
 
@@ -80,10 +108,11 @@ def test_failing_migration_leaves_nothing_behind(db_path: Path) -> None:
         db.conn.execute("CREATE TABLE half_done (id INTEGER PRIMARY KEY)")
         raise RuntimeError("migration bug")
 
-    db = connect(db_path)
+    db = connect_to(empty_target)
     try:
         with pytest.raises(RuntimeError):
-            migrate(db, migrations=(("a_good", good), ("b_bad", bad)))
+            migrate(db, migrations=(("a_good", good), ("b_bad", bad)),
+                    postgresql={"a_good": good, "b_bad": bad})
         assert applied_migrations(db) == ["a_good"]
         assert "kept" in db.table_names()
         assert "half_done" not in db.table_names()
@@ -91,8 +120,25 @@ def test_failing_migration_leaves_nothing_behind(db_path: Path) -> None:
         db.close()
 
 
-def test_unknown_target_is_an_error(db_path: Path) -> None:
-    db = connect(db_path)
+def test_a_migration_without_its_postgresql_form_is_refused(pg_empty_database: str) -> None:
+    """What a practice database gets from a build whose migration lacks its PostgreSQL form:
+    one clear refusal, and nothing of that migration applied."""
+
+    def only_sqlite(db: Database) -> None:
+        db.conn.execute("CREATE TABLE only_sqlite (id INTEGER PRIMARY KEY)")
+
+    db = connect_to(pg_empty_database)
+    try:
+        with pytest.raises(MissingPostgresqlMigration, match="0042_only_sqlite"):
+            migrate(db, migrations=(*MIGRATIONS, ("0042_only_sqlite", only_sqlite)))
+        assert applied_migrations(db) == NAMES
+        assert "only_sqlite" not in db.table_names()
+    finally:
+        db.close()
+
+
+def test_unknown_target_is_an_error(empty_target: str | Path) -> None:
+    db = connect_to(empty_target)
     try:
         with pytest.raises(ValueError, match="unknown migration"):
             migrate(db, target="nope")

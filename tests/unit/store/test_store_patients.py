@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
-from store_helpers import make_patient, make_pesel
+from store_helpers import NOW_TEXT, make_patient, make_pesel, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
@@ -81,13 +80,14 @@ def test_failed_add_leaves_the_object_untouched(repos: Repositories) -> None:
 def test_database_requires_exactly_one_identifier(repos: Repositories) -> None:
     insert = (
         "INSERT INTO patients (local_id, pesel, document_type, document_number, first_name, "
-        "last_name, created_at, updated_at) VALUES (?, ?, ?, ?, 'A', 'B', 'x', 'x')"
+        f"last_name, created_at, updated_at) VALUES (?, ?, ?, ?, 'A', 'B', '{NOW_TEXT}', "
+        f"'{NOW_TEXT}')"
     )
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with refused(repos.db, match="check"):
         repos.db.conn.execute(insert, ("L-9", None, None, None))
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with refused(repos.db, match="check"):
         repos.db.conn.execute(insert, ("L-9", "44051401359", "passport", "X"))
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+    with refused(repos.db, match="check"):
         repos.db.conn.execute(insert, ("L-9", "4405140135X", None, None))
 
 
@@ -175,6 +175,7 @@ def test_add_many_is_all_or_nothing(repos: Repositories) -> None:
         repos.patients.add_many(batch, "import")
     assert repos.patients.count() == 0
     assert repos.patients.add_many(batch[:3], "import") == 3
+    # No number is burnt by the refused batch, on either engine.
     assert [p.local_id for p in batch[:3]] == ["L-000001", "L-000002", "L-000003"]
 
 

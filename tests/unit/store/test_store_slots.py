@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 
 import pytest
-from store_helpers import DAY, Practice, morning
+from store_helpers import DAY, Practice, morning, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, SlotState, TermKind
 from recepcja.store import Repositories
+from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
 from recepcja.store.records import Schedule
 
 
@@ -31,7 +31,7 @@ def test_add_many_skips_exact_duplicates(repos: Repositories, practice: Practice
 
 def test_duplicate_slot_rejected_by_the_database(repos: Repositories, practice: Practice) -> None:
     # 08:00 Warsaw in March (CET) is 07:00 UTC: exactly the first stored slot.
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with refused(repos.db, SLOT_START):
         raw_slot(repos, practice.schedule_id, "2026-03-02T07:00:00Z", "2026-03-02T07:15:00Z")
 
 
@@ -48,7 +48,7 @@ def test_duplicate_slot_rejected_by_the_database(repos: Repositories, practice: 
 def test_overlapping_slot_rejected_by_the_database(
     repos: Repositories, practice: Practice, start: str, end: str
 ) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with refused(repos.db, SLOT_OVERLAP, SLOT_START):
         raw_slot(repos, practice.schedule_id, start, end)
 
 
@@ -63,7 +63,7 @@ def test_adjacent_slots_and_other_schedules_are_fine(
 def test_overlapping_update_rejected_by_the_database(
     repos: Repositories, practice: Practice
 ) -> None:
-    with pytest.raises(sqlite3.IntegrityError, match="overlaps"):
+    with refused(repos.db, SLOT_OVERLAP):
         repos.db.conn.execute(
             "UPDATE slots SET end_utc = '2026-03-02T07:20:00Z' WHERE id = ?",
             (practice.slot_ids[0],),

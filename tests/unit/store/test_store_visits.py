@@ -9,12 +9,13 @@ import threading
 from pathlib import Path
 
 import pytest
-from store_helpers import DAY, Practice, make_patient, make_pesel
+from store_helpers import DAY, NOW_TEXT, Practice, make_patient, make_pesel, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitState
 from recepcja.store import Repositories
 from recepcja.store.db import fetch_all
+from recepcja.store.dialect import LIVE_VISIT_PER_SLOT
 from recepcja.store.records import OutboxState, VisitSource
 
 
@@ -87,20 +88,21 @@ def test_double_booking_rejected_by_the_database_itself(
     repos.visits.book(new_visit(patient_id, "V-1"), slot_id, "ania")
     insert = (
         "INSERT INTO visits (visit_uid, patient_id, slot_id, urgency, state, source, created_at, "
-        "created_by, updated_at) VALUES (?, ?, ?, 'urgent', ?, 'desk', 'x', 'raw', 'x')"
+        f"created_by, updated_at) VALUES (?, ?, ?, 'urgent', ?, 'desk', '{NOW_TEXT}', 'raw', "
+        f"'{NOW_TEXT}')"
     )
     for uid, state in (("RAW-1", "pending"), ("RAW-2", "confirmed")):
-        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        with refused(repos.db, LIVE_VISIT_PER_SLOT):
             repos.db.conn.execute(insert, (uid, patient_id, slot_id, state))
     # A cancelled visit in the same slot is history, not a second booking.
     repos.db.conn.execute(insert, ("RAW-3", patient_id, slot_id, "cancelled"))
     # Nor can an update turn history back into a second live visit.
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+    with refused(repos.db, LIVE_VISIT_PER_SLOT):
         repos.db.conn.execute("UPDATE visits SET state = 'pending' WHERE visit_uid = 'RAW-3'")
 
 
 def test_two_connections_racing_for_one_slot(
-    db_path: Path, repos: Repositories, practice: Practice, patient_id: int
+    db_target: str | Path, repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
     """Two desks (threads, own connections) book the same term at once: exactly one wins."""
     slot_id = practice.slot_ids[3]
@@ -108,7 +110,7 @@ def test_two_connections_racing_for_one_slot(
     outcomes: list[str] = []
 
     def desk(uid: str) -> None:
-        mine = Repositories.open(db_path)
+        mine = Repositories.open(db_target)
         try:
             barrier.wait()
             mine.visits.book(new_visit(patient_id, uid), slot_id, uid)

@@ -15,6 +15,7 @@ import sys
 from recepcja.cli.output import emit_json
 from recepcja.config.secrets import (
     CLIENT_CERT_PASSWORD,
+    DATABASE_PASSWORD,
     EXPORT_PASSWORD,
     RECEIVER_SECRET,
     SIGNING_KEY_PASSWORD,
@@ -23,7 +24,8 @@ from recepcja.config.secrets import (
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.i18n import _
 
-NAMES = (SIGNING_KEY_PASSWORD, RECEIVER_SECRET, EXPORT_PASSWORD, CLIENT_CERT_PASSWORD)
+NAMES = (SIGNING_KEY_PASSWORD, RECEIVER_SECRET, EXPORT_PASSWORD, DATABASE_PASSWORD,
+         CLIENT_CERT_PASSWORD)
 MAX_LENGTH = 4096
 
 
@@ -32,6 +34,7 @@ def _describe(name: str) -> str:
         SIGNING_KEY_PASSWORD: _("pass phrase of the WS-Security signing key"),
         RECEIVER_SECRET: _("shared secret of the notification endpoint"),
         EXPORT_PASSWORD: _("password of the emergency-queue Excel exports"),
+        DATABASE_PASSWORD: _("password of the practice database (PostgreSQL)"),
         CLIENT_CERT_PASSWORD: _("reserved (the TLS client key must be unencrypted)"),
     }[name]
 

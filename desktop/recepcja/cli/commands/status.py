@@ -19,6 +19,9 @@ def run(args: argparse.Namespace) -> int:
     yes, no = _("yes"), _("no")
     print(_("Recepcja {version}").format(version=status["version"]))
     print(_("Data folder: {path}").format(path=status["data_folder"]))
+    engine = (_("practice database (PostgreSQL)") if status["database_engine"] == "postgresql"
+              else _("this computer's file (SQLite)"))
+    print(_("Database: {engine}, {where}").format(engine=engine, where=status["database"]))
     print(_("Training mode: {value}").format(value=yes if status["training"] else no))
     print(_("Patients: {count}").format(count=status["patients"]))
     print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))

@@ -1,0 +1,184 @@
+"""The PostgreSQL practice database: psycopg 3 behind the connection shape the repositories use.
+
+Imported only when a ``postgresql://`` URL is configured (psycopg and libpq cost the window's
+cold start nothing otherwise). :class:`PgConnection` gives the repositories what they use of a
+sqlite3 connection - ``execute`` / ``executemany`` returning a cursor with ``fetchone``,
+``fetchall``, ``rowcount``, ``description`` and iteration, and ``in_transaction`` - and turns
+SQLite's placeholders into psycopg's. Values cross the boundary as they do from SQLite: the
+columns that are real ``timestamptz`` / ``date`` / ``jsonb`` in PostgreSQL come back as the same
+canonical text (``2026-03-02T07:00:00Z``, ``2026-03-02``, JSON text) the codec reads from SQLite,
+so no repository knows which engine it talks to.
+
+Connections run in autocommit mode: a statement outside :func:`~recepcja.store.db.atomic` is its
+own transaction (like SQLite's autocommit), and ``atomic`` opens the explicit ones.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Loader
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from recepcja.domain.errors import N_
+from recepcja.store.db import Database, UnusableDatabaseError, masked_url
+from recepcja.store.dialect import POSTGRESQL
+
+CONNECT_TIMEOUT_S = 5
+APPLICATION_NAME = "recepcja"
+
+# Quoted text is copied as it is; ``?`` and ``:name`` (not ``::type``) become psycopg's
+# placeholders; every ``%`` (quoted or not) is doubled.
+_TOKENS = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|::|\?|:([A-Za-z_]\w*)|%")
+
+
+@functools.lru_cache(maxsize=2048)
+def translate(sql: str) -> str:
+    """SQLite-style placeholders (``?``, ``:name``) as psycopg's (``%s``, ``%(name)s``)."""
+
+    def replace(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if match.group(1):
+            return f"%({match.group(1)})s"
+        # psycopg reads % everywhere, quoted text included.
+        return {"?": "%s", "::": "::"}.get(text, text.replace("%", "%%"))
+
+    return _TOKENS.sub(replace, sql)
+
+
+class _UtcTextLoader(Loader):
+    """``timestamptz`` as the store's canonical UTC text (the session's TimeZone is UTC, so the
+    server sends ``2026-03-02 07:00:00+00``; fractions of a second are dropped, as the store
+    never writes any)."""
+
+    def load(self, data: Any) -> str:
+        text = bytes(data).decode()
+        return f"{text[:10]}T{text[11:19]}Z"
+
+
+class _TextLoader(Loader):
+    """``date`` (ISO) and ``jsonb`` as the text SQLite would give."""
+
+    def load(self, data: Any) -> str:
+        return bytes(data).decode()
+
+
+class PgConnection:
+    """A psycopg connection with the sqlite3 connection's shape (see the module docstring)."""
+
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.raw.info.transaction_status != psycopg.pq.TransactionStatus.IDLE
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> psycopg.Cursor[Any]:
+        cursor = self.raw.cursor()
+        try:
+            # Without parameters the text goes as it is (DDL scripts of several statements).
+            cursor.execute(translate(sql), params) if params else cursor.execute(sql)
+        except psycopg.OperationalError as error:
+            self._check_alive(error)
+            raise
+        return cursor
+
+    def executemany(
+        self, sql: str, rows: Iterable[Sequence[Any] | dict[str, Any]]
+    ) -> psycopg.Cursor[Any]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.executemany(translate(sql), rows)
+        except psycopg.OperationalError as error:
+            self._check_alive(error)
+            raise
+        return cursor
+
+    def _check_alive(self, error: psycopg.OperationalError) -> None:
+        """A lost server becomes one clear line; other operational errors pass as they are."""
+        if self.raw.broken:
+            raise UnusableDatabaseError(
+                N_("The connection to the practice database was lost ({error}). What was "
+                   "saved before is safe; try again when the server answers."),
+                error=_first_line(error),
+            ) from error
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def _first_line(error: BaseException) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
+def connect(url: str, *, password: str | None = None) -> Database:
+    """A configured connection to the practice database ``url``, or UnusableDatabaseError with
+    one line saying what is wrong (the address, the server, the password, the database)."""
+    where = masked_url(url)
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError as error:
+        raise UnusableDatabaseError(
+            N_("The practice database address {url} is not valid: {error}"),
+            url=where, error=_first_line(error),
+        ) from error
+    if password and not params.get("password"):
+        params["password"] = password
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    params.setdefault("application_name", APPLICATION_NAME)
+    # The session in UTC and ISO dates (the text the loaders read), whatever the server's
+    # defaults, set at connection: no extra round trip.
+    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO".strip()
+    try:
+        raw = psycopg.connect(make_conninfo(**params), autocommit=True)
+    except psycopg.Error as error:
+        raise _connect_error(error, params, where) from error
+    try:
+        raw.adapters.register_loader("timestamptz", _UtcTextLoader)
+        for name in ("date", "jsonb", "json"):
+            raw.adapters.register_loader(name, _TextLoader)
+    except BaseException:
+        raw.close()
+        raise
+    return Database(PgConnection(raw), dialect=POSTGRESQL,
+                    integrity_error=psycopg.IntegrityError, where=where)
+
+
+def _connect_error(
+    error: psycopg.Error, params: dict[str, Any], where: str
+) -> UnusableDatabaseError:
+    text = str(error)
+    host = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
+    if "no password supplied" in text:
+        return UnusableDatabaseError(
+            N_("The practice database {url} asks for the password of user {user}, and none is "
+               "stored. Store it with: recepcja secret set database-password"),
+            url=where, user=str(params.get("user") or ""),
+        )
+    if isinstance(error, psycopg.errors.InvalidPassword) or "password" in text:
+        return UnusableDatabaseError(
+            N_("The practice database {url} refused the password of user {user}. Set the "
+               "right one with: recepcja secret set database-password"),
+            url=where, user=str(params.get("user") or ""),
+        )
+    if isinstance(error, psycopg.errors.InvalidCatalogName) or "does not exist" in text:
+        return UnusableDatabaseError(
+            N_("The server {host} has no database {name}: check the address {url}."),
+            host=host, name=str(params.get("dbname") or ""), url=where,
+        )
+    if isinstance(error, psycopg.errors.InvalidAuthorizationSpecification):
+        return UnusableDatabaseError(
+            N_("The practice database {url} does not let this desk in: {error}"),
+            url=where, error=_first_line(error),
+        )
+    return UnusableDatabaseError(
+        N_("The practice database server {host} cannot be reached ({error}). Is it switched on "
+           "and is the address {url} right?"),
+        host=host, error=_first_line(error), url=where,
+    )
