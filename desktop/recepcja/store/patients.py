@@ -219,7 +219,7 @@ class PatientRepo:
         highest = scalar(
             self.db,
             "SELECT local_id FROM patients WHERE local_id >= ? AND local_id < ? "
-            "ORDER BY length(local_id) DESC, local_id DESC LIMIT 1",
+            "ORDER BY local_id DESC LIMIT 1",  # an index seek (six digits sort as numbers)
             (stem + "0", stem + ":"),  # the digits after the stem, nothing else
         )
         digits = str(highest or "")[len(stem):]
