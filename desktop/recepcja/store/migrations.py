@@ -319,10 +319,20 @@ def _audit_log(db: Database) -> None:
     _run(db, _AUDIT_LOG)
 
 
+# --- 0004: who claimed an outbox row -------------------------------------------------------
+
+
+def _outbox_claimed_by(db: Database) -> None:
+    """The lease token of the sender that claimed a row (``store.sender_lock``): at start a
+    sender takes over only rows claimed under another token - a sender that is gone."""
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
     ("0003_audit_log", _audit_log),
+    ("0004_outbox_claimed_by", _outbox_claimed_by),
 )
 
 

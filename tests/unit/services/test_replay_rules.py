@@ -16,8 +16,15 @@ from recepcja.cer.errors import (
     CerTemporary,
     CerUnreachable,
 )
-from recepcja.cer.types import CerPatient, CerVisit, VisitSource, WaitingListPlacement
-from recepcja.domain.model import PatientIdentifier, SlotState, Urgency, VisitState
+from recepcja.cer.types import (
+    CerPatient,
+    CerSlot,
+    CerSlotState,
+    CerVisit,
+    VisitSource,
+    WaitingListPlacement,
+)
+from recepcja.domain.model import PatientIdentifier, SlotState, TermKind, Urgency, VisitState
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store.records import OutboxState
@@ -65,6 +72,18 @@ class ScriptedGateway:
         self.calls.append(("read", visit_uid))
         return self.cer.get(visit_uid)
 
+    def read_slots(self, schedule_cer_id, start, end):
+        """CeR's terms of a schedule: taken ones booked (``taken``), the rest free."""
+        self.calls.append(("read_slots", schedule_cer_id))
+        schedule = self.repos.schedules.by_cer_id(schedule_cer_id)
+        return [
+            CerSlot(slot.cer_id, str(slot.id), schedule_cer_id, slot.start, slot.end,
+                    TermKind.DEFAULT_PROCEDURE,
+                    CerSlotState.BOOKED if slot.cer_id in self.taken else CerSlotState.FREE)
+            for slot in self.repos.slots.for_days(schedule.id, start.date(), end.date())
+            if slot.cer_id and start <= slot.start < end
+        ]
+
     def place_on_waiting_list(self, place, entry_uid, scope, patient, urgency, **_):
         self.calls.append(("waiting_list", entry_uid))
         return WaitingListPlacement("WPIS-1", 3)
@@ -86,11 +105,10 @@ def test_crash_while_sending_is_settled_by_reading_back(repos, practice, patient
     # The previous process sent the booking, CeR committed it, the process died.
     gateway.cer[result.visit.visit_uid] = gateway._visit(
         f"SLT-{practice.slot_ids[0]}", result.visit.visit_uid, Urgency.STABLE)
-    repos.outbox.mark_sending(result.outbox_id)
-    assert repos.outbox.recover_interrupted() == 1
+    repos.outbox.mark_sending(result.outbox_id, "lease-of-the-dead-process")
     report = Replayer(repos, gateway).run()
     assert [name for name, _ in gateway.calls] == ["read"]  # never a second booking
-    assert report.settled == 1 and report.done == 1
+    assert report.recovered == 1 and report.settled == 1 and report.done == 1
     visit = repos.visits.get(result.visit.id)
     assert visit.state == VisitState.CONFIRMED and visit.cer_id == "WIZ-1"
 

@@ -117,7 +117,7 @@ def _visit_json(repos: Repositories, visit_id: int, report: Any) -> dict[str, An
         "start": _local(slot.start) if slot else None,
         "urgency": str(visit.urgency),
         "emergency": bool(report.stopped_by),
-        "reason": report.stopped_by,
+        "reason": report.stopped_by or report.busy,
         "rejected": rejected[-1] if rejected else None,
         "queue": waiting,
     }
@@ -132,8 +132,11 @@ def _say(result: dict[str, Any]) -> None:
     elif result["state"] == "waiting_list":
         print(_("Visit {visit}: the patient is on the central waiting list.").format(
             visit=result["visit_id"]))
-    else:
+    elif result["emergency"]:
         print(_("Visit {visit} saved locally and queued for CeR (emergency mode): {reason}")
+              .format(visit=result["visit_id"], reason=result["reason"] or "-"))
+    else:
+        print(_("Visit {visit} saved and queued for CeR: {reason}")
               .format(visit=result["visit_id"], reason=result["reason"] or "-"))
 
 
