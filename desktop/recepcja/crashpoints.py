@@ -26,24 +26,28 @@ import signal
 ENV = "RECEPCJA_CRASH_AT"
 
 CRASH_POINTS = (
-    # the desk's write is committed; the immediate try has not started
+    # the desk's write is committed; the immediate try has not started (services.sync_service)
     "desk.after_write",
     # the replay (sync/replay*.py)
-    "replay.after_recover",  # rows of a dead sender made ambiguous
+    "replay.after_recover",  # rows of a sender that is gone made ambiguous
     "replay.after_claim",  # a chunk of rows claimed (sending)
     "replay.after_cer_answer",  # CeR committed and answered; nothing local written yet
-    "replay.after_move",  # a booking moved locally to another term CeR may have free
+    "replay.after_move",  # a booking moved locally to a term CeR has free
     "replay.after_requeue",  # an ambiguous row read back and queued again
-    "replay.after_finish",  # a chunk's outcomes (done / rejected) written
+    "replay.after_finish",  # a chunk's outcomes written with their local writes
     "replay.after_failure",  # a row marked failed or ambiguous after a CeR failure
     "replay.after_release",  # rows never sent given back
-    # notifications (sync/notifications.py, sync/pull.py)
-    "notifications.after_store_visit",  # a notified visit written locally, not marked applied
+    # notifications (sync/notifications.py)
+    "notifications.after_patient",  # a patient CeR named registered locally
+    "notifications.after_store_visit",  # a notified visit written, not yet marked applied
     "notifications.after_applied",  # a notification marked applied
     # reconciliation repairs (sync/reconcile.py)
-    "reconcile.after_slot_repair",  # a term booked without a visit set free
-    "reconcile.after_restore",  # a visit CeR holds restored or updated locally
+    "reconcile.after_adopt_slot",  # a term CeR holds created locally
+    "reconcile.after_slot_repair",  # a term booked here without a visit set free
     "reconcile.after_confirm",  # a pending visit CeR holds confirmed
+    "reconcile.after_patient_repair",  # a visit made to name CeR's patient
+    "reconcile.after_restore",  # a visit CeR holds restored or updated locally
+    "reconcile.after_follow_cer",  # a visit CeR moved or cancelled made to say the same
     "reconcile.after_requeue",  # a visit CeR never received queued again
 )
 

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
+from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, Slot, SlotState, VisitState
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, VisitRecord, VisitSource
@@ -280,6 +281,7 @@ class Reconciler:
                 term_kind=cer_slot.term_kind,
                 cer_id=cer_slot.cer_id,
             )
+            crash_point("reconcile.after_adopt_slot")
         except ConflictError as error:
             report.items.append(
                 DriftItem(Drift.SLOT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **item)
@@ -308,6 +310,7 @@ class Reconciler:
         if cer_visit is None and row is None:
             if slot_state == SlotState.BOOKED:
                 self.repos.slots.set_state(item["slot_id"], SlotState.FREE)
+                crash_point("reconcile.after_slot_repair")
                 report.items.append(
                     DriftItem(
                         Drift.SLOT_STATE_DIFFERS,
@@ -354,6 +357,7 @@ class Reconciler:
             if self._in_flight(local):
                 return  # the replay is about to confirm it
             self.repos.visits.confirm(local.id, cer_visit.cer_id, str(cer_visit.version))
+            crash_point("reconcile.after_confirm")
             report.items.append(
                 DriftItem(Drift.VISIT_UNCONFIRMED, Resolution.REPAIRED, **ids, **item)
             )
@@ -371,6 +375,7 @@ class Reconciler:
                 )
                 return
             store_cer_visit(self.repos, cer_visit, item["slot_id"], local)
+            crash_point("reconcile.after_patient_repair")
             report.items.append(
                 DriftItem(Drift.PATIENT_DIFFERS, Resolution.REPAIRED, **ids, **item)
             )
@@ -401,6 +406,7 @@ class Reconciler:
             )
         try:
             visit_id = store_cer_visit(self.repos, cer_visit, item["slot_id"], local)
+            crash_point("reconcile.after_restore")
         except ConflictError as error:
             return DriftItem(
                 Drift.VISIT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -432,6 +438,7 @@ class Reconciler:
             try:
                 _schedule_id, slot_id = local_slot_for(self.repos, found, self.gateway)
                 store_cer_visit(self.repos, found, slot_id, local)
+                crash_point("reconcile.after_follow_cer")
             except ConflictError as error:
                 return DriftItem(
                     Drift.VISIT_MISSING_IN_CER, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -471,6 +478,7 @@ class Reconciler:
             visit_id=local.id,
             idempotency_key=f"book:{local.visit_uid}:reconcile:{self.repos.sync_state.clock().isoformat()}",
         )
+        crash_point("reconcile.after_requeue")
         if self.resend is None:
             return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, **ids, **item)
         try:

@@ -30,9 +30,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from recepcja.cer.errors import CerError
 from recepcja.crashpoints import crash_point
-from recepcja.domain.errors import ConflictError
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderBusy, SenderLock, sender_lock_for
@@ -194,8 +192,9 @@ class Replayer:
             self.rows.flush(chunk)
 
     def _process(self, replay_pass: ReplayPass, chunk: Chunk, entry: OutboxEntry) -> None:
-        """Send one claimed row. ``Stop`` (CeR is not there) ends the pass."""
-        try:
+        """Send one claimed row (``RowSender.guarded``: ``Stop`` ends the pass)."""
+
+        def work() -> None:
             if entry.op == OutboxOp.BOOK:
                 self.booking.book(replay_pass, chunk, entry)
             elif entry.op == OutboxOp.CANCEL:
@@ -204,9 +203,5 @@ class Replayer:
                 self.settling.change(chunk, entry)
             elif entry.op == OutboxOp.WAITING_LIST:
                 self.settling.waiting_list(chunk, entry)
-        except Stop:
-            raise
-        except CerError as error:  # a failure an operation did not expect: keep the row safe
-            self.rows.failed(chunk, entry, error)
-        except ConflictError as error:
-            self.rows.reject(chunk, entry, error)
+
+        self.rows.guarded(chunk, entry, work)

@@ -22,13 +22,18 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from recepcja.cer.errors import MINOR_TERM_TAKEN, MINOR_VISIT_ID_USED, CerConflict
+from recepcja.cer.errors import (
+    MINOR_TERM_TAKEN,
+    MINOR_VISIT_ID_USED,
+    CerConflict,
+    CerRejected,
+)
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import WARSAW, Slot, VisitState
 from recepcja.store.db import atomic
-from recepcja.store.records import OutboxEntry, VisitRecord
+from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import Attempt, Outcome
 from recepcja.sync.replay_rows import BookingRow, Chunk, LocalWrite, ReplayPass, RowSender
@@ -36,34 +41,34 @@ from recepcja.sync.terms import propose_term
 
 WINDOW_DAYS = 7  # CeR's terms are read back a week of one schedule at a time
 
-SlotReader = Callable[[str, dt.datetime, dt.datetime], list[CerSlot]]
+SlotReader = Callable[[str, dt.datetime, dt.datetime], list[CerSlot] | None]
 
 
 class CerFreeTerms:
     """Which terms CeR has free, as read back during one pass (schedule by schedule, a week
-    at a time), corrected by what the pass itself learns (a refusal, our own bookings)."""
+    at a time), corrected by what the pass itself learns (a refusal, our own bookings).
+    ``read`` returns None when CeR refuses to list a schedule: its terms count as free, and
+    the booking attempt decides."""
 
     def __init__(self, read: SlotReader) -> None:
         self._read = read
-        self._weeks: set[tuple[str, dt.date]] = set()
+        self._weeks: dict[tuple[str, dt.date], bool] = {}  # week -> CeR listed it
         self._free: set[str] = set()
-        self.reads = 0
 
     def is_free(self, schedule_cer_id: str, slot: Slot) -> bool:
         day = slot.start.astimezone(WARSAW).date()
-        first = day - dt.timedelta(days=day.toordinal() % WINDOW_DAYS)
-        if (schedule_cer_id, first) not in self._weeks:
-            start = dt.datetime.combine(first, dt.time(0), WARSAW)
-            self.reads += 1
-            for cer_slot in self._read(schedule_cer_id, start,
-                                       start + dt.timedelta(days=WINDOW_DAYS)):
+        week = (schedule_cer_id, day - dt.timedelta(days=day.toordinal() % WINDOW_DAYS))
+        if week not in self._weeks:
+            start = dt.datetime.combine(week[1], dt.time(0), WARSAW)
+            listed = self._read(schedule_cer_id, start, start + dt.timedelta(days=WINDOW_DAYS))
+            for cer_slot in listed or ():
                 live = [visit for visit in cer_slot.visits if not visit.cancelled]
                 if cer_slot.state == CerSlotState.FREE and not live:
                     self._free.add(cer_slot.cer_id)
                 else:
                     self._free.discard(cer_slot.cer_id)
-            self._weeks.add((schedule_cer_id, first))
-        return slot.cer_id in self._free
+            self._weeks[week] = listed is not None
+        return slot.cer_id in self._free or not self._weeks[week]
 
     def taken(self, slot_cer_id: str) -> None:
         self._free.discard(slot_cer_id)
@@ -80,8 +85,14 @@ class Booking:
     def free_terms(self) -> CerFreeTerms:
         """A fresh view of CeR's free terms (one per pass: what CeR holds changes)."""
         gateway = self.rows.gateway
-        return CerFreeTerms(lambda schedule, start, end: self.rows.read(
-            lambda: gateway.read_slots(schedule, start, end)))
+
+        def read(schedule: str, start: dt.datetime, end: dt.datetime) -> list[CerSlot] | None:
+            try:
+                return self.rows.read(lambda: gateway.read_slots(schedule, start, end))
+            except CerRejected:
+                return None
+
+        return CerFreeTerms(read)
 
     # -- the booked term ----------------------------------------------------------------------
 
@@ -97,7 +108,13 @@ class Booking:
             return
         row = BookingRow(entry, visit, original_term(self.repos, entry, visit))
         if visit.state == VisitState.WAITING_LIST:
-            self.to_waiting_list(chunk, row)
+            if any(later.op == OutboxOp.WAITING_LIST and later.id > entry.id
+                   for later in self.repos.outbox.for_visit(visit.id)):
+                # The desk put the patient on the waiting list before the booking was sent:
+                # its own row places them; there is no term to book.
+                self.rows.finish(chunk, entry, Outcome.SKIPPED, {})
+            else:
+                self.to_waiting_list(chunk, row)
             return
         if self.attempt(replay_pass, chunk, row) is Attempt.TAKEN:
             replay_pass.lost_terms.append(row)
@@ -108,8 +125,8 @@ class Booking:
         visit, entry = row.visit, row.entry
         slot = self.repos.slots.get(visit.slot_id) if visit.slot_id is not None else None
         if slot is None or slot.id is None or not slot.cer_id:
-            if slot is not None and slot.id is not None:
-                row.tried.add(slot.id)
+            if visit.slot_id is not None:
+                row.tried.add(visit.slot_id)  # a term CeR does not know: look for another
             return Attempt.TAKEN
         patient = self.rows.patient(visit)
         try:
@@ -147,33 +164,46 @@ class Booking:
             row = replay_pass.lost_terms.pop(0)
             chunk = replay_pass.chunk(frozenset({row.entry.id}))
             try:
-                self.book_elsewhere(replay_pass, chunk, row)
+                self.rows.guarded(chunk, row.entry,
+                                  lambda row=row, chunk=chunk: self.book_elsewhere(
+                                      replay_pass, chunk, row))
             finally:
                 self.rows.flush(chunk)
 
     def book_elsewhere(self, replay_pass: ReplayPass, chunk: Chunk, row: BookingRow) -> None:
-        row.visit = self.rows.visit(row.entry) or row.visit
-        if row.visit.state == VisitState.CANCELLED:
-            self.rows.finish(chunk, row.entry, Outcome.SKIPPED, {})  # cancelled meanwhile
-            return
-        while row.visit.state != VisitState.WAITING_LIST:
+        """Its own term first if the desk has moved the visit meanwhile, then the nearest
+        allowed term free in CeR, else the waiting list."""
+        while True:
+            row.visit = self.rows.visit(row.entry) or row.visit
+            if row.visit.state == VisitState.CANCELLED:
+                self.rows.finish(chunk, row.entry, Outcome.SKIPPED, {})  # cancelled meanwhile
+                return
+            if row.visit.state == VisitState.WAITING_LIST:
+                break
+            if row.visit.slot_id is not None and row.visit.slot_id not in row.tried:
+                # The desk moved the visit while it waited (or the move below was committed):
+                # try the term it holds now.
+                if self.attempt(replay_pass, chunk, row) is Attempt.DONE:
+                    return
+                continue
             slot = self.alternative(replay_pass, row)
             if slot is None or slot.id is None:
                 break
             try:
                 with atomic(self.repos.db):
-                    # No outbox row: this replay is the CeR side of the move.
+                    # No outbox row: this replay is the CeR side of the move. The version
+                    # check keeps a change the desk made meanwhile.
                     self.repos.visits.move(row.visit.id, slot.id, self.rows.user,
+                                           expected_version=row.visit.version,
                                            notify_cer=False)
                     self.repos.outbox.set_result(row.entry.id,
                                                  {**row.original, "tried": sorted(row.tried)})
             except ConflictError:
-                row.tried.add(slot.id)
+                fresh = self.rows.visit(row.entry)
+                if fresh is None or fresh.version == row.visit.version:
+                    row.tried.add(slot.id)  # taken locally meanwhile
                 continue
             crash_point("replay.after_move")
-            row.visit = self.rows.visit(row.entry) or row.visit
-            if self.attempt(replay_pass, chunk, row) is Attempt.DONE:
-                return
         self.to_waiting_list(chunk, row)
 
     def alternative(self, replay_pass: ReplayPass, row: BookingRow) -> Slot | None:
@@ -269,9 +299,14 @@ def original_term(repos: Repositories, entry: OutboxEntry, visit: VisitRecord) -
     if "original_slot_id" in previous:
         return {key: previous.get(key) for key in ("original_slot_id", "original_start",
                                                     "schedule_id")}
-    slot = repos.slots.get(visit.slot_id) if visit.slot_id is not None else None
+    slot_id = visit.slot_id
+    if slot_id is None:  # on the waiting list already: the term the desk had booked
+        booked = repos.outbox.by_key(f"book:{visit.visit_uid}")
+        slot_id = entry.payload.get("slot_id") or (booked.payload.get("slot_id")
+                                                    if booked is not None else None)
+    slot = repos.slots.get(int(slot_id)) if slot_id is not None else None
     return {
-        "original_slot_id": visit.slot_id,
+        "original_slot_id": slot_id,
         "original_start": slot.start.isoformat() if slot is not None else None,
         "schedule_id": slot.schedule_id if slot is not None else None,
     }

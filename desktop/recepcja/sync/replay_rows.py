@@ -214,14 +214,22 @@ class RowSender:
         chunk.finished.append(Finished(entry, Outcome.REJECTED, {"reason": reason},
                                        local_write, reason))
 
-    def failed(self, chunk: Chunk, entry: OutboxEntry, error: CerError) -> None:
-        """A CeR error an operation did not expect: a refusal or our bug is a rejection, the
-        rest is retried later."""
-        if isinstance(error, CerBug | CerRejected):
+    def guarded(self, chunk: Chunk, entry: OutboxEntry, work: Callable[[], None]) -> None:
+        """Run one row's operation. ``Stop`` (CeR is not there) ends the pass; a CeR error the
+        operation did not expect keeps the row safe (a refusal or our bug is a rejection, the
+        rest is retried later); a local conflict (the patient is gone) is a rejection."""
+        try:
+            work()
+        except Stop:
+            raise
+        except CerError as error:
+            if isinstance(error, CerBug | CerRejected):
+                self.reject(chunk, entry, error)
+            else:
+                self.retry_later(entry, error)
+                chunk.report.retry_later += 1
+        except ConflictError as error:
             self.reject(chunk, entry, error)
-            return
-        self.retry_later(entry, error)
-        chunk.report.retry_later += 1
 
     def flush(self, chunk: Chunk) -> None:
         """Write the chunk's outcomes in one transaction, then resolve every claimed row that

@@ -112,4 +112,5 @@ class Settling:
         if visit is None:
             self.rows.reject(chunk, entry, N_("the visit no longer exists"))
             return
-        self.booking.to_waiting_list(chunk, BookingRow(entry, visit, dict(entry.result or {})))
+        self.booking.to_waiting_list(
+            chunk, BookingRow(entry, visit, original_term(self.repos, entry, visit)))
