@@ -5,6 +5,7 @@ term moves the visit, no term at all ends on the waiting list."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from services_support import NOW
 
@@ -71,6 +72,17 @@ class ScriptedGateway:
     def read_visit(self, cer_id=None, visit_uid=None):
         self.calls.append(("read", visit_uid))
         return self.cer.get(visit_uid)
+
+    def change_term(self, cer_id, slot_cer_id, reason):
+        self.calls.append(("change", slot_cer_id))
+        [(uid, visit)] = [(u, v) for u, v in self.cer.items() if v.cer_id == cer_id]
+        if slot_cer_id != visit.slot_cer_id:
+            if slot_cer_id in self.taken:
+                raise CerConflict("taken", major="x", code=MINOR_TERM_TAKEN, description="")
+            self.taken.discard(visit.slot_cer_id)
+            self.taken.add(slot_cer_id)
+            self.cer[uid] = replace(visit, slot_cer_id=slot_cer_id, version=visit.version + 1)
+        return self.cer[uid]
 
     def read_slots(self, schedule_cer_id, start, end):
         """CeR's terms of a schedule: taken ones booked (``taken``), the rest free."""
@@ -283,3 +295,31 @@ def test_a_reschedule_refused_by_cer_puts_the_visit_back_where_cer_has_it(
     assert visit.slot_id == practice.slot_ids[0]  # where CeR still has it
     assert repos.slots.get(practice.slot_ids[5]).state == SlotState.FREE
     assert repos.outbox.count_pending() == 0
+
+
+def test_terms_taken_beyond_any_fixed_count_do_not_send_the_patient_to_the_waiting_list(
+        repos, practice, patient_id):
+    """30 terms taken in CeR that the desk does not know of: the urgent patient is booked on
+    the first term CeR has free - found by reading CeR's terms, not by 30 booking calls."""
+    result = _book(repos, practice, patient_id, 0, Urgency.URGENT)
+    gateway = ScriptedGateway(repos)
+    gateway.taken = {f"SLT-{slot_id}" for slot_id in practice.slot_ids[:31]}
+    report = Replayer(repos, gateway).run()
+    visit = repos.visits.get(result.visit.id)
+    assert report.waiting_list == 0 and report.moved == 1
+    assert visit.state == VisitState.CONFIRMED and visit.slot_id == practice.slot_ids[31]
+    calls = [name for name, _ in gateway.calls]
+    assert calls.count("book") == 2 and "waiting_list" not in calls
+
+
+def test_a_booking_moved_at_the_desk_before_it_was_sent_is_not_on_the_call_list(
+        repos, practice, patient_id):
+    """The replay's ``moved`` means the replay changed the term; the desk's own reschedule of a
+    booking still waiting for CeR is not a change the patient needs a call about."""
+    result = _book(repos, practice, patient_id, 0)
+    booking.reschedule(repos, result.visit.id, practice.slot_ids[4], user="ania")
+    gateway = ScriptedGateway(repos)
+    report = Replayer(repos, gateway).run()
+    assert report.moved == 0 and repos.outbox.count_pending() == 0
+    assert repos.visits.get(result.visit.id).slot_id == practice.slot_ids[4]
+    assert call_list(repos) == []
