@@ -94,12 +94,16 @@ def after_kill(db_path: Path, journal_path: Path, sim_url: str) -> list[Finding]
     return findings
 
 
-def at_the_end(db_path: Path, journal_path: Path, sim_url: str) -> tuple[list[Finding],
-                                                                          dict[str, Any]]:
+def at_the_end(db_path: Path, journal_path: Path, sim_url: str,
+               for_a_person: set[str]) -> tuple[list[Finding], dict[str, Any]]:
     """After a clean sync: nothing is left unfinished, and every visit of ours is in CeR as it
     is here - confirmed on the same term with CeR's id, cancelled in both, or on the central
-    waiting list - and every visit CeR holds is here on the same term."""
+    waiting list - and every visit CeR holds is here on the same term. A difference the final
+    reconciliation lists for a person (``for_a_person``: visit ids and CeR terms; e.g. two
+    patients the desk moved onto each other's terms while CeR refused one move) is shown, not
+    silent: it is counted as ``shown``, not as drift."""
     findings = after_kill(db_path, journal_path, sim_url)
+    shown: list[str] = []
     state = cer_state(sim_url)
     by_uid = {v["visit_uid"]: v for v in state["visits"] if v["visit_uid"]}
     by_id = {v["id"]: v for v in state["visits"]}
@@ -122,20 +126,29 @@ def at_the_end(db_path: Path, journal_path: Path, sim_url: str) -> tuple[list[Fi
                                      "s.cer_id AS slot FROM visits AS v LEFT JOIN slots AS s "
                                      "ON s.id = v.slot_id")
         for visit in visits:
-            findings.extend(_agrees(visit, by_uid, by_id, waiting))
+            for kind, text in _agrees(visit, by_uid, by_id, waiting):
+                if kind == "drift" and {visit["visit_uid"], visit["slot"]} & for_a_person:
+                    shown.append(text)
+                else:
+                    findings.append((kind, text))
         here = {v["cer_id"]: v for v in visits if v["cer_id"]}
         for cer in state["visits"]:
             if cer["state"] == CER_CANCELLED:
                 continue
             mine = here.get(cer["id"])
             if mine is None or mine["state"] not in LIVE or mine["slot"] != cer["slot"]:
-                findings.append(("drift", f"CeR's {cer['id']} on {cer['slot']} is not here "
-                                          f"({mine['state'] if mine else 'missing'})"))
+                text = (f"CeR's {cer['id']} on {cer['slot']} is not here "
+                        f"({mine['state'] if mine else 'missing'})")
+                if cer["slot"] in for_a_person or cer["visit_uid"] in for_a_person:
+                    shown.append(text)
+                else:
+                    findings.append(("drift", text))
     finally:
         repos.close()
     return findings, {"outbox": counts, "outcomes": dict(outcomes), "rejected": len(rejected),
                       "visits": len(visits), "cer_visits": len(state["visits"]),
-                      "waiting_list": len(state["waiting_list"])}
+                      "waiting_list": len(state["waiting_list"]), "shown": len(shown),
+                      "shown_examples": shown[:5]}
 
 
 def _agrees(visit: dict[str, Any], by_uid: dict[str, Any], by_id: dict[str, Any],

@@ -22,7 +22,9 @@ commit (deterministic: no timing decides where it dies); ``mixed`` alternates th
 After every kill (``crash_checks.after_kill``): ``PRAGMA integrity_check`` (and the
 simulator's), every journaled change is in the store (lost), nothing is twice in CeR or on one
 term (duplicated). At the end one clean sync run must leave nothing unfinished (stuck) and the
-store and CeR telling the same story for every visit (``crash_checks.at_the_end``).
+store and CeR telling the same story for every visit (``crash_checks.at_the_end``), or the
+final reconciliation listing the difference for a person (``shown``: a conflict only the desk
+can decide, e.g. two reschedules onto each other's terms while CeR refused one of them).
 
 It never hangs and never leaves a worker behind: an overall ``--deadline``, a timeout for every
 wait, every worker in its own process group killed on every exit path (and dying with this
@@ -242,7 +244,8 @@ def _round(workers: Workers, style: str, rng: random.Random, paths: dict[str, An
         raise RuntimeError(f"a worker failed: {err[-800:]}")
 
 
-def run(kills: int, seed: int, style: str, deadline_s: float) -> dict[str, Any]:
+def run(kills: int, seed: int, style: str, deadline_s: float,
+        keep: Path | None = None) -> dict[str, Any]:
     from recepcja.simulator.server import SimulatorServer
 
     logging.disable(logging.WARNING)
@@ -258,7 +261,7 @@ def run(kills: int, seed: int, style: str, deadline_s: float) -> dict[str, Any]:
     findings: list[crash_checks.Finding] = []
     try:
         with tempfile.TemporaryDirectory(prefix="crash-emergency-") as folder:
-            root = Path(folder)
+            root = keep or Path(folder)
             with SimulatorServer(root / "sim") as server:
                 paths = {"db": _practice(root, server.url), "journal": root / "journal.txt",
                          "soap": server.url + "/cer"}
@@ -281,8 +284,9 @@ def run(kills: int, seed: int, style: str, deadline_s: float) -> dict[str, Any]:
                     if code != 0:
                         raise RuntimeError(f"the final sync failed: {err[-800:]}")
                     report["final_sync"] = json.loads(out.splitlines()[-1])
-                    end, summary = crash_checks.at_the_end(paths["db"], paths["journal"],
-                                                           server.url)
+                    end, summary = crash_checks.at_the_end(
+                        paths["db"], paths["journal"], server.url,
+                        set(report["final_sync"]["for_a_person"]))
                     findings += end
                     report["checks"] += 1
                     report.update(summary)
@@ -318,9 +322,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=1800.0,
                         help="stop (and report) after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR and leave the databases there (to look at a failure)")
     args = parser.parse_args(argv)
     signal.signal(signal.SIGTERM, _terminate)
-    report = run(args.kills, args.seed, args.style, args.deadline)
+    report = run(args.kills, args.seed, args.style, args.deadline, args.keep)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
@@ -328,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
               f"(desk {report['kills_desk']}, sync {report['kills_sync']}), rounds "
               f"{report['rounds']}, checks {report['checks']}, lost {report['lost']}, "
               f"duplicated {report['duplicated']}, stuck {report['stuck']}, integrity "
-              f"problems {report['integrity']}, drift {report['drift']}, outbox "
+              f"problems {report['integrity']}, drift {report['drift']}, shown to a person "
+              f"{report.get('shown')}, outbox "
               f"{report.get('outbox')}, {report['seconds']} s, "
               + ("OK" if report["ok"] else "PROBLEMS: " + "; ".join(report["problems"][:5])))
     return 0 if report["ok"] else 1

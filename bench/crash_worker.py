@@ -9,7 +9,8 @@
   (one JSON line, fsynced) only AFTER the store said it is saved - the promise to check.
 - **sync**: ``PASSES`` times what the window's threads do: one replay pass (production chunk
   size), pull and apply CeR's notifications, reconcile (every second pass; every pass with
-  ``--final``, which also stops once nothing is pending and CeR agrees). Prints a JSON summary.
+  ``--final``, which also stops once nothing is pending and CeR agrees). Prints a JSON summary
+  (with what the last reconciliation listed for a person: visit ids and CeR terms).
 
 Both print ``READY`` once warmed up (the driver's random kill lands in the work) and die with
 their parent (Linux ``PR_SET_PDEATHSIG``): a killed or timed-out driver leaves no worker.
@@ -109,8 +110,9 @@ def sync(db_path: Path, soap_url: str, passes: int, final: bool) -> int:
     gateway = CerGateway(GatewayConfig(url=soap_url, context=CONTEXT, read_timeout=10))
     gateway.status()  # the client is built: the kill lands in the work
     print("READY", flush=True)
-    summary = {"passes": 0, "done": 0, "moved": 0, "waiting_list": 0, "rejected": 0,
-               "recovered": 0, "busy": 0, "stopped": 0, "agreed": False}
+    summary: dict[str, object] = {
+        "passes": 0, "done": 0, "moved": 0, "waiting_list": 0, "rejected": 0, "recovered": 0,
+        "busy": 0, "stopped": 0, "agreed": False, "for_a_person": []}
     for number in range(passes):
         report = Replayer(repos, gateway, wait=5.0).run()
         for key in ("done", "moved", "waiting_list", "rejected", "recovered"):
@@ -121,9 +123,13 @@ def sync(db_path: Path, soap_url: str, passes: int, final: bool) -> int:
         NotificationApplier(repos, gateway).apply_pending()
         summary["passes"] = number + 1
         if final or number % 2:
-            agreed = Reconciler(repos, gateway, horizon_days=HORIZON_DAYS).run().in_agreement
-            summary["agreed"] = agreed
-            if final and agreed and not repos.outbox.count_pending():
+            reconciled = Reconciler(repos, gateway, horizon_days=HORIZON_DAYS).run()
+            summary["agreed"] = reconciled.in_agreement
+            # What reconciliation lists for a person (a conflict only the desk can decide).
+            summary["for_a_person"] = sorted(
+                {key for item in reconciled.open_items if str(item.resolution) == "human"
+                 for key in (item.visit_uid, item.slot_cer_id) if key})
+            if final and reconciled.in_agreement and not repos.outbox.count_pending():
                 break
     print(json.dumps(summary), flush=True)
     gateway.close()

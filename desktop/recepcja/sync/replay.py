@@ -116,8 +116,9 @@ class Replayer:
 
     def run_entry(self, entry_id: int) -> ReplayReport:
         """Try ONE row now (the CLI's immediate try after a booking), after any earlier
-        unfinished row of the same visit (a cancellation never overtakes its booking). Does
-        nothing to a row that is finished or waits for its retry behind a failed one."""
+        unfinished row of the same visit (a cancellation never overtakes its booking): the
+        rows are taken in order, and when one cannot finish now the later ones wait for the
+        next pass. A finished row is left alone."""
 
         def one(replay_pass: ReplayPass) -> None:
             entry = self.repos.outbox.get(entry_id)
