@@ -63,7 +63,8 @@ PATIENTS = 60
 PORTAL_PESEL_BASE = 3000
 SYNC_POINTS = (
     "replay.after_recover", "replay.after_claim", "replay.after_cer_answer",
-    "replay.after_move", "replay.after_requeue", "replay.after_finish", "replay.after_release",
+    "replay.after_move", "replay.after_leave_term", "replay.after_requeue",
+    "replay.after_finish", "replay.after_release",
     "notifications.after_patient", "notifications.after_store_visit",
     "notifications.after_applied", "reconcile.after_restore", "reconcile.after_follow_cer",
     "reconcile.after_slot_repair", "reconcile.after_requeue",

@@ -33,6 +33,7 @@ CRASH_POINTS = (
     "replay.after_claim",  # a chunk of rows claimed (sending)
     "replay.after_cer_answer",  # CeR committed and answered; nothing local written yet
     "replay.after_move",  # a booking moved locally to a term CeR has free
+    "replay.after_leave_term",  # no term free in CeR: the visit let go of its term
     "replay.after_requeue",  # an ambiguous row read back and queued again
     "replay.after_finish",  # a chunk's outcomes written with their local writes
     "replay.after_failure",  # a row marked failed or ambiguous after a CeR failure

@@ -188,7 +188,9 @@ class Booking:
                 continue
             slot = self.alternative(replay_pass, row)
             if slot is None or slot.id is None:
-                break
+                if self._leave_term(row):
+                    break
+                continue  # the desk changed the visit meanwhile: look again
             try:
                 with atomic(self.repos.db):
                     # No outbox row: this replay is the CeR side of the move. The version
@@ -227,11 +229,28 @@ class Booking:
                 return slot
             row.tried.add(slot.id)
 
+    def _leave_term(self, row: BookingRow) -> bool:
+        """No allowed term is free in CeR: the visit lets go of its term for the waiting list,
+        committed BEFORE CeR is asked. A kill after it reads the row back and places the patient
+        again (idempotent) - never books a term freed meanwhile for a patient CeR already holds
+        on its waiting list. False (nothing written) if the desk changed the visit meanwhile."""
+        with atomic(self.repos.db):
+            current = self.repos.visits.get(row.visit.id)
+            if current is None or current.version != row.visit.version:
+                return False
+            self.repos.visits.to_waiting_list(row.visit.id, self.rows.user, notify_cer=False)
+            self.repos.outbox.set_result(row.entry.id,
+                                         {**row.original, "tried": sorted(row.tried)})
+        crash_point("replay.after_leave_term")
+        row.visit = self.rows.visit(row.entry) or row.visit
+        return True
+
     # -- finishing ------------------------------------------------------------------------------
 
     def to_waiting_list(self, chunk: Chunk, row: BookingRow) -> None:
-        """The central waiting list (art. 23e ust. 11), idempotent by our visit identifier;
-        the local visit lets go of its term in the same transaction as the row's outcome."""
+        """The central waiting list (art. 23e ust. 11), idempotent by our visit identifier; a
+        visit not yet off its term lets go of it in the same transaction as the row's
+        outcome."""
         visit = row.visit
         place_cer_id, scope = self._place_and_scope(visit, row.original)
         if place_cer_id is None or scope is None:
@@ -273,7 +292,7 @@ class Booking:
 
         def local() -> None:
             if move_to is not None:
-                self.rows.move_quietly(visit.id, move_to)
+                self.rows.move_quietly(visit, move_to)
             self.repos.visits.confirm(visit.id, cer_visit.cer_id, str(cer_visit.version))
 
         self.rows.finish(chunk, row.entry, Outcome.MOVED if moved else Outcome.BOOKED,

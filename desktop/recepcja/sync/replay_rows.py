@@ -2,7 +2,7 @@
 rules, and writing what became of each row.
 
 - ``ReplayPass``: one pass under one sender lease - its report, the bookings whose term CeR has
-  taken (``LostTerm``, handed out at the end of the pass, urgent first) and what was read of
+  taken (``BookingRow``s, handed out at the end of the pass, urgent first) and what was read of
   CeR's free terms.
 - ``Chunk``: rows claimed in one transaction. Their outcomes (``Finished``) are written in one
   more (``RowSender.flush``), each WITH the local write CeR's answer asks for (confirm the
@@ -294,12 +294,13 @@ class RowSender:
             raise ConflictError(N_("the patient of this visit no longer exists"))
         return patient
 
-    def move_quietly(self, visit_id: int, slot_id: int) -> None:
-        """Move the visit to where CeR has it (no outbox row: CeR is the origin); a term held
-        locally by another visit is left for reconciliation to report."""
+    def move_quietly(self, visit: VisitRecord, slot_id: int) -> None:
+        """Move the visit to where CeR has it (no outbox row: CeR is the origin). A term held
+        locally by another visit is left for reconciliation to report; a visit the desk has
+        changed since it was read keeps the desk's change (its own row follows)."""
         try:
             with atomic(self.repos.db):
-                self.repos.visits.move(visit_id, slot_id, self.user, notify_cer=False)
-        except ConflictError:
-            log.warning("visit %s: CeR holds it on a term held locally by another visit",
-                        visit_id)
+                self.repos.visits.move(visit.id, slot_id, self.user, notify_cer=False,
+                                       expected_version=visit.version)
+        except ConflictError as error:
+            log.warning("visit %s not moved to where CeR has it: %s", visit.id, error)

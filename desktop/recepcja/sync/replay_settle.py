@@ -105,7 +105,7 @@ class Settling:
         if held is None or held.id is None or held.id == visit.slot_id:
             return None
         target = held.id
-        return lambda: self.rows.move_quietly(visit.id, target)
+        return lambda: self.rows.move_quietly(visit, target)
 
     def waiting_list(self, chunk: Chunk, entry: OutboxEntry) -> None:
         visit = self.rows.visit(entry)

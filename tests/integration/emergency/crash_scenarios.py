@@ -108,9 +108,11 @@ def patients(built: Built, count: int) -> list[int]:
 
 
 def replay_bookings(built: Built) -> None:
-    """Queued bookings: A and D keep their terms, B and C lost theirs to portal patients - C
-    (urgent) gets the one term CeR still has free (a move), B ends on the central waiting list -
-    and G, put on the waiting list by the desk (a booking row, then a waiting-list row)."""
+    """Queued bookings on the ten terms left free: A (term 0) and D (4) keep theirs, B (1) and C
+    (3) lost theirs to portal patients, who also took 2, 6, 7, 8 and 9 - C (urgent) gets the
+    one term CeR still has free (5, a move), B ends on the central waiting list - and G, put on
+    the waiting list by the desk before its booking was sent (the booking row is skipped, the
+    waiting-list row places G)."""
     built.only_these_terms_are_free()
     a, b, c, d, g = patients(built, 5)
     built.book(a, 0)
@@ -119,7 +121,7 @@ def replay_bookings(built: Built) -> None:
     built.book(d, 4)
     waiting = built.book(g, 6)
     built.repos.visits.to_waiting_list(waiting, "ania")
-    for pesel_index, index in enumerate((1, 2, 3, 6)):
+    for pesel_index, index in enumerate((1, 2, 3, 6, 7, 8, 9)):
         built.portal(index, pesel_index)
 
 

@@ -71,6 +71,7 @@ CASES = [
     Case("replay.after_cer_answer", "bookings", one(SYNC, "replay.after_cer_answer")),
     Case("replay.after_finish", "bookings", one(SYNC, "replay.after_finish")),
     Case("replay.after_move", "bookings", one(SYNC, "replay.after_move")),
+    Case("replay.after_leave_term", "bookings", one(SYNC, "replay.after_leave_term")),
     Case("replay.after_release", "bookings", one(SYNC, "replay.after_release"),
          (("pobierzSloty", "http503"),)),
     Case("replay.after_failure", "bookings", one(SYNC, "replay.after_failure"),
