@@ -64,7 +64,7 @@ PORTAL_PESEL_BASE = 3000
 SYNC_POINTS = (
     "replay.after_recover", "replay.after_claim", "replay.after_cer_answer",
     "replay.after_move", "replay.after_leave_term", "replay.after_requeue",
-    "replay.after_finish", "replay.after_release",
+    "replay.after_finish", "replay.after_release", "replay.after_put_back",
     "notifications.after_patient", "notifications.after_store_visit",
     "notifications.after_applied", "reconcile.after_restore", "reconcile.after_follow_cer",
     "reconcile.after_slot_repair", "reconcile.after_requeue",
@@ -263,6 +263,7 @@ def run(kills: int, seed: int, style: str, deadline_s: float,
     try:
         with tempfile.TemporaryDirectory(prefix="crash-emergency-") as folder:
             root = keep or Path(folder)
+            report["folder"] = str(root)
             with SimulatorServer(root / "sim") as server:
                 paths = {"db": _practice(root, server.url), "journal": root / "journal.txt",
                          "soap": server.url + "/cer"}

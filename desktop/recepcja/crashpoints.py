@@ -38,6 +38,7 @@ CRASH_POINTS = (
     "replay.after_finish",  # a chunk's outcomes written with their local writes
     "replay.after_failure",  # a row marked failed or ambiguous after a CeR failure
     "replay.after_release",  # rows never sent given back
+    "replay.after_put_back",  # a visit moved, at the end of a pass, to the term CeR holds it on
     # notifications (sync/notifications.py)
     "notifications.after_patient",  # a patient CeR named registered locally
     "notifications.after_store_visit",  # a notified visit written, not yet marked applied

@@ -324,8 +324,12 @@ def _audit_log(db: Database) -> None:
 
 def _outbox_claimed_by(db: Database) -> None:
     """The lease token of the sender that claimed a row (``store.sender_lock``): at start a
-    sender takes over only rows claimed under another token - a sender that is gone."""
+    sender takes over only rows claimed under another token - a sender that is gone. And the
+    few finished rows whose visit waits to be put on the term CeR holds it on
+    (``result.put_back``), found without reading every finished row."""
     db.conn.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.conn.execute("CREATE INDEX outbox_put_back ON outbox (id) "
+                    "WHERE json_extract(result, '$.put_back') IS NOT NULL")
 
 
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (

@@ -58,6 +58,9 @@ Clock = Callable[[], dt.datetime]
 # Not done, not rejected. Spelled exactly as the partial index ``outbox_due`` is: SQLite uses a
 # partial index only when the query repeats its WHERE term.
 _OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
+# Finished rows whose visit still waits to be put on the term CeR holds it on (the partial
+# index ``outbox_put_back``, spelled the same).
+_PUT_BACK = "json_extract(result, '$.put_back') IS NOT NULL"
 
 
 class OutboxRepo:
@@ -172,6 +175,21 @@ class OutboxRepo:
                 "UPDATE outbox SET result = ?, updated_at = ? WHERE id = ?",
                 (to_json(result), utc_text(self.clock()), entry_id),
             )
+
+    def awaiting_put_back(self) -> list[OutboxEntry]:
+        """Finished rows whose ``result.put_back`` ({slot_id, version}) says their visit is to
+        be moved to the term CeR holds it on once no other visit holds that term here."""
+        rows = fetch_all(self.db, f"SELECT * FROM outbox WHERE {_PUT_BACK} ORDER BY id")
+        return [_entry(row) for row in rows]
+
+    def has_put_backs(self) -> bool:
+        return bool(scalar(self.db, f"SELECT EXISTS (SELECT 1 FROM outbox WHERE {_PUT_BACK})"))
+
+    def clear_put_back(self, entry_id: int) -> None:
+        with atomic(self.db):
+            self.db.conn.execute(
+                "UPDATE outbox SET result = json_remove(result, '$.put_back'), updated_at = ? "
+                "WHERE id = ?", (utc_text(self.clock()), entry_id))
 
     def next_due_at(self) -> dt.datetime | None:
         """When the earliest failed row becomes due (the sync thread sleeps until then)."""

@@ -13,7 +13,8 @@ One ``Replayer`` per thread (it uses that thread's ``Repositories`` and ``CerGat
    outcomes - each with the local write CeR's answer asks for - written in one more
    (``replay_rows``). A booking whose term CeR has taken waits for step 5.
 5. Hand out terms to the patients who lost theirs: urgent first, the nearest allowed term CeR
-   has free, else the central waiting list (``replay_booking``).
+   has free, else the central waiting list (``replay_booking``); then put visits back on the
+   terms CeR holds them on where another visit held that term here (``put_back_later``).
 
 Every claimed row is resolved before the lock is let go (done, rejected, failed with a backoff,
 ambiguous, or given back unsent); a kill anywhere leaves rows that step 2 of the next pass
@@ -143,7 +144,7 @@ class Replayer:
 
     def _under_lease(self, work: Callable[[ReplayPass], None]) -> ReplayReport:
         report = ReplayReport()
-        if not self.repos.outbox.count_pending():
+        if not self.repos.outbox.count_pending() and not self.repos.outbox.has_put_backs():
             return report  # nothing to send: no lock needed
         try:
             lease = self.lock.acquire(self.wait)
@@ -163,6 +164,7 @@ class Replayer:
             except Stop as stop:
                 report.stopped_by = describe(stop.error)
             finally:
+                self.rows.put_back_later()
                 # Bookings still waiting for another term: CeR committed nothing for them.
                 leftover = [lost.entry.id for lost in replay_pass.lost_terms]
                 replay_pass.lost_terms.clear()

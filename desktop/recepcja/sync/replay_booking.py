@@ -290,10 +290,13 @@ class Booking:
         if moved:
             chunk.report.moved += 1
 
-        def local() -> None:
-            if move_to is not None:
-                self.rows.move_quietly(visit, move_to)
+        def local() -> dict[str, Any] | None:
             self.repos.visits.confirm(visit.id, cer_visit.cer_id, str(cer_visit.version))
+            if move_to is None:
+                return None
+            confirmed = self.repos.visits.get(visit.id)
+            return None if confirmed is None else self.rows.move_to_cer_term(
+                visit.id, move_to, confirmed.version)
 
         self.rows.finish(chunk, row.entry, Outcome.MOVED if moved else Outcome.BOOKED,
                          {**row.original, "cer_id": cer_visit.cer_id, "slot_id": slot_id,

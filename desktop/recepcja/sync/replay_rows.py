@@ -47,7 +47,9 @@ from recepcja.sync.replay_report import (
 log = logging.getLogger("recepcja.sync.replay")
 
 T = TypeVar("T")
-LocalWrite = Callable[[], None]
+# A local write CeR's answer asks for; what it returns is merged into the row's result (e.g. a
+# ``put_back`` still to do).
+LocalWrite = Callable[[], dict[str, Any] | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,12 +264,13 @@ class RowSender:
                 self._on_progress(item.entry, str(item.outcome), item.result)
 
     def _write(self, item: Finished) -> None:
-        if item.local_write is not None:
-            item.local_write()
+        extra = item.local_write() if item.local_write is not None else None
         if item.outcome == Outcome.REJECTED:
-            self.repos.outbox.mark_rejected(item.entry.id, item.reason)
+            self.repos.outbox.mark_rejected(item.entry.id, item.reason,
+                                            {**(item.entry.result or {}), **extra}
+                                            if extra else None)
         else:
-            self.repos.outbox.mark_done(item.entry.id, item.result)
+            self.repos.outbox.mark_done(item.entry.id, {**item.result, **(extra or {})})
 
     def _write_alone(self, item: Finished) -> None:
         try:
@@ -294,13 +297,35 @@ class RowSender:
             raise ConflictError(N_("the patient of this visit no longer exists"))
         return patient
 
-    def move_quietly(self, visit: VisitRecord, slot_id: int) -> None:
-        """Move the visit to where CeR has it (no outbox row: CeR is the origin). A term held
-        locally by another visit is left for reconciliation to report; a visit the desk has
-        changed since it was read keeps the desk's change (its own row follows)."""
+    def move_to_cer_term(self, visit_id: int, slot_id: int, version: int
+                         ) -> dict[str, Any] | None:
+        """Move the visit (as of ``version``) to the term CeR holds it on; no outbox row, CeR
+        is the origin. None when done, or when the desk has changed the visit since (its own
+        row follows). When another visit holds the term here, ``{"put_back": ...}`` for the
+        row's result: ``put_back_later`` tries again at the end of every pass."""
         try:
             with atomic(self.repos.db):
-                self.repos.visits.move(visit.id, slot_id, self.user, notify_cer=False,
-                                       expected_version=visit.version)
-        except ConflictError as error:
-            log.warning("visit %s not moved to where CeR has it: %s", visit.id, error)
+                self.repos.visits.move(visit_id, slot_id, self.user, notify_cer=False,
+                                       expected_version=version)
+        except ConflictError:
+            current = self.repos.visits.get(visit_id)
+            if current is None or current.version != version:
+                return None
+            log.info("visit %s: CeR holds it on a term another visit holds here", visit_id)
+            return {"put_back": {"slot_id": slot_id, "version": version}}
+        return None
+
+    def put_back_later(self) -> None:
+        """Visits whose term in CeR another visit held here when CeR answered: moved there now
+        if it is free (e.g. that visit's booking went to another term in this pass). Recorded
+        in the finished row (``result.put_back``), so a kill forgets nothing; until it is
+        done, reconciliation shows the difference."""
+        for entry in self.repos.outbox.awaiting_put_back():
+            intent = (entry.result or {}).get("put_back") or {}
+            with atomic(self.repos.db):
+                still = entry.visit_id is not None and self.move_to_cer_term(
+                    entry.visit_id, int(intent.get("slot_id", 0)), int(intent.get("version", 0)))
+                if not still:
+                    self.repos.outbox.clear_put_back(entry.id)
+            if not still:
+                crash_point("replay.after_put_back")

@@ -9,7 +9,8 @@
   nothing, the waiting list is idempotent by our identifier).
 - ``cancel``: by CeR's id; "already cancelled" is success.
 - ``change``: CeR refuses the new term (taken there meanwhile) → the row is rejected and the
-  local visit put back where CeR still has it, in the same transaction.
+  local visit put back where CeR still has it, in the same transaction (or, when the desk has
+  given that term to another visit meanwhile, at the end of the pass if it is free by then).
 - ``waiting_list``: the desk's own placement on the central waiting list.
 """
 
@@ -105,7 +106,7 @@ class Settling:
         if held is None or held.id is None or held.id == visit.slot_id:
             return None
         target = held.id
-        return lambda: self.rows.move_quietly(visit, target)
+        return lambda: self.rows.move_to_cer_term(visit.id, target, visit.version)
 
     def waiting_list(self, chunk: Chunk, entry: OutboxEntry) -> None:
         visit = self.rows.visit(entry)

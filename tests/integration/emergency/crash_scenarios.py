@@ -127,15 +127,20 @@ def replay_bookings(built: Built) -> None:
 
 def replay_changes(built: Built) -> None:
     """Confirmed visits changed at the desk: E cancelled, F moved, H moved to a term a portal
-    patient took in CeR meanwhile (CeR refuses: H goes back where CeR has it)."""
+    patient took in CeR meanwhile (CeR refuses: H goes back where CeR has it); K moved likewise
+    to a taken term, and its old term given to a new booking L at once - K goes back there at
+    the end of the pass, once L has been moved to the nearest term CeR has free."""
     built.only_these_terms_are_free()
-    e, f, h = patients(built, 3)
-    visits = [built.book(e, 0), built.book(f, 1), built.book(h, 2)]
+    e, f, h, k, booked = patients(built, 5)
+    visits = [built.book(e, 0), built.book(f, 1), built.book(h, 2), built.book(k, 5)]
     built.sync()
     booking.cancel(built.repos, visits[0], "rezygnacja", user="ania")
     booking.reschedule(built.repos, visits[1], built.terms[3][0], user="ania")
     booking.reschedule(built.repos, visits[2], built.terms[4][0], user="ania")
+    booking.reschedule(built.repos, visits[3], built.terms[6][0], user="ania")
+    built.book(booked, 5)
     built.portal(4, 0)
+    built.portal(6, 1)
 
 
 def replay_waiting_list(built: Built) -> None:

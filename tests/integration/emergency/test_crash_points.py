@@ -82,6 +82,7 @@ CASES = [
          ((SYNC, "replay.after_claim"), (SYNC, "replay.after_requeue"))),
     Case("replay.after_cer_answer", "changes", one(SYNC, "replay.after_cer_answer")),
     Case("replay.after_finish", "changes", one(SYNC, "replay.after_finish")),
+    Case("replay.after_put_back", "changes", one(SYNC, "replay.after_put_back")),
     Case("replay.after_cer_answer", "waiting_list", one(SYNC, "replay.after_cer_answer")),
     Case("replay.after_finish", "waiting_list", one(SYNC, "replay.after_finish")),
     Case("notifications.after_patient", "notifications", one(PULL, "notifications.after_patient")),

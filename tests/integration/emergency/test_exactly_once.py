@@ -114,6 +114,36 @@ def test_with_no_term_free_in_cer_the_patient_goes_to_the_waiting_list(repos, lo
     assert entry["entry_uid"] == result.visit.visit_uid
 
 
+def test_a_refused_move_goes_back_to_cer_s_term_once_the_desk_s_next_booking_leaves_it(
+        repos, local, onboarded_simulator):
+    """The desk moved K to a term a portal patient had just taken in CeR, and gave K's old term
+    to L at once. CeR refuses K's move (K stays on its old term there) and L's booking (that
+    term is K's in CeR): L gets the nearest term CeR has free and K is put back where CeR has
+    it - before, K stayed on the portal patient's term here, a difference nobody fixed."""
+    sim = onboarded_simulator
+    k, booked = (add_patient(repos, pesel, 60 + n)
+                 for n, pesel in enumerate(pesels(2, start=60)))
+    terms = _free_terms(repos, local, 3)
+    first = booking.book(repos, k, terms[0], Urgency.STABLE, user="ania")
+    with gateway(sim.soap_url) as gw:
+        assert Replayer(repos, gw).run().done == 1
+    booking.reschedule(repos, first.visit.id, terms[1], user="ania")
+    second = booking.book(repos, booked, terms[0], Urgency.STABLE, user="ania", emergency=True)
+    sim.control("POST", "portal-booking", {"slot": repos.slots.get(terms[1]).cer_id,
+                                            "pesel": pesels(1, start=650)[0]})
+
+    with gateway(sim.soap_url) as gw:
+        report = Replayer(repos, gw).run()
+
+    assert report.rejected == 1 and report.moved == 1 and repos.outbox.count_pending() == 0
+    cer = {v["visit_uid"]: v for v in cer_visits(sim) if v["visit_uid"]}
+    for result in (first, second):
+        visit = repos.visits.get(result.visit.id)
+        assert visit.state == VisitState.CONFIRMED
+        assert repos.slots.get(visit.slot_id).cer_id == cer[visit.visit_uid]["slot"]
+    assert repos.visits.get(first.visit.id).slot_id == terms[0]
+
+
 # --- one sender per data folder, with real processes ---------------------------------------
 
 
