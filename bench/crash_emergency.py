@@ -219,7 +219,8 @@ def _round(workers: Workers, style: str, rng: random.Random, paths: dict[str, An
         workers.ready(desk)
         workers.finish(desk)
         world()  # portal patients take some of what the desk just queued
-        point = SYNC_POINTS[report["rounds"] % len(SYNC_POINTS)]
+        point = SYNC_POINTS[report["point_rounds"] % len(SYNC_POINTS)]
+        report["point_rounds"] += 1
         sync = workers.start(["sync", db, soap, "2"], crash_at=point)
         workers.ready(sync)
         code, _, err = workers.finish(sync)
@@ -254,9 +255,9 @@ def run(kills: int, seed: int, style: str, deadline_s: float,
     started = time.monotonic()
     report: dict[str, Any] = {
         "seed": seed, "style": style, "kills": 0, "kills_desk": 0, "kills_sync": 0,
-        "kills_by_point": {}, "rounds": 0, "checks": 0, "lost": 0, "duplicated": 0,
-        "stuck": 0, "integrity": 0, "drift": 0, "deadline": 0, "error": 0, "problems": [],
-        "world": {}}
+        "kills_by_point": {}, "rounds": 0, "point_rounds": 0, "checks": 0, "lost": 0,
+        "duplicated": 0, "stuck": 0, "integrity": 0, "drift": 0, "deadline": 0, "error": 0,
+        "problems": [], "world": {}}
     workers = Workers(started + deadline_s)
     world: Counter[str] = Counter()
     findings: list[crash_checks.Finding] = []
