@@ -1,21 +1,36 @@
-"""Crash safety of emergency booking and replay: kill -9 at random points, check after each.
+"""Crash safety of the desk and the sync side: SIGKILL over and over, check after each kill.
 
-    python bench/crash_emergency.py [--kills N] [--seed S] [--json]
+    python bench/crash_emergency.py [--kills N] [--seed S] [--style random|points|mixed]
+                                    [--deadline SECONDS] [--json]
 
-A CeR simulator runs in this process (loopback HTTP); the desk is a separate process that this
-script kills with SIGKILL at a random moment, over and over:
+A CeR simulator runs in this process (loopback HTTP) with one active place and a schedule of
+800 published terms (8 a day, 100 days); the workstation is two processes
+(``crash_worker.py``) that this script starts each round and kills:
 
-- **booking**: the worker books queued (emergency) visits one after another, writing each
-  visit's id to a journal file only AFTER the store said it is saved; killed mid-stream;
-- **replay**: the worker recovers interrupted rows and replays the outbox (small chunks, so a
-  kill lands between claim, call and write-back); killed mid-stream; meanwhile "portal
-  patients" take some of the queued terms in CeR, so moves and read-backs happen too.
+- the **desk** makes random bookings, cancellations and reschedules in emergency mode, picking
+  terms that are free when it books, and journals each AFTER the store said it is saved;
+- the **sync** side replays the outbox (production chunk size), pulls and applies CeR's
+  notifications and reconciles;
+- between rounds "the world" acts in CeR: portal patients book terms the desk holds in its
+  queue (moves, the waiting list, notifications) and free ones, and cancel some of theirs.
 
-After every kill: ``PRAGMA integrity_check`` is ok; every journaled visit is in the store once,
-with exactly one ``book`` outbox row; no term holds two live visits (locally or in CeR); no visit
-id is in CeR twice. At the end one clean replay must leave nothing pending, and every visit is
-confirmed with CeR's id (exactly one CeR visit per visit id) or on the central waiting list.
-Exit code 0 and ``"ok": true`` when all of it holds.
+Kill styles: ``random`` - both run at once, one of them is SIGKILLed at a random moment after
+it is warmed up; ``points`` - the desk runs, then the sync side is started with
+``RECEPCJA_CRASH_AT`` naming a crash point (``recepcja.crashpoints``) and dies right after that
+commit (deterministic: no timing decides where it dies); ``mixed`` alternates them.
+
+After every kill (``crash_checks.after_kill``): ``PRAGMA integrity_check`` (and the
+simulator's), every journaled change is in the store (lost), nothing is twice in CeR or on one
+term (duplicated). At the end one clean sync run must leave nothing unfinished (stuck) and the
+store and CeR telling the same story for every visit (``crash_checks.at_the_end``), or the
+final reconciliation listing the difference for a person (``shown``: a conflict only the desk
+can decide, e.g. two reschedules onto each other's terms while CeR refused one of them).
+
+It never hangs and never leaves a worker behind: an overall ``--deadline``, a timeout for every
+wait, every worker in its own process group killed on every exit path (and dying with this
+process, ``PR_SET_PDEATHSIG``), and a report of what it saw in every case (``deadline`` and
+``error`` findings say why a run ended early). Exit 0 and
+``"ok": true`` only when every check held.
 """
 
 from __future__ import annotations
@@ -26,278 +41,306 @@ import json
 import logging
 import os
 import random
+import select
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import crash_checks  # noqa: E402
 
-# --- the worker (the desk process that gets killed) --------------------------------------------
-
-
-def worker(argv: list[str]) -> int:
-    from recepcja.cer.gateway import CerGateway
-    from recepcja.cer.types import GatewayConfig
-    from recepcja.domain.model import Urgency
-    from recepcja.services import booking
-    from recepcja.store import Repositories
-    from recepcja.sync.replay import Replayer
-
-    mode, db_path = argv[0], Path(argv[1])
-    repos = Repositories.open(db_path)
-    if mode == "book":
-        journal, first, count = Path(argv[2]), int(argv[3]), int(argv[4])
-        patients = [int(x) for x in argv[5].split(",")]
-        slots = [int(x) for x in argv[6].split(",")]
-        with journal.open("a", encoding="utf-8") as out:
-            for index in range(first, first + count):
-                result = booking.book(repos, patients[index % len(patients)], slots[index],
-                                      Urgency.URGENT if index % 5 == 0 else Urgency.STABLE,
-                                      user="crash", emergency=True)
-                out.write(result.visit.visit_uid + "\n")
-                out.flush()
-                os.fsync(out.fileno())
-                if index == first:
-                    print("READY", flush=True)  # warmed up: the kill lands mid-stream
-        return 0
-    from bench_gateway import CONTEXT
-
-    repos.outbox.recover_interrupted()
-    gateway = CerGateway(GatewayConfig(url=argv[2], context=CONTEXT, read_timeout=5))
-    gateway.status()  # build the client first, so the kill lands while rows are being sent
-    print("READY", flush=True)
-    while repos.outbox.count_pending():
-        report = Replayer(repos, gateway).run(chunk=3)
-        if report.stopped_by:
-            time.sleep(0.05)
-    return 0
+DAYS, PER_DAY = 100, 8  # activation needs free terms 3 months ahead
+PATIENTS = 60
+PORTAL_PESEL_BASE = 3000
+SYNC_POINTS = (
+    "replay.after_recover", "replay.after_claim", "replay.after_cer_answer",
+    "replay.after_move", "replay.after_leave_term", "replay.after_requeue",
+    "replay.after_finish", "replay.after_release", "replay.after_put_back",
+    "notifications.after_patient", "notifications.after_store_visit",
+    "notifications.after_applied", "reconcile.after_restore", "reconcile.after_follow_cer",
+    "reconcile.after_slot_repair", "reconcile.after_requeue",
+)
 
 
-# --- the checks -----------------------------------------------------------------------------
+class Deadline(Exception):  # noqa: N818 - control flow
+    """The overall deadline passed."""
 
 
-def check(db_path: Path, journal: Path, sim_url: str, *, final: bool = False) -> list[str]:
-    import requests
+class Workers:
+    """Started workers, each in its own process group; ``kill_all`` on every exit path."""
 
-    from recepcja.domain.model import VisitState
-    from recepcja.store import Repositories
-    from recepcja.store.db import fetch_all
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+        self.live: list[subprocess.Popen[str]] = []
 
-    problems: list[str] = []
-    repos = Repositories.open(db_path)
-    try:
-        integrity = repos.db.conn.execute("PRAGMA integrity_check").fetchone()[0]
-        if integrity != "ok":
-            problems.append(f"integrity_check: {integrity}")
-        uids = journal.read_text(encoding="utf-8").split() if journal.exists() else []
-        for uid in uids:
-            visit = repos.visits.by_uid(uid)
-            if visit is None:
-                problems.append(f"lost: {uid}")
-                continue
-            books = [e for e in repos.outbox.for_visit(visit.id) if e.op == "book"]
-            if len(books) != 1:
-                problems.append(f"{uid}: {len(books)} book rows")
-        live = fetch_all(repos.db, "SELECT slot_id, COUNT(*) AS n FROM visits WHERE state IN "
-                                   "('pending', 'confirmed') AND slot_id IS NOT NULL "
-                                   "GROUP BY slot_id HAVING n > 1")
-        if live:
-            problems.append(f"double-booked local terms: {live[:3]}")
-        mismatched = fetch_all(repos.db, "SELECT s.id FROM slots s WHERE (s.state = 'booked') "
-                                         "<> EXISTS (SELECT 1 FROM visits v WHERE v.slot_id = "
-                                         "s.id AND v.state IN ('pending', 'confirmed'))")
-        if mismatched:
-            problems.append(f"slot state disagrees with visits: {mismatched[:3]}")
-        state = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list",
-                             timeout=30).json()
-        ours = Counter(v["visit_uid"] for v in state["visits"] if v["visit_uid"])
-        twice = [uid for uid, n in ours.items() if n > 1]
-        if twice:
-            problems.append(f"booked twice in CeR: {twice[:3]}")
-        slots = Counter(v["slot"] for v in state["visits"] if v["state"] != "ANULOWANA")
-        if slots and max(slots.values()) > 1:
-            problems.append("a CeR term holds two visits")
-        if final:
-            if repos.outbox.count_pending():
-                problems.append(f"left pending: {repos.outbox.counts()}")
-            waiting = {w["entry_uid"] for w in state["waiting_list"]}
-            by_uid = {v["visit_uid"]: v for v in state["visits"]}
-            for uid in uids:
-                visit = repos.visits.by_uid(uid)
-                if visit is None:
-                    continue
-                if visit.state == VisitState.CONFIRMED:
-                    if ours.get(uid) != 1 or by_uid[uid]["id"] != visit.cer_id:
-                        problems.append(f"{uid}: confirmed locally, CeR says {ours.get(uid)}")
-                elif visit.state == VisitState.WAITING_LIST:
-                    if uid not in waiting:
-                        problems.append(f"{uid}: waiting list locally, not in CeR")
-                else:
-                    problems.append(f"{uid}: still {visit.state}")
-    finally:
-        repos.close()
-    return problems
+    def left(self) -> float:
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise Deadline()
+        return remaining
 
+    def start(self, args: list[str], crash_at: str | None = None) -> subprocess.Popen[str]:
+        env = {key: value for key, value in os.environ.items() if key != "RECEPCJA_CRASH_AT"}
+        env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent / "desktop"), str(HERE),
+                                             env.get("PYTHONPATH", "")])
+        if crash_at:
+            env["RECEPCJA_CRASH_AT"] = crash_at
+        proc = subprocess.Popen([sys.executable, str(HERE / "crash_worker.py"), *args],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, start_new_session=True)
+        self.live.append(proc)
+        return proc
 
-# --- the driver ---------------------------------------------------------------------------------
+    def ready(self, proc: subprocess.Popen[str], timeout: float = 60.0) -> bool:
+        """Wait for the worker's READY line; False if it ended (or died) first."""
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], min(timeout, self.left()))
+        if not ready:
+            self.kill(proc)
+            self.left()  # the deadline, if that is what passed
+            raise RuntimeError("a worker did not get ready in time")
+        return proc.stdout.readline().startswith("READY")
 
+    def finish(self, proc: subprocess.Popen[str], timeout: float = 120.0) -> tuple[int, str, str]:
+        try:
+            out, err = proc.communicate(timeout=min(timeout, self.left()))
+        except subprocess.TimeoutExpired:
+            self.kill(proc)
+            out, err = proc.communicate()
+            self.left()  # the deadline, if that is what passed
+            raise RuntimeError(f"a worker hung; it was killed: {err[-500:]}") from None
+        self.live.remove(proc)
+        return proc.returncode, out, err
 
-def _spawn(args: list[str]) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(HERE.parent / "desktop"), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "worker", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-
-
-def _kill_at_random(proc: subprocess.Popen[str], rng: random.Random, window: float) -> bool:
-    """Wait for READY, sleep a random time, SIGKILL. True if the process was still alive."""
-    line = proc.stdout.readline() if proc.stdout else ""
-    if not line.startswith("READY"):
+    def kill(self, proc: subprocess.Popen[str]) -> bool:
+        """SIGKILL the worker's whole group; True if it was still running."""
+        alive = proc.poll() is None
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         proc.wait(30)
-        raise RuntimeError(f"worker failed: {proc.stderr.read() if proc.stderr else ''}")
-    time.sleep(rng.uniform(0.0, window))
-    alive = proc.poll() is None
-    if alive:
-        os.kill(proc.pid, signal.SIGKILL)
-    proc.wait(30)
-    return alive
+        return alive
+
+    def kill_all(self) -> None:
+        for proc in self.live:
+            self.kill(proc)
+            proc.communicate()
+        self.live.clear()
 
 
-def _finish(proc: subprocess.Popen[str]) -> None:
-    if proc.stdout:
-        proc.stdout.readline()
-    out, err = proc.communicate(timeout=300)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker exit {proc.returncode}: {err[-2000:]}")
-
-
-def run(kills: int, seed: int, batch: int = 40) -> dict[str, object]:
-    import requests
-
-    from bench_gateway import CONTEXT, PLACE, slots
+def _practice(root: Path, server_url: str) -> Path:
+    from bench_gateway import CONTEXT, PLACE
     from bench_replay import local_practice, pesels
     from recepcja.cer.gateway import CerGateway
     from recepcja.cer.types import GatewayConfig, ResourceKind, ScheduleRegistration
-    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier
-    from recepcja.simulator.server import SimulatorServer
+    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
     from recepcja.store import Repositories
+
+    first = dt.datetime.now(WARSAW).date() + dt.timedelta(days=1)
+    items = []
+    for day in range(DAYS):
+        start = dt.datetime.combine(first + dt.timedelta(days=day), dt.time(8, 0), WARSAW)
+        items += [(f"c-{day}-{n}", SlotSpec(start + dt.timedelta(minutes=15 * n),
+                                            start + dt.timedelta(minutes=15 * (n + 1))))
+                  for n in range(PER_DAY)]
+
+    with CerGateway(GatewayConfig(url=server_url + "/cer", context=CONTEXT)) as gateway:
+        place, _ = gateway.register_place(PLACE)
+        schedule = gateway.save_schedule(place, ScheduleRegistration(
+            "crash", "kardiologia", ResourceKind.DOCTOR, "dr Crash"))
+        results = gateway.save_slots(schedule, items)
+        gateway.initial_load(place, [])
+        gateway.activate_place(place)
+    db_path = root / "desk" / "recepcja.sqlite"
+    repos = Repositories.open(db_path)
+    local_practice(repos, place, schedule,
+                   [(r.cer_id, spec) for r, (_, spec) in zip(results, items, strict=True)])
+    for pesel in pesels(PATIENTS):
+        repos.patients.add(Patient(PatientIdentifier(pesel=pesel), "Jan", "Kowalski",
+                                   phone="+48600100200"), "crash")
+    repos.close()
+    return db_path
+
+
+def _world(db_path: Path, server_url: str, rng: random.Random, counter: Counter[str]) -> None:
+    """Portal patients: book terms the desk's queue holds and free ones, cancel some of theirs."""
+    import requests
+
+    from bench_replay import make_pesel
+    from recepcja.store import Repositories
+    from recepcja.store.db import fetch_all
+
+    repos = Repositories.open(db_path)
+    try:
+        queued = fetch_all(repos.db, "SELECT s.cer_id FROM outbox AS o JOIN visits AS v ON "
+                                     "v.id = o.visit_id JOIN slots AS s ON s.id = v.slot_id "
+                                     "WHERE o.op = 'book' AND o.state IN ('queued', 'failed')")
+        free = fetch_all(repos.db, "SELECT cer_id FROM slots WHERE state = 'free' AND "
+                                   "cer_id IS NOT NULL AND start_utc > ? LIMIT 80",
+                         (dt.datetime.now(dt.UTC).isoformat(),))
+    finally:
+        repos.close()
+    wanted = [row["cer_id"] for row in rng.sample(queued, min(2, len(queued)))]
+    wanted += [row["cer_id"] for row in rng.sample(free, min(2, len(free)))]
+    for cer_id in wanted:
+        counter["portal_pesels"] += 1
+        pesel = make_pesel(dt.date(1980, 1, 1) + dt.timedelta(days=counter["portal_pesels"]),
+                           PORTAL_PESEL_BASE + counter["portal_pesels"])
+        answer = requests.post(f"{server_url}/_control/portal-booking", timeout=60,
+                               json={"slot": cer_id, "pesel": pesel})
+        counter["portal_bookings" if answer.status_code == 200 else "portal_refused"] += 1
+    state = requests.get(f"{server_url}/_control/state?sections=visits", timeout=60).json()
+    theirs = [v["id"] for v in state["visits"] if v["source"] == "IKP"
+              and v["state"] != crash_checks.CER_CANCELLED]
+    for cer_id in rng.sample(theirs, min(1, len(theirs))):
+        answer = requests.post(f"{server_url}/_control/portal-cancel", timeout=60,
+                               json={"visit": cer_id})
+        counter["portal_cancels"] += answer.status_code == 200
+
+
+def _round(workers: Workers, style: str, rng: random.Random, paths: dict[str, Any],
+           report: dict[str, Any], world: Callable[[], None]) -> None:
+    """One round: the desk's changes, the world in CeR, the sync side; one of them killed."""
+    db, journal, soap = str(paths["db"]), str(paths["journal"]), paths["soap"]
+    ops = rng.randint(3, 10) if style == "points" else rng.randint(15, 40)
+    desk_args = ["desk", db, journal, str(rng.randrange(1 << 30)), str(ops)]
+    if style == "points":
+        desk = workers.start(desk_args)
+        workers.ready(desk)
+        workers.finish(desk)
+        world()  # portal patients take some of what the desk just queued
+        point = SYNC_POINTS[report["point_rounds"] % len(SYNC_POINTS)]
+        report["point_rounds"] += 1
+        sync = workers.start(["sync", db, soap, "2"], crash_at=point)
+        workers.ready(sync)
+        code, _, err = workers.finish(sync)
+        if code == -signal.SIGKILL:
+            report["kills_sync"] += 1
+            report["kills_by_point"][point] = report["kills_by_point"].get(point, 0) + 1
+        elif code != 0:
+            raise RuntimeError(f"the sync worker failed: {err[-800:]}")
+        return
+    world()
+    desk = workers.start(desk_args)
+    sync = workers.start(["sync", db, soap, "2"])
+    victim, other, name = ((desk, sync, "desk") if rng.random() < 0.35
+                           else (sync, desk, "sync"))
+    workers.ready(victim)
+    time.sleep(rng.uniform(0.0, 0.3 if name == "desk" else 0.6))
+    if workers.kill(victim):
+        report[f"kills_{name}"] += 1
+    workers.live.remove(victim)
+    victim.communicate()
+    code, _, err = workers.finish(other)
+    if code != 0:
+        raise RuntimeError(f"a worker failed: {err[-800:]}")
+
+
+def run(kills: int, seed: int, style: str, deadline_s: float,
+        keep: Path | None = None) -> dict[str, Any]:
+    from recepcja.simulator.server import SimulatorServer
 
     logging.disable(logging.WARNING)
     rng = random.Random(seed)
-    started = time.perf_counter()
-    report: dict[str, object] = {"seed": seed, "kills_booking": 0, "kills_replay": 0,
-                                 "checks": 0, "booking_cut_short": 0, "left_sending": 0,
-                                 "problems": []}
-    with tempfile.TemporaryDirectory(prefix="crash-emergency-") as folder:
-        root = Path(folder)
-        with SimulatorServer(root / "sim") as server:
-            soap = server.url + "/cer"
-            with CerGateway(GatewayConfig(url=soap, context=CONTEXT)) as gateway:
-                place, _ = gateway.register_place(PLACE)
-                schedule = gateway.save_schedule(place, ScheduleRegistration(
-                    "crash", "kardiologia", ResourceKind.DOCTOR, "dr Crash"))
-                items = slots(dt.datetime.now(WARSAW).date() + dt.timedelta(days=1), 3300, "c")
-                results = gateway.save_slots(schedule, items)
-                gateway.initial_load(place, [])
-                gateway.activate_place(place)
-            published = [(r.cer_id, spec) for r, (_, spec) in zip(results, items, strict=True)]
-            db_path = root / "desk" / "recepcja.sqlite"
-            repos = Repositories.open(db_path)
-            slot_ids = local_practice(repos, place, schedule, published)
-            # Every 7th term is kept free locally as room for moves.
-            bookable = [s for i, s in enumerate(slot_ids) if i % 7]
-            people = []
-            for pesel in pesels(100):
-                patient = Patient(PatientIdentifier(pesel=pesel), "Jan", "Kowalski")
-                repos.patients.add(patient, "crash")
-                people.append(patient.id)
-            repos.close()
-            journal = root / "journal.txt"
-            patient_arg = ",".join(map(str, people))
-            slot_arg = ",".join(map(str, bookable))
-            booked = 0
-            problems: list[str] = report["problems"]  # type: ignore[assignment]
-            total_kills = 0
-            while total_kills < kills and not problems:
-                # Booking, killed somewhere in the middle; then the rest of the batch.
-                proc = _spawn(["book", str(db_path), str(journal), str(booked), str(batch),
-                               patient_arg, slot_arg])
-                if _kill_at_random(proc, rng, 0.06):
-                    report["kills_booking"] += 1  # type: ignore[operator]
-                    total_kills += 1
-                before = booked
-                problems += check(db_path, journal, server.url)
-                report["checks"] += 1  # type: ignore[operator]
-                repos = Repositories.open(db_path)
-                booked = repos.visits.count()
-                repos.close()
-                if 0 < booked - before < batch:
-                    report["booking_cut_short"] += 1  # type: ignore[operator]
-                # Portal patients take a few of the queued terms in CeR meanwhile.
-                repos = Repositories.open(db_path)
-                queued = [e for e in repos.outbox.in_states(["queued"])][:3]
-                for entry in queued:
-                    visit = repos.visits.get(entry.visit_id)
-                    slot = repos.slots.get(visit.slot_id) if visit and visit.slot_id else None
-                    if slot is not None and rng.random() < 0.5:
-                        requests.post(f"{server.url}/_control/portal-booking", timeout=30,
-                                      json={"slot": slot.cer_id, "pesel": "44051401359"})
-                repos.close()
-                # Replay, killed at random points, until the queue is empty.
-                for _ in range(4):
-                    proc = _spawn(["replay", str(db_path), soap])
-                    if _kill_at_random(proc, rng, 0.25):
-                        report["kills_replay"] += 1  # type: ignore[operator]
-                        total_kills += 1
-                    repos = Repositories.open(db_path)
-                    report["left_sending"] += len(repos.outbox.in_states(["sending"]))
-                    pending = repos.outbox.count_pending()
-                    repos.close()
-                    problems += check(db_path, journal, server.url)
-                    report["checks"] += 1  # type: ignore[operator]
-                    if problems or total_kills >= kills or not pending:
-                        break
-            proc = _spawn(["replay", str(db_path), soap])
-            _finish(proc)
-            problems += check(db_path, journal, server.url, final=True)
-            report["checks"] += 1  # type: ignore[operator]
-            repos = Repositories.open(db_path)
-            report["visits"] = repos.visits.count()
-            report["journaled"] = len(journal.read_text().split())
-            report["outbox"] = repos.outbox.counts()
-            repos.close()
-    report["kills"] = report["kills_booking"] + report["kills_replay"]  # type: ignore[operator]
-    report["seconds"] = round(time.perf_counter() - started, 1)
-    report["ok"] = not report["problems"]
+    started = time.monotonic()
+    report: dict[str, Any] = {
+        "seed": seed, "style": style, "kills": 0, "kills_desk": 0, "kills_sync": 0,
+        "kills_by_point": {}, "rounds": 0, "point_rounds": 0, "checks": 0, "lost": 0,
+        "duplicated": 0, "stuck": 0, "integrity": 0, "drift": 0, "deadline": 0, "error": 0,
+        "problems": [], "world": {}}
+    workers = Workers(started + deadline_s)
+    world: Counter[str] = Counter()
+    findings: list[crash_checks.Finding] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="crash-emergency-") as folder:
+            root = keep or Path(folder)
+            report["folder"] = str(root)
+            with SimulatorServer(root / "sim") as server:
+                paths = {"db": _practice(root, server.url), "journal": root / "journal.txt",
+                         "soap": server.url + "/cer"}
+                try:
+                    while report["kills"] < kills and not findings:
+                        workers.left()
+                        round_style = (style if style != "mixed" else
+                                       ("points", "random")[report["rounds"] % 2])
+                        _round(workers, round_style, rng, paths, report,
+                               lambda: _world(paths["db"], server.url, rng, world))
+                        report["rounds"] += 1
+                        report["kills"] = report["kills_desk"] + report["kills_sync"]
+                        findings += crash_checks.after_kill(paths["db"], paths["journal"],
+                                                            server.url)
+                        report["checks"] += 1
+                    final = workers.start(["sync", str(paths["db"]), paths["soap"], "8",
+                                           "--final"])
+                    workers.ready(final)
+                    code, out, err = workers.finish(final, timeout=300)
+                    if code != 0:
+                        raise RuntimeError(f"the final sync failed: {err[-800:]}")
+                    report["final_sync"] = json.loads(out.splitlines()[-1])
+                    end, summary = crash_checks.at_the_end(
+                        paths["db"], paths["journal"], server.url,
+                        set(report["final_sync"]["for_a_person"]))
+                    findings += end
+                    report["checks"] += 1
+                    report.update(summary)
+                    report["journaled"] = Counter(
+                        r["op"] for r in crash_checks.journal(paths["journal"]))
+                finally:
+                    workers.kill_all()
+    except Deadline:
+        findings.append(("deadline", f"the deadline of {deadline_s:.0f} s passed after "
+                                     f"{report['rounds']} rounds"))
+    except Exception as error:  # noqa: BLE001 - the report says what happened
+        findings.append(("error", f"{type(error).__name__}: {error}"))
+    finally:
+        workers.kill_all()
+    for kind, text in findings:
+        report[kind] = report.get(kind, 0) + 1
+        report["problems"].append(f"{kind}: {text}")
+    report["world"] = dict(world)
+    report["seconds"] = round(time.monotonic() - started, 1)
+    report["ok"] = not report["problems"] and report["kills"] >= kills
     return report
 
 
+def _terminate(_signum: int, _frame: object) -> None:
+    raise SystemExit(143)  # run's finally blocks kill the workers
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] == "worker":
-        return worker(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kills", type=int, default=100, help="SIGKILLs in total (>= 100)")
+    parser.add_argument("--kills", type=int, default=100, help="SIGKILLs in total")
     parser.add_argument("--seed", type=int, default=1, help="random seed")
+    parser.add_argument("--style", choices=("random", "points", "mixed"), default="mixed")
+    parser.add_argument("--deadline", type=float, default=1800.0,
+                        help="stop (and report) after this many seconds")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="work in DIR and leave the databases there (to look at a failure)")
     args = parser.parse_args(argv)
-    report = run(args.kills, args.seed)
+    signal.signal(signal.SIGTERM, _terminate)
+    report = run(args.kills, args.seed, args.style, args.deadline, args.keep)
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
     else:
-        print(f"kills: {report['kills']} (booking {report['kills_booking']}, replay "
-              f"{report['kills_replay']}), checks: {report['checks']}, bookings cut short: "
-              f"{report['booking_cut_short']}, rows left sending: {report['left_sending']}, "
-              "visits: "
-              f"{report['visits']}, outbox: {report['outbox']}, {report['seconds']} s, "
-              f"{'OK' if report['ok'] else 'PROBLEMS: ' + '; '.join(report['problems'][:5])}")
+        print(f"seed {report['seed']} ({report['style']}): kills {report['kills']} "
+              f"(desk {report['kills_desk']}, sync {report['kills_sync']}), rounds "
+              f"{report['rounds']}, checks {report['checks']}, lost {report['lost']}, "
+              f"duplicated {report['duplicated']}, stuck {report['stuck']}, integrity "
+              f"problems {report['integrity']}, drift {report['drift']}, shown to a person "
+              f"{report.get('shown')}, outbox "
+              f"{report.get('outbox')}, {report['seconds']} s, "
+              + ("OK" if report["ok"] else "PROBLEMS: " + "; ".join(report["problems"][:5])))
     return 0 if report["ok"] else 1
 
 

@@ -9,7 +9,8 @@ import sys
 from dataclasses import asdict, is_dataclass
 from typing import Any, TextIO
 
-# Exit codes: 0 ok, 1 the request could not be done (bad input, rejected), 2 usage, 3 CeR problem.
+# Exit codes: 0 ok, 1 the request could not be done (bad input, rejected), 2 usage, 3 CeR problem,
+# 4 not available now (e.g. another process is sending this data folder's outbox).
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2

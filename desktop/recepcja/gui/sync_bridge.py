@@ -42,6 +42,7 @@ class SyncBridge(QObject):
         self.engine: Any = None
         self.state = Connection.UNKNOWN
         self._probing = False
+        self._stopped = False  # the window closed: its pool takes no more work
         self._gateway: Any = None
         self._timer = QTimer(self)
         self._timer.setInterval(
@@ -75,6 +76,7 @@ class SyncBridge(QObject):
             self.engine.wake()
 
     def stop(self) -> None:
+        self._stopped = True
         self._timer.stop()
         if self.engine is not None:
             try:
@@ -111,8 +113,10 @@ class SyncBridge(QObject):
             emit(self.exchanged)
 
     def probe(self) -> None:
-        """One ``status`` call in the thread pool (never on the UI thread)."""
-        if self._probing:
+        """One ``status`` call in the thread pool (never on the UI thread). Nothing once the
+        bridge is stopped: a probe scheduled earlier (the training outage's second probe) may
+        fire after the window closed and its pool shut down."""
+        if self._probing or self._stopped:
             return
         self._probing = True
         self.runner.run(self._probe_call, on_success=self._probed, on_failure=self._probe_failed)

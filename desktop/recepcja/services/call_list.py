@@ -18,7 +18,7 @@ from typing import Any
 from recepcja.services.spreadsheet import excel_time, write_workbook
 from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
-from recepcja.sync.replay_report import CALL_OUTCOMES, WAITING_LIST
+from recepcja.sync.replay_report import CALL_OUTCOMES, Outcome
 
 HEADERS = ("Lp.", "ID lokalny pacjenta", "Imię", "Nazwisko", "Telefon", "Utracony termin",
            "Nowy termin", "Lista oczekujących (pozycja)", "Identyfikator wizyty", "Zmieniono")
@@ -56,7 +56,7 @@ def call_list(repos: Repositories) -> list[CallItem]:
         result = entry.result or {}
         lost = result.get("original_start")
         new_slot = (repos.slots.get(visit.slot_id)
-                    if visit.slot_id is not None and result.get("outcome") != WAITING_LIST
+                    if visit.slot_id is not None and result.get("outcome") != Outcome.WAITING_LIST
                     else None)
         items.append(CallItem(
             visit_id=visit.id, visit_uid=visit.visit_uid,

@@ -5,7 +5,10 @@
 - ``sync_entry_now(ctx, repos, entry_id)``: ONE immediate try of one outbox row with short
   timeouts (what ``recepcja book`` does after storing the booking): if CeR cannot be reached the
   row simply stays queued — that is emergency mode — and the failure is on the outage record;
-- ``sync_once(ctx, repos)``: one full pass (``recepcja sync --once``).
+  if another process is sending this data folder's outbox (``report.busy``) the row stays
+  queued for that process to send;
+- ``sync_once(ctx, repos)``: one full pass (``recepcja sync --once``); it waits up to
+  ``SYNC_WAIT`` seconds for another sender to finish, then leaves with ``report.busy``.
 
 The engine also keeps the downtime printout fresh while online:
 ``<data folder>/exports/wydruk-awaryjny.pdf`` (``services.downtime``).
@@ -18,6 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from recepcja.cer.gateway import CerGateway
+from recepcja.crashpoints import crash_point
 from recepcja.i18n import error_text
 from recepcja.services.context import AppContext
 from recepcja.services.gateway_factory import (
@@ -35,6 +39,8 @@ from recepcja.sync.replay_report import ReplayReport
 QUICK_CONNECT_TIMEOUT = 2.0
 QUICK_READ_TIMEOUT = 5.0
 QUICK_CALL_DEADLINE = 10.0
+QUICK_WAIT = 2.0  # the immediate try waits this long for another sender, then leaves the row
+SYNC_WAIT = 10.0  # ``sync --once`` waits this long for another sender
 
 
 def place_cer_id(repos: Repositories) -> str:
@@ -59,7 +65,9 @@ def quick_gateway(ctx: AppContext, repos: Repositories) -> CerGateway:
 
 def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> ReplayReport:
     """Try to send one outbox row now. Never raises for CeR trouble: the row stays queued (and
-    is flagged as an emergency entry); ``report.stopped_by`` says why."""
+    is flagged as an emergency entry); ``report.stopped_by`` says why. Another process sending
+    this data folder's outbox (``report.busy``) is not an outage: the row is left to it."""
+    crash_point("desk.after_write")
     monitor = ConnectivityMonitor(repos)
     if monitor.manual_emergency:
         repos.outbox.set_emergency(entry_id)
@@ -71,18 +79,22 @@ def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> Repla
         monitor.note_configuration_problem(error)  # the queue and status say whom to call
         return ReplayReport(stopped_by=error_text(error))
     with gateway:
-        report = Replayer(repos, gateway, observe=monitor.observe).run_entry(entry_id)
+        report = Replayer(repos, gateway, observe=monitor.observe,
+                          wait=QUICK_WAIT).run_entry(entry_id)
     entry = repos.outbox.get(entry_id)
-    if entry is not None and entry.state not in (OutboxState.DONE, OutboxState.REJECTED):
+    if (report.busy is None and entry is not None
+            and entry.state not in (OutboxState.DONE, OutboxState.REJECTED)):
         repos.outbox.set_emergency(entry_id)
     return report
 
 
-def sync_once(ctx: AppContext, repos: Repositories) -> ReplayReport:
-    """One pass of the sync engine on the calling thread (recover, probe, replay)."""
+def sync_once(ctx: AppContext, repos: Repositories, *, wait: float = SYNC_WAIT
+              ) -> ReplayReport:
+    """One pass of the sync engine on the calling thread (probe, then replay under the data
+    folder's sender lock, taking over the rows of a sender that is gone)."""
     engine = SyncEngine(lambda: repos, lambda: gateway_from_context(
         ctx, place_cer_id=place_cer_id(repos)))
-    return engine.run_once(repos=repos)
+    return engine.run_once(repos=repos, wait=wait)
 
 
 def engine_for_context(

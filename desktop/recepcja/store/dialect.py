@@ -88,6 +88,12 @@ class Dialect:
             return f"({column} ->> '{key}')::bigint"
         return f"json_extract({column}, '$.{key}')"
 
+    def json_remove(self, column: str, key: str) -> str:
+        """``column`` without its top-level ``key``."""
+        if self.is_postgresql:
+            return f"({column} - '{key}')"
+        return f"json_remove({column}, '$.{key}')"
+
     def json_set_int(self, column: str, key: str, placeholder: str = "?") -> str:
         """``column`` with its top-level ``key`` set to the integer parameter."""
         if self.is_postgresql:

@@ -360,6 +360,19 @@ def _database_identity(db: Database) -> None:
     )
 
 
+# --- 0007: who claimed an outbox row -------------------------------------------------------
+
+
+def _outbox_claimed_by(db: Database) -> None:
+    """The lease token of the sender that claimed a row (``store.sender_lock``): at start a
+    sender takes over only rows claimed under another token - a sender that is gone. And the
+    few finished rows whose visit waits to be put on the term CeR holds it on
+    (``result.put_back``), found without reading every finished row."""
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.conn.execute("CREATE INDEX outbox_put_back ON outbox (id) "
+                    "WHERE json_extract(result, '$.put_back') IS NOT NULL")
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -367,6 +380,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0004_outbox_rejected_index", outbox_rejected_index),
     ("0005_patient_aliases", _patient_aliases),
     ("0006_database_identity", _database_identity),
+    ("0007_outbox_claimed_by", _outbox_claimed_by),
 )
 
 

@@ -285,6 +285,15 @@ def _database_identity(db: Database) -> None:
                     (str(uuid.uuid4()),))
 
 
+# --- 0007: who claimed an outbox row --------------------------------------------------------
+
+
+def _outbox_claimed_by(db: Database) -> None:
+    db.conn.execute("ALTER TABLE outbox ADD COLUMN claimed_by TEXT")
+    db.conn.execute("CREATE INDEX outbox_put_back ON outbox (id) "
+                    "WHERE (result ->> 'put_back') IS NOT NULL")
+
+
 POSTGRESQL: dict[str, MigrationFunction] = {
     "0001_base_schema": _base_schema,
     "0002_patient_search": _patient_search,
@@ -293,4 +302,5 @@ POSTGRESQL: dict[str, MigrationFunction] = {
     "0004_outbox_rejected_index": outbox_rejected_index,
     "0005_patient_aliases": _patient_aliases,
     "0006_database_identity": _database_identity,
+    "0007_outbox_claimed_by": _outbox_claimed_by,
 }

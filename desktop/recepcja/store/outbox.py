@@ -1,14 +1,38 @@
 """The outbox: CeR operations waiting to be sent, persistent across crashes and outages.
 
 A row is written in the same transaction as the change it carries (see ``VisitRepo``), so a
-change is never saved without its way to CeR, nor sent without being saved. Life of a row::
+change is never saved without its way to CeR, nor sent without being saved.
 
-    queued -> sending -> sent -> done
-                 |-> failed (temporary; due again at next_attempt_at) -> sending ...
-                 |-> rejected (CeR said no; terminal, shown to a human)
-                 |-> ambiguous (may have reached CeR; read back before any resend) -> queued | done
+Only one sender works on a data folder's outbox at a time: it holds the data folder's sender
+lock (``store.sender_lock``), and every row it claims carries its lease token in
+``claimed_by``. The state machine (every state either progresses by itself or is shown to a
+person)::
 
-The backoff policy belongs to the sync engine; this module only stores when a row is due.
+    queued ──claim──▶ sending ──CeR answered + local apply (ONE transaction)──▶ done
+      ▲                │  │ │
+      │                │  │ └─CeR refused (+ its local undo, one transaction)──▶ rejected
+      │                │  └─CeR unreachable, nothing committed──▶ failed ──due──▶ claim
+      │                ├─may have committed (timeout after sending)──▶ ambiguous
+      │                ├─sender gone (killed; the OS freed its lock)──recovery──▶ ambiguous
+      │                └─never sent (the pass stopped first)──release──▶ queued | failed
+      └──── read back: CeR does not have it (or the operation is idempotent) ── ambiguous
+                          read back: CeR has it ──apply + done (one transaction)──▶ done
+
+- ``queued`` / ``failed``: claimed by the next pass once due (``failed`` after its backoff).
+- ``sending``: only while the claiming sender holds the lock. The sender resolves every row it
+  claimed before it lets the lock go (done, rejected, failed, ambiguous or released); if it is
+  killed instead, the OS releases the lock and the next holder turns the rows ambiguous
+  (``recover_interrupted`` with its own token: rows claimed by anyone else are orphans).
+- ``ambiguous``: settled at the start of every pass by reading CeR back - never resent blindly.
+  While CeR cannot be read it stays, and the outage is on the banner and the outage record.
+- ``sent``: no longer written (a commit between CeR's answer and its local apply left rows
+  there forever); rows an older version left are recovered as ``ambiguous`` and read back.
+- ``done``, ``rejected``: terminal. A rejection keeps CeR's reason for the queue list and the
+  window.
+
+A later operation on the same visit waits while an earlier one is unfinished (a cancellation
+never overtakes the booking it cancels). The backoff policy belongs to the sync engine; this
+module only stores when a row is due.
 """
 
 from __future__ import annotations
@@ -40,6 +64,8 @@ _REJECTED_UNRESOLVED = (
     "(o.state = 'rejected' AND v.state IN ('pending', 'waiting_list') AND v.cer_id IS NULL)"
 )
 _NO_LIMIT = 2**62  # LIMIT -1 means "no limit" to SQLite only
+# Finished rows whose visit still waits to be put on the term CeR holds it on (the partial
+# index ``outbox_put_back``, spelled the same: ``Dialect.json_text("result", "put_back")``).
 
 
 class OutboxRepo:
@@ -156,6 +182,25 @@ class OutboxRepo:
                 (to_json(result), utc_text(self.clock()), entry_id),
             )
 
+    def _put_back(self) -> str:
+        return f"{self.db.dialect.json_text('result', 'put_back')} IS NOT NULL"
+
+    def awaiting_put_back(self) -> list[OutboxEntry]:
+        """Finished rows whose ``result.put_back`` ({slot_id, version}) says their visit is to
+        be moved to the term CeR holds it on once no other visit holds that term here."""
+        rows = fetch_all(self.db, f"SELECT * FROM outbox WHERE {self._put_back()} ORDER BY id")
+        return [_entry(row) for row in rows]
+
+    def has_put_backs(self) -> bool:
+        return bool(scalar(
+            self.db, f"SELECT EXISTS (SELECT 1 FROM outbox WHERE {self._put_back()})"))
+
+    def clear_put_back(self, entry_id: int) -> None:
+        with atomic(self.db):
+            self.db.conn.execute(
+                f"UPDATE outbox SET result = {self.db.dialect.json_remove('result', 'put_back')}, "
+                "updated_at = ? WHERE id = ?", (utc_text(self.clock()), entry_id))
+
     def next_due_at(self) -> dt.datetime | None:
         """When the earliest failed row becomes due (the sync thread sleeps until then)."""
         value = scalar(
@@ -252,28 +297,31 @@ class OutboxRepo:
 
     # --- transitions -----------------------------------------------------------------------
 
-    def mark_sending(self, entry_id: int) -> bool:
-        """Claim a due row for one attempt. False if it is no longer due (another worker took
-        it, or it finished), so a row is never sent twice by two threads."""
+    def mark_sending(self, entry_id: int, token: str | None = None) -> bool:
+        """Claim one row for the sender holding the lease ``token``. False if it is not
+        claimable (in flight, or finished). A row claimed without a token is an orphan for the
+        next sender's ``recover_interrupted``."""
         return self._move(
             entry_id,
-            "state = 'sending', attempts = attempts + 1",
-            (),
+            "state = 'sending', attempts = attempts + 1, claimed_by = ?",
+            (token,),
             "state IN ('queued', 'failed')",
         )
 
-    def claim(self, entry_ids: Iterable[int]) -> list[int]:
+    def claim(self, entry_ids: Iterable[int], token: str) -> list[int]:
         """``mark_sending`` for several rows in ONE transaction (one commit instead of one per
-        row); returns the ids actually claimed. A crash leaves them all ``sending``, which
-        ``recover_interrupted`` turns ambiguous: read back, never resent blindly."""
+        row); returns the ids actually claimed. A kill leaves them ``sending`` under a token
+        whose lock the OS has released: the next sender's ``recover_interrupted`` turns them
+        ambiguous (read back, never resent blindly)."""
         claimed = []
         with atomic(self.db):
             now = utc_text(self.clock())
             for entry_id in entry_ids:
                 cursor = self.db.conn.execute(
                     "UPDATE outbox SET state = 'sending', attempts = attempts + 1, "
-                    "updated_at = ? WHERE id = ? AND state IN ('queued', 'failed')",
-                    (now, entry_id),
+                    "claimed_by = ?, updated_at = ? WHERE id = ? "
+                    "AND state IN ('queued', 'failed')",
+                    (token, now, entry_id),
                 )
                 if cursor.rowcount == 1:
                     claimed.append(entry_id)
@@ -295,16 +343,8 @@ class OutboxRepo:
                 ).rowcount
         return count
 
-    def mark_sent(self, entry_id: int, result: dict[str, Any] | None = None) -> bool:
-        """CeR answered; applying its answer locally is still to do."""
-        return self._move(
-            entry_id,
-            "state = 'sent', result = COALESCE(?, result), last_error = NULL",
-            (_json_or_none(result),),
-            "state IN ('sending', 'ambiguous')",
-        )
-
     def mark_done(self, entry_id: int, result: dict[str, Any] | None = None) -> bool:
+        """Finished (call it in the transaction that applies CeR's answer locally)."""
         return self._move(
             entry_id,
             "state = 'done', result = COALESCE(?, result), last_error = NULL, "
@@ -353,15 +393,19 @@ class OutboxRepo:
             "state IN ('ambiguous', 'failed', 'rejected')",
         )
 
-    def recover_interrupted(self) -> int:
-        """At start-up: rows left ``sending`` by a process that died mid-call are ambiguous -
-        the call may have reached CeR. Returns how many there were."""
+    def recover_interrupted(self, token: str) -> int:
+        """For the sender that has just taken the lock with lease ``token``: rows left
+        ``sending`` under any other token belong to a sender that is gone (only the lock holder
+        claims, and the OS releases a killed holder's lock), and rows left ``sent`` by an older
+        version never had CeR's answer applied. Both become ambiguous - the call may have
+        reached CeR - and are read back before anything is sent again. Returns how many."""
         with atomic(self.db):
             return self.db.conn.execute(
                 "UPDATE outbox SET state = 'ambiguous', updated_at = ?, "
                 "last_error = COALESCE(last_error, 'interrupted while sending') "
-                "WHERE state = 'sending'",
-                (utc_text(self.clock()),),
+                f"WHERE state IN {_OPEN} AND (state = 'sent' OR (state = 'sending' "
+                "AND (claimed_by IS NULL OR claimed_by <> ?)))",
+                (utc_text(self.clock()), token),
             ).rowcount
 
     def _move(self, entry_id: int, assignments: str, params: tuple[Any, ...], guard: str) -> bool:
@@ -393,4 +437,5 @@ def _entry(row: dict[str, Any]) -> OutboxEntry:
         updated_at=parse_utc(row["updated_at"]),
         emergency=bool(row["emergency"]),
         idempotency_key=row["idempotency_key"],
+        claimed_by=row.get("claimed_by"),
     )

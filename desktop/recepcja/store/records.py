@@ -33,8 +33,8 @@ class VisitSource(StrEnum):
 
 class OutboxState(StrEnum):
     QUEUED = "queued"  # waiting to be sent
-    SENDING = "sending"  # picked up; if the process dies here, the outcome is unknown
-    SENT = "sent"  # CeR answered; its result not yet applied locally
+    SENDING = "sending"  # claimed by a live sender; if it dies here, the outcome is unknown
+    SENT = "sent"  # written by older versions only (CeR answered, not applied): recovered
     DONE = "done"  # finished (terminal)
     FAILED = "failed"  # temporary failure; retried at next_attempt_at
     REJECTED = "rejected"  # CeR refused it (terminal; shown to a human)
@@ -208,6 +208,7 @@ class OutboxEntry:
     updated_at: dt.datetime
     emergency: bool
     idempotency_key: str
+    claimed_by: str | None = None  # the lease token of the sender that last claimed it
 
 
 @dataclass(frozen=True, slots=True)

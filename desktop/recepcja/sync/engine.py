@@ -3,13 +3,16 @@
 Plain Python (a ``threading.Thread`` and callbacks, no Qt); ``gui/`` wraps the callbacks into
 signals. The thread opens its OWN database connection and its own gateway (``open_repos`` and
 ``make_gateway`` are called on it), so nothing here is shared with the UI thread but the flags
-below and the callbacks, which run on the sync thread.
+below and the callbacks, which run on the sync thread. Each pass sends under the data folder's
+sender lock (``store.sender_lock``, taken by the replay): while another process holds it (a
+``recepcja sync --once``, a second window on the same data folder) the pass leaves the rows to
+that process and looks again after the idle interval.
 
 Use::
 
     engine = SyncEngine(lambda: Repositories.open(path), lambda: gateway_from_context(ctx),
                         on_state=..., on_queue_count=..., on_entry_done=...)
-    engine.start()          # the thread: recover interrupted rows, then probe / replay / sleep
+    engine.start()          # the thread: probe / replay / sleep
     engine.wake()           # something was just queued: look at the outbox now
     engine.set_emergency(True, user="ania")   # the receptionist's switch (persisted)
     engine.stop()
@@ -119,17 +122,19 @@ class SyncEngine:
 
     # -- one pass on the calling thread ---------------------------------------------------------
 
-    def run_once(self, repos: Repositories | None = None, gateway: Any = None) -> ReplayReport:
-        """Recover interrupted rows, probe CeR if it was not online, replay once. Uses the
-        given ``repos``/``gateway`` or opens its own (closed afterwards)."""
+    def run_once(self, repos: Repositories | None = None, gateway: Any = None, *,
+                 wait: float = 0.0) -> ReplayReport:
+        """Probe CeR if it was not online, replay once (the replay takes the data folder's
+        sender lock, waiting up to ``wait`` seconds for another sender, and takes over the rows
+        of a sender that is gone). Uses the given ``repos``/``gateway`` or opens its own
+        (closed afterwards)."""
         own_repos = repos is None
         repos = repos or self._open_repos()
         own_gateway = gateway is None
         try:
             gateway = gateway or self._make_gateway()
             monitor = self._monitor(repos)
-            repos.outbox.recover_interrupted()
-            return self._pass(repos, gateway, monitor, force=True)
+            return self._pass(repos, gateway, monitor, force=True, wait=wait)
         finally:
             if own_gateway and gateway is not None and hasattr(gateway, "close"):
                 gateway.close()
@@ -169,9 +174,6 @@ class SyncEngine:
                     self._wake.clear()
             if gateway is None:
                 return
-            recovered = repos.outbox.recover_interrupted()
-            if recovered:
-                log.warning("%d outbox rows interrupted while sending: read back", recovered)
             if self.on_state is not None:
                 self.on_state(monitor.state, monitor.emergency)
             while not self._stop.is_set():
@@ -199,7 +201,7 @@ class SyncEngine:
             monitor.set_manual_emergency(*request)
 
     def _pass(self, repos: Repositories, gateway: Any, monitor: ConnectivityMonitor, *,
-              force: bool) -> ReplayReport:
+              force: bool, wait: float = 0.0) -> ReplayReport:
         if monitor.manual_emergency and not force:
             return ReplayReport()
         if (not force and monitor.state == ConnectionState.ONLINE
@@ -225,8 +227,11 @@ class SyncEngine:
         replayer = Replayer(
             repos, gateway, on_progress=self._entry_done, observe=observe,
             scope_to_cer=self.scope_to_cer, on_chunk=lambda: self._publish_count(repos),
+            wait=wait,
         )
         report = replayer.run()
+        if report.busy:
+            log.info("outbox not sent by this process: %s", report.busy)
         self.last_report = report
         return report
 

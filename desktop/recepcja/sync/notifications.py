@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from recepcja.cer.errors import CerError
 from recepcja.cer.types import CerNotification, CerPatient, CerVisit, NotificationKind
 from recepcja.cer.types import VisitSource as CerVisitSource
+from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import (
     WARSAW,
@@ -283,6 +284,7 @@ def store_cer_visit(
     """Make the store hold ``visit`` as CeR has it (on ``slot_id``); returns the visit id.
     Raises ConflictError when the slot is held by another live visit."""
     patient_id = patient_id_for(repos, visit.patient)
+    crash_point("notifications.after_patient")
     live = not visit.cancelled
     if local is None:
         new = Visit(
@@ -416,6 +418,7 @@ class NotificationApplier:
         self.repos.notifications.mark_applied(
             record.id, change.outcome if not change.detail else f"{change.outcome}: {change.detail}"
         )
+        crash_point("notifications.after_applied")
         return change
 
     def _apply(self, record_id: int, notification: CerNotification) -> Change:
@@ -439,6 +442,7 @@ class NotificationApplier:
                     outcome=Outcome.UNKNOWN_SCHEDULE, detail=visit.schedule_cer_id, **base
                 )
             visit_id = store_cer_visit(self.repos, visit, slot_id, local)
+            crash_point("notifications.after_store_visit")
         except ConflictError as error:
             return Change(outcome=Outcome.CONFLICT, slot_id=slot_id, detail=str(error), **base)
         absence = None if visit.cancelled else slot_on_absence(self.repos, slot_id)

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
+from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, Slot, SlotState, VisitState
 from recepcja.store.db import atomic
@@ -296,6 +297,7 @@ class Reconciler:
                 term_kind=cer_slot.term_kind,
                 cer_id=cer_slot.cer_id,
             )
+            crash_point("reconcile.after_adopt_slot")
         except ConflictError as error:
             report.items.append(
                 DriftItem(Drift.SLOT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **item)
@@ -326,6 +328,7 @@ class Reconciler:
         if cer_visit is None and row is None:
             if slot_state == SlotState.BOOKED:
                 self.repos.slots.set_state(item["slot_id"], SlotState.FREE)
+                crash_point("reconcile.after_slot_repair")
                 report.items.append(
                     DriftItem(
                         Drift.SLOT_STATE_DIFFERS,
@@ -372,6 +375,7 @@ class Reconciler:
             # CeR holds our visit on this very term: confirming it is true whatever its outbox
             # row does (the replay then finishes a queued row without calling CeR again).
             stuck = settle_proven(self.repos, local, cer_visit, version=str(cer_visit.version))
+            crash_point("reconcile.after_confirm")
             if stuck is None:
                 resolution, detail = Resolution.HUMAN, "CeR's id is on another visit here"
             else:
@@ -395,6 +399,7 @@ class Reconciler:
                 )
                 return
             self._follow_cer(cer_visit, item["slot_id"], local)
+            crash_point("reconcile.after_patient_repair")
             report.items.append(
                 DriftItem(Drift.PATIENT_DIFFERS, Resolution.REPAIRED, **ids, **item)
             )
@@ -453,6 +458,7 @@ class Reconciler:
             )
         try:
             visit_id = self._follow_cer(cer_visit, item["slot_id"], local)
+            crash_point("reconcile.after_restore")
         except ConflictError as error:
             return DriftItem(
                 Drift.VISIT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -484,6 +490,7 @@ class Reconciler:
             try:
                 _schedule_id, slot_id = local_slot_for(self.repos, found, self.gateway)
                 self._follow_cer(found, slot_id, local)
+                crash_point("reconcile.after_follow_cer")
             except ConflictError as error:
                 return DriftItem(
                     Drift.VISIT_MISSING_IN_CER, Resolution.HUMAN, detail=str(error), **ids, **item
@@ -534,6 +541,7 @@ class Reconciler:
 
     def _resent(self, local: VisitRecord, entry_id: int, item: dict[str, Any],
                 ids: dict[str, Any]) -> DriftItem:
+        crash_point("reconcile.after_requeue")
         try:
             sent = self.resend(self.repos, self.gateway, entry_id)
         except Exception as error:  # the replay is another module: report, do not abort

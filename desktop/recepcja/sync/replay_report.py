@@ -1,4 +1,4 @@
-"""What the outbox replay reports: outcome names, the pass report, the backoff rule.
+"""What the outbox replay reports: the outcomes of a row, the pass report, the backoff rule.
 
 Split from ``sync.replay`` so callers (the engine, the CLI, the GUI's queue panel, the call
 list) can use the vocabulary without the worker itself.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import Enum, StrEnum
 from typing import Any
 
 from recepcja.cer.errors import CerError
@@ -17,17 +18,30 @@ from recepcja.store.records import OutboxEntry, OutboxOp
 HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST,
                OutboxOp.WITHDRAW_SLOTS)
 REPLAY_USER = "replay"
-MAX_ALTERNATIVES = 20  # terms tried after the booked one was taken, before the waiting list
 
-# result.outcome values; MOVED and WAITING_LIST put the patient on the call list.
-BOOKED = "booked"
-MOVED = "moved"
-WAITING_LIST = "waiting_list"
-CANCELLED = "cancelled"
-CHANGED = "changed"
-SKIPPED = "skipped"
-CALL_OUTCOMES = (MOVED, WAITING_LIST)
-DONE, TAKEN = "done", "taken"  # results of one booking attempt
+
+class Outcome(StrEnum):
+    """What became of one outbox row (``result.outcome``; the engine's ``on_entry_done``)."""
+
+    BOOKED = "booked"  # CeR has the booking on the term the desk gave
+    MOVED = "moved"  # the term was taken in CeR: booked on the nearest allowed term
+    WAITING_LIST = "waiting_list"  # no allowed term left in CeR: the central waiting list
+    CANCELLED = "cancelled"
+    CHANGED = "changed"
+    SKIPPED = "skipped"  # nothing to send (cancelled before it ever reached CeR)
+    WITHDRAWN = "withdrawn"  # blocked free terms taken out of CeR (sync.withdrawals)
+    REJECTED = "rejected"  # CeR refused (terminal; the reason is kept for the desk)
+
+
+# Patients the desk must phone: their term changed in the replay.
+CALL_OUTCOMES = (Outcome.MOVED, Outcome.WAITING_LIST)
+
+
+class Attempt(Enum):
+    """What one booking attempt on one term came to."""
+
+    DONE = "done"  # finished: booked, read back, or rejected
+    TAKEN = "taken"  # CeR has the term taken (or does not know it): look for another
 
 
 class Stop(Exception):  # noqa: N818 - control flow, not an error
@@ -40,7 +54,9 @@ class Stop(Exception):  # noqa: N818 - control flow, not an error
 
 @dataclass(slots=True)
 class ReplayReport:
-    """What one pass did. ``stopped_by`` is the error that ended it early (CeR unreachable)."""
+    """What one pass did. ``stopped_by``: the error that ended it early (CeR unreachable);
+    ``busy``: the pass did not run because another process is sending this data folder's
+    outbox (the message names it); ``recovered``: rows of a sender that is gone, taken over."""
 
     done: int = 0
     moved: int = 0
@@ -48,14 +64,17 @@ class ReplayReport:
     rejected: int = 0
     retry_later: int = 0
     settled: int = 0
+    recovered: int = 0
     stopped_by: str | None = None
+    busy: str | None = None
     outcomes: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "done": self.done, "moved": self.moved, "waiting_list": self.waiting_list,
             "rejected": self.rejected, "retry_later": self.retry_later, "settled": self.settled,
-            "stopped_by": self.stopped_by, "outcomes": self.outcomes,
+            "recovered": self.recovered, "stopped_by": self.stopped_by, "busy": self.busy,
+            "outcomes": self.outcomes,
         }
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from recepcja.domain.errors import ConflictError
 from recepcja.store.db import atomic
 from recepcja.store.records import OutboxOp, OutboxState, VisitRecord
-from recepcja.sync.replay_report import BOOKED, CHANGED, MOVED
+from recepcja.sync.replay_report import Outcome
 
 if TYPE_CHECKING:
     from recepcja.cer.types import CerVisit
@@ -41,12 +41,12 @@ def finish_sent_rows(repos: Repositories, visit_id: int, cer_visit: CerVisit) ->
             original = (entry.result or {}).get("original_slot_id", entry.payload.get("slot_id"))
             booked = repos.slots.get(int(original)) if original is not None else None
             moved = booked is not None and booked.cer_id != cer_visit.slot_cer_id
-            result["outcome"] = MOVED if moved else BOOKED
+            result["outcome"] = str(Outcome.MOVED if moved else Outcome.BOOKED)
         elif entry.op == OutboxOp.CHANGE:
             target = repos.slots.get(int(entry.payload.get("to_slot_id") or 0))
             if target is None or target.cer_id != cer_visit.slot_cer_id:
                 continue  # CeR does not show this change: not proven, left for a person
-            result["outcome"] = CHANGED
+            result["outcome"] = str(Outcome.CHANGED)
         else:
             continue
         if repos.outbox.mark_done(entry.id, result):

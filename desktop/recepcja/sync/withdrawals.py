@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from recepcja.cer.types import ItemResult
     from recepcja.store.repos import Repositories
 
-WITHDRAWN = "withdrawn"  # result.outcome of a finished withdrawal row
 
 Call = Callable[[Callable[[], Any]], Any]  # the replay's guarded CeR call
 

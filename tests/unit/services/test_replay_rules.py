@@ -5,6 +5,7 @@ term moves the visit, no term at all ends on the waiting list."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from services_support import NOW
 
@@ -16,8 +17,15 @@ from recepcja.cer.errors import (
     CerTemporary,
     CerUnreachable,
 )
-from recepcja.cer.types import CerPatient, CerVisit, VisitSource, WaitingListPlacement
-from recepcja.domain.model import PatientIdentifier, SlotState, Urgency, VisitState
+from recepcja.cer.types import (
+    CerPatient,
+    CerSlot,
+    CerSlotState,
+    CerVisit,
+    VisitSource,
+    WaitingListPlacement,
+)
+from recepcja.domain.model import PatientIdentifier, SlotState, TermKind, Urgency, VisitState
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store.records import OutboxState
@@ -65,6 +73,29 @@ class ScriptedGateway:
         self.calls.append(("read", visit_uid))
         return self.cer.get(visit_uid)
 
+    def change_term(self, cer_id, slot_cer_id, reason):
+        self.calls.append(("change", slot_cer_id))
+        [(uid, visit)] = [(u, v) for u, v in self.cer.items() if v.cer_id == cer_id]
+        if slot_cer_id != visit.slot_cer_id:
+            if slot_cer_id in self.taken:
+                raise CerConflict("taken", major="x", code=MINOR_TERM_TAKEN, description="")
+            self.taken.discard(visit.slot_cer_id)
+            self.taken.add(slot_cer_id)
+            self.cer[uid] = replace(visit, slot_cer_id=slot_cer_id, version=visit.version + 1)
+        return self.cer[uid]
+
+    def read_slots(self, schedule_cer_id, start, end):
+        """CeR's terms of a schedule: taken ones booked (``taken``), the rest free."""
+        self.calls.append(("read_slots", schedule_cer_id))
+        schedule = self.repos.schedules.by_cer_id(schedule_cer_id)
+        return [
+            CerSlot(slot.cer_id, str(slot.id), schedule_cer_id, slot.start, slot.end,
+                    TermKind.DEFAULT_PROCEDURE,
+                    CerSlotState.BOOKED if slot.cer_id in self.taken else CerSlotState.FREE)
+            for slot in self.repos.slots.for_days(schedule.id, start.date(), end.date())
+            if slot.cer_id and start <= slot.start < end
+        ]
+
     def place_on_waiting_list(self, place, entry_uid, scope, patient, urgency, **_):
         self.calls.append(("waiting_list", entry_uid))
         return WaitingListPlacement("WPIS-1", 3)
@@ -86,11 +117,10 @@ def test_crash_while_sending_is_settled_by_reading_back(repos, practice, patient
     # The previous process sent the booking, CeR committed it, the process died.
     gateway.cer[result.visit.visit_uid] = gateway._visit(
         f"SLT-{practice.slot_ids[0]}", result.visit.visit_uid, Urgency.STABLE)
-    repos.outbox.mark_sending(result.outbox_id)
-    assert repos.outbox.recover_interrupted() == 1
+    repos.outbox.mark_sending(result.outbox_id, "lease-of-the-dead-process")
     report = Replayer(repos, gateway).run()
     assert [name for name, _ in gateway.calls] == ["read"]  # never a second booking
-    assert report.settled == 1 and report.done == 1
+    assert report.recovered == 1 and report.settled == 1 and report.done == 1
     visit = repos.visits.get(result.visit.id)
     assert visit.state == VisitState.CONFIRMED and visit.cer_id == "WIZ-1"
 
@@ -265,3 +295,31 @@ def test_a_reschedule_refused_by_cer_puts_the_visit_back_where_cer_has_it(
     assert visit.slot_id == practice.slot_ids[0]  # where CeR still has it
     assert repos.slots.get(practice.slot_ids[5]).state == SlotState.FREE
     assert repos.outbox.count_pending() == 0
+
+
+def test_terms_taken_beyond_any_fixed_count_do_not_send_the_patient_to_the_waiting_list(
+        repos, practice, patient_id):
+    """30 terms taken in CeR that the desk does not know of: the urgent patient is booked on
+    the first term CeR has free - found by reading CeR's terms, not by 30 booking calls."""
+    result = _book(repos, practice, patient_id, 0, Urgency.URGENT)
+    gateway = ScriptedGateway(repos)
+    gateway.taken = {f"SLT-{slot_id}" for slot_id in practice.slot_ids[:31]}
+    report = Replayer(repos, gateway).run()
+    visit = repos.visits.get(result.visit.id)
+    assert report.waiting_list == 0 and report.moved == 1
+    assert visit.state == VisitState.CONFIRMED and visit.slot_id == practice.slot_ids[31]
+    calls = [name for name, _ in gateway.calls]
+    assert calls.count("book") == 2 and "waiting_list" not in calls
+
+
+def test_a_booking_moved_at_the_desk_before_it_was_sent_is_not_on_the_call_list(
+        repos, practice, patient_id):
+    """The replay's ``moved`` means the replay changed the term; the desk's own reschedule of a
+    booking still waiting for CeR is not a change the patient needs a call about."""
+    result = _book(repos, practice, patient_id, 0)
+    booking.reschedule(repos, result.visit.id, practice.slot_ids[4], user="ania")
+    gateway = ScriptedGateway(repos)
+    report = Replayer(repos, gateway).run()
+    assert report.moved == 0 and repos.outbox.count_pending() == 0
+    assert repos.visits.get(result.visit.id).slot_id == practice.slot_ids[4]
+    assert call_list(repos) == []

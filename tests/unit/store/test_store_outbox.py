@@ -71,10 +71,9 @@ def test_a_later_operation_never_overtakes_an_earlier_one_of_the_same_visit(
 
 def test_transitions_are_guarded(repos: Repositories) -> None:
     entry_id = repos.outbox.enqueue("book", {}, user="ania")
-    assert repos.outbox.mark_sending(entry_id)
-    assert not repos.outbox.mark_sending(entry_id)  # a second worker cannot claim it
-    assert repos.outbox.mark_sent(entry_id, {"ok": True})
-    assert repos.outbox.mark_done(entry_id)
+    assert repos.outbox.mark_sending(entry_id, "lease-1")
+    assert not repos.outbox.mark_sending(entry_id, "lease-2")  # nobody else can claim it
+    assert repos.outbox.mark_done(entry_id, {"ok": True})
     assert repos.outbox.get(entry_id).result == {"ok": True}  # type: ignore[union-attr]
     assert not repos.outbox.mark_failed(entry_id, "late", dt.datetime.now(dt.UTC))
     assert not repos.outbox.mark_sending(entry_id)
@@ -101,12 +100,29 @@ def test_ambiguous_waits_for_read_back(repos: Repositories) -> None:
     assert ids(repos.outbox.pending()) == [entry_id]
 
 
-def test_interrupted_sends_become_ambiguous_on_restart(repos: Repositories) -> None:
+def test_only_rows_of_a_sender_that_is_gone_become_ambiguous(repos: Repositories) -> None:
+    mine = repos.outbox.enqueue("book", {}, user="ania")
+    orphan = repos.outbox.enqueue("book", {}, user="ania")
+    untagged = repos.outbox.enqueue("book", {}, user="ania")
+    assert repos.outbox.claim([mine], "lease-now") == [mine]
+    assert repos.outbox.claim([orphan], "lease-of-a-killed-process") == [orphan]
+    repos.outbox.mark_sending(untagged)  # claimed without a token (an older version)
+    # The new holder of the sender lock takes over the rows claimed under any other lease.
+    assert repos.outbox.recover_interrupted("lease-now") == 2
+    state = {entry_id: repos.outbox.get(entry_id).state  # type: ignore[union-attr]
+             for entry_id in (mine, orphan, untagged)}
+    assert state == {mine: OutboxState.SENDING, orphan: OutboxState.AMBIGUOUS,
+                     untagged: OutboxState.AMBIGUOUS}
+    assert repos.outbox.recover_interrupted("lease-now") == 0
+
+
+def test_a_row_left_sent_by_an_older_version_is_read_back(repos: Repositories) -> None:
+    """``sent`` (CeR answered, its answer not applied) was a dead end: nothing picked it up."""
     entry_id = repos.outbox.enqueue("book", {}, user="ania")
-    repos.outbox.mark_sending(entry_id)
-    assert repos.outbox.recover_interrupted() == 1
+    repos.outbox.mark_sending(entry_id, "old")
+    repos.db.conn.execute("UPDATE outbox SET state = 'sent' WHERE id = ?", (entry_id,))
+    assert repos.outbox.recover_interrupted("new") == 1
     assert repos.outbox.get(entry_id).state == OutboxState.AMBIGUOUS  # type: ignore[union-attr]
-    assert repos.outbox.recover_interrupted() == 0
 
 
 def test_idempotency_key_deduplicates(repos: Repositories) -> None:

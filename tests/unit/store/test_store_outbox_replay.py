@@ -30,11 +30,12 @@ def test_pending_ops_only_returns_the_operations_asked_for(repos, practice, pati
 
 def test_claim_and_release(repos, practice, patient_id, clock):
     rows = [_book(repos, practice, patient_id, i) for i in range(3)]
-    assert repos.outbox.claim([r.id for r in rows]) == [r.id for r in rows]
-    assert repos.outbox.claim([rows[0].id]) == []  # already claimed
+    assert repos.outbox.claim([r.id for r in rows], "lease-1") == [r.id for r in rows]
+    assert repos.outbox.claim([rows[0].id], "lease-1") == []  # already claimed
     assert all(repos.outbox.get(r.id).state == OutboxState.SENDING for r in rows)
+    assert {repos.outbox.get(r.id).claimed_by for r in rows} == {"lease-1"}
     repos.outbox.mark_failed(rows[2].id, "down", clock.now + dt.timedelta(seconds=5))
-    repos.outbox.claim([rows[2].id])  # not due? claim ignores due time: the caller asks
+    repos.outbox.claim([rows[2].id], "lease-1")  # not due? claim ignores due time
     assert repos.outbox.release([r.id for r in rows[1:]]) == 2
     assert repos.outbox.get(rows[1].id).state == OutboxState.QUEUED
     assert repos.outbox.get(rows[1].id).attempts == 0

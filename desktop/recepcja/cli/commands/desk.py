@@ -127,7 +127,7 @@ def _visit_json(repos: Repositories, visit_id: int, entry_id: int,
         "start": _local(slot.start) if slot else None,
         "urgency": str(visit.urgency),
         "emergency": bool(report.stopped_by),
-        "reason": report.stopped_by,
+        "reason": report.stopped_by or report.busy,
         "rejected": rejected[-1] if rejected else None,
         # "administrator": it waits for this workstation's set-up to be fixed (see reason)
         "waiting_for": "administrator" if problem is not None else None,
@@ -148,8 +148,11 @@ def _say(result: dict[str, Any]) -> None:
         print(_("Visit {visit} saved locally and queued for CeR; it waits until the "
                 "administrator fixes this workstation's set-up: {reason}").format(
             visit=result["visit_id"], reason=result["reason"] or "-"))
-    else:
+    elif result["emergency"]:
         print(_("Visit {visit} saved locally and queued for CeR (emergency mode): {reason}")
+              .format(visit=result["visit_id"], reason=result["reason"] or "-"))
+    else:
+        print(_("Visit {visit} saved and queued for CeR: {reason}")
               .format(visit=result["visit_id"], reason=result["reason"] or "-"))
 
 

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from recepcja.cli.output import EXIT_CER, EXIT_FAILED, emit_error, emit_json
+from recepcja.cli.output import (
+    EXIT_CER,
+    EXIT_FAILED,
+    EXIT_NOT_AVAILABLE,
+    emit_error,
+    emit_json,
+)
 from recepcja.config.secrets import (
     EXPORT_PASSWORD,
     SecretStore,
@@ -101,13 +107,19 @@ def queue_import(args: argparse.Namespace) -> int:
 def sync(args: argparse.Namespace) -> int:
     if not args.once:
         return _sync_forever(args)
+    wait = _seconds(args.wait)
     ctx, repos = _open(args)
     try:
-        report = sync_once(ctx, repos)
+        report = sync_once(ctx, repos, wait=wait)
         pending = repos.outbox.count_pending()
     finally:
         repos.close()
     answer = {**report.as_dict(), "pending": pending}
+    if report.busy:
+        if args.json:
+            emit_json(answer)
+        emit_error(report.busy)
+        return EXIT_NOT_AVAILABLE
     if args.json:
         emit_json(answer)
     else:
@@ -119,6 +131,17 @@ def sync(args: argparse.Namespace) -> int:
         emit_error(_("CeR could not be reached: {error}").format(error=report.stopped_by))
         return EXIT_CER
     return 0
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise ValidationError(N_("{what} must be a number of seconds (found: {value})."),
+                              what="--wait", value=value)
+    return seconds
 
 
 def _sync_forever(args: argparse.Namespace) -> int:
@@ -179,6 +202,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sync", help=help_text, description=help_text)
     p.add_argument("--once", action="store_true",
                    help=_("one pass, then exit (without it: run until Ctrl+C)"))
+    p.add_argument("--wait", default="10", metavar="SECONDS",
+                   help=_("how long to wait while another process is sending (default 10); "
+                          "then exit 4"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=sync)
     outages = sub.add_parser("outages", help=_("outage evidence"),
