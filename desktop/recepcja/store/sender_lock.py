@@ -11,20 +11,27 @@ holder resolves its rows before it lets go; a holder that is killed leaves them 
 and since the operating system releases a dead process's lock, the next holder knows that every
 ``sending`` row under another token is an orphan (``OutboxRepo.recover_interrupted``).
 
-``SenderLock`` is the interface; ``FileSenderLock`` is the one for the embedded SQLite file: an
-OS file lock (``filelock``: ``flock`` on Unix, ``LockFileEx``-style locking on Windows) on
-``<database>.sender.lock`` beside the database, released by the OS when the process dies, even
-by ``kill -9``. A practice database shared by several desks can put a PostgreSQL advisory lock
-behind the same interface (``sender_lock_for`` picks the implementation for a database).
+``SenderLock`` is the interface; ``sender_lock_for`` picks the implementation for a database:
+
+- ``FileSenderLock`` for the embedded SQLite file: an OS file lock (``filelock``: ``flock`` on
+  Unix, ``LockFileEx``-style locking on Windows) on ``<database>.sender.lock`` beside the
+  database, released by the OS when the process dies, even by ``kill -9``;
+- ``PgSenderLock`` for a practice database shared by several desks: a session-level PostgreSQL
+  advisory lock (``pg_try_advisory_lock``) on the sender's own connection, so ONE sender in the
+  whole practice at a time; the server releases it when that connection ends (a process killed,
+  a cable pulled - once the server notices the dead connection). The holder's note lives in
+  ``sync_state`` so another desk can name it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
 import socket
 import sys
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,31 +132,112 @@ class FileSenderLock:
             lock.acquire(timeout=max(0.0, wait))
         except Timeout:
             raise SenderBusy(self.holder()) from None
-        token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
         self._write_holder()
-        return FileLease(lock, token)
+        return FileLease(lock, _new_token())
 
     def holder(self) -> str:
         """The current holder as the busy message names it (best effort: the file is only a
         note beside the lock, the lock itself is what excludes)."""
         try:
-            data = json.loads(self.holder_path.read_text(encoding="utf-8"))
-            return Holder(str(data["who"]), str(data["command"]), int(data["pid"]),
-                          str(data["host"]), str(data["since"])).describe()
-        except (OSError, ValueError, KeyError, TypeError):
+            return _describe(self.holder_path.read_text(encoding="utf-8"))
+        except OSError:
             return "?"
 
     def _write_holder(self) -> None:
-        command = " ".join([Path(sys.argv[0]).name if sys.argv else "?", *sys.argv[1:3]])
-        note = {"who": self.who, "command": command, "pid": os.getpid(),
-                "host": socket.gethostname(),
-                "since": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+        note = _holder_note(self.who)
         temporary = self.holder_path.with_name(self.holder_path.name + f".{os.getpid()}")
         try:
             temporary.write_text(json.dumps(note), encoding="utf-8")
             os.replace(temporary, self.holder_path)
         except OSError:
             pass  # only a note for the busy message; the lock is held all the same
+
+
+# The practice-wide sender lock of a PostgreSQL practice database (a session advisory lock key,
+# distinct from ``dialect.WRITE_LOCK_KEY``, the per-transaction writer lock).
+SENDER_LOCK_KEY = int.from_bytes(b"rcp-send", "big") & 0x7FFF_FFFF_FFFF_FFFF
+_HOLDER_KEY = "sender_lock.holder"
+_POLL_SECONDS = 0.1
+
+
+def _new_token() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _holder_note(who: str) -> dict[str, object]:
+    command = " ".join([Path(sys.argv[0]).name if sys.argv else "?", *sys.argv[1:3]])
+    return {"who": who, "command": command, "pid": os.getpid(), "host": socket.gethostname(),
+            "since": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+
+
+def _describe(note: str | None) -> str:
+    try:
+        data = json.loads(note or "")
+        return Holder(str(data["who"]), str(data["command"]), int(data["pid"]),
+                      str(data["host"]), str(data["since"])).describe()
+    except (ValueError, KeyError, TypeError):
+        return "?"
+
+
+class PgLease:
+    """A held ``PgSenderLock``: released by ``release``, the ``with`` block, or the server when
+    the connection ends."""
+
+    def __init__(self, db: Database, token: str) -> None:
+        self._db = db
+        self._token = token
+
+    @property
+    def token(self) -> str:
+        return self._token
+
+    def release(self) -> None:
+        # A connection that is gone has taken the lock with it: nothing left to release.
+        with contextlib.suppress(Exception):
+            self._db.conn.execute("SELECT pg_advisory_unlock(?)", (SENDER_LOCK_KEY,))
+
+    def __enter__(self) -> PgLease:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+class PgSenderLock:
+    """The practice-wide sender lock of a PostgreSQL practice database (see the module
+    docstring); ``who`` names this sender in the busy message another desk shows."""
+
+    def __init__(self, db: Database, who: str) -> None:
+        self.db = db
+        self.who = who
+
+    def acquire(self, wait: float = 0.0) -> PgLease:
+        deadline = time.monotonic() + max(0.0, wait)
+        while not self._try():
+            if time.monotonic() >= deadline:
+                raise SenderBusy(self.holder())
+            time.sleep(_POLL_SECONDS)
+        from recepcja.store.db import atomic
+
+        with atomic(self.db):
+            self.db.conn.execute(
+                "INSERT INTO sync_state (key, value, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
+                "updated_at = excluded.updated_at",
+                (_HOLDER_KEY, json.dumps(_holder_note(self.who)),
+                 dt.datetime.now(dt.UTC).isoformat()),
+            )
+        return PgLease(self.db, _new_token())
+
+    def _try(self) -> bool:
+        row = self.db.conn.execute("SELECT pg_try_advisory_lock(?)",
+                                   (SENDER_LOCK_KEY,)).fetchone()
+        return bool(row and row[0])
+
+    def holder(self) -> str:
+        row = self.db.conn.execute("SELECT value FROM sync_state WHERE key = ?",
+                                   (_HOLDER_KEY,)).fetchone()
+        return _describe(row[0] if row else None)
 
 
 def database_file(db: Database) -> Path:
@@ -161,6 +249,9 @@ def database_file(db: Database) -> Path:
 
 
 def sender_lock_for(db: Database, who: str) -> SenderLock:
-    """The sender lock for the data folder of ``db`` (a file lock beside the SQLite file)."""
+    """The sender lock for ``db``: a file lock beside the SQLite file, or the practice-wide
+    advisory lock of a PostgreSQL practice database."""
+    if db.dialect.is_postgresql:
+        return PgSenderLock(db, who)
     path = database_file(db)
     return FileSenderLock(path.with_name(path.name + ".sender.lock"), who)

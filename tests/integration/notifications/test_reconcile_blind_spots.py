@@ -21,6 +21,7 @@ from recepcja.domain.model import (
 )
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
+from recepcja.store.db import atomic
 from recepcja.store.records import OutboxState
 from recepcja.sync.reconcile import Drift, Resolution, reconcile
 from recepcja.sync.replay import Replayer
@@ -44,6 +45,16 @@ def _desk_visit(repos, slot_id: int) -> Visit:
     return visit
 
 
+def _left_sent(repos, entry_id: int) -> None:  # noqa: ANN001
+    """The state an older version's two commits left after a kill between them: ``sent``
+    (today's replay writes CeR's answer and its local apply in one transaction and never
+    writes it; such rows still exist in databases written before)."""
+    with atomic(repos.db):
+        repos.db.conn.execute("UPDATE outbox SET state = 'sent' WHERE id = ? AND "
+                              "state = 'sending'", (entry_id,))
+    assert repos.outbox.get(entry_id).state == OutboxState.SENT
+
+
 def _stuck_booking(practice, index: int):  # noqa: ANN001, ANN202
     """A desk booking left as the replay's two commits with a kill between leave it: claimed,
     booked in CeR, CeR's answer recorded ('sent') - and never applied. (visit, row, CeR's)"""
@@ -54,7 +65,7 @@ def _stuck_booking(practice, index: int):  # noqa: ANN001, ANN202
     assert repos.outbox.mark_sending(entry.id)
     in_cer = practice.gateway.book(slot.cer_id, visit.visit_uid,
                                    repos.patients.get(visit.patient_id), Urgency.STABLE)
-    assert repos.outbox.mark_sent(entry.id)
+    _left_sent(repos, entry.id)
     return visit, entry, in_cer
 
 
@@ -81,21 +92,17 @@ def test_a_term_free_here_while_a_live_visit_holds_it_is_booked_again(practice):
     assert disagreements(repos, gateway, practice.cer_schedules) == []
 
 
-def test_a_cancellation_held_back_by_a_stuck_booking_reaches_cer_after_reconciling(practice):
-    """Issue 12's case: the booking's row stuck 'sent', the desk cancels, the cancellation
-    waits behind it - the patient cancelled here and still booked in CeR."""
+def test_a_cancellation_behind_a_booking_left_sent_reaches_cer(practice):
+    """Issue 12's case: the booking's row left 'sent' (by an older version), the desk cancels;
+    the cancellation used to wait behind it forever - the patient cancelled here and still
+    booked in CeR. The next pass reads the 'sent' row back first, then sends the cancel."""
     repos, gateway = practice.repos, practice.gateway
     visit, entry, in_cer = _stuck_booking(practice, 25)
     booking.cancel(repos, visit.id, "na prośbę pacjenta", user="ania")
     Replayer(repos, gateway).run()
-    assert not gateway.read_visit(cer_id=in_cer.cer_id).cancelled  # held back
-
-    report = reconcile(repos, gateway)
-    assert _kinds(report) == [(Drift.VISIT_MISSING_LOCALLY, Resolution.IN_FLIGHT)]
     assert repos.outbox.get(entry.id).state == OutboxState.DONE
-    assert repos.visits.get(visit.id).cer_id == in_cer.cer_id
-    Replayer(repos, gateway).run()  # nothing holds the cancellation back any more
     assert gateway.read_visit(cer_id=in_cer.cer_id).cancelled
+    assert all(row.state == OutboxState.DONE for row in repos.outbox.for_visit(visit.id))
     assert reconcile(repos, gateway).in_agreement
     assert disagreements(repos, gateway, practice.cer_schedules) == []
 
@@ -131,7 +138,7 @@ def test_a_visit_the_replay_had_moved_stays_on_the_call_list(practice):
                                        "schedule_id": lost.schedule_id})
     gateway.book(other.cer_id, visit.visit_uid, repos.patients.get(visit.patient_id),
                  Urgency.STABLE)
-    assert repos.outbox.mark_sent(entry.id)
+    _left_sent(repos, entry.id)
 
     report = reconcile(repos, gateway)
     assert _kinds(report) == [(Drift.VISIT_UNCONFIRMED, Resolution.REPAIRED)]

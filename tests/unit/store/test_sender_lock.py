@@ -13,7 +13,12 @@ from pathlib import Path
 import pytest
 
 from recepcja.store import Repositories
-from recepcja.store.sender_lock import FileSenderLock, SenderBusy, sender_lock_for
+from recepcja.store.sender_lock import (
+    FileSenderLock,
+    PgSenderLock,
+    SenderBusy,
+    sender_lock_for,
+)
 
 HOLDER = """
 import sys, time
@@ -74,3 +79,26 @@ def test_the_lock_lives_beside_the_database(tmp_path: Path) -> None:
         assert lock.path == tmp_path / "folder" / "recepcja.sqlite.sender.lock"
     finally:
         repos.close()
+
+
+def test_a_practice_database_has_one_sender_for_all_its_desks(pg_database) -> None:
+    """Two desks (two connections) on one practice database: the second is told who sends,
+    and takes over the moment the first lets go (or its connection ends)."""
+    first_desk = Repositories.open(pg_database)
+    second_desk = Repositories.open(pg_database)
+    try:
+        lock = sender_lock_for(first_desk.db, "engine")
+        assert isinstance(lock, PgSenderLock)
+        lease = lock.acquire()
+        with pytest.raises(SenderBusy) as busy:
+            sender_lock_for(second_desk.db, "sync --once").acquire(wait=0.3)
+        assert "engine" in str(busy.value.holder)
+        lease.release()
+        with sender_lock_for(second_desk.db, "sync --once").acquire(wait=2) as taken:
+            assert taken.token != lease.token
+        lease = sender_lock_for(first_desk.db, "engine").acquire()
+        first_desk.close()  # the connection ends: the server releases the lock with it
+        sender_lock_for(second_desk.db, "sync --once").acquire(wait=5).release()
+    finally:
+        second_desk.close()
+        first_desk.close()
