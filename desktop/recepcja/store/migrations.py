@@ -319,10 +319,36 @@ def _audit_log(db: Database) -> None:
     _run(db, _AUDIT_LOG)
 
 
+# --- 0005: the patient card: notes and the call history ------------------------------------
+
+_PATIENT_CARD = """
+ALTER TABLE patients ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+CREATE TABLE patient_calls (
+    id INTEGER PRIMARY KEY,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    visit_id INTEGER REFERENCES visits(id),
+    called_at TEXT NOT NULL,
+    called_by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX patient_calls_by_patient ON patient_calls (patient_id, called_at);
+"""
+
+
+def _patient_card(db: Database) -> None:
+    """What the patient card shows besides the register: the desk's notes about the patient and
+    the calls made to the patient about visits (``store/patient_card.py``). Plain portable DDL:
+    a column with a default, a table, an index."""
+    _run(db, _PATIENT_CARD)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
     ("0003_audit_log", _audit_log),
+    ("0005_patient_card", _patient_card),
 )
 
 
