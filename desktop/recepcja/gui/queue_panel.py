@@ -132,7 +132,8 @@ class QueuePanel(QObject):
         return Path(name) if name else None
 
     def export(self, path: Path | None = None) -> None:
-        path = path or self._save_path("kolejka_awaryjna.xlsx")
+        path = path or self._save_path(str(self.window.ctx.paths.export_file(
+            "kolejka_awaryjna", ".xlsx", self.window.clock().date())))
         if path is None:
             return
         ctx = self.window.ctx
@@ -202,8 +203,10 @@ class QueuePanel(QObject):
 
         if self.call_dialog is not None:
             self.call_dialog.close()
+        suggested = self.window.ctx.paths.export_file("do_telefonu", ".xlsx",
+                                                      self.window.clock().date())
         self.call_dialog = CallListDialog(call_list(self.window.repos), self.export_call_list,
-                                          self.window)
+                                          self.window, suggested=str(suggested))
         self.call_dialog.show()
         return self.call_dialog
 
