@@ -51,11 +51,15 @@ class TodayPanel(QWidget):
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setMinimumSectionSize(36)
-        for column in (COL_TIME, COL_URGENCY, COL_ARRIVAL):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_PATIENT, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_SCHEDULE, QHeaderView.ResizeMode.Interactive)
-        self.table.setColumnWidth(COL_SCHEDULE, 130)
+        # Widths from the longest words, not from the rows: a busy day has hundreds of visits
+        # and sizing to contents would read every one of them at each layout.
+        metrics = self.table.fontMetrics()
+        for column, sample in ((COL_TIME, "88:88–88:88"), (COL_URGENCY, _("stable")),
+                               (COL_SCHEDULE, "lek. Anna Kowalska"),
+                               (COL_ARRIVAL, _("expected"))):
+            self.table.setColumnWidth(column, metrics.horizontalAdvance(sample) + 14)
         for column in (COL_STATUS, COL_KIND, COL_PHONE, COL_CER):
             self.table.hideColumn(column)
         self.summary = QLabel()

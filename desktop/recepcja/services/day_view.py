@@ -156,18 +156,6 @@ def _rows(info: ScheduleInfo, entries: Iterable[DayEntry], now: dt.datetime) -> 
             for entry in entries]
 
 
-def week_rows(
-    repos: Repositories,
-    schedules: Sequence[ScheduleInfo],
-    monday: dt.date,
-    now: dt.datetime,
-    days: int = 7,
-) -> dict[dt.date, list[DayRow]]:
-    """``day_rows`` for ``days`` consecutive days from ``monday``."""
-    week = [monday + dt.timedelta(days=i) for i in range(days)]
-    return {day: day_rows(repos, schedules, day, now) for day in week}
-
-
 def schedule_week(
     repos: Repositories, info: ScheduleInfo, monday: dt.date, now: dt.datetime, days: int = 7
 ) -> dict[dt.date, list[DayRow]]:
