@@ -157,3 +157,20 @@ def test_a_filter_on_a_doctor_narrows_the_weeks_choice(mammograph, window):
     combo = window.schedule_view.week_schedule
     assert combo.count() == 1 and combo.itemText(0).startswith("Mammograf Testowy — Mammografia")
     assert window.schedule_view.week_model.headerData(1, Qt.Orientation.Vertical) == "08:15"
+
+
+def test_the_chosen_term_stays_chosen_across_the_tabs(mammograph, window):
+    view = window.schedule_view
+    number, row = next((n, r) for n, r in _rows_of(window, "lek. Piotr Zieliński")
+                       if r.entry.visit_id is None and not r.is_past)
+    view.day_table.setCurrentIndex(view.day_model.index(number, 0))
+    window.actions_.week_view.trigger()
+    assert view.week_schedule_id() == row.entry.schedule_id  # the week of its schedule
+    assert view.current_row().entry.slot_id == row.entry.slot_id  # the same term, chosen
+    booked = next(r for n, r in _rows_of(window, "lek. Anna Nowak") if r.entry.visit_id)
+    view.select_slot(booked.entry.slot_id)  # not in this week's schedule: stays on Zieliński
+    view.choose_week_schedule(booked.entry.schedule_id)
+    view.select_slot(booked.entry.slot_id)
+    assert window.actions_.cancel_visit.isEnabled()  # a booked cell: the visit actions work
+    window.actions_.day_view.trigger()
+    assert view.current_row().entry.slot_id == booked.entry.slot_id

@@ -65,6 +65,7 @@ class ScheduleView(QTabWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("scheduleView")
+        self._chosen: DayRow | None = None  # the term chosen last, in either tab
         self.day_model = DayTableModel(self)
         self.day_table = QTableView()
         self.day_table.setTabKeyNavigation(False)  # Tab leaves the table; arrows move in it
@@ -116,6 +117,7 @@ class ScheduleView(QTabWidget):
         self.week_table.selectionModel().currentChanged.connect(self._week_current_changed)
         self.week_schedule.currentIndexChanged.connect(
             lambda _i: emit(self.week_schedule_changed))
+        self.currentChanged.connect(self._tab_changed)
 
     # --- the week's schedule ---------------------------------------------------------------
 
@@ -148,17 +150,15 @@ class ScheduleView(QTabWidget):
     # --- contents --------------------------------------------------------------------------
 
     def show_day(self, rows: list[DayRow]) -> None:
-        selected = self.current_row()
         self.day_model.set_rows(rows)
-        if selected is not None:
-            self._select_day_row(selected.entry.slot_id)
+        if self._chosen is not None:
+            self._select_day_row(self._chosen.entry.slot_id)
         emit(self.current_row_changed, self.current_row())
 
     def show_week(self, week: dict[dt.date, list[DayRow]], info: ScheduleInfo | None) -> None:
-        selected = self.current_row()
         self.week_model.set_week(week, info)
-        if selected is not None:
-            self._select_week_cell(selected.entry.slot_id)
+        if self._chosen is not None:
+            self._select_week_cell(self._chosen.entry.slot_id)
 
     def mark_week_day(self, day: dt.date) -> None:
         """Mark the day shown in the day view in the week's header."""
@@ -199,12 +199,25 @@ class ScheduleView(QTabWidget):
     # --- signals ---------------------------------------------------------------------------
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        emit(self.current_row_changed, self.day_model.row_at(current.row()))
+        self._chose(self.day_model.row_at(current.row()), DAY_TAB)
 
     def _week_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if self.currentIndex() == WEEK_TAB:
-            emit(self.current_row_changed,
-                 self.week_model.row_at(current.row(), current.column()))
+        self._chose(self.week_model.row_at(current.row(), current.column()), WEEK_TAB)
+
+    def _chose(self, row: DayRow | None, tab: int) -> None:
+        """The term chosen in one tab stays chosen in the other (when it is there)."""
+        if row is not None:
+            self._chosen = row
+        if self.currentIndex() == tab:
+            emit(self.current_row_changed, row)
+
+    def _tab_changed(self, index: int) -> None:
+        """The week opens on the chosen term's schedule; either tab selects that term."""
+        if self._chosen is None:
+            return
+        if index == WEEK_TAB:
+            self.choose_week_schedule(self._chosen.entry.schedule_id)
+        self.select_slot(self._chosen.entry.slot_id)
 
     def _activated(self, index: QModelIndex) -> None:
         row = self.day_model.row_at(index.row())
