@@ -29,7 +29,8 @@ def test_find_patient_as_you_type(qtbot, window):
     assert blocker.args[0] > 0
     names = {panel.model.patient_at(r).last_name for r in range(panel.model.rowCount())}
     assert target.last_name in names
-    assert window.patient is not None  # the first result is selected for booking
+    if panel.model.rowCount() > 1:  # among namesakes nothing is chosen for the desk
+        assert window.patient is None and not panel.table.selectionModel().hasSelection()
     # by PESEL prefix
     pesel = next(p for p in window.repos.patients.search("N", 50) if p.identifier.pesel)
     panel.query.clear()

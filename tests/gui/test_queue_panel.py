@@ -26,6 +26,7 @@ def _panel(window) -> QueuePanel:  # noqa: ANN001
 def _book_1040(qtbot, window, on_dialog) -> None:  # noqa: ANN001
     with qtbot.waitSignal(window.patients.searched, timeout=3000):
         qtbot.keyClicks(window.patients.query, "Now")
+    window.patients.table.selectRow(0)  # among namesakes the desk chooses
     model = window.schedule_view.day_model
     for number, row in enumerate(model.rows()):
         if (row.entry.schedule_id == window.schedules[0].id

@@ -7,6 +7,7 @@ sub-folder so training data can never be mistaken for the practice's.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 from dataclasses import dataclass
@@ -51,6 +52,10 @@ class AppPaths:
     @property
     def backups(self) -> Path:
         return self.root / "backups"
+
+    def export_file(self, stem: str, suffix: str, day: dt.date) -> Path:
+        """Where a file the desk exports goes by default: ``exports/STEM-YYYY-MM-DD.SUFFIX``."""
+        return self.exports / f"{stem}-{day.isoformat()}{suffix}"
 
     def training(self) -> AppPaths:
         """The separate folder training mode uses (its own database, settings and simulator)."""

@@ -125,6 +125,14 @@ class WorkstationSettings:
 
 
 @dataclass(slots=True)
+class PracticeSettings:
+    """What the practice's printouts tell a patient: the number to call to cancel or move a
+    visit (the registration desk's phone)."""
+
+    phone: str = ""
+
+
+@dataclass(slots=True)
 class Settings:
     cer: CerSettings = field(default_factory=CerSettings)
     provider: ProviderContext = field(default_factory=ProviderContext)
@@ -135,6 +143,7 @@ class Settings:
     desk: DeskSettings = field(default_factory=DeskSettings)
     workstation: WorkstationSettings = field(default_factory=WorkstationSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    practice: PracticeSettings = field(default_factory=PracticeSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
         env = os.environ if environ is None else environ
@@ -226,6 +235,14 @@ def _check_values(settings: Settings) -> None:
     if settings.sync.outbox_alarm_minutes < 1:
         raise ValidationError(N_("Settings: {key} must be at least {minimum}."),
                               key="sync.outbox_alarm_minutes", minimum=1)
+    if settings.practice.phone.strip():
+        from recepcja.domain.phone import normalize_phone
+
+        try:
+            settings.practice.phone = normalize_phone(settings.practice.phone)
+        except ValidationError as error:
+            raise ValidationError(N_("Settings: {key} is not a valid phone number."),
+                                  key="practice.phone") from error
     if settings.p1.environment and settings.p1.environment not in P1_ENVIRONMENTS:
         raise ValidationError(
             N_("Settings: {key} must be one of: {choices} (or empty)."), key="p1.environment",

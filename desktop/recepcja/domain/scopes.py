@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from types import MappingProxyType
 
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import Scope
+from recepcja.domain.model import Scope, TermKind
 
 # NFZ product codes ("kod produktu kontraktowego"), e.g. 02.1450.101.02.
 NFZ_PRODUCT_PATTERN = re.compile(r"[0-9]{2}\.[0-9]{4}\.[0-9]{3}\.[0-9]{2}")
@@ -68,6 +68,24 @@ STAGE_ONE_SCOPES: tuple[Mapping[str, object], ...] = (
         "mobile_points_allowed": True,
     }),
 )
+
+
+# How the desk names a term's kind (CeR's "rodzaj terminu") in the views and on printouts. The
+# default procedure of a scope with a referral (AOS) is the first visit ("pierwszorazowa"); of a
+# screening programme, the screening test itself.
+_TERM_KIND_WORDS: Mapping[str, str] = MappingProxyType({
+    TermKind.DEFAULT_PROCEDURE: N_("first visit"),
+    TermKind.CONTINUING_TREATMENT: N_("continuation"),
+    TermKind.SPECIFIC_PROCEDURE: N_("procedure"),
+})
+
+
+def term_kind_word(kind: str | None, scope: Scope | None = None) -> str:
+    """The desk's word (an English msgid: translate it) for a term of ``kind`` in ``scope``;
+    "" for no or an unknown kind."""
+    if kind == TermKind.DEFAULT_PROCEDURE and scope is not None and scope.screening_programme:
+        return N_("screening test")
+    return _TERM_KIND_WORDS.get(kind or "", "")
 
 
 class ScopeRegistry:

@@ -4,7 +4,7 @@ shortcut is shown in the menu and in the tooltip (keyboard first)."""
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QToolButton
 
 from recepcja.i18n import _
 
@@ -33,6 +33,7 @@ class MainActions:
         self.find_patient = a(w, "findPatient", _("&Find patient…"), ["Ctrl+F"])
         self.new_patient = a(w, "newPatient", _("&New patient…"), ["Ctrl+Shift+P"])
         self.edit_patient = a(w, "editPatient", _("&Edit patient…"), ["F2"])
+        self.patient_card = a(w, "patientCard", _("Patient &card…"), ["F4"])
         self.book = a(w, "book", _("&Book a visit…"), ["Ctrl+N", "Ctrl+B"])
         self.next_free = a(w, "nextFree", _("Next &free term"), ["F3"])
         self.cancel_visit = a(w, "cancelVisit", _("&Cancel the visit…"), ["Del", "Ctrl+D"])
@@ -64,7 +65,8 @@ class MainActions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         patient_menu = menus.addMenu(_("&Patient"))
-        for action in (self.find_patient, self.new_patient, self.edit_patient):
+        for action in (self.find_patient, self.new_patient, self.edit_patient,
+                       self.patient_card):
             patient_menu.addAction(action)
         visit_menu = menus.addMenu(_("&Visit"))
         for action in (self.book, self.next_free, self.reschedule, self.cancel_visit):
@@ -90,11 +92,21 @@ class MainActions:
         toolbar = QToolBar(_("Main toolbar"), window)
         toolbar.setObjectName("mainToolbar")
         toolbar.setMovable(False)
-        for action in (self.find_patient, self.new_patient, self.book, self.next_free,
-                       self.reschedule, self.cancel_visit, self.arrived, self.no_show):
+        for action in (self.find_patient, self.new_patient, self.patient_card, self.book,
+                       self.next_free, self.reschedule, self.cancel_visit, self.arrived,
+                       self.no_show):
             toolbar.addAction(action)
-        toolbar.addSeparator()
-        for action in (self.previous_day, self.today, self.next_day, self.goto_date):
-            toolbar.addAction(action)
+        toolbar.addSeparator()  # the days: in the date bar above the schedule (no repeat here)
+        printing = QMenu(window)
+        for action in (self.print_confirmation, self.print_day, self.pdf_confirmation,
+                       self.pdf_day):
+            printing.addAction(action)
+        self.print_button = QToolButton(toolbar)
+        self.print_button.setObjectName("printButton")
+        self.print_button.setText(_("Print"))
+        self.print_button.setToolTip(_("Print the visit confirmation or the day list"))
+        self.print_button.setMenu(printing)
+        self.print_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        toolbar.addWidget(self.print_button)
         window.addToolBar(toolbar)
         self.toolbar = toolbar

@@ -3,8 +3,8 @@
 ``RECEPCJA_SMOKE_TEST=1`` shows the window, lets it settle for about a second, prints the Qt
 platform it was shown on (``smoke-window: platform=xcb exposed=True``) and ``smoke-ok``, and exits
 0 - the installer's CI checks a built bundle with it, and ``./run``'s test a window under Xvfb.
-``RECEPCJA_SCREENSHOT=FILE.png`` grabs the window once it is exposed and writes the PNG
-(``tools/screenshot.sh``).
+``RECEPCJA_SCREENSHOT=FILE.png`` grabs the window (or the dialog in front of it) once it is
+exposed and writes the PNG (``tools/screenshot.sh``).
 """
 
 from __future__ import annotations
@@ -124,7 +124,8 @@ def _grab(window, path: Path, app) -> None:  # noqa: ANN001 - Qt objects
 
     app.processEvents()
     private_folder(path.parent)
-    pixmap = window.grab()
+    dialog = app.activeModalWidget()  # a dialog in front (the patient card) is the picture
+    pixmap = (dialog or window).grab()
     pixmap.save(str(path), "PNG")
     make_private(path)  # the window shows patients: the picture is as private as the data
     print(f"screenshot: {path}", flush=True)

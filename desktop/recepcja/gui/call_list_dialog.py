@@ -42,10 +42,11 @@ class CallListDialog(QDialog):
     """Non-modal; ``export(path)`` runs ``exporter(path)`` (in the window's runner)."""
 
     def __init__(self, items: list[CallItem], exporter: Callable[[Path, bool], None],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, suggested: str = "do_telefonu.xlsx") -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Patients to notify"))
         self.exporter = exporter
+        self.suggested = suggested  # where the export goes unless the desk picks elsewhere
         self.items = items
         self.note = QLabel(_("Patients whose term changed while the queue was sent: {count}")
                            .format(count=len(items)))
@@ -73,7 +74,7 @@ class CallListDialog(QDialog):
     def export(self, path: Path | None = None) -> None:
         from recepcja.gui.file_choice import save_target
 
-        chosen = save_target(self, _("Export the list to Excel…"), "do_telefonu.xlsx",
+        chosen = save_target(self, _("Export the list to Excel…"), self.suggested,
                              _("Excel workbook (*.xlsx)"), path)
         if chosen is not None:
             self.exporter(*chosen)

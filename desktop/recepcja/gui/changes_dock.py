@@ -1,14 +1,16 @@
-"""The "Changes from CeR" dock: the log of changes CeR reported (newest first) and the last
-reconciliation's report (in agreement, open items, the incident report's path)."""
+"""The "Changes from CeR" dock: the log of changes CeR reported (newest first: when each
+arrived, its term in full, the change in words; a double click shows the term in the day view)
+and the last reconciliation's report (in agreement, open items, the incident report's path)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDockWidget,
+    QHeaderView,
     QLabel,
     QTableWidget,
     QTableWidgetItem,
@@ -17,7 +19,10 @@ from PySide6.QtWidgets import (
 )
 
 from recepcja.domain.model import WARSAW
+from recepcja.gui.formatting import date_text
+from recepcja.gui.signals import emit
 from recepcja.i18n import _
+from recepcja.services.change_log import ChangeLine
 
 MAX_ROWS = 200
 
@@ -49,7 +54,23 @@ def report_lines(report: Any) -> list[str]:
     return lines
 
 
+def term_text(line: ChangeLine) -> str:
+    """``pon. 23.11.2026 10:20–10:40, lek. Anna Nowak, Poradnia kardiologiczna``"""
+    if line.start is None:
+        return ""
+    start = line.start.astimezone(WARSAW)
+    text = f"{date_text(start.date())} {start:%H:%M}"
+    if line.end is not None:
+        text += f"–{line.end.astimezone(WARSAW):%H:%M}"
+    return ", ".join(part for part in (text, line.doctor, line.place) if part)
+
+
 class ChangesDock(QDockWidget):
+    """The log: when the change arrived, its term in full, the change in words; Enter or a
+    double click on a line emits ``term_chosen`` (the window shows that term)."""
+
+    term_chosen = Signal(object)  # ChangeLine
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(_("Changes from CeR"), parent)
         self.setObjectName("changesDock")
@@ -60,34 +81,49 @@ class ChangesDock(QDockWidget):
         self.report.setWordWrap(True)
         self.report.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.report.hide()
-        self.changes = QTableWidget(0, 1, body)  # one column: a table reads as a log
+        self.changes = QTableWidget(0, 3, body)
         self.changes.setObjectName("changesList")
-        self.changes.setHorizontalHeaderLabels([_("Changes from CeR")])
-        self.changes.horizontalHeader().hide()
-        self.changes.horizontalHeader().setStretchLastSection(True)
+        self.changes.setHorizontalHeaderLabels([_("Received"), _("Term"), _("Change")])
+        header = self.changes.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.changes.verticalHeader().hide()
         self.changes.setWordWrap(True)
         self.changes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.changes.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.changes.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.changes.setToolTip(_("Enter or a double click shows the term in the day view"))
+        self.changes.activated.connect(self._activated)
         layout.addWidget(self.report)
         layout.addWidget(self.changes)
         self.setWidget(body)
 
-    def set_log(self, messages: list[str]) -> None:
+    def set_log(self, lines: list[ChangeLine]) -> None:
         """The whole log, newest first."""
         self.changes.setRowCount(0)
-        for message in reversed(messages[:MAX_ROWS]):
-            self._insert(message)
+        for line in reversed(lines[:MAX_ROWS]):
+            self._insert(line)
 
-    def add_messages(self, messages: list[str]) -> None:
+    def add_lines(self, lines: list[ChangeLine]) -> None:
         """New changes (oldest first, as applied) go on top."""
-        for message in messages:
-            self._insert(message)
+        for line in lines:
+            self._insert(line)
         while self.changes.rowCount() > MAX_ROWS:
             self.changes.removeRow(self.changes.rowCount() - 1)
 
-    def _insert(self, message: str) -> None:
+    def _insert(self, line: ChangeLine) -> None:
         self.changes.insertRow(0)
-        self.changes.setItem(0, 0, QTableWidgetItem(message))
+        received = line.received_at.astimezone(WARSAW) if line.received_at else None
+        cells = (f"{received:%d.%m %H:%M}" if received else "", term_text(line), line.message)
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, line)
+            self.changes.setItem(0, column, item)
+
+    def _activated(self, index: QModelIndex) -> None:
+        item = self.changes.item(index.row(), 0)
+        if item is not None:
+            emit(self.term_chosen, item.data(Qt.ItemDataRole.UserRole))
 
     def show_report(self, lines: list[str]) -> None:
         self.report.setText("\n".join(lines))
@@ -95,4 +131,8 @@ class ChangesDock(QDockWidget):
 
     def messages(self) -> list[str]:
         rows = range(self.changes.rowCount())
-        return [item.text() for item in (self.changes.item(r, 0) for r in rows) if item]
+        return [item.text() for item in (self.changes.item(r, 2) for r in rows) if item]
+
+    def line_at(self, row: int) -> ChangeLine | None:
+        item = self.changes.item(row, 0)
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None

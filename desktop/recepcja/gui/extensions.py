@@ -12,6 +12,9 @@ from typing import Any
 
 def install_extensions(window: Any) -> list[Any]:
     installed: list[Any] = []
+    from recepcja.gui import patient_card_actions
+
+    installed.append(patient_card_actions.install(window))
     from recepcja.gui import sync_panel
 
     installed.append(sync_panel.install(window))
@@ -24,4 +27,7 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import settings
 
     installed.append(settings.install(window))
+    from recepcja.gui import window_geometry
+
+    installed.append(window_geometry.install(window))  # last: the docks exist by now
     return installed

@@ -56,5 +56,13 @@ class FilterBar(QWidget):
             combo.blockSignals(False)
         emit(self.changed)
 
+    def show_all(self) -> None:
+        """Every scope, place and doctor (one ``changed``)."""
+        for combo in (self.scope, self.place, self.resource):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(0)
+            combo.blockSignals(False)
+        emit(self.changed)
+
     def values(self) -> tuple[str | None, int | None, int | None]:
         return self.scope.currentData(), self.place.currentData(), self.resource.currentData()

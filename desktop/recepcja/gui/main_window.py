@@ -29,6 +29,7 @@ from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
 from recepcja.gui.formatting import datetime_text
 from recepcja.gui.patients_panel import PatientsPanel
+from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
 from recepcja.gui.status_bar import CerStatusBar
 from recepcja.gui.sync_bridge import SyncBridge
@@ -68,8 +69,6 @@ class MainWindow(QMainWindow):
         self.runner = BackgroundRunner(self)
         self.current_day = self.clock().date()
         self.schedules: list[ScheduleInfo] = []
-        self._week: tuple[dt.date, dict[dt.date, list[DayRow]]] | None = None  # shown week
-        self._today_rows: list[DayRow] | None = None
         self.patient: Patient | None = None
         self.last_exchange: dt.datetime | None = None
         self.last_call_list: list[str] = []
@@ -88,6 +87,7 @@ class MainWindow(QMainWindow):
         self.today = TodayPanel()
         self.status = CerStatusBar()
         self.setStatusBar(self.status)
+        self.views = ScheduleLoader(self)
         self._layout()
 
         self.bridge = SyncBridge(ctx, self.runner, self)
@@ -101,8 +101,7 @@ class MainWindow(QMainWindow):
             self.bridge.start()
         else:
             self.set_connection(Connection.UNKNOWN)
-        self.extensions = install_extensions(self)  # gui/extensions.py
-        self.resize(1360, 820)
+        self.extensions = install_extensions(self)  # gui/extensions.py (+ the geometry)
 
     # --- layout and wiring -----------------------------------------------------------------
 
@@ -120,10 +119,12 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.filters)
         left_layout.addWidget(self.schedule_view, 1)
         right = QSplitter(Qt.Orientation.Vertical)
+        right.setObjectName("rightSplitter")
         right.addWidget(self.patients)
         right.addWidget(self.today)
         right.setContentsMargins(6, 6, 6, 6)
         splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.setObjectName("mainSplitter")
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(0, 3)
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         self.schedule_view.row_activated.connect(self._row_activated)
         self.schedule_view.day_picked.connect(self._day_picked)
         self.schedule_view.currentChanged.connect(lambda _i: self.reload(force=False))
+        self.schedule_view.week_schedule_changed.connect(lambda: self.reload(force=False))
         self.schedule_view.current_row_changed.connect(lambda _row: self._update_actions())
         self.patients.patient_chosen.connect(self._patient_chosen)
         self.patients.add_requested.connect(self.add_patient)
@@ -205,37 +207,15 @@ class MainWindow(QMainWindow):
         self.schedules = day_view.schedule_infos(
             self.repos, scope_code=scope, place_id=place, resource_id=resource
         )
+        self.schedule_view.set_week_schedules(self.schedules)
         self.reload()
 
     def reload(self, force: bool = True) -> None:
-        """Re-read the visible day (and week) and today's list from the local database.
-
-        ``force=False`` (moving between days) reuses what was read for the same week and for
-        today; anything that changes data (a booking, CeR's news, the filters) reads again.
-        """
+        """Re-read what the views show from the local database (``gui/schedule_loader.py``):
+        ``force=False`` (moving between days, tabs) reuses what is still valid."""
         if self.closed:
             return
-        now = self.clock()
-        today = now.date()
-        self.date_bar.set_date(self.current_day, today)
-        monday = self.current_day - dt.timedelta(days=self.current_day.weekday())
-        if force:
-            self._week = None
-            self._today_rows = None
-        if self.schedule_view.currentIndex() == WEEK_TAB:
-            if self._week is None or self._week[0] != monday:
-                self._week = (monday, day_view.week_rows(self.repos, self.schedules, monday, now))
-                self.schedule_view.show_week(self._week[1])
-            rows = self._week[1][self.current_day]
-            self.schedule_view.week_model.set_current(self.current_day)
-        else:
-            rows = day_view.day_rows(self.repos, self.schedules, self.current_day, now)
-        self.schedule_view.show_day(rows)
-        if self.current_day == today:
-            self._today_rows = rows
-        elif self._today_rows is None:
-            self._today_rows = day_view.day_rows(self.repos, self.schedules, today, now)
-        self.today.set_rows(day_view.booked_rows(self._today_rows))
+        self.views.reload(force)
         self._update_actions()
 
     def refresh_status(self) -> None:
@@ -272,8 +252,11 @@ class MainWindow(QMainWindow):
             self.go_to(dialog.chosen())
 
     def _day_picked(self, day: dt.date) -> None:
+        picked = self.schedule_view.current_row()
         self.schedule_view.setCurrentIndex(DAY_TAB)
         self.go_to(day)
+        if picked is not None:
+            self.schedule_view.select_slot(picked.entry.slot_id)
 
     def _update_actions(self) -> None:
         row = self.schedule_view.current_row()
@@ -506,15 +489,12 @@ class MainWindow(QMainWindow):
 
         now = self.clock()
         if kind == "day":
-            rows = self.schedule_view.day_model.rows()
-            name = f"wizyty-{self.current_day.isoformat()}.pdf"
-            return printouts.day_list_html(rows, self.current_day, now), name
+            return printouts.day_list(self.repos, self.views.day_rows(), self.current_day, now)
         row = self._visit_row()
         if row is None:
             return None
-        confirmation = printouts.confirmation_for(self.repos, int(row.entry.visit_id or 0))
-        name = f"potwierdzenie-{confirmation.start:%Y%m%d-%H%M}-{confirmation.visit_uid}.pdf"
-        return printouts.confirmation_html(confirmation, now), name
+        return printouts.confirmation(self.repos, int(row.entry.visit_id or 0), now,
+                                      self.ctx.settings.practice.phone)
 
     def printout(self, kind: str, pdf: bool = False, path: Path | None = None) -> Path | None:
         """Print, or save as PDF (asking where unless ``path`` is given). Local work only."""

@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from recepcja.domain.model import Patient
-from recepcja.gui.formatting import date_text, phone_text
+from recepcja.gui.formatting import phone_text
 from recepcja.gui.list_model import Index, ListTableModel
 from recepcja.i18n import _
 
@@ -50,6 +50,6 @@ class PatientTableModel(ListTableModel[Patient]):
             identity_text(patient),
             phone_text(patient.phone) if patient.phone else "",
             patient.local_id or "",
-            date_text(patient.birth_date) if patient.birth_date else "",
+            f"{patient.birth_date:%d.%m.%Y}" if patient.birth_date else "",
         )
         return values[index.column()]

@@ -1,11 +1,15 @@
 """Find a patient as the desk types: PESEL, surname or phone, debounced so a fast typist does
-not run a query per key; add or edit from here."""
+not run a query per key; add or edit from here, open the patient card (Enter or a double click
+on a result).
+
+A search selects its result only when it is the only one (a full PESEL, a local ID): among
+namesakes the desk chooses, nothing is chosen for her."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -30,11 +34,13 @@ Search = Callable[[str], list[Patient]]
 
 class PatientsPanel(QWidget):
     """``search`` is the query (the window passes one over its UI-thread connection);
-    ``patient_chosen`` fires when the selection changes or Enter is pressed on a result."""
+    ``patient_chosen`` fires when the selection changes; ``card_requested`` on Enter or a double
+    click on a result."""
 
     patient_chosen = Signal(object)  # Patient | None
     add_requested = Signal()
     edit_requested = Signal(object)  # Patient
+    card_requested = Signal(object)  # Patient
     searched = Signal(int)  # number of results, after each completed search
 
     def __init__(self, search: Search, parent: QWidget | None = None) -> None:
@@ -84,7 +90,7 @@ class PatientsPanel(QWidget):
         self.query.textChanged.connect(lambda _text: self._timer.start())
         self.query.returnPressed.connect(self._enter)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
-        self.table.doubleClicked.connect(lambda _index: self._edit())
+        self.table.activated.connect(self._activated)
         self.add_button.clicked.connect(self.add_requested)
         self.edit_button.clicked.connect(self._edit)
         self.setTabOrder(self.query, self.table)
@@ -106,13 +112,12 @@ class PatientsPanel(QWidget):
         self.model.set_patients(patients)
         if len(text) < 2:
             self.summary.setText(_("Type at least two characters."))
+        elif len(patients) == 1:
+            self.summary.setText(_("Found: {count}").format(count=1))
+            self._select(0)
         elif patients:
-            self.summary.setText(_("Found: {count}").format(count=len(patients)))
-            self.table.selectionModel().select(
-                self.model.index(0, 0),
-                QItemSelectionModel.SelectionFlag.ClearAndSelect
-                | QItemSelectionModel.SelectionFlag.Rows,
-            )
+            self.summary.setText(_("Found: {count} - choose the patient (arrows, Enter for the "
+                                   "card).").format(count=len(patients)))
         else:
             self.summary.setText(_("No patient found."))
         self._selection_changed()
@@ -128,12 +133,23 @@ class PatientsPanel(QWidget):
         for row in range(self.model.rowCount()):
             found = self.model.patient_at(row)
             if found is not None and found.id == patient.id:
-                self.table.selectionModel().select(
-                    self.model.index(row, 0),
-                    QItemSelectionModel.SelectionFlag.ClearAndSelect
-                    | QItemSelectionModel.SelectionFlag.Rows,
-                )
+                self._select(row)
                 break
+
+    def _select(self, row: int) -> None:
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+
+    def _activated(self, index: QModelIndex) -> None:
+        patient = self.model.patient_at(index.row())
+        if patient is None:
+            return
+        selected = self.selected()
+        if selected is None or selected.id != patient.id:
+            self._select(index.row())
+        emit(self.card_requested, patient)
 
     def _enter(self) -> None:
         if self._timer.isActive():

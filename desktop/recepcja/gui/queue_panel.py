@@ -131,7 +131,9 @@ class QueuePanel(QObject):
         from recepcja.gui.file_choice import export_password_or_ask, save_target
 
         title = _("&Export the queue to Excel…").replace("&", "")
-        chosen = save_target(self.window, title, "kolejka_awaryjna.xlsx",
+        suggested = str(self.window.ctx.paths.export_file(
+            "kolejka_awaryjna", ".xlsx", self.window.clock().date()))
+        chosen = save_target(self.window, title, suggested,
                              _("Excel workbook (*.xlsx)"), path)
         if chosen is None:
             return
@@ -206,8 +208,10 @@ class QueuePanel(QObject):
 
         if self.call_dialog is not None:
             self.call_dialog.close()
+        suggested = self.window.ctx.paths.export_file("do_telefonu", ".xlsx",
+                                                      self.window.clock().date())
         self.call_dialog = CallListDialog(call_list(self.window.repos), self.export_call_list,
-                                          self.window)
+                                          self.window, suggested=str(suggested))
         self.call_dialog.show()
         return self.call_dialog
 

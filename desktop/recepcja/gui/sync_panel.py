@@ -21,6 +21,7 @@ from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.signals import emit
 from recepcja.gui.toast import Toast
 from recepcja.i18n import _
+from recepcja.services.change_log import change_lines
 from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.gui.sync")
@@ -53,6 +54,7 @@ class SyncPanel(QObject):
         self.pulling = False
         self.toast = Toast(window)
         self.dock = ChangesDock(window)
+        self.dock.term_chosen.connect(self._show_term)
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.show_changes = self.dock.toggleViewAction()
@@ -136,17 +138,18 @@ class SyncPanel(QObject):
         if getattr(self.window, "closed", False):
             return
         try:
-            self.dock.set_log([c.message() for c in change_log(self.window.repos)])
+            repos = self.window.repos
+            self.dock.set_log(change_lines(repos, change_log(repos)))
         except Exception:  # noqa: BLE001 - an empty log is better than no window
             log.exception("reading the log of changes failed")
 
     def _on_changes(self, changes: list[Any]) -> None:
         if getattr(self.window, "closed", False) or not changes:
             return
-        messages = [c.message() for c in changes]
-        self.dock.add_messages(messages)
-        for message in messages:
-            self.toast.show_message(message)
+        lines = change_lines(self.window.repos, changes)
+        self.dock.add_lines(lines)
+        for line in lines:
+            self.toast.show_message(line.message)
         if any(c.needs_the_desk for c in changes):
             self.dock.show()  # e.g. a portal booking on an absent doctor's day: kept in view
         if any(c.changed_schedule for c in changes):
@@ -160,6 +163,15 @@ class SyncPanel(QObject):
         if report.incidents or report.open_items:
             self.dock.show()
         self.window.reload()
+
+    def _show_term(self, line: Any) -> None:
+        from recepcja.gui.term_jump import show_term
+
+        if line.slot_id is None or line.day is None:
+            self.window.status.showMessage(
+                _("This change is not about a term of this practice's schedules."), 8000)
+            return
+        show_term(self.window, line.slot_id, line.day)
 
     # --- reconciliation on demand ---------------------------------------------------------
 

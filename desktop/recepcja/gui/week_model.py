@@ -1,59 +1,120 @@
-"""The week overview as a Qt table model: a column per day, a row per start time.
+"""The week of ONE schedule as a Qt table model: a column per day, a row per start time of that
+schedule, so the grid follows the schedule's own rhythm (15, 20 or 30 minutes) instead of
+merging several.
 
-A cell holding one term shows its status symbol and the patient's surname; a cell holding terms
-of several schedules shows how many are free and booked (symbols + numbers, never colour alone).
+A cell shows the status symbol and word or the patient, then the term's kind and, for an urgent
+visit, "! pilny" - symbols and words, never colour alone. Everything a cell shows is made once
+when the week is set: painting only looks it up (the week view repaints on every day switch).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QColor, QFont
 
-from recepcja.gui.formatting import date_text, time_text
-from recepcja.gui.signals import emit
-from recepcja.gui.term_style import COLOURS, PAST_TEXT, SYMBOLS, status_label
-from recepcja.services.day_view import DayRow, TermStatus
+from recepcja.gui.formatting import date_text, time_text, weekday_short
+from recepcja.gui.term_style import (
+    COLOURS,
+    PAST_TEXT,
+    SYMBOLS,
+    URGENT_TEXT,
+    TermLook,
+    status_label,
+    urgency_label,
+)
+from recepcja.services.day_view import DayRow, ScheduleInfo, TermStatus
 
 Index = QModelIndex | QPersistentModelIndex
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole.value)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole.value)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole.value)
+_FONT = int(Qt.ItemDataRole.FontRole.value)
+
+
+class _Cell:
+    __slots__ = ("background", "foreground", "row", "text", "urgent")
+
+    def __init__(self, row: DayRow, text: str, background: QColor,
+                 foreground: QColor | None, urgent: bool) -> None:
+        self.row = row
+        self.text = text
+        self.background = background
+        self.foreground = foreground
+        self.urgent = urgent
 
 
 class WeekTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
+        self.look = TermLook()
+        self.info: ScheduleInfo | None = None
         self._days: list[dt.date] = []
+        self._day_headers: list[str] = []
         self._times: list[str] = []
-        self._cells: dict[tuple[int, int], list[DayRow]] = {}
+        self._cells: dict[tuple[int, int], _Cell] = {}
+        self._slots: dict[int, tuple[int, int]] = {}
         self._current: dt.date | None = None
         self._bold = QFont()
         self._bold.setBold(True)
 
-    def set_current(self, day: dt.date) -> None:
-        """The day shown in the day view: its column header is bold and marked."""
+    def set_current(self, day: dt.date) -> bool:
+        """The day shown in the day view: its column header is bold and marked. No signal:
+        ``headerDataChanged`` relays out and repaints the whole grid (~15 ms a switch), while
+        the header's sections keep their size - the view repaints just the header
+        (``ScheduleView.mark_week_day``). Whether anything changed."""
+        if day == self._current:
+            return False
         self._current = day
-        if self._days:
-            emit(self.headerDataChanged, Qt.Orientation.Horizontal, 0, len(self._days) - 1)
+        return True
 
-    def set_week(self, week: dict[dt.date, list[DayRow]]) -> None:
+    def set_week(self, week: dict[dt.date, list[DayRow]], info: ScheduleInfo | None) -> None:
+        """The terms of ``info``'s schedule on the days of ``week`` (``schedule_week``)."""
         self.beginResetModel()
+        self.info = info
         self._days = sorted(week)
-        times = sorted({time_text(row.start) for rows in week.values() for row in rows})
-        self._times = times
-        position = {text: i for i, text in enumerate(times)}
+        self._day_headers = [f"{weekday_short(day)} {day:%d.%m}" for day in self._days]
+        minutes = sorted({row.entry.start.hour * 60 + row.entry.start.minute
+                          for rows in week.values() for row in rows})
+        self._times = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+        position = {m: i for i, m in enumerate(minutes)}
         self._cells = {}
+        self._slots = {}
         for column, day in enumerate(self._days):
             for row in week[day]:
-                self._cells.setdefault((position[time_text(row.start)], column), []).append(row)
+                key = (position[row.entry.start.hour * 60 + row.entry.start.minute], column)
+                self._cells[key] = self._cell(row)
+                self._slots[row.entry.slot_id] = key
         self.endResetModel()
+
+    def _cell(self, row: DayRow) -> _Cell:
+        entry = row.entry
+        urgent = entry.urgency == "urgent" and entry.visit_id is not None
+        if entry.visit_id is not None:
+            initial = f" {entry.patient_first_name[:1]}." if entry.patient_first_name else ""
+            first = f"{SYMBOLS[row.status]} {entry.patient_last_name or ''}{initial}"
+        else:
+            first = f"{SYMBOLS[row.status]} {self.look.word(row.status)}"
+        second = [self.look.word("urgent")] if urgent else []  # first: never elided away
+        second.append(self.look.kind(entry.term_kind, row.scope_code))
+        text = first + "\n" + " · ".join(part for part in second if part)
+        foreground = URGENT_TEXT if urgent else (PAST_TEXT if row.is_past else None)
+        return _Cell(row, text, COLOURS[row.status], foreground, urgent)
 
     def day_at(self, column: int) -> dt.date | None:
         return self._days[column] if 0 <= column < len(self._days) else None
 
-    def rows_at(self, row: int, column: int) -> list[DayRow]:
-        return self._cells.get((row, column), [])
+    def row_at(self, row: int, column: int) -> DayRow | None:
+        cell = self._cells.get((row, column))
+        return cell.row if cell is not None else None
+
+    def index_of(self, slot_id: int) -> QModelIndex | None:
+        key = self._slots.get(slot_id)
+        return self.index(*key) if key is not None else None
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008 - Qt API
         return 0 if parent.isValid() else len(self._times)
@@ -64,47 +125,41 @@ class WeekTableModel(QAbstractTableModel):
     def headerData(  # noqa: N802 - Qt API
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        current = (orientation == Qt.Orientation.Horizontal and section < len(self._days)
-                   and self._days[section] == self._current)
-        if role == Qt.ItemDataRole.FontRole and current:
+        if orientation == Qt.Orientation.Vertical:
+            if role == _DISPLAY and section < len(self._times):
+                return self._times[section]
+            return None
+        if section >= len(self._days):
+            return None
+        current = self._days[section] == self._current
+        if role == _DISPLAY:
+            return ("▶ " if current else "") + self._day_headers[section]
+        if role == _FONT and current:
             return self._bold
-        if role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if orientation == Qt.Orientation.Horizontal:
-            if section >= len(self._days):
-                return None
-            return ("▶ " if current else "") + date_text(self._days[section])
-        return self._times[section] if section < len(self._times) else None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        rows = self.rows_at(index.row(), index.column())
-        if not rows:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            if len(rows) == 1:
-                row = rows[0]
-                return f"{SYMBOLS[row.status]} {row.patient_name}".rstrip() if row.patient_name \
-                    else status_label(row.status)
-            counts = Counter(row.status for row in rows)
-            return " ".join(
-                f"{SYMBOLS[status]}{counts[status]}" for status in TermStatus if counts[status]
-            )
-        if role == Qt.ItemDataRole.BackgroundRole:
-            return COLOURS[_dominant(rows)]
-        if role == Qt.ItemDataRole.ForegroundRole and all(row.is_past for row in rows):
-            return PAST_TEXT
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join(
-                f"{row.schedule_name}: {status_label(row.status)} {row.patient_name}".rstrip()
-                for row in rows
-            )
         return None
 
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        cell = self._cells.get((index.row(), index.column()))
+        if cell is None:
+            return None
+        if role == _DISPLAY:
+            return cell.text
+        if role == _BACKGROUND:
+            return cell.background
+        if role == _FOREGROUND:
+            return cell.foreground
+        if role == _FONT:
+            return self._bold if cell.urgent else None
+        if role == _TOOLTIP:
+            return self._tooltip(cell.row)
+        return None
 
-def _dominant(rows: list[DayRow]) -> TermStatus:
-    """Free wins (the desk looks for free terms), then booked, blocked, past."""
-    present = {row.status for row in rows}
-    for status in (TermStatus.FREE, TermStatus.BOOKED, TermStatus.BLOCKED, TermStatus.PAST):
-        if status in present:
-            return status
-    return TermStatus.PAST
+    def _tooltip(self, row: DayRow) -> str:
+        entry = row.entry
+        lines = [f"{row.resource_name} — {row.schedule_name}".strip(" —"),
+                 f"{date_text(row.start.date())} {time_text(row.start)}–{time_text(row.end)}",
+                 status_label(row.status) if row.status != TermStatus.BOOKED
+                 else f"{status_label(row.status)}: {row.patient_name}",
+                 self.look.kind(entry.term_kind, row.scope_code),
+                 urgency_label(entry.urgency) if entry.visit_id else ""]
+        return "\n".join(line for line in lines if line)

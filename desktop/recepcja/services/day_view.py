@@ -39,6 +39,8 @@ class DayRow:
     resource_name: str
     status: TermStatus
     is_past: bool
+    resource_id: int = 0  # the doctor or device (its colour in the views)
+    scope_code: str = ""
 
     @property
     def start(self) -> dt.datetime:
@@ -142,23 +144,28 @@ def day_rows(
     """Every term of ``schedules`` on a Warsaw ``day``, in time order (ties by schedule)."""
     rows: list[DayRow] = []
     for info in schedules:
-        for entry in repos.visits.day_sheet(info.id, day):
-            status, is_past = status_of(entry, now)
-            rows.append(DayRow(entry, info.label, info.resource_name, status, is_past))
+        rows.extend(_rows(info, repos.visits.day_sheet(info.id, day), now))
     rows.sort(key=lambda row: (row.entry.start, row.entry.schedule_id))
     return rows
 
 
-def week_rows(
-    repos: Repositories,
-    schedules: Sequence[ScheduleInfo],
-    monday: dt.date,
-    now: dt.datetime,
-    days: int = 7,
+def _rows(info: ScheduleInfo, entries: Iterable[DayEntry], now: dt.datetime) -> list[DayRow]:
+    schedule = info.schedule
+    return [DayRow(entry, info.label, info.resource_name, *status_of(entry, now),
+                   resource_id=schedule.resource_id, scope_code=schedule.scope_code)
+            for entry in entries]
+
+
+def schedule_week(
+    repos: Repositories, info: ScheduleInfo, monday: dt.date, now: dt.datetime, days: int = 7
 ) -> dict[dt.date, list[DayRow]]:
-    """``day_rows`` for ``days`` consecutive days from ``monday``."""
-    week = [monday + dt.timedelta(days=i) for i in range(days)]
-    return {day: day_rows(repos, schedules, day, now) for day in week}
+    """The terms of ONE schedule on ``days`` days from ``monday`` (one query): the week view
+    shows one schedule's own rhythm."""
+    week: dict[dt.date, list[DayRow]] = {monday + dt.timedelta(days=i): [] for i in range(days)}
+    last = monday + dt.timedelta(days=days - 1)
+    for row in _rows(info, repos.visits.sheets(info.id, monday, last), now):
+        week[row.start.date()].append(row)
+    return week
 
 
 def booked_rows(rows: Iterable[DayRow]) -> list[DayRow]:

@@ -56,6 +56,7 @@ SEED_WEEKS = 3
 BOOKED_SHARE = 0.45
 ACTOR_RATE = 0.02  # portal events per second: one every ~50 s, gentle enough to follow
 TRAINING_USER = "szkolenie"
+TRAINING_PHONE = "+48221234567"  # the example practice's registration desk
 REFERRAL_PATH = "/p1/skierowania"  # the simulator's e-referral service
 # (status, holder, refunded) of the referrals training patients bring to the desk.
 TRAINING_REFERRALS = (
@@ -257,6 +258,8 @@ def _point_at(ctx: AppContext, cer_url: str) -> None:
     ctx.settings.p1.environment = ""
     ctx.settings.p1.referral_url = cer_url.removesuffix("/cer") + REFERRAL_PATH
     require_loopback(ctx.settings.effective_referral_url())
+    if not ctx.settings.practice.phone:
+        ctx.settings.practice.phone = TRAINING_PHONE  # printed on the confirmations
     save_settings(ctx.paths.settings, ctx.settings)
 
 

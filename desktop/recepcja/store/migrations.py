@@ -373,6 +373,31 @@ def _outbox_claimed_by(db: Database) -> None:
                     "WHERE json_extract(result, '$.put_back') IS NOT NULL")
 
 
+# --- 0008: the patient card: notes and the call history ------------------------------------
+
+_PATIENT_CARD = """
+ALTER TABLE patients ADD COLUMN notes TEXT NOT NULL DEFAULT '';
+CREATE TABLE patient_calls (
+    id INTEGER PRIMARY KEY,
+    patient_id INTEGER NOT NULL REFERENCES patients(id),
+    visit_id INTEGER REFERENCES visits(id),
+    called_at TEXT NOT NULL,
+    called_by TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    outcome TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX patient_calls_by_patient ON patient_calls (patient_id, called_at);
+"""
+
+
+def _patient_card(db: Database) -> None:
+    """What the patient card shows besides the register: the desk's notes about the patient and
+    the calls made to the patient about visits (``store/patient_card.py``). Plain portable DDL:
+    a column with a default, a table, an index."""
+    _run(db, _PATIENT_CARD)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -381,6 +406,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0005_patient_aliases", _patient_aliases),
     ("0006_database_identity", _database_identity),
     ("0007_outbox_claimed_by", _outbox_claimed_by),
+    ("0008_patient_card", _patient_card),
 )
 
 

@@ -110,6 +110,7 @@ class PatientRepo:
           emergency queue (outbox joined to visits), the call list, day sheets, printouts,
           and what the replay sends to CeR for a visit not sent yet;
         - the ``patient_id`` copied into the payload of outbox rows not finished yet;
+        - the patient card's call history, and the duplicate's notes (appended);
         - patients merged earlier into the duplicate (``merged_into`` stays one hop).
 
         The duplicate row stays, with its identifier, marked ``merged_into``: CeR data naming
@@ -145,6 +146,7 @@ class PatientRepo:
                 "UPDATE patients SET merged_into = ?, updated_at = ? WHERE merged_into = ?",
                 (into_id, now, duplicate_id),
             )
+            self._merge_card(duplicate_id, into_id)
             self.db.conn.execute(
                 "UPDATE patients SET merged_into = ?, updated_at = ? WHERE id = ?",
                 (into_id, now, duplicate_id),
@@ -163,6 +165,16 @@ class PatientRepo:
                 f"{into.local_id}: {len(visits)} visits moved",
             )
         return len(visits)
+
+    def _merge_card(self, duplicate_id: int, into_id: int) -> None:
+        """The patient card moves too: the duplicate's calls, and its notes appended."""
+        self.db.conn.execute("UPDATE patient_calls SET patient_id = ? WHERE patient_id = ?",
+                             (into_id, duplicate_id))
+        notes = [str(scalar(self.db, "SELECT notes FROM patients WHERE id = ?", (pid,)) or "")
+                 for pid in (into_id, duplicate_id)]
+        if notes[1]:
+            self.db.conn.execute("UPDATE patients SET notes = ? WHERE id = ?",
+                                 ("\n".join(n for n in notes if n), into_id))
 
     def live(self, patient_id: int) -> Patient:
         """A stored patient that is not merged into another, or ConflictError."""
@@ -360,7 +372,8 @@ class PatientRepo:
           digits from the start of the national number (``600 123`` finds ``+48600123456``);
         - ``+48...``: phone prefix;
         - anything else: surname prefix, optionally followed by a first-name prefix
-          ("kowal j"), case- and diacritic-insensitive ("zolw" finds "Żółw").
+          ("kowal j"), or a first name followed by a surname ("zofia kowalczyk"), case- and
+          diacritic-insensitive ("zolw" finds "Żółw").
         Merged duplicates are never returned.
         """
         text = text.strip()
@@ -409,16 +422,26 @@ class PatientRepo:
         return found
 
     def _search_name(self, text: str, limit: int) -> list[Patient]:
-        parts = fold(text).split(" ", 1)
-        surname = parts[0]
+        """Surname first ("kowalczyk zofia"), then - for two or more words - first name first
+        ("zofia kowalczyk": the last word as the surname), as people say a name."""
+        folded = fold(text)
+        found = self._names(*_surname_first(folded.split(" ", 1)), limit)
+        if " " in folded and len(found) < limit:
+            first, surname = folded.rsplit(" ", 1)
+            seen = {patient.id for patient in found}
+            found += [patient for patient in self._names(surname, first, limit - len(found))
+                      if patient.id not in seen]
+        return found
+
+    def _names(self, surname: str, first: str, limit: int) -> list[Patient]:
         sql = (
             f"SELECT {_COLUMNS} FROM patients WHERE last_name_folded >= ? "
             "AND last_name_folded < ? AND merged_into IS NULL"
         )
         params: list[Any] = [surname, prefix_upper_bound(surname)]
-        if len(parts) > 1 and parts[1]:
+        if first:
             sql += " AND first_name_folded >= ? AND first_name_folded < ?"
-            params += [parts[1], prefix_upper_bound(parts[1])]
+            params += [first, prefix_upper_bound(first)]
         sql += " ORDER BY last_name_folded, first_name_folded, id LIMIT ?"
         params.append(limit)
         return [_patient(row) for row in fetch_all(self.db, sql, params)]
@@ -436,6 +459,10 @@ class PatientRepo:
     def _one(self, where: str, params: tuple[Any, ...]) -> Patient | None:
         row = fetch_one(self.db, f"SELECT {_COLUMNS} FROM patients WHERE {where}", params)
         return None if row is None else _patient(row)
+
+
+def _surname_first(parts: list[str]) -> tuple[str, str]:
+    return parts[0], parts[1] if len(parts) > 1 else ""
 
 
 def _doc_type(ident: PatientIdentifier) -> str | None:

@@ -419,6 +419,10 @@ class VisitRepo:
 
     def day_sheet(self, schedule_id: int, day: dt.date) -> list[DayEntry]:
         """Every slot of a schedule on a Warsaw day with the live visit and patient holding it."""
+        return self.sheets(schedule_id, day, day)
+
+    def sheets(self, schedule_id: int, first_day: dt.date, last_day: dt.date) -> list[DayEntry]:
+        """``day_sheet`` of several consecutive days in one query (the week view)."""
         rows = fetch_all(
             self.db,
             "SELECT s.id AS slot_id, s.schedule_id, s.start_utc, s.end_utc, s.term_kind, "
@@ -427,8 +431,9 @@ class VisitRepo:
             "p.local_id, p.first_name, p.last_name, p.phone FROM slots AS s "
             f"LEFT JOIN visits AS v ON v.slot_id = s.id AND v.state IN {_LIVE} "
             "LEFT JOIN patients AS p ON p.id = v.patient_id "
-            "WHERE s.schedule_id = ? AND s.local_date = ? ORDER BY s.start_utc",
-            (schedule_id, day.isoformat()),
+            "WHERE s.schedule_id = ? AND s.local_date >= ? AND s.local_date <= ? "
+            "ORDER BY s.start_utc",
+            (schedule_id, first_day.isoformat(), last_day.isoformat()),
         )
         return [
             DayEntry(

@@ -61,8 +61,10 @@ def test_day_rows_status_and_order(repos):
     assert by_time[(first, "08:20")].status == TermStatus.PAST
     assert by_time[(first, "09:20")].status == TermStatus.FREE
     assert len(day_view.booked_rows(rows)) == 1
-    week = day_view.week_rows(repos, schedules, MONDAY, now)
+    week = day_view.schedule_week(repos, schedules[0], MONDAY, now)  # one schedule, one query
     assert sorted(week) == [MONDAY + dt.timedelta(days=i) for i in range(7)]
+    assert [r.entry.slot_id for r in week[MONDAY]] == [
+        r.entry.slot_id for r in rows if r.entry.schedule_id == first]
 
 
 def test_filters_next_free_and_status_numbers(repos):

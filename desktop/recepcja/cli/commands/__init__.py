@@ -21,6 +21,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "backup": ("backup", "restore"),
     "onboarding": ("setup", "onboard", "publish", "initial-load"),
     "absence": ("absence",),
+    "resources": ("resources",),
     "desk": ("slots", "book", "cancel", "reschedule"),
     "referral": ("referral",),
     "queue": ("queue", "sync", "outages"),

@@ -89,9 +89,12 @@ def slots(args: argparse.Namespace) -> int:
     elif not found:
         print(_("No terms on this day."))
     else:
+        states = {"free": _("free"), "booked": _("booked"), "blocked": _("blocked")}
+        print("\t".join((_("ID"), _("Time"), _("Schedule"), _("State"), _("CeR ID"))))
         for item in found:
             print(f"{item['id']}\t{item['start'][11:16]}-{item['end'][11:16]}\t"
-                  f"{item['schedule']}\t{item['state']}\t{item['cer_id'] or '-'}")
+                  f"{item['schedule']}\t{states.get(item['state'], item['state'])}\t"
+                  f"{item['cer_id'] or '-'}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""``recepcja patients add|find|merge``."""
+"""``recepcja patients add|find|merge|show``."""
 
 from __future__ import annotations
 
@@ -79,6 +79,29 @@ def find(args: argparse.Namespace) -> int:
     return 0
 
 
+def show(args: argparse.Namespace) -> int:
+    """The patient card (``services.patient_card``): data, notes, visits, calls."""
+    import datetime as dt
+
+    from recepcja.cli.patient_card import card_json, print_card
+    from recepcja.domain.model import WARSAW
+    from recepcja.services.patient_card import read_card
+    from recepcja.store.repos import Repositories
+
+    ctx = AppContext.load(training=args.training)
+    repos = Repositories.over(ctx.open_db())
+    try:
+        patient = patient_by_key(repos.db, args.patient)
+        card = read_card(repos, patient.id or 0, dt.datetime.now(WARSAW), ctx.user, "cli")
+    finally:
+        repos.close()
+    if args.json:
+        emit_json(card_json(card, patient_json(card.patient)))
+    else:
+        print_card(card, _line(card.patient))
+    return 0
+
+
 def merge(args: argparse.Namespace) -> int:
     ctx = AppContext.load(training=args.training)
     db = ctx.open_db()
@@ -100,8 +123,8 @@ def merge(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    parser = sub.add_parser("patients", help=_("find, register and merge patients"),
-                            description=_("find, register and merge patients"))
+    parser = sub.add_parser("patients", help=_("find, register, show and merge patients"),
+                            description=_("find, register, show and merge patients"))
     psub = parser.add_subparsers(dest="patients_command", metavar=_("ACTION"), required=True)
     p = psub.add_parser("add", help=_("register a patient"), description=_("register a patient"))
     p.add_argument("--pesel", metavar="PESEL", help=_("PESEL (11 digits)"))
@@ -120,6 +143,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=20, help=_("at most this many results"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     p.set_defaults(handler=find)
+    p = psub.add_parser(
+        "show", help=_("the patient card: data, notes, upcoming and past visits, calls"),
+        description=_("The patient card: the patient's data and notes, the upcoming and past "
+                      "visits with their state in CeR, and the calls made to the patient. "
+                      "A merged duplicate shows the card of the patient it was merged into."))
+    p.add_argument("patient", metavar="PESEL|LOCAL_ID",
+                   help=_("the patient: PESEL or local ID (L-000123)"))
+    p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
+    p.set_defaults(handler=show)
     p = psub.add_parser(
         "merge", help=_("merge a duplicate patient into another one"),
         description=_("Merge a duplicate patient into another one: the duplicate's visits move "

@@ -10,6 +10,7 @@ the dialog to be corrected. The stored practice can also be exported to a practi
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -229,7 +230,7 @@ class PracticeSettingsDialog(QDialog):
     def export(self, path: Path | None = None) -> bool:
         from recepcja.gui.file_choice import save_target
 
-        start = str((self.exports or Path.home()) / "praktyka.toml")
+        start = str((self.exports or Path.home()) / f"praktyka-{dt.date.today().isoformat()}.toml")
         chosen = save_target(self, _("Export the practice"), start,
                              _("Practice configuration (*.toml)"), path)
         if chosen is None:
