@@ -1,4 +1,4 @@
-"""What the patient card reads (migration 0005_patient_card): notes, visits with their terms
+"""What the patient card reads (migration 0008_patient_card): notes, visits with their terms
 and how far CeR has them, the calls to the patient; a merge takes the card along; the search
 finds "Zofia Kowalczyk" as it finds "Kowalczyk Zofia"."""
 
@@ -17,7 +17,7 @@ from recepcja.store.records import VisitSource
 
 
 def test_migration_adds_notes_and_the_calls_table(repos: Repositories, patient_id: int) -> None:
-    assert "0005_patient_card" in applied_migrations(repos.db)
+    assert "0008_patient_card" in applied_migrations(repos.db)
     cards = PatientCardRepo(repos.db)
     assert cards.notes(patient_id) == ""
     cards.set_notes(patient_id, "dzwonić po 16", "ania")
