@@ -32,6 +32,7 @@ from bench_gateway import CONTEXT, PLACE, machine, slots
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import GatewayConfig, ResourceKind, ScheduleRegistration
 from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, Urgency
+from recepcja.domain.pesel import make_pesel
 from recepcja.services import booking
 from recepcja.services.emergency import export_queue
 from recepcja.simulator.server import SimulatorServer
@@ -40,14 +41,6 @@ from recepcja.store.db import atomic
 from recepcja.store.records import Place, Provider, Resource, Schedule
 from recepcja.store.records import ResourceKind as LocalKind
 from recepcja.sync.replay import Replayer
-
-
-def make_pesel(born: dt.date, serial: int) -> str:
-    month = born.month + {1900: 0, 2000: 20}[born.year // 100 * 100]
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial:04d}"
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
-    return digits + str(check)
 
 
 def pesels(count: int) -> list[str]:

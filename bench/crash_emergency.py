@@ -176,7 +176,7 @@ def _world(db_path: Path, server_url: str, rng: random.Random, counter: Counter[
     """Portal patients: book terms the desk's queue holds and free ones, cancel some of theirs."""
     import requests
 
-    from bench_replay import make_pesel
+    from recepcja.domain.pesel import make_pesel
     from recepcja.store import Repositories
     from recepcja.store.db import fetch_all
 

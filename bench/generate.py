@@ -39,6 +39,7 @@ from recepcja.domain.model import (
     VisitState,
     WeeklyRule,
 )
+from recepcja.domain.pesel import make_pesel
 from recepcja.domain.slots import generate_slots
 from recepcja.store import Repositories, atomic
 from recepcja.store.records import (
@@ -55,8 +56,6 @@ from recepcja.store.records import (
 GENERATED_AT = dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC)  # "now" inside the bench data
 FIRST_DAY = dt.date(2026, 1, 1)
 USERS = ("anna.recepcja", "beata.recepcja", "celina.recepcja")
-PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-CENTURY_OFFSET = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}
 
 
 @dataclass(frozen=True)
@@ -116,11 +115,8 @@ SCHEDULES = (
 def pesel(born: dt.date, serial: int, sex: Sex) -> str:
     """A valid PESEL: YYMMDD (month shifted by century), 3 serial digits, a sex digit (odd for
     men), and the checksum digit."""
-    month = born.month + CENTURY_OFFSET[born.year // 100 * 100]
     sex_digit = (serial % 5) * 2 + (1 if sex == Sex.MALE else 0)
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial // 5 % 1000:03d}{sex_digit}"
-    check = (10 - sum(int(d) * w for d, w in zip(digits, PESEL_WEIGHTS, strict=True)) % 10) % 10
-    return digits + str(check)
+    return make_pesel(born, serial // 5 % 1000 * 10 + sex_digit)
 
 
 def _skewed(rng: random.Random, items: Sequence[object]) -> object:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from recepcja.services.training import make_pesel
+from recepcja.domain.pesel import make_pesel
 from recepcja.simulator.server import SimulatorServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"

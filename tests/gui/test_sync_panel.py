@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from recepcja.domain.model import WARSAW
+from recepcja.domain.pesel import make_pesel
 from recepcja.gui.changes_dock import report_lines
 from recepcja.gui.sync_panel import SyncPanel
-from recepcja.services.training import make_pesel
 from recepcja.store.repos import Repositories
 from recepcja.sync.receiver import SOAP_ACTION
 

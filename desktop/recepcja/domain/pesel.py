@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from types import MappingProxyType
 
 from stdnum import exceptions as stdnum_errors
 from stdnum.pl import pesel as stdnum_pesel
@@ -42,6 +43,10 @@ OTHER_DOCUMENT_PATTERN = re.compile(r"[A-Z0-9][A-Z0-9 ./-]{2,29}")
 # A newborn without a PESEL: the parent's PESEL and the child's birth order ("44051401359/1";
 # twins get /1 and /2).
 NEWBORN_PATTERN = re.compile(r"([0-9]{11})/([1-9][0-9]?)")
+
+# The century of the birth date is in the PESEL's month digits: this is added to the month.
+CENTURY_MONTH_OFFSET = MappingProxyType({1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60})
+SERIAL_LIMIT = 10_000  # the four digits after the birth date (the last one: odd male, even female)
 
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _SEPARATORS = re.compile(r"[\s-]+")
@@ -109,6 +114,23 @@ def pesel_sex(text: str) -> Sex:
     """Sex encoded in a valid PESEL (the tenth digit: even female, odd male)."""
     gender = stdnum_pesel.get_gender(validate_pesel(text))
     return Sex.FEMALE if gender == "F" else Sex.MALE
+
+
+def make_pesel(born: dt.date, serial: int) -> str:
+    """A valid PESEL for a birth date and a four-digit serial (its last digit gives the sex: odd
+    male, even female), the check digit by python-stdnum.
+
+    The one generator of the package, for made-up people only: training patients, the simulator's
+    portal actors, tests and benches. ``ValueError`` for a year outside 1800-2299 or a serial
+    outside 0-9999 (the number has no room for them).
+    """
+    offset = CENTURY_MONTH_OFFSET.get(born.year // 100 * 100)
+    if offset is None:
+        raise ValueError(f"a PESEL encodes birth years 1800-2299, not {born.year}")
+    if not 0 <= serial < SERIAL_LIMIT:
+        raise ValueError(f"a PESEL's serial has four digits, not {serial}")
+    first_ten = f"{born.year % 100:02d}{born.month + offset:02d}{born.day:02d}{serial:04d}"
+    return first_ten + stdnum_pesel.calc_check_digit(first_ten)
 
 
 def mask_pesel(text: str) -> str:

@@ -42,7 +42,7 @@ from recepcja.domain.model import (
     Visit,
     VisitState,
 )
-from recepcja.domain.pesel import pesel_birth_date, pesel_sex
+from recepcja.domain.pesel import make_pesel, pesel_birth_date, pesel_sex
 from recepcja.domain.slots import generate_slots
 from recepcja.resources import resource
 from recepcja.services.context import AppContext
@@ -64,7 +64,6 @@ TRAINING_REFERRALS = (
     ("U_REALIZATORA", "000000099999", True), ("ANULOWANE", None, True),
     ("ZREALIZOWANE", "000000099999", True),
 )
-_PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 _FIRST = ("Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Barbara", "Ewa", "Zofia",
           "Jan", "Piotr", "Andrzej", "Krzysztof", "Tomasz", "Paweł", "Łukasz", "Michał")
 _LAST = ("Nowak", "Kowalski", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamiński", "Lewandowski",
@@ -127,14 +126,6 @@ def fallback_practice() -> dict[str, Any]:
                        for d in weekdays]},
         ],
     }
-
-
-def make_pesel(born: dt.date, serial: int) -> str:
-    """A PESEL with a valid checksum for a birth date (training patients only)."""
-    month = born.month + {1800: 80, 1900: 0, 2000: 20}[born.year // 100 * 100]
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial % 10000:04d}"
-    check = (10 - sum(int(d) * w for d, w in zip(digits, _PESEL_WEIGHTS, strict=True)) % 10) % 10
-    return digits + str(check)
 
 
 def training_patients(rng: random.Random, count: int) -> list[Patient]:

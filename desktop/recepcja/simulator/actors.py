@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from recepcja.domain.pesel import make_pesel
 from recepcja.simulator.clock import SimClock, to_db
 from recepcja.simulator.db import Store, make_id
 from recepcja.simulator.errors import CerError
@@ -40,17 +41,12 @@ _FIRST_NAMES = ("Anna", "Maria", "Katarzyna", "Małgorzata", "Agnieszka", "Zofia
                 "Krzysztof", "Andrzej", "Tomasz", "Paweł", "Łukasz", "Grzegorz", "Ewa", "Barbara")
 _LAST_NAMES = ("Nowak", "Kowalska", "Wiśniewski", "Wójcik", "Kowalczyk", "Kamińska", "Lewandowski",
                "Zielińska", "Szymański", "Woźniak", "Dąbrowska", "Kozłowski", "Jankowska", "Mazur")
-_PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-_CENTURY_OFFSET = MappingProxyType({1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60})
 
 
 def random_pesel(rng: random.Random) -> str:
     """A PESEL with a valid checksum and a real birth date (1940–2009)."""
     born = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(70 * 365))
-    month = born.month + _CENTURY_OFFSET[born.year // 100 * 100]
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{rng.randrange(10000):04d}"
-    check = (10 - sum(int(d) * w for d, w in zip(digits, _PESEL_WEIGHTS, strict=True)) % 10) % 10
-    return digits + str(check)
+    return make_pesel(born, rng.randrange(10000))
 
 
 def random_patient(rng: random.Random, pesel: str | None = None) -> Patient:

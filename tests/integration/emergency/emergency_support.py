@@ -13,16 +13,9 @@ import soap_raw
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig
 from recepcja.domain.model import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
-
-
-def make_pesel(born: dt.date, serial: int) -> str:
-    month = born.month + {1900: 0, 2000: 20}[born.year // 100 * 100]
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial:04d}"
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
-    return digits + str(check)
 
 
 def pesels(count: int, start: int = 0) -> list[str]:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from stdnum.pl import pesel as stdnum_pesel
 
 from recepcja.domain.errors import ValidationError
 from recepcja.domain.model import DocumentType, PatientIdentifier, Sex
 from recepcja.domain.pesel import (
     PESEL_PATTERN,
     is_valid_pesel,
+    make_pesel,
     mask_pesel,
     mask_pesels,
     parse_document_type,
@@ -22,20 +24,10 @@ from recepcja.domain.pesel import (
     validate_pesel,
 )
 
-WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-CENTURY_MONTH_OFFSET = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}
 
-
-def check_digit(first_ten: str) -> str:
-    return str((10 - sum(w * int(d) for w, d in zip(WEIGHTS, first_ten, strict=True))) % 10)
-
-
-def make_pesel(born: dt.date, serial: int = 123, sex: Sex = Sex.MALE) -> str:
-    """A valid PESEL by the published algorithm (independent of stdnum, which the code uses)."""
-    month = born.month + CENTURY_MONTH_OFFSET[born.year // 100 * 100]
-    sex_digit = 1 if sex is Sex.MALE else 2
-    first_ten = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial:03d}{sex_digit}"
-    return first_ten + check_digit(first_ten)
+def male_or_female(sex: Sex, serial: int = 57) -> int:
+    """A four-digit serial whose last digit gives ``sex`` (odd male, even female)."""
+    return serial * 10 + (1 if sex is Sex.MALE else 2)
 
 
 def with_wrong_check_digit(pesel: str) -> str:
@@ -60,10 +52,47 @@ def test_generated_pesels_across_centuries_are_valid():
         dt.date(2150, 6, 1),
     ):
         for sex in (Sex.FEMALE, Sex.MALE):
-            pesel = make_pesel(born, serial=57, sex=sex)
+            pesel = make_pesel(born, male_or_female(sex))
             assert validate_pesel(pesel) == pesel
             assert pesel_birth_date(pesel) == born
             assert pesel_sex(pesel) is sex
+
+
+@pytest.mark.parametrize(("born", "month_digits"), [
+    (dt.date(1800, 1, 1), "81"),
+    (dt.date(1899, 12, 31), "92"),
+    (dt.date(1900, 1, 1), "01"),
+    (dt.date(1999, 12, 31), "12"),
+    (dt.date(2000, 2, 29), "22"),
+    (dt.date(2099, 12, 31), "32"),
+    (dt.date(2100, 1, 1), "41"),
+    (dt.date(2199, 12, 31), "52"),
+    (dt.date(2200, 1, 1), "61"),
+    (dt.date(2299, 12, 31), "72"),
+])
+@pytest.mark.parametrize("serial", [0, 1, 4567, 9998, 9999])
+def test_make_pesel_in_every_century_is_what_stdnum_reads(born, month_digits, serial):
+    pesel = make_pesel(born, serial)
+    assert stdnum_pesel.validate(pesel) == pesel
+    assert pesel[2:4] == month_digits  # the century's month offset
+    assert pesel[6:10] == f"{serial:04d}"
+    assert stdnum_pesel.get_birth_date(pesel) == born
+    assert stdnum_pesel.get_gender(pesel) == ("M" if serial % 2 else "F")
+
+
+def test_make_pesel_gives_the_published_examples():
+    assert make_pesel(dt.date(1944, 5, 14), 135) == "44051401359"
+    assert make_pesel(dt.date(1902, 7, 8), 362) == "02070803628"
+    assert make_pesel(dt.date(2002, 1, 13), 758) == "02211307589"
+
+
+@pytest.mark.parametrize(("born", "serial"), [
+    (dt.date(1799, 12, 31), 1), (dt.date(2300, 1, 1), 1),
+    (dt.date(1990, 1, 1), -1), (dt.date(1990, 1, 1), 10_000),
+])
+def test_make_pesel_refuses_what_a_pesel_cannot_hold(born, serial):
+    with pytest.raises(ValueError, match="PESEL"):
+        make_pesel(born, serial)
 
 
 def test_birth_date_and_sex_of_known_pesels():
@@ -85,7 +114,7 @@ def test_spaces_and_dashes_are_removed():
 
 @pytest.mark.parametrize(
     "pesel",
-    ["44051401358", "02070803627", with_wrong_check_digit(make_pesel(dt.date(1990, 3, 1)))],
+    ["44051401358", "02070803627", with_wrong_check_digit(make_pesel(dt.date(1990, 3, 1), 1231))],
 )
 def test_wrong_check_digit_is_rejected(pesel):
     with pytest.raises(ValidationError, match="check digit"):
@@ -125,14 +154,15 @@ def test_empty_pesel_asks_for_one(text):
 
 
 def test_impossible_birth_date_is_rejected_even_with_a_right_check_digit():
+    # 13th month / 30 February / month 0
     for first_ten in ("0238130758", "9902300000", "0013010000", "9900000000"):
-        pesel = first_ten + check_digit(first_ten)  # 13th month / 30 February / month 0
+        pesel = first_ten + stdnum_pesel.calc_check_digit(first_ten)
         with pytest.raises(ValidationError, match="does not exist"):
             validate_pesel(pesel)
 
 
 def test_birth_date_after_today_is_rejected_only_when_today_is_given():
-    pesel = make_pesel(dt.date(2031, 1, 1))
+    pesel = make_pesel(dt.date(2031, 1, 1), 1231)
     assert validate_pesel(pesel) == pesel
     with pytest.raises(ValidationError, match="future") as caught:
         validate_pesel(pesel, today=dt.date(2026, 5, 1))

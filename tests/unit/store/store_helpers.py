@@ -58,16 +58,6 @@ def make_patient(
     return Patient(identifier=identifier, first_name=first_name, last_name=last_name, phone=phone)
 
 
-def make_pesel(born: dt.date, serial: int) -> str:
-    """A valid PESEL (checksum included) for a birth date and a 4-digit serial (its last digit
-    gives the sex: odd male, even female)."""
-    month = born.month + {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}[born.year // 100 * 100]
-    digits = f"{born.year % 100:02d}{month:02d}{born.day:02d}{serial:04d}"
-    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
-    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
-    return digits + str(check)
-
-
 NOW_TEXT = "2026-03-01T09:00:00Z"  # a valid stored time for raw INSERTs on either engine
 
 

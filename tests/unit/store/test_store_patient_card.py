@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from store_helpers import DAY, Practice, make_patient, make_pesel
+from store_helpers import DAY, Practice, make_patient
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import Urgency, Visit, VisitState
+from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, applied_migrations
 from recepcja.store.patient_card import CallOutcome, PatientCardRepo
 from recepcja.store.records import VisitSource

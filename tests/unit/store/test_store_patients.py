@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from store_helpers import NOW_TEXT, make_patient, make_pesel, refused
+from store_helpers import NOW_TEXT, make_patient, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
+from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 
 

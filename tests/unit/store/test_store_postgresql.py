@@ -13,8 +13,9 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from store_helpers import DAY, FakeClock, make_patient, make_pesel, morning
+from store_helpers import DAY, FakeClock, make_patient, morning
 
+from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, atomic, open_database
 from recepcja.store.db import UnusableDatabaseError, fetch_all, masked_url
 from recepcja.store.pg import translate

@@ -9,10 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from store_helpers import DAY, NOW_TEXT, Practice, make_patient, make_pesel, refused
+from store_helpers import DAY, NOW_TEXT, Practice, make_patient, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitState
+from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.db import fetch_all
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT
