@@ -142,8 +142,8 @@ def _practice(root: Path, server_url: str) -> Path:
     from bench_gateway import CONTEXT, PLACE
     from bench_replay import local_practice, pesels
     from recepcja.cer.gateway import CerGateway
-    from recepcja.cer.types import GatewayConfig, ResourceKind, ScheduleRegistration
-    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
+    from recepcja.cer.types import GatewayConfig, ScheduleRegistration
+    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, ResourceKind, SlotSpec
     from recepcja.store import Repositories
 
     first = dt.datetime.now(WARSAW).date() + dt.timedelta(days=1)

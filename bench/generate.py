@@ -33,24 +33,17 @@ from recepcja.domain.model import (
     DocumentType,
     Patient,
     PatientIdentifier,
+    ResourceKind,
     Sex,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
     WeeklyRule,
 )
 from recepcja.domain.slots import generate_slots
 from recepcja.store import Repositories, atomic
-from recepcja.store.records import (
-    MobilePoint,
-    OutboxOp,
-    Place,
-    Provider,
-    Resource,
-    ResourceKind,
-    Schedule,
-    VisitSource,
-)
+from recepcja.store.records import MobilePoint, OutboxOp, Place, Provider, Resource, Schedule
 
 GENERATED_AT = dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC)  # "now" inside the bench data
 FIRST_DAY = dt.date(2026, 1, 1)

@@ -13,11 +13,10 @@ import re
 from pathlib import Path
 
 from recepcja.config.private_files import FILE_MODE, make_private, private_folder
-from recepcja.domain.pesel import PESEL_PATTERN
+from recepcja.domain.pesel import mask_pesels
 
 # Phone numbers in E.164 (how the app stores them) are personal data too.
 _PHONE = re.compile(r"\+\d{7,15}(?!\d)")
-MASK = "[PESEL]"
 PHONE_MASK = "[TEL]"
 
 LOG_FILE = "recepcja.log"
@@ -26,7 +25,7 @@ LOG_FILE = "recepcja.log"
 def mask_personal_data(text: str) -> str:
     # Phones first: "+48601234567" holds an 11-digit run that is not a PESEL.
     # Any other run of exactly 11 digits may be a PESEL; masking a few innocent numbers is right.
-    return PESEL_PATTERN.sub(MASK, _PHONE.sub(PHONE_MASK, text))
+    return mask_pesels(_PHONE.sub(PHONE_MASK, text))
 
 
 class PeselMaskingFilter(logging.Filter):

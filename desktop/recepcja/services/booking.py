@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from recepcja.domain.contract import FIELDS, check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
+from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit, VisitSource
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.urgency import parse_urgency
-from recepcja.store.records import VisitRecord, VisitSource
+from recepcja.store.records import VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import in_emergency, propose_term
 

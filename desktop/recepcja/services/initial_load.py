@@ -40,6 +40,7 @@ from recepcja.domain.model import (
     TermKind,
     Urgency,
     Visit,
+    VisitSource,
 )
 from recepcja.domain.slots import (
     WEEKDAY_NAMES,
@@ -52,7 +53,7 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.db import atomic
-from recepcja.store.records import Schedule, VisitSource
+from recepcja.store.records import Schedule
 from recepcja.store.repos import Repositories
 
 REQUIRED = ("visit_id", "schedule", "date", "time", "first_name", "last_name")

@@ -40,13 +40,13 @@ from recepcja.domain.model import (
     SlotState,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
 )
 from recepcja.domain.pesel import pesel_birth_date, pesel_sex
 from recepcja.domain.slots import generate_slots
 from recepcja.resources import resource
 from recepcja.services.context import AppContext
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.training")

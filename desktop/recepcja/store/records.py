@@ -11,24 +11,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
-
-
-class ResourceKind(StrEnum):
-    DOCTOR = "doctor"
-    DEVICE = "device"  # e.g. a mammograph
-    ROOM = "room"
-
-
-class VisitSource(StrEnum):
-    """Where a visit came from; decides who is authoritative when local and CeR disagree."""
-
-    DESK = "desk"
-    PORTAL = "portal"  # IKP / mojeIKP, learnt from a notification
-    OTHER_PROVIDER = "other_provider"
-    WAITING_ROOM = "waiting_room"  # poczekalnia
-    INITIAL_LOAD = "initial_load"  # booked before joining CeR (zasilenie inicjalne)
-    EMERGENCY_IMPORT = "emergency_import"  # from an outage spreadsheet written elsewhere
+from recepcja.domain.model import (
+    Attendance,
+    ResourceKind,
+    Urgency,
+    Visit,
+    VisitSource,
+    VisitState,
+)
 
 
 class OutboxState(StrEnum):

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
+from recepcja.domain.model import Attendance, Urgency, Visit, VisitSource, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
 from recepcja.store.outbox import OutboxRepo
-from recepcja.store.records import DayEntry, OutboxOp, VisitRecord, VisitSource
+from recepcja.store.records import DayEntry, OutboxOp, VisitRecord
 
 Clock = Callable[[], dt.datetime]
 
