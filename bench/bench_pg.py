@@ -38,7 +38,7 @@ from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, Schedule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import pg_cluster  # noqa: E402
+import pg_cluster
 
 WARMUP = 20
 PATIENTS = 500

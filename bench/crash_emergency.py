@@ -71,7 +71,7 @@ SYNC_POINTS = (
 )
 
 
-class Deadline(Exception):  # noqa: N818 - control flow
+class Deadline(Exception):  # control flow
     """The overall deadline passed."""
 
 
@@ -300,7 +300,7 @@ def run(kills: int, seed: int, style: str, deadline_s: float,
     except Deadline:
         findings.append(("deadline", f"the deadline of {deadline_s:.0f} s passed after "
                                      f"{report['rounds']} rounds"))
-    except Exception as error:  # noqa: BLE001 - the report says what happened
+    except Exception as error:  # the report says what happened
         findings.append(("error", f"{type(error).__name__}: {error}"))
     finally:
         workers.kill_all()

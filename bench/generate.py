@@ -43,6 +43,7 @@ from recepcja.domain.model import (
 )
 from recepcja.domain.slots import generate_slots
 from recepcja.store import Repositories, atomic
+from recepcja.store.outbox import book_key
 from recepcja.store.records import MobilePoint, OutboxOp, Place, Provider, Resource, Schedule
 
 GENERATED_AT = dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC)  # "now" inside the bench data
@@ -249,7 +250,7 @@ def write_history(repos: Repositories, by_source: dict[VisitSource, list[Visit]]
         entry = repos.outbox.enqueue(
             OutboxOp.BOOK,
             {"visit_uid": visit.visit_uid, "slot_id": visit.slot_id, "urgency": str(visit.urgency)},
-            user=user, visit_id=visit.id, idempotency_key=f"book:{visit.visit_uid}",
+            user=user, visit_id=visit.id, idempotency_key=book_key(visit.visit_uid),
         )
         if visit.state != VisitState.PENDING:
             repos.outbox.mark_done(entry, {"cer_id": visit.cer_id})

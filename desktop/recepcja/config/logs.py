@@ -46,7 +46,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file - the first and each one rotation starts - is created
     0600: masking is a safety net, so the files must be private even so."""
 
-    def _open(self):  # noqa: ANN202 - the base's signature (a text stream)
+    def _open(self):  # the base's signature (a text stream)
         path = Path(self.baseFilename)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags, FILE_MODE)

@@ -120,7 +120,7 @@ def book(
         central_request_id=request,
         referral_id=referral,
     )
-    visit_id = repos.visits.book(
+    booked = repos.visits.book(
         visit,
         slot_id,
         user,
@@ -128,10 +128,9 @@ def book(
         central_request_date=central_request_date,
         emergency=flagged,
     )
-    entry = repos.outbox.by_key(f"book:{visit.visit_uid}")
-    record = repos.visits.get(visit_id)
-    assert record is not None and entry is not None
-    return BookingResult(record, entry.id, flagged)
+    record = repos.visits.get(booked.visit_id)
+    assert record is not None
+    return BookingResult(record, booked.outbox_id, flagged)
 
 
 def cancel(

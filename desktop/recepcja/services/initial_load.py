@@ -145,7 +145,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
             rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
             book.close()
-    except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same to the user
+    except Exception as error:  # any unreadable workbook is the same to the user
         raise ValidationError(N_("The file {path} cannot be read as Excel: {error}"),
                               path=str(path), error=type(error).__name__) from None
     yield from rows

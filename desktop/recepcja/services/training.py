@@ -199,7 +199,7 @@ class TrainingSession:
     def stop(self) -> None:
         try:
             self.control("DELETE", "actors")
-        except Exception:  # noqa: BLE001 - stopping must go on even if the simulator is gone
+        except Exception:  # stopping must go on even if the simulator is gone
             log.debug("stopping actors failed", exc_info=True)
         self.server.stop()
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from recepcja.domain.model import (
     Attendance,
@@ -19,6 +19,13 @@ from recepcja.domain.model import (
     VisitSource,
     VisitState,
 )
+
+
+class Booked(NamedTuple):
+    """What ``VisitRepo.book`` stored: the visit and its ``book`` row in the outbox."""
+
+    visit_id: int
+    outbox_id: int
 
 
 class OutboxState(StrEnum):
@@ -43,11 +50,6 @@ class OutboxOp(StrEnum):
     WAITING_LIST = "waiting_list"
     PUBLISH_SLOTS = "publish_slots"
     WITHDRAW_SLOTS = "withdraw_slots"
-    REGISTER_PLACE = "register_place"
-    CREATE_SCHEDULE = "create_schedule"
-    INITIAL_LOAD = "initial_load"
-    ACTIVATE_PLACE = "activate_place"
-    ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True, slots=True)
