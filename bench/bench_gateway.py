@@ -39,10 +39,16 @@ from recepcja.cer.types import (
     CallContext,
     GatewayConfig,
     PlaceRegistration,
-    ResourceKind,
     ScheduleRegistration,
 )
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, Urgency
+from recepcja.domain.model import (
+    WARSAW,
+    Patient,
+    PatientIdentifier,
+    ResourceKind,
+    SlotSpec,
+    Urgency,
+)
 from recepcja.simulator.server import SimulatorServer
 
 WARMUP = 5

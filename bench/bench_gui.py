@@ -121,7 +121,7 @@ app.exec()
 
 
 def _child(code: str, env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(  # noqa: S603 - our own interpreter and code
+    result = subprocess.run(  # our own interpreter and code
         [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
         check=True, timeout=300,
     )

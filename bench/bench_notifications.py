@@ -46,14 +46,17 @@ from recepcja.cer.types import (
     CallContext,
     GatewayConfig,
     PlaceRegistration,
-    ResourceKind,
     ScheduleRegistration,
 )
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind
+from recepcja.domain.model import (
+    WARSAW,
+    ResourceKind,
+    SlotSpec,
+    TermKind,
+)
 from recepcja.simulator.server import SimulatorServer
 from recepcja.store import Repositories, atomic
 from recepcja.store.records import Place, Provider, Resource, Schedule
-from recepcja.store.records import ResourceKind as StoreResourceKind
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
 from recepcja.sync.receiver import SOAP_ACTION, NotificationReceiver, signature_for
@@ -142,7 +145,7 @@ def mirror(repos: Repositories, gateway: CerGateway, place_id: str, schedule_ids
     count = 0
     for index, cer_id in enumerate(schedule_ids):
         resource = repos.practice.add_resource(
-            Resource(kind=StoreResourceKind.DOCTOR, name=f"Lekarz {index}")
+            Resource(kind=ResourceKind.DOCTOR, name=f"Lekarz {index}")
         )
         schedule = repos.schedules.add(
             Schedule(

@@ -33,12 +33,12 @@ import psycopg
 
 from bench_store import environment, summary, timed
 from generate import patients
-from recepcja.domain.model import WARSAW, SlotSpec, Urgency, Visit
+from recepcja.domain.model import WARSAW, ResourceKind, SlotSpec, Urgency, Visit
 from recepcja.store import Repositories
-from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
+from recepcja.store.records import Place, Provider, Resource, Schedule
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import pg_cluster  # noqa: E402
+import pg_cluster
 
 WARMUP = 20
 PATIENTS = 500

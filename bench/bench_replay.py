@@ -30,8 +30,15 @@ from pathlib import Path
 
 from bench_gateway import CONTEXT, PLACE, machine, slots
 from recepcja.cer.gateway import CerGateway
-from recepcja.cer.types import GatewayConfig, ResourceKind, ScheduleRegistration
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, Urgency
+from recepcja.cer.types import GatewayConfig, ScheduleRegistration
+from recepcja.domain.model import (
+    WARSAW,
+    Patient,
+    PatientIdentifier,
+    ResourceKind,
+    SlotSpec,
+    Urgency,
+)
 from recepcja.domain.pesel import make_pesel
 from recepcja.services import booking
 from recepcja.services.emergency import export_queue
@@ -39,7 +46,6 @@ from recepcja.simulator.server import SimulatorServer
 from recepcja.store import Repositories
 from recepcja.store.db import atomic
 from recepcja.store.records import Place, Provider, Resource, Schedule
-from recepcja.store.records import ResourceKind as LocalKind
 from recepcja.sync.replay import Replayer
 
 
@@ -54,7 +60,7 @@ def local_practice(repos: Repositories, place_cer_id: str, schedule_cer_id: str,
     repos.practice.save_provider(Provider("Bench"))
     place_id = repos.practice.add_place(Place("Poradnia", cer_id=place_cer_id,
                                               scopes=["kardiologia"]))
-    resource_id = repos.practice.add_resource(Resource(LocalKind.DOCTOR, "dr Bench"))
+    resource_id = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr Bench"))
     schedule_id = repos.schedules.add(Schedule(resource_id, place_id, "kardiologia", "B",
                                                cer_id=schedule_cer_id))
     repos.slots.add_many(schedule_id, [spec for _, spec in published])
@@ -137,7 +143,7 @@ def measure_export(count: int, runs: int = 3) -> dict[str, object]:
         specs = [spec for _, spec in slots(first, count, "E")]
         repos.practice.save_provider(Provider("Bench"))
         place_id = repos.practice.add_place(Place("Poradnia", cer_id="MUS-1"))
-        resource_id = repos.practice.add_resource(Resource(LocalKind.DOCTOR, "dr Bench"))
+        resource_id = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr Bench"))
         schedule_id = repos.schedules.add(Schedule(resource_id, place_id, "kardiologia", "E"))
         repos.slots.add_many(schedule_id, specs)
         slot_ids = [s.id for s in repos.slots.free_from(schedule_id, specs[0].start, count)]

@@ -17,6 +17,7 @@ import requests
 
 from recepcja.store import Repositories
 from recepcja.store.db import fetch_all
+from recepcja.store.outbox import book_key
 
 Finding = tuple[str, str]
 LIVE = ("pending", "confirmed")
@@ -59,7 +60,7 @@ def after_kill(db_path: Path, journal_path: Path, sim_url: str) -> list[Finding]
                 findings.append(("lost", f"{uid}: journaled {record['op']}, not stored"))
                 continue
             books = [e for e in repos.outbox.for_visit(visit.id)
-                     if e.idempotency_key == f"book:{uid}"]
+                     if e.idempotency_key == book_key(uid)]
             if len(books) != 1:
                 findings.append(("duplicated", f"{uid}: {len(books)} booking rows"))
             if record["op"] == "cancel" and str(visit.state) != "cancelled":

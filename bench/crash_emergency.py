@@ -71,7 +71,7 @@ SYNC_POINTS = (
 )
 
 
-class Deadline(Exception):  # noqa: N818 - control flow
+class Deadline(Exception):  # control flow
     """The overall deadline passed."""
 
 
@@ -142,8 +142,8 @@ def _practice(root: Path, server_url: str) -> Path:
     from bench_gateway import CONTEXT, PLACE
     from bench_replay import local_practice, pesels
     from recepcja.cer.gateway import CerGateway
-    from recepcja.cer.types import GatewayConfig, ResourceKind, ScheduleRegistration
-    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
+    from recepcja.cer.types import GatewayConfig, ScheduleRegistration
+    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, ResourceKind, SlotSpec
     from recepcja.store import Repositories
 
     first = dt.datetime.now(WARSAW).date() + dt.timedelta(days=1)
@@ -300,7 +300,7 @@ def run(kills: int, seed: int, style: str, deadline_s: float,
     except Deadline:
         findings.append(("deadline", f"the deadline of {deadline_s:.0f} s passed after "
                                      f"{report['rounds']} rounds"))
-    except Exception as error:  # noqa: BLE001 - the report says what happened
+    except Exception as error:  # the report says what happened
         findings.append(("error", f"{type(error).__name__}: {error}"))
     finally:
         workers.kill_all()

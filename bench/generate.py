@@ -33,25 +33,19 @@ from recepcja.domain.model import (
     DocumentType,
     Patient,
     PatientIdentifier,
+    ResourceKind,
     Sex,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
     WeeklyRule,
 )
 from recepcja.domain.pesel import make_pesel
 from recepcja.domain.slots import generate_slots
 from recepcja.store import Repositories, atomic
-from recepcja.store.records import (
-    MobilePoint,
-    OutboxOp,
-    Place,
-    Provider,
-    Resource,
-    ResourceKind,
-    Schedule,
-    VisitSource,
-)
+from recepcja.store.outbox import book_key
+from recepcja.store.records import MobilePoint, OutboxOp, Place, Provider, Resource, Schedule
 
 GENERATED_AT = dt.datetime(2026, 6, 30, 16, 0, tzinfo=dt.UTC)  # "now" inside the bench data
 FIRST_DAY = dt.date(2026, 1, 1)
@@ -252,7 +246,7 @@ def write_history(repos: Repositories, by_source: dict[VisitSource, list[Visit]]
         entry = repos.outbox.enqueue(
             OutboxOp.BOOK,
             {"visit_uid": visit.visit_uid, "slot_id": visit.slot_id, "urgency": str(visit.urgency)},
-            user=user, visit_id=visit.id, idempotency_key=f"book:{visit.visit_uid}",
+            user=user, visit_id=visit.id, idempotency_key=book_key(visit.visit_uid),
         )
         if visit.state != VisitState.PENDING:
             repos.outbox.mark_done(entry, {"cer_id": visit.cer_id})

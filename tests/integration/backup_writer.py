@@ -76,7 +76,7 @@ def write_until_stopped(database: Path, committed: Path, stop: Path) -> int:
                 patient = _patient(number)
                 patient_id = repos.patients.add(patient, "writer")
                 visit = Visit(f"V-{number}", patient_id, None, Urgency.STABLE)
-                visit_id = repos.visits.book(visit, slot_id, "writer")
+                visit_id = repos.visits.book(visit, slot_id, "writer").visit_id
                 out.write(f"{visit_id}\n")  # only now: the booking is committed
                 out.flush()
                 booked += 1

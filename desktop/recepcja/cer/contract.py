@@ -28,8 +28,6 @@ if TYPE_CHECKING:
 P1_CONTEXT_NS = "http://csioz.gov.pl/p1/kontekst/mt/v20180509"
 P1_CONTEXT_PREFIX = "urn:csioz:p1:kontekst:"
 REFERRALS_NS = "urn:recepcja:model:csioz:p1:skierowania:v1"
-# P1's business role for reception staff (rolaBiznesowa), which the e-referral service accepts.
-RECEPTION_ROLE = "PRACOWNIK_ADMINISTRACYJNY"
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,14 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple
 
-from recepcja.domain.model import DocumentType, PatientIdentifier, TermKind, Urgency
+from recepcja.domain.model import (
+    DocumentType,
+    PatientIdentifier,
+    ResourceKind,
+    TermKind,
+    Urgency,
+    VisitSource,
+)
 
 # ----------------------------------------------------------------------------------------------
 # Enums CeR has and the domain does not (yet)
@@ -29,24 +36,6 @@ class PlaceState(StrEnum):
 
     REGISTERED = "registered"  # ZAREJESTROWANE
     ACTIVE = "active"  # AKTYWNE
-
-
-class ResourceKind(StrEnum):
-    """What a schedule books: a doctor, a device (e.g. a mammograph) or a room."""
-
-    DOCTOR = "doctor"  # LEKARZ
-    DEVICE = "device"  # URZADZENIE
-    ROOM = "room"  # GABINET
-
-
-class VisitSource(StrEnum):
-    """Who made a visit: decides who is authoritative when local data and CeR disagree."""
-
-    DESK = "desk"  # PLACOWKA: this practice
-    PORTAL = "portal"  # IKP / mojeIKP
-    OTHER_PROVIDER = "other_provider"  # INNY_SWIADCZENIODAWCA
-    WAITING_ROOM = "waiting_room"  # POCZEKALNIA
-    INITIAL_LOAD = "initial_load"  # ZASILENIE_INICJALNE
 
 
 class CerSlotState(StrEnum):
@@ -98,6 +87,8 @@ PLACE_STATE_TO_WIRE, PLACE_STATE_FROM_WIRE = _two_way(
 RESOURCE_KIND_TO_WIRE, RESOURCE_KIND_FROM_WIRE = _two_way(
     {ResourceKind.DOCTOR: "LEKARZ", ResourceKind.DEVICE: "URZADZENIE", ResourceKind.ROOM: "GABINET"}
 )
+# Sources only this app knows (CeR never sends them and is never sent them).
+LOCAL_VISIT_SOURCES = frozenset({VisitSource.EMERGENCY_IMPORT})
 VISIT_SOURCE_TO_WIRE, VISIT_SOURCE_FROM_WIRE = _two_way(
     {
         VisitSource.DESK: "PLACOWKA",

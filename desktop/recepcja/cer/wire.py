@@ -17,7 +17,6 @@ from recepcja.resources import resource
 
 CER_NS = "urn:recepcja:model:csioz:p1:cer:v1"
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
-NSMAP = {"c": CER_NS, "s": SOAP_NS}
 
 # Larger than any legitimate message (5,000 slots with visits is ~10 MB; a notification is a
 # few kB) and small enough that a hostile body cannot exhaust memory.

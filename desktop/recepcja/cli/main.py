@@ -150,7 +150,7 @@ def _main(argv: Sequence[str] | None) -> int:
             log_handler.close()
 
 
-def _paths(args: argparse.Namespace):  # noqa: ANN202 - AppPaths
+def _paths(args: argparse.Namespace):  # AppPaths
     paths = default_paths()
     return paths.training() if getattr(args, "training", False) else paths
 

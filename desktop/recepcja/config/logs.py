@@ -13,11 +13,10 @@ import re
 from pathlib import Path
 
 from recepcja.config.private_files import FILE_MODE, make_private, private_folder
-from recepcja.domain.pesel import PESEL_PATTERN
+from recepcja.domain.pesel import mask_pesels
 
 # Phone numbers in E.164 (how the app stores them) are personal data too.
 _PHONE = re.compile(r"\+\d{7,15}(?!\d)")
-MASK = "[PESEL]"
 PHONE_MASK = "[TEL]"
 
 LOG_FILE = "recepcja.log"
@@ -26,7 +25,7 @@ LOG_FILE = "recepcja.log"
 def mask_personal_data(text: str) -> str:
     # Phones first: "+48601234567" holds an 11-digit run that is not a PESEL.
     # Any other run of exactly 11 digits may be a PESEL; masking a few innocent numbers is right.
-    return PESEL_PATTERN.sub(MASK, _PHONE.sub(PHONE_MASK, text))
+    return mask_pesels(_PHONE.sub(PHONE_MASK, text))
 
 
 class PeselMaskingFilter(logging.Filter):
@@ -47,7 +46,7 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
     """A rotating log whose every file - the first and each one rotation starts - is created
     0600: masking is a safety net, so the files must be private even so."""
 
-    def _open(self):  # noqa: ANN202 - the base's signature (a text stream)
+    def _open(self):  # the base's signature (a text stream)
         path = Path(self.baseFilename)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_BINARY", 0)
         fd = os.open(path, flags, FILE_MODE)

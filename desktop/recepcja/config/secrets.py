@@ -23,7 +23,6 @@ EXPORT_PASSWORD = "queue-export-password"  # noqa: S105
 RECEIVER_SECRET = "notification-receiver-secret"  # noqa: S105
 DATABASE_PASSWORD = "database-password"  # noqa: S105 - the practice database's (PostgreSQL)
 
-_INSECURE_BACKENDS = ("PlaintextKeyring", "Keyring", "EncryptedKeyring")
 _INSECURE_MODULES = ("keyrings.alt.file", "keyring.backends.fail", "keyring.backends.null")
 
 
@@ -89,7 +88,7 @@ class SecretStore:
             raise SecretStoreUnavailable(_install_hint()) from exc
         except SecretStoreUnavailable:
             raise
-        except Exception as exc:  # noqa: BLE001 - locked keyring, D-Bus gone, backend bug...
+        except Exception as exc:  # locked keyring, D-Bus gone, backend bug...
             raise _unreadable(exc) from exc
 
     def set(self, name: str, value: str) -> None:

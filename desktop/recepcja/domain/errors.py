@@ -8,7 +8,7 @@ of I/O); the boundary (CLI, GUI) translates them with ``recepcja.i18n.translate_
 from __future__ import annotations
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
     return message
 
 

@@ -29,6 +29,26 @@ class TermKind(StrEnum):
     CONTINUING_TREATMENT = "continuing_treatment"  # termin na kontynuację leczenia
 
 
+class ResourceKind(StrEnum):
+    """What a schedule books: a doctor, a device (e.g. a mammograph) or a room."""
+
+    DOCTOR = "doctor"  # LEKARZ
+    DEVICE = "device"  # URZADZENIE
+    ROOM = "room"  # GABINET
+
+
+class VisitSource(StrEnum):
+    """Who made a visit: decides who is authoritative when local data and CeR disagree."""
+
+    DESK = "desk"  # PLACOWKA: this practice
+    PORTAL = "portal"  # IKP / mojeIKP, learnt from a notification
+    OTHER_PROVIDER = "other_provider"  # INNY_SWIADCZENIODAWCA
+    WAITING_ROOM = "waiting_room"  # POCZEKALNIA
+    INITIAL_LOAD = "initial_load"  # ZASILENIE_INICJALNE: booked before joining CeR
+    # Local only (CeR has no such source): from an outage spreadsheet written elsewhere.
+    EMERGENCY_IMPORT = "emergency_import"
+
+
 class SlotState(StrEnum):
     FREE = "free"
     BOOKED = "booked"

@@ -28,7 +28,7 @@ SMOKE_MS = 1000
 SCREENSHOT_DELAY_MS = 1500
 
 
-def app_icon():  # noqa: ANN201 - QIcon, imported lazily with Qt
+def app_icon():  # QIcon, imported lazily with Qt
     from PySide6.QtGui import QIcon
 
     for name in ("recepcja.svg", "recepcja.png"):
@@ -38,7 +38,7 @@ def app_icon():  # noqa: ANN201 - QIcon, imported lazily with Qt
     return QIcon()
 
 
-def make_application(argv: list[str] | None = None):  # noqa: ANN201 - QApplication
+def make_application(argv: list[str] | None = None):  # QApplication
     """The QApplication with a Polish locale, the app's name and icon (or the existing one)."""
     from PySide6.QtCore import QLocale
     from PySide6.QtWidgets import QApplication
@@ -53,7 +53,7 @@ def make_application(argv: list[str] | None = None):  # noqa: ANN201 - QApplicat
     return app
 
 
-def install_qt_translations(app) -> bool:  # noqa: ANN001 - QApplication
+def install_qt_translations(app) -> bool:  # QApplication
     """Qt's own texts in Polish: the standard buttons, the file and print dialogs ("Drukuj do
     pliku (PDF)", "Anuluj"). Once per application; False when Qt ships no such catalogue."""
     from PySide6.QtCore import QLibraryInfo, QTranslator
@@ -112,7 +112,7 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
             training.stop()
 
 
-def _grab(window, path: Path, app) -> None:  # noqa: ANN001 - Qt objects
+def _grab(window, path: Path, app) -> None:  # Qt objects
     """Write the window to ``path`` once it is exposed (a grab before that is black)."""
     from PySide6.QtCore import QTimer
 

@@ -28,7 +28,7 @@ class _FirstPaint(QObject):
         self.done = False
         window.installEventFilter(self)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt API
         if watched is self.window and not self.done:
             if event.type() == QEvent.Type.Paint:
                 # Posted now, run once this paint (and its children's) is on the screen.

@@ -537,7 +537,7 @@ class MainWindow(QMainWindow):
 
     # --- shutdown --------------------------------------------------------------------------
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt API
         if self.closed:
             super().closeEvent(event)
             return

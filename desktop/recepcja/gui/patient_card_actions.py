@@ -85,7 +85,7 @@ class PatientCardActions:
         dialog.edit_requested.connect(lambda: self._choose(dialog, chosen, None))
         self.dialog = dialog
         try:
-            window._run_dialog(dialog)  # noqa: SLF001 - the window's one way to run a dialog
+            window._run_dialog(dialog)  # the window's one way to run a dialog
         finally:
             self.dialog = None
         for then in chosen:

@@ -52,7 +52,7 @@ class CerStatusBar(QStatusBar):
 
     # --- messages: never cut off -----------------------------------------------------------
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:  # noqa: N802 - Qt API
+    def showMessage(self, text: str, timeout: int = 0) -> None:  # Qt API
         self.message.setText(text)
         self._fit_message()
         if timeout > 0:
@@ -60,13 +60,13 @@ class CerStatusBar(QStatusBar):
         else:
             self._message_timer.stop()
 
-    def clearMessage(self) -> None:  # noqa: N802 - Qt API
+    def clearMessage(self) -> None:  # Qt API
         self._message_timer.stop()
         self.message.clear()
         self._fit_message()
         super().clearMessage()
 
-    def currentMessage(self) -> str:  # noqa: N802 - Qt API
+    def currentMessage(self) -> str:  # Qt API
         return self.message.text() or super().currentMessage()
 
     def message_fits(self) -> bool:
@@ -86,7 +86,7 @@ class CerStatusBar(QStatusBar):
         if height != self.message.height() or self.message.minimumHeight() != height:
             self.message.setFixedHeight(height)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt API
         message = getattr(self, "message", None)  # Qt asks during construction too
         if message is not None and watched is message and event.type() == QEvent.Type.Resize:
             self._fit_message()  # a new width: maybe another number of lines

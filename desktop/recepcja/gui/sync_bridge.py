@@ -81,7 +81,7 @@ class SyncBridge(QObject):
         if self.engine is not None:
             try:
                 self.engine.stop()
-            except Exception:  # noqa: BLE001 - shutting down: log, never block the exit
+            except Exception:  # shutting down: log, never block the exit
                 log.exception("stopping the sync engine failed")
             self.engine = None
 
@@ -100,7 +100,7 @@ class SyncBridge(QObject):
                 on_entry_done=lambda entry, _outcome, _detail: emit(self.entry_done, entry),
             )
             self.engine.start()
-        except Exception:  # noqa: BLE001 - an engine we cannot drive: fall back to probing
+        except Exception:  # an engine we cannot drive: fall back to probing
             log.exception("the sync engine did not start; probing CeR instead")
             self.engine = None
             return False

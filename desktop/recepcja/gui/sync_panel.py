@@ -88,7 +88,7 @@ class SyncPanel(QObject):
             try:
                 self.receiver = NotificationReceiver.from_context(ctx, on_stored=self._wake)
                 self.receiver.start()
-            except Exception:  # noqa: BLE001 - no secret or no port: pull by cursor instead
+            except Exception:  # no secret or no port: pull by cursor instead
                 log.exception("the notification receiver did not start; pulling instead")
                 self.receiver = None
         self.pulling = self.receiver is None  # the receiver brings the news: no pulling
@@ -109,7 +109,7 @@ class SyncPanel(QObject):
             return
         try:
             self.start()
-        except Exception:  # noqa: BLE001 - the desk works without CeR's news
+        except Exception:  # the desk works without CeR's news
             log.exception("the notification thread did not start")
 
     def _wake(self) -> None:
@@ -122,7 +122,7 @@ class SyncPanel(QObject):
         if self.receiver is not None:
             try:
                 self.receiver.stop()
-            except Exception:  # noqa: BLE001 - shutting down: log, never block the exit
+            except Exception:  # shutting down: log, never block the exit
                 log.exception("stopping the notification receiver failed")
             self.receiver = None
         if self.worker is not None:
@@ -140,7 +140,7 @@ class SyncPanel(QObject):
         try:
             repos = self.window.repos
             self.dock.set_log(change_lines(repos, change_log(repos)))
-        except Exception:  # noqa: BLE001 - an empty log is better than no window
+        except Exception:  # an empty log is better than no window
             log.exception("reading the log of changes failed")
 
     def _on_changes(self, changes: list[Any]) -> None:

@@ -34,7 +34,7 @@ class Toast(QLabel):
         parent.installEventFilter(self)  # stay in the corner when the window is resized
         self.hide()
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt API
         if event.type() == QEvent.Type.Resize and self.isVisible():
             self._place()
         return False

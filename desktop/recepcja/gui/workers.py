@@ -65,7 +65,7 @@ def _call(fn: Callable[[], Any], relay: _Relay) -> None:
     """The worker side: run, then hand the outcome to the relay (queued to the UI thread)."""
     try:
         result = fn()
-    except BaseException as error:  # noqa: BLE001 - every failure must reach the UI
+    except BaseException as error:  # every failure must reach the UI
         emit(relay.failed, _Box(error))
     else:
         emit(relay.succeeded, _Box(result))

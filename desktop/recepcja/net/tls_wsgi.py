@@ -197,7 +197,7 @@ class TlsRequestHandler(WSGIRequestHandler):
             return None
         return io.BytesIO(body)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base's signature
+    def log_message(self, format: str, *args: Any) -> None:  # the base's signature
         self.server.request_logged(format % args)
 
 

@@ -26,11 +26,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import WARSAW, Patient, ScheduleException, Slot, SlotState
+from recepcja.domain.model import WARSAW, Patient, ResourceKind, ScheduleException, Slot, SlotState
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.services import booking
 from recepcja.store.db import atomic
-from recepcja.store.records import OutboxOp, ResourceKind, Schedule, VisitRecord
+from recepcja.store.records import OutboxOp, Schedule, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.absence_watch import VisitOnAbsence, visits_on_absence
 from recepcja.sync.withdrawals import queue_withdrawal

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 from recepcja.domain.contract import FIELDS, check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit
+from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit, VisitSource
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.urgency import parse_urgency
-from recepcja.store.records import VisitRecord, VisitSource
+from recepcja.store.records import VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import in_emergency, propose_term
 
@@ -120,7 +120,7 @@ def book(
         central_request_id=request,
         referral_id=referral,
     )
-    visit_id = repos.visits.book(
+    booked = repos.visits.book(
         visit,
         slot_id,
         user,
@@ -128,10 +128,9 @@ def book(
         central_request_date=central_request_date,
         emergency=flagged,
     )
-    entry = repos.outbox.by_key(f"book:{visit.visit_uid}")
-    record = repos.visits.get(visit_id)
-    assert record is not None and entry is not None
-    return BookingResult(record, entry.id, flagged)
+    record = repos.visits.get(booked.visit_id)
+    assert record is not None
+    return BookingResult(record, booked.outbox_id, flagged)
 
 
 def cancel(

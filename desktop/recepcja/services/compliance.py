@@ -17,9 +17,8 @@ import json
 from typing import Any
 
 from recepcja.domain.horizon import check_horizon, required_months
-from recepcja.domain.model import WARSAW, VisitState
+from recepcja.domain.model import WARSAW, VisitSource, VisitState
 from recepcja.services.publishing import LAST_RUN_KEY
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 
 SCHEDULES_DEADLINE = dt.date(2026, 5, 31)

@@ -21,7 +21,7 @@ from typing import Any
 from recepcja.domain.cell_text import restore
 from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency
+from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency, VisitSource
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import canonical_local_id, parse_local_id
@@ -31,7 +31,6 @@ from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.spreadsheet import excel_time, read_rows, write_workbook
 from recepcja.store.codec import optional_parse_utc, parse_utc
 from recepcja.store.db import atomic
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import configuration_problem
 

@@ -40,6 +40,7 @@ from recepcja.domain.model import (
     TermKind,
     Urgency,
     Visit,
+    VisitSource,
 )
 from recepcja.domain.slots import (
     WEEKDAY_NAMES,
@@ -52,7 +53,7 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.db import atomic
-from recepcja.store.records import Schedule, VisitSource
+from recepcja.store.records import Schedule
 from recepcja.store.repos import Repositories
 
 REQUIRED = ("visit_id", "schedule", "date", "time", "first_name", "last_name")
@@ -144,7 +145,7 @@ def _xlsx_rows(path: Path) -> Iterator[list[Any]]:
             rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
         finally:
             book.close()
-    except Exception as error:  # noqa: BLE001 - any unreadable workbook is the same to the user
+    except Exception as error:  # any unreadable workbook is the same to the user
         raise ValidationError(N_("The file {path} cannot be read as Excel: {error}"),
                               path=str(path), error=type(error).__name__) from None
     yield from rows

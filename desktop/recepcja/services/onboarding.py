@@ -33,16 +33,15 @@ from recepcja.cer.types import (
     MobilePoint,
     PlaceRegistration,
     PlaceState,
-    ResourceKind,
     ScheduleRegistration,
 )
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.horizon import horizon_deadline, required_months
-from recepcja.domain.model import WARSAW
+from recepcja.domain.model import WARSAW, VisitSource
 from recepcja.i18n import _
 from recepcja.services.practice_setup import parse_address
 from recepcja.services.publishing import Progress, Rejection, first_day_past, publish_all
-from recepcja.store.records import Place, VisitSource
+from recepcja.store.records import Place
 from recepcja.store.repos import Repositories
 
 log = logging.getLogger(__name__)
@@ -233,7 +232,7 @@ class _Run:
             cer_id = self.gateway.save_schedule(place.cer_id, ScheduleRegistration(
                 local_id=f"H{schedule.id}",
                 scope_code=schedule.scope_code,
-                resource_kind=ResourceKind(str(resource.kind)),
+                resource_kind=resource.kind,
                 resource_name=resource.name,
                 licence_number=resource.licence_number,
                 mobile_point_cer_id=point.cer_id if point else None,

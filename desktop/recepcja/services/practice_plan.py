@@ -30,11 +30,11 @@ from stdnum.pl import regon as stdnum_regon
 
 from recepcja.cer.types import Address
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import ScheduleException, TermKind, WeeklyRule
+from recepcja.domain.model import ResourceKind, ScheduleException, TermKind, WeeklyRule
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.slots import WEEKDAY_NAMES, shared_hours, validate_template
 from recepcja.i18n import translate_error
-from recepcja.store.records import Provider, ResourceKind
+from recepcja.store.records import Provider
 
 RPWDL_PATTERNS = {"part_i": re.compile(r"[0-9]{12}"), "part_v": re.compile(r"[0-9]{2}"),
                   "part_vii": re.compile(r"[0-9]{3}")}

@@ -308,24 +308,6 @@ def _abandon(repos: Repositories, sendings: Sequence[_Sending]) -> None:
                 _record_published(repos, ids, error.partial, sending.outcome)
 
 
-def publish_schedule(
-    repos: Repositories,
-    gateway: CerGateway,
-    schedule: Schedule,
-    *,
-    now: dt.datetime,
-    months: int = 3,
-    margin_days: int = 14,
-    batch: int = DEFAULT_BATCH,
-    progress: Progress | None = None,
-) -> ScheduleOutcome:
-    """Extend, withdraw and publish one schedule; see the module docstring."""
-    with ThreadPoolExecutor(1, thread_name_prefix="publish") as net:
-        sending = _prepare(repos, gateway, net, schedule, now=now, months=months,
-                           margin_days=margin_days, batch=batch)
-        return _finish(repos, sending, months, progress)
-
-
 def _record_published(
     repos: Repositories, ids: dict[str, int], results: Sequence[ItemResult],
     outcome: ScheduleOutcome,

@@ -28,7 +28,6 @@ from recepcja.domain.cell_text import neutralise
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import WARSAW
 
-DATE_TIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 50
 
 
@@ -281,7 +280,7 @@ def refuse_unsafe_workbook(data: bytes, path: Path | str) -> None:
         for member in members:
             try:
                 content = archive.read(member)
-            except Exception:  # noqa: BLE001 - a damaged member: not a workbook
+            except Exception:  # a damaged member: not a workbook
                 raise ValidationError(N_("The file {path} is not an Excel workbook (.xlsx)."),
                                       path=str(path)) from None
             if any(marker in content for marker in _DTD_MARKERS):

@@ -40,13 +40,13 @@ from recepcja.domain.model import (
     SlotState,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
 )
 from recepcja.domain.pesel import make_pesel, pesel_birth_date, pesel_sex
 from recepcja.domain.slots import generate_slots
 from recepcja.resources import resource
 from recepcja.services.context import AppContext
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.training")
@@ -190,7 +190,7 @@ class TrainingSession:
     def stop(self) -> None:
         try:
             self.control("DELETE", "actors")
-        except Exception:  # noqa: BLE001 - stopping must go on even if the simulator is gone
+        except Exception:  # stopping must go on even if the simulator is gone
             log.debug("stopping actors failed", exc_info=True)
         self.server.stop()
 

@@ -58,7 +58,7 @@ _HTML_503 = (
 ).encode()
 
 
-class AbortConnection(Exception):  # noqa: N818 - an instruction to the server, not an error
+class AbortConnection(Exception):  # an instruction to the server, not an error
     """Close the client's connection without writing any answer (see ``server``)."""
 
 

@@ -34,7 +34,7 @@ RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SHA256 = "http://www.w3.org/2001/04/xmlenc#sha256"
 EXC_C14N = "http://www.w3.org/2001/10/xml-exc-c14n#"
 # A token *type* URI, not a secret.
-X509_TOKEN = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"  # noqa: E501, S105
+X509_TOKEN = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-x509-token-profile-1.0#X509v3"  # noqa: S105
 CLOCK_SKEW = dt.timedelta(minutes=5)
 _NS = MappingProxyType({"ds": DS_NS, "wsse": WSSE_NS, "wsu": WSU_NS, "soap": SOAP_NS})
 

@@ -9,6 +9,7 @@ No SQL outside this package. Each thread opens its own connection (``open_databa
 
 from __future__ import annotations
 
+from recepcja.domain.model import ResourceKind, VisitSource
 from recepcja.store.db import UnusableDatabaseError, atomic, open_database
 from recepcja.store.logs import AuditLog, OutageLog, SyncState
 from recepcja.store.migrations import MIGRATIONS, applied_migrations, migrate
@@ -27,10 +28,8 @@ from recepcja.store.records import (
     Place,
     Provider,
     Resource,
-    ResourceKind,
     Schedule,
     VisitRecord,
-    VisitSource,
 )
 from recepcja.store.repos import Repositories
 from recepcja.store.schedules import ScheduleRepo, SlotRepo

@@ -15,8 +15,6 @@ from typing import Any
 
 from recepcja.domain.model import WARSAW
 
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
-
 # Letters NFKD does not decompose: without these "Łukasz" would fold to "łukasz", not "lukasz".
 _FOLD_EXTRA = MappingProxyType(
     str.maketrans(

@@ -8,10 +8,10 @@ centrally; sync state holds cursors and "last successful ..." stamps across rest
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from typing import Any
 
+from recepcja.domain.pesel import mask_pesels
 from recepcja.store.codec import (
     from_json,
     optional_parse_utc,
@@ -25,15 +25,6 @@ from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id
 from recepcja.store.records import AuditRecord, OutageRecord
 
 Clock = Callable[[], dt.datetime]
-
-# Any run of 11 digits may be a PESEL (an E.164 Polish phone without "+" is too): masked.
-_ELEVEN_DIGITS = re.compile(r"(?<!\d)\d{11}(?!\d)")
-
-
-def mask_pesels(text: str) -> str:
-    """``text`` with every 11-digit run replaced by ``***********``."""
-    return _ELEVEN_DIGITS.sub("*" * 11, text)
-
 
 class AuditLog:
     """Append-only record of access to and changes of patient data."""

@@ -68,6 +68,11 @@ _NO_LIMIT = 2**62  # LIMIT -1 means "no limit" to SQLite only
 # index ``outbox_put_back``, spelled the same: ``Dialect.json_text("result", "put_back")``).
 
 
+def book_key(visit_uid: str) -> str:
+    """The idempotency key of a visit's one ``book`` row."""
+    return f"book:{visit_uid}"
+
+
 class OutboxRepo:
     def __init__(self, db: Database, clock: Clock = utc_now) -> None:
         self.db = db

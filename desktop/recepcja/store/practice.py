@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from recepcja.domain.model import ResourceKind
 from recepcja.store.codec import (
     from_json,
     optional_parse_utc,
@@ -17,7 +18,7 @@ from recepcja.store.codec import (
     utc_text,
 )
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id
-from recepcja.store.records import MobilePoint, Place, Provider, Resource, ResourceKind
+from recepcja.store.records import MobilePoint, Place, Provider, Resource
 
 Clock = Callable[[], dt.datetime]
 

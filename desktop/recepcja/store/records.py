@@ -9,26 +9,23 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
+from recepcja.domain.model import (
+    Attendance,
+    ResourceKind,
+    Urgency,
+    Visit,
+    VisitSource,
+    VisitState,
+)
 
 
-class ResourceKind(StrEnum):
-    DOCTOR = "doctor"
-    DEVICE = "device"  # e.g. a mammograph
-    ROOM = "room"
+class Booked(NamedTuple):
+    """What ``VisitRepo.book`` stored: the visit and its ``book`` row in the outbox."""
 
-
-class VisitSource(StrEnum):
-    """Where a visit came from; decides who is authoritative when local and CeR disagree."""
-
-    DESK = "desk"
-    PORTAL = "portal"  # IKP / mojeIKP, learnt from a notification
-    OTHER_PROVIDER = "other_provider"
-    WAITING_ROOM = "waiting_room"  # poczekalnia
-    INITIAL_LOAD = "initial_load"  # booked before joining CeR (zasilenie inicjalne)
-    EMERGENCY_IMPORT = "emergency_import"  # from an outage spreadsheet written elsewhere
+    visit_id: int
+    outbox_id: int
 
 
 class OutboxState(StrEnum):
@@ -53,11 +50,6 @@ class OutboxOp(StrEnum):
     WAITING_LIST = "waiting_list"
     PUBLISH_SLOTS = "publish_slots"
     WITHDRAW_SLOTS = "withdraw_slots"
-    REGISTER_PLACE = "register_place"
-    CREATE_SCHEDULE = "create_schedule"
-    INITIAL_LOAD = "initial_load"
-    ACTIVATE_PLACE = "activate_place"
-    ATTENDANCE = "attendance"
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitState
+from recepcja.domain.model import Attendance, Urgency, Visit, VisitSource, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
-from recepcja.store.outbox import OutboxRepo
-from recepcja.store.records import DayEntry, OutboxOp, VisitRecord, VisitSource
+from recepcja.store.outbox import OutboxRepo, book_key
+from recepcja.store.records import Booked, DayEntry, OutboxOp, VisitRecord
 
 Clock = Callable[[], dt.datetime]
 
@@ -59,9 +59,10 @@ class VisitRepo:
         source: VisitSource = VisitSource.DESK,
         central_request_date: dt.datetime | None = None,
         emergency: bool = False,
-    ) -> int:
+    ) -> Booked:
         """Book ``slot_id`` for the visit: insert the visit, mark the slot booked, queue the
-        ``book`` operation for CeR and write the audit row - all or nothing. Sets ``visit.id``.
+        ``book`` operation for CeR and write the audit row - all or nothing. Sets ``visit.id``;
+        returns the visit's id and its outbox row's.
 
         Raises ConflictError when the term is taken (refused by the database), blocked, or the
         visit (its ``visit_uid``) is already recorded.
@@ -78,13 +79,13 @@ class VisitRepo:
             )
             self._set_slot(slot_id, "booked")
             payload = outbox_payload or _default_payload(visit, slot_id)
-            self.outbox.enqueue(
+            outbox_id = self.outbox.enqueue(
                 OutboxOp.BOOK,
                 payload,
                 user=user,
                 visit_id=visit_id,
                 emergency=emergency,
-                idempotency_key=f"book:{visit.visit_uid}",
+                idempotency_key=book_key(visit.visit_uid),
             )
             self.audit.record(
                 user,
@@ -94,7 +95,7 @@ class VisitRepo:
                 detail=f"slot {slot_id}" + (" (emergency)" if emergency else ""),
             )
         visit.id, visit.slot_id = visit_id, slot_id  # only once it is really stored
-        return visit_id
+        return Booked(visit_id, outbox_id)
 
     def record_from_cer(
         self,

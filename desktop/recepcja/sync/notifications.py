@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.errors import CerError
 from recepcja.cer.types import CerNotification, CerPatient, CerVisit, NotificationKind
-from recepcja.cer.types import VisitSource as CerVisitSource
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import (
@@ -46,10 +45,11 @@ from recepcja.domain.model import (
     TermKind,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
 )
 from recepcja.i18n import _
-from recepcja.store.records import NotificationRecord, VisitRecord, VisitSource
+from recepcja.store.records import NotificationRecord, VisitRecord
 from recepcja.sync.absence_watch import slot_on_absence
 
 if TYPE_CHECKING:
@@ -208,7 +208,7 @@ def notification_from_payload(payload: str) -> CerNotification:
         urgency=Urgency(v["urgency"]) if v.get("urgency") else None,
         central_request_id=v.get("central_request_id"),
         referral_id=v.get("referral_id"),
-        source=CerVisitSource(v["source"]),
+        source=VisitSource(v["source"]),
         cancelled=bool(v["cancelled"]),
         version=int(v["version"]),
         changed_at=dt.datetime.fromisoformat(v["changed_at"]),
@@ -298,7 +298,7 @@ def store_cer_visit(
             cer_id=visit.cer_id,
         )
         return repos.visits.record_from_cer(
-            new, slot_id, VisitSource(str(visit.source)), cer_version=str(visit.version)
+            new, slot_id, visit.source, cer_version=str(visit.version)
         )
     repos.visits.apply_from_cer(
         local.id,

@@ -33,6 +33,7 @@ from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import WARSAW, Slot, VisitState
 from recepcja.store.db import atomic
+from recepcja.store.outbox import book_key
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import Attempt, Outcome
@@ -323,7 +324,7 @@ def original_term(repos: Repositories, entry: OutboxEntry, visit: VisitRecord) -
                                                     "schedule_id")}
     slot_id = visit.slot_id
     if slot_id is None:  # on the waiting list already: the term the desk had booked
-        booked = repos.outbox.by_key(f"book:{visit.visit_uid}")
+        booked = repos.outbox.by_key(book_key(visit.visit_uid))
         slot_id = entry.payload.get("slot_id") or (booked.payload.get("slot_id")
                                                     if booked is not None else None)
     slot = repos.slots.get(int(slot_id)) if slot_id is not None else None

@@ -44,7 +44,7 @@ class Attempt(Enum):
     TAKEN = "taken"  # CeR has the term taken (or does not know it): look for another
 
 
-class Stop(Exception):  # noqa: N818 - control flow, not an error
+class Stop(Exception):  # control flow, not an error
     """CeR is not there (or not answering): end this pass, keep the row for later."""
 
     def __init__(self, error: CerError) -> None:

@@ -242,7 +242,7 @@ class RowSender:
                 with atomic(self.repos.db):
                     for item in finished:
                         self._write(item)
-            except Exception:  # noqa: BLE001 - one bad row must not lose the others
+            except Exception:  # one bad row must not lose the others
                 for item in finished:
                     self._write_alone(item)
             crash_point("replay.after_finish")
@@ -280,7 +280,7 @@ class RowSender:
             # The database was busy or failing: CeR's answer is read back next pass.
             log.warning("outbox row %s: writing CeR's answer failed: %s", item.entry.id, error)
             self.repos.outbox.mark_ambiguous(item.entry.id, f"local write: {error}")
-        except Exception as error:  # noqa: BLE001 - reported on the row
+        except Exception as error:  # reported on the row
             self.repos.outbox.mark_rejected(
                 item.entry.id,
                 describe(N_("the local database refused CeR's answer"))

@@ -52,11 +52,12 @@ def test_retry_scheduling(repos: Repositories, clock: FakeClock) -> None:
 def test_a_later_operation_never_overtakes_an_earlier_one_of_the_same_visit(
     repos: Repositories, practice: Practice, patient_id: int, clock: FakeClock
 ) -> None:
-    visit_id = repos.visits.book(
+    visit_id, outbox_id = repos.visits.book(
         Visit("V-1", patient_id, None, Urgency.URGENT), practice.slot_ids[0], "ania"
     )
     repos.visits.cancel(visit_id, "changed mind", "ania")
     book, cancel = repos.outbox.for_visit(visit_id)
+    assert book.id == outbox_id  # book() names its own outbox row
     unrelated = repos.outbox.enqueue("publish_slots", {}, user="sync")
 
     assert ids(repos.outbox.pending()) == [book.id, unrelated]

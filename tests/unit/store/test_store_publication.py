@@ -31,7 +31,7 @@ def test_publication_state_withdrawal_and_deletion(
     assert repos.slots.delete_unused([second, fourth]) == 2
     # A slot a visit ever used stays (history), even when cancelled.
     visit = Visit("uid-1", patient_id, rest[0], Urgency.STABLE)
-    visit_id = repos.visits.book(visit, rest[0], "ania")
+    visit_id = repos.visits.book(visit, rest[0], "ania").visit_id
     repos.visits.cancel(visit_id, "test", "ania")
     assert repos.slots.delete_unused([rest[0]]) == 0
     assert repos.slots.get(second) is None and repos.slots.get(rest[0]) is not None

@@ -43,7 +43,7 @@ def test_book_writes_visit_slot_outbox_and_audit(
         "ania",
         payload,
         central_request_date=dt.datetime(2026, 2, 1, 10, 0, tzinfo=dt.UTC),
-    )
+    ).visit_id
     assert visit.id == visit_id and visit.slot_id == slot_id
 
     record = repos.visits.get(visit_id)
@@ -177,7 +177,7 @@ def test_cancel_frees_the_slot_with_outbox_and_audit(
     repos: Repositories, practice: Practice, patient_id: int, clock
 ) -> None:
     slot_id = practice.slot_ids[0]
-    visit_id = repos.visits.book(new_visit(patient_id, "V-1"), slot_id, "ania")
+    visit_id = repos.visits.book(new_visit(patient_id, "V-1"), slot_id, "ania").visit_id
     clock.advance(minutes=5)
     repos.visits.cancel(visit_id, "patient called", "basia", expected_version=1)
     record = repos.visits.get(visit_id)
@@ -200,7 +200,7 @@ def test_cancel_frees_the_slot_with_outbox_and_audit(
 def test_stale_version_is_a_conflict(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
-    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania")
+    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania").visit_id
     repos.visits.set_attendance(visit_id, Attendance.ARRIVED, "ania")  # version 2
     with pytest.raises(ConflictError, match="changed in the meantime"):
         repos.visits.cancel(visit_id, "x", "basia", expected_version=1)
@@ -210,7 +210,7 @@ def test_stale_version_is_a_conflict(
 def test_portal_cancellation_sends_nothing_back(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
-    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania")
+    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania").visit_id
     repos.visits.cancel(visit_id, "cancelled in IKP", "CeR", notify_cer=False)
     assert [e.op for e in repos.outbox.for_visit(visit_id)] == ["book"]
 
@@ -219,7 +219,7 @@ def test_move_books_the_new_slot_and_frees_the_old(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
     old, new, taken = practice.slot_ids[:3]
-    visit_id = repos.visits.book(new_visit(patient_id, "V-1"), old, "ania")
+    visit_id = repos.visits.book(new_visit(patient_id, "V-1"), old, "ania").visit_id
     other = repos.patients.add(make_patient("Nowak", pesel=make_pesel(DAY, 1234)), "ania")
     repos.visits.book(new_visit(other, "V-2"), taken, "ania")
 
@@ -243,7 +243,7 @@ def test_waiting_list_releases_the_slot(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
     slot_id = practice.slot_ids[0]
-    visit_id = repos.visits.book(new_visit(patient_id), slot_id, "ania", emergency=True)
+    visit_id = repos.visits.book(new_visit(patient_id), slot_id, "ania", emergency=True).visit_id
     repos.visits.to_waiting_list(visit_id, "replay")
     record = repos.visits.get(visit_id)
     assert record is not None and (record.state, record.slot_id) == (VisitState.WAITING_LIST, None)
@@ -253,7 +253,7 @@ def test_waiting_list_releases_the_slot(
 
 
 def test_confirm_stores_cer_id(repos: Repositories, practice: Practice, patient_id: int) -> None:
-    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania")
+    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania").visit_id
     assert [v.id for v in repos.visits.unconfirmed()] == [visit_id]
     repos.visits.confirm(visit_id, "CER-W-1", cer_version="3")
     record = repos.visits.by_cer_id("CER-W-1")
@@ -295,7 +295,7 @@ def test_import_many_is_all_or_nothing(
 def test_day_sheet_shows_who_holds_each_slot(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
-    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[1], "ania")
+    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[1], "ania").visit_id
     sheet = repos.visits.day_sheet(practice.schedule_id, DAY)
     assert len(sheet) == 8
     assert sheet[0].visit_id is None and sheet[0].slot_state == "free"
@@ -321,7 +321,7 @@ def test_history_per_patient(repos: Repositories, practice: Practice, patient_id
 def test_attendance_of_a_cancelled_visit_is_a_conflict(
     repos: Repositories, practice: Practice, patient_id: int
 ) -> None:
-    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania")
+    visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania").visit_id
     repos.visits.cancel(visit_id, "x", "ania")
     with pytest.raises(ConflictError, match="already cancelled"):
         repos.visits.set_attendance(visit_id, Attendance.ARRIVED, "ania")

@@ -6,9 +6,9 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from recepcja.domain.model import ResourceKind
 from recepcja.gui.settings.common import ID_ROLE, cell_text, new_table, text_item
 from recepcja.i18n import _
-from recepcja.store.records import ResourceKind
 
 KIND_COLUMN, NAME_COLUMN, LICENCE_COLUMN = range(3)
 
