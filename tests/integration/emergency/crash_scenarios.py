@@ -155,6 +155,19 @@ def desk_booking(built: Built) -> None:
     patients(built, 1)
 
 
+def referral_booking(built: Built) -> None:
+    """A first visit booked in emergency mode on an e-referral the patient brought (issued in
+    the simulator's P1 service): the sync books it in CeR, then takes the referral into
+    realisation in P1."""
+    (patient,) = patients(built, 1)
+    pesel = pesels(1, start=100)[0]
+    answer = requests.post(f"{built.server.url}/_control/referrals", json={"pesel": pesel},
+                           timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    booking.book(built.repos, patient, built.terms[0][0], Urgency.STABLE, user="ania",
+                 emergency=True, referral_key=answer.json()["key"])
+
+
 def notifications(built: Built) -> None:
     """CeR's notifications waiting to be pulled: two portal bookings of new patients and the
     portal cancellation of a visit the desk booked."""
@@ -218,7 +231,8 @@ def reconcile_drift(built: Built) -> None:
 def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
     """What must be the same after a kill, a restart and one sync as after a run without a kill:
     the local schedule (visits, terms, patients, outbox rows and what became of them, whether
-    each notification was applied) and CeR's (its visits with their versions, the waiting list).
+    each notification was applied), CeR's (its visits with their versions, the waiting list) and
+    P1's e-referrals (status, holder, visit date, every operation that changed them).
     Times, attempt counters and log texts are left out."""
     conn = sqlite3.connect(home / "recepcja.sqlite")
     try:
@@ -244,7 +258,7 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
             "SELECT id, visit_uid FROM visits WHERE visit_uid LIKE 'REC-%'")}
     finally:
         conn.close()
-    cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list",
+    cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list,referrals",
                        timeout=30).json()
 
     def named(row: Any) -> list[Any]:
@@ -260,6 +274,9 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
         "cer_visits": sorted(
             named([v["id"], v["visit_uid"], v["slot"], v["state"], v["version"], v["pesel"]])
             for v in cer["visits"]),
+        "p1_referrals": [[r["key"], r["status"], r["holder"], r["visit_date"],
+                          [step["operation"] for step in r["history"]]]
+                         for r in cer.get("referrals", [])],
         "cer_waiting_list": sorted(
             json.dumps(named_entry, sort_keys=True) for named_entry in (
                 {key: names.get(entry.get(key), entry.get(key)) for key in WAITING_LIST_KEYS}

@@ -46,6 +46,7 @@ BUILDERS: dict[str, Callable[[scenarios.Built], None]] = {
     "desk": scenarios.desk_booking,
     "notifications": scenarios.notifications,
     "reconcile": scenarios.reconcile_drift,
+    "referral": scenarios.referral_booking,
 }
 
 
@@ -85,6 +86,9 @@ CASES = [
     Case("replay.after_put_back", "changes", one(SYNC, "replay.after_put_back")),
     Case("replay.after_cer_answer", "waiting_list", one(SYNC, "replay.after_cer_answer")),
     Case("replay.after_finish", "waiting_list", one(SYNC, "replay.after_finish")),
+    # Booked, then the e-referral taken into realisation in P1: each exactly once.
+    Case("replay.after_finish", "referral", one(SYNC, "replay.after_finish")),
+    Case("referral.after_p1_answer", "referral", one(SYNC, "referral.after_p1_answer")),
     Case("notifications.after_patient", "notifications", one(PULL, "notifications.after_patient")),
     Case("notifications.after_store_visit", "notifications",
          one(PULL, "notifications.after_store_visit")),
@@ -133,7 +137,8 @@ def _command(home: Path, command: tuple[str, ...]) -> tuple[str, ...]:
 def _recepcja(home: Path, sim: SimulatorServer, command: tuple[str, ...],
               crash_at: str | None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != ENV}
-    env.update(RECEPCJA_HOME=str(home), RECEPCJA_CER_URL=sim.url + "/cer", RECEPCJA_LANG="pl")
+    env.update(RECEPCJA_HOME=str(home), RECEPCJA_CER_URL=sim.url + "/cer", RECEPCJA_LANG="pl",
+               RECEPCJA_REFERRAL_URL=sim.url + "/p1/skierowania")
     if crash_at is not None:
         env[ENV] = crash_at
     return subprocess.run([sys.executable, "-m", "recepcja", *_command(home, command)],
