@@ -79,7 +79,9 @@ class DeskActions:
         from recepcja.services import booking
 
         with self._repos() as repos:
-            return booking.mark_attendance(repos, visit_id, attendance, user=self.ctx.user)
+            return booking.mark_attendance(
+                repos, visit_id, attendance, user=self.ctx.user,
+                realise_referral=self.ctx.settings.p1.realise_on_attendance)
 
     def propose(self, scope_code: str, urgency: Urgency) -> int | None:
         from recepcja.services import booking

@@ -121,10 +121,12 @@ def check_for_booking(
     scope, _kind = term_scope(repos, slot_id)
     try:
         referral = read(lookup)
+    except ReferralRejected as error:
+        raise refused(error) from None
     except CerError as error:
-        if isinstance(error, CerRejected) or not lookup.by_key:
-            if isinstance(error, CerRejected):
-                raise
+        if isinstance(error, CerRejected):
+            raise
+        if not lookup.by_key:
             raise ValidationError(N_(
                 "P1's e-referral service does not answer: an access code can only be read "
                 "online - scan or type the e-referral's key (44 digits).")) from None
@@ -134,3 +136,20 @@ def check_for_booking(
     if problem is not None:
         raise problem_error(problem, referral, scope)
     return CheckedReferral(referral.key, referral)
+
+
+def is_e_referral(text: str | None) -> bool:
+    """Whether what the desk typed is an e-referral (digits: a key or an access code) rather
+    than a paper referral's number."""
+    digits = "".join((text or "").replace("-", " ").split())
+    return digits.isdigit()
+
+
+def desk_referral(ctx: AppContext, repos: Repositories, text: str | None, patient: Patient,
+                  slot_id: int) -> CheckedReferral | None:
+    """``check_for_booking`` against P1 as configured, for an e-referral; None for no referral
+    or a paper one."""
+    if not text or not is_e_referral(text):
+        return None
+    return check_for_booking(lambda lookup: read_referral(ctx, lookup), repos, text=text,
+                             patient=patient, slot_id=slot_id)

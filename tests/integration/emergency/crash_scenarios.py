@@ -45,6 +45,7 @@ class Built:
     repos: Repositories
     place: soap_raw.OnboardedPlace
     terms: list[tuple[int, str]] = field(default_factory=list)  # (local id, CeR id), in order
+    extra: dict[str, str] = field(default_factory=dict)  # for the command (extra.json)
 
     @property
     def soap_url(self) -> str:
@@ -93,6 +94,7 @@ def build(root: Path, scenario: Callable[[Built], None], terms: int = 10) -> Non
                 built.terms.append((slot.id, cer_id))
             scenario(built)
             (root / "terms.json").write_text(json.dumps(built.terms), encoding="utf-8")
+            (root / "extra.json").write_text(json.dumps(built.extra), encoding="utf-8")
         finally:
             repos.close()
     finally:
@@ -166,6 +168,16 @@ def referral_booking(built: Built) -> None:
     assert answer.status_code == 200, answer.text[:300]
     booking.book(built.repos, patient, built.terms[0][0], Urgency.STABLE, user="ania",
                  emergency=True, referral_key=answer.json()["key"])
+
+
+def referral_desk(built: Built) -> None:
+    """Nothing queued: the test books with ``recepcja book --referral KEY`` (a patient, a free
+    term, the e-referral the patient brought: its key in referral.json)."""
+    (_patient,) = patients(built, 1)
+    answer = requests.post(f"{built.server.url}/_control/referrals",
+                           json={"pesel": pesels(1, start=100)[0]}, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    built.extra["referral"] = answer.json()["key"]
 
 
 def notifications(built: Built) -> None:

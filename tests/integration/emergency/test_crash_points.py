@@ -37,6 +37,7 @@ SYNC = ("sync", "--once", "--json")
 PULL = ("notifications", "pull", "--json")
 RECONCILE = ("reconcile", "--json")
 BOOK = ("book",)  # completed with the scenario's patient and term
+BOOK_REFERRAL = ("book", "--referral")  # ... and the e-referral the patient brought
 KILLED = -signal.SIGKILL
 
 BUILDERS: dict[str, Callable[[scenarios.Built], None]] = {
@@ -47,6 +48,7 @@ BUILDERS: dict[str, Callable[[scenarios.Built], None]] = {
     "notifications": scenarios.notifications,
     "reconcile": scenarios.reconcile_drift,
     "referral": scenarios.referral_booking,
+    "referral_desk": scenarios.referral_desk,
 }
 
 
@@ -89,6 +91,8 @@ CASES = [
     # Booked, then the e-referral taken into realisation in P1: each exactly once.
     Case("replay.after_finish", "referral", one(SYNC, "replay.after_finish")),
     Case("referral.after_p1_answer", "referral", one(SYNC, "referral.after_p1_answer")),
+    # `book --referral`: killed between the booking (stored with its take row) and sending.
+    Case("desk.after_write", "referral_desk", one(BOOK_REFERRAL, "desk.after_write")),
     Case("notifications.after_patient", "notifications", one(PULL, "notifications.after_patient")),
     Case("notifications.after_store_visit", "notifications",
          one(PULL, "notifications.after_store_visit")),
@@ -127,11 +131,13 @@ def calm_runs() -> dict[tuple[Any, ...], dict[str, Any]]:
 
 
 def _command(home: Path, command: tuple[str, ...]) -> tuple[str, ...]:
-    if command != BOOK:
+    if command not in (BOOK, BOOK_REFERRAL):
         return command
     terms = json.loads((home.parent / "terms.json").read_text())
+    referral = (("--referral", json.loads((home.parent / "extra.json").read_text())["referral"])
+                if command == BOOK_REFERRAL else ())
     return ("book", "--patient", pesels(1, start=100)[0], "--slot", str(terms[0][0]),
-            "--urgency", "stable", "--json")
+            "--urgency", "stable", *referral, "--json")
 
 
 def _recepcja(home: Path, sim: SimulatorServer, command: tuple[str, ...],
@@ -189,7 +195,7 @@ def test_a_kill_right_after_a_commit_ends_as_a_run_without_it(
     # Killed at the point, then restarted (a desk command is not repeated: its change is
     # stored, the sync sends it), then one sync.
     last = commands[-1]
-    restart = [] if last == BOOK else [(last, None)]
+    restart = [] if last in (BOOK, BOOK_REFERRAL) else [(last, None)]
     crashed = _run(state, tmp_path / "crashed", [*case.steps, *restart, (SYNC, None)],
                    case.faults)
     for (command, point), result in zip(case.steps, crashed.results, strict=False):
@@ -200,6 +206,11 @@ def test_a_kill_right_after_a_commit_ends_as_a_run_without_it(
     sync = crashed.results[-1]
     assert sync.returncode == 0, sync.stderr[-2000:]
     assert crashed.end == expected
+    if case.scenario.startswith("referral"):  # booked, and the e-referral taken once
+        assert [referral[1:3] + [referral[4]] for referral in crashed.end["p1_referrals"]] == [
+            ["U_REALIZATORA", ["2.16.840.1.113883.3.4424.2.3.1", "000000012345"],
+             ["wystawienie", "przyjecie"]]]
+        assert [row[3] for row in crashed.end["outbox"]] == ["booked", "referral_taken"]
 
 
 @pytest.fixture(autouse=True)
