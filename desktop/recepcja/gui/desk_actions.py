@@ -46,6 +46,8 @@ class DeskActions:
         urgency: Urgency,
         central_request_id: str | None = None,
         referral_id: str | None = None,
+        *,
+        referral_key: str | None = None,
     ) -> BookingResult:
         from recepcja.services import booking
 
@@ -58,6 +60,7 @@ class DeskActions:
                 user=self.ctx.user,
                 central_request_id=central_request_id,
                 referral_id=referral_id,
+                referral_key=referral_key,
                 now=self.clock(),
             )
 
