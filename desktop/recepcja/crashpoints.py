@@ -39,6 +39,8 @@ CRASH_POINTS = (
     "replay.after_failure",  # a row marked failed or ambiguous after a CeR failure
     "replay.after_release",  # rows never sent given back
     "replay.after_put_back",  # a visit moved, at the end of a pass, to the term CeR holds it on
+    # e-referral rows of the replay (sync/replay_referrals.py)
+    "referral.after_p1_answer",  # P1 took, gave back or realised a referral; nothing local yet
     # notifications (sync/notifications.py)
     "notifications.after_patient",  # a patient CeR named registered locally
     "notifications.after_store_visit",  # a notified visit written, not yet marked applied

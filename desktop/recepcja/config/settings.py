@@ -24,6 +24,7 @@ from recepcja.domain.horizon import check_configured_months
 from recepcja.domain.workstation import Workstation, validate_prefix
 
 ENV_CER_URL = "RECEPCJA_CER_URL"
+ENV_REFERRAL_URL = "RECEPCJA_REFERRAL_URL"  # the e-referral service's full URL (tests, training)
 # P1's environments by name, with the hosts public P1 integrations use (to be confirmed in CeZ's
 # integration documentation, docs/ADMIN.md section 3): the integration (test) platform, production.
 P1_ENVIRONMENTS = MappingProxyType({
@@ -65,6 +66,8 @@ class P1Settings:
     environment: str = ""  # "", "integration" or "production" (P1_ENVIRONMENTS)
     referral_url: str = ""  # a full URL, or a path on the environment's host
     business_role: str = "PRACOWNIK_ADMINISTRACYJNY"  # P1's role for reception staff
+    # Marking a patient arrived marks the visit's e-referral realised in P1 (the outbox).
+    realise_on_attendance: bool = False
 
 
 @dataclass(slots=True)
@@ -149,10 +152,12 @@ class Settings:
         env = os.environ if environ is None else environ
         return env.get(ENV_CER_URL) or self.cer.url
 
-    def effective_referral_url(self) -> str:
-        """The e-referral service: ``[p1] referral_url`` as it is when it is a full URL, else
-        that path on the host of ``[p1] environment``; empty when not configured."""
-        url = self.p1.referral_url.strip()
+    def effective_referral_url(self, environ: dict[str, str] | None = None) -> str:
+        """The e-referral service: ``RECEPCJA_REFERRAL_URL``, else ``[p1] referral_url`` as it
+        is when it is a full URL, else that path on the host of ``[p1] environment``; empty when
+        not configured."""
+        env = os.environ if environ is None else environ
+        url = (env.get(ENV_REFERRAL_URL) or self.p1.referral_url).strip()
         if not url or "://" in url:
             return url
         host = P1_ENVIRONMENTS.get(self.p1.environment)

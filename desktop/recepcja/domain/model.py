@@ -199,3 +199,4 @@ class Visit:
     cer_id: str | None = None
     id: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    referral_key: str | None = None  # the e-referral's key (44 digits), see domain.referral

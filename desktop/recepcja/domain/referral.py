@@ -24,7 +24,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import Scope
+from recepcja.domain.model import Scope, TermKind
 from recepcja.domain.pesel import is_valid_pesel
 
 KEY_DIGITS = 44
@@ -69,6 +69,7 @@ class ReferralProblem(StrEnum):
     COMMENT_TOO_SHORT = "comment_too_short"
     OTHER_SPECIALTY = "other_specialty"
     OTHER_PATIENT = "other_patient"
+    FIRST_VISIT_NEEDS_REFERRAL = "first_visit_needs_referral"
 
 
 PROBLEM_MESSAGES = MappingProxyType({
@@ -88,6 +89,9 @@ PROBLEM_MESSAGES = MappingProxyType({
     ReferralProblem.OTHER_SPECIALTY: N_(
         "This e-referral is for {specialty}, not for {scope}."),
     ReferralProblem.OTHER_PATIENT: N_("This e-referral was issued for another patient."),
+    ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL: N_(
+        "A first visit needs an e-referral: scan its key or enter its access code with the "
+        "patient's PESEL."),
 })
 
 
@@ -208,6 +212,31 @@ def desk_check(referral: Referral, *, patient_pesel: str | None,
     if scope is not None and scope.referral_required and not specialty_fits(
             scope, referral.specialty_code):
         return ReferralProblem.OTHER_SPECIALTY
+    return None
+
+
+def problem_params(problem: ReferralProblem, referral: Referral | None,
+                   scope: Scope | None) -> dict[str, str]:
+    """The values ``PROBLEM_MESSAGES[problem]`` names (the specialties of OTHER_SPECIALTY)."""
+    if problem != ReferralProblem.OTHER_SPECIALTY:
+        return {}
+    return {"specialty": referral.specialty_name if referral else "?",
+            "scope": scope.name_pl if scope else "?"}
+
+
+def takes_referral(scope: Scope | None, term_kind: str | None) -> bool:
+    """Whether a visit on a term of ``term_kind`` in ``scope`` is realised on an e-referral: a
+    first visit (the default procedure) of a scope that needs one. A continuation does not."""
+    return bool(scope is not None and scope.referral_required
+                and term_kind == TermKind.DEFAULT_PROCEDURE)
+
+
+def kind_problem(scope: Scope | None, term_kind: str | None,
+                 has_referral: bool) -> ReferralProblem | None:
+    """The kind of reservation must match the term: a first visit of a scope with referrals
+    needs one (CeR refuses it without); anything else needs none."""
+    if takes_referral(scope, term_kind) and not has_referral:
+        return ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL
     return None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -31,6 +32,9 @@ from recepcja.gui.formatting import datetime_text
 from recepcja.i18n import _
 from recepcja.services.day_view import ScheduleInfo
 
+if TYPE_CHECKING:
+    from recepcja.gui.referral_panel import ReferralPanel
+
 Term = tuple[ScheduleInfo, dt.datetime, int]
 Propose = Callable[[Urgency], int | None]
 
@@ -42,6 +46,7 @@ class BookingRequest:
     urgency: Urgency
     central_request_id: str | None
     referral_id: str | None
+    referral_key: str | None = None  # the e-referral (gui.referral_panel)
 
 
 class BookingDialog(QDialog):
@@ -60,8 +65,10 @@ class BookingDialog(QDialog):
         referral_required: Callable[[str], bool] = lambda _scope: False,
         reschedule: bool = False,
         parent: QWidget | None = None,
+        referral_panel: ReferralPanel | None = None,
     ) -> None:
         super().__init__(parent)
+        self.referral_panel = None if reschedule else referral_panel  # the e-referral
         self.setObjectName("bookingDialog")
         self._patient = patient
         self._propose = propose
@@ -109,6 +116,8 @@ class BookingDialog(QDialog):
             form.addRow(_("Urgency:"), self.urgency)
             form.addRow(_("Central request ID:"), self.request_id)
             form.addRow(_("Referral:"), self.referral)
+            if self.referral_panel is not None:
+                form.addRow(_("E-referral:"), self.referral_panel)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -136,6 +145,8 @@ class BookingDialog(QDialog):
     def _referral_mode(self) -> None:
         current = self._current()
         needed = current is not None and self._referral_required(current[1])
+        if self.referral_panel is not None and current is not None:
+            self.referral_panel.set_slot(current[0])
         self.referral.setPlaceholderText(_("required for this scope") if needed else _("optional"))
 
     def choose_first_allowed(self) -> None:
@@ -163,7 +174,16 @@ class BookingDialog(QDialog):
             return
         slot_id, scope = current
         referral = self.referral.text().strip() or None
-        if not self._reschedule and referral is None and self._referral_required(scope):
+        key = None
+        if self.referral_panel is not None:
+            refusal = self.referral_panel.refusal(has_paper=referral is not None)
+            if refusal:
+                self._fail(refusal)
+                self.referral_panel.input.setFocus()
+                return
+            key = self.referral_panel.key
+        if (not self._reschedule and referral is None and key is None
+                and self._referral_required(scope)):
             self._fail(_("This scope needs a referral: enter its number."))
             self.referral.setFocus()
             return
@@ -173,5 +193,6 @@ class BookingDialog(QDialog):
             urgency=self.urgency.currentData(),
             central_request_id=self.request_id.text().strip() or None,
             referral_id=referral,
+            referral_key=key,
         )
         super().accept()

@@ -46,6 +46,8 @@ class DeskActions:
         urgency: Urgency,
         central_request_id: str | None = None,
         referral_id: str | None = None,
+        *,
+        referral_key: str | None = None,
     ) -> BookingResult:
         from recepcja.services import booking
 
@@ -58,6 +60,7 @@ class DeskActions:
                 user=self.ctx.user,
                 central_request_id=central_request_id,
                 referral_id=referral_id,
+                referral_key=referral_key,
                 now=self.clock(),
             )
 
@@ -79,7 +82,9 @@ class DeskActions:
         from recepcja.services import booking
 
         with self._repos() as repos:
-            return booking.mark_attendance(repos, visit_id, attendance, user=self.ctx.user)
+            return booking.mark_attendance(
+                repos, visit_id, attendance, user=self.ctx.user,
+                realise_referral=self.ctx.settings.p1.realise_on_attendance)
 
     def propose(self, scope_code: str, urgency: Urgency) -> int | None:
         from recepcja.services import booking

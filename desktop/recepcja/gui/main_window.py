@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
 
     def book(self) -> None:
         from recepcja.gui.booking_dialog import BookingDialog
+        from recepcja.gui.referral_panel import panel_for
 
         patient = self._need_patient()
         if patient is None:
@@ -361,6 +362,7 @@ class MainWindow(QMainWindow):
             propose=propose,
             referral_required=self._referral_required,
             parent=self,
+            referral_panel=panel_for(self, patient),
         )
         if self._run_dialog(dialog) and dialog.request is not None:
             self.submit_booking(dialog.request)
@@ -370,7 +372,8 @@ class MainWindow(QMainWindow):
         engine confirms it."""
         self.runner.run(
             lambda: self.desk.book(request.patient_id, request.slot_id, request.urgency,
-                                   request.central_request_id, request.referral_id),
+                                   request.central_request_id, request.referral_id,
+                                   referral_key=request.referral_key),
             on_success=self._booked,
             label=_("Booking…"),
             error_parent=self,

@@ -19,8 +19,17 @@ from dataclasses import dataclass
 
 from recepcja.domain.contract import FIELDS, check
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import Attendance, Patient, SlotState, Urgency, Visit, VisitSource
+from recepcja.domain.model import (
+    Attendance,
+    Patient,
+    SlotState,
+    TermKind,
+    Urgency,
+    Visit,
+    VisitSource,
+)
 from recepcja.domain.pesel import is_valid_pesel
+from recepcja.domain.referral import normalise_key
 from recepcja.domain.urgency import parse_urgency
 from recepcja.store.records import VisitRecord
 from recepcja.store.repos import Repositories
@@ -90,14 +99,23 @@ def book(
     source: VisitSource = VisitSource.DESK,
     visit_uid: str | None = None,
     now: dt.datetime | None = None,
+    referral_key: str | None = None,
+    referral_refunded: bool | None = None,
 ) -> BookingResult:
     """Book ``slot_id`` for the patient: one transaction with the visit, the slot, the outbox
     row (``book:<visit_uid>``) and the audit row. ``emergency=None`` asks the stored
-    connectivity state. Raises ConflictError when the term is taken or blocked."""
+    connectivity state. Raises ConflictError when the term is taken or blocked.
+
+    ``referral_key``: the e-referral the visit is booked on (44 digits; checked by the caller
+    where P1 answers, ``services.referrals``). Kept on the visit, sent to CeR as its referral
+    id, and - for a first visit - taken into realisation in P1 after the booking by a
+    ``referral_take`` row of the same transaction (the replay checks it again;
+    ``referral_refunded`` None: as the referral says)."""
     level = parse_urgency(urgency)
+    key = normalise_key(referral_key) if referral_key else None
     # What goes to CeR must fit its contract: refused here, before anything is written.
     request = check("central_request_id", _clean(central_request_id))
-    referral = check("referral_id", _clean(referral_id))
+    referral = check("referral_id", _clean(referral_id) or key)
     uid = check("visit_uid", visit_uid) or new_visit_uid()
     if repos.patients.get(patient_id) is None:
         raise ValidationError(N_("This patient does not exist."))
@@ -119,7 +137,11 @@ def book(
         urgency=level,
         central_request_id=request,
         referral_id=referral,
+        referral_key=key,
     )
+    take = None
+    if key is not None and slot.term_kind != TermKind.CONTINUING_TREATMENT:
+        take = {"key": key, "refunded": referral_refunded}
     booked = repos.visits.book(
         visit,
         slot_id,
@@ -127,6 +149,7 @@ def book(
         source=source,
         central_request_date=central_request_date,
         emergency=flagged,
+        referral_take=take,
     )
     record = repos.visits.get(booked.visit_id)
     assert record is not None
@@ -184,15 +207,18 @@ def reschedule(
 
 
 def mark_attendance(
-    repos: Repositories, visit_id: int, attendance: Attendance | str, *, user: str
+    repos: Repositories, visit_id: int, attendance: Attendance | str, *, user: str,
+    realise_referral: bool = False,
 ) -> VisitRecord:
-    """Mark the patient arrived or not arrived (no CeR operation in the contract model)."""
+    """Mark the patient arrived or not arrived (no CeR operation in the contract model).
+    ``realise_referral`` (``[p1] realise_on_attendance``): an arrived patient's e-referral is
+    marked realised in P1 through the outbox."""
     try:
         value = Attendance(attendance)
     except ValueError:
         raise ValidationError(N_("Unknown attendance \"{value}\"."), value=attendance) from None
     _existing(repos, visit_id)
-    repos.visits.set_attendance(visit_id, value, user)
+    repos.visits.set_attendance(visit_id, value, user, realise_referral=realise_referral)
     return _existing(repos, visit_id)
 
 

@@ -15,13 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recepcja.domain.model import Patient
 from recepcja.services.spreadsheet import excel_time, write_workbook
-from recepcja.store.records import OutboxOp
+from recepcja.store.records import OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import CALL_OUTCOMES, Outcome
 
 HEADERS = ("Lp.", "ID lokalny pacjenta", "Imię", "Nazwisko", "Telefon", "Utracony termin",
-           "Nowy termin", "Lista oczekujących (pozycja)", "Identyfikator wizyty", "Zmieniono")
+           "Nowy termin", "Lista oczekujących (pozycja)", "Identyfikator wizyty", "Zmieniono",
+           "Powód")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +38,11 @@ class CallItem:
     new_term: dt.datetime | None  # None: on the central waiting list
     waiting_list_position: int | None
     changed_at: dt.datetime
+    reason: str | None = None  # why the desk calls, when not a changed term (an e-referral)
 
     @property
     def on_waiting_list(self) -> bool:
-        return self.new_term is None
+        return self.new_term is None and self.reason is None
 
     def as_json(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
@@ -59,15 +62,39 @@ def call_list(repos: Repositories) -> list[CallItem]:
                     if visit.slot_id is not None and result.get("outcome") != Outcome.WAITING_LIST
                     else None)
         items.append(CallItem(
-            visit_id=visit.id, visit_uid=visit.visit_uid,
-            patient_local_id=patient.local_id if patient else "",
-            first_name=patient.first_name if patient else "",
-            last_name=patient.last_name if patient else "",
-            phone=patient.phone if patient else None,
+            **_who(visit, patient),
             lost_term=dt.datetime.fromisoformat(lost) if lost else None,
             new_term=new_slot.start if new_slot is not None else None,
             waiting_list_position=result.get("position"),
             changed_at=entry.updated_at,
+        ))
+    items.extend(_referral_calls(repos))
+    return sorted(items, key=lambda item: item.changed_at)
+
+
+def _who(visit: VisitRecord, patient: Patient | None) -> dict[str, Any]:
+    return {"visit_id": visit.id, "visit_uid": visit.visit_uid,
+            "patient_local_id": patient.local_id if patient else "",
+            "first_name": patient.first_name if patient else "",
+            "last_name": patient.last_name if patient else "",
+            "phone": patient.phone if patient else None}
+
+
+def _referral_calls(repos: Repositories) -> list[CallItem]:
+    """Visits whose e-referral the replay found unusable (booked in emergency mode, then held
+    elsewhere or cancelled meanwhile): the desk calls the patient with the reason."""
+    items = []
+    for entry in repos.outbox.with_outcome(OutboxOp.REFERRAL_TAKE, (Outcome.REFERRAL_REFUSED,)):
+        visit = repos.visits.get(entry.visit_id) if entry.visit_id is not None else None
+        if visit is None:
+            continue
+        patient = repos.patients.get(visit.patient_id)
+        slot = repos.slots.get(visit.slot_id) if visit.slot_id is not None else None
+        items.append(CallItem(
+            **_who(visit, patient),
+            lost_term=None, new_term=slot.start if slot is not None else None,
+            waiting_list_position=None, changed_at=entry.updated_at,
+            reason=str((entry.result or {}).get("reason") or ""),
         ))
     return items
 
@@ -77,7 +104,7 @@ def export_call_list(repos: Repositories, path: Path, *, password: str | None = 
     rows = (
         [number, item.patient_local_id, item.first_name, item.last_name, item.phone,
          excel_time(item.lost_term), excel_time(item.new_term), item.waiting_list_position,
-         item.visit_uid, excel_time(item.changed_at)]
+         item.visit_uid, excel_time(item.changed_at), item.reason]
         for number, item in enumerate(call_list(repos), 1)
     )
     return write_workbook(path, [("Do telefonu", HEADERS, rows)], password=password,

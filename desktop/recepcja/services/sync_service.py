@@ -79,8 +79,8 @@ def sync_entry_now(ctx: AppContext, repos: Repositories, entry_id: int) -> Repla
         monitor.note_configuration_problem(error)  # the queue and status say whom to call
         return ReplayReport(stopped_by=error_text(error))
     with gateway:
-        report = Replayer(repos, gateway, observe=monitor.observe,
-                          wait=QUICK_WAIT).run_entry(entry_id)
+        report = Replayer(repos, gateway, observe=monitor.observe, wait=QUICK_WAIT,
+                          referrals=referral_gateways(ctx)).run_entry(entry_id)
     entry = repos.outbox.get(entry_id)
     if (report.busy is None and entry is not None
             and entry.state not in (OutboxState.DONE, OutboxState.REJECTED)):
@@ -93,7 +93,7 @@ def sync_once(ctx: AppContext, repos: Repositories, *, wait: float = SYNC_WAIT
     """One pass of the sync engine on the calling thread (probe, then replay under the data
     folder's sender lock, taking over the rows of a sender that is gone)."""
     engine = SyncEngine(lambda: repos, lambda: gateway_from_context(
-        ctx, place_cer_id=place_cer_id(repos)))
+        ctx, place_cer_id=place_cer_id(repos)), make_referral_gateway=referral_gateways(ctx))
     return engine.run_once(repos=repos, wait=wait)
 
 
@@ -123,4 +123,14 @@ def engine_for_context(
     return SyncEngine(open_repos, make_gateway, on_state=on_state,
                       on_queue_count=on_queue_count, on_entry_done=on_entry_done,
                       idle_interval=idle_interval,
-                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME))
+                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
+                      make_referral_gateway=referral_gateways(ctx))
+
+
+def referral_gateways(ctx: AppContext) -> Callable[[], Any]:
+    """Makes the calling thread's gateway to P1's e-referral service (the replay's e-referral
+    rows); it raises ``ReferralServiceNotConfigured`` when there is no address, and the rows
+    wait."""
+    from recepcja.services.referrals import referral_gateway
+
+    return lambda: referral_gateway(ctx)

@@ -398,6 +398,15 @@ def _patient_card(db: Database) -> None:
     _run(db, _PATIENT_CARD)
 
 
+# --- 0009: the e-referral a visit is booked on ----------------------------------------------
+
+
+def _visit_referral(db: Database) -> None:
+    """The key (44 digits) of the e-referral a visit is booked on: the outbox takes it into
+    realisation, gives it back or marks it realised by it (``sync/replay_referrals.py``)."""
+    db.conn.execute("ALTER TABLE visits ADD COLUMN referral_key TEXT")
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -407,6 +416,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0006_database_identity", _database_identity),
     ("0007_outbox_claimed_by", _outbox_claimed_by),
     ("0008_patient_card", _patient_card),
+    ("0009_visit_referral", _visit_referral),
 )
 
 

@@ -316,6 +316,13 @@ def _patient_card(db: Database) -> None:
     db.conn.execute(_PATIENT_CARD)
 
 
+# --- 0009: the e-referral a visit is booked on ----------------------------------------------
+
+
+def _visit_referral(db: Database) -> None:
+    db.conn.execute("ALTER TABLE visits ADD COLUMN referral_key TEXT")
+
+
 POSTGRESQL: dict[str, MigrationFunction] = {
     "0001_base_schema": _base_schema,
     "0002_patient_search": _patient_search,
@@ -326,4 +333,5 @@ POSTGRESQL: dict[str, MigrationFunction] = {
     "0006_database_identity": _database_identity,
     "0007_outbox_claimed_by": _outbox_claimed_by,
     "0008_patient_card": _patient_card,
+    "0009_visit_referral": _visit_referral,
 }

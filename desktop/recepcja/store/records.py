@@ -50,6 +50,10 @@ class OutboxOp(StrEnum):
     WAITING_LIST = "waiting_list"
     PUBLISH_SLOTS = "publish_slots"
     WITHDRAW_SLOTS = "withdraw_slots"
+    # P1's e-referral service (sync.replay_referrals): take into realisation, give back, realise
+    REFERRAL_TAKE = "referral_take"
+    REFERRAL_GIVE_BACK = "referral_give_back"
+    REFERRAL_REALISE = "referral_realise"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +149,7 @@ class VisitRecord:
     cancelled_at: dt.datetime | None
     cancelled_reason: str | None
     version: int
+    referral_key: str | None = None  # the e-referral it is booked on (44 digits)
 
     def as_visit(self) -> Visit:
         return Visit(
@@ -158,6 +163,7 @@ class VisitRecord:
             attendance=self.attendance,
             cer_id=self.cer_id,
             id=self.id,
+            referral_key=self.referral_key,
         )
 
 

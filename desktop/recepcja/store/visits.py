@@ -59,10 +59,13 @@ class VisitRepo:
         source: VisitSource = VisitSource.DESK,
         central_request_date: dt.datetime | None = None,
         emergency: bool = False,
+        referral_take: dict[str, Any] | None = None,
     ) -> Booked:
         """Book ``slot_id`` for the visit: insert the visit, mark the slot booked, queue the
         ``book`` operation for CeR and write the audit row - all or nothing. Sets ``visit.id``;
         returns the visit's id and its outbox row's.
+        ``referral_take``: the payload of taking the visit's e-referral into realisation, queued
+        after the booking in the same transaction (once per visit: ``referral_take:<uid>``).
 
         Raises ConflictError when the term is taken (refused by the database), blocked, or the
         visit (its ``visit_uid``) is already recorded.
@@ -87,6 +90,15 @@ class VisitRepo:
                 emergency=emergency,
                 idempotency_key=book_key(visit.visit_uid),
             )
+            if referral_take is not None:
+                self.outbox.enqueue(
+                    OutboxOp.REFERRAL_TAKE,
+                    referral_take,
+                    user=user,
+                    visit_id=visit_id,
+                    emergency=emergency,
+                    idempotency_key=f"referral_take:{visit.visit_uid}",
+                )
             self.audit.record(
                 user,
                 "visit.book",
@@ -187,6 +199,12 @@ class VisitRepo:
                 }
                 self.outbox.enqueue(
                     OutboxOp.CANCEL, payload, user=user, visit_id=visit_id, emergency=emergency
+                )
+            if record.referral_key:  # given back in P1, if it was ever taken (the replay knows)
+                self.outbox.enqueue(
+                    OutboxOp.REFERRAL_GIVE_BACK, {"key": record.referral_key}, user=user,
+                    visit_id=visit_id, emergency=emergency,
+                    idempotency_key=f"referral_give_back:{record.visit_uid}",
                 )
             self.audit.record(
                 user,
@@ -333,7 +351,10 @@ class VisitRepo:
                 detail=f"{state}, slot {record.slot_id} -> {slot_id}, CeR version {cer_version}",
             )
 
-    def set_attendance(self, visit_id: int, attendance: Attendance, user: str) -> None:
+    def set_attendance(self, visit_id: int, attendance: Attendance, user: str, *,
+                       realise_referral: bool = False) -> None:
+        """Record attendance; ``realise_referral``: an arrived patient's e-referral is marked
+        realised in P1 (queued in the same transaction, once per visit)."""
         with atomic(self.db):
             record = self._current(visit_id, None)
             if record.state == VisitState.CANCELLED:
@@ -343,6 +364,12 @@ class VisitRepo:
                 "WHERE id = ?",
                 (str(attendance), utc_text(self.clock()), visit_id),
             )
+            if (realise_referral and record.referral_key
+                    and attendance == Attendance.ARRIVED):
+                self.outbox.enqueue(
+                    OutboxOp.REFERRAL_REALISE, {"key": record.referral_key}, user=user,
+                    visit_id=visit_id, idempotency_key=f"referral_realise:{record.visit_uid}",
+                )
             self.audit.record(
                 user, f"visit.{attendance}", patient_id=record.patient_id, visit_id=visit_id
             )
@@ -478,8 +505,8 @@ class VisitRepo:
                 self.db,
                 "INSERT INTO visits (visit_uid, patient_id, slot_id, scope_code, urgency, "
                 "central_request_id, central_request_date, referral_id, state, attendance, "
-                "cer_id, cer_version, source, created_at, created_by, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "cer_id, cer_version, source, created_at, created_by, updated_at, referral_key) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     visit.visit_uid,
                     visit.patient_id,
@@ -497,6 +524,7 @@ class VisitRepo:
                     now,
                     user,
                     now,
+                    visit.referral_key,
                 ),
             )
         except self.db.IntegrityError as error:
@@ -589,4 +617,5 @@ def _record(row: dict[str, Any]) -> VisitRecord:
         cancelled_at=optional_parse_utc(row["cancelled_at"]),
         cancelled_reason=row["cancelled_reason"],
         version=row["version"],
+        referral_key=row.get("referral_key"),
     )

@@ -67,9 +67,11 @@ class SyncEngine:
         scope_to_cer: Callable[[str], str] = str,
         probe_interval: float = 30.0,
         after_pass: Callable[[Repositories], Any] | None = None,
+        make_referral_gateway: Callable[[], Any] | None = None,
     ) -> None:
         self._open_repos = open_repos
         self._make_gateway = make_gateway
+        self._make_referral_gateway = make_referral_gateway  # P1's e-referral service
         self.on_state = on_state
         self.on_queue_count = on_queue_count
         self.on_entry_done = on_entry_done
@@ -227,7 +229,7 @@ class SyncEngine:
         replayer = Replayer(
             repos, gateway, on_progress=self._entry_done, observe=observe,
             scope_to_cer=self.scope_to_cer, on_chunk=lambda: self._publish_count(repos),
-            wait=wait,
+            wait=wait, referrals=self._make_referral_gateway,
         )
         report = replayer.run()
         if report.busy:

@@ -36,6 +36,7 @@ from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, Outbo
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderBusy, SenderLock, sender_lock_for
 from recepcja.sync.replay_booking import Booking
+from recepcja.sync.replay_referrals import REFERRAL_OPS, ReferralGatewayFactory, ReferralRows
 from recepcja.sync.replay_report import (
     HANDLED_OPS,
     REPLAY_USER,
@@ -60,7 +61,8 @@ class Replayer:
     after each chunk (publish the queue count); ``observe(error|None)`` after each CeR call
     (the monitor); ``scope_to_cer`` maps a local scope code to CeR's ``zakres`` for the waiting
     list (identity by default: schedules are registered with it). ``sender_lock`` defaults to
-    the data folder's lock; ``wait`` is how long to wait for another holder.
+    the data folder's lock; ``wait`` is how long to wait for another holder. ``referrals``
+    makes this thread's gateway to P1's e-referral service (the e-referral rows wait without).
     """
 
     def __init__(
@@ -77,6 +79,7 @@ class Replayer:
         on_chunk: Callable[[], None] | None = None,
         sender_lock: SenderLock | None = None,
         wait: float = 0.0,
+        referrals: ReferralGatewayFactory | None = None,
     ) -> None:
         self.repos = repos
         self.rows = RowSender(repos, gateway, clock=clock or repos.outbox.clock, user=user,
@@ -84,6 +87,7 @@ class Replayer:
                               on_progress=on_progress)
         self.booking = Booking(self.rows, scope_to_cer)
         self.settling = Settling(self.rows, self.booking)
+        self.referrals = ReferralRows(self.rows, referrals)  # P1's e-referral rows
         self.on_chunk = on_chunk
         self.lock = sender_lock or sender_lock_for(repos.db, user)
         self.wait = wait
@@ -166,6 +170,7 @@ class Replayer:
             except Stop as stop:
                 report.stopped_by = describe(stop.error)
             finally:
+                self.referrals.close()
                 self.rows.put_back_later()
                 # Bookings still waiting for another term: CeR committed nothing for them.
                 leftover = [lost.entry.id for lost in replay_pass.lost_terms]
@@ -212,5 +217,7 @@ class Replayer:
                 detail, apply = withdraw_slots(self.repos, self.rows.gateway, entry,
                                                lambda call: self.rows.call(chunk, entry, call))
                 self.rows.finish(chunk, entry, Outcome.WITHDRAWN, detail, apply)
+            elif entry.op in REFERRAL_OPS:  # sync.replay_referrals (P1, not CeR)
+                self.referrals.process(chunk, entry)
 
         self.rows.guarded(chunk, entry, work)

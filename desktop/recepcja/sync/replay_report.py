@@ -16,7 +16,8 @@ from recepcja.i18n import _, error_text
 from recepcja.store.records import OutboxEntry, OutboxOp
 
 HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST,
-               OutboxOp.WITHDRAW_SLOTS)
+               OutboxOp.WITHDRAW_SLOTS, OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_GIVE_BACK,
+               OutboxOp.REFERRAL_REALISE)
 REPLAY_USER = "replay"
 
 
@@ -31,6 +32,11 @@ class Outcome(StrEnum):
     SKIPPED = "skipped"  # nothing to send (cancelled before it ever reached CeR)
     WITHDRAWN = "withdrawn"  # blocked free terms taken out of CeR (sync.withdrawals)
     REJECTED = "rejected"  # CeR refused (terminal; the reason is kept for the desk)
+    # P1's e-referral service (sync.replay_referrals)
+    REFERRAL_TAKEN = "referral_taken"
+    REFERRAL_REFUSED = "referral_refused"  # unusable at replay: the call list, with the reason
+    REFERRAL_GIVEN_BACK = "referral_given_back"
+    REFERRAL_REALISED = "referral_realised"
 
 
 # Patients the desk must phone: their term changed in the replay.

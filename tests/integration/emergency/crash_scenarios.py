@@ -45,6 +45,7 @@ class Built:
     repos: Repositories
     place: soap_raw.OnboardedPlace
     terms: list[tuple[int, str]] = field(default_factory=list)  # (local id, CeR id), in order
+    extra: dict[str, str] = field(default_factory=dict)  # for the command (extra.json)
 
     @property
     def soap_url(self) -> str:
@@ -93,6 +94,7 @@ def build(root: Path, scenario: Callable[[Built], None], terms: int = 10) -> Non
                 built.terms.append((slot.id, cer_id))
             scenario(built)
             (root / "terms.json").write_text(json.dumps(built.terms), encoding="utf-8")
+            (root / "extra.json").write_text(json.dumps(built.extra), encoding="utf-8")
         finally:
             repos.close()
     finally:
@@ -153,6 +155,29 @@ def replay_waiting_list(built: Built) -> None:
 def desk_booking(built: Built) -> None:
     """Nothing queued: the test books with ``recepcja book`` (a patient, a free term)."""
     patients(built, 1)
+
+
+def referral_booking(built: Built) -> None:
+    """A first visit booked in emergency mode on an e-referral the patient brought (issued in
+    the simulator's P1 service): the sync books it in CeR, then takes the referral into
+    realisation in P1."""
+    (patient,) = patients(built, 1)
+    pesel = pesels(1, start=100)[0]
+    answer = requests.post(f"{built.server.url}/_control/referrals", json={"pesel": pesel},
+                           timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    booking.book(built.repos, patient, built.terms[0][0], Urgency.STABLE, user="ania",
+                 emergency=True, referral_key=answer.json()["key"])
+
+
+def referral_desk(built: Built) -> None:
+    """Nothing queued: the test books with ``recepcja book --referral KEY`` (a patient, a free
+    term, the e-referral the patient brought: its key in referral.json)."""
+    (_patient,) = patients(built, 1)
+    answer = requests.post(f"{built.server.url}/_control/referrals",
+                           json={"pesel": pesels(1, start=100)[0]}, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+    built.extra["referral"] = answer.json()["key"]
 
 
 def notifications(built: Built) -> None:
@@ -218,7 +243,8 @@ def reconcile_drift(built: Built) -> None:
 def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
     """What must be the same after a kill, a restart and one sync as after a run without a kill:
     the local schedule (visits, terms, patients, outbox rows and what became of them, whether
-    each notification was applied) and CeR's (its visits with their versions, the waiting list).
+    each notification was applied), CeR's (its visits with their versions, the waiting list) and
+    P1's e-referrals (status, holder, visit date, every operation that changed them).
     Times, attempt counters and log texts are left out."""
     conn = sqlite3.connect(home / "recepcja.sqlite")
     try:
@@ -244,7 +270,7 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
             "SELECT id, visit_uid FROM visits WHERE visit_uid LIKE 'REC-%'")}
     finally:
         conn.close()
-    cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list",
+    cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list,referrals",
                        timeout=30).json()
 
     def named(row: Any) -> list[Any]:
@@ -260,6 +286,9 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
         "cer_visits": sorted(
             named([v["id"], v["visit_uid"], v["slot"], v["state"], v["version"], v["pesel"]])
             for v in cer["visits"]),
+        "p1_referrals": [[r["key"], r["status"], r["holder"], r["visit_date"],
+                          [step["operation"] for step in r["history"]]]
+                         for r in cer.get("referrals", [])],
         "cer_waiting_list": sorted(
             json.dumps(named_entry, sort_keys=True) for named_entry in (
                 {key: names.get(entry.get(key), entry.get(key)) for key in WAITING_LIST_KEYS}

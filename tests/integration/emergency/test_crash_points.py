@@ -37,6 +37,7 @@ SYNC = ("sync", "--once", "--json")
 PULL = ("notifications", "pull", "--json")
 RECONCILE = ("reconcile", "--json")
 BOOK = ("book",)  # completed with the scenario's patient and term
+BOOK_REFERRAL = ("book", "--referral")  # ... and the e-referral the patient brought
 KILLED = -signal.SIGKILL
 
 BUILDERS: dict[str, Callable[[scenarios.Built], None]] = {
@@ -46,6 +47,8 @@ BUILDERS: dict[str, Callable[[scenarios.Built], None]] = {
     "desk": scenarios.desk_booking,
     "notifications": scenarios.notifications,
     "reconcile": scenarios.reconcile_drift,
+    "referral": scenarios.referral_booking,
+    "referral_desk": scenarios.referral_desk,
 }
 
 
@@ -85,6 +88,11 @@ CASES = [
     Case("replay.after_put_back", "changes", one(SYNC, "replay.after_put_back")),
     Case("replay.after_cer_answer", "waiting_list", one(SYNC, "replay.after_cer_answer")),
     Case("replay.after_finish", "waiting_list", one(SYNC, "replay.after_finish")),
+    # Booked, then the e-referral taken into realisation in P1: each exactly once.
+    Case("replay.after_finish", "referral", one(SYNC, "replay.after_finish")),
+    Case("referral.after_p1_answer", "referral", one(SYNC, "referral.after_p1_answer")),
+    # `book --referral`: killed between the booking (stored with its take row) and sending.
+    Case("desk.after_write", "referral_desk", one(BOOK_REFERRAL, "desk.after_write")),
     Case("notifications.after_patient", "notifications", one(PULL, "notifications.after_patient")),
     Case("notifications.after_store_visit", "notifications",
          one(PULL, "notifications.after_store_visit")),
@@ -123,17 +131,20 @@ def calm_runs() -> dict[tuple[Any, ...], dict[str, Any]]:
 
 
 def _command(home: Path, command: tuple[str, ...]) -> tuple[str, ...]:
-    if command != BOOK:
+    if command not in (BOOK, BOOK_REFERRAL):
         return command
     terms = json.loads((home.parent / "terms.json").read_text())
+    referral = (("--referral", json.loads((home.parent / "extra.json").read_text())["referral"])
+                if command == BOOK_REFERRAL else ())
     return ("book", "--patient", pesels(1, start=100)[0], "--slot", str(terms[0][0]),
-            "--urgency", "stable", "--json")
+            "--urgency", "stable", *referral, "--json")
 
 
 def _recepcja(home: Path, sim: SimulatorServer, command: tuple[str, ...],
               crash_at: str | None) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if key != ENV}
-    env.update(RECEPCJA_HOME=str(home), RECEPCJA_CER_URL=sim.url + "/cer", RECEPCJA_LANG="pl")
+    env.update(RECEPCJA_HOME=str(home), RECEPCJA_CER_URL=sim.url + "/cer", RECEPCJA_LANG="pl",
+               RECEPCJA_REFERRAL_URL=sim.url + "/p1/skierowania")
     if crash_at is not None:
         env[ENV] = crash_at
     return subprocess.run([sys.executable, "-m", "recepcja", *_command(home, command)],
@@ -184,7 +195,7 @@ def test_a_kill_right_after_a_commit_ends_as_a_run_without_it(
     # Killed at the point, then restarted (a desk command is not repeated: its change is
     # stored, the sync sends it), then one sync.
     last = commands[-1]
-    restart = [] if last == BOOK else [(last, None)]
+    restart = [] if last in (BOOK, BOOK_REFERRAL) else [(last, None)]
     crashed = _run(state, tmp_path / "crashed", [*case.steps, *restart, (SYNC, None)],
                    case.faults)
     for (command, point), result in zip(case.steps, crashed.results, strict=False):
@@ -195,6 +206,11 @@ def test_a_kill_right_after_a_commit_ends_as_a_run_without_it(
     sync = crashed.results[-1]
     assert sync.returncode == 0, sync.stderr[-2000:]
     assert crashed.end == expected
+    if case.scenario.startswith("referral"):  # booked, and the e-referral taken once
+        assert [referral[1:3] + [referral[4]] for referral in crashed.end["p1_referrals"]] == [
+            ["U_REALIZATORA", ["2.16.840.1.113883.3.4424.2.3.1", "000000012345"],
+             ["wystawienie", "przyjecie"]]]
+        assert [row[3] for row in crashed.end["outbox"]] == ["booked", "referral_taken"]
 
 
 @pytest.fixture(autouse=True)

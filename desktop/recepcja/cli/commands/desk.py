@@ -22,7 +22,9 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.i18n import _, translate_error
 from recepcja.services import booking
 from recepcja.services.context import AppContext
+from recepcja.services.referrals import check_kind, desk_referral
 from recepcja.services.sync_service import sync_entry_now
+from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import configuration_problem
 
@@ -173,7 +175,8 @@ def _change(args: argparse.Namespace,
     ctx, repos = _open(args)
     try:
         visit_id, entry_id = write(ctx, repos)
-        report = sync_entry_now(ctx, repos, entry_id)
+        # The rows the change queued after its own (a booking's e-referral) go along.
+        report = sync_entry_now(ctx, repos, max(entry_id, _last_entry(repos, visit_id)))
         answer = _visit_json(repos, visit_id, entry_id, report)
     finally:
         repos.close()
@@ -187,8 +190,9 @@ def _change(args: argparse.Namespace,
     return 0
 
 
-def _last_entry(repos: Repositories, visit_id: int) -> int:
-    return repos.outbox.for_visit(visit_id)[-1].id
+def _last_entry(repos: Repositories, visit_id: int, op: str | None = None) -> int:
+    return [entry for entry in repos.outbox.for_visit(visit_id)
+            if op is None or entry.op == op][-1].id
 
 
 def _urgency(text: str) -> Urgency:
@@ -203,8 +207,16 @@ def book(args: argparse.Namespace) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         patient = booking.find_patient(repos, args.patient)
         slot_id = _int(args.slot, "--slot")
-        result = booking.book(repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
-                              central_request_id=args.request, referral_id=args.referral)
+        # Digits are an e-referral (44: its key, 4: its access code with the patient's PESEL),
+        # read from P1 and checked as the booking dialog does; other text is a paper
+        # referral's number, sent to CeR as it is.
+        e_referral = desk_referral(ctx, repos, args.referral, patient, slot_id)
+        check_kind(repos, slot_id, has_referral=bool(args.referral))
+        result = booking.book(
+            repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
+            central_request_id=args.request,
+            referral_id=None if e_referral else args.referral,
+            referral_key=e_referral.key if e_referral else None)
         return result.visit.id, result.outbox_id
 
     return _change(args, write)
@@ -214,7 +226,7 @@ def cancel(args: argparse.Namespace) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         visit_id = _int(args.visit, "VISIT_ID")
         booking.cancel(repos, visit_id, args.reason, user=ctx.user)
-        return visit_id, _last_entry(repos, visit_id)
+        return visit_id, _last_entry(repos, visit_id, OutboxOp.CANCEL)
 
     return _change(args, write)
 
@@ -244,7 +256,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--urgency", required=True, type=_urgency,
                    metavar="urgent|stable|pilny|stabilny", help=_("medical category"))
     p.add_argument("--request", metavar="ID", help=_("central request id"))
-    p.add_argument("--referral", metavar="ID", help=_("referral id"))
+    p.add_argument("--referral", metavar="KEY|CODE|ID",
+                   help=_("the e-referral: its key (44 digits) or its access code (4 digits, "
+                          "read with the patient's PESEL), checked in P1; other text: a paper "
+                          "referral's number"))
     _json_flag(p)
     p.set_defaults(handler=book)
     help_text = _("cancel a visit")
