@@ -85,7 +85,7 @@ class PgConnection:
             # Without parameters the text goes as it is (DDL scripts of several statements).
             cursor.execute(translate(sql), params) if params else cursor.execute(sql)
         except psycopg.OperationalError as error:
-            self._check_alive(error)
+            self.check_alive(error)
             raise
         return cursor
 
@@ -96,11 +96,11 @@ class PgConnection:
         try:
             cursor.executemany(translate(sql), rows)
         except psycopg.OperationalError as error:
-            self._check_alive(error)
+            self.check_alive(error)
             raise
         return cursor
 
-    def _check_alive(self, error: psycopg.OperationalError) -> None:
+    def check_alive(self, error: psycopg.OperationalError) -> None:
         """A lost server becomes one clear line; other operational errors pass as they are."""
         if self.raw.broken:
             raise UnusableDatabaseError(
