@@ -119,8 +119,19 @@ def engine_for_context(
             repos.close()
 
     from recepcja.services.downtime import FILE_NAME, DowntimeRefresher
+    from recepcja.sync.practice_owner import PracticeOwnership
 
+    ownership = PracticeOwnership(ctx.open_db if shares_practice_database(ctx) else None)
     return SyncEngine(open_repos, make_gateway, on_state=on_state,
                       on_queue_count=on_queue_count, on_entry_done=on_entry_done,
                       idle_interval=idle_interval,
-                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME))
+                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
+                      ownership=ownership)
+
+
+def shares_practice_database(ctx: AppContext) -> bool:
+    """Whether this desk works on a practice database other desks share (PostgreSQL): then
+    only the desk holding the practice's lock talks to CeR (``sync.practice_owner``)."""
+    from recepcja.services.database import database_location
+
+    return bool(database_location(ctx.paths, ctx.settings, training=ctx.training).url)
