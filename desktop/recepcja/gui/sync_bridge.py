@@ -76,7 +76,7 @@ class SyncBridge(QObject):
         always (``sync.practice_owner``)."""
         if self.engine is not None:
             return bool(self.engine.owns_practice)
-        from recepcja.services.sync_service import shares_practice_database
+        from recepcja.services.database import shares_practice_database
 
         return not shares_practice_database(self.ctx)
 

@@ -29,6 +29,7 @@ from recepcja.domain.errors import N_
 from recepcja.store.db import UnusableDatabaseError
 
 if TYPE_CHECKING:
+    from recepcja.services.context import AppContext
     from recepcja.store.db import Database
 
 
@@ -60,6 +61,13 @@ def database_location(paths: AppPaths, settings: Settings, *,
     if training:
         return DatabaseLocation(paths.database)
     return DatabaseLocation(paths.database, settings.effective_database_url())
+
+
+def shares_practice_database(ctx: AppContext) -> bool:
+    """Whether this desk works on a practice database other desks share (PostgreSQL): then
+    only the desk holding the practice's lock talks to CeR (``sync.practice_owner``) and the
+    desk follows the others' changes (``services.desk_changes``)."""
+    return bool(database_location(ctx.paths, ctx.settings, training=ctx.training).url)
 
 
 def open_practice_database(paths: AppPaths, settings: Settings, *,

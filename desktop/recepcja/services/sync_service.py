@@ -118,6 +118,7 @@ def engine_for_context(
         finally:
             repos.close()
 
+    from recepcja.services.database import shares_practice_database
     from recepcja.services.downtime import FILE_NAME, DowntimeRefresher
     from recepcja.sync.practice_owner import PracticeOwnership
 
@@ -127,11 +128,3 @@ def engine_for_context(
                       idle_interval=idle_interval,
                       after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
                       ownership=ownership)
-
-
-def shares_practice_database(ctx: AppContext) -> bool:
-    """Whether this desk works on a practice database other desks share (PostgreSQL): then
-    only the desk holding the practice's lock talks to CeR (``sync.practice_owner``)."""
-    from recepcja.services.database import database_location
-
-    return bool(database_location(ctx.paths, ctx.settings, training=ctx.training).url)
