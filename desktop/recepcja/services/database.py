@@ -80,7 +80,7 @@ def open_practice_database(paths: AppPaths, settings: Settings, *,
     location = database_location(paths, settings, training=training)
     if not location.url:
         return open_database(location.path)
-    db = connect_to(location.url, password=_keyring_password(location.url))
+    db = connect_to(location.url, password=keyring_password(location.url))
     try:
         remembered = _remembered(paths.practice_identity)
         _check_identity(db, remembered, paths.practice_identity, location)
@@ -92,7 +92,7 @@ def open_practice_database(paths: AppPaths, settings: Settings, *,
     return db
 
 
-def _keyring_password(url: str) -> str | None:
+def keyring_password(url: str) -> str | None:
     """The stored practice-database password, unless the URL brings its own; no keyring at
     all is not an error here (libpq's password file may have it). keyring is imported only
     here: the SQLite desk's start does not pay for it."""
