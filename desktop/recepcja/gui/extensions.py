@@ -27,6 +27,11 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import settings
 
     installed.append(settings.install(window))
+    from recepcja.gui import desk_changes
+
+    follower = desk_changes.install(window)  # a practice database: other desks' changes
+    if follower is not None:
+        installed.append(follower)
     from recepcja.gui import window_geometry
 
     installed.append(window_geometry.install(window))  # last: the docks exist by now

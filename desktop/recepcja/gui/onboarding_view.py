@@ -91,6 +91,8 @@ class OnboardingView:
             return
         if not any(p.cer_active_at is not None for p in window.repos.practice.places()):
             return
+        if not window.bridge.owns_practice():
+            return  # another desk of the practice publishes (sync.practice_owner)
         ctx = window.ctx
         settings = ctx.settings.publishing
         self.publishing = True

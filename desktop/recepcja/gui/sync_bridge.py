@@ -70,6 +70,16 @@ class SyncBridge(QObject):
         if self.engine is None:
             self.probe()
 
+    def owns_practice(self) -> bool:
+        """Whether this desk may do the practice's CeR work (pull, reconcile, publish): on a
+        practice database only the desk whose engine holds the practice's lock; on SQLite
+        always (``sync.practice_owner``)."""
+        if self.engine is not None:
+            return bool(self.engine.owns_practice)
+        from recepcja.services.database import shares_practice_database
+
+        return not shares_practice_database(self.ctx)
+
     def wake(self) -> None:
         """Something was just queued: let the engine look at the outbox now."""
         if self.engine is not None:

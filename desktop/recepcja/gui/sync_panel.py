@@ -101,6 +101,7 @@ class SyncPanel(QObject):
             reconcile_options=self._reconcile_options(),
             on_report=lambda report: emit(self.report_ready, report),
             listeners=[lambda changes: emit(self.changes_arrived, list(changes))],
+            may_work=getattr(getattr(self.window, "bridge", None), "owns_practice", None),
         )
         self.worker.start()
 

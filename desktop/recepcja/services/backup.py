@@ -46,6 +46,7 @@ def report_json(report: DatabaseReport) -> dict[str, Any]:
         "integrity": report.integrity,
         "tables": dict(report.tables),
         "migrations": list(report.migrations),
+        "method": "sqlite-backup-api",  # a practice database: "pg_dump" (practice_backup.py)
     }
 
 

@@ -31,6 +31,7 @@ from recepcja.domain.model import (
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.referral import normalise_key
 from recepcja.domain.urgency import parse_urgency
+from recepcja.domain.workstation import Workstation
 from recepcja.store.records import VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import in_emergency, propose_term
@@ -50,9 +51,15 @@ __all__ = [
 MAX_REASON = FIELDS["cancel_reason"].limit.max_length or 500
 
 
-def new_visit_uid() -> str:
-    """Our own identifier of a visit, sent to CeR with the booking (read-back key)."""
-    return f"REC-{uuid.uuid4().hex[:20].upper()}"
+def new_visit_uid(workstation: Workstation | None = None) -> str:
+    """Our own identifier of a visit, sent to CeR with the booking (read-back key).
+
+    80 random bits make it unique without asking anyone; several desks of one practice book
+    into one database and one CeR account, so a desk's identifiers also carry its workstation
+    prefix (``REC-R1-...``): two desks could not collide even with a broken random source, and
+    CeR's own record says which desk booked. 28 characters at most, CeR allows 64."""
+    random = uuid.uuid4().hex[:20].upper()
+    return f"REC-{workstation.prefix}-{random}" if workstation is not None else f"REC-{random}"
 
 
 def find_patient(repos: Repositories, key: str) -> Patient:
@@ -116,7 +123,7 @@ def book(
     # What goes to CeR must fit its contract: refused here, before anything is written.
     request = check("central_request_id", _clean(central_request_id))
     referral = check("referral_id", _clean(referral_id) or key)
-    uid = check("visit_uid", visit_uid) or new_visit_uid()
+    uid = check("visit_uid", visit_uid) or new_visit_uid(repos.db.workstation)
     if repos.patients.get(patient_id) is None:
         raise ValidationError(N_("This patient does not exist."))
     slot = repos.slots.get(slot_id)

@@ -61,7 +61,13 @@ class AppContext:
         in the data folder, or the practice database (``services/database.py``), writing as this
         workstation (its prefix goes into new local patient IDs)."""
         from recepcja.services.database import open_practice_database
+        from recepcja.store.journal import identify
 
         db = open_practice_database(self.paths, self.settings, training=self.training)
-        db.workstation = self.workstation
+        try:
+            # The audit log and a practice database's change journal name this desk.
+            identify(db, self.workstation)
+        except BaseException:
+            db.close()
+            raise
         return db

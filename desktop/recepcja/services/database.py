@@ -29,6 +29,7 @@ from recepcja.domain.errors import N_
 from recepcja.store.db import UnusableDatabaseError
 
 if TYPE_CHECKING:
+    from recepcja.services.context import AppContext
     from recepcja.store.db import Database
 
 
@@ -62,6 +63,13 @@ def database_location(paths: AppPaths, settings: Settings, *,
     return DatabaseLocation(paths.database, settings.effective_database_url())
 
 
+def shares_practice_database(ctx: AppContext) -> bool:
+    """Whether this desk works on a practice database other desks share (PostgreSQL): then
+    only the desk holding the practice's lock talks to CeR (``sync.practice_owner``) and the
+    desk follows the others' changes (``services.desk_changes``)."""
+    return bool(database_location(ctx.paths, ctx.settings, training=ctx.training).url)
+
+
 def open_practice_database(paths: AppPaths, settings: Settings, *,
                            training: bool = False) -> Database:
     """A migrated connection for the calling thread: the SQLite file, or the practice database
@@ -72,7 +80,7 @@ def open_practice_database(paths: AppPaths, settings: Settings, *,
     location = database_location(paths, settings, training=training)
     if not location.url:
         return open_database(location.path)
-    db = connect_to(location.url, password=_keyring_password(location.url))
+    db = connect_to(location.url, password=keyring_password(location.url))
     try:
         remembered = _remembered(paths.practice_identity)
         _check_identity(db, remembered, paths.practice_identity, location)
@@ -84,7 +92,7 @@ def open_practice_database(paths: AppPaths, settings: Settings, *,
     return db
 
 
-def _keyring_password(url: str) -> str | None:
+def keyring_password(url: str) -> str | None:
     """The stored practice-database password, unless the URL brings its own; no keyring at
     all is not an error here (libpq's password file may have it). keyring is imported only
     here: the SQLite desk's start does not pay for it."""

@@ -15,6 +15,7 @@ from recepcja.services.database import database_status
 from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
 from recepcja.store.repos import Repositories
+from recepcja.store.sender_lock import lock_owner
 from recepcja.sync.health import sync_health
 from recepcja.sync.terms import configuration_problem
 
@@ -28,6 +29,8 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
                            alarm_minutes=ctx.settings.sync.outbox_alarm_minutes)
         problem = configuration_problem(repos)
         database = database_status(ctx.paths, ctx.settings, repos.db, training=ctx.training)
+        # A practice database: the desk doing the practice's CeR work now (None: nobody).
+        owner = lock_owner(repos.db) if repos.db.dialect.is_postgresql else None
     return {
         "version": __version__,
         "training": ctx.training,
@@ -36,6 +39,7 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         "database": database["where"],
         "database_engine": database["engine"],
         "database_uuid": database["uuid"],
+        "practice_owner": owner,
         "schema": {"migrations": migrations, "count": len(migrations)},
         "patients": patients,
         "cer": {

@@ -118,13 +118,17 @@ def engine_for_context(
         finally:
             repos.close()
 
+    from recepcja.services.database import shares_practice_database
     from recepcja.services.downtime import FILE_NAME, DowntimeRefresher
+    from recepcja.sync.practice_owner import PracticeOwnership
 
+    ownership = PracticeOwnership(ctx.open_db if shares_practice_database(ctx) else None)
     return SyncEngine(open_repos, make_gateway, on_state=on_state,
                       on_queue_count=on_queue_count, on_entry_done=on_entry_done,
                       idle_interval=idle_interval,
                       after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
-                      make_referral_gateway=referral_gateways(ctx))
+                      make_referral_gateway=referral_gateways(ctx),
+                      ownership=ownership)
 
 
 def referral_gateways(ctx: AppContext) -> Callable[[], Any]:

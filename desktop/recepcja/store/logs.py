@@ -44,13 +44,15 @@ class AuditLog:
     ) -> int:
         """Append one entry (inside the caller's transaction when there is one)."""
         masked = None if detail is None else mask_pesels(detail)
+        # Which desk: several share a practice database ([workstation] name).
+        desk = self.db.workstation.name if self.db.workstation is not None else ""
         with atomic(self.db):
             # "user" quoted: a reserved word in PostgreSQL.
             entry_id = insert_id(
                 self.db,
-                'INSERT INTO audit_log (at, "user", action, patient_id, visit_id, detail) '
-                "VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-                (utc_text(self.clock()), user, action, patient_id, visit_id, masked),
+                'INSERT INTO audit_log (at, "user", action, patient_id, visit_id, detail, '
+                "workstation) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (utc_text(self.clock()), user, action, patient_id, visit_id, masked, desk),
             )
         return int(entry_id or 0)
 
@@ -76,6 +78,7 @@ def _audit(row: dict[str, Any]) -> AuditRecord:
         patient_id=row["patient_id"],
         visit_id=row["visit_id"],
         detail=row["detail"],
+        workstation=row.get("workstation") or "",
     )
 
 

@@ -407,6 +407,27 @@ def _visit_referral(db: Database) -> None:
     db.conn.execute("ALTER TABLE visits ADD COLUMN referral_key TEXT")
 
 
+# --- 0010: several desks on one practice database ------------------------------------------
+
+_PRACTICE_DESKS = """
+ALTER TABLE audit_log ADD COLUMN workstation TEXT NOT NULL DEFAULT '';
+CREATE TABLE change_journal (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    workstation TEXT NOT NULL DEFAULT '',
+    entity TEXT NOT NULL,
+    local_date TEXT
+);
+"""
+
+
+def _practice_desks(db: Database) -> None:
+    """Which desk wrote an audit entry (``[workstation] name``), and the change journal other
+    desks of a practice database follow (``store/journal.py``). On SQLite - one desk - the
+    journal stays empty: nothing else reads the file."""
+    _run(db, _PRACTICE_DESKS)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -417,6 +438,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0007_outbox_claimed_by", _outbox_claimed_by),
     ("0008_patient_card", _patient_card),
     ("0009_visit_referral", _visit_referral),
+    ("0010_practice_desks", _practice_desks),
 )
 
 

@@ -30,6 +30,10 @@ from recepcja.store.dialect import POSTGRESQL
 
 CONNECT_TIMEOUT_S = 5
 APPLICATION_NAME = "recepcja"
+KEEPALIVES = {"keepalives": 1, "keepalives_idle": 4, "keepalives_interval": 2,
+              "keepalives_count": 2}
+SERVER_KEEPALIVES = ("-c tcp_keepalives_idle=4 -c tcp_keepalives_interval=2 "
+                     "-c tcp_keepalives_count=2 -c tcp_user_timeout=9000")
 
 # Quoted text is copied as it is; ``?`` and ``:name`` (not ``::type``) become psycopg's
 # placeholders; every ``%`` (quoted or not) is doubled.
@@ -85,7 +89,7 @@ class PgConnection:
             # Without parameters the text goes as it is (DDL scripts of several statements).
             cursor.execute(translate(sql), params) if params else cursor.execute(sql)
         except psycopg.OperationalError as error:
-            self._check_alive(error)
+            self.check_alive(error)
             raise
         return cursor
 
@@ -96,11 +100,11 @@ class PgConnection:
         try:
             cursor.executemany(translate(sql), rows)
         except psycopg.OperationalError as error:
-            self._check_alive(error)
+            self.check_alive(error)
             raise
         return cursor
 
-    def _check_alive(self, error: psycopg.OperationalError) -> None:
+    def check_alive(self, error: psycopg.OperationalError) -> None:
         """A lost server becomes one clear line; other operational errors pass as they are."""
         if self.raw.broken:
             raise UnusableDatabaseError(
@@ -131,10 +135,15 @@ def connect(url: str, *, password: str | None = None) -> Database:
     if password and not params.get("password"):
         params["password"] = password
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    # A desk that vanishes (cable pulled, PC switched off) is noticed within ~10 s by both
+    # sides: its session - and the practice's CeR lock it may hold - ends (docs/ADMIN.md).
+    for key, value in KEEPALIVES.items():
+        params.setdefault(key, value)
     params.setdefault("application_name", APPLICATION_NAME)
     # The session in UTC and ISO dates (the text the loaders read), whatever the server's
     # defaults, set at connection: no extra round trip.
-    params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO".strip()
+    params["options"] = (f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO "
+                         f"{SERVER_KEEPALIVES}").strip()
     try:
         raw = psycopg.connect(make_conninfo(**params), autocommit=True)
     except psycopg.Error as error:

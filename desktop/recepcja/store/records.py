@@ -243,3 +243,4 @@ class AuditRecord:
     patient_id: int | None
     visit_id: int | None
     detail: str | None
+    workstation: str = ""  # the desk that wrote it ([workstation] name)

@@ -164,10 +164,10 @@ def _new_token() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
 
-def _holder_note(who: str) -> dict[str, object]:
+def _holder_note(who: str, **extra: object) -> dict[str, object]:
     command = " ".join([Path(sys.argv[0]).name if sys.argv else "?", *sys.argv[1:3]])
     return {"who": who, "command": command, "pid": os.getpid(), "host": socket.gethostname(),
-            "since": dt.datetime.now().astimezone().isoformat(timespec="seconds")}
+            "since": dt.datetime.now().astimezone().isoformat(timespec="seconds"), **extra}
 
 
 def _describe(note: str | None) -> str:
@@ -195,6 +195,13 @@ class PgLease:
         # A connection that is gone has taken the lock with it: nothing left to release.
         with contextlib.suppress(Exception):
             self._db.conn.execute("SELECT pg_advisory_unlock(?)", (SENDER_LOCK_KEY,))
+
+    def alive(self) -> bool:
+        """Whether the connection holding the lock still answers (the lock goes with it)."""
+        try:
+            return self._db.conn.execute("SELECT 1").fetchone() is not None
+        except Exception:  # noqa: BLE001 - any failure means the lock cannot be trusted
+            return False
 
     def __enter__(self) -> PgLease:
         return self
@@ -224,10 +231,16 @@ class PgSenderLock:
                 "INSERT INTO sync_state (key, value, updated_at) VALUES (?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value, "
                 "updated_at = excluded.updated_at",
-                (_HOLDER_KEY, json.dumps(_holder_note(self.who)),
-                 dt.datetime.now(dt.UTC).isoformat()),
+                (_HOLDER_KEY, json.dumps(self._note()), dt.datetime.now(dt.UTC).isoformat()),
             )
         return PgLease(self.db, _new_token())
+
+    def _note(self) -> dict[str, object]:
+        """The holder's note: also which desk and which server session (``lock_owner``)."""
+        row = self.db.conn.execute("SELECT pg_backend_pid()").fetchone()
+        workstation = self.db.workstation.name if self.db.workstation is not None else ""
+        return _holder_note(self.who, workstation=workstation,
+                            backend_pid=int(row[0]) if row else 0)
 
     def _try(self) -> bool:
         row = self.db.conn.execute("SELECT pg_try_advisory_lock(?)",
@@ -238,6 +251,30 @@ class PgSenderLock:
         row = self.db.conn.execute("SELECT value FROM sync_state WHERE key = ?",
                                    (_HOLDER_KEY,)).fetchone()
         return _describe(row[0] if row else None)
+
+
+def lock_owner(db: Database) -> dict[str, object] | None:
+    """Who holds the practice-wide sender lock of a PostgreSQL practice database right now -
+    the practice's CeR client: ``{workstation, pid, host, since, who, command}`` - or None when
+    nobody does. Read from the server's lock table, so a holder that was killed is not named
+    (its note stays behind until the next holder writes its own)."""
+    row = db.conn.execute(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 1 "
+        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        (SENDER_LOCK_KEY >> 32, SENDER_LOCK_KEY & 0xFFFF_FFFF)).fetchone()
+    if row is None:
+        return None
+    noted = db.conn.execute("SELECT value FROM sync_state WHERE key = ?",
+                            (_HOLDER_KEY,)).fetchone()
+    try:
+        note = json.loads(noted[0]) if noted else {}
+    except ValueError:
+        note = {}
+    if not isinstance(note, dict) or note.get("backend_pid") != int(row[0]):
+        return {"workstation": "?", "pid": None, "host": "?", "since": None}
+    return {key: note.get(key) for key in ("workstation", "pid", "host", "since", "who",
+                                            "command")}
 
 
 def database_file(db: Database) -> Path:

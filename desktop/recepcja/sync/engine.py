@@ -31,6 +31,7 @@ from typing import Any
 from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
+from recepcja.sync.practice_owner import PracticeOwnership
 from recepcja.sync.replay import Replayer
 from recepcja.sync.replay_report import ReplayReport
 
@@ -68,6 +69,7 @@ class SyncEngine:
         probe_interval: float = 30.0,
         after_pass: Callable[[Repositories], Any] | None = None,
         make_referral_gateway: Callable[[], Any] | None = None,
+        ownership: PracticeOwnership | None = None,
     ) -> None:
         self._open_repos = open_repos
         self._make_gateway = make_gateway
@@ -82,6 +84,9 @@ class SyncEngine:
         self.scope_to_cer = scope_to_cer
         self.probe_interval = probe_interval
         self.after_pass = after_pass
+        # On a practice database: only the desk holding the practice's lock talks to CeR
+        # (``sync.practice_owner``); None - one-shot passes (``sync --once``) - per-pass lock.
+        self.ownership = ownership
         self._last_call = time.monotonic()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -107,6 +112,11 @@ class SyncEngine:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+    @property
+    def owns_practice(self) -> bool:
+        """Whether this engine is its practice's CeR client (always, on SQLite)."""
+        return self.ownership is None or self.ownership.held
 
     @property
     def running(self) -> bool:
@@ -192,6 +202,8 @@ class SyncEngine:
         except Exception:
             log.exception("sync engine stopped by an error")
         finally:
+            if self.ownership is not None:
+                self.ownership.release()
             if gateway is not None and hasattr(gateway, "close"):
                 gateway.close()
             repos.close()
@@ -206,6 +218,11 @@ class SyncEngine:
               force: bool, wait: float = 0.0) -> ReplayReport:
         if monitor.manual_emergency and not force:
             return ReplayReport()
+        if self.ownership is not None and not self.ownership.ensure():
+            # Another desk is the practice's CeR client: it sends, probes, pulls.
+            report = ReplayReport(busy=self.ownership.holder())
+            self.last_report = report
+            return report
         if (not force and monitor.state == ConnectionState.ONLINE
                 and time.monotonic() - self._last_call >= self.probe_interval
                 and not repos.outbox.count_pending()):
@@ -230,6 +247,7 @@ class SyncEngine:
             repos, gateway, on_progress=self._entry_done, observe=observe,
             scope_to_cer=self.scope_to_cer, on_chunk=lambda: self._publish_count(repos),
             wait=wait, referrals=self._make_referral_gateway,
+            wait=wait, sender_lock=self.ownership.sender_lock() if self.ownership else None,
         )
         report = replayer.run()
         if report.busy:

@@ -55,6 +55,7 @@ class NotificationWorker:
         reconcile_options: dict[str, Any] | None = None,
         on_report: Callable[[Any], None] | None = None,
         listeners: Iterable[ChangeListener] = (),
+        may_work: Callable[[], bool] | None = None,
     ) -> None:
         self._open_repos = open_repos
         self._make_gateway = make_gateway
@@ -64,6 +65,9 @@ class NotificationWorker:
         self._reconcile_options = dict(reconcile_options or {})
         self._on_report = on_report
         self._listeners = list(listeners)
+        # On a practice database only the practice's CeR client pulls, applies and reconciles
+        # (``sync.practice_owner``); the others look again when woken or at the next pull.
+        self._may_work = may_work or (lambda: True)
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Event()
@@ -112,6 +116,10 @@ class NotificationWorker:
                 self._wake.clear()
                 now = time.monotonic()
                 try:
+                    if not self._may_work():
+                        next_pull = next_reconcile = now + self._pull_seconds
+                        self._wake.wait(self._pull_seconds)
+                        continue
                     if self._pull and gateway is not None and now >= next_pull:
                         next_pull = now + self._pull_seconds
                         self._pull_once(gateway, repos)

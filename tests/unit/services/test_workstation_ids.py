@@ -101,3 +101,23 @@ def test_an_id_two_old_desks_both_gave_is_refused_as_ambiguous(tmp_path):
         assert booking.find_patient(repos, ids[1]).id == other
     finally:
         repos.close()
+
+
+def test_visit_identifiers_carry_the_desk_and_the_audit_log_names_it(desks):
+    """Issue 15: several desks book into one CeR account; a visit's own identifier says which
+    desk made it (never the same on two desks), and so does every audit entry."""
+    first, second = desks
+    ids = pesels(2, start=600)
+    uids = []
+    for desk, pesel in ((first, ids[0]), (second, ids[1])):
+        patient = desk.register(pesel, "Nowak")
+        result = booking.book(desk.repos, patient.id, desk.practice.slot_ids[3],
+                              Urgency.STABLE, user="ola", emergency=True)
+        uids.append(result.visit.visit_uid)
+        entries = desk.repos.audit.for_patient(patient.id)
+        assert entries and {entry.workstation for entry in entries} == {desk.ctx.workstation.name}
+    assert uids[0].startswith(f"REC-{first.ctx.workstation.prefix}-")
+    assert uids[1].startswith("REC-R2-")
+    assert uids[0] != uids[1] and all(len(uid) <= 64 for uid in uids)
+    # Without a workstation (tools, old callers) the identifier is as before.
+    assert booking.new_visit_uid().startswith("REC-") and booking.new_visit_uid().count("-") == 1

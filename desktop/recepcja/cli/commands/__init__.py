@@ -27,6 +27,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "queue": ("queue", "sync", "outages"),
     "reconcile": ("reconcile", "notifications"),
     "secret": ("secret",),
+    "practice": ("practice",),
 }
 
 COMMANDS: dict[str, str] = {

@@ -30,8 +30,30 @@ def _print_report(report: DatabaseReport) -> None:
         print(f"  {name.ljust(width)}  {count}")
 
 
+def _practice_database(ctx: AppContext) -> bool:
+    from recepcja.services.database import shares_practice_database
+
+    return shares_practice_database(ctx)
+
+
+def _archive_json(report: object) -> dict[str, object]:
+    return {"path": str(report.path), "size": report.size,  # type: ignore[attr-defined]
+            "tables": report.tables, "method": report.method}  # type: ignore[attr-defined]
+
+
 def backup(args: argparse.Namespace) -> int:
     ctx = AppContext.load(training=args.training)
+    if _practice_database(ctx):
+        from recepcja.services.practice_backup import backup_practice
+
+        archive = backup_practice(ctx, Path(args.file), force=args.force)
+        if args.json:
+            emit_json(_archive_json(archive))
+            return 0
+        print(_("Backup of the practice database written with pg_dump: {path} ({size}); "
+                "{count} tables read back.").format(path=archive.path, size=_size(archive.size),
+                                                    count=len(archive.tables)))
+        return 0
     report = backup_to_file(ctx.paths, Path(args.file), force=args.force)
     if args.json:
         emit_json(report_json(report))
@@ -44,6 +66,17 @@ def backup(args: argparse.Namespace) -> int:
 def restore(args: argparse.Namespace) -> int:
     # Not the usual checks: an empty or damaged database is what a restore repairs.
     ctx = AppContext.load(training=args.training, check_database=False)
+    if _practice_database(ctx):
+        from recepcja.services.practice_backup import restore_practice
+
+        restored, safety = restore_practice(ctx, Path(args.file))
+        if args.json:
+            emit_json({**_archive_json(restored), "safety_copy": _archive_json(safety)})
+            return 0
+        print(_("The practice database was restored from {path} with pg_restore.").format(
+            path=restored.path))
+        print(_("The previous contents were kept in {path}.").format(path=safety.path))
+        return 0
     result = restore_from_file(ctx.paths, Path(args.file))
     damaged = str(result.damaged_copy) if result.damaged_copy else None
     if args.json:

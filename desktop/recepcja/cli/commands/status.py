@@ -22,6 +22,11 @@ def run(args: argparse.Namespace) -> int:
     engine = (_("practice database (PostgreSQL)") if status["database_engine"] == "postgresql"
               else _("this computer's file (SQLite)"))
     print(_("Database: {engine}, {where}").format(engine=engine, where=status["database"]))
+    if status["database_engine"] == "postgresql":
+        owner = status.get("practice_owner")
+        print(_("The practice's CeR client: {owner}").format(
+            owner=_("desk {workstation}, pid {pid}, since {since}").format(**owner) if owner
+            else _("none running (the next desk that starts takes over)")))
     print(_("Training mode: {value}").format(value=yes if status["training"] else no))
     print(_("Patients: {count}").format(count=status["patients"]))
     print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))
