@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from recepcja.services.spreadsheet import excel_time, write_workbook
+from recepcja.store.practice_merge import PracticeMerges
 from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import CALL_OUTCOMES, Outcome
@@ -69,7 +70,41 @@ def call_list(repos: Repositories) -> list[CallItem]:
             waiting_list_position=result.get("position"),
             changed_at=entry.updated_at,
         ))
+    return _dedupe(items + _merged_calls(repos))
+
+
+def _merged_calls(repos: Repositories) -> list[CallItem]:
+    """Bookings a desk made while the practice server was away that did not keep their term
+    when merged back (``sync/practice_merge.py``)."""
+    items = []
+    for record in PracticeMerges(repos.db).calls():
+        visit = repos.visits.get(record.visit_id) if record.visit_id is not None else None
+        if visit is None:
+            continue
+        patient = repos.patients.get(visit.patient_id)
+        new_slot = (repos.slots.get(visit.slot_id)
+                    if visit.slot_id is not None and record.outcome != Outcome.WAITING_LIST
+                    else None)
+        items.append(CallItem(
+            visit_id=visit.id, visit_uid=visit.visit_uid,
+            patient_local_id=patient.local_id if patient else "",
+            first_name=patient.first_name if patient else "",
+            last_name=patient.last_name if patient else "",
+            phone=patient.phone if patient else None,
+            lost_term=record.original_start,
+            new_term=new_slot.start if new_slot is not None else None,
+            waiting_list_position=None,
+            changed_at=record.merged_at,
+        ))
     return items
+
+
+def _dedupe(items: list[CallItem]) -> list[CallItem]:
+    """One line per visit (the latest change), oldest change first."""
+    latest: dict[int, CallItem] = {}
+    for item in sorted(items, key=lambda item: item.changed_at):
+        latest[item.visit_id] = item
+    return sorted(latest.values(), key=lambda item: item.changed_at)
 
 
 def export_call_list(repos: Repositories, path: Path, *, password: str | None = None,

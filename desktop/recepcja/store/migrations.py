@@ -398,6 +398,31 @@ def _patient_card(db: Database) -> None:
     _run(db, _PATIENT_CARD)
 
 
+# --- 0009: a desk's offline changes merged into the practice database, each once --------------
+
+_PRACTICE_MERGES = """
+CREATE TABLE practice_merges (
+    key TEXT PRIMARY KEY,  -- the desk's outbox idempotency key: merged once, whoever asks again
+    workstation TEXT NOT NULL,
+    op TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    visit_id INTEGER REFERENCES visits(id),
+    original_start TEXT,
+    detail TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    merged_at TEXT NOT NULL
+);
+CREATE INDEX practice_merges_calls ON practice_merges (merged_at)
+    WHERE outcome IN ('moved', 'waiting_list');
+"""
+
+
+def _practice_merges(db: Database) -> None:
+    """What became of each change a desk made while the practice server was away
+    (``sync/practice_merge.py``): the key makes the merge exactly once, the moved and
+    waiting-listed ones are the call list's."""
+    _run(db, _PRACTICE_MERGES)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -407,6 +432,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0006_database_identity", _database_identity),
     ("0007_outbox_claimed_by", _outbox_claimed_by),
     ("0008_patient_card", _patient_card),
+    ("0009_practice_merges", _practice_merges),
 )
 
 

@@ -316,6 +316,28 @@ def _patient_card(db: Database) -> None:
     db.conn.execute(_PATIENT_CARD)
 
 
+# --- 0009: a desk's offline changes merged into the practice database, each once --------------
+
+_PRACTICE_MERGES = """
+CREATE TABLE practice_merges (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    workstation TEXT NOT NULL,
+    op TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    visit_id BIGINT REFERENCES visits(id),
+    original_start TIMESTAMPTZ,
+    detail JSONB,
+    merged_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX practice_merges_calls ON practice_merges (merged_at)
+    WHERE outcome IN ('moved', 'waiting_list');
+"""
+
+
+def _practice_merges(db: Database) -> None:
+    db.conn.execute(_PRACTICE_MERGES)
+
+
 POSTGRESQL: dict[str, MigrationFunction] = {
     "0001_base_schema": _base_schema,
     "0002_patient_search": _patient_search,
@@ -326,4 +348,5 @@ POSTGRESQL: dict[str, MigrationFunction] = {
     "0006_database_identity": _database_identity,
     "0007_outbox_claimed_by": _outbox_claimed_by,
     "0008_patient_card": _patient_card,
+    "0009_practice_merges": _practice_merges,
 }
