@@ -47,56 +47,40 @@ class CallItem:
 
 
 def call_list(repos: Repositories) -> list[CallItem]:
-    """Patients whose term changed in the replay, oldest change first."""
+    """Patients whose term changed in the replay - or in the merge of a desk's offline queue
+    into the practice database (``sync/practice_merge.py``) -, oldest change first."""
     items = []
     for entry in repos.outbox.with_outcome(OutboxOp.BOOK, CALL_OUTCOMES):
-        visit = repos.visits.get(entry.visit_id) if entry.visit_id is not None else None
-        if visit is None:
-            continue
-        patient = repos.patients.get(visit.patient_id)
         result = entry.result or {}
         lost = result.get("original_start")
-        new_slot = (repos.slots.get(visit.slot_id)
-                    if visit.slot_id is not None and result.get("outcome") != Outcome.WAITING_LIST
-                    else None)
-        items.append(CallItem(
-            visit_id=visit.id, visit_uid=visit.visit_uid,
-            patient_local_id=patient.local_id if patient else "",
-            first_name=patient.first_name if patient else "",
-            last_name=patient.last_name if patient else "",
-            phone=patient.phone if patient else None,
-            lost_term=dt.datetime.fromisoformat(lost) if lost else None,
-            new_term=new_slot.start if new_slot is not None else None,
-            waiting_list_position=result.get("position"),
-            changed_at=entry.updated_at,
-        ))
-    return _dedupe(items + _merged_calls(repos))
-
-
-def _merged_calls(repos: Repositories) -> list[CallItem]:
-    """Bookings a desk made while the practice server was away that did not keep their term
-    when merged back (``sync/practice_merge.py``)."""
-    items = []
+        items.append(_item(repos, entry.visit_id, str(result.get("outcome")),
+                           dt.datetime.fromisoformat(lost) if lost else None,
+                           result.get("position"), changed_at=entry.updated_at))
     for record in PracticeMerges(repos.db).calls():
-        visit = repos.visits.get(record.visit_id) if record.visit_id is not None else None
-        if visit is None:
-            continue
-        patient = repos.patients.get(visit.patient_id)
-        new_slot = (repos.slots.get(visit.slot_id)
-                    if visit.slot_id is not None and record.outcome != Outcome.WAITING_LIST
-                    else None)
-        items.append(CallItem(
-            visit_id=visit.id, visit_uid=visit.visit_uid,
-            patient_local_id=patient.local_id if patient else "",
-            first_name=patient.first_name if patient else "",
-            last_name=patient.last_name if patient else "",
-            phone=patient.phone if patient else None,
-            lost_term=record.original_start,
-            new_term=new_slot.start if new_slot is not None else None,
-            waiting_list_position=None,
-            changed_at=record.merged_at,
-        ))
-    return items
+        items.append(_item(repos, record.visit_id, record.outcome, record.original_start, None,
+                           changed_at=record.merged_at))
+    return _dedupe([item for item in items if item is not None])
+
+
+def _item(repos: Repositories, visit_id: int | None, outcome: str, lost: dt.datetime | None,
+          position: int | None, *, changed_at: dt.datetime) -> CallItem | None:
+    visit = repos.visits.get(visit_id) if visit_id is not None else None
+    if visit is None:
+        return None
+    patient = repos.patients.get(visit.patient_id)
+    new_slot = (repos.slots.get(visit.slot_id)
+                if visit.slot_id is not None and outcome != Outcome.WAITING_LIST else None)
+    return CallItem(
+        visit_id=visit.id, visit_uid=visit.visit_uid,
+        patient_local_id=patient.local_id if patient else "",
+        first_name=patient.first_name if patient else "",
+        last_name=patient.last_name if patient else "",
+        phone=patient.phone if patient else None,
+        lost_term=lost,
+        new_term=new_slot.start if new_slot is not None else None,
+        waiting_list_position=position,
+        changed_at=changed_at,
+    )
 
 
 def _dedupe(items: list[CallItem]) -> list[CallItem]:
