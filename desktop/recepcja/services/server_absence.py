@@ -227,12 +227,10 @@ class ServerAbsence:
         return self._practice
 
     def _practice_gone(self) -> None:
+        from recepcja.store.practice_probe import close_quietly
+
         db, self._practice = self._practice, None
-        if db is not None:
-            try:
-                db.close()
-            except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close
-                pass
+        close_quietly(db)
 
     def _merge(self) -> MergeReport:
         from recepcja.sync.practice_merge import merge

@@ -59,11 +59,16 @@ class PracticeProbe:
 
     def close(self) -> None:
         db, self._db = self._db, None
-        if db is not None:
-            try:
-                db.close()
-            except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close
-                pass
+        close_quietly(db)
+
+
+def close_quietly(db: Database | None) -> None:
+    """Close a connection that may be broken (closing a broken one may fail: nothing lost)."""
+    if db is not None:
+        try:
+            db.close()
+        except Exception:  # noqa: BLE001, S110
+            pass
 
 
 def _first_line(error: Any) -> str:
