@@ -2,6 +2,9 @@
 
 ``cut()`` closes the listening socket and every connection through it (a stopped server or a
 switched-off switch: refused at once); ``restore()`` listens again on the same port.
+``hold()`` keeps every socket open but forwards nothing (a pulled cable or a hung server behind
+a switch that still answers TCP: nothing is refused, nothing comes back); ``release()`` ends
+that.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ import contextlib
 import select
 import socket
 import threading
+import time
 
 
 class TcpProxy:
@@ -18,6 +22,7 @@ class TcpProxy:
         self._lock = threading.Lock()
         self._pipes: list[socket.socket] = []
         self._listener: socket.socket | None = None
+        self._held = threading.Event()
         self.port = 0
         self.restore()
 
@@ -45,7 +50,15 @@ class TcpProxy:
                 sock.shutdown(socket.SHUT_RDWR)
             sock.close()
 
-    close = cut
+    def hold(self) -> None:
+        self._held.set()
+
+    def release(self) -> None:
+        self._held.clear()
+
+    def close(self) -> None:
+        self.release()
+        self.cut()
 
     def url(self, url: str) -> str:
         """``url`` (postgresql://user:pw@host:port/db) through this proxy."""
@@ -61,6 +74,10 @@ class TcpProxy:
                 client, _ = listener.accept()
             except OSError:
                 return
+            if self._held.is_set():  # accepted, never answered
+                with self._lock:
+                    self._pipes.append(client)
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -74,11 +91,13 @@ class TcpProxy:
                 self._pipes += [client, upstream]
             threading.Thread(target=self._pump, args=(client, upstream), daemon=True).start()
 
-    @staticmethod
-    def _pump(left: socket.socket, right: socket.socket) -> None:
+    def _pump(self, left: socket.socket, right: socket.socket) -> None:
         peers = {left: right, right: left}
         try:
             while True:
+                if self._held.is_set():
+                    time.sleep(0.05)
+                    continue
                 ready, _, _ = select.select(list(peers), [], [], 1.0)
                 for sock in ready:
                     data = sock.recv(65536)

@@ -7,13 +7,17 @@ within seconds that the server is gone, whatever the way it went:
 - a switched-off PC or a pulled cable (nothing answers at all): ``connect_timeout`` bounds a new
   connection, and ``tcp_user_timeout`` plus TCP keepalives bound a query on an existing one
   (the kernel gives up on unacknowledged data after that long);
-- a server that accepts but hangs: ``statement_timeout`` (the server's own) bounds the query.
+- a server that accepts but hangs: ``statement_timeout`` (the server's own) bounds the query;
+- anything else that holds the answer back (a middlebox that acknowledges and drops, a backend
+  stuck before it reads): the probe runs on a thread of its own and gives up waiting after
+  ``timeout``; that connection is left to its thread, which closes it when it ends.
 
 A failed probe closes the connection; the next one connects afresh.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from recepcja.store.db import Database, UnusableDatabaseError
@@ -34,31 +38,54 @@ def probe_conninfo(url: str, timeout: float = DEFAULT_TIMEOUT_S) -> str:
 
 
 class PracticeProbe:
-    """Probes one practice database; not thread-safe (one probing thread)."""
+    """Probes one practice database (one caller at a time)."""
 
     def __init__(self, url: str, *, password: str | None = None,
                  timeout: float = DEFAULT_TIMEOUT_S) -> None:
         self.conninfo = probe_conninfo(url, timeout)
         self.password = password
+        self.timeout = timeout
+        self._lock = threading.Lock()
         self._db: Database | None = None
 
     def check(self) -> str | None:
-        """None when the database answered, else why not (one line, no password)."""
+        """None when the database answered within the timeout, else why not (one line, no
+        password)."""
+        answer: list[str | None] = []
+        worker = threading.Thread(target=lambda: answer.append(self._ask()),
+                                  name="recepcja-practice-probe", daemon=True)
+        worker.start()
+        worker.join(self.timeout + 0.5)
+        if worker.is_alive():
+            with self._lock:
+                self._db = None  # the stuck connection stays with its thread
+            return f"no answer within {self.timeout:g} s"
+        return answer[0] if answer else "no answer"
+
+    def _ask(self) -> str | None:
         import psycopg
 
+        with self._lock:
+            db = self._db
         try:
-            if self._db is None:
+            if db is None:
                 from recepcja.store.pg import connect
 
-                self._db = connect(self.conninfo, password=self.password)
-            self._db.conn.execute("SELECT 1").fetchone()
+                db = connect(self.conninfo, password=self.password)
+                with self._lock:
+                    self._db = db
+            db.conn.execute("SELECT 1").fetchone()
             return None
         except (psycopg.Error, UnusableDatabaseError, OSError) as error:
-            self.close()
+            with self._lock:
+                if self._db is db:
+                    self._db = None
+            close_quietly(db)
             return _first_line(error)
 
     def close(self) -> None:
-        db, self._db = self._db, None
+        with self._lock:
+            db, self._db = self._db, None
         close_quietly(db)
 
 

@@ -109,6 +109,20 @@ def test_a_failed_call_switches_at_once(tmp_path: Path, pg_database: str, proxy:
         db.close()
 
 
+def test_a_server_that_holds_the_answer_back_is_away_too(
+        tmp_path: Path, pg_database: str, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch):
+    """Nothing refused, nothing answered (a pulled cable): the probe's own deadline decides."""
+    set_up(pg_database)
+    ctx = desk(tmp_path / "desk", proxy.url(pg_database), monkeypatch, "R4")
+    absence = ctx.server_absence
+    assert absence.step().away is False
+    proxy.hold()
+    state = absence.step()
+    assert state.away and "no answer" in state.reason
+    proxy.release()
+    assert absence.step().away is False
+
+
 def test_queued_changes_keep_the_desk_on_its_copy_after_a_restart(
         tmp_path: Path, pg_database: str, proxy: TcpProxy, monkeypatch: pytest.MonkeyPatch):
     slots = set_up(pg_database)
