@@ -53,6 +53,9 @@ CRASH_POINTS = (
     "reconcile.after_restore",  # a visit CeR holds restored or updated locally
     "reconcile.after_follow_cer",  # a visit CeR moved or cancelled made to say the same
     "reconcile.after_requeue",  # a visit CeR never received queued again
+    # a desk's offline queue merged into the practice database (sync/practice_merge.py)
+    "practice_merge.after_practice_commit",  # a chunk applied there, keys recorded
+    "practice_merge.after_local_mark",  # the chunk noted as merged in the desk's copy
 )
 
 

@@ -86,8 +86,11 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
 
         # Before the window: the window's sync must already point at the simulator.
         training = start_training(ctx, actors=os.environ.get(ENV_SMOKE) != "1")
+    absence = _server_absence(ctx)
     try:
         window = MainWindow(ctx, training=training, icon=app_icon())
+        if absence is not None:
+            absence.start()
         if prepare is not None:
             prepare(window)
         window.show()
@@ -108,8 +111,21 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
         window.close()
         return int(code)
     finally:
+        if absence is not None:
+            absence.stop()
         if training is not None:
             training.stop()
+
+
+def _server_absence(ctx: AppContext) -> Any:
+    """A desk on a practice database watches its server and keeps a copy to work on when it is
+    away (``services/server_absence.py``); None for a desk on its own SQLite file."""
+    if ctx.training or ctx.server_absence is not None:
+        return ctx.server_absence
+    from recepcja.services.server_absence import ServerAbsence
+
+    ctx.server_absence = ServerAbsence.for_context(ctx)
+    return ctx.server_absence
 
 
 def _grab(window, path: Path, app) -> None:  # Qt objects

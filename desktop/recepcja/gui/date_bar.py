@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
 from recepcja.gui.formatting import long_date_text
+from recepcja.gui.signals import emit
 from recepcja.i18n import _
 
 
 class DateBar(QWidget):
+    shown = Signal(object)  # the day the views show now (a date)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.previous = QToolButton()
@@ -33,3 +37,4 @@ class DateBar(QWidget):
     def set_date(self, day: dt.date, today: dt.date) -> None:
         suffix = f"  ({_('today')})" if day == today else ""
         self.label.setText(long_date_text(day) + suffix)
+        emit(self.shown, day)

@@ -33,7 +33,7 @@ class DeskActions:
 
     @contextmanager
     def _repos(self) -> Iterator[Repositories]:
-        repos = Repositories.over(self.ctx.open_db())
+        repos = Repositories.over(self.ctx.open_desk_db())  # the copy while the server is away
         try:
             yield repos
         finally:

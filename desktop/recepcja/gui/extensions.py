@@ -20,7 +20,11 @@ def install_extensions(window: Any) -> list[Any]:
     installed.append(sync_panel.install(window))
     from recepcja.gui import queue_panel
 
-    installed.append(queue_panel.install(window))
+    queue = queue_panel.install(window)
+    installed.append(queue)
+    from recepcja.gui import server_banner
+
+    installed.append(server_banner.install(window, queue.export))
     from recepcja.gui import onboarding_view
 
     installed.append(onboarding_view.install(window))
@@ -35,4 +39,4 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import window_geometry
 
     installed.append(window_geometry.install(window))  # last: the docks exist by now
-    return installed
+    return [item for item in installed if item is not None]

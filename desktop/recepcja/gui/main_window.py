@@ -63,7 +63,8 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.clock: Clock = clock or (lambda: dt.datetime.now(WARSAW))
         self.training = training  # services.training.TrainingSession, or None
-        self.repos = Repositories.over(ctx.open_db())  # the UI thread's own connection
+        # The UI thread's own connection (the desk's copy while the practice server is away).
+        self.repos = Repositories.over(ctx.open_desk_db())
         self.desk = DeskActions(ctx, self.clock)
         self.scopes = ScopeRegistry.default()
         self.runner = BackgroundRunner(self)

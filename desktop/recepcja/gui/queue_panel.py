@@ -146,7 +146,8 @@ class QueuePanel(QObject):
         def work() -> int:
             from recepcja.services.emergency import export_queue
 
-            repos = Repositories.over(ctx.open_db())
+            # While the practice server is away: the desk's own queue, from its copy.
+            repos = Repositories.over(ctx.open_desk_db())
             try:
                 return export_queue(repos, target, password=password, overwrite=overwrite)
             finally:

@@ -11,13 +11,13 @@ what was sent.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from recepcja.domain.model import Patient
 from recepcja.services.spreadsheet import excel_time, write_workbook
-from recepcja.store.records import OutboxOp, VisitRecord
+from recepcja.store.practice_merge import PracticeMerges
+from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import CALL_OUTCOMES, Outcome
 
@@ -49,35 +49,49 @@ class CallItem:
 
 
 def call_list(repos: Repositories) -> list[CallItem]:
-    """Patients whose term changed in the replay, oldest change first."""
+    """Patients whose term changed in the replay - or in the merge of a desk's offline queue
+    into the practice database (``sync/practice_merge.py``) -, oldest change first."""
     items = []
     for entry in repos.outbox.with_outcome(OutboxOp.BOOK, CALL_OUTCOMES):
-        visit = repos.visits.get(entry.visit_id) if entry.visit_id is not None else None
-        if visit is None:
-            continue
-        patient = repos.patients.get(visit.patient_id)
         result = entry.result or {}
         lost = result.get("original_start")
-        new_slot = (repos.slots.get(visit.slot_id)
-                    if visit.slot_id is not None and result.get("outcome") != Outcome.WAITING_LIST
-                    else None)
-        items.append(CallItem(
-            **_who(visit, patient),
-            lost_term=dt.datetime.fromisoformat(lost) if lost else None,
-            new_term=new_slot.start if new_slot is not None else None,
-            waiting_list_position=result.get("position"),
-            changed_at=entry.updated_at,
-        ))
-    items.extend(_referral_calls(repos))
-    return sorted(items, key=lambda item: item.changed_at)
+        items.append(_item(repos, entry.visit_id, str(result.get("outcome")),
+                           dt.datetime.fromisoformat(lost) if lost else None,
+                           result.get("position"), changed_at=entry.updated_at))
+    for record in PracticeMerges(repos.db).calls():
+        items.append(_item(repos, record.visit_id, record.outcome, record.original_start, None,
+                           changed_at=record.merged_at))
+    calls = _dedupe([item for item in items if item is not None]) + _referral_calls(repos)
+    return sorted(calls, key=lambda item: item.changed_at)
 
 
-def _who(visit: VisitRecord, patient: Patient | None) -> dict[str, Any]:
-    return {"visit_id": visit.id, "visit_uid": visit.visit_uid,
-            "patient_local_id": patient.local_id if patient else "",
-            "first_name": patient.first_name if patient else "",
-            "last_name": patient.last_name if patient else "",
-            "phone": patient.phone if patient else None}
+def _item(repos: Repositories, visit_id: int | None, outcome: str, lost: dt.datetime | None,
+          position: int | None, *, changed_at: dt.datetime) -> CallItem | None:
+    visit = repos.visits.get(visit_id) if visit_id is not None else None
+    if visit is None:
+        return None
+    patient = repos.patients.get(visit.patient_id)
+    new_slot = (repos.slots.get(visit.slot_id)
+                if visit.slot_id is not None and outcome != Outcome.WAITING_LIST else None)
+    return CallItem(
+        visit_id=visit.id, visit_uid=visit.visit_uid,
+        patient_local_id=patient.local_id if patient else "",
+        first_name=patient.first_name if patient else "",
+        last_name=patient.last_name if patient else "",
+        phone=patient.phone if patient else None,
+        lost_term=lost,
+        new_term=new_slot.start if new_slot is not None else None,
+        waiting_list_position=position,
+        changed_at=changed_at,
+    )
+
+
+def _dedupe(items: list[CallItem]) -> list[CallItem]:
+    """One line per visit (the latest change), oldest change first."""
+    latest: dict[int, CallItem] = {}
+    for item in sorted(items, key=lambda item: item.changed_at):
+        latest[item.visit_id] = item
+    return sorted(latest.values(), key=lambda item: item.changed_at)
 
 
 def _referral_calls(repos: Repositories) -> list[CallItem]:
@@ -85,17 +99,10 @@ def _referral_calls(repos: Repositories) -> list[CallItem]:
     elsewhere or cancelled meanwhile): the desk calls the patient with the reason."""
     items = []
     for entry in repos.outbox.with_outcome(OutboxOp.REFERRAL_TAKE, (Outcome.REFERRAL_REFUSED,)):
-        visit = repos.visits.get(entry.visit_id) if entry.visit_id is not None else None
-        if visit is None:
-            continue
-        patient = repos.patients.get(visit.patient_id)
-        slot = repos.slots.get(visit.slot_id) if visit.slot_id is not None else None
-        items.append(CallItem(
-            **_who(visit, patient),
-            lost_term=None, new_term=slot.start if slot is not None else None,
-            waiting_list_position=None, changed_at=entry.updated_at,
-            reason=str((entry.result or {}).get("reason") or ""),
-        ))
+        item = _item(repos, entry.visit_id, Outcome.REFERRAL_REFUSED, None, None,
+                     changed_at=entry.updated_at)
+        if item is not None:
+            items.append(replace(item, reason=str((entry.result or {}).get("reason") or "")))
     return items
 
 

@@ -14,6 +14,7 @@ from recepcja.config.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     from recepcja.domain.workstation import Workstation
+    from recepcja.services.server_absence import ServerAbsence
     from recepcja.store.db import Database
 
 
@@ -22,6 +23,8 @@ class AppContext:
     paths: AppPaths
     settings: Settings
     training: bool = False
+    # The window's watch on the practice server (services/server_absence.py), or None.
+    server_absence: ServerAbsence | None = None
 
     @classmethod
     def load(cls, paths: AppPaths | None = None, training: bool = False, *,
@@ -71,3 +74,20 @@ class AppContext:
             db.close()
             raise
         return db
+
+    def open_desk_db(self) -> Database:
+        """What the desk works on: ``open_db()``, or the desk's local copy while the practice
+        server is away (``services/server_absence.py``). A practice database that does not
+        answer here switches the desk over at once. Never for the CeR sender: the copy's
+        queue reaches CeR only through the practice database, after the merge."""
+        from recepcja.store.db import UnusableDatabaseError
+
+        absence = self.server_absence
+        if absence is None:
+            return self.open_db()
+        if not absence.away:
+            try:
+                return self.open_db()
+            except UnusableDatabaseError as error:
+                absence.mark_away(str(error))
+        return absence.open_copy()

@@ -428,6 +428,31 @@ def _practice_desks(db: Database) -> None:
     _run(db, _PRACTICE_DESKS)
 
 
+# --- 0011: a desk's offline changes merged into the practice database, each once --------------
+
+_PRACTICE_MERGES = """
+CREATE TABLE practice_merges (
+    key TEXT PRIMARY KEY,  -- the desk's outbox idempotency key: merged once, whoever asks again
+    workstation TEXT NOT NULL,
+    op TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    visit_id INTEGER REFERENCES visits(id),
+    original_start TEXT,
+    detail TEXT CHECK (detail IS NULL OR json_valid(detail)),
+    merged_at TEXT NOT NULL
+);
+CREATE INDEX practice_merges_calls ON practice_merges (merged_at)
+    WHERE outcome IN ('moved', 'waiting_list');
+"""
+
+
+def _practice_merges(db: Database) -> None:
+    """What became of each change a desk made while the practice server was away
+    (``sync/practice_merge.py``): the key makes the merge exactly once, the moved and
+    waiting-listed ones are the call list's."""
+    _run(db, _PRACTICE_MERGES)
+
+
 MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0001_base_schema", _base_schema),
     ("0002_patient_search", _patient_search),
@@ -439,6 +464,7 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0008_patient_card", _patient_card),
     ("0009_visit_referral", _visit_referral),
     ("0010_practice_desks", _practice_desks),
+    ("0011_practice_merges", _practice_merges),
 )
 
 

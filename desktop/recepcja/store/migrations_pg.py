@@ -407,6 +407,28 @@ def _practice_desks(db: Database) -> None:
     db.conn.execute(_PRACTICE_DESKS)
 
 
+# --- 0011: a desk's offline changes merged into the practice database, each once --------------
+
+_PRACTICE_MERGES = """
+CREATE TABLE practice_merges (
+    key TEXT COLLATE "C" PRIMARY KEY,
+    workstation TEXT NOT NULL,
+    op TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    visit_id BIGINT REFERENCES visits(id),
+    original_start TIMESTAMPTZ,
+    detail JSONB,
+    merged_at TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX practice_merges_calls ON practice_merges (merged_at)
+    WHERE outcome IN ('moved', 'waiting_list');
+"""
+
+
+def _practice_merges(db: Database) -> None:
+    db.conn.execute(_PRACTICE_MERGES)
+
+
 POSTGRESQL: dict[str, MigrationFunction] = {
     "0001_base_schema": _base_schema,
     "0002_patient_search": _patient_search,
@@ -419,4 +441,5 @@ POSTGRESQL: dict[str, MigrationFunction] = {
     "0008_patient_card": _patient_card,
     "0009_visit_referral": _visit_referral,
     "0010_practice_desks": _practice_desks,
+    "0011_practice_merges": _practice_merges,
 }

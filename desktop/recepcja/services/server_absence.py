@@ -1,0 +1,285 @@
+"""When the practice server is away: the desk keeps working on its own copy, then merges back.
+
+A desk on a practice database (PostgreSQL, ``services/database.py``) runs one
+:class:`ServerAbsence` (the window starts its thread). Every ``probe_interval`` it asks the
+practice database whether it answers (``store/practice_probe.py``, every wait bounded by
+``probe_timeout``):
+
+- **connected**: the desk's local copy (``store/local_copy.py``, ``local-copy.sqlite`` in the
+  data folder) is refreshed every ``refresh_interval`` (default 30 s, so it is never older than
+  a minute while connected);
+- **away** (the first probe that fails): the desk switches to its copy by itself:
+  ``AppContext.open_desk_db`` hands out the copy, the window shows its banner and the day from
+  the copy, and bookings, cancellations and reschedules go into the copy's outbox - the desk's
+  durable queue, flagged as emergency rows, with local patient IDs of this desk's prefix, and
+  exported like the emergency queue (:func:`export_offline_queue`);
+- **back**: the first good probe merges the queue into the practice database exactly once
+  (``sync/practice_merge.py``), then refreshes the copy, then says connected. Until the merge
+  has finished the desk stays on its copy, so nothing is booked on a server the queue has not
+  reached yet.
+
+The copy is never sent to CeR: the CeR sender works on the practice database only
+(``AppContext.open_db``); the merged changes join the practice's CeR outbox there.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from recepcja.domain.errors import DomainError
+from recepcja.domain.model import WARSAW
+from recepcja.store.codec import utc_now
+from recepcja.store.local_copy import (
+    CopyInfo,
+    CopyNotReplaced,
+    copy_path,
+    info,
+    open_copy,
+    refresh,
+    unmerged,
+)
+
+if TYPE_CHECKING:
+    from recepcja.domain.workstation import Workstation
+    from recepcja.services.context import AppContext
+    from recepcja.store.db import Database
+    from recepcja.sync.practice_merge import MergeReport
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+PROBE_INTERVAL_S = 1.0
+PROBE_TIMEOUT_S = 2.0
+REFRESH_INTERVAL_S = 30.0
+# A day's copy is trusted this long for the next week's days, and a day longer further out.
+NEAR_DAYS = 7
+NEAR_MAX_AGE = dt.timedelta(minutes=15)
+FAR_MAX_AGE = dt.timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class AbsenceState:
+    """What the banner shows: away or not since when and why, the copy's time, the queue."""
+
+    away: bool = False
+    since: dt.datetime | None = None
+    reason: str | None = None
+    copy: CopyInfo = CopyInfo(None, None, None, None)
+    queued: int = 0
+    merging: bool = False
+    last_merge: dict[str, int] | None = None
+
+
+def day_warning(copy: CopyInfo, day: dt.date, now: dt.datetime) -> str | None:
+    """Why the copy is not to be trusted for ``day`` (English, translated by the caller), or
+    None. Outside the copied days there is nothing; a near day needs a fresh copy."""
+    if copy.refreshed_at is None:
+        return "no_copy"
+    if not copy.covers(day):
+        return "not_copied"
+    age = copy.age(now) or dt.timedelta(0)
+    near = day <= now.astimezone(WARSAW).date() + dt.timedelta(days=NEAR_DAYS)
+    if age > (NEAR_MAX_AGE if near else FAR_MAX_AGE):
+        return "too_old"
+    return None
+
+
+class ServerAbsence:
+    """The desk's side of a practice server that may go away; see the module docstring.
+
+    ``open_practice`` opens a migrated, identity-checked connection to the practice database
+    (``AppContext.open_db``); ``probe`` answers None when the server answered, else why not.
+    """
+
+    def __init__(self, root: Path, workstation: Workstation, *,
+                 open_practice: Callable[[], Database],
+                 probe: Callable[[], str | None],
+                 clock: Clock = utc_now,
+                 probe_interval: float = PROBE_INTERVAL_S,
+                 refresh_interval: float = REFRESH_INTERVAL_S,
+                 on_change: Callable[[AbsenceState], Any] | None = None) -> None:
+        self.path = copy_path(root)
+        self.workstation = workstation
+        self._open_practice = open_practice
+        self._probe = probe
+        self.clock = clock
+        self.probe_interval = probe_interval
+        self.refresh_interval = refresh_interval
+        self.on_change = on_change
+        self._lock = threading.Lock()
+        self._state = AbsenceState()
+        self._refreshed_at: dt.datetime | None = None
+        self._practice: Database | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        copy = self.open_copy()
+        try:
+            self._state = replace(self._state, copy=info(copy), queued=unmerged(copy))
+        finally:
+            copy.close()
+        if self._state.queued:
+            # Offline changes from the last run wait: work on the copy until they are merged.
+            self._state = replace(self._state, away=True, since=clock(), reason="queued")
+
+    @classmethod
+    def for_context(cls, ctx: AppContext, **options: Any) -> ServerAbsence | None:
+        """The desk's instance, or None for a desk on its own SQLite file (or in training)."""
+        from recepcja.services.database import _keyring_password as keyring_password  # noqa: PLC2701
+        from recepcja.services.database import database_location
+        from recepcja.store.practice_probe import PracticeProbe
+
+        location = database_location(ctx.paths, ctx.settings, training=ctx.training)
+        if not location.url:
+            return None
+        probe = PracticeProbe(location.url, password=keyring_password(location.url),
+                              timeout=options.pop("probe_timeout", PROBE_TIMEOUT_S))
+        return cls(ctx.paths.root, ctx.workstation, open_practice=ctx.open_db,
+                   probe=probe.check, **options)
+
+    # --- what the desk asks -------------------------------------------------------------------
+
+    @property
+    def state(self) -> AbsenceState:
+        with self._lock:
+            return self._state
+
+    @property
+    def away(self) -> bool:
+        return self.state.away
+
+    def open_copy(self) -> Database:
+        """A connection to the copy for the calling thread, writing as this desk."""
+        copy = open_copy(self.path)
+        copy.workstation = self.workstation
+        return copy
+
+    def mark_away(self, reason: str) -> None:
+        """A failed call to the practice database (not only the probe) switches at once."""
+        self._practice_gone()
+        self._set(away=True, reason=reason, since=self.state.since if self.away else self.clock())
+
+    # --- the loop -----------------------------------------------------------------------------
+
+    def step(self) -> AbsenceState:
+        """One probe and what follows from it (see the module docstring)."""
+        problem = self._probe()
+        if problem is not None:
+            if not self.away:
+                log.warning("practice database away: %s", problem)
+            self.mark_away(problem)
+            return self.state
+        try:
+            was_away = self.away
+            if was_away or self.state.queued:
+                self._merge()
+            now = self.clock()
+            if was_away or self._refreshed_at is None or (
+                    now - self._refreshed_at).total_seconds() >= self.refresh_interval:
+                self._refresh(now)
+            if was_away:
+                log.info("practice database back; the desk's queue is merged")
+            self._set(away=False, reason=None, since=None)
+        except (DomainError, OSError) as error:
+            self.mark_away(str(error))
+        except CopyNotReplaced:
+            pass  # a change was queued between the merge and the refresh: next step
+        except Exception as error:  # noqa: BLE001 - a lost server shows as the driver's error
+            if not _is_lost_server(error):
+                raise
+            self.mark_away(str(error).splitlines()[0] if str(error) else type(error).__name__)
+        return self.state
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="recepcja-practice-link",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+        self._practice_gone()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step()
+            except Exception:
+                log.exception("the practice link's step failed")
+            self._stop.wait(self.probe_interval)
+
+    # --- merge and refresh --------------------------------------------------------------------
+
+    def _practice_db(self) -> Database:
+        if self._practice is None:
+            self._practice = self._open_practice()
+        return self._practice
+
+    def _practice_gone(self) -> None:
+        from recepcja.store.practice_probe import close_quietly
+
+        db, self._practice = self._practice, None
+        close_quietly(db)
+
+    def _merge(self) -> MergeReport:
+        from recepcja.sync.practice_merge import merge
+
+        self._set(merging=True)
+        copy = self.open_copy()
+        try:
+            report = merge(self._practice_db(), copy, workstation=self.workstation.name,
+                           clock=self.clock)
+            self._set(merging=False, queued=unmerged(copy), last_merge=dict(report.outcomes))
+            return report
+        finally:
+            copy.close()
+            if self.state.merging:
+                self._set(merging=False)
+
+    def _refresh(self, now: dt.datetime) -> None:
+        copy = self.open_copy()
+        try:
+            report = refresh(self._practice_db(), copy, today=now.astimezone(WARSAW).date(),
+                             now=now)
+        finally:
+            copy.close()
+        self._refreshed_at = now
+        self._set(copy=report.info, queued=0)
+
+    def _set(self, **changes: Any) -> None:
+        with self._lock:
+            new = replace(self._state, **changes)
+            changed = new != self._state
+            self._state = new
+        if changed and self.on_change is not None:
+            self.on_change(new)
+
+
+def _is_lost_server(error: BaseException) -> bool:
+    """psycopg's errors, without importing psycopg on a desk that never uses it."""
+    return type(error).__module__.startswith("psycopg")
+
+
+def export_offline_queue(absence: ServerAbsence, path: Path, *, password: str | None = None,
+                         overwrite: bool = False) -> int:
+    """The desk's offline queue as the emergency queue's spreadsheet (same columns)."""
+    from recepcja.services.emergency import export_queue
+    from recepcja.store.repos import Repositories
+
+    copy = absence.open_copy()
+    try:
+        return export_queue(Repositories.over(copy), path, password=password,
+                            overwrite=overwrite)
+    finally:
+        copy.close()

@@ -1,0 +1,136 @@
+"""The store side of merging a desk's offline changes into the practice database.
+
+Two ledgers make the merge exactly once (``sync/practice_merge.py`` runs it):
+
+- on the practice database, ``practice_merges``: one row per merged change, keyed by the
+  desk's outbox idempotency key (``book:<visit_uid>``, ``cancel:<uuid>``...), written in the
+  SAME transaction as the change it applies. A key found there is never applied again -
+  whether the desk was killed before it noted the merge, or restored from an old backup;
+- on the desk's local copy, the outbox row itself: ``done`` (or ``rejected``) with what became
+  of it in ``result``, once the practice database has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from recepcja.domain.model import Visit, VisitState
+from recepcja.store.codec import from_json, optional_parse_utc, to_json, utc_now, utc_text
+from recepcja.store.db import Database, atomic, fetch_all, fetch_one
+from recepcja.store.records import OutboxEntry, OutboxOp, VisitSource
+from recepcja.store.visits import VisitRepo
+
+# The local copy's offline rows the merge takes, oldest first.
+_OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
+CALL_OUTCOMES = ("moved", "waiting_list")
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRecord:
+    key: str
+    workstation: str
+    op: str
+    outcome: str
+    visit_id: int | None
+    original_start: dt.datetime | None
+    detail: dict[str, Any]
+    merged_at: dt.datetime
+
+
+class PracticeMerges:
+    """``practice_merges`` on the practice database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def get(self, key: str) -> MergeRecord | None:
+        row = fetch_one(self.db, "SELECT * FROM practice_merges WHERE key = ?", (key,))
+        return None if row is None else _record(row)
+
+    def known(self, keys: Iterable[str]) -> dict[str, MergeRecord]:
+        wanted = list(keys)
+        if not wanted:
+            return {}
+        marks = ", ".join("?" for _ in wanted)
+        rows = fetch_all(self.db, f"SELECT * FROM practice_merges WHERE key IN ({marks})",
+                         wanted)
+        return {row["key"]: _record(row) for row in rows}
+
+    def record(self, key: str, *, workstation: str, op: str, outcome: str,
+               visit_id: int | None, original_start: dt.datetime | None = None,
+               detail: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
+        """Inside the caller's transaction (the one applying the change)."""
+        self.db.conn.execute(
+            "INSERT INTO practice_merges (key, workstation, op, outcome, visit_id, "
+            "original_start, detail, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (key, workstation, op, outcome, visit_id,
+             utc_text(original_start) if original_start else None,
+             to_json(detail or {}), utc_text(now or utc_now())))
+
+    def calls(self) -> list[MergeRecord]:
+        """Merged bookings that did not keep their term, oldest first (the call list's)."""
+        rows = fetch_all(self.db, "SELECT * FROM practice_merges WHERE outcome IN "
+                         "('moved', 'waiting_list') ORDER BY merged_at, key")
+        return [_record(row) for row in rows]
+
+    def count(self) -> int:
+        row = self.db.conn.execute("SELECT count(*) FROM practice_merges").fetchone()
+        return int(row[0])
+
+
+def book_on_waiting_list(db: Database, visit: Visit, *, user: str, scope_code: str | None,
+                         payload: dict[str, Any], emergency: bool = False) -> int:
+    """A visit that found no term: stored on the waiting list with its ``book`` row, which the
+    CeR replay turns into CeR's central waiting list (``sync/replay_booking.py``)."""
+    visits = VisitRepo(db)
+    visit.state = VisitState.WAITING_LIST
+    with atomic(db):
+        visit_id = visits._insert(visit, None, source=VisitSource.DESK, user=user,  # noqa: SLF001
+                                  scope_code=scope_code, central_request_date=None)
+        visits.outbox.enqueue(OutboxOp.BOOK, {**payload, "slot_id": None}, user=user,
+                              visit_id=visit_id, emergency=emergency,
+                              idempotency_key=f"book:{visit.visit_uid}")
+        visits.audit.record(user, "visit.waiting_list", patient_id=visit.patient_id,
+                            visit_id=visit_id, detail="merged from a desk's offline queue")
+    visit.id = visit_id
+    return visit_id
+
+
+# --- the desk's side: its local copy's outbox --------------------------------------------------
+
+
+def offline_rows(copy: Database, limit: int = 100) -> list[OutboxEntry]:
+    """The desk's offline changes not merged yet, in the order they were made."""
+    from recepcja.store.outbox import _entry
+
+    rows = fetch_all(copy, f"SELECT * FROM outbox WHERE state IN {_OPEN} ORDER BY id LIMIT ?",
+                     (limit,))
+    return [_entry(row) for row in rows]
+
+
+def mark_merged(copy: Database, results: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
+    """Note in the desk's queue, in one transaction, what became of merged rows:
+    ``(row id, 'done' | 'rejected', result)``."""
+    now = utc_text(utc_now())
+    with atomic(copy):
+        copy.conn.executemany(
+            "UPDATE outbox SET state = ?, result = ?, updated_at = ?, last_error = ? "
+            "WHERE id = ?",
+            [(state, to_json(result), now, result.get("reason") if state == "rejected" else None,
+              row_id) for row_id, state, result in results])
+
+
+def _record(row: dict[str, Any]) -> MergeRecord:
+    return MergeRecord(
+        key=row["key"],
+        workstation=row["workstation"],
+        op=row["op"],
+        outcome=row["outcome"],
+        visit_id=row["visit_id"],
+        original_start=optional_parse_utc(row["original_start"]),
+        detail=from_json(row["detail"]) or {},
+        merged_at=optional_parse_utc(row["merged_at"]) or utc_now(),
+    )

@@ -1,0 +1,110 @@
+"""The window when the practice server goes away (a TCP proxy in front of the test cluster's
+PostgreSQL, cut by the test): the server banner - not CeR's - appears within the detection
+time, the day stays on screen from the desk's copy and can be booked, a day the copy does not
+hold says so, and when the server is back the booking is merged and the banner goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from recepcja.config.paths import AppPaths
+from recepcja.config.settings import ENV_DATABASE_URL
+from recepcja.domain.model import SlotState, Urgency, Visit, VisitState
+from recepcja.domain.slots import generate_slots
+from recepcja.services.context import AppContext
+from recepcja.services.practice_setup import apply_plan, plan_from_dict, rules_from_template
+from recepcja.services.server_absence import PROBE_TIMEOUT_S, ServerAbsence
+from recepcja.services.training import fallback_practice, training_patients
+from recepcja.store import Repositories
+from recepcja.store.records import VisitSource
+from tcp_proxy import TcpProxy
+
+DETECTION_MS = int((PROBE_TIMEOUT_S + 3) * 1000)  # the bound the desk promises (≤ 5 s)
+
+
+@pytest.fixture
+def proxy(pg_database: str):
+    host, port = pg_database.rsplit("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    proxy = TcpProxy(host, int(port))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def practice_ctx(tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date,
+                 monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    """The GUI tests' practice, on the practice database reached through the proxy."""
+    monkeypatch.setenv(ENV_DATABASE_URL, proxy.url(pg_database))
+    ctx = AppContext.load(AppPaths(tmp_path / "home"))
+    with Repositories.over(ctx.open_db()) as repos:
+        apply_plan(repos.db, plan_from_dict(fallback_practice()), "test")
+        for schedule in repos.schedules.list():
+            repos.slots.add_many(int(schedule.id or 0), generate_slots(
+                rules_from_template(schedule.template), monday, monday + dt.timedelta(days=6)))
+        patients = training_patients(random.Random(7), 5)  # noqa: S311 - test data
+        repos.patients.add_many(patients, "test")
+        first = repos.schedules.list()[0]
+        slot = repos.slots.for_day(int(first.id or 0), monday)[0]
+        repos.visits.import_many([Visit("T-1", int(patients[0].id or 0), slot.id,
+                                        Urgency.STABLE, state=VisitState.CONFIRMED)], "test",
+                                 source=VisitSource.INITIAL_LOAD)
+    ctx.server_absence = ServerAbsence.for_context(ctx, probe_interval=0.2)
+    ctx.server_absence.step()  # connected: the copy is taken
+    return ctx
+
+
+def test_the_banner_appears_the_day_stays_usable_and_the_booking_merges_back(
+        qtbot, practice_ctx: AppContext, proxy: TcpProxy, pg_database: str, clock):
+    from recepcja.gui.main_window import MainWindow
+
+    window = MainWindow(practice_ctx, clock=clock, start_sync=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.go_to(clock().date())
+    banner = window.findChild(QWidget, "serverBanner")
+    absence = practice_ctx.server_absence
+    absence.start()
+    try:
+        assert banner is not None and not banner.isVisible()
+        proxy.cut()
+        qtbot.waitUntil(banner.isVisible, timeout=DETECTION_MS)
+        assert not window.banner.isVisible()  # CeR's emergency banner is another matter
+        assert window.repos.db.engine == "sqlite"
+        rows = window.views.day_rows()
+        assert any(row.entry.visit_id for row in rows)  # the day, from the copy
+        free = next(row for row in rows if row.entry.slot_state == SlotState.FREE
+                    and row.entry.start > clock())
+        patient_id = next(row.entry.patient_id for row in rows if row.entry.patient_id)
+        window.desk.book(patient_id, free.entry.slot_id, Urgency.STABLE)
+        window.reload()
+        assert any(row.entry.slot_id == free.entry.slot_id and row.entry.visit_id
+                   for row in window.views.day_rows())
+
+        window.go_to(clock().date() + dt.timedelta(days=120))
+        day_note = window.findChild(QWidget, "serverBannerDay")
+        assert day_note.isVisible()
+        window.go_to(clock().date())
+        assert not day_note.isVisible()
+
+        proxy.restore()
+        qtbot.waitUntil(lambda: not banner.isVisible(), timeout=15_000)
+        assert window.repos.db.engine == "postgresql"
+    finally:
+        absence.stop()
+        window.close()
+    with Repositories.open(pg_database) as practice:
+        visit = practice.visits.live_for_slot(free.entry.slot_id)
+        assert visit is not None and visit.patient_id == patient_id
+        assert visit.state == VisitState.PENDING
+        assert practice.outbox.by_key(f"book:{visit.visit_uid}") is not None
+
+
+def test_no_banner_for_a_desk_on_its_own_file(window):
+    assert window.ctx.server_absence is None
+    assert window.findChild(QWidget, "serverBanner") is None

@@ -1,0 +1,125 @@
+"""The desk's local copy and the merge of its offline queue into the practice database, on the
+test cluster's PostgreSQL and real SQLite copies: two desks book the same term while the server
+is away; one merge puts every patient there exactly once, the loser moved and on the call list;
+a second merge and a desk restored from an old backup change nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from absence_helpers import TODAY, FixedClock, desk_copy, patient, set_up_practice
+
+from recepcja.services import booking
+from recepcja.services.call_list import call_list
+from recepcja.store import Repositories
+from recepcja.store.local_copy import CopyNotReplaced, info, open_copy, refresh, unmerged
+from recepcja.store.practice_merge import PracticeMerges
+from recepcja.sync.practice_merge import merge
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def practice(pg_database: str, clock: FixedClock):
+    with Repositories.open(pg_database, clock) as repos:
+        yield repos
+
+
+def test_the_copy_holds_what_the_desk_needs_and_its_age(practice: Repositories, clock, tmp_path):
+    schedule_id, slots = set_up_practice(practice)
+    known = practice.patients.add(patient(1), "ania")
+    booking.book(practice, known, slots[0], "stable", user="ania", now=clock())
+    desk = desk_copy(tmp_path, "R1", practice.db, clock)
+
+    assert [s.id for s in desk.slots.for_day(schedule_id, TODAY.replace(day=2))] == slots
+    assert desk.visits.live_for_slot(slots[0]).patient_id == known
+    assert desk.patients.search("Kowalski")[0].id == known
+    meta = info(desk.db)
+    assert meta.refreshed_at == clock() and meta.covers(TODAY) and not meta.covers(
+        TODAY.replace(month=6))
+
+
+def test_two_desks_book_the_same_term_offline_and_merge_once(
+        practice: Repositories, clock, tmp_path: Path):
+    schedule_id, slots = set_up_practice(practice)
+    known = practice.patients.add(patient(9, "Znany"), "ania")
+    desk_a = desk_copy(tmp_path, "R1", practice.db, clock)
+    desk_b = desk_copy(tmp_path, "R2", practice.db, clock)
+
+    # The server is away: each desk works on its own copy.
+    new_a = desk_a.patients.add(patient(1, "Pierwsza"), "ania")
+    booking.book(desk_a, new_a, slots[0], "stable", user="ania", emergency=True, now=clock())
+    new_b = desk_b.patients.add(patient(2, "Druga"), "basia")
+    lost = booking.book(desk_b, new_b, slots[0], "stable", user="basia", emergency=True,
+                        now=clock())
+    gone = booking.book(desk_b, desk_b.patients.add(patient(3, "Odwolana"), "basia"), slots[5],
+                        "stable", user="basia", emergency=True, now=clock())
+    booking.cancel(desk_b, gone.visit.id, "pacjent dzwonil", user="basia")
+    moved = booking.book(desk_b, known, slots[6], "urgent", user="basia", emergency=True,
+                         now=clock())
+    booking.reschedule(desk_b, moved.visit.id, slots[7], user="basia", now=clock())
+    assert desk_a.patients.get(new_a).local_id.startswith("L-")
+    assert desk_a.patients.get(new_a).local_id != desk_b.patients.get(new_b).local_id
+    old_backup = tmp_path / "R2-backup.sqlite"
+    with sqlite3.connect(old_backup) as target:  # the online backup API: WAL included
+        desk_b.db.conn.backup(target)
+    with pytest.raises(CopyNotReplaced):
+        refresh(practice.db, desk_b.db, today=TODAY, now=clock())
+
+    first = merge(practice.db, desk_a.db, workstation="R1", clock=clock)
+    second = merge(practice.db, desk_b.db, workstation="R2", clock=clock)
+
+    assert first.outcomes == {"booked": 1}
+    assert second.outcomes == {"moved": 1, "booked": 2, "cancelled": 1, "changed": 1}
+    assert unmerged(desk_a.db) == unmerged(desk_b.db) == 0
+    live = {row.visit.patient_id for row in practice.visits.live_in_schedule(
+        schedule_id, TODAY, TODAY.replace(day=3))}
+    names = {practice.patients.get(pid).last_name for pid in live}
+    assert names == {"Pierwsza", "Druga", "Znany"}
+    assert practice.visits.live_for_slot(slots[0]).visit_uid == desk_a.visits.get(
+        desk_a.visits.live_for_slot(slots[0]).id).visit_uid
+    assert practice.visits.live_for_slot(slots[7]).patient_id == known
+    # The loser is on the call list, with the term it lost.
+    calls = call_list(practice)
+    assert [(c.last_name, c.lost_term) for c in calls] == [
+        ("Druga", practice.slots.get(slots[0]).start)]
+    assert calls[0].visit_uid == lost.visit.visit_uid
+    # Every visit went into the practice's CeR queue once.
+    keys = [row[0] for row in practice.db.conn.execute(
+        "SELECT idempotency_key FROM outbox WHERE op = 'book'")]
+    assert len(keys) == len(set(keys)) == 4
+
+    # Again, and a desk restored from a backup taken before the merge: nothing twice.
+    assert merge(practice.db, desk_b.db, workstation="R2", clock=clock).merged == 0
+    restored = open_copy(old_backup)
+    try:
+        again = merge(practice.db, restored, workstation="R2", clock=clock)
+    finally:
+        restored.close()
+    assert again.merged == 0 and again.already_merged == 5
+    assert practice.db.conn.execute("SELECT count(*) FROM outbox WHERE op = 'book'").fetchone(
+        )[0] == 4
+    assert PracticeMerges(practice.db).count() == 6
+
+
+def test_no_term_left_means_the_waiting_list(practice: Repositories, clock, tmp_path: Path):
+    _, slots = set_up_practice(practice, slots=1)
+    desk_a = desk_copy(tmp_path, "R1", practice.db, clock)
+    desk_b = desk_copy(tmp_path, "R2", practice.db, clock)
+    for desk, serial in ((desk_a, 1), (desk_b, 2)):
+        booking.book(desk, desk.patients.add(patient(serial), "ania"), slots[0], "stable",
+                     user="ania", emergency=True, now=clock())
+
+    merge(practice.db, desk_a.db, workstation="R1", clock=clock)
+    report = merge(practice.db, desk_b.db, workstation="R2", clock=clock)
+
+    assert report.outcomes == {"waiting_list": 1}
+    assert [c.on_waiting_list for c in call_list(practice)] == [True]
+    # After the merge the copy may be replaced again.
+    refresh(practice.db, desk_b.db, today=TODAY, now=clock())
+    assert desk_b.visits.count() == 2
