@@ -21,6 +21,9 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import queue_panel
 
     installed.append(queue_panel.install(window))
+    from recepcja.gui import replay_summary
+
+    installed.append(replay_summary.install(window))
     from recepcja.gui import onboarding_view
 
     installed.append(onboarding_view.install(window))

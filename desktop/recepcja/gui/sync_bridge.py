@@ -11,6 +11,7 @@ engine has started and when it cannot start (the engine probes a quiet desk on i
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -32,6 +33,9 @@ class SyncBridge(QObject):
     connection_changed = Signal(str)  # Connection value
     queue_changed = Signal(int)
     entry_done = Signal(object)
+    # Once per sync pass (the engine publishes the count after each pass and chunk): the
+    # entries it finished, as (entry, outcome) - the views refresh once, not once per row.
+    pass_done = Signal(object)
     exchanged = Signal()  # a call to CeR worked (refresh "last exchange")
 
     def __init__(self, ctx: AppContext, runner: BackgroundRunner,
@@ -44,6 +48,8 @@ class SyncBridge(QObject):
         self._probing = False
         self._stopped = False  # the window closed: its pool takes no more work
         self._gateway: Any = None
+        self._done_lock = threading.Lock()
+        self._done: list[tuple[Any, str]] = []  # finished on the sync thread since the count
         self._timer = QTimer(self)
         self._timer.setInterval(
             TRAINING_PROBE_INTERVAL_MS if ctx.training else PROBE_INTERVAL_MS
@@ -96,8 +102,8 @@ class SyncBridge(QObject):
                 on_state=lambda state, emergency: emit(self.connection_changed,
                     str(Connection.OFFLINE if emergency else Connection.parse(state))
                 ),
-                on_queue_count=lambda count: emit(self.queue_changed, int(count)),
-                on_entry_done=lambda entry, _outcome, _detail: emit(self.entry_done, entry),
+                on_queue_count=self._counted,
+                on_entry_done=self._entry_finished,
             )
             self.engine.start()
         except Exception:  # noqa: BLE001 - an engine we cannot drive: fall back to probing
@@ -106,6 +112,20 @@ class SyncBridge(QObject):
             return False
         self.connection_changed.connect(lambda value: self._remember(Connection.parse(value)))
         return True
+
+    def _entry_finished(self, entry: Any, outcome: object, _detail: object) -> None:
+        """On the sync thread: remember it for the pass's one refresh."""
+        with self._done_lock:
+            self._done.append((entry, str(getattr(outcome, "value", outcome))))
+        emit(self.entry_done, entry)
+
+    def _counted(self, count: int) -> None:
+        """On the sync thread, after a pass (or a chunk of one): one ``pass_done``."""
+        with self._done_lock:
+            batch, self._done = self._done, []
+        if batch:
+            emit(self.pass_done, batch)
+        emit(self.queue_changed, int(count))
 
     def _remember(self, state: Connection) -> None:
         self.state = state
