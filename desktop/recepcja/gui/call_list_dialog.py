@@ -32,26 +32,9 @@ from PySide6.QtWidgets import (
 from recepcja.domain.model import WARSAW
 from recepcja.gui.formatting import datetime_text, phone_text
 from recepcja.i18n import _, ngettext
-from recepcja.services.call_worklist import CallReason, WorkItem
+from recepcja.services.call_words import mark_words, reason_words
+from recepcja.services.call_worklist import WorkItem
 from recepcja.store.patient_card import CallOutcome
-
-
-def reason_words() -> dict[str, str]:
-    return {
-        CallReason.REPLAY_MOVED: _("term changed by CeR"),
-        CallReason.REPLAY_WAITING: _("on the central waiting list"),
-        CallReason.ABSENCE_MOVED: _("doctor absent: moved"),
-        CallReason.ABSENCE_LEFT: _("doctor absent: no new term"),
-        CallReason.REMINDER: _("reminder of tomorrow's visit"),
-    }
-
-
-def mark_words() -> dict[str, str]:
-    return {
-        CallOutcome.REACHED: _("called"),
-        CallOutcome.NO_ANSWER: _("no answer"),
-        CallOutcome.ARRANGED: _("arranged"),
-    }
 
 
 def headers() -> list[str]:

@@ -178,7 +178,7 @@ class PatientCardDialog(QDialog):
         odbiera / umówiono); until then the table says there are none."""
         table = self._table("patientCalls", [_("When"), _("Who"), _("About"), _("Outcome"),
                                              _("Note")])
-        from recepcja.gui.call_list_dialog import reason_words
+        from recepcja.services.call_words import reason_words
 
         reasons = {str(key): words for key, words in reason_words().items()}
         for call in self.card.calls:

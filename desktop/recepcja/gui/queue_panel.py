@@ -240,8 +240,8 @@ class QueuePanel(QObject):
         return self.call_dialog
 
     def export_call_list(self, path: Path, overwrite: bool = False) -> None:
-        from recepcja.gui.call_list_dialog import mark_words, reason_words
         from recepcja.gui.file_choice import export_password_or_ask
+        from recepcja.services.call_words import mark_words, reason_words
 
         go_on, password = export_password_or_ask(self.window, _("Patients to notify"))
         if not go_on:
