@@ -148,8 +148,10 @@ def translate_error(error: DomainError) -> str:
 
 
 def error_text(error: BaseException) -> str:
-    """Any error as people read it: a DomainError or CerError (``message`` + ``params``)
-    translated with its values filled in; anything else by its own text, or its type's name."""
+    """THE one function that turns any error into words for people (window, CLI, the sync
+    panel, stored reasons): a DomainError or CerError (``message`` + ``params``) translated
+    with its values filled in; a lost connection or a file that cannot be used in plain words;
+    anything else as "unexpected error, see the log" - never an exception's class name."""
     message, params = getattr(error, "message", None), getattr(error, "params", None)
     if isinstance(message, str) and isinstance(params, dict):
         values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
@@ -157,4 +159,10 @@ def error_text(error: BaseException) -> str:
             return _(message).format(**values)
         except (KeyError, IndexError, ValueError):
             pass
-    return str(error) or type(error).__name__
+    if isinstance(error, ConnectionError | TimeoutError):
+        return _("CeR cannot be reached right now. The change is kept and will be sent later.")
+    if isinstance(error, OSError) and error.strerror:
+        if error.filename:
+            return _("{error}: {path}").format(error=error.strerror, path=error.filename)
+        return str(error.strerror)
+    return _("Unexpected error; the details are in the log.")

@@ -158,3 +158,48 @@ def test_the_call_worklist_marks_calls_and_keeps_who_is_not_done(qtbot, window, 
         repos.close()
     assert [c.outcome for c in calls] == [CallOutcome.REACHED, CallOutcome.NO_ANSWER]
     dialog.close()
+
+
+def test_the_bridge_is_the_one_writer_of_the_connection_state(qtbot, window):
+    """The switch wins over what the engine or a probe says; switched off, the window says
+    "checking" until somebody reports again, then the latest word."""
+    bridge = window.bridge
+    bridge._heard_from("engine", "online")
+    assert window.connection_state == Connection.ONLINE
+    bridge.set_manual_emergency(True)
+    assert window.connection_state == Connection.OFFLINE and window.banner.isVisible()
+    bridge._heard_from("engine", "online")  # a probe reached CeR: the switch still holds
+    bridge._heard_from("probe", "online")
+    assert window.connection_state == Connection.OFFLINE
+    bridge.set_manual_emergency(False)
+    assert window.connection_state == Connection.UNKNOWN
+    bridge._heard_from("probe", "degraded")
+    assert window.connection_state == Connection.DEGRADED
+    bridge._heard_from("engine", "online")
+    assert window.connection_state == Connection.ONLINE
+
+
+def test_one_error_to_words_function_never_shows_a_class_name(qtbot, window, monkeypatch):
+    from recepcja.cer.errors import CerTemporary
+    from recepcja.domain.errors import N_
+    from recepcja.gui import workers
+    from recepcja.gui.errors import error_text
+
+    shown: list[str] = []
+    monkeypatch.setattr(workers, "show_error", lambda _parent, error: shown.append(
+        error_text(error)))
+
+    def fail(error: BaseException):  # noqa: ANN202
+        def call() -> None:
+            raise error
+        return call
+
+    for error in (CerTemporary(N_("CeR is temporarily unavailable (HTTP {status})."),
+                               status=503),
+                  RuntimeError("internal detail"), KeyError("x")):
+        with qtbot.waitSignal(window.runner.finished, timeout=5000):
+            window.runner.run(fail(error), error_parent=window)
+    assert shown[0] == "CeR jest chwilowo niedostępny (HTTP 503)."
+    assert shown[1] == shown[2] == "Nieoczekiwany błąd; szczegóły są w dzienniku."
+    assert not any(name in text for text in shown
+                   for name in ("CerTemporary", "RuntimeError", "KeyError"))

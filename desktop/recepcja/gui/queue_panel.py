@@ -67,9 +67,8 @@ class QueuePanel(QObject):
         menu.addAction(self.emergency_action)
         window.addAction(self.emergency_action)  # the shortcut works with the menu closed
         if self.emergency_action.isChecked():
-            window.set_connection(Connection.OFFLINE)
+            window.bridge.set_manual_emergency(True)
             self.dock.show()
-        window.bridge.connection_changed.connect(self._connection_changed)
         window.bridge.queue_changed.connect(lambda _count: self.refresh())
         window.bridge.pass_done.connect(lambda _batch: self.refresh())
         window.runner.finished.connect(self.refresh)
@@ -100,12 +99,6 @@ class QueuePanel(QObject):
             self._shown_by_itself = False
         self._waiting = urgent
 
-    def _connection_changed(self, value: str) -> None:
-        """A probe that reached CeR must not hide the banner while the switch is on."""
-        if (not self.closed and self.emergency_action.isChecked()
-                and Connection.parse(value) != Connection.OFFLINE):
-            self.window.set_connection(Connection.OFFLINE)
-
     def _monitor(self) -> ConnectivityMonitor:
         from recepcja.sync.monitor import ConnectivityMonitor
 
@@ -119,12 +112,11 @@ class QueuePanel(QObject):
             engine.set_emergency(on, user)
         else:
             self._monitor().set_manual_emergency(on, user)
+        self.window.bridge.set_manual_emergency(on)  # the one writer of the connection state
         if on:
-            self.window.set_connection(Connection.OFFLINE)
             self.dock.show()
             self.window.status.showMessage(_("Emergency mode switched on by hand."), 5000)
             return
-        self.window.set_connection(Connection.UNKNOWN)
         self.window.status.showMessage(_("Emergency mode switched off."), 5000)
         self.window.bridge.wake()
         if self.window.ctx.settings.effective_cer_url():
