@@ -18,6 +18,7 @@ import functools
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from recepcja.domain.errors import N_, DomainError
@@ -25,9 +26,13 @@ from recepcja.resources import resource
 
 DEFAULT_LANGUAGE = "pl"
 ENV_HOME = "RECEPCJA_HOME"  # the data folder (config.paths); its cache/ holds the catalog cache
-CACHE_FORMAT = b"recepcja-catalog-cache-1"  # change when read_catalogs reads differently
+CACHE_FORMAT = b"recepcja-catalog-cache-2"  # change when read_catalogs reads differently
 
-__all__ = ["N_", "_", "catalog", "current_language", "error_text", "translate_error"]
+__all__ = ["N_", "_", "catalog", "current_language", "error_text", "ngettext",
+           "translate_error"]
+
+PLURAL_KEY = "\x00plural-forms"  # the catalogs' Plural-Forms expression, in the cache too
+SEPARATOR = "\x00"  # msgid SEPARATOR msgid_plural -> the forms joined by SEPARATOR
 
 
 def current_language() -> str:
@@ -68,8 +73,18 @@ def read_catalogs(sources: list[Path]) -> dict[str, str]:
 
     entries: dict[str, str] = {}
     for path in sources:
-        for entry in polib.pofile(str(path)):
-            if entry.msgstr and not entry.obsolete and "fuzzy" not in entry.flags:
+        po = polib.pofile(str(path))
+        rule = po.metadata.get("Plural-Forms", "")
+        if "plural=" in rule:
+            entries.setdefault(PLURAL_KEY, rule.split("plural=", 1)[1].strip().rstrip(";"))
+        for entry in po:
+            if entry.obsolete or "fuzzy" in entry.flags:
+                continue
+            if entry.msgid_plural:
+                forms = [entry.msgstr_plural[k] for k in sorted(entry.msgstr_plural)]
+                if all(forms):
+                    entries[entry.msgid + SEPARATOR + entry.msgid_plural] = SEPARATOR.join(forms)
+            elif entry.msgstr:
                 entries[entry.msgid] = entry.msgstr
     return entries
 
@@ -101,6 +116,28 @@ def _(message: str) -> str:
     return catalog(current_language()).get(message, message)
 
 
+@functools.lru_cache(maxsize=8)
+def _plural_rule(expression: str) -> Callable[[int], int]:
+    """The catalog's ``plural=`` C expression as a function (gettext's own parser)."""
+    import gettext
+
+    return gettext.c2py(expression)  # type: ignore[attr-defined, no-any-return]
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a message for the number ``n`` (Polish: 1 wizyta, 2 wizyty, 5 wizyt),
+    from the catalog's ``msgid_plural`` entries and its ``Plural-Forms`` rule; English (the
+    source) when there is no translation. The caller fills in the number itself."""
+    entries = catalog(current_language())
+    forms = entries.get(singular + SEPARATOR + plural)
+    rule = entries.get(PLURAL_KEY)
+    if forms and rule:
+        choices = forms.split(SEPARATOR)
+        index = _plural_rule(rule)(abs(int(n)))
+        return choices[min(index, len(choices) - 1)]
+    return singular if n == 1 else plural
+
+
 def translate_error(error: DomainError) -> str:
     """User-facing text of a domain error, translated and with its parameters filled in.
 
@@ -111,8 +148,10 @@ def translate_error(error: DomainError) -> str:
 
 
 def error_text(error: BaseException) -> str:
-    """Any error as people read it: a DomainError or CerError (``message`` + ``params``)
-    translated with its values filled in; anything else by its own text, or its type's name."""
+    """THE one function that turns any error into words for people (window, CLI, the sync
+    panel, stored reasons): a DomainError or CerError (``message`` + ``params``) translated
+    with its values filled in; a lost connection or a file that cannot be used in plain words;
+    anything else as "unexpected error, see the log" - never an exception's class name."""
     message, params = getattr(error, "message", None), getattr(error, "params", None)
     if isinstance(message, str) and isinstance(params, dict):
         values = {k: _(v) if isinstance(v, str) else v for k, v in params.items()}
@@ -120,4 +159,10 @@ def error_text(error: BaseException) -> str:
             return _(message).format(**values)
         except (KeyError, IndexError, ValueError):
             pass
-    return str(error) or type(error).__name__
+    if isinstance(error, ConnectionError | TimeoutError):
+        return _("CeR cannot be reached right now. The change is kept and will be sent later.")
+    if isinstance(error, OSError) and error.strerror:
+        if error.filename:
+            return _("{error}: {path}").format(error=error.strerror, path=error.filename)
+        return str(error.strerror)
+    return _("Unexpected error; the details are in the log.")

@@ -145,3 +145,30 @@ def test_resources_lists_ids_that_absence_and_slots_take(cli, practice):  # noqa
     states = {line.split("\t")[3] for line in lines[1:]}
     assert states <= {"wolny", "zajęty", "zablokowany"} and "zablokowany" in states
     assert not states & {"free", "booked", "blocked"}
+
+
+def test_calls_list_is_the_desk_worklist(cli, practice):  # noqa: ANN001
+    """A visit CeR reminds by SMS (in CeR, a mobile number) is not on the list; without a
+    phone the patient is, with the reason in Polish; reached, they leave it."""
+    day = practice["next_day"].isoformat()
+    listed = cli("calls", "list", "--day", day, "--json")
+    assert listed.code == 0, listed.err
+    assert all(item["patient_name"] != "Kowalczyk Zofia" for item in listed.json())
+    db = sqlite3.connect(cli.home / "recepcja.sqlite")
+    try:
+        db.execute("UPDATE patients SET phone = NULL WHERE pesel = ?", (PESEL,))
+        db.commit()
+    finally:
+        db.close()
+    listed = cli("calls", "list", "--day", day, "--json")
+    [item] = [i for i in listed.json() if i["patient_name"] == "Kowalczyk Zofia"]
+    assert item["reason"] == "reminder" and item["last_mark"] is None and not item["done"]
+    assert item["visit_id"] == practice["visits"][1].id
+    text = cli("calls", "list", "--day", day)
+    assert text.code == 0, text.err
+    lines = text.out.splitlines()
+    assert lines[1] == "Pacjent\tTelefon\tPowód\tTermin\tPoprzedni termin\tGdzie\tOstatni telefon"
+    row = next(line for line in lines if line.startswith("Kowalczyk Zofia"))
+    assert "brak telefonu\tprzypomnienie o jutrzejszej wizycie" in row
+    bad = cli("calls", "list", "--day", "jutro")
+    assert bad.code == 2 and len(bad.err.splitlines()) == 1

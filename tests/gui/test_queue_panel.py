@@ -109,12 +109,13 @@ def test_call_list_dialog_lists_moved_patients_and_exports(qtbot, window, desk_c
     panel.refresh()
     dialog = panel.show_call_list()
     assert dialog.table.rowCount() == 1
-    assert dialog.table.item(0, 0).text() == entry.patient_local_id
+    assert dialog.table.item(0, 0).text() == f"{entry.last_name} {entry.first_name}"
     target = tmp_path / "telefony.xlsx"
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         dialog.export(target)
     rows = list(openpyxl.load_workbook(target).active.iter_rows(values_only=True))
-    assert len(rows) == 2 and rows[1][1] == entry.patient_local_id
+    assert len(rows) == 2 and rows[1][1] == f"{entry.last_name} {entry.first_name}"
+    assert rows[1][3] == "CeR zmienił termin"
 
 
 def test_first_start_offers_setup_for_an_empty_store(qtbot, tmp_path, monkeypatch):
@@ -171,12 +172,20 @@ def test_import_report_lists_bad_rows_by_number(qtbot, window):
     box.close()
 
 
-def test_queue_dock_is_hidden_while_empty_and_appears_when_entries_wait(qtbot, window,
-                                                                       on_dialog):
+def test_queue_dock_stays_away_for_an_ordinary_booking_and_appears_in_an_emergency(
+        qtbot, window, on_dialog):
+    """An ordinary booking passes through the outbox for a second: no empty dock over the
+    day. Booked while CeR is away, it is in view at once."""
+    from recepcja.gui.connection import Connection
+
     panel = _panel(window)
     assert panel.dock.isHidden()  # a normal day: no clutter
-    _book_1040(qtbot, window, on_dialog)  # no CeR in this window: the booking waits
-    assert panel.dock.model.rowCount() == 1
+    window.set_connection(Connection.ONLINE)
+    _book_1040(qtbot, window, on_dialog)
+    assert panel.dock.model.rowCount() == 1  # it is queued for a moment...
+    assert panel.dock.isHidden()  # ...and that is no reason to take 40% of the day
+    window.set_connection(Connection.OFFLINE)
+    panel.refresh()
     assert not panel.dock.isHidden()
 
 

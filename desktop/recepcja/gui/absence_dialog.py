@@ -218,8 +218,7 @@ class AbsenceResultDialog(QDialog):
         layout.addWidget(close)
         self.lines: list[str] = []
         bridge = getattr(window, "bridge", None)
-        if bridge is not None:  # follow the rows as the sync engine sends them
-            bridge.entry_done.connect(self.refresh)
+        if bridge is not None:  # follow the rows as the sync engine sends them: once a pass
             bridge.queue_changed.connect(self.refresh)
         self.resize(720, 420)
         self.refresh()

@@ -3,18 +3,24 @@ that the bookings wait in the emergency queue."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from recepcja.i18n import _
+
+BANNER_RED = "#b00000"
 
 
 class EmergencyBanner(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("emergencyBanner")
+        # A plain QWidget subclass paints a stylesheet background only with this attribute:
+        # without it the banner was white text on the grey window.
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.setAutoFillBackground(True)
         self.setStyleSheet(
-            "#emergencyBanner { background: #b00000; }"
+            f"#emergencyBanner {{ background: {BANNER_RED}; }}"
             " QLabel { color: white; font-size: 15px; font-weight: bold; padding: 6px; }"
         )
         self.label = QLabel()

@@ -1,7 +1,8 @@
 """The one place that turns an error from a service into words for the desk.
 
-Domain errors carry their own (translated) message; anything else is our bug or an outage, and
-the desk gets a short Polish sentence instead of a traceback (which goes to the log).
+The words come from ``i18n.error_text``, the one error-to-words function of the app (domain
+and CeR errors carry their own message; anything else is our bug or an outage, and the desk
+gets a short Polish sentence - never a class name - while the traceback goes to the log).
 """
 
 from __future__ import annotations
@@ -11,17 +12,11 @@ import logging
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from recepcja.domain.errors import DomainError
-from recepcja.i18n import _, translate_error
+from recepcja.i18n import _, error_text
+
+__all__ = ["error_text", "show_error"]
 
 log = logging.getLogger("recepcja.gui")
-
-
-def error_text(error: BaseException) -> str:
-    if isinstance(error, DomainError):
-        return translate_error(error)
-    if isinstance(error, (ConnectionError, TimeoutError)):
-        return _("CeR cannot be reached right now. The change is kept and will be sent later.")
-    return _("Something went wrong: {error}").format(error=type(error).__name__)
 
 
 def show_error(parent: QWidget | None, error: BaseException) -> None:

@@ -25,6 +25,9 @@ def install_extensions(window: Any) -> list[Any]:
     from recepcja.gui import server_banner
 
     installed.append(server_banner.install(window, queue.export))
+    from recepcja.gui import replay_summary
+
+    installed.append(replay_summary.install(window))
     from recepcja.gui import onboarding_view
 
     installed.append(onboarding_view.install(window))

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.patient: Patient | None = None
         self.last_exchange: dt.datetime | None = None
         self.last_call_list: list[str] = []
+        self.connection_state = Connection.UNKNOWN
         self.closed = False  # late answers (sync thread, pool) arrive after close: ignore them
         self.setObjectName("mainWindow")
         self.setWindowTitle(self._title())
@@ -189,7 +190,7 @@ class MainWindow(QMainWindow):
         self.runner.busy_changed.connect(self.status.set_busy)
         self.bridge.connection_changed.connect(lambda v: self.set_connection(Connection.parse(v)))
         self.bridge.queue_changed.connect(self._queue_changed)
-        self.bridge.entry_done.connect(lambda _entry: self.reload())
+        self.bridge.pass_done.connect(lambda _batch: self.reload())  # once per pass
         self.bridge.exchanged.connect(self._exchanged)
 
     # --- reading ---------------------------------------------------------------------------
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
         self.refresh_status()
 
     def set_connection(self, state: Connection) -> None:
+        self.connection_state = state
         self.status.set_connection(state)
         self.banner.setVisible(state == Connection.OFFLINE)
 

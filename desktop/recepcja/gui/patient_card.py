@@ -178,11 +178,15 @@ class PatientCardDialog(QDialog):
         odbiera / umówiono); until then the table says there are none."""
         table = self._table("patientCalls", [_("When"), _("Who"), _("About"), _("Outcome"),
                                              _("Note")])
+        from recepcja.services.call_words import reason_words
+
+        reasons = {str(key): words for key, words in reason_words().items()}
         for call in self.card.calls:
             at = call.called_at.astimezone(WARSAW)
             row = table.rowCount()
             table.insertRow(row)
-            for column, text in enumerate((f"{at:%d.%m.%Y %H:%M}", call.called_by, call.reason,
+            for column, text in enumerate((f"{at:%d.%m.%Y %H:%M}", call.called_by,
+                                           reasons.get(call.reason, call.reason),
                                            call_outcome_words(call.outcome), call.note)):
                 table.setItem(row, column, QTableWidgetItem(text))
         if not self.card.calls:

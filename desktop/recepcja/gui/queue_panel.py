@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from recepcja.gui.connection import Connection
 from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.queue_dock import QueueDock
-from recepcja.i18n import _
+from recepcja.i18n import _, ngettext
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import manual_emergency
 
@@ -44,7 +44,8 @@ class QueuePanel(QObject):
         self.first_start: Any = None
         self.last_report: ImportReport | None = None
         self.closed = False
-        self._waiting = 0  # entries at the last refresh: the dock appears when the queue fills
+        self._waiting = False  # whether the last refresh found work for the desk
+        self._shown_by_itself = False  # the dock appeared on its own (not the desk's choice)
         self.dock.hide()  # an empty queue is clutter on a normal day
         menu = window.menuBar().addMenu(_("Emergency &queue"))
         self.menu = menu
@@ -66,11 +67,10 @@ class QueuePanel(QObject):
         menu.addAction(self.emergency_action)
         window.addAction(self.emergency_action)  # the shortcut works with the menu closed
         if self.emergency_action.isChecked():
-            window.set_connection(Connection.OFFLINE)
+            window.bridge.set_manual_emergency(True)
             self.dock.show()
-        window.bridge.connection_changed.connect(self._connection_changed)
         window.bridge.queue_changed.connect(lambda _count: self.refresh())
-        window.bridge.entry_done.connect(lambda _entry: self.refresh())
+        window.bridge.pass_done.connect(lambda _batch: self.refresh())
         window.runner.finished.connect(self.refresh)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.refresh)
@@ -89,15 +89,15 @@ class QueuePanel(QObject):
 
         entries = queue_entries(self.window.repos)
         self.dock.set_entries(entries)
-        if entries and not self._waiting:
+        urgent = needs_the_desk(entries, self.emergency_action.isChecked()
+                                or self.window.connection_state == Connection.OFFLINE)
+        if urgent and not self._waiting:
             self.dock.show()  # something waits for CeR: make it impossible to miss
-        self._waiting = len(entries)
-
-    def _connection_changed(self, value: str) -> None:
-        """A probe that reached CeR must not hide the banner while the switch is on."""
-        if (not self.closed and self.emergency_action.isChecked()
-                and Connection.parse(value) != Connection.OFFLINE):
-            self.window.set_connection(Connection.OFFLINE)
+            self._shown_by_itself = True
+        elif not urgent and self._shown_by_itself and not entries:
+            self.dock.hide()  # it came by itself and its work is done: give the day its room
+            self._shown_by_itself = False
+        self._waiting = urgent
 
     def _monitor(self) -> ConnectivityMonitor:
         from recepcja.sync.monitor import ConnectivityMonitor
@@ -112,12 +112,11 @@ class QueuePanel(QObject):
             engine.set_emergency(on, user)
         else:
             self._monitor().set_manual_emergency(on, user)
+        self.window.bridge.set_manual_emergency(on)  # the one writer of the connection state
         if on:
-            self.window.set_connection(Connection.OFFLINE)
             self.dock.show()
             self.window.status.showMessage(_("Emergency mode switched on by hand."), 5000)
             return
-        self.window.set_connection(Connection.UNKNOWN)
         self.window.status.showMessage(_("Emergency mode switched off."), 5000)
         self.window.bridge.wake()
         if self.window.ctx.settings.effective_cer_url():
@@ -204,40 +203,62 @@ class QueuePanel(QObject):
     # -- call list -----------------------------------------------------------------------------
 
     def show_call_list(self) -> CallListDialog:
+        """The call worklist (replay, absence, tomorrow's reminders); one dialog, raised and
+        re-read when asked again."""
         from recepcja.gui.call_list_dialog import CallListDialog
-        from recepcja.services.call_list import call_list
+        from recepcja.services.call_worklist import mark_call, worklist
 
-        if self.call_dialog is not None:
-            self.call_dialog.close()
-        suggested = self.window.ctx.paths.export_file("do_telefonu", ".xlsx",
-                                                      self.window.clock().date())
-        self.call_dialog = CallListDialog(call_list(self.window.repos), self.export_call_list,
-                                          self.window, suggested=str(suggested))
+        window = self.window
+        if self.call_dialog is not None and self.call_dialog.isVisible():
+            self.call_dialog.refresh()
+            self.call_dialog.raise_()
+            self.call_dialog.activateWindow()
+            return self.call_dialog
+
+        def load(include_done: bool) -> list[Any]:
+            return worklist(window.repos, window.clock(), include_done=include_done)
+
+        def mark(item: Any, outcome: Any) -> None:
+            mark_call(window.repos, item, outcome, window.ctx.user, now=window.clock())
+
+        def printer(html: str, name: str) -> None:
+            from recepcja.gui.printing import print_html
+
+            print_html(window, html, Path(name).stem)
+
+        suggested = window.ctx.paths.export_file("do_telefonu", ".xlsx", window.clock().date())
+        self.call_dialog = CallListDialog(load, mark, self.export_call_list, window,
+                                          printer=printer, suggested=str(suggested))
         self.call_dialog.show()
         return self.call_dialog
 
     def export_call_list(self, path: Path, overwrite: bool = False) -> None:
         from recepcja.gui.file_choice import export_password_or_ask
+        from recepcja.services.call_words import mark_words, reason_words
 
         go_on, password = export_password_or_ask(self.window, _("Patients to notify"))
         if not go_on:
             return
-        ctx = self.window.ctx
+        ctx, now = self.window.ctx, self.window.clock()
+        reasons = {str(k): v for k, v in reason_words().items()}
+        marks = {str(k): v for k, v in mark_words().items()}
 
         def work() -> int:
-            from recepcja.services.call_list import export_call_list
+            from recepcja.services.call_worklist import export_worklist
 
             repos = Repositories.over(ctx.open_db())
             try:
-                return export_call_list(repos, path, password=password, overwrite=overwrite)
+                return export_worklist(repos, path, now, reasons, marks, password=password,
+                                       overwrite=overwrite)
             finally:
                 repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the list…"), error_parent=self.window,
             on_success=lambda count: self.window.status.showMessage(
-                _("List exported: {count} patients to {path}").format(count=count, path=path),
-                8000))
+                ngettext("List exported: {count} patient to {path}",
+                         "List exported: {count} patients to {path}", count).format(
+                    count=count, path=path), 8000))
 
     # -- first start ---------------------------------------------------------------------------
 
@@ -287,6 +308,18 @@ class QueuePanel(QObject):
             self.call_dialog.close()
         if self.first_start is not None:
             self.first_start.close()
+
+
+WAITING_STATES = frozenset({"failed", "ambiguous", "rejected"})
+
+
+def needs_the_desk(entries: list[Any], emergency: bool) -> bool:
+    """Whether the queue must be in view: entries queued while CeR is away (emergency), or
+    entries that wait (CeR unreachable for them, an answer to read back, a refusal, a set-up
+    problem). An ordinary booking passes through the outbox for a second: no dock for it."""
+    if not entries:
+        return False
+    return emergency or any(e.state in WAITING_STATES or e.waiting_for for e in entries)
 
 
 def report_text(report: ImportReport) -> str:

@@ -222,8 +222,10 @@ class SyncPanel(QObject):
     def _reconcile_failed(self, error: BaseException) -> None:
         self._reconciling = False
         log.info("reconciliation failed: %s", type(error).__name__)
+        from recepcja.i18n import error_text
+
         self.dock.show_report([_("The reconciliation with CeR failed: {error}").format(
-            error=type(error).__name__)])
+            error=error_text(error))])
 
 
 def install(window: Any) -> SyncPanel:

@@ -10,18 +10,33 @@ Installed by ``gui/extensions.py``; ``close()`` (when the window closes) saves.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter
 
+from recepcja.config.private_files import create_private, make_private, private_folder
+
 PREFERRED = QSize(1360, 820)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
 FILE_NAME = "window.ini"
 SPLITTERS = ("mainSplitter", "rightSplitter")
 SCHEDULE_SHARE = 0.61  # at 1366 pixels today's visits keep ~520: no horizontal scroll bar
+
+
+def _private(path: Path) -> None:
+    """Create the file ``0600`` before Qt first writes it (it names the desk's users), and
+    narrow one an older version left wider."""
+    if not path.exists():
+        with contextlib.suppress(OSError):
+            private_folder(path.parent)
+            os.close(create_private(path))
+    make_private(path)
 
 
 def _group(user: str) -> str:
@@ -31,8 +46,9 @@ def _group(user: str) -> str:
 class WindowGeometry:
     def __init__(self, window: Any) -> None:
         self.window = window
-        self.settings = QSettings(str(window.ctx.paths.root / FILE_NAME),
-                                  QSettings.Format.IniFormat)
+        self.path = window.ctx.paths.root / FILE_NAME
+        _private(self.path)
+        self.settings = QSettings(str(self.path), QSettings.Format.IniFormat)
         self.group = _group(window.ctx.user)
 
     def restore(self) -> bool:
@@ -85,7 +101,8 @@ class WindowGeometry:
             self.settings.setValue("splitters", [s.saveState() for s in self._splitters()])
         finally:
             self.settings.endGroup()
-        self.settings.sync()
+        self.settings.sync()  # Qt replaces the file: narrow the new one as well
+        make_private(self.path)
 
     def _splitters(self) -> list[QSplitter]:
         found = (self.window.findChild(QSplitter, name) for name in SPLITTERS)

@@ -22,6 +22,7 @@ MODULES: dict[str, tuple[str, ...]] = {
     "onboarding": ("setup", "onboard", "publish", "initial-load"),
     "absence": ("absence",),
     "resources": ("resources",),
+    "calls": ("calls",),
     "desk": ("slots", "book", "cancel", "reschedule"),
     "referral": ("referral",),
     "queue": ("queue", "sync", "outages"),

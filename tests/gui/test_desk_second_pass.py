@@ -1,0 +1,205 @@
+"""Issue 14, second pass: nothing on the desk misleads or hides what she must act on - the
+emergency banner really red, no empty queue dock, after a replay a summary that stays and
+names whom to call, the views refreshed once per sync pass, window.ini private."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import stat
+from types import SimpleNamespace
+
+import pytest
+from PySide6.QtGui import QColor
+
+from recepcja.domain.model import WARSAW
+from recepcja.gui.connection import Connection
+from recepcja.gui.emergency_banner import BANNER_RED
+from recepcja.gui.replay_summary import ReplaySummaryPanel
+from recepcja.store.repos import Repositories
+
+
+def _summary(window) -> ReplaySummaryPanel:  # noqa: ANN001
+    return next(e for e in window.extensions if isinstance(e, ReplaySummaryPanel))
+
+
+def test_the_emergency_banner_is_painted_red(qtbot, window):
+    window.set_connection(Connection.OFFLINE)
+    qtbot.waitUntil(window.banner.isVisible, timeout=2000)
+    image = window.banner.grab().toImage()
+    corner = image.pixelColor(2, 2)  # the margin, outside the label
+    assert corner.name() == QColor(BANNER_RED).name(), corner.name()
+    inside = window.banner.label.geometry().topLeft()
+    assert image.pixelColor(inside.x() + 2, inside.y() + 2).name() == QColor(BANNER_RED).name()
+    colours = {image.pixelColor(x, y).name() for x in range(0, image.width(), 2)
+               for y in range(image.height())}
+    assert "#ffffff" in colours  # the words: white on red
+
+
+def test_a_replay_summary_names_whom_to_call_and_stays_until_acknowledged(qtbot, window,
+                                                                         desk_ctx):
+    summary = _summary(window)
+    assert summary.bar.isHidden()
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        visit = next(v for v in (repos.visits.by_uid(f"T-{n}") for n in range(4)) if v)
+        patient = repos.patients.get(visit.patient_id)
+    finally:
+        repos.close()
+    finished = [(SimpleNamespace(visit_id=visit.id), "booked"),
+                (SimpleNamespace(visit_id=visit.id), "moved")]
+    window.bridge.pass_done.emit(finished)
+    qtbot.waitUntil(summary.bar.isVisible, timeout=2000)
+    text = summary.bar.label.text()
+    assert f"{patient.last_name} {patient.first_name}" in text
+    assert "1 pacjenta" in text and "zadzwoń" in text
+    window.bridge.pass_done.emit([(SimpleNamespace(visit_id=visit.id), "booked")])
+    qtbot.wait(50)
+    assert summary.bar.isVisible()  # a later pass does not take it away
+    summary.bar.open_button.click()
+    from recepcja.gui.queue_panel import QueuePanel
+
+    panel = next(e for e in window.extensions if isinstance(e, QueuePanel))
+    assert panel.call_dialog is not None and panel.call_dialog.isVisible()
+    panel.call_dialog.close()
+    summary.bar.ok_button.click()
+    assert summary.bar.isHidden()
+
+
+def test_the_views_refresh_once_per_sync_pass_not_once_per_row(qtbot, window, monkeypatch):
+    reloads: list[bool] = []
+    monkeypatch.setattr(window.views, "reload", lambda force=True: reloads.append(force))
+    for _n in range(200):
+        window.bridge.entry_done.emit(SimpleNamespace(visit_id=None))
+    qtbot.wait(20)
+    assert reloads == []  # a row finished: nothing re-read yet
+    window.bridge.pass_done.emit([(SimpleNamespace(visit_id=None), "booked")] * 200)
+    qtbot.waitUntil(lambda: len(reloads) == 1, timeout=2000)
+    qtbot.wait(20)
+    assert len(reloads) == 1
+
+
+def test_the_bridge_turns_a_pass_into_one_signal(qtbot, window):
+    """The sync thread's callbacks: rows finished are gathered until the pass publishes its
+    count, then one ``pass_done`` with all of them."""
+    bridge = window.bridge
+    batches: list[list[object]] = []
+    bridge.pass_done.connect(batches.append)
+    for number in range(3):
+        bridge._entry_finished(SimpleNamespace(visit_id=number), "booked", {})
+    bridge._counted(0)
+    bridge._counted(0)  # a pass with nothing finished: no signal
+    qtbot.waitUntil(lambda: len(batches) == 1, timeout=2000)
+    qtbot.wait(20)
+    assert len(batches) == 1 and [o for _e, o in batches[0]] == ["booked"] * 3
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_window_ini_is_private(qtbot, desk_ctx, clock):
+    from recepcja.gui.main_window import MainWindow
+    from recepcja.gui.window_geometry import FILE_NAME
+
+    win = MainWindow(desk_ctx, clock=clock, start_sync=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.close()
+    path = desk_ctx.paths.root / FILE_NAME
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_the_call_worklist_marks_calls_and_keeps_who_is_not_done(qtbot, window, desk_ctx):
+    """Tomorrow's visit of a patient without a mobile number is on the list; "nie odbiera"
+    keeps it there, "zadzwoniono" takes it off; the phone is formatted, the first column is
+    the patient, the call is in the patient's history."""
+    from recepcja.domain.model import Urgency, Visit, VisitState
+    from recepcja.gui.queue_panel import QueuePanel
+    from recepcja.store.patient_card import CallOutcome, PatientCardRepo
+    from recepcja.store.records import VisitSource
+
+    tomorrow = window.clock().date() + dt.timedelta(days=1)
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        schedule = repos.schedules.list()[0]
+        slot = repos.slots.for_day(int(schedule.id or 0), tomorrow)[3]
+        patient = repos.patients.get(7)
+        repos.db.conn.execute("UPDATE patients SET phone = ? WHERE id = ?",
+                              ("+48225551234", patient.id))  # a landline: no SMS
+        repos.db.conn.commit()
+        repos.visits.import_many([Visit("T-R", int(patient.id or 0), slot.id, Urgency.STABLE,
+                                        state=VisitState.CONFIRMED, cer_id="WIZ-R")],
+                                 "test", source=VisitSource.INITIAL_LOAD)
+    finally:
+        repos.close()
+    panel = next(e for e in window.extensions if isinstance(e, QueuePanel))
+    dialog = panel.show_call_list()
+    name = f"{patient.last_name} {patient.first_name}"
+    rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert name in rows
+    row = rows.index(name)
+    assert dialog.table.item(row, 1).text() == "22 555 12 34"
+    assert dialog.table.item(row, 2).text() == "przypomnienie o jutrzejszej wizycie"
+    assert slot.start.astimezone(WARSAW).strftime("%H:%M") in dialog.table.item(row, 3).text()
+    dialog.table.selectRow(row)
+    dialog.mark_buttons[CallOutcome.NO_ANSWER].click()
+    rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert name in rows  # not reached: still to call
+    assert "nie odbiera" in dialog.table.item(rows.index(name), 6).text()
+    dialog.table.selectRow(rows.index(name))
+    dialog.mark_buttons[CallOutcome.REACHED].click()
+    assert name not in [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    dialog.show_done.setChecked(True)
+    assert name in [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    html_rows = dialog.table.rowCount()
+    assert html_rows >= 1
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        calls = PatientCardRepo(repos.db).calls(int(patient.id or 0))
+    finally:
+        repos.close()
+    assert [c.outcome for c in calls] == [CallOutcome.REACHED, CallOutcome.NO_ANSWER]
+    dialog.close()
+
+
+def test_the_bridge_is_the_one_writer_of_the_connection_state(qtbot, window):
+    """The switch wins over what the engine or a probe says; switched off, the window says
+    "checking" until somebody reports again, then the latest word."""
+    bridge = window.bridge
+    bridge._heard_from("engine", "online")
+    assert window.connection_state == Connection.ONLINE
+    bridge.set_manual_emergency(True)
+    assert window.connection_state == Connection.OFFLINE and window.banner.isVisible()
+    bridge._heard_from("engine", "online")  # a probe reached CeR: the switch still holds
+    bridge._heard_from("probe", "online")
+    assert window.connection_state == Connection.OFFLINE
+    bridge.set_manual_emergency(False)
+    assert window.connection_state == Connection.UNKNOWN
+    bridge._heard_from("probe", "degraded")
+    assert window.connection_state == Connection.DEGRADED
+    bridge._heard_from("engine", "online")
+    assert window.connection_state == Connection.ONLINE
+
+
+def test_one_error_to_words_function_never_shows_a_class_name(qtbot, window, monkeypatch):
+    from recepcja.cer.errors import CerTemporary
+    from recepcja.domain.errors import N_
+    from recepcja.gui import workers
+    from recepcja.gui.errors import error_text
+
+    shown: list[str] = []
+    monkeypatch.setattr(workers, "show_error", lambda _parent, error: shown.append(
+        error_text(error)))
+
+    def fail(error: BaseException):  # noqa: ANN202
+        def call() -> None:
+            raise error
+        return call
+
+    for error in (CerTemporary(N_("CeR is temporarily unavailable (HTTP {status})."),
+                               status=503),
+                  RuntimeError("internal detail"), KeyError("x")):
+        with qtbot.waitSignal(window.runner.finished, timeout=5000):
+            window.runner.run(fail(error), error_parent=window)
+    assert shown[0] == "CeR jest chwilowo niedostępny (HTTP 503)."
+    assert shown[1] == shown[2] == "Nieoczekiwany błąd; szczegóły są w dzienniku."
+    assert not any(name in text for text in shown
+                   for name in ("CerTemporary", "RuntimeError", "KeyError"))
