@@ -73,6 +73,7 @@ class SoapGateway:
         for the signer (tests freeze its clock and ids)."""
         self._config = config
         self._session = session
+        self._own_session = session is None
         self._signature_options = dict(signature_options or {})
         self._lock = threading.Lock()
         self._zeep: tuple[Any, Any, Any] | None = None
@@ -125,6 +126,14 @@ class SoapGateway:
     def transport(self) -> Any:
         """The zeep transport in use: tests check its timeouts."""
         return self._ready()[0].transport
+
+    def clone(self) -> Self | None:
+        """A new gateway to the same service with the same identity, for another thread (its
+        own session and zeep client); None when this one was given a session from outside
+        (tests with fake adapters): that cannot be copied."""
+        if not self._own_session:
+            return None
+        return type(self)(self._config, signature_options=self._signature_options)
 
     def close(self) -> None:
         with self._lock:

@@ -11,7 +11,10 @@ One ``Replayer`` per thread (it uses that thread's ``Repositories`` and ``CerGat
 3. Settle ambiguous rows by reading CeR back (``replay_settle``).
 4. Drain the due rows in id order, ``chunk`` at a time: claimed in one transaction, their
    outcomes - each with the local write CeR's answer asks for - written in one more
-   (``replay_rows``). A booking whose term CeR has taken waits for step 5.
+   (``replay_rows``). A booking whose term CeR has taken waits for step 5. With more than one
+   row due, up to ``in_flight.limit`` rows are sent at once, each by a worker thread with its
+   own connection and gateway, urgent first, in order where order matters
+   (``sync.in_flight``).
 5. Hand out terms to the patients who lost theirs: urgent first, the nearest allowed term CeR
    has free, else the central waiting list (``replay_booking``); then put visits back on the
    terms CeR holds them on where another visit held that term here (``put_back_later``).
@@ -35,6 +38,8 @@ from recepcja.crashpoints import crash_point
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderBusy, SenderLock, sender_lock_for
+from recepcja.sync import replay_workers as workers
+from recepcja.sync.in_flight import InFlight, InFlightLimit, plan
 from recepcja.sync.replay_booking import Booking
 from recepcja.sync.replay_referrals import REFERRAL_OPS, ReferralGatewayFactory, ReferralRows
 from recepcja.sync.replay_report import (
@@ -63,6 +68,12 @@ class Replayer:
     list (identity by default: schedules are registered with it). ``sender_lock`` defaults to
     the data folder's lock; ``wait`` is how long to wait for another holder. ``referrals``
     makes this thread's gateway to P1's e-referral service (the e-referral rows wait without).
+
+    ``in_flight``: how many CeR calls at once (``[cer] max_in_flight``; default
+    ``in_flight.DEFAULT_MAX_IN_FLIGHT``); the workers' connections come from ``open_repos``
+    (default: the same SQLite file again; a PostgreSQL store needs it) and their gateways from
+    ``make_gateway`` (default: ``gateway.clone()``). Without them the pass sends one row at a
+    time.
     """
 
     def __init__(
@@ -80,8 +91,15 @@ class Replayer:
         sender_lock: SenderLock | None = None,
         wait: float = 0.0,
         referrals: ReferralGatewayFactory | None = None,
+        in_flight: InFlightLimit | None = None,
+        open_repos: Callable[[], Repositories] | None = None,
+        make_gateway: Callable[[], Any] | None = None,
     ) -> None:
         self.repos = repos
+        self.in_flight = in_flight if in_flight is not None else InFlightLimit()
+        self.open_repos = open_repos
+        self.make_gateway = make_gateway
+        self.on_progress = on_progress
         self.rows = RowSender(repos, gateway, clock=clock or repos.outbox.clock, user=user,
                               backoff_cap=backoff_cap, observe=observe,
                               on_progress=on_progress)
@@ -114,12 +132,24 @@ class Replayer:
                 due = self.repos.outbox.pending_ops(HANDLED_OPS, self.rows.clock(), limit)
                 if not due:
                     break
+                if len(due) > 1 and self.in_flight.maximum > 1 and not crew:
+                    crew.append(workers.crew(self, replay_pass))
+                if crew and crew[0] is not None and len(due) > 1:
+                    handled += crew[0].drain(replay_pass, plan(
+                        due, *workers.order_facts(self.repos, due)), size)
+                    continue
                 for start in range(0, len(due), size):
                     handled += self._run_chunk(replay_pass, due[start:start + size])
                     if self.on_chunk is not None:
                         self.on_chunk()
 
-        return self._under_lease(drain)
+        crew: list[InFlight | None] = []
+        try:
+            return self._under_lease(drain)
+        finally:
+            for flight in crew:
+                if flight is not None:
+                    flight.close()
 
     def run_entry(self, entry_id: int) -> ReplayReport:
         """Try ONE row now (the CLI's immediate try after a booking), after any earlier
@@ -200,6 +230,10 @@ class Replayer:
             self.settling.settle(chunk, entry)
         finally:
             self.rows.flush(chunk)
+
+    def process(self, replay_pass: ReplayPass, chunk: Chunk, entry: OutboxEntry) -> None:
+        """One claimed row, its outcome left in ``chunk`` (a worker's entry point)."""
+        self._process(replay_pass, chunk, entry)
 
     def _process(self, replay_pass: ReplayPass, chunk: Chunk, entry: OutboxEntry) -> None:
         """Send one claimed row (``RowSender.guarded``: ``Stop`` ends the pass)."""

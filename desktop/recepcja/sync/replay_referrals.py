@@ -86,6 +86,11 @@ class ReferralRows:
         self._make_gateway = make_gateway
         self._gateway: Any = None
 
+    @property
+    def factory(self) -> ReferralGatewayFactory | None:
+        """What makes the gateway (the replay's workers make their own with it)."""
+        return self._make_gateway
+
     def gateway(self) -> Any:
         if self._gateway is None:
             if self._make_gateway is None:

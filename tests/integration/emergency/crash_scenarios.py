@@ -272,6 +272,12 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
         conn.close()
     cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list,referrals",
                        timeout=30).json()
+    # CeR numbers visits and waiting-list entries in the order the calls arrive; with several
+    # calls in flight (sync.in_flight) that order is not fixed: ours are named by our own id.
+    for item, uid in ([(v, v["visit_uid"]) for v in cer["visits"]]
+                      + [(e, e.get("entry_uid")) for e in cer["waiting_list"]]):
+        if uid in names:
+            names[item["id"]] = f"cer-{names[uid]}"
 
     def named(row: Any) -> list[Any]:
         return [names.get(value, value) if isinstance(value, str) else value for value in row]
