@@ -178,7 +178,7 @@ class CallListDialog(QDialog):
         if chosen is not None:
             self.exporter(*chosen)
 
-    def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
+    def keyPressEvent(self, event: Any) -> None:  # Qt API
         if event.key() == Qt.Key.Key_Escape:
             self.reject()
             return

@@ -82,6 +82,6 @@ def install(window: Any) -> DeskChanges | None:
     changes = DeskChanges(window)
     try:
         changes.start()
-    except Exception:  # noqa: BLE001 - the desk works, only without live updates
+    except Exception:  # the desk works, only without live updates
         log.exception("following the other desks' changes did not start")
     return changes

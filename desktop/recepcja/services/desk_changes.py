@@ -68,14 +68,14 @@ class DeskChangesFollower:
                 while not self._stop.is_set():
                     if listener.wait(WAIT_SECONDS):
                         self._follow(listener)
-            except Exception as error:  # noqa: BLE001 - the server away: retry, lose nothing
+            except Exception as error:  # the server away: retry, lose nothing
                 log.info("following the other desks' changes paused: %s", type(error).__name__)
                 self._stop.wait(RETRY_SECONDS)
             finally:
                 if listener is not None:
                     try:
                         listener.close()
-                    except Exception:  # noqa: BLE001 - a broken connection closes as it can
+                    except Exception:  # a broken connection closes as it can
                         log.debug("closing the listener failed", exc_info=True)
 
     def _follow(self, listener: journal.ChangeListener) -> None:
@@ -84,6 +84,6 @@ class DeskChangesFollower:
             self.last_seen = entries[-1].id
             try:
                 self.on_change({e.local_date for e in entries}, {e.workstation for e in entries})
-            except Exception:  # noqa: BLE001 - a listener's fault must not stop the thread
+            except Exception:  # a listener's fault must not stop the thread
                 log.exception("a desk-changes listener failed")
             entries = journal.since(listener.db, self.last_seen)

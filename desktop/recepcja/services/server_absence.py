@@ -131,7 +131,7 @@ class ServerAbsence:
     @classmethod
     def for_context(cls, ctx: AppContext, **options: Any) -> ServerAbsence | None:
         """The desk's instance, or None for a desk on its own SQLite file (or in training)."""
-        from recepcja.services.database import _keyring_password as keyring_password  # noqa: PLC2701
+        from recepcja.services.database import _keyring_password as keyring_password
         from recepcja.services.database import database_location
         from recepcja.store.practice_probe import PracticeProbe
 
@@ -190,7 +190,7 @@ class ServerAbsence:
             self.mark_away(str(error))
         except CopyNotReplaced:
             pass  # a change was queued between the merge and the refresh: next step
-        except Exception as error:  # noqa: BLE001 - a lost server shows as the driver's error
+        except Exception as error:  # a lost server shows as the driver's error
             if not _is_lost_server(error):
                 raise
             self.mark_away(str(error).splitlines()[0] if str(error) else type(error).__name__)

@@ -55,7 +55,7 @@ LAST_DAY = "last_day"
 PRACTICE_UUID = "practice_uuid"
 
 
-class CopyNotReplaced(Exception):  # noqa: N818 - a state, not a fault
+class CopyNotReplaced(Exception):  # a state, not a fault
     """The copy holds offline changes not yet merged: it must not be replaced."""
 
 
@@ -174,7 +174,7 @@ def _replace(copy: Database, tables: dict[str, tuple[list[str], list]],
             if unmerged(copy):
                 raise CopyNotReplaced
             for table in reversed(_COPIED):
-                conn.execute(f"DELETE FROM {table}")  # noqa: S608 - names are constants
+                conn.execute(f"DELETE FROM {table}")  # names are constants
             for table in _COPIED:
                 names, rows = tables[table]
                 mine = _columns(copy, table)
@@ -182,7 +182,7 @@ def _replace(copy: Database, tables: dict[str, tuple[list[str], list]],
                 columns = ", ".join(names[index] for index in keep)
                 marks = ", ".join("?" for _ in keep)
                 conn.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",  # noqa: S608
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
                     ([_value(row[index]) for index in keep] for row in rows))
                 counts[table] = len(rows)
             # Finished offline rows keep their history, not a link to a visit that is gone.

@@ -69,7 +69,7 @@ def _split(url: str, password: str | None) -> tuple[str, dict[str, str]]:
 
 def _run(command: list[str], env: dict[str, str]) -> str:
     try:
-        done = subprocess.run(command, env=env, capture_output=True, text=True,  # noqa: S603
+        done = subprocess.run(command, env=env, capture_output=True, text=True,
                               timeout=TIMEOUT_S, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ArchiveError(N_("{tool} failed: {error}"), tool=Path(command[0]).name,

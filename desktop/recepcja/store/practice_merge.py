@@ -88,7 +88,7 @@ def book_on_waiting_list(db: Database, visit: Visit, *, user: str, scope_code: s
     visits = VisitRepo(db)
     visit.state = VisitState.WAITING_LIST
     with atomic(db):
-        visit_id = visits._insert(visit, None, source=VisitSource.DESK, user=user,  # noqa: SLF001
+        visit_id = visits._insert(visit, None, source=VisitSource.DESK, user=user,
                                   scope_code=scope_code, central_request_date=None)
         visits.outbox.enqueue(OutboxOp.BOOK, {**payload, "slot_id": None}, user=user,
                               visit_id=visit_id, emergency=emergency,

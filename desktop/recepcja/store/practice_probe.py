@@ -94,7 +94,7 @@ def close_quietly(db: Database | None) -> None:
     if db is not None:
         try:
             db.close()
-        except Exception:  # noqa: BLE001, S110
+        except Exception:  # noqa: S110
             pass
 
 

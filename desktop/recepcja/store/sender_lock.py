@@ -200,7 +200,7 @@ class PgLease:
         """Whether the connection holding the lock still answers (the lock goes with it)."""
         try:
             return self._db.conn.execute("SELECT 1").fetchone() is not None
-        except Exception:  # noqa: BLE001 - any failure means the lock cannot be trusted
+        except Exception:  # any failure means the lock cannot be trusted
             return False
 
     def __enter__(self) -> PgLease:

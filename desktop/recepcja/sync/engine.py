@@ -247,7 +247,7 @@ class SyncEngine:
             repos, gateway, on_progress=self._entry_done, observe=observe,
             scope_to_cer=self.scope_to_cer, on_chunk=lambda: self._publish_count(repos),
             wait=wait, referrals=self._make_referral_gateway,
-            wait=wait, sender_lock=self.ownership.sender_lock() if self.ownership else None,
+            sender_lock=self.ownership.sender_lock() if self.ownership else None,
         )
         report = replayer.run()
         if report.busy:

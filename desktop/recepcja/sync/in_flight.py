@@ -322,7 +322,7 @@ class InFlight:
         try:
             worker = self._make_worker(lambda outcome: self._post("observe", outcome),
                                        lambda *args: self._post("progress", *args))
-        except Exception as error:  # noqa: BLE001 - no connection or gateway for this worker
+        except Exception as error:  # no connection or gateway for this worker
             log.warning("replay worker not started: %s", error)
             self._post("failed", error)
             return
@@ -343,7 +343,7 @@ class InFlight:
                 started = time.perf_counter()
                 try:
                     worker.process(replay_pass, chunk, entry)
-                except BaseException as error:  # noqa: BLE001 - Stop, or the coordinator raises it
+                except BaseException as error:  # Stop, or the coordinator raises it
                     self._post("answered", None)
                     self._post("failed", error)  # before "written": the pass must see it
                     self._flush(worker, chunk)
@@ -363,7 +363,7 @@ class InFlight:
         ids = sorted(chunk.claimed)
         try:
             worker.flush(chunk)
-        except BaseException as error:  # noqa: BLE001 - the rows stay sending: read back later
+        except BaseException as error:  # the rows stay sending: read back later
             self._post("failed", error)
         finally:
             self._merge(chunk.report)

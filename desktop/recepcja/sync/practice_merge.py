@@ -137,7 +137,7 @@ class _Applier:
         except ConflictError:
             return None
 
-    def _nearest(self, visit: VisitRecord, lost: Slot | None):  # noqa: ANN202 - generator
+    def _nearest(self, visit: VisitRecord, lost: Slot | None):  # generator
         """Terms the rules allow, nearest first, until one can be booked."""
         schedule = self.practice.schedules.get(lost.schedule_id) if lost is not None else None
         scope = visit.scope_code or (schedule.scope_code if schedule is not None else None)

@@ -111,7 +111,7 @@ class PracticeOwnership:
                 self._lease = PgSenderLock(self._db, self._who).acquire(0.0)
             except SenderBusy:
                 return False
-            except Exception as error:  # noqa: BLE001 - no server now: try on the next pass
+            except Exception as error:  # no server now: try on the next pass
                 log.warning("the practice's CeR lock could not be taken: %s",
                             type(error).__name__)
                 self._drop()
@@ -136,7 +136,7 @@ class PracticeOwnership:
                 return "?"
             try:
                 return PgSenderLock(self._db, self._who).holder()
-            except Exception:  # noqa: BLE001 - only words for a message
+            except Exception:  # only words for a message
                 return "?"
 
     def release(self) -> None:
@@ -153,5 +153,5 @@ class PracticeOwnership:
         if db is not None:
             try:
                 db.close()
-            except Exception:  # noqa: BLE001 - a broken connection closes as it can
+            except Exception:  # a broken connection closes as it can
                 log.debug("closing the lock's connection failed", exc_info=True)
