@@ -128,12 +128,12 @@ class _Applier:
             return None
         booked = Visit(visit_uid=visit.visit_uid, patient_id=patient_id, slot_id=slot.id,
                        urgency=visit.urgency, central_request_id=visit.central_request_id,
-                       referral_id=visit.referral_id)
+                       referral_id=visit.referral_id, referral_key=visit.referral_key)
         try:
             return self.practice.visits.book(
                 booked, slot.id, entry.created_by,
                 central_request_date=visit.central_request_date,
-                emergency=in_emergency(self.practice))
+                emergency=in_emergency(self.practice)).visit_id
         except ConflictError:
             return None
 
