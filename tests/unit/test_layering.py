@@ -11,6 +11,7 @@ public modules must not pull zeep in: the app's cold start pays for zeep only at
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -45,13 +46,20 @@ LAYER_ORDER = (
 # (module, imported name) -> why this import may point up. Keep it short and honest.
 KNOWN_UPWARD_IMPORTS = {
     ("cli/commands/gui.py", "recepcja.gui.app"):
-        "`recepcja gui`: the command line is the app's entry point and starts the window "
-        "(imported inside the command, only when it runs)",
+        "`recepcja` without a command: the command line is the app's entry point and starts "
+        "the window (imported inside run_gui, only when it runs)",
 }
 
 
-def imported_names(path: Path) -> list[tuple[str, int]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+@functools.cache
+def syntax_tree(path: Path) -> ast.Module:
+    """Each module parsed once for all the checks (the parse is most of their time)."""
+    return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+
+
+@functools.cache
+def imported_names(path: Path) -> tuple[tuple[str, int], ...]:
+    tree = syntax_tree(path)
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -67,20 +75,20 @@ def imported_names(path: Path) -> list[tuple[str, int]]:
             and isinstance(node.args[0].value, str)
         ):
             found.append((node.args[0].value, node.lineno))
-    return found
+    return tuple(found)
 
 
-def package_imports(path: Path, package: Path = PACKAGE) -> list[tuple[str, int]]:
+@functools.cache
+def package_imports(path: Path, package: Path = PACKAGE) -> tuple[tuple[str, int], ...]:
     """The package's own modules ``path`` imports, absolute or relative, as ``recepcja.x.y``."""
     here = list(path.relative_to(package.parent).with_suffix("").parts)
     found = [(name, line) for name, line in imported_names(path)
              if name.split(".")[0] == package.name]
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    for node in ast.walk(tree):
+    for node in ast.walk(syntax_tree(path)):
         if isinstance(node, ast.ImportFrom) and node.level > 0:
             base = here[: len(here) - node.level]  # a module's package is one level up
             found.append((".".join([*base, *([node.module] if node.module else [])]), node.lineno))
-    return found
+    return tuple(found)
 
 
 def layer_of(relative: Path) -> str:
