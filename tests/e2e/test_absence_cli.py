@@ -10,23 +10,10 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-import pytest
-
 from recepcja.domain.pesel import make_pesel
-from recepcja.simulator.server import SimulatorServer
 from support.sim_control import control as sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    server = SimulatorServer(tmp_path / "sim")
-    url = server.start()
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 def _next_monday() -> dt.date:

@@ -15,20 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives import serialization
-from e2e_support import published_free_terms, running_simulator
+from e2e_support import published_free_terms
 
 from support import sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    with running_simulator(tmp_path / "sim") as url:
-        yield url
 
 
 def _free(cli) -> list[dict]:

@@ -13,21 +13,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from recepcja.simulator.server import SimulatorServer
 from support.sim_control import control as sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    server = SimulatorServer(tmp_path / "sim")
-    url = server.start()
-    try:
-        yield url
-    finally:
-        server.stop()
 
 
 def _free_slots(cli, day: dt.date) -> list[dict]:
