@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import socket
 import sys
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists
@@ -12,6 +10,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication
 import keyring
 import keyring.backend
 import pytest
+
+from support.network import allow_loopback_only
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -53,24 +53,11 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     return home
 
 
-_real_connect = socket.socket.connect
-
-
-def _loopback_only(self: socket.socket, address, *args, **kwargs):  # noqa: ANN001
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        host = address[0]
-        try:
-            ip = ipaddress.ip_address(host)
-        except ValueError:
-            ip = None if host != "localhost" else ipaddress.ip_address("127.0.0.1")
-        if ip is None or not ip.is_loopback:
-            raise OSError(f"tests may only connect to loopback, not {host!r}")
-    return _real_connect(self, address, *args, **kwargs)
-
-
 @pytest.fixture(autouse=True)
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    """Every test connects to this machine only: the one rule, ``support.network``, set here
+    only (no test folder overrides it)."""
+    allow_loopback_only(monkeypatch)
 
 
 # --- PostgreSQL: the practice database engine ----------------------------------------------------

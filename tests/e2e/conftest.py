@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from e2e_support import running_simulator
 
 
 @dataclass
@@ -41,3 +42,11 @@ class Cli:
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
     return Cli(home=tmp_path / "home", extra_env={})
+
+
+@pytest.fixture
+def sim(tmp_path: Path):
+    """A CeR simulator on a free loopback port: its base URL (the ``recepcja`` under test finds it
+    through ``RECEPCJA_CER_URL``; tests read CeR's state through ``support.sim_control``)."""
+    with running_simulator(tmp_path / "sim") as url:
+        yield url

@@ -10,29 +10,10 @@ import datetime as dt
 import sqlite3
 from pathlib import Path
 
-import pytest
-import requests
-
 from recepcja.domain.pesel import make_pesel
-from recepcja.simulator.server import SimulatorServer
+from support.sim_control import control as sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    server = SimulatorServer(tmp_path / "sim")
-    url = server.start()
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
-def _control(sim: str, method: str, path: str, json: object = None) -> dict:
-    answer = requests.request(method, f"{sim}/_control/{path}", json=json, timeout=30)
-    assert answer.status_code == 200, answer.text[:300]
-    return answer.json()
 
 
 def _next_monday() -> dt.date:
@@ -74,12 +55,12 @@ def _book(cli, number: int, slot: dict, urgency: str = "stable") -> dict:
 
 
 def _cer_slots(sim: str, schedule: str) -> dict[str, dict]:
-    slots = _control(sim, "GET", f"state?sections=slots&schedule={schedule}")["slots"]
+    slots = sim_control(sim, "GET", f"state?sections=slots&schedule={schedule}")["slots"]
     return {s["id"]: s for s in slots}
 
 
 def _cer_visits(sim: str) -> dict[str, dict]:
-    return {v["visit_uid"]: v for v in _control(sim, "GET", "state?sections=visits")["visits"]}
+    return {v["visit_uid"]: v for v in sim_control(sim, "GET", "state?sections=visits")["visits"]}
 
 
 def test_resolve_gives_every_patient_a_term_of_their_own_in_one_go(cli, sim):
@@ -132,10 +113,8 @@ def test_plain_absence_withdraws_the_free_terms_from_cer(cli, sim):
     assert report["visits"][0]["moved_to"] is None and report["visits"][0]["options"]
     slots = _cer_slots(sim, schedule)
     assert all(slots[slot["cer_id"]]["state"] == "deleted" for slot in free[1:])
-    portal = requests.post(f"{sim}/_control/portal-booking", timeout=30,
-                           json={"slot": free[1]["cer_id"], "pesel": make_pesel(
-                               dt.date(1980, 1, 2), 4321)})
-    assert portal.status_code != 200  # nothing left to book in CeR
+    sim_control(sim, "POST", "portal-booking", {  # withdrawn: CeR no longer knows the term
+        "slot": free[1]["cer_id"], "pesel": make_pesel(dt.date(1980, 1, 2), 4321)}, expect=404)
     # the visit left on her day is the desk's work until it is moved
     status = cli("status", "--json").json()["sync"]
     assert [v["visit_id"] for v in status["visits_on_absence"]] == [booked["visit_id"]]
@@ -148,7 +127,7 @@ def test_absence_during_an_outage_is_queued_then_sent_and_a_portal_booking_is_fl
     nowak, schedule, free = _practice(cli, sim, patients=2)
     booked = _book(cli, 0, free[0])
     monday = _next_monday().isoformat()
-    _control(sim, "POST", "faults", {"operation": "*", "kind": "down"})
+    sim_control(sim, "POST", "faults", {"operation": "*", "kind": "down"})
     result = cli("absence", "--resource", str(nowak), "--from", monday, "--to", monday,
                  "--resolve", "--json")
     assert result.code == 0, result.err
@@ -159,9 +138,9 @@ def test_absence_during_an_outage_is_queued_then_sent_and_a_portal_booking_is_fl
     assert any("CeR" in line for line in report["left_to_do"])
 
     # while the withdrawal waits, a portal patient books one of her terms CeR still offers
-    portal = _control(sim, "POST", "portal-booking", {
+    portal = sim_control(sim, "POST", "portal-booking", {
         "slot": free[2]["cer_id"], "pesel": make_pesel(dt.date(1980, 1, 2), 4321)})
-    _control(sim, "DELETE", "faults")
+    sim_control(sim, "DELETE", "faults")
     pulled = cli("notifications", "pull")
     assert pulled.code == 0, pulled.err
     assert "nieobecn" in pulled.out.lower()  # flagged at once

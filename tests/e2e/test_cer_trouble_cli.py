@@ -15,19 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import pytest
-import requests
 from cryptography.hazmat.primitives import serialization
-from e2e_support import published_free_terms, running_simulator
+from e2e_support import published_free_terms
+
+from support import sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    with running_simulator(tmp_path / "sim") as url:
-        yield url
 
 
 def _free(cli) -> list[dict]:
@@ -124,8 +118,7 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
     status = cli("status", "--json").json()
     assert "sejf" in status["cer"]["waiting_for_administrator"]["reason"]
     assert "administratora" in cli("status").out
-    assert not [v for v in requests.get(f"{sim}/_control/state?sections=visits",
-                                        timeout=30).json()["visits"]
+    assert not [v for v in sim_control.state(sim, sections="visits")["visits"]
                 if v["visit_uid"] == booked["visit_uid"]]
 
     settings.unlink()  # the administrator fixes the set-up (here: no signing key needed)
@@ -170,5 +163,5 @@ def test_book_against_a_hung_cer_ends_at_the_deadline_and_is_read_back(cli, sim)
     cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
     synced = cli("sync", "--once", "--json")
     assert synced.code == 0 and synced.json()["settled"] == 1 and synced.json()["done"] == 1
-    visits = requests.get(f"{sim}/_control/state?sections=visits", timeout=30).json()["visits"]
+    visits = sim_control.state(sim, sections="visits")["visits"]
     assert [v["visit_uid"] for v in visits].count(answer["visit_uid"]) == 1

@@ -11,29 +11,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 from openpyxl import load_workbook
 
-from recepcja.simulator.server import SimulatorServer
+from support.sim_control import control as sim_control
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
-
-
-@pytest.fixture
-def sim(tmp_path: Path):
-    server = SimulatorServer(tmp_path / "sim")
-    url = server.start()
-    try:
-        yield url
-    finally:
-        server.stop()
-
-
-def _control(url: str, method: str, path: str, json: object = None) -> dict:
-    answer = requests.request(method, f"{url}/_control/{path}", json=json, timeout=30)
-    assert answer.status_code == 200, answer.text[:300]
-    return answer.json()
 
 
 def _free_slots(cli, day: dt.date) -> list[dict]:
@@ -64,7 +47,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
                    "--last-name", last).code == 0
     slots = _free_slots(cli, dt.date.today() + dt.timedelta(days=2))
 
-    _control(sim, "POST", "faults", {"operation": "*", "kind": "down"})
+    sim_control(sim, "POST", "faults", {"operation": "*", "kind": "down"})
     first = cli("book", "--patient", PESELS[0], "--slot", str(slots[0]["id"]),
                 "--urgency", "urgent", "--json")
     assert first.code == 0, first.err
@@ -99,11 +82,11 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
     offline = cli("sync", "--once", "--json")
     assert offline.code == 3 and offline.json()["pending"] == 2
 
-    _control(sim, "DELETE", "faults")
+    sim_control(sim, "DELETE", "faults")
     online = cli("sync", "--once", "--json")
     assert online.code == 0, online.err
     assert online.json()["pending"] == 0 and online.json()["done"] == 2
-    state = _control(sim, "GET", "state?sections=visits")
+    state = sim_control(sim, "GET", "state?sections=visits")
     uids = Counter(v["visit_uid"] for v in state["visits"])
     assert all(count == 1 for count in uids.values())
 
@@ -116,7 +99,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
     cancelled = cli("cancel", str(third.json()["visit_id"]), "--reason", "pacjent rezygnuje",
                     "--json")
     assert cancelled.code == 0 and cancelled.json()["state"] == "cancelled", cancelled.out
-    cer = {v["id"]: v for v in _control(sim, "GET", "state?sections=visits")["visits"]}
+    cer = {v["id"]: v for v in sim_control(sim, "GET", "state?sections=visits")["visits"]}
     assert cer[third.json()["cer_id"]]["state"] == "ANULOWANA"
     assert cli("outages", "export", str(tmp_path / "przerwy.xlsx")).code == 0
     assert cli("queue", "list", "--json").json() == []

@@ -9,28 +9,25 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 
 from recepcja.resources import resource
 from recepcja.simulator.server import SimulatorServer
+from support.polling import wait_until
+from support.sim_control import SimControl
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 OPERATIONS = ("zapiszDaneMus", "importujMobilnePunktyObslugi", "zapiszHarmonogram",
               "zasilInicjalnie", "zapiszSloty", "aktywujMus")
 
 
-class Sim:
+class Sim(SimControl):
     def __init__(self, data: Path) -> None:
         self.server = SimulatorServer(data, validate_responses=True)
         self.url = self.server.start()
 
-    def control(self, method: str, path: str, json: object = None) -> dict:
-        answer = requests.request(method, f"{self.url}/_control/{path}", json=json, timeout=30)
-        assert answer.status_code == 200, answer.text[:300]
-        return answer.json()
-
-    def state(self) -> dict:
-        return self.control("GET", "state?sections=places,mobile_points,schedules,slots,visits")
+    def state(self, **filters: str) -> dict:
+        return super().state(**(filters or {
+            "sections": "places,mobile_points,schedules,slots,visits"}))
 
 
 @pytest.fixture
@@ -243,9 +240,8 @@ def test_onboarding_killed_mid_publishing_resumes(onboard_cli, sim, tmp_path):
     process = subprocess.Popen([sys.executable, "-m", "recepcja", "onboard"], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while sim.control("GET", "faults")["faults"] and time.monotonic() < deadline:
-            time.sleep(0.05)  # the rule disappears when the call that sleeps takes it
+        # the rule disappears when the call that sleeps takes it
+        wait_until(lambda: not sim.control("GET", "faults")["faults"], "the delay rule taken")
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(10)

@@ -8,9 +8,9 @@ import socket
 from pathlib import Path
 
 import pytest
-import requests
 
 from recepcja.simulator.server import SimulatorServer
+from support import sim_control
 
 PESEL = "44051401359"
 OTHER_PESEL = "02070803628"
@@ -24,10 +24,7 @@ def sim(tmp_path: Path):
 
 
 def issue(sim: SimulatorServer, **spec) -> dict:
-    response = requests.post(f"{sim.url}/_control/referrals", json={"pesel": PESEL, **spec},
-                             timeout=10)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return sim_control.control(sim.url, "POST", "referrals", {"pesel": PESEL, **spec})
 
 
 def configure(cli, url: str, *, environment: str = "") -> None:
@@ -62,7 +59,7 @@ def test_show_by_key_prints_the_referral_in_polish(referral_cli, sim):
     assert f"Pacjent: Anna Zielińska, PESEL {PESEL}" in out
     assert "Do: Poradnia kardiologiczna (1100)" in out
     assert "Refundowane przez NFZ: tak" in out
-    assert requests.get(f"{sim.url}/_control/state?sections=referrals", timeout=10).json()[
+    assert sim_control.state(sim.url, sections="referrals")[
         "referrals"][0]["status"] == "WYSTAWIONE"  # showing changes nothing
 
 

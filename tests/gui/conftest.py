@@ -105,6 +105,19 @@ def training_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
 
 
 @pytest.fixture
+def sim_window(qtbot, training_session):
+    """The main window of a ``training_session``: the real simulator behind the real engine."""
+    from recepcja.gui.main_window import MainWindow
+
+    win = MainWindow(training_session.ctx, training=training_session)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.close()
+
+
+@pytest.fixture
 def on_dialog(qtbot):
     """``on_dialog(handler)`` before an action that opens a modal dialog: ``handler(dialog)``
     runs once the dialog is up (a modal ``exec`` would otherwise block the test)."""

@@ -9,7 +9,6 @@ import socket
 from pathlib import Path
 
 import pytest
-import requests
 
 from recepcja.config.paths import AppPaths
 from recepcja.config.settings import ENV_CER_URL
@@ -21,6 +20,7 @@ from recepcja.services.onboarding import STEPS
 from recepcja.services.practice_setup import setup_practice
 from recepcja.simulator.server import SimulatorServer
 from recepcja.store.repos import Repositories
+from support import sim_control
 
 pytestmark = pytest.mark.slow
 
@@ -100,11 +100,9 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         assert "AKTYWNE" in dialog.answer_text(dialog.row_of(first, "activate"))
         assert dialog.progress.maximum() > 1
         assert dialog.progress.value() == dialog.progress.maximum()
-        state = requests.get(f"{simulator.url}/_control/state?sections=places",
-                             timeout=10).json()
+        state = sim_control.state(simulator.url, sections="places")
         assert state["places"] and all(p["state"] == "AKTYWNE" for p in state["places"])
-        cer_visits = requests.get(f"{simulator.url}/_control/state?sections=visits",
-                                  timeout=10).json()["visits"]
+        cer_visits = sim_control.state(simulator.url, sections="visits")["visits"]
         assert [v["visit_uid"] for v in cer_visits] == ["IL-G1"]  # the good row, once
 
         # the compliance screen: every schedule published at least 3 months ahead

@@ -19,18 +19,6 @@ from recepcja.sync.receiver import SOAP_ACTION
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def sim_window(qtbot, training_session):
-    from recepcja.gui.main_window import MainWindow
-
-    win = MainWindow(training_session.ctx, training=training_session)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-
-
 def _panel(window) -> SyncPanel:  # noqa: ANN001
     return next(e for e in window.extensions if isinstance(e, SyncPanel))
 

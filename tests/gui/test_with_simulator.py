@@ -20,18 +20,6 @@ from recepcja.store.repos import Repositories
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def sim_window(qtbot, training_session):
-    from recepcja.gui.main_window import MainWindow
-
-    win = MainWindow(training_session.ctx, training=training_session)
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.close()
-
-
 def _visit(ctx, visit_id: int):  # noqa: ANN001, ANN202
     repos = Repositories.over(ctx.open_db())
     try:

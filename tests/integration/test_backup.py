@@ -13,7 +13,6 @@ import json
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -30,6 +29,7 @@ from recepcja.services.backup import (
 from recepcja.store import open_database
 from recepcja.store.backup import BackupError, inspect_database
 from recepcja.store.migrations import MIGRATIONS
+from support.polling import wait_until
 
 WRITER = Path(__file__).with_name("backup_writer.py")
 
@@ -40,14 +40,6 @@ def committed_ids(path: Path) -> set[int]:
     # A line being written right now may be partial: only whole lines count.
     text = path.read_text(encoding="utf-8")
     return {int(line) for line in text.split("\n")[:-1] if line}
-
-
-def wait_for(predicate, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.02)
 
 
 def table_rows(path: Path, sql: str) -> list[tuple]:
@@ -76,7 +68,7 @@ def test_backup_while_another_process_books_restores_every_committed_booking(
     backups: list[tuple[Path, set[int]]] = []
     committed_during = 0  # bookings the desk committed while a backup was running
     try:
-        wait_for(lambda: len(committed_ids(committed)) >= 20)
+        wait_until(lambda: len(committed_ids(committed)) >= 20, "20 committed writes", step=0.02)
         for round_ in range(4):
             before = committed_ids(committed)  # committed before this backup starts
             target = tmp_path / f"backup-{round_}.sqlite"
@@ -86,7 +78,8 @@ def test_backup_while_another_process_books_restores_every_committed_booking(
             backups.append((target, before))
             # Let the desk commit more before the next backup.
             so_far = len(committed_ids(committed))
-            wait_for(lambda n=so_far: len(committed_ids(committed)) > n + 10)
+            wait_until(lambda n=so_far: len(committed_ids(committed)) > n + 10,
+                       "10 more committed writes", step=0.02)
     finally:
         stop.touch()
         out, err = writer.communicate(timeout=60)

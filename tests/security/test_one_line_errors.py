@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from support import hostile_xml
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESEL = "44051401359"
 
@@ -110,7 +112,7 @@ def _workbook_with_dtd(path: Path) -> None:
         for item in source.infolist():
             data = source.read(item)
             if item.filename == "xl/worksheets/sheet1.xml":
-                dtd = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+                dtd = hostile_xml.xxe_doctype().encode()
                 if data.startswith(b"<?xml"):
                     end = data.index(b"?>") + 2
                     data = data[:end] + dtd + data[end:]

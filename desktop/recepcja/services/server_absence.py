@@ -131,8 +131,7 @@ class ServerAbsence:
     @classmethod
     def for_context(cls, ctx: AppContext, **options: Any) -> ServerAbsence | None:
         """The desk's instance, or None for a desk on its own SQLite file (or in training)."""
-        from recepcja.services.database import keyring_password
-        from recepcja.services.database import database_location
+        from recepcja.services.database import database_location, keyring_password
         from recepcja.store.practice_probe import PracticeProbe
 
         location = database_location(ctx.paths, ctx.settings, training=ctx.training)

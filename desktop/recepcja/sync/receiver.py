@@ -39,7 +39,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from recepcja.cer.errors import CerBug
 from recepcja.cer.push import HostileInput, parse_push_notification, push_ack_response
@@ -50,7 +50,7 @@ from recepcja.net import push_signature
 from recepcja.net.tls_wsgi import Limits, TlsServerThread, TlsWsgiServer, server_context
 
 if TYPE_CHECKING:
-    from recepcja.services.context import AppContext
+    from recepcja.config.settings import Settings
     from recepcja.store.db import Database
 
 log = logging.getLogger("recepcja.sync.receiver")
@@ -216,6 +216,15 @@ class _ReceiverServer(TlsWsgiServer):
         log.warning("receiver: TLS handshake refused (%s)", getattr(error, "reason", error))
 
 
+class ReceiverContext(Protocol):
+    """What the receiver needs of the app's context (``services.AppContext`` has it): sync/ sits
+    below services/, so it names the shape, not the class."""
+
+    settings: Settings
+
+    def open_db(self) -> Database: ...
+
+
 class NotificationReceiver:
     """``ReceiverApp`` served on a background thread, over HTTPS (``tls``, optionally requiring
     client certificates) or plain HTTP (this computer only unless ``allow_plain_http``)."""
@@ -248,7 +257,7 @@ class NotificationReceiver:
 
     @classmethod
     def from_context(
-        cls, ctx: AppContext, on_stored: Callable[[], None] | None = None
+        cls, ctx: ReceiverContext, on_stored: Callable[[], None] | None = None
     ) -> NotificationReceiver:
         """The receiver as the settings describe it, with the secret from the keyring."""
         from recepcja.config.secrets import RECEIVER_SECRET, SecretStore

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
 import soap_raw
 from emergency_support import add_patient, gateway, mirror_practice, pesels
 
@@ -32,6 +31,7 @@ from recepcja.store import Repositories
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
 from recepcja.sync.replay import Replayer
+from support import sim_control
 
 PORTAL_PESELS = pesels(8, start=700)
 WAITING_LIST_KEYS = ("id", "entry_uid", "pesel", "urgency", "position")
@@ -53,11 +53,8 @@ class Built:
 
     def portal(self, index: int, pesel_index: int) -> dict[str, Any]:
         """A portal patient books term ``index`` in CeR (the desk does not know yet)."""
-        answer = requests.post(f"{self.server.url}/_control/portal-booking", timeout=30,
-                               json={"slot": self.terms[index][1],
-                                     "pesel": PORTAL_PESELS[pesel_index]})
-        assert answer.status_code == 200, answer.text[:300]
-        return answer.json()["visit"]
+        return sim_control.control(self.server.url, "POST", "portal-booking", {
+            "slot": self.terms[index][1], "pesel": PORTAL_PESELS[pesel_index]})["visit"]
 
     def book(self, patient: int, index: int, urgency: Urgency = Urgency.STABLE) -> int:
         result = booking.book(self.repos, patient, self.terms[index][0], urgency, user="ania",
@@ -163,21 +160,18 @@ def referral_booking(built: Built) -> None:
     realisation in P1."""
     (patient,) = patients(built, 1)
     pesel = pesels(1, start=100)[0]
-    answer = requests.post(f"{built.server.url}/_control/referrals", json={"pesel": pesel},
-                           timeout=30)
-    assert answer.status_code == 200, answer.text[:300]
+    answer = sim_control.control(built.server.url, "POST", "referrals", {"pesel": pesel})
     booking.book(built.repos, patient, built.terms[0][0], Urgency.STABLE, user="ania",
-                 emergency=True, referral_key=answer.json()["key"])
+                 emergency=True, referral_key=answer["key"])
 
 
 def referral_desk(built: Built) -> None:
     """Nothing queued: the test books with ``recepcja book --referral KEY`` (a patient, a free
     term, the e-referral the patient brought: its key in referral.json)."""
     (_patient,) = patients(built, 1)
-    answer = requests.post(f"{built.server.url}/_control/referrals",
-                           json={"pesel": pesels(1, start=100)[0]}, timeout=30)
-    assert answer.status_code == 200, answer.text[:300]
-    built.extra["referral"] = answer.json()["key"]
+    answer = sim_control.control(built.server.url, "POST", "referrals",
+                                 {"pesel": pesels(1, start=100)[0]})
+    built.extra["referral"] = answer["key"]
 
 
 def notifications(built: Built) -> None:
@@ -187,9 +181,7 @@ def notifications(built: Built) -> None:
     visit_id = built.book(patient, 0)
     built.sync()
     cer_id = built.repos.visits.get(visit_id).cer_id
-    answer = requests.post(f"{built.server.url}/_control/portal-cancel", timeout=30,
-                           json={"visit": cer_id})
-    assert answer.status_code == 200, answer.text[:300]
+    sim_control.control(built.server.url, "POST", "portal-cancel", {"visit": cer_id})
     built.portal(1, 0)
     built.portal(2, 1)
 
@@ -232,9 +224,8 @@ def reconcile_drift(built: Built) -> None:
     # 0: a term booked here with no visit on it; 2: a portal booking never pulled.
     repos.db.conn.execute("UPDATE slots SET state = 'booked' WHERE id = ?",
                           (built.terms[0][0],))
-    answer = requests.post(f"{built.server.url}/_control/force-bookings", timeout=30,
-                           json={"slot": built.terms[2][1], "count": 1, "notify": False})
-    assert answer.status_code == 200, answer.text[:300]
+    sim_control.control(built.server.url, "POST", "force-bookings",
+                        {"slot": built.terms[2][1], "count": 1, "notify": False})
 
 
 # --- the end state ------------------------------------------------------------------------
@@ -270,8 +261,7 @@ def snapshot(home: Path, sim_url: str) -> dict[str, Any]:
             "SELECT id, visit_uid FROM visits WHERE visit_uid LIKE 'REC-%'")}
     finally:
         conn.close()
-    cer = requests.get(f"{sim_url}/_control/state?sections=visits,waiting_list,referrals",
-                       timeout=30).json()
+    cer = sim_control.state(sim_url, sections="visits,waiting_list,referrals")
     # CeR numbers visits and waiting-list entries in the order the calls arrive; with several
     # calls in flight (sync.in_flight) that order is not fixed: ours are named by our own id.
     for item, uid in ([(v, v["visit_uid"]) for v in cer["visits"]]

@@ -13,14 +13,13 @@ import soap_raw
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig
 from recepcja.domain.model import Patient, PatientIdentifier, SlotSpec
-from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
+from support import practice as practice_stack
 
 
 def pesels(count: int, start: int = 0) -> list[str]:
-    born = dt.date(1960, 1, 1)
-    return [make_pesel(born + dt.timedelta(days=start + i), 1000 + i % 9000) for i in range(count)]
+    return practice_stack.pesels(count, start, born=dt.date(1960, 1, 1))
 
 
 def gateway(soap_url: str, *, read_timeout: float = 5.0) -> CerGateway:

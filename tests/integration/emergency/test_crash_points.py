@@ -25,11 +25,11 @@ from typing import Any
 
 import crash_scenarios as scenarios
 import pytest
-import requests
 from emergency_support import pesels
 
 from recepcja.crashpoints import CRASH_POINTS, ENV
 from recepcja.simulator.server import SimulatorServer
+from support import sim_control
 
 pytestmark = pytest.mark.slow
 
@@ -165,9 +165,8 @@ def _run(state: Path, folder: Path, steps: list[tuple[tuple[str, ...], str | Non
     sim.start()
     try:
         for operation, kind in faults:
-            answer = requests.post(f"{sim.url}/_control/faults", timeout=30,
-                                   json={"operation": operation, "kind": kind, "count": 1})
-            assert answer.status_code == 200, answer.text
+            sim_control.control(sim.url, "POST", "faults",
+                                {"operation": operation, "kind": kind, "count": 1})
         results = [_recepcja(folder / "home", sim, command, crash_at)
                    for command, crash_at in steps]
         return Run(scenarios.snapshot(folder / "home", sim.url), results)

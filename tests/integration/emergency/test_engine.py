@@ -14,15 +14,7 @@ from recepcja.services import booking
 from recepcja.store import Repositories
 from recepcja.sync.engine import SyncEngine
 from recepcja.sync.monitor import ConnectionState
-
-
-def _wait(condition, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+from support.polling import wait_until
 
 
 def test_engine_rides_out_an_outage_and_replays_automatically(repos, local, db_path,
@@ -48,24 +40,25 @@ def test_engine_rides_out_an_outage_and_replays_automatically(repos, local, db_p
     first = booking.book(repos, patient, slots[0], Urgency.URGENT, user="ania")
     engine.start()
     try:
-        assert _wait(lambda: engine.state == ConnectionState.OFFLINE and engine.emergency)
+        wait_until(lambda: engine.state == ConnectionState.OFFLINE and engine.emergency,
+                   "offline, in emergency mode", timeout=15)
         second = booking.book(repos, patient, slots[1], Urgency.STABLE, user="ania")
         assert second.emergency  # the desk sees emergency mode through the stored state
         engine.wake()
         time.sleep(0.3)
         assert repos.outbox.count_pending() == 2
         sim.control("DELETE", "faults")
-        assert _wait(lambda: repos.outbox.count_pending() == 0)
-        assert _wait(lambda: engine.state == ConnectionState.ONLINE)
+        wait_until(lambda: repos.outbox.count_pending() == 0, "the outbox drained", timeout=15)
+        wait_until(lambda: engine.state == ConnectionState.ONLINE, "online", timeout=15)
         # The receptionist's switch holds bookings back even with CeR online.
         engine.set_emergency(True, "ania")
-        assert _wait(lambda: engine.emergency)
+        wait_until(lambda: engine.emergency, "emergency mode", timeout=15)
         third = booking.book(repos, patient, slots[2], Urgency.STABLE, user="ania")
         engine.wake()
         time.sleep(0.5)
         assert repos.outbox.count_pending() == 1 and third.emergency
         engine.set_emergency(False, "ania")
-        assert _wait(lambda: repos.outbox.count_pending() == 0)
+        wait_until(lambda: repos.outbox.count_pending() == 0, "the outbox drained", timeout=15)
     finally:
         engine.stop()
     assert not engine.running
@@ -92,10 +85,10 @@ def test_an_idle_engine_notices_an_outage_by_probing(db_path, local, onboarded_s
         time.sleep(0.3)
         assert engine.state == ConnectionState.ONLINE
         sim.control("POST", "faults", {"operation": "sprawdzStatus", "kind": "down"})
-        assert _wait(lambda: engine.state == ConnectionState.OFFLINE, timeout=10)
+        wait_until(lambda: engine.state == ConnectionState.OFFLINE, "offline", timeout=10)
         during = len(passes)
         sim.control("DELETE", "faults")
-        assert _wait(lambda: engine.state == ConnectionState.ONLINE, timeout=10)
+        wait_until(lambda: engine.state == ConnectionState.ONLINE, "online", timeout=10)
     finally:
         engine.stop()
     assert passes and during < len(passes)  # the after-pass hook runs while online
@@ -117,14 +110,15 @@ def test_the_desk_keeps_booking_while_the_queue_replays(repos, local, db_path,
                         idle_interval=0.1)
     engine.start()
     try:
-        assert _wait(lambda: len(done) >= 1 or repos.outbox.count_pending() < 30)
+        wait_until(lambda: len(done) >= 1 or repos.outbox.count_pending() < 30,
+                   "the replay under way", timeout=15)
         began = time.perf_counter()
         desk = booking.book(repos, people[30], slots[30], Urgency.URGENT, user="ola")
         took = time.perf_counter() - began
         assert repos.outbox.count_pending() > 1  # the replay is still going
         assert took < 1.0, took  # the desk's write did not wait for the replay
         engine.wake()
-        assert _wait(lambda: repos.outbox.count_pending() == 0, timeout=30)
+        wait_until(lambda: repos.outbox.count_pending() == 0, "the outbox drained")
     finally:
         engine.stop()
         sim.control("DELETE", "faults")

@@ -12,7 +12,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from recepcja.store import Repositories
 from recepcja.store.records import OutboxState
 from recepcja.sync.engine import SyncEngine
 from recepcja.sync.replay import Replayer
+from support.polling import wait_until
 
 
 def _free_terms(repos, local, count, days=2):
@@ -193,10 +193,10 @@ def test_a_second_sender_leaves_the_rows_to_the_first_and_takes_over_once_it_is_
                                     "seconds": 15, "count": 1})
     first = _recepcja(home, sim.soap_url, "sync", "--once", "--json")
     try:
-        deadline = time.monotonic() + 60
-        while _row(home, result.outbox_id)[0] != "sending":  # first is inside the CeR call
-            assert first.poll() is None and time.monotonic() < deadline, first.communicate()
-            time.sleep(0.05)
+        wait_until(lambda: first.poll() is not None  # ended early: fails below, with its output
+                   or _row(home, result.outbox_id)[0] == "sending",  # inside the CeR call
+                   "the first sender inside the CeR call", timeout=60)
+        assert first.poll() is None, first.communicate()
         claimed = _row(home, result.outbox_id)
 
         second = _recepcja(home, sim.soap_url, "sync", "--once", "--wait", "0", "--json")

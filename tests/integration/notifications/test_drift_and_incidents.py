@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import sqlite3
-import time
 import uuid
 
 import requests
@@ -19,6 +18,8 @@ from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
 from recepcja.sync.receiver import SOAP_ACTION, NotificationReceiver, signature_for
 from recepcja.sync.reconcile import Drift, Resolution, reconcile
+from support.hostile_xml import BILLION_LAUGHS, XXE
+from support.polling import wait_until
 
 SECRET = "push-secret-for-tests"
 
@@ -133,8 +134,6 @@ ACTION = f'"{SOAP_ACTION}"'
 
 
 def test_receiver_refuses_hostile_senders_and_keeps_serving_cer(practice):
-    from push_hostile import BILLION_LAUGHS, XXE
-
     sim, repos = practice.sim, practice.repos
     receiver = NotificationReceiver(practice.db_path, SECRET, port=0, max_body_bytes=64_000)
     with receiver:
@@ -152,9 +151,8 @@ def test_receiver_refuses_hostile_senders_and_keeps_serving_cer(practice):
         sim.control("POST", "notifications", {"url": receiver.url, "secret": SECRET})
         sim.control("POST", "portal-booking", {"slot": sim.place.slot_ids()[1],
                                                "pesel": soap_raw.PESEL_B})
-        deadline = time.monotonic() + 10
-        while repos.notifications.count_unapplied() == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(repos.notifications.count_unapplied, "the pushed notification stored",
+                   timeout=10)
     assert repos.notifications.count_unapplied() == 1
     assert receiver.app.counts["stored"] == 1
     assert receiver.app.counts["refused_signature"] == 2

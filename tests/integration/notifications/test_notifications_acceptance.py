@@ -12,19 +12,11 @@ from recepcja.store import Repositories
 from recepcja.sync.notification_worker import NotificationWorker
 from recepcja.sync.receiver import NotificationReceiver
 from recepcja.sync.reconcile import reconcile
+from support.polling import wait_until
 
 SECRET = "push-secret-for-tests"
 ACTOR_SECONDS = 3.0
 ACTOR_RATE = 60
-
-
-def _wait(condition, timeout: float = 30.0, step: float = 0.1) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(step)
-    raise AssertionError("timed out waiting")
 
 
 def _run_actors(sim) -> dict:
@@ -54,11 +46,11 @@ def test_pushed_duplicated_and_shuffled_then_one_reconciliation_agrees(practice)
         sim.control("POST", "notifications", {"url": receiver.url, "secret": SECRET,
                                               "duplicate": True, "shuffle": True})
         _run_actors(sim)
-        _wait(lambda: sim.state(sections="places")["push"]["pending"] == 0)
+        wait_until(lambda: sim.state(sections="places")["push"]["pending"] == 0)
         notifications = sim.state(sections="notifications")["notifications"]
         # "pending == 0" can be seen while the last pushes are still in flight: wait until the
         # receiver has had every one twice (a missing duplicate still fails, by the deadline).
-        _wait(lambda: receiver.app.counts.get("duplicates", 0) >= len(notifications))
+        wait_until(lambda: receiver.app.counts.get("duplicates", 0) >= len(notifications))
         worker.wake()
         assert worker.wait_idle(30)
     finally:
@@ -88,7 +80,7 @@ def test_receiver_off_pull_by_cursor_then_one_reconciliation_agrees(practice):
     try:
         _run_actors(sim)
         last = sim.state(sections="notifications")["notifications"][-1]["cursor"]
-        _wait(lambda: sim.state(sections="places")["acknowledged_cursor"] == last)
+        wait_until(lambda: sim.state(sections="places")["acknowledged_cursor"] == last)
         worker.wake()
         assert worker.wait_idle(30)
     finally:

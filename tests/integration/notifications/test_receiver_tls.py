@@ -3,8 +3,6 @@ certificate and the shared secret; a sender without a certificate never gets an 
 
 from __future__ import annotations
 
-import time
-
 import pytest
 import requests
 import soap_raw
@@ -17,6 +15,7 @@ from recepcja.sync.receiver import (
     ReceiverTls,
     signature_for,
 )
+from support.polling import wait_until
 
 SECRET = "tls-push-secret"
 
@@ -61,9 +60,8 @@ def test_https_receiver_with_client_certificates(practice, pki):
             "cert_file": str(pki["sender_cert"]), "key_file": str(pki["sender_key"])})
         sim.control("POST", "portal-booking", {"slot": sim.place.slot_ids()[2],
                                                "pesel": soap_raw.PESEL_A})
-        deadline = time.monotonic() + 10
-        while repos.notifications.count_unapplied() == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(repos.notifications.count_unapplied, "the pushed notification stored",
+                   timeout=10)
     assert receiver.app.counts == {"refused_signature": 1, "stored": 1}
     check = Repositories.open(practice.db_path)
     try:

@@ -16,6 +16,7 @@ from soap_raw import soap_action
 from recepcja.cer.referrals import ReferralGateway
 from recepcja.cer.types import CallContext, GatewayConfig
 from recepcja.resources import resource
+from support import sim_control
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SKR_NS = "urn:recepcja:model:csioz:p1:skierowania:v1"
@@ -118,9 +119,7 @@ class Referrals:
         self.soap_url = base_url + PATH
 
     def control(self, path: str, payload: Any = None, expect: int = 200) -> Any:
-        response = requests.post(f"{self.base_url}/_control/{path}", json=payload, timeout=15)
-        assert response.status_code == expect, response.text
-        return response.json()
+        return sim_control.control(self.base_url, "POST", path, payload, expect=expect)
 
     def issue(self, **spec: Any) -> dict[str, Any]:
         return self.control("referrals", {"pesel": PESEL, **spec})
@@ -132,8 +131,7 @@ class Referrals:
         return self.control("referral-change", payload)
 
     def state(self, key: str) -> dict[str, Any]:
-        referrals = requests.get(f"{self.base_url}/_control/state?sections=referrals",
-                                 timeout=15).json()["referrals"]
+        referrals = sim_control.state(self.base_url, sections="referrals")["referrals"]
         return next(r for r in referrals if r["key"] == key)
 
 

@@ -10,6 +10,7 @@ from lxml import etree
 from soap_raw import CER_NS, SOAP_NS
 
 from recepcja.simulator.soap import safe_parser
+from support import hostile_xml
 
 SECRET = "TAJNE-HASLO-7f3a9c"
 
@@ -17,8 +18,8 @@ SECRET = "TAJNE-HASLO-7f3a9c"
 def _xxe_envelope(secret_file) -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<!DOCTYPE soap:Envelope [<!ENTITY xxe SYSTEM "file://{secret_file}">]>'
-        f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:cer="{CER_NS}"><soap:Header>'
+        + hostile_xml.xxe_doctype(f"file://{secret_file}", root="soap:Envelope")
+        + f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:cer="{CER_NS}"><soap:Header>'
         f"{soap_raw.context_header(soap_raw.DEFAULT_CONTEXT)}</soap:Header><soap:Body>"
         "<cer:pobierzWizyte><cer:identyfikatorWizyty>&xxe;</cer:identyfikatorWizyty>"
         "</cer:pobierzWizyte></soap:Body></soap:Envelope>"
@@ -26,14 +27,11 @@ def _xxe_envelope(secret_file) -> bytes:
 
 
 def _billion_laughs() -> bytes:
-    entities = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10}">' for i in range(1, 10)
-    ]
     return (
-        f'<?xml version="1.0"?><!DOCTYPE lolz [{"".join(entities)}]>'
+        f'<?xml version="1.0"?>{hostile_xml.laughs_doctype()}'
         f'<soap:Envelope xmlns:soap="{SOAP_NS}" xmlns:cer="{CER_NS}"><soap:Body>'
-        "<cer:pobierzWizyte><cer:identyfikatorWizyty>&lol9;</cer:identyfikatorWizyty>"
-        "</cer:pobierzWizyte></soap:Body></soap:Envelope>"
+        f"<cer:pobierzWizyte><cer:identyfikatorWizyty>{hostile_xml.LAUGH}"
+        "</cer:identyfikatorWizyty></cer:pobierzWizyte></soap:Body></soap:Envelope>"
     ).encode()
 
 

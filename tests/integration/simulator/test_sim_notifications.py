@@ -15,6 +15,7 @@ from soap_raw import CER_NS, NS, PESEL_A, PESEL_B
 
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.net.push_signature import SignatureChecker
+from support.polling import wait_until
 
 SECRET = "wspolny-sekret"
 
@@ -49,14 +50,12 @@ class Receiver:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def wait_for(self, count: int, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_for(self, count: int) -> None:
+        def arrived() -> int:
             with self.lock:
-                if len(self.received) >= count:
-                    return
-            time.sleep(0.05)
-        raise AssertionError(f"received {len(self.received)} of {count}")
+                return len(self.received) >= count
+
+        wait_until(arrived, f"{count} pushes received", timeout=15.0)
 
     def close(self) -> None:
         self.server.shutdown()
@@ -74,21 +73,6 @@ def receiver():
     yield make
     for item in created:
         item.close()
-
-
-def _wait_until(condition, what: str, timeout: float = 30.0):
-    """Poll ``condition`` until it returns something truthy (returned); fail after ``timeout``.
-
-    The stub receiver records a push before it answers, so "it arrived" comes before the
-    simulator has read the answer and marked the notification delivered: wait for that too."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"not within {timeout} s: {what} (last: {result!r})")
-        time.sleep(0.05)
 
 
 def _all_delivered(sim) -> bool:
@@ -166,7 +150,7 @@ def test_push_duplicated_and_shuffled_reaches_the_receiver_signed(onboarded_simu
         status = sim.control("GET", "notifications")
         return status if status["deliveries"] >= 24 and status["pending"] == 0 else None
 
-    push = _wait_until(settled, "24 acknowledged deliveries, nothing pending")
+    push = wait_until(settled, "24 acknowledged deliveries, nothing pending")
     time.sleep(0.2)  # a late third copy would show up here
     assert len(endpoint.received) == 24  # no third copy
     assert sim.control("GET", "notifications")["deliveries"] == push["deliveries"] == 24
@@ -182,7 +166,7 @@ def test_push_retries_until_the_receiver_answers(onboarded_simulator, receiver):
     endpoint.wait_for(1)
     # The receiver records the push before it answers 200: wait until the simulator has read
     # that answer and marked the notification delivered (retries back off 0.2 + 0.4 + 0.8 s).
-    _wait_until(lambda: _all_delivered(sim), "the notification marked delivered")
+    wait_until(lambda: _all_delivered(sim), "the notification marked delivered")
     with endpoint.lock:
         assert endpoint.calls == 4 and len(endpoint.received) == 1  # three 500s, then 200
         headers, body = endpoint.received[0]
@@ -208,9 +192,8 @@ def test_actors_book_and_cancel_at_roughly_the_rate(onboarded_simulator):
 
     # No fixed sleep (a loaded machine slows the actors down): wait for 20 attempts, then
     # check the actors never went faster than the rate allows.
-    deadline = began + 60
-    while attempts(sim.control("GET", "actors")) < 20 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: attempts(sim.control("GET", "actors")) >= 20, "20 actor attempts",
+               timeout=60)
     stopped = sim.control("DELETE", "actors")
     elapsed = time.monotonic() - began
     assert not stopped["running"]

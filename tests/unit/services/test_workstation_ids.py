@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from services_support import Clock, build_practice, pesels
+from services_support import NOW, Clock, build_practice, pesels
 
 from recepcja.config.paths import AppPaths
 from recepcja.domain.errors import ValidationError
@@ -27,7 +27,7 @@ class Desk:
         self.ctx = AppContext.load(AppPaths(folder))
         self.ctx.settings.workstation.name = name
         self.ctx.settings.workstation.prefix = prefix
-        self.repos = Repositories.over(self.ctx.open_db(), Clock())
+        self.repos = Repositories.over(self.ctx.open_db(), Clock(NOW))
         self.practice = build_practice(self.repos)
 
     def register(self, pesel: str, last: str) -> Patient:
@@ -88,7 +88,7 @@ def test_a_queue_import_keeps_the_other_desks_local_id_findable(desks, tmp_path)
 def test_an_id_two_old_desks_both_gave_is_refused_as_ambiguous(tmp_path):
     """Before prefixes both desks counted L-000001: the import keeps the other's as an alias
     and the desk is asked for the PESEL instead of one patient being picked silently."""
-    repos = Repositories.open(tmp_path / "old.sqlite", Clock())
+    repos = Repositories.open(tmp_path / "old.sqlite", Clock(NOW))
     try:
         ids = pesels(2, start=500)
         here = repos.patients.add(Patient(PatientIdentifier(pesel=ids[0]), "Anna", "Mak"), "a")

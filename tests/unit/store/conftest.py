@@ -10,15 +10,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_helpers import DAY, FakeClock, Practice, make_patient, morning
+from store_helpers import DAY, make_patient
 
 from recepcja.store import Repositories
-from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
+from support.practice import Clock, Practice, build_practice
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> Clock:
+    return Clock()
 
 
 @pytest.fixture
@@ -48,22 +48,14 @@ def empty_target(engine: str, db_path: Path, request: pytest.FixtureRequest) -> 
 
 
 @pytest.fixture
-def repos(db_target: str | Path, clock: FakeClock) -> Iterator[Repositories]:
+def repos(db_target: str | Path, clock: Clock) -> Iterator[Repositories]:
     with Repositories.open(db_target, clock) as store:
         yield store
 
 
 @pytest.fixture
 def practice(repos: Repositories) -> Practice:
-    repos.practice.save_provider(Provider("Przychodnia Serce", nip="5260250995"))
-    place_id = repos.practice.add_place(
-        Place("Poradnia kardiologiczna", {"I": "000000012345", "VII": "001"}, scopes=["cardiology"])
-    )
-    resource_id = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr Anna Nowak"))
-    schedule_id = repos.schedules.add(Schedule(resource_id, place_id, "cardiology", "Nowak"))
-    repos.slots.add_many(schedule_id, morning())
-    slot_ids = [slot.id for slot in repos.slots.for_day(schedule_id, DAY) if slot.id is not None]
-    return Practice(place_id, resource_id, schedule_id, slot_ids)
+    return build_practice(repos, DAY)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Helpers shared by the store tests (a unique module name: conftest files of other test
-folders must not shadow it)."""
+folders must not shadow it). The clock and the practice: ``support.practice``."""
 
 from __future__ import annotations
 
@@ -7,39 +7,13 @@ import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
-from recepcja.domain.model import WARSAW, DocumentType, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import DocumentType, Patient, PatientIdentifier
 from recepcja.store.db import Database
 
 DAY = dt.date(2026, 3, 2)  # a Monday
-
-
-@dataclass
-class FakeClock:
-    now: dt.datetime = field(default_factory=lambda: dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC))
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += dt.timedelta(**delta)
-
-
-def morning(day: dt.date = DAY, count: int = 8, minutes: int = 15, hour: int = 8) -> list[SlotSpec]:
-    start = dt.datetime.combine(day, dt.time(hour, 0), tzinfo=WARSAW)
-    step = dt.timedelta(minutes=minutes)
-    return [SlotSpec(start + i * step, start + (i + 1) * step) for i in range(count)]
-
-
-@dataclass
-class Practice:
-    place_id: int
-    resource_id: int
-    schedule_id: int
-    slot_ids: list[int]
 
 
 def make_patient(

@@ -4,11 +4,12 @@ database itself, whatever the code above it would have done."""
 from __future__ import annotations
 
 import pytest
-from store_helpers import Practice, refused
+from store_helpers import refused
 
 from recepcja.domain.model import Urgency, Visit
 from recepcja.store import Repositories
 from recepcja.store.records import MobilePoint
+from support.practice import Practice
 
 # (what it breaks, one UPDATE that breaks it); each runs against a practice with one booking,
 # one mobile point, one exception, one notification, one outage and one outbox row.

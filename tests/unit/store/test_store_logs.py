@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from store_helpers import FakeClock
-
 from recepcja.store import Repositories
 from recepcja.store.logs import mask_pesels
+from support.practice import Clock
 
 
-def test_duplicate_notification_is_ignored(repos: Repositories, clock: FakeClock) -> None:
+def test_duplicate_notification_is_ignored(repos: Repositories, clock: Clock) -> None:
     assert repos.notifications.store("N-1", "portal_booking", "<n/>", cer_version="5")
     clock.advance(seconds=1)
     assert not repos.notifications.store("N-1", "portal_booking", "<n/>", channel="pull")
@@ -19,7 +18,7 @@ def test_duplicate_notification_is_ignored(repos: Repositories, clock: FakeClock
     assert stored is not None and stored.channel == "push" and stored.cer_version == "5"
 
 
-def test_unapplied_in_cer_order_then_marked(repos: Repositories, clock: FakeClock) -> None:
+def test_unapplied_in_cer_order_then_marked(repos: Repositories, clock: Clock) -> None:
     late = dt.datetime(2026, 3, 1, 8, 0, 5, tzinfo=dt.UTC)
     early = dt.datetime(2026, 3, 1, 8, 0, 1, tzinfo=dt.UTC)
     repos.notifications.store("N-2", "portal_cancellation", "b", cer_timestamp=late)
@@ -35,7 +34,7 @@ def test_unapplied_in_cer_order_then_marked(repos: Repositories, clock: FakeCloc
     assert len(repos.notifications.recent()) == 2
 
 
-def test_outage_open_escalate_close_list(repos: Repositories, clock: FakeClock) -> None:
+def test_outage_open_escalate_close_list(repos: Repositories, clock: Clock) -> None:
     start = clock.now
     outage = repos.outages.open("degraded", "slow answers", {"p95_ms": 4000})
     assert repos.outages.open("offline", "connection refused") == outage  # one open at a time
@@ -67,7 +66,7 @@ def test_audit_never_stores_a_pesel(repos: Repositories, patient_id: int) -> Non
     assert mask_pesels("tel 600123456, id 123456789012") == "tel 600123456, id 123456789012"
 
 
-def test_sync_state(repos: Repositories, clock: FakeClock) -> None:
+def test_sync_state(repos: Repositories, clock: Clock) -> None:
     assert repos.sync_state.get("notification_cursor") is None
     assert repos.sync_state.get("x", "default") == "default"
     repos.sync_state.set("notification_cursor", "abc")

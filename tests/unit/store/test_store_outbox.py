@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from store_helpers import NOW_TEXT, FakeClock, Practice, refused
+from store_helpers import NOW_TEXT, refused
 
 from recepcja.domain.model import Urgency, Visit
 from recepcja.store import Repositories
 from recepcja.store.records import OutboxState
+from support.practice import Clock, Practice
 
 
 def ids(entries) -> list[int]:
@@ -24,7 +25,7 @@ def test_pending_in_creation_order(repos: Repositories) -> None:
     assert repos.outbox.count_pending() == 3
 
 
-def test_retry_scheduling(repos: Repositories, clock: FakeClock) -> None:
+def test_retry_scheduling(repos: Repositories, clock: Clock) -> None:
     first = repos.outbox.enqueue("publish_slots", {}, user="sync")
     second = repos.outbox.enqueue("publish_slots", {}, user="sync")
     assert repos.outbox.mark_sending(first)
@@ -50,7 +51,7 @@ def test_retry_scheduling(repos: Repositories, clock: FakeClock) -> None:
 
 
 def test_a_later_operation_never_overtakes_an_earlier_one_of_the_same_visit(
-    repos: Repositories, practice: Practice, patient_id: int, clock: FakeClock
+    repos: Repositories, practice: Practice, patient_id: int, clock: Clock
 ) -> None:
     visit_id, outbox_id = repos.visits.book(
         Visit("V-1", patient_id, None, Urgency.URGENT), practice.slot_ids[0], "ania"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from store_helpers import DAY, Practice, make_patient
+from store_helpers import DAY, make_patient
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import Urgency, Visit, VisitState
@@ -15,6 +15,7 @@ from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, applied_migrations
 from recepcja.store.patient_card import CallOutcome, PatientCardRepo
 from recepcja.store.records import VisitSource
+from support.practice import Practice
 
 
 def test_migration_adds_notes_and_the_calls_table(repos: Repositories, patient_id: int) -> None:

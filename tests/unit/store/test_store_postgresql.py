@@ -8,26 +8,19 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import psycopg
 import pytest
-from store_helpers import DAY, FakeClock, make_patient, morning
+from store_helpers import DAY, make_patient
 
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, atomic, open_database
 from recepcja.store.db import UnusableDatabaseError, fetch_all, masked_url
 from recepcja.store.pg import translate
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
-
-
-def wait_until(condition, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.01)
+from support.polling import wait_until
+from support.practice import Clock, morning
 
 
 def test_placeholders_become_psycopgs() -> None:
@@ -53,7 +46,7 @@ def test_password_is_masked() -> None:
 def test_times_days_and_json_are_real_types_read_back_as_the_stores_text(
     pg_database: str,
 ) -> None:
-    repos = Repositories.open(pg_database, FakeClock())
+    repos = Repositories.open(pg_database, Clock())
     try:
         types = dict(repos.db.conn.execute(
             "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
@@ -66,11 +59,11 @@ def test_times_days_and_json_are_real_types_read_back_as_the_stores_text(
         place = repos.practice.add_place(Place("Poradnia", scopes=["cardiology"]))
         doctor = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr A"))
         schedule = repos.schedules.add(Schedule(doctor, place, "cardiology"))
-        repos.slots.add_many(schedule, morning())
+        repos.slots.add_many(schedule, morning(DAY))
         (row,) = fetch_all(repos.db, "SELECT start_utc, local_date FROM slots WHERE id = 1")
         assert row == {"start_utc": "2026-03-02T07:00:00Z", "local_date": "2026-03-02"}
         assert [slot.start for slot in repos.slots.for_day(schedule, DAY)] == [
-            spec.start for spec in morning()
+            spec.start for spec in morning(DAY)
         ]
     finally:
         repos.close()
@@ -223,14 +216,14 @@ def test_times_read_back_the_same_whatever_the_servers_defaults(pg_own_database:
     with psycopg.connect(pg_own_database, autocommit=True) as admin:
         admin.execute(f"ALTER DATABASE {name} SET DateStyle = 'SQL, DMY'")
         admin.execute(f"ALTER DATABASE {name} SET TimeZone = 'Europe/Warsaw'")
-    repos = Repositories.open(pg_own_database, FakeClock())
+    repos = Repositories.open(pg_own_database, Clock())
     try:
         repos.sync_state.set("x", "1")
         repos.practice.save_provider(Provider("P"))
         place = repos.practice.add_place(Place("Poradnia", scopes=["cardiology"]))
         doctor = repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr A"))
         schedule = repos.schedules.add(Schedule(doctor, place, "cardiology"))
-        repos.slots.add_many(schedule, morning())
+        repos.slots.add_many(schedule, morning(DAY))
         (row,) = fetch_all(repos.db, "SELECT start_utc, local_date FROM slots ORDER BY id LIMIT 1")
         assert row == {"start_utc": "2026-03-02T07:00:00Z", "local_date": "2026-03-02"}
     finally:

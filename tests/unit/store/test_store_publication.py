@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from store_helpers import DAY, Practice
+from store_helpers import DAY
 
 from recepcja.domain.model import SlotSpec, SlotState, Urgency, Visit
 from recepcja.store import Repositories
 from recepcja.store.records import Place
+from support.practice import Practice
 
 
 def test_publication_state_withdrawal_and_deletion(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from store_helpers import DAY, Practice, morning, refused
+from store_helpers import DAY, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, SlotState, TermKind
 from recepcja.store import Repositories
 from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
 from recepcja.store.records import Schedule
+from support.practice import Practice, morning
 
 
 def raw_slot(repos: Repositories, schedule_id: int, start: str, end: str) -> None:
@@ -24,8 +25,8 @@ def raw_slot(repos: Repositories, schedule_id: int, start: str, end: str) -> Non
 
 def test_add_many_skips_exact_duplicates(repos: Repositories, practice: Practice) -> None:
     assert len(practice.slot_ids) == 8
-    assert repos.slots.add_many(practice.schedule_id, morning()) == 0
-    assert repos.slots.add_many(practice.schedule_id, morning(count=10)) == 2
+    assert repos.slots.add_many(practice.schedule_id, morning(DAY)) == 0
+    assert repos.slots.add_many(practice.schedule_id, morning(DAY, count=10)) == 2
     assert repos.slots.count(practice.schedule_id) == 10
 
 
@@ -77,7 +78,7 @@ def test_overlapping_update_rejected_by_the_database(
 def test_add_many_overlap_is_a_conflict_and_stores_nothing(
     repos: Repositories, practice: Practice
 ) -> None:
-    later = morning(hour=12, count=3)
+    later = morning(DAY, hour=12, count=3)
     clash = SlotSpec(
         dt.datetime(2026, 3, 2, 8, 5, tzinfo=WARSAW), dt.datetime(2026, 3, 2, 8, 25, tzinfo=WARSAW)
     )

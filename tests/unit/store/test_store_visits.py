@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from store_helpers import DAY, NOW_TEXT, Practice, make_patient, refused
+from store_helpers import DAY, NOW_TEXT, make_patient, refused
 
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitState
@@ -18,6 +18,7 @@ from recepcja.store import Repositories
 from recepcja.store.db import fetch_all
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT
 from recepcja.store.records import OutboxState, VisitSource
+from support.practice import Practice
 
 
 def new_visit(patient_id: int, uid: str = "V-1", **kwargs: object) -> Visit:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 import requests
-from push_bodies import BILLION_LAUGHS, XXE, push_body
+from push_bodies import push_body
 
 from recepcja.store import Repositories
 from recepcja.sync.receiver import (
@@ -16,6 +16,7 @@ from recepcja.sync.receiver import (
     ReceiverNotConfigured,
     signature_for,
 )
+from support.hostile_xml import BILLION_LAUGHS, XXE
 
 SECRET = "s3cret-shared-with-cer"
 ACTION = f'"{SOAP_ACTION}"'
