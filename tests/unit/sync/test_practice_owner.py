@@ -63,3 +63,16 @@ def test_one_owner_at_a_time_and_the_next_takes_over(
 def test_on_sqlite_every_engine_is_its_own_desk_s_client() -> None:
     alone = PracticeOwnership(None)
     assert alone.ensure() and alone.held and alone.sender_lock() is None
+
+
+def test_the_owner_keeps_the_change_journal_short(pg_database: str) -> None:
+    db = open_database(pg_database)
+    owner = PracticeOwnership(_connect(pg_database, "recepcja-parter"))
+    try:
+        db.conn.execute("INSERT INTO change_journal (at, entity) VALUES "
+                        "(now() - interval '3 days', 'visit'), (now(), 'visit')")
+        assert owner.ensure() and owner.ensure()  # held: housekeeping on the next pass
+        assert db.conn.execute("SELECT count(*) FROM change_journal").fetchone()[0] == 1
+    finally:
+        owner.release()
+        db.close()
