@@ -26,18 +26,48 @@ Plain Python: a lock and a flag, no Qt, no thread of its own.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
+from recepcja.domain.errors import N_, DomainError
 from recepcja.store import journal
 from recepcja.store.db import Database
 from recepcja.store.sender_lock import PgLease, PgSenderLock, SenderBusy, SenderLock
 
 log = logging.getLogger("recepcja.sync.owner")
 PRUNE_EVERY_S = 3600.0
+
+
+ONE_SHOT_WAIT_S = 10.0
+
+
+class PracticeBusy(DomainError):
+    """Another process is the practice's CeR client: a one-shot command leaves the work to it."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(N_("Another desk does the practice's CeR work now ({holder}): it "
+                            "publishes, pulls and reconciles; run this command when it is "
+                            "closed, or leave it to that desk."), holder=holder)
+
+
+@contextlib.contextmanager
+def practice_cer_work(db: Database, who: str, wait: float | None = None) -> Iterator[None]:
+    """Around a one-shot command's CeR work (``publish``, ``reconcile``, ``notifications
+    pull``): on a practice database it runs only while holding the practice's lock, waiting up
+    to ``wait`` seconds for its holder, else ``PracticeBusy``; on SQLite it just runs."""
+    if not db.dialect.is_postgresql:
+        yield
+        return
+    try:
+        lease = PgSenderLock(db, who).acquire(ONE_SHOT_WAIT_S if wait is None else wait)
+    except SenderBusy as busy:
+        raise PracticeBusy(busy.holder) from None
+    with lease:
+        yield
 
 
 class _BorrowedLease:

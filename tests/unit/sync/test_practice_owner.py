@@ -76,3 +76,24 @@ def test_the_owner_keeps_the_change_journal_short(pg_database: str) -> None:
     finally:
         owner.release()
         db.close()
+
+
+def test_one_shot_cer_commands_leave_the_work_to_the_practice_s_client(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """publish, reconcile and notifications pull on a practice database run only while
+    holding the practice's lock: with a desk holding it they say so and call nobody."""
+    from recepcja.sync import practice_owner
+
+    monkeypatch.setattr(practice_owner, "ONE_SHOT_WAIT_S", 0.2)
+    monkeypatch.setenv(ENV_DATABASE_URL, pg_database)
+    monkeypatch.setenv("RECEPCJA_CER_URL", "http://127.0.0.1:9/cer")  # never called
+    owner = PracticeOwnership(_connect(pg_database, "recepcja-parter"))
+    try:
+        assert owner.ensure()
+        for command in (["publish"], ["reconcile"], ["notifications", "pull"]):
+            assert main(command) == 1, command
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "recepcja-parter" in err, (command, err)
+    finally:
+        owner.release()
