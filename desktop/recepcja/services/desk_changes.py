@@ -60,7 +60,12 @@ class DeskChangesFollower:
         while not self._stop.is_set():
             listener = None
             try:
-                listener = journal.ChangeListener(self._connect())
+                db = self._connect()
+                try:
+                    listener = journal.ChangeListener(db)
+                except BaseException:
+                    db.close()
+                    raise
                 if self.last_seen is None:
                     self.last_seen = journal.last_id(listener.db)
                 self._ready.set()

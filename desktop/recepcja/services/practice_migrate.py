@@ -17,7 +17,7 @@ from pathlib import Path
 
 from recepcja.domain.errors import N_, DomainError
 from recepcja.store import practice_copy
-from recepcja.store.db import connect_to, is_database_url, masked_url
+from recepcja.store.db import Database, connect_to, is_database_url, masked_url
 from recepcja.store.migrations import MIGRATIONS, database_uuid, migrate
 
 
@@ -68,8 +68,8 @@ def migrate_practice(source: Path, url: str, *, password: str | None = None) -> 
     return MigrateResult(source, masked_url(url), identity, report.target_rows)
 
 
-def _refuse_unless_empty(target: object, url: str) -> None:
-    has_schema, counts = practice_copy.target_state(target)  # type: ignore[arg-type]
+def _refuse_unless_empty(target: Database, url: str) -> None:
+    has_schema, counts = practice_copy.target_state(target)
     if counts and not has_schema:
         raise MigrateRefused(
             N_("The database {url} is not empty (tables {tables}) and not a Recepcja practice "

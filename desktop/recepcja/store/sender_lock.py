@@ -173,8 +173,10 @@ def _holder_note(who: str, **extra: object) -> dict[str, object]:
 def _describe(note: str | None) -> str:
     try:
         data = json.loads(note or "")
-        return Holder(str(data["who"]), str(data["command"]), int(data["pid"]),
-                      str(data["host"]), str(data["since"])).describe()
+        described = Holder(str(data["who"]), str(data["command"]), int(data["pid"]),
+                           str(data["host"]), str(data["since"])).describe()
+        desk = data.get("workstation")  # a practice database: which desk
+        return f"{desk}, {described}" if desk else described
     except (ValueError, KeyError, TypeError):
         return "?"
 

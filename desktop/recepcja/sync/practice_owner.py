@@ -26,14 +26,48 @@ Plain Python: a lock and a flag, no Qt, no thread of its own.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 
+from recepcja.domain.errors import N_, DomainError
+from recepcja.store import journal
 from recepcja.store.db import Database
 from recepcja.store.sender_lock import PgLease, PgSenderLock, SenderBusy, SenderLock
 
 log = logging.getLogger("recepcja.sync.owner")
+PRUNE_EVERY_S = 3600.0
+
+
+ONE_SHOT_WAIT_S = 10.0
+
+
+class PracticeBusy(DomainError):
+    """Another process is the practice's CeR client: a one-shot command leaves the work to it."""
+
+    def __init__(self, holder: str) -> None:
+        super().__init__(N_("Another desk does the practice's CeR work now ({holder}): it "
+                            "publishes, pulls and reconciles; run this command when it is "
+                            "closed, or leave it to that desk."), holder=holder)
+
+
+@contextlib.contextmanager
+def practice_cer_work(db: Database, who: str, wait: float | None = None) -> Iterator[None]:
+    """Around a one-shot command's CeR work (``publish``, ``reconcile``, ``notifications
+    pull``): on a practice database it runs only while holding the practice's lock, waiting up
+    to ``wait`` seconds for its holder, else ``PracticeBusy``; on SQLite it just runs."""
+    if not db.dialect.is_postgresql:
+        yield
+        return
+    try:
+        lease = PgSenderLock(db, who).acquire(ONE_SHOT_WAIT_S if wait is None else wait)
+    except SenderBusy as busy:
+        raise PracticeBusy(busy.holder) from None
+    with lease:
+        yield
 
 
 class _BorrowedLease:
@@ -84,6 +118,7 @@ class PracticeOwnership:
         self._lease: PgLease | None = None
         self._lock = threading.RLock()
         self._held = threading.Event()
+        self._next_prune = 0.0
 
     @property
     def shared(self) -> bool:
@@ -101,6 +136,7 @@ class PracticeOwnership:
         with self._lock:
             if self._lease is not None:
                 if self._lease.alive():
+                    self._prune_now_and_then()
                     return True
                 log.warning("the connection holding the practice's CeR lock was lost")
                 self._drop()
@@ -119,6 +155,17 @@ class PracticeOwnership:
             log.info("this desk is now the practice's CeR client")
             self._held.set()
             return True
+
+    def _prune_now_and_then(self) -> None:
+        """The owner keeps the change journal short (``journal.KEEP_FOR``), once an hour."""
+        now = time.monotonic()
+        if self._db is None or now < self._next_prune:
+            return
+        self._next_prune = now + PRUNE_EVERY_S
+        try:
+            journal.prune(self._db, dt.datetime.now(dt.UTC))
+        except Exception as error:  # noqa: BLE001 - housekeeping: next time
+            log.info("pruning the change journal failed: %s", type(error).__name__)
 
     def token(self) -> str | None:
         """The held lease's token (``outbox.claimed_by``), or None when not the owner."""

@@ -106,29 +106,30 @@ def test_three_desks_one_cer_client_that_fails_over_without_sending_twice(
                                     "seconds": 6, "count": 1})
     processes = {}
     try:
-        done: list[tuple[str, int]] = []
-        threads = [threading.Thread(target=_work, args=(ctx, slots, patients[i::3], i, done))
-                   for i, ctx in enumerate(desks)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(120)
-        assert Counter(kind for kind, _ in done)["booked"] == 9
-
         processes = {p.pid: p for p in (_sync_process(ctx, sim.soap_url) for ctx in desks)}
         with Repositories.over(desks[1].open_db()) as watch:
-            first = _wait(lambda: lock_owner(watch.db), "a CeR client", timeout=20)
+            first = _wait(lambda: lock_owner(watch.db), "a CeR client", timeout=30)
             assert first["workstation"] in DESKS and first["pid"] in processes
+            # The desks work while the owner replays what they queue.
+            done: list[tuple[str, int]] = []
+            threads = [threading.Thread(target=_work, args=(ctx, slots, patients[i::3], i, done))
+                       for i, ctx in enumerate(desks)]
+            for thread in threads:
+                thread.start()
             _wait(lambda: watch.db.conn.execute(
                 "SELECT 1 FROM outbox WHERE state = 'sending'").fetchone(), "a send in flight")
             processes.pop(first["pid"]).send_signal(signal.SIGKILL)  # mid-call
             second = _wait(lambda: (o := lock_owner(watch.db)) and o["pid"] != first["pid"]
                            and o, "another desk taking over", timeout=30)
             assert second["pid"] in processes and second["since"]
+            for thread in threads:
+                thread.join(120)
+            assert Counter(kind for kind, _ in done)["booked"] == 9
             _wait(lambda: watch.outbox.count_pending() == 0, "the outbox sent", timeout=150,
                   step=0.5)
             rows = watch.db.conn.execute(
-                "SELECT visit_uid, state, slot_id FROM visits").fetchall()
+                "SELECT v.visit_uid, v.state, v.slot_id, s.cer_id FROM visits AS v "
+                "JOIN slots AS s ON s.id = v.slot_id").fetchall()
             rejected = watch.db.conn.execute(
                 "SELECT count(*) FROM outbox WHERE state <> 'done'").fetchone()[0]
     finally:
@@ -145,7 +146,9 @@ def test_three_desks_one_cer_client_that_fails_over_without_sending_twice(
     in_cer = Counter(v["visit_uid"] for v in cer_visits(sim))
     assert all(count == 1 for count in in_cer.values()), in_cer  # nothing sent twice
     # Every live visit is in CeR; a visit cancelled before it was sent never needed to be.
-    assert all(in_cer[uid] == 1 for uid, _state, _slot in live), (in_cer, live)
-    booked_in_cer = [v for v in cer_visits(sim) if v["state"] != "ANULOWANA"]
-    assert sorted(v["visit_uid"] for v in booked_in_cer) == sorted(uid for uid, *_ in live)
+    assert all(in_cer[uid] == 1 for uid, *_ in live), (in_cer, live)
+    booked_in_cer = {v["visit_uid"]: v for v in cer_visits(sim) if v["state"] != "ANULOWANA"}
+    assert sorted(booked_in_cer) == sorted(uid for uid, *_ in live)
+    # ... each in the term the desks have it in (the moves reached CeR too).
+    assert all(booked_in_cer[uid]["slot"] == cer_slot for uid, _s, _id, cer_slot in live)
     assert json.dumps(second)  # the owner as status --json names it

@@ -56,3 +56,11 @@ def test_another_desk_hears_a_commit_and_not_a_rollback(
 def test_only_a_practice_database_has_desks_to_listen_to(repos: Repositories) -> None:
     with pytest.raises(TypeError):
         journal.ChangeListener(repos.db)
+
+
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
+def test_a_notification_from_cer_is_journalled_too(repos: Repositories) -> None:
+    start = journal.last_id(repos.db)
+    assert repos.notifications.store("N-7", "portal_booking", "<n/>")
+    [entry] = journal.since(repos.db, start)
+    assert (entry.entity, entry.local_date) == ("notification", None)

@@ -63,3 +63,37 @@ def test_one_owner_at_a_time_and_the_next_takes_over(
 def test_on_sqlite_every_engine_is_its_own_desk_s_client() -> None:
     alone = PracticeOwnership(None)
     assert alone.ensure() and alone.held and alone.sender_lock() is None
+
+
+def test_the_owner_keeps_the_change_journal_short(pg_database: str) -> None:
+    db = open_database(pg_database)
+    owner = PracticeOwnership(_connect(pg_database, "recepcja-parter"))
+    try:
+        db.conn.execute("INSERT INTO change_journal (at, entity) VALUES "
+                        "(now() - interval '3 days', 'visit'), (now(), 'visit')")
+        assert owner.ensure() and owner.ensure()  # held: housekeeping on the next pass
+        assert db.conn.execute("SELECT count(*) FROM change_journal").fetchone()[0] == 1
+    finally:
+        owner.release()
+        db.close()
+
+
+def test_one_shot_cer_commands_leave_the_work_to_the_practice_s_client(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """publish, reconcile and notifications pull on a practice database run only while
+    holding the practice's lock: with a desk holding it they say so and call nobody."""
+    from recepcja.sync import practice_owner
+
+    monkeypatch.setattr(practice_owner, "ONE_SHOT_WAIT_S", 0.2)
+    monkeypatch.setenv(ENV_DATABASE_URL, pg_database)
+    monkeypatch.setenv("RECEPCJA_CER_URL", "http://127.0.0.1:9/cer")  # never called
+    owner = PracticeOwnership(_connect(pg_database, "recepcja-parter"))
+    try:
+        assert owner.ensure()
+        for command in (["publish"], ["reconcile"], ["notifications", "pull"]):
+            assert main(command) == 1, command
+            err = capsys.readouterr().err
+            assert err.count("\n") == 1 and "recepcja-parter" in err, (command, err)
+    finally:
+        owner.release()

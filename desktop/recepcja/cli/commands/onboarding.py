@@ -152,8 +152,11 @@ def run_publish(args: argparse.Namespace) -> int:
     gateway = gateway_from_context(ctx)
     repos = _repos(ctx)
     try:
-        result = publish_all(repos, gateway, months=months,
-                             margin_days=ctx.settings.publishing.margin_days)
+        from recepcja.sync.practice_owner import practice_cer_work
+
+        with practice_cer_work(repos.db, "publish"):  # one CeR client per practice
+            result = publish_all(repos, gateway, months=months,
+                                 margin_days=ctx.settings.publishing.margin_days)
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER

@@ -59,12 +59,15 @@ def run_pull(args: argparse.Namespace) -> int:
 def _reconcile(args: argparse.Namespace) -> int:
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.sync.notifications import NotificationApplier
+    from recepcja.sync.practice_owner import practice_cer_work
     from recepcja.sync.pull import pull_notifications
     from recepcja.sync.reconcile import DEFAULT_HORIZON_DAYS, reconcile
 
     ctx, gateway = _context_and_gateway(args)
     repos = Repositories.over(ctx.open_db())
+    held = contextlib.ExitStack()
     try:
+        held.enter_context(practice_cer_work(repos.db, "reconcile"))  # one CeR client
         pull_notifications(gateway, repos)
         NotificationApplier(repos, gateway).apply_pending()
         publishing = ctx.settings.publishing
@@ -82,6 +85,7 @@ def _reconcile(args: argparse.Namespace) -> int:
         emit_error(error_text(error))
         return EXIT_CER
     finally:
+        held.close()
         repos.close()
         gateway.close()
     if args.json:
@@ -143,13 +147,15 @@ def _print_report(report: Any) -> None:
 
 def _pull(args: argparse.Namespace) -> int:
     from recepcja.sync.notifications import NotificationApplier
+    from recepcja.sync.practice_owner import practice_cer_work
     from recepcja.sync.pull import pull_notifications
 
     ctx, gateway = _context_and_gateway(args)
     repos = Repositories.over(ctx.open_db())
     try:
-        result = pull_notifications(gateway, repos)
-        changes = NotificationApplier(repos, gateway).apply_pending()
+        with practice_cer_work(repos.db, "notifications pull"):  # one CeR client per practice
+            result = pull_notifications(gateway, repos)
+            changes = NotificationApplier(repos, gateway).apply_pending()
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER
