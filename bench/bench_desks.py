@@ -49,7 +49,7 @@ from recepcja.store import Repositories
 from recepcja.store.db import open_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import pg_cluster  # noqa: E402
+import pg_cluster
 
 ENGINE_IDLE_INTERVAL = 2.0
 POOL = 200  # the terms ten desks compete for

@@ -164,7 +164,7 @@ class PracticeOwnership:
         self._next_prune = now + PRUNE_EVERY_S
         try:
             journal.prune(self._db, dt.datetime.now(dt.UTC))
-        except Exception as error:  # noqa: BLE001 - housekeeping: next time
+        except Exception as error:  # housekeeping: next time
             log.info("pruning the change journal failed: %s", type(error).__name__)
 
     def token(self) -> str | None:
