@@ -33,11 +33,8 @@ class DeskActions:
 
     @contextmanager
     def _repos(self) -> Iterator[Repositories]:
-        repos = Repositories.over(self.ctx.open_db())
-        try:
+        with self.ctx.repositories() as repos:
             yield repos
-        finally:
-            repos.close()
 
     def book(
         self,

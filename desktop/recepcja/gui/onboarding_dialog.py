@@ -37,7 +37,6 @@ from recepcja.services.onboarding import (
     status_label,
     step_label,
 )
-from recepcja.store.repos import Repositories
 
 COL_PLACE, COL_STEP, COL_STATE, COL_ANSWER = range(4)
 
@@ -181,11 +180,8 @@ class OnboardingDialog(QDialog):
         def work() -> Any:
             from recepcja.services.initial_load import import_initial_load
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return import_initial_load(repos, path, ctx.user)
-            finally:
-                repos.close()
 
         self.import_button.setEnabled(False)
         self.window_.runner.run(work, on_success=self._imported, on_failure=self._import_failed,
@@ -227,9 +223,7 @@ class OnboardingDialog(QDialog):
             from recepcja.services.gateway_factory import gateway_from_context
             from recepcja.services.onboarding import run_onboarding
 
-            gateway = gateway_from_context(ctx)
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with gateway_from_context(ctx) as gateway, ctx.repositories() as repos:
                 return run_onboarding(
                     repos, gateway, months=publishing.horizon_months,
                     margin_days=publishing.margin_days,
@@ -237,9 +231,6 @@ class OnboardingDialog(QDialog):
                     progress=lambda label, done, total: emit(relay.progressed, label, done,
                                                              total),
                 )
-            finally:
-                repos.close()
-                gateway.close()
 
         self.window_.runner.run(work, on_success=self._done, on_failure=self._failed,
                                 label=_("Joining CeR…"))

@@ -16,7 +16,6 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 
 from recepcja.i18n import _
-from recepcja.store.repos import Repositories
 
 log = logging.getLogger(__name__)
 
@@ -99,14 +98,9 @@ class OnboardingView:
             from recepcja.services.gateway_factory import gateway_from_context
             from recepcja.services.publishing import publish_all
 
-            gateway = gateway_from_context(ctx)
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with gateway_from_context(ctx) as gateway, ctx.repositories() as repos:
                 return publish_all(repos, gateway, months=settings.horizon_months,
                                    margin_days=settings.margin_days)
-            finally:
-                repos.close()
-                gateway.close()
 
         def done(result: Any) -> None:
             self.publishing = False

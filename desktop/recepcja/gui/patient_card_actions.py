@@ -15,7 +15,6 @@ from recepcja.gui.term_jump import show_term
 from recepcja.i18n import _
 from recepcja.services.patient_card import PatientCard, read_card, save_notes
 from recepcja.store.patient_card import CardVisit
-from recepcja.store.repos import Repositories
 
 
 class PatientCardActions:
@@ -64,11 +63,8 @@ class PatientCardActions:
         ctx, now = window.ctx, window.clock()
 
         def load() -> PatientCard:
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return read_card(repos, patient_id, now, ctx.user, "window")
-            finally:
-                repos.close()
 
         window.runner.run(load, on_success=self._show, label=_("Opening the patient card…"),
                           error_parent=window)
@@ -114,11 +110,8 @@ class PatientCardActions:
 
         def save(text: str) -> None:
             def write() -> str:
-                repos = Repositories.over(ctx.open_db())
-                try:
+                with ctx.repositories() as repos:
                     return save_notes(repos, patient_id, text, ctx.user)
-                finally:
-                    repos.close()
 
             def open_card() -> Any:
                 dialog = self.dialog

@@ -21,7 +21,6 @@ from recepcja.gui.connection import Connection
 from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.queue_dock import QueueDock
 from recepcja.i18n import _
-from recepcja.store.repos import Repositories
 from recepcja.sync.terms import manual_emergency
 
 if TYPE_CHECKING:  # the Excel, call-list and connectivity code loads at first use
@@ -146,11 +145,8 @@ class QueuePanel(QObject):
         def work() -> int:
             from recepcja.services.emergency import export_queue
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return export_queue(repos, target, password=password, overwrite=overwrite)
-            finally:
-                repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the queue…"), error_parent=self.window,
@@ -171,11 +167,8 @@ class QueuePanel(QObject):
         def work() -> ImportReport:
             from recepcja.services.emergency import import_queue
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return import_queue(repos, path, user=user)
-            finally:
-                repos.close()
 
         def done(report: ImportReport) -> None:
             self.last_report = report
@@ -226,11 +219,8 @@ class QueuePanel(QObject):
         def work() -> int:
             from recepcja.services.call_list import export_call_list
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return export_call_list(repos, path, password=password, overwrite=overwrite)
-            finally:
-                repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the list…"), error_parent=self.window,

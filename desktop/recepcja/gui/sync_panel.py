@@ -22,7 +22,6 @@ from recepcja.gui.signals import emit
 from recepcja.gui.toast import Toast
 from recepcja.i18n import _
 from recepcja.services.change_log import change_lines
-from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.gui.sync")
 
@@ -93,7 +92,7 @@ class SyncPanel(QObject):
                 self.receiver = None
         self.pulling = self.receiver is None  # the receiver brings the news: no pulling
         self.worker = NotificationWorker(
-            lambda: Repositories.over(ctx.open_db()),
+            ctx.repositories,
             lambda: gateway_from_context(ctx),
             pull=self.pulling,
             pull_seconds=TRAINING_PULL_SECONDS if ctx.training else PULL_SECONDS,
@@ -200,16 +199,11 @@ class SyncPanel(QObject):
         from recepcja.sync.reconcile import reconcile
 
         ctx = self.ctx
-        repos = Repositories.over(ctx.open_db())
-        gateway = gateway_from_context(ctx)
-        try:
+        with ctx.repositories() as repos, gateway_from_context(ctx) as gateway:
             provider = repos.practice.provider()
             return reconcile(repos, gateway, provider=provider.name if provider else "",
                              make_gateway=lambda: gateway_from_context(ctx),
                              **self._reconcile_options())
-        finally:
-            gateway.close()
-            repos.close()
 
     def _reconciled(self, report: Any) -> None:
         self._reconciling = False

@@ -15,6 +15,7 @@ from recepcja.config.settings import Settings, load_settings
 if TYPE_CHECKING:
     from recepcja.domain.workstation import Workstation
     from recepcja.store.db import Database
+    from recepcja.store.repos import Repositories
 
 
 @dataclass(slots=True)
@@ -65,3 +66,13 @@ class AppContext:
         db = open_practice_database(self.paths, self.settings, training=self.training)
         db.workstation = self.workstation
         return db
+
+    def repositories(self) -> Repositories:
+        """Every repository over a new connection (``open_db``); closed by a ``with`` block::
+
+            with ctx.repositories() as repos:
+                ...
+        """
+        from recepcja.store.repos import Repositories
+
+        return Repositories.over(self.open_db())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from recepcja.cli.commands import UNCHECKED
 from recepcja.cli.output import emit_json
 from recepcja.i18n import _
 from recepcja.services.backup import backup_to_file, report_json, restore_from_file
@@ -30,8 +31,7 @@ def _print_report(report: DatabaseReport) -> None:
         print(f"  {name.ljust(width)}  {count}")
 
 
-def backup(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def backup(args: argparse.Namespace, ctx: AppContext) -> int:
     report = backup_to_file(ctx.paths, Path(args.file), force=args.force)
     if args.json:
         emit_json(report_json(report))
@@ -41,9 +41,9 @@ def backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def restore(args: argparse.Namespace) -> int:
-    # Not the usual checks: an empty or damaged database is what a restore repairs.
-    ctx = AppContext.load(training=args.training, check_database=False)
+def restore(args: argparse.Namespace, ctx: AppContext) -> int:
+    """``ctx`` without the usual checks (UNCHECKED): an empty or damaged database is what a
+    restore repairs."""
     result = restore_from_file(ctx.paths, Path(args.file))
     damaged = str(result.damaged_copy) if result.damaged_copy else None
     if args.json:
@@ -83,4 +83,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE", help=_("the backup to restore"))
     parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    parser.set_defaults(handler=restore)
+    parser.set_defaults(handler=restore, context=UNCHECKED)
