@@ -136,7 +136,7 @@ def connect(url: str, *, password: str | None = None) -> Database:
     # defaults, set at connection: no extra round trip.
     params["options"] = f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO".strip()
     try:
-        raw = psycopg.connect(make_conninfo(**params), autocommit=True)
+        raw = psycopg.connect(make_conninfo("", **params), autocommit=True)
     except psycopg.Error as error:
         raise _connect_error(error, params, where) from error
     try:

@@ -29,8 +29,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from recepcja.cer.port import CerPort
 from recepcja.crashpoints import crash_point
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, OutboxState
 from recepcja.store.repos import Repositories
@@ -66,7 +66,7 @@ class Replayer:
     def __init__(
         self,
         repos: Repositories,
-        gateway: Any,
+        gateway: CerPort,
         *,
         clock: Callable[[], dt.datetime] | None = None,
         on_progress: Progress | None = None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from recepcja.cer.errors import (
@@ -130,9 +131,10 @@ class Booking:
                 row.tried.add(visit.slot_id)  # a term CeR does not know: look for another
             return Attempt.TAKEN
         patient = self.rows.patient(visit)
+        slot_cer_id = slot.cer_id
         try:
             cer_visit = self.rows.call(chunk, entry, lambda: self.rows.gateway.book(
-                slot.cer_id, visit.visit_uid, patient, visit.urgency,
+                slot_cer_id, visit.visit_uid, patient, visit.urgency,
                 central_request_id=visit.central_request_id, referral_id=visit.referral_id))
         except CerConflict as error:
             if error.code == MINOR_VISIT_ID_USED:
@@ -166,8 +168,7 @@ class Booking:
             chunk = replay_pass.chunk(frozenset({row.entry.id}))
             try:
                 self.rows.guarded(chunk, row.entry,
-                                  lambda row=row, chunk=chunk: self.book_elsewhere(
-                                      replay_pass, chunk, row))
+                                  partial(self.book_elsewhere, replay_pass, chunk, row))
             finally:
                 self.rows.flush(chunk)
 

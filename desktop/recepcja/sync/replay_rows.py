@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from recepcja.cer.errors import CerBug, CerError, CerRejected
+from recepcja.cer.port import CerPort
 from recepcja.cer.types import CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
@@ -116,7 +117,7 @@ class RowSender:
     """CeR calls for outbox rows and the writing of their outcomes; see the module docstring.
     One per ``Replayer`` (the thread's ``repos`` and ``gateway``)."""
 
-    def __init__(self, repos: Repositories, gateway: Any, *, clock: Callable[[], dt.datetime],
+    def __init__(self, repos: Repositories, gateway: CerPort, *, clock: Callable[[], dt.datetime],
                  user: str, backoff_cap: float, observe: Observer | None,
                  on_progress: Progress | None) -> None:
         self.repos = repos
