@@ -7,7 +7,7 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from recepcja import __version__
 from recepcja.cer.errors import CerError
@@ -148,12 +148,7 @@ def _main(argv: Sequence[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Build the command's context once (see ``commands.CHECKED``) and run its handler; no
     command opens the window."""
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        from recepcja.cli.commands.gui import check_display, run_gui
-
-        check_display()  # before the data folder is touched
-        handler = run_gui
+    handler: Callable[..., int] = getattr(args, "handler", None) or _window()
     need = getattr(args, "context", commands.CHECKED)
     if need == commands.NO_CONTEXT:
         return int(handler(args) or EXIT_OK)
@@ -161,6 +156,15 @@ def _run(args: argparse.Namespace) -> int:
 
     ctx = AppContext.load(training=args.training, check_database=need == commands.CHECKED)
     return int(handler(args, ctx) or EXIT_OK)
+
+
+def _window() -> Callable[..., int]:
+    """No command: the window, once the display is checked (before the data folder is
+    touched)."""
+    from recepcja.cli.commands.gui import check_display, run_gui
+
+    check_display()
+    return run_gui
 
 
 def _paths(args: argparse.Namespace) -> AppPaths:

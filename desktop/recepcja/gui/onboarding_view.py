@@ -10,12 +10,15 @@ is active in CeR and only when the window's sync was started (a test window buil
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 
 from recepcja.i18n import _
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ PUBLISH_EVERY_MS = 24 * 60 * 60 * 1000
 MENU_NAME = "menuObligations"  # the practice settings add their entry on top
 
 
-def _sync_started(window: Any) -> bool:
+def _sync_started(window: MainWindow) -> bool:
     bridge = getattr(window, "bridge", None)
     if bridge is None:
         return False
@@ -33,7 +36,7 @@ def _sync_started(window: Any) -> bool:
 
 
 class OnboardingView:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.onboarding: Any = None
         self.compliance: Any = None
@@ -121,5 +124,5 @@ class OnboardingView:
                 dialog.close()
 
 
-def install(window: Any) -> OnboardingView:
+def install(window: MainWindow) -> OnboardingView:
     return OnboardingView(window)

@@ -9,16 +9,19 @@ Installed by ``gui/extensions.py``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recepcja.gui.term_jump import show_term
 from recepcja.i18n import _
 from recepcja.services.patient_card import PatientCard, read_card, save_notes
 from recepcja.store.patient_card import CardVisit
 
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
+
 
 class PatientCardActions:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.dialog: Any = None
         window.actions_.patient_card.triggered.connect(self.open_current)
@@ -76,7 +79,7 @@ class PatientCardActions:
         if window.closed:
             return
         dialog = PatientCardDialog(card, self._notes_saver(card.patient.id or 0), window)
-        chosen: list[Callable[[], None]] = []
+        chosen: list[Callable[[], object]] = []
         dialog.visit_chosen.connect(lambda visit: self._choose(dialog, chosen, visit))
         dialog.edit_requested.connect(lambda: self._choose(dialog, chosen, None))
         self.dialog = dialog
@@ -87,7 +90,7 @@ class PatientCardActions:
         for then in chosen:
             then()
 
-    def _choose(self, dialog: Any, chosen: list[Callable[[], None]],
+    def _choose(self, dialog: Any, chosen: list[Callable[[], object]],
                 visit: CardVisit | None) -> None:
         """After the card closes: show the visit, or edit the patient and open the card
         again."""
@@ -95,7 +98,8 @@ class PatientCardActions:
         if visit is None:
             chosen.append(lambda: self._edit(patient))
         elif visit.slot_id is not None and visit.start is not None and visit.state != "cancelled":
-            chosen.append(lambda: show_term(self.window, visit.slot_id, visit.start.date()))
+            day = visit.start.date()
+            chosen.append(lambda: show_term(self.window, visit.slot_id, day))
         else:
             return  # no term to show (cancelled, on the waiting list): the card stays open
         dialog.accept()
@@ -136,5 +140,5 @@ class PatientCardActions:
         return save
 
 
-def install(window: Any) -> PatientCardActions:
+def install(window: MainWindow) -> PatientCardActions:
     return PatientCardActions(window)

@@ -25,6 +25,7 @@ from recepcja.sync.terms import manual_emergency
 
 if TYPE_CHECKING:  # the Excel, call-list and connectivity code loads at first use
     from recepcja.gui.call_list_dialog import CallListDialog
+    from recepcja.gui.main_window import MainWindow
     from recepcja.services.emergency import ImportReport
     from recepcja.sync.monitor import ConnectivityMonitor
 
@@ -34,7 +35,7 @@ ENV_SMOKE = "RECEPCJA_SMOKE_TEST"
 
 
 class QueuePanel(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.dock = QueueDock(window)
@@ -287,7 +288,7 @@ def report_text(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-def install(window: Any) -> QueuePanel:
+def install(window: MainWindow) -> QueuePanel:
     panel = QueuePanel(window)
     if os.environ.get(ENV_SMOKE) != "1":
         after_first_paint(window, panel.offer_first_start_if_needed)

@@ -11,7 +11,7 @@ the GUI tests): the dock and the actions are there, the thread is not.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -23,6 +23,9 @@ from recepcja.gui.toast import Toast
 from recepcja.i18n import _
 from recepcja.services.change_log import change_lines
 
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
+
 log = logging.getLogger("recepcja.gui.sync")
 
 PULL_SECONDS = 30.0
@@ -30,7 +33,7 @@ TRAINING_PULL_SECONDS = 3.0  # the simulator's portal bookings should show up qu
 RECONCILE_SECONDS = 900.0
 
 
-def sync_started(window: Any) -> bool:
+def sync_started(window: MainWindow) -> bool:
     """Whether the window started its sync bridge (``start_sync=True`` and CeR configured)."""
     bridge = getattr(window, "bridge", None)
     if bridge is None:
@@ -43,7 +46,7 @@ class SyncPanel(QObject):
     changes_arrived = Signal(object)  # list[Change], emitted from the notification thread
     report_ready = Signal(object)  # ReconcileReport
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.ctx = window.ctx
@@ -219,7 +222,7 @@ class SyncPanel(QObject):
             error=type(error).__name__)])
 
 
-def install(window: Any) -> SyncPanel:
+def install(window: MainWindow) -> SyncPanel:
     panel = SyncPanel(window)
     if sync_started(window):
         after_first_paint(window, panel.start_safely)  # like the sync engine: after the day

@@ -11,11 +11,14 @@ Installed by ``gui/extensions.py``; ``close()`` (when the window closes) saves.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 PREFERRED = QSize(1360, 820)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
@@ -29,7 +32,7 @@ def _group(user: str) -> str:
 
 
 class WindowGeometry:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.settings = QSettings(str(window.ctx.paths.root / FILE_NAME),
                                   QSettings.Format.IniFormat)
@@ -97,7 +100,7 @@ class WindowGeometry:
                    for screen in QGuiApplication.screens())
 
 
-def install(window: Any) -> WindowGeometry:
+def install(window: MainWindow) -> WindowGeometry:
     geometry = WindowGeometry(window)
     geometry.restore()
     return geometry

@@ -42,7 +42,7 @@ class CallItem:
         return self.new_term is None
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def call_list(repos: Repositories) -> list[CallItem]:
@@ -60,7 +60,7 @@ def call_list(repos: Repositories) -> list[CallItem]:
                     else None)
         items.append(CallItem(
             visit_id=visit.id, visit_uid=visit.visit_uid,
-            patient_local_id=patient.local_id if patient else "",
+            patient_local_id=(patient.local_id or "") if patient else "",
             first_name=patient.first_name if patient else "",
             last_name=patient.last_name if patient else "",
             phone=patient.phone if patient else None,

@@ -64,7 +64,7 @@ def slots(args: argparse.Namespace, ctx: AppContext) -> int:
             schedule_ids = [schedule_id]
         else:
             schedule_ids = [s.id for s in repos.schedules.list() if s.id is not None]
-        found = []
+        found: list[dict[str, Any]] = []
         for schedule_id in schedule_ids:
             schedule = repos.schedules.get(schedule_id)
             scope = schedule.scope_code if schedule is not None else None

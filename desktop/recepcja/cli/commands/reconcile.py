@@ -180,7 +180,7 @@ def run_serve(args: argparse.Namespace, ctx: AppContext) -> int:
         lambda: gateway_from_context(ctx),
         pull=True,
         pull_seconds=60.0,
-        listeners=[lambda changes: [print(c.message(), flush=True) for c in changes]],
+        listeners=[_print_changes],
     )
     try:
         receiver = NotificationReceiver.from_context(ctx, on_stored=worker.wake)
@@ -205,6 +205,11 @@ def run_serve(args: argparse.Namespace, ctx: AppContext) -> int:
         receiver.stop()
         worker.stop()
     return EXIT_OK
+
+
+def _print_changes(changes: list[Any]) -> None:
+    for change in changes:
+        print(change.message(), flush=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
