@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import socket
 import ssl
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -13,6 +14,8 @@ from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError
 
 from recepcja.cer.deadline import CallBudget
+
+T = TypeVar("T")
 
 
 class _Bounded:
@@ -23,10 +26,12 @@ class _Bounded:
     _op_timeout: float | None
 
     def settimeout(self, value: float | None) -> None:
-        self._op_timeout = value  # what urllib3 asked for; the budget may cut it shorter
+        # What urllib3 asked for; the budget may cut it shorter. (The slot is declared by the
+        # concrete sockets: this mixin adds nothing to their layout.)
+        self._op_timeout = value  # type: ignore[misc]
         super().settimeout(value)  # type: ignore[misc]
 
-    def _bounded(self, call: Any, *args: Any, sending: bool = False) -> Any:
+    def _bounded(self, call: Callable[..., T], *args: Any, sending: bool = False) -> T:
         timeout, by_deadline = self._budget.bound(self._op_timeout)
         super().settimeout(timeout)  # type: ignore[misc]
         if sending:

@@ -144,7 +144,7 @@ class CerRejected(CerError):
         code: str,
         description: str,
         operation: str | None = None,
-        **params: object,
+        **params: Any,
     ) -> None:
         super().__init__(message, operation=operation, description=description, code=code, **params)
         self.major = major
@@ -425,7 +425,9 @@ def map_exception(
     if isinstance(exc, ConfigurationError):
         # This workstation's set-up (keyring, certificate files, address): wait for the
         # administrator, never "our request was wrong" (which would reject the row for good).
-        return CerConfigError(exc.message, operation=operation, **exc.params)
+        error = CerConfigError(exc.message, operation=operation)
+        error.params = dict(exc.params)
+        return error
 
     import requests
     from lxml import etree

@@ -11,8 +11,9 @@ notifications are decoded identically.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from lxml import etree
 
@@ -53,6 +54,8 @@ from recepcja.domain.model import (
 
 # ----------------------------------------------------------------------------------------------
 # Out: domain -> request dicts
+
+E = TypeVar("E", bound=StrEnum)
 
 
 def aware(value: dt.datetime, what: str = "time") -> dt.datetime:
@@ -238,7 +241,7 @@ def parse_date(value: str, path: str = "date") -> dt.date:
         raise shape_error(path) from None
 
 
-def _enum(table: Any, value: str, path: str) -> Any:
+def _enum(table: Mapping[str, E], value: str, path: str) -> E:
     try:
         return table[value]
     except KeyError:

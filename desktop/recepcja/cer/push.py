@@ -74,4 +74,5 @@ def push_ack_response() -> bytes:
     answer = etree.SubElement(envelope[0], q("przekazNotyfikacjeOdpowiedz"))
     result = etree.SubElement(answer, q("wynik"))
     etree.SubElement(result, q("kodMajor")).text = "urn:csioz:p1:kod:major:Sukces"
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    body: bytes = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    return body

@@ -135,7 +135,7 @@ def _ensure_id(node: etree._Element, make_id: IdFactory, prefix: str) -> str:
     if not value:
         value = make_id(prefix)
         node.set(key, value)
-    return value
+    return str(value)
 
 
 def sign_envelope(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from recepcja.domain.model import (
     DocumentType,
@@ -59,7 +59,10 @@ class NotificationKind(StrEnum):
 # Our enums <-> the wire enums. Read-only mappings: no module-level mutable state.
 
 
-def _two_way(pairs: Mapping[StrEnum, str]) -> tuple[Mapping, Mapping]:
+E = TypeVar("E", bound=StrEnum)
+
+
+def _two_way(pairs: Mapping[E, str]) -> tuple[Mapping[E, str], Mapping[str, E]]:
     forward = MappingProxyType(dict(pairs))
     backward = MappingProxyType({wire: ours for ours, wire in pairs.items()})
     return forward, backward

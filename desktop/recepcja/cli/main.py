@@ -7,14 +7,14 @@ import logging
 import os
 import sqlite3
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from recepcja import __version__
 from recepcja.cer.errors import CerError
 from recepcja.cli import commands
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
 from recepcja.config.logs import setup_logging
-from recepcja.config.paths import default_paths
+from recepcja.config.paths import AppPaths, default_paths
 from recepcja.domain.errors import N_, DomainError
 from recepcja.i18n import _, translate_error
 
@@ -108,14 +108,9 @@ def _main(argv: Sequence[str] | None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(_needed_modules(arguments))
     args = parser.parse_args(arguments)
-    handler = getattr(args, "handler", None)
-    if handler is None:
-        from recepcja.cli.commands import run_gui
-
-        handler = run_gui
     log_handler = _start_logging(args)
     try:
-        code = int(handler(args) or EXIT_OK)
+        code = _run(args)
         sys.stdout.flush()  # a closed pipe shows here, inside the handling below
         return code
     except DomainError as exc:
@@ -150,7 +145,29 @@ def _main(argv: Sequence[str] | None) -> int:
             log_handler.close()
 
 
-def _paths(args: argparse.Namespace):  # AppPaths
+def _run(args: argparse.Namespace) -> int:
+    """Build the command's context once (see ``commands.CHECKED``) and run its handler; no
+    command opens the window."""
+    handler: Callable[..., int] = getattr(args, "handler", None) or _window()
+    need = getattr(args, "context", commands.CHECKED)
+    if need == commands.NO_CONTEXT:
+        return int(handler(args) or EXIT_OK)
+    from recepcja.services.context import AppContext
+
+    ctx = AppContext.load(training=args.training, check_database=need == commands.CHECKED)
+    return int(handler(args, ctx) or EXIT_OK)
+
+
+def _window() -> Callable[..., int]:
+    """No command: the window, once the display is checked (before the data folder is
+    touched)."""
+    from recepcja.cli.commands.gui import check_display, run_gui
+
+    check_display()
+    return run_gui
+
+
+def _paths(args: argparse.Namespace) -> AppPaths:
     paths = default_paths()
     return paths.training() if getattr(args, "training", False) else paths
 

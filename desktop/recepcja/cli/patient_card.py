@@ -71,7 +71,8 @@ def _visit_line(visit: CardVisit, scopes: ScopeRegistry) -> str:
         when = _("no term")
     where = ", ".join(part for part in (visit.resource_name or visit.schedule_name,
                                         visit.place_name) if part)
-    scope = scopes.get(visit.scope_code) if visit.scope_code in scopes else None
+    scope = scopes.get(visit.scope_code) if visit.scope_code and visit.scope_code in scopes \
+        else None
     kind = term_kind_word(visit.term_kind, scope)
     details = ", ".join(part for part in (
         _(kind) if kind else "",

@@ -54,9 +54,9 @@ class Overbooked(Generic[S, V]):
 def slot_schedule(item: Any) -> Hashable:
     """Default schedule accessor: ``item[0]`` of a ``(schedule, start, end)`` tuple, else
     ``item.schedule_id``; objects without one (``SlotSpec``: one schedule's slots) share None."""
-    if isinstance(item, tuple):
-        return item[0]
-    return getattr(item, "schedule_id", None)
+    schedule: Hashable = item[0] if isinstance(item, tuple) else getattr(
+        item, "schedule_id", None)
+    return schedule
 
 
 def slot_interval(item: Any) -> tuple[dt.datetime, dt.datetime]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
@@ -37,6 +37,9 @@ from recepcja.services.absence import (
     AppliedAbsence,
     MoveOption,
 )
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 Load = Callable[[int, dt.date, dt.date], list[AffectedVisit]]
 
@@ -187,7 +190,7 @@ class AbsenceResultDialog(QDialog):
     """What an applied absence got to, kept up to date from the store: stays open until the
     desk closes it (the calls are her work list)."""
 
-    def __init__(self, window: Any, applied: AppliedAbsence) -> None:
+    def __init__(self, window: MainWindow, applied: AppliedAbsence) -> None:
         super().__init__(window)
         self.setObjectName("absenceResult")
         self.setWindowTitle(_("Doctor absence: the result"))
@@ -244,7 +247,7 @@ class AbsenceResultDialog(QDialog):
             self.calls.setItem(row, 0, QTableWidgetItem(line))
 
 
-def open_absence(window: Any) -> None:
+def open_absence(window: MainWindow) -> None:
     """The window's "Doctor absence" action: the dialog, then the service in the background,
     then the result view (or the one error line: nothing was saved)."""
     from recepcja.services import absence

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from recepcja.i18n import _
 from recepcja.resources import resource
@@ -44,7 +44,8 @@ def make_application(argv: list[str] | None = None):  # QApplication
     from PySide6.QtWidgets import QApplication
 
     QLocale.setDefault(QLocale(QLocale.Language.Polish, QLocale.Country.Poland))
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app = cast(QApplication, QApplication.instance()
+               or QApplication(argv if argv is not None else sys.argv[:1]))
     app.setApplicationName("Recepcja")
     app.setApplicationDisplayName(_("Recepcja"))
     app.setOrganizationName("Recepcja")

@@ -28,7 +28,9 @@ class CancelDialog(QDialog):
             _("booked by mistake"),
         ])
         self.reason.setCurrentText("")
-        self.reason.lineEdit().setPlaceholderText(_("reason (required)"))
+        line = self.reason.lineEdit()
+        assert line is not None  # an editable combo box has its line
+        line.setPlaceholderText(_("reason (required)"))
         self.error = QLabel(_("Enter the reason for cancelling."))
         self.error.setStyleSheet("color: #a00000; font-weight: bold;")
         self.error.hide()

@@ -7,13 +7,16 @@ deadlines with their state."""
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
 
 from recepcja.i18n import _
 from recepcja.services.compliance import compliance_report
 from recepcja.sync.health import sync_health
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 
 def _yes(value: object) -> str:
@@ -140,7 +143,7 @@ def _alarms_html(health: dict[str, Any]) -> list[str]:
 
 
 class ComplianceDialog(QDialog):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window_ = window
         self.setObjectName("complianceDialog")

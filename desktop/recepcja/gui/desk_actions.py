@@ -33,11 +33,9 @@ class DeskActions:
 
     @contextmanager
     def _repos(self) -> Iterator[Repositories]:
-        repos = Repositories.over(self.ctx.open_desk_db())  # the copy while the server is away
-        try:
+        # The copy while the practice server is away.
+        with Repositories.over(self.ctx.open_desk_db()) as repos:
             yield repos
-        finally:
-            repos.close()
 
     def book(
         self,

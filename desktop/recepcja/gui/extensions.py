@@ -7,10 +7,13 @@ of the core desk only.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 
-def install_extensions(window: Any) -> list[Any]:
+def install_extensions(window: MainWindow) -> list[Any]:
     installed: list[Any] = []
     from recepcja.gui import patient_card_actions
 

@@ -43,7 +43,9 @@ from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # the dialogs load when first opened, not at start
     from recepcja.gui.booking_dialog import BookingRequest
+    from recepcja.services.booking import BookingResult
     from recepcja.services.patients import PatientInput
+    from recepcja.services.training import TrainingSession
 
 Clock = Callable[[], dt.datetime]
 STATUS_REFRESH_MS = 3000
@@ -55,14 +57,14 @@ class MainWindow(QMainWindow):
         ctx: AppContext,
         *,
         clock: Clock | None = None,
-        training: object | None = None,
+        training: TrainingSession | None = None,
         icon: QIcon | None = None,
         start_sync: bool = True,
     ) -> None:
         super().__init__()
         self.ctx = ctx
         self.clock: Clock = clock or (lambda: dt.datetime.now(WARSAW))
-        self.training = training  # services.training.TrainingSession, or None
+        self.training = training
         # The UI thread's own connection (the desk's copy while the practice server is away).
         self.repos = Repositories.over(ctx.open_desk_db())
         self.desk = DeskActions(ctx, self.clock)
@@ -74,6 +76,7 @@ class MainWindow(QMainWindow):
         self.last_exchange: dt.datetime | None = None
         self.last_call_list: list[str] = []
         self.connection_state = Connection.UNKNOWN
+        self.absence_result: QDialog | None = None  # the last absence's outcome (absence_dialog)
         self.closed = False  # late answers (sync thread, pool) arrive after close: ignore them
         self.setObjectName("mainWindow")
         self.setWindowTitle(self._title())
@@ -382,13 +385,12 @@ class MainWindow(QMainWindow):
             error_parent=self,
         )
 
-    def _booked(self, result: object) -> None:
+    def _booked(self, result: BookingResult) -> None:
         if self.closed:
             return
         self.bridge.wake()
-        visit = getattr(result, "visit", None)
-        emergency = bool(getattr(result, "emergency", False))
-        slot = self.repos.slots.get(visit.slot_id) if visit is not None and visit.slot_id else None
+        visit, emergency = result.visit, result.emergency
+        slot = self.repos.slots.get(visit.slot_id) if visit.slot_id else None
         if slot is not None:
             self.current_day = slot.start.astimezone(WARSAW).date()
         self.reload()
@@ -525,7 +527,7 @@ class MainWindow(QMainWindow):
         session = self.training
         if session is None:
             return
-        call = session.simulate_outage if start else session.end_outage  # type: ignore[attr-defined]
+        call = session.simulate_outage if start else session.end_outage
 
         def done(_result: object) -> None:
             self.actions_.outage_start.setEnabled(not start)

@@ -10,7 +10,7 @@ activation refused with its explanation) is shown in its row; nothing is raised 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -37,12 +37,20 @@ from recepcja.services.onboarding import (
     status_label,
     step_label,
 )
-from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 COL_PLACE, COL_STEP, COL_STATE, COL_ANSWER = range(4)
 
 
 error_message = error_text  # the name the onboarding and compliance views use
+
+
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    item = table.item(row, column)
+    assert item is not None  # every cell is filled when its row is added
+    return item
 
 
 class _Relay(QObject):
@@ -55,7 +63,7 @@ class _Relay(QObject):
 class OnboardingDialog(QDialog):
     finished_run = Signal()
 
-    def __init__(self, window: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, window: MainWindow, parent: QWidget | None = None) -> None:
         super().__init__(parent or window)
         self.window_ = window
         self.setObjectName("onboardingDialog")
@@ -149,10 +157,10 @@ class OnboardingDialog(QDialog):
         if result.rejections:
             answer += " · " + "; ".join(f"{r.local_id}: {r.code} {r.message}"
                                          for r in result.rejections[:5])
-        state = self.table.item(row, COL_STATE)
+        state = _cell(self.table, row, COL_STATE)
         state.setText(status_label(result.status))
-        self.table.item(row, COL_ANSWER).setText(answer)
-        self.table.item(row, COL_ANSWER).setToolTip(answer)
+        _cell(self.table, row, COL_ANSWER).setText(answer)
+        _cell(self.table, row, COL_ANSWER).setToolTip(answer)
         if result.status == StepStatus.FAILED:
             state.setForeground(Qt.GlobalColor.red)
         self.table.scrollToItem(state)
@@ -181,11 +189,8 @@ class OnboardingDialog(QDialog):
         def work() -> Any:
             from recepcja.services.initial_load import import_initial_load
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return import_initial_load(repos, path, ctx.user)
-            finally:
-                repos.close()
 
         self.import_button.setEnabled(False)
         self.window_.runner.run(work, on_success=self._imported, on_failure=self._import_failed,
@@ -217,8 +222,8 @@ class OnboardingDialog(QDialog):
         self.start.setEnabled(False)
         self.message.setText(_("Talking to CeR…"))
         for row in range(self.table.rowCount()):
-            self.table.item(row, COL_STATE).setText(_("waiting"))
-            self.table.item(row, COL_STATE).setForeground(self.palette().text())
+            _cell(self.table, row, COL_STATE).setText(_("waiting"))
+            _cell(self.table, row, COL_STATE).setForeground(self.palette().text())
         ctx = self.window_.ctx
         publishing = ctx.settings.publishing
         relay = self.relay
@@ -227,9 +232,7 @@ class OnboardingDialog(QDialog):
             from recepcja.services.gateway_factory import gateway_from_context
             from recepcja.services.onboarding import run_onboarding
 
-            gateway = gateway_from_context(ctx)
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with gateway_from_context(ctx) as gateway, ctx.repositories() as repos:
                 return run_onboarding(
                     repos, gateway, months=publishing.horizon_months,
                     margin_days=publishing.margin_days,
@@ -237,9 +240,6 @@ class OnboardingDialog(QDialog):
                     progress=lambda label, done, total: emit(relay.progressed, label, done,
                                                              total),
                 )
-            finally:
-                repos.close()
-                gateway.close()
 
         self.window_.runner.run(work, on_success=self._done, on_failure=self._failed,
                                 label=_("Joining CeR…"))

@@ -10,13 +10,15 @@ is active in CeR and only when the window's sync was started (a test window buil
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QAction
 
 from recepcja.i18n import _
-from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,7 @@ PUBLISH_EVERY_MS = 24 * 60 * 60 * 1000
 MENU_NAME = "menuObligations"  # the practice settings add their entry on top
 
 
-def _sync_started(window: Any) -> bool:
+def _sync_started(window: MainWindow) -> bool:
     bridge = getattr(window, "bridge", None)
     if bridge is None:
         return False
@@ -34,7 +36,7 @@ def _sync_started(window: Any) -> bool:
 
 
 class OnboardingView:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.onboarding: Any = None
         self.compliance: Any = None
@@ -101,14 +103,9 @@ class OnboardingView:
             from recepcja.services.gateway_factory import gateway_from_context
             from recepcja.services.publishing import publish_all
 
-            gateway = gateway_from_context(ctx)
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with gateway_from_context(ctx) as gateway, ctx.repositories() as repos:
                 return publish_all(repos, gateway, months=settings.horizon_months,
                                    margin_days=settings.margin_days)
-            finally:
-                repos.close()
-                gateway.close()
 
         def done(result: Any) -> None:
             self.publishing = False
@@ -129,5 +126,5 @@ class OnboardingView:
                 dialog.close()
 
 
-def install(window: Any) -> OnboardingView:
+def install(window: MainWindow) -> OnboardingView:
     return OnboardingView(window)

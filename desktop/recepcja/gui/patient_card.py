@@ -89,7 +89,7 @@ class PatientCardDialog(QDialog):
         self.save_button.setEnabled(False)
         self.notes.textChanged.connect(lambda: self.save_button.setEnabled(True))
         self.save_button.clicked.connect(self.save)
-        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)
+        QShortcut(QKeySequence("Ctrl+S"), self, activated=self.save)  # type: ignore[call-overload]
         notes_label = QLabel(_("&Notes:"))
         notes_label.setBuddy(self.notes)
         notes_box = QVBoxLayout()
@@ -115,7 +115,7 @@ class PatientCardDialog(QDialog):
                                                   QDialogButtonBox.ButtonRole.ActionRole)
         self.edit_button.setToolTip(_("Edit the patient's data (F2)"))
         self.edit_button.clicked.connect(lambda: emit(self.edit_requested))
-        QShortcut(QKeySequence("F2"), self, activated=self.edit_button.click)
+        QShortcut(QKeySequence("F2"), self, activated=self.edit_button.click)  # type: ignore[call-overload]
         self.buttons.rejected.connect(self.reject)
         hint = QLabel(_("Enter or a double click on a visit shows it in the day view."))
         hint.setStyleSheet("color: #444444;")

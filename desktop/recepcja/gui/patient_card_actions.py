@@ -9,17 +9,19 @@ Installed by ``gui/extensions.py``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recepcja.gui.term_jump import show_term
 from recepcja.i18n import _
 from recepcja.services.patient_card import PatientCard, read_card, save_notes
 from recepcja.store.patient_card import CardVisit
-from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 
 class PatientCardActions:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.dialog: Any = None
         window.actions_.patient_card.triggered.connect(self.open_current)
@@ -64,11 +66,8 @@ class PatientCardActions:
         ctx, now = window.ctx, window.clock()
 
         def load() -> PatientCard:
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return read_card(repos, patient_id, now, ctx.user, "window")
-            finally:
-                repos.close()
 
         window.runner.run(load, on_success=self._show, label=_("Opening the patient card…"),
                           error_parent=window)
@@ -80,7 +79,7 @@ class PatientCardActions:
         if window.closed:
             return
         dialog = PatientCardDialog(card, self._notes_saver(card.patient.id or 0), window)
-        chosen: list[Callable[[], None]] = []
+        chosen: list[Callable[[], object]] = []
         dialog.visit_chosen.connect(lambda visit: self._choose(dialog, chosen, visit))
         dialog.edit_requested.connect(lambda: self._choose(dialog, chosen, None))
         self.dialog = dialog
@@ -91,7 +90,7 @@ class PatientCardActions:
         for then in chosen:
             then()
 
-    def _choose(self, dialog: Any, chosen: list[Callable[[], None]],
+    def _choose(self, dialog: Any, chosen: list[Callable[[], object]],
                 visit: CardVisit | None) -> None:
         """After the card closes: show the visit, or edit the patient and open the card
         again."""
@@ -99,7 +98,8 @@ class PatientCardActions:
         if visit is None:
             chosen.append(lambda: self._edit(patient))
         elif visit.slot_id is not None and visit.start is not None and visit.state != "cancelled":
-            chosen.append(lambda: show_term(self.window, visit.slot_id, visit.start.date()))
+            day = visit.start.date()
+            chosen.append(lambda: show_term(self.window, visit.slot_id, day))
         else:
             return  # no term to show (cancelled, on the waiting list): the card stays open
         dialog.accept()
@@ -114,11 +114,8 @@ class PatientCardActions:
 
         def save(text: str) -> None:
             def write() -> str:
-                repos = Repositories.over(ctx.open_db())
-                try:
+                with ctx.repositories() as repos:
                     return save_notes(repos, patient_id, text, ctx.user)
-                finally:
-                    repos.close()
 
             def open_card() -> Any:
                 dialog = self.dialog
@@ -143,5 +140,5 @@ class PatientCardActions:
         return save
 
 
-def install(window: Any) -> PatientCardActions:
+def install(window: MainWindow) -> PatientCardActions:
     return PatientCardActions(window)

@@ -26,6 +26,7 @@ from recepcja.sync.terms import manual_emergency
 
 if TYPE_CHECKING:  # the Excel, call-list and connectivity code loads at first use
     from recepcja.gui.call_list_dialog import CallListDialog
+    from recepcja.gui.main_window import MainWindow
     from recepcja.services.emergency import ImportReport
     from recepcja.sync.monitor import ConnectivityMonitor
 
@@ -35,7 +36,7 @@ ENV_SMOKE = "RECEPCJA_SMOKE_TEST"
 
 
 class QueuePanel(QObject):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.dock = QueueDock(window)
@@ -146,11 +147,8 @@ class QueuePanel(QObject):
             from recepcja.services.emergency import export_queue
 
             # While the practice server is away: the desk's own queue, from its copy.
-            repos = Repositories.over(ctx.open_desk_db())
-            try:
+            with Repositories.over(ctx.open_desk_db()) as repos:
                 return export_queue(repos, target, password=password, overwrite=overwrite)
-            finally:
-                repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the queue…"), error_parent=self.window,
@@ -171,11 +169,8 @@ class QueuePanel(QObject):
         def work() -> ImportReport:
             from recepcja.services.emergency import import_queue
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return import_queue(repos, path, user=user)
-            finally:
-                repos.close()
 
         def done(report: ImportReport) -> None:
             self.last_report = report
@@ -246,12 +241,9 @@ class QueuePanel(QObject):
         def work() -> int:
             from recepcja.services.call_worklist import export_worklist
 
-            repos = Repositories.over(ctx.open_db())
-            try:
+            with ctx.repositories() as repos:
                 return export_worklist(repos, path, now, reasons, marks, password=password,
                                        overwrite=overwrite)
-            finally:
-                repos.close()
 
         self.window.runner.run(
             work, label=_("Exporting the list…"), error_parent=self.window,
@@ -331,7 +323,7 @@ def report_text(report: ImportReport) -> str:
     return "\n".join(lines)
 
 
-def install(window: Any) -> QueuePanel:
+def install(window: MainWindow) -> QueuePanel:
     panel = QueuePanel(window)
     if os.environ.get(ENV_SMOKE) != "1":
         after_first_paint(window, panel.offer_first_start_if_needed)

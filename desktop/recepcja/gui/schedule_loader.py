@@ -11,15 +11,18 @@ only when the day tab is in view; in the week tab it is read when someone needs 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from recepcja.gui.schedule_view import WEEK_TAB
 from recepcja.services import day_view
 from recepcja.services.day_view import DayRow, ScheduleInfo
 
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
+
 
 class ScheduleLoader:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self._week_key: tuple[dt.date, int | None] | None = None  # (monday, schedule id)
         self._day: dt.date | None = None  # the day the day sheet holds

@@ -52,10 +52,10 @@ class CerStatusBar(QStatusBar):
 
     # --- messages: never cut off -----------------------------------------------------------
 
-    def showMessage(self, text: str, timeout: int = 0) -> None:  # Qt API
+    def showMessage(self, text: str, timeout: int | None = 0) -> None:  # Qt API
         self.message.setText(text)
         self._fit_message()
-        if timeout > 0:
+        if timeout and timeout > 0:
             self._message_timer.start(timeout)
         else:
             self._message_timer.stop()

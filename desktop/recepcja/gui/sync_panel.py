@@ -11,7 +11,7 @@ the GUI tests): the dock and the actions are there, the thread is not.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
@@ -22,7 +22,9 @@ from recepcja.gui.signals import emit
 from recepcja.gui.toast import Toast
 from recepcja.i18n import _
 from recepcja.services.change_log import change_lines
-from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 log = logging.getLogger("recepcja.gui.sync")
 
@@ -31,7 +33,7 @@ TRAINING_PULL_SECONDS = 3.0  # the simulator's portal bookings should show up qu
 RECONCILE_SECONDS = 900.0
 
 
-def sync_started(window: Any) -> bool:
+def sync_started(window: MainWindow) -> bool:
     """Whether the window started its sync bridge (``start_sync=True`` and CeR configured)."""
     bridge = getattr(window, "bridge", None)
     if bridge is None:
@@ -44,7 +46,7 @@ class SyncPanel(QObject):
     changes_arrived = Signal(object)  # list[Change], emitted from the notification thread
     report_ready = Signal(object)  # ReconcileReport
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
         self.ctx = window.ctx
@@ -93,7 +95,7 @@ class SyncPanel(QObject):
                 self.receiver = None
         self.pulling = self.receiver is None  # the receiver brings the news: no pulling
         self.worker = NotificationWorker(
-            lambda: Repositories.over(ctx.open_db()),
+            ctx.repositories,
             lambda: gateway_from_context(ctx),
             pull=self.pulling,
             pull_seconds=TRAINING_PULL_SECONDS if ctx.training else PULL_SECONDS,
@@ -201,16 +203,11 @@ class SyncPanel(QObject):
         from recepcja.sync.reconcile import reconcile
 
         ctx = self.ctx
-        repos = Repositories.over(ctx.open_db())
-        gateway = gateway_from_context(ctx)
-        try:
+        with ctx.repositories() as repos, gateway_from_context(ctx) as gateway:
             provider = repos.practice.provider()
             return reconcile(repos, gateway, provider=provider.name if provider else "",
                              make_gateway=lambda: gateway_from_context(ctx),
                              **self._reconcile_options())
-        finally:
-            gateway.close()
-            repos.close()
 
     def _reconciled(self, report: Any) -> None:
         self._reconciling = False
@@ -228,7 +225,7 @@ class SyncPanel(QObject):
             error=error_text(error))])
 
 
-def install(window: Any) -> SyncPanel:
+def install(window: MainWindow) -> SyncPanel:
     panel = SyncPanel(window)
     if sync_started(window):
         after_first_paint(window, panel.start_safely)  # like the sync engine: after the day

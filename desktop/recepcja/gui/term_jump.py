@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING
 
 from recepcja.gui.schedule_view import DAY_TAB
 from recepcja.i18n import _
 
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
-def show_term(window: Any, slot_id: int | None, day: dt.date) -> bool:
+
+def show_term(window: MainWindow, slot_id: int | None, day: dt.date) -> bool:
     """Go to ``day`` in the day view and select the term; when the filters hide its schedule,
     show every schedule first. False (and a word in the status bar) if it is not there."""
     view = window.schedule_view

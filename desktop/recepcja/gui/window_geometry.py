@@ -14,13 +14,16 @@ import contextlib
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QSplitter
 
 from recepcja.config.private_files import create_private, make_private, private_folder
+
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
 
 PREFERRED = QSize(1360, 820)
 FRAME_ALLOWANCE = QSize(16, 48)  # a window manager's borders and title bar
@@ -44,7 +47,7 @@ def _group(user: str) -> str:
 
 
 class WindowGeometry:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.path = window.ctx.paths.root / FILE_NAME
         _private(self.path)
@@ -114,7 +117,7 @@ class WindowGeometry:
                    for screen in QGuiApplication.screens())
 
 
-def install(window: Any) -> WindowGeometry:
+def install(window: MainWindow) -> WindowGeometry:
     geometry = WindowGeometry(window)
     geometry.restore()
     return geometry

@@ -42,7 +42,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 logger = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class TlsRequestHandler(WSGIRequestHandler):
         if self.server.tls:
             environ["HTTPS"] = "on"
         with contextlib.suppress(ValueError, AttributeError):
-            peer = self.connection.getpeercert()  # type: ignore[attr-defined]
+            peer = self.connection.getpeercert()
             if peer:
                 environ["SSL_CLIENT_S_DN"] = str(peer.get("subject"))
         return environ
@@ -162,8 +162,9 @@ class TlsRequestHandler(WSGIRequestHandler):
         self._raw.deadline = None
         self.connection.settimeout(self.server.connection_timeout)
         self.server.admitted(self.connection)
-        handler = ServerHandler(
-            body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+        handler = ServerHandler(  # wfile: a socket's buffered writer, typed as the base class
+            body, cast(IO[bytes], self.wfile), self.get_stderr(), self.get_environ(),
+            multithread=True,
         )
         handler.request_handler = self  # type: ignore[attr-defined]
         handler.run(self.application())
@@ -321,7 +322,7 @@ class TlsWsgiServer(socketserver.ThreadingMixIn, WSGIServer):
                 self._retrack(request, connection)
             try:
                 connection.settimeout(self.connection_timeout)
-                self.RequestHandlerClass(connection, client_address, self)
+                self.RequestHandlerClass(connection, client_address, self)  # type: ignore[arg-type]
             except OSError:
                 pass  # the client went away, or was too slow
         finally:

@@ -45,7 +45,7 @@ class CallItem:
         return self.new_term is None and self.reason is None
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def call_list(repos: Repositories) -> list[CallItem]:
@@ -75,7 +75,7 @@ def _item(repos: Repositories, visit_id: int | None, outcome: str, lost: dt.date
                 if visit.slot_id is not None and outcome != Outcome.WAITING_LIST else None)
     return CallItem(
         visit_id=visit.id, visit_uid=visit.visit_uid,
-        patient_local_id=patient.local_id if patient else "",
+        patient_local_id=(patient.local_id or "") if patient else "",
         first_name=patient.first_name if patient else "",
         last_name=patient.last_name if patient else "",
         phone=patient.phone if patient else None,

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from recepcja.domain.workstation import Workstation
     from recepcja.services.server_absence import ServerAbsence
     from recepcja.store.db import Database
+    from recepcja.store.repos import Repositories
 
 
 @dataclass(slots=True)
@@ -91,3 +92,13 @@ class AppContext:
             except UnusableDatabaseError as error:
                 absence.mark_away(str(error))
         return absence.open_copy()
+
+    def repositories(self) -> Repositories:
+        """Every repository over a new connection (``open_db``); closed by a ``with`` block::
+
+            with ctx.repositories() as repos:
+                ...
+        """
+        from recepcja.store.repos import Repositories
+
+        return Repositories.over(self.open_db())

@@ -106,7 +106,7 @@ class QueueEntry:
     waiting_for: str | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}  # type: ignore[attr-defined]
+        return {name: getattr(self, name) for name in self.__slots__}
 
 
 def queue_entries(repos: Repositories, *, include_finished: bool = False) -> list[QueueEntry]:
@@ -303,7 +303,9 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
     if given_uid is not None and repos.visits.by_uid(given_uid) is not None:
         return None  # stored already (our own export, or the same file imported twice)
     identifier = _text(cells.get("identifier")) or ""
-    pesel, document_type, document_number = identifier, None, None
+    pesel: str | None = identifier
+    document_type: str | None = None
+    document_number: str | None = None
     if ":" in identifier:
         document_type, _sep, document_number = identifier.partition(":")
         pesel = None
@@ -377,7 +379,8 @@ def _patient_id(repos: Repositories, data: PatientInput, user: str, other_id: st
     patient = validate_patient(data)
     ident = patient.identifier
     existing = (repos.patients.by_pesel(ident.pesel) if ident.pesel else
-                repos.patients.by_document(ident.document_type, ident.document_number or ""))
+                repos.patients.by_document(ident.document_type, ident.document_number or "")
+                if ident.document_type else None)
     if existing is not None and existing.id is not None:
         patient_id = repos.patients.survivor(existing.id)  # a merged duplicate: its survivor
     elif other_id and repos.patients.local_id_is_free(other_id):

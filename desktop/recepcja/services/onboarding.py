@@ -287,10 +287,10 @@ class _Run:
             if item.accepted and item.cer_id and item.local_id in ids:
                 self.repos.visits.confirm(ids[item.local_id], item.cer_id)
         slot_of = {visit.visit_uid: visit.slot_id for visit in pending}
-        accepted = {item.local_id for item in results if item.accepted}
+        accepted_uids = {item.local_id for item in results if item.accepted}
         try:
             self._adopt_initial_slots([(slot_of[v.visit_uid], v) for _id, v in visits
-                                       if v.visit_uid in accepted])
+                                       if v.visit_uid in accepted_uids])
         except CerError as error:  # a convenience: reconciliation adopts the terms later
             log.warning("reading back the initial-load terms failed: %r", error)
         self.repos.sync_state.set_time(marker, self.now)

@@ -279,15 +279,16 @@ def _place(value: object, index: int, reading: _Reading) -> PlaceSpec:
     for number, raw_point in enumerate(_list(table, "mobile_points", where), 1):
         point_where = f"{where} {reading.labels.point.format(number=number)}"
         point = _table(raw_point, point_where, reading.allowed(_POINT))
-        code = _text(point, "code", point_where)
-        assert code
-        if not IDENTIFIER.fullmatch(code):
+        point_code = _text(point, "code", point_where)
+        assert point_code
+        if not IDENTIFIER.fullmatch(point_code):
             raise _fail(point_where, N_("{where}: the code \"{value}\" may hold only letters, "
-                                        "digits and _ . : - (at most 40)."), value=code)
+                                        "digits and _ . : - (at most 40)."), value=point_code)
         point_name = _text(point, "name", point_where)
         assert point_name
         address = _address(point.get("address"), point_where, reading.labels)
-        points.append(PointSpec(code, point_name, address, reading.stored_id(point, point_where)))
+        points.append(PointSpec(point_code, point_name, address,
+                                reading.stored_id(point, point_where)))
     if points and not any(scopes.get(code).mobile_points_allowed for code in codes):
         raise _fail(where, N_("{where}: mobile points need a scope that allows them "
                               "(mammography, HPV HR)."))

@@ -112,6 +112,7 @@ def apply_plan(
 
 def _apply_place(practice: PracticeRepo, spec: PlaceSpec, result: SetupResult) -> int:
     wanted = Place(spec.name, dict(spec.rpwdl), format_address(spec.address), list(spec.scopes))
+    place: Place | None
     if spec.stored_id is not None:
         place = _stored(practice.place(spec.stored_id), spec.name)
         if place.cer_registered_at is not None and place.rpwdl_codes != spec.rpwdl:
@@ -161,6 +162,7 @@ def _apply_point(practice: PracticeRepo, place_id: int, spec: PointSpec,
 
 
 def _apply_resource(practice: PracticeRepo, spec: ResourceSpec, result: SetupResult) -> int:
+    resource: Resource | None
     if spec.stored_id is not None:
         resource = _stored(practice.resource(spec.stored_id), spec.name)
         if resource.kind != spec.kind:

@@ -14,14 +14,13 @@ from recepcja.services.context import AppContext
 from recepcja.services.database import database_status
 from recepcja.store.migrations import applied_migrations
 from recepcja.store.patients import PatientRepo
-from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import lock_owner
 from recepcja.sync.health import sync_health
 from recepcja.sync.terms import configuration_problem
 
 
 def collect_status(ctx: AppContext) -> dict[str, Any]:
-    with Repositories.over(ctx.open_db()) as repos:
+    with ctx.repositories() as repos:
         migrations = applied_migrations(repos.db)
         patients = PatientRepo(repos.db).count()
         compliance = compliance_report(repos, months=ctx.settings.publishing.horizon_months)

@@ -108,22 +108,16 @@ def engine_for_context(
     """The background sync engine for this workstation (not started: call ``start()``).
     Callbacks run on the sync thread; the GUI turns them into signals."""
 
-    def open_repos() -> Repositories:
-        return Repositories.over(ctx.open_db())
-
     def make_gateway() -> CerGateway:
-        repos = Repositories.over(ctx.open_db())
-        try:
+        with ctx.repositories() as repos:
             return gateway_from_context(ctx, place_cer_id=place_cer_id(repos))
-        finally:
-            repos.close()
 
     from recepcja.services.database import shares_practice_database
     from recepcja.services.downtime import FILE_NAME, DowntimeRefresher
     from recepcja.sync.practice_owner import PracticeOwnership
 
     ownership = PracticeOwnership(ctx.open_db if shares_practice_database(ctx) else None)
-    return SyncEngine(open_repos, make_gateway, on_state=on_state,
+    return SyncEngine(ctx.repositories, make_gateway, on_state=on_state,
                       on_queue_count=on_queue_count, on_entry_done=on_entry_done,
                       idle_interval=idle_interval,
                       after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),

@@ -217,8 +217,7 @@ def start_training(
         cer_url = require_loopback(server.url) + "/cer"
         _point_at(ctx, cer_url)
         session = TrainingSession(ctx, server, cer_url)
-        repos = Repositories.over(ctx.open_db())
-        try:
+        with ctx.repositories() as repos:
             if not repos.practice.places():
                 say("practice")
                 _set_up_practice(ctx, repos)
@@ -228,8 +227,6 @@ def start_training(
             say("onboarding")
             session.notes.extend(_onboard(ctx, repos, now))
             session.notes.extend(seed_referrals(session, repos, seed))
-        finally:
-            repos.close()
         if actors:
             session.start_actors(seed=seed)
         return session

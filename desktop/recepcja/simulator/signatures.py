@@ -89,7 +89,8 @@ class SignatureVerifier:
             context = xmlsec.SignatureContext()
             for node in referenced:
                 context.register_id(node, "Id", WSU_NS)
-            context.key = xmlsec.Key.from_memory(self._pem, xmlsec.KeyFormat.CERT_PEM, None)
+            context.key = xmlsec.Key.from_memory(
+                self._pem, xmlsec.constants.KeyDataFormatCertPem, None)
             try:
                 context.verify(signature)
             except xmlsec.Error:

@@ -56,7 +56,7 @@ def read_state(store: Store, query: dict[str, str]) -> dict[str, Any]:
 
 
 def _slot_filter(query: dict[str, str]) -> tuple[str, list[Any]]:
-    clauses, params = ["1 = 1"], []
+    clauses, params = ["1 = 1"], list[Any]()
     if query.get("schedule"):
         num = parse_id("HRM", query["schedule"])
         if num is None:

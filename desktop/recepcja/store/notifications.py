@@ -57,7 +57,7 @@ class NotificationRepo:
                     payload,
                 ),
             )
-        return cursor.rowcount == 1
+        return int(cursor.rowcount) == 1
 
     def get(self, notification_id: int) -> NotificationRecord | None:
         row = fetch_one(self.db, "SELECT * FROM notifications WHERE id = ?", (notification_id,))

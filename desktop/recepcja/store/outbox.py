@@ -176,7 +176,7 @@ class OutboxRepo:
             cursor = self.db.conn.execute(
                 "UPDATE outbox SET emergency = 1 WHERE id = ? AND emergency = 0", (entry_id,)
             )
-        return cursor.rowcount == 1
+        return int(cursor.rowcount) == 1
 
     def set_result(self, entry_id: int, result: dict[str, Any]) -> None:
         """Record progress of an unfinished row (e.g. the term a replay moved it to) without
@@ -405,13 +405,13 @@ class OutboxRepo:
         version never had CeR's answer applied. Both become ambiguous - the call may have
         reached CeR - and are read back before anything is sent again. Returns how many."""
         with atomic(self.db):
-            return self.db.conn.execute(
+            return int(self.db.conn.execute(
                 "UPDATE outbox SET state = 'ambiguous', updated_at = ?, "
                 "last_error = COALESCE(last_error, 'interrupted while sending') "
                 f"WHERE state IN {_OPEN} AND (state = 'sent' OR (state = 'sending' "
                 "AND (claimed_by IS NULL OR claimed_by <> ?)))",
                 (utc_text(self.clock()), token),
-            ).rowcount
+            ).rowcount)
 
     def _move(self, entry_id: int, assignments: str, params: tuple[Any, ...], guard: str) -> bool:
         with atomic(self.db):
@@ -419,7 +419,7 @@ class OutboxRepo:
                 f"UPDATE outbox SET {assignments}, updated_at = ? WHERE id = ? AND {guard}",
                 (*params, utc_text(self.clock()), entry_id),
             )
-        return cursor.rowcount == 1
+        return int(cursor.rowcount) == 1
 
 
 def _json_or_none(value: dict[str, Any] | None) -> str | None:

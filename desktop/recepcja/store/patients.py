@@ -254,7 +254,7 @@ class PatientRepo:
             if scalar(self.db, "SELECT 1 FROM patients WHERE id = ? AND local_id = ?",
                       (patient_id, alias)):
                 return False
-            added = self.db.conn.execute(
+            added: bool = self.db.conn.execute(
                 "INSERT INTO patient_aliases (alias, patient_id, source, created_at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 (alias, patient_id, source, utc_text(self.clock())),

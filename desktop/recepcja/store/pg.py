@@ -145,7 +145,7 @@ def connect(url: str, *, password: str | None = None) -> Database:
     params["options"] = (f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO "
                          f"{SERVER_KEEPALIVES}").strip()
     try:
-        raw = psycopg.connect(make_conninfo(**params), autocommit=True)
+        raw = psycopg.connect(make_conninfo("", **params), autocommit=True)
     except psycopg.Error as error:
         raise _connect_error(error, params, where) from error
     try:

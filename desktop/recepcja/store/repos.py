@@ -4,7 +4,7 @@ Not a god object: it only wires the repositories to one connection and one clock
 or a thread gets a consistent set with one call and closes it with one call - or with a
 ``with`` block, which closes the connection however the block ends::
 
-    with Repositories.over(ctx.open_db()) as repos:
+    with ctx.repositories() as repos:
         ...
 """
 

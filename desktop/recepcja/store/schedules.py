@@ -7,6 +7,7 @@ stored Warsaw ``local_date``, never a UTC date that would put a 00:30 slot on th
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
@@ -78,6 +79,7 @@ class ScheduleRepo:
         row = fetch_one(self.db, "SELECT * FROM schedules WHERE cer_id = ?", (cer_id,))
         return None if row is None else _schedule(row)
 
+    # Below this method ``list`` names it, not the builtin: annotations say ``builtins.list``.
     def list(
         self,
         *,
@@ -117,7 +119,7 @@ class ScheduleRepo:
                 "UPDATE schedules SET active = ? WHERE id = ?", (int(active), schedule_id)
             )
 
-    def set_template(self, schedule_id: int, template: list[dict[str, Any]]) -> None:
+    def set_template(self, schedule_id: int, template: builtins.list[dict[str, Any]]) -> None:
         with atomic(self.db):
             self.db.conn.execute(
                 "UPDATE schedules SET template = ? WHERE id = ?", (to_json(template), schedule_id)
@@ -156,7 +158,7 @@ class ScheduleRepo:
 
     def exceptions(
         self, schedule_id: int, since: dt.date | None = None
-    ) -> list[ScheduleExceptionRecord]:
+    ) -> builtins.list[ScheduleExceptionRecord]:
         rows = fetch_all(
             self.db,
             "SELECT * FROM schedule_exceptions WHERE schedule_id = :schedule "
@@ -237,7 +239,7 @@ class SlotRepo:
             "AND s.start_utc = n.start_utc AND s.end_utc = n.end_utc) ORDER BY n.k",
             (schedule_id, rows_json, schedule_id),
         )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
     def get(self, slot_id: int) -> Slot | None:
         row = fetch_one(self.db, f"SELECT {_SLOT_COLUMNS} FROM slots WHERE id = ?", (slot_id,))
@@ -417,7 +419,7 @@ class SlotRepo:
                 "cer_id = COALESCE(?, cer_id) WHERE id = ?",
                 ((stamp, cer_id, slot_id) for slot_id, cer_id in published),
             )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
     def mark_withdrawn(self, slot_ids: Iterable[int], at: dt.datetime | None = None) -> int:
         """CeR withdrew these slots: they are blocked locally too."""
@@ -427,7 +429,7 @@ class SlotRepo:
                 "UPDATE slots SET withdrawn_at = ?, state = 'blocked' WHERE id = ?",
                 ((stamp, slot_id) for slot_id in slot_ids),
             )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
     def last_published_start(
         self, schedule_id: int, *, free_only: bool = False
@@ -478,7 +480,7 @@ class SlotRepo:
                 "AND NOT EXISTS (SELECT 1 FROM visits WHERE visits.slot_id = slots.id)",
                 ((slot_id,) for slot_id in slot_ids),
             )
-        return max(cursor.rowcount, 0)
+        return max(int(cursor.rowcount), 0)
 
     def count(self, schedule_id: int | None = None, state: SlotState | None = None) -> int:
         return int(

@@ -546,12 +546,13 @@ class VisitRepo:
         return str(row[1])
 
     def _scope_of(self, slot_id: int) -> str | None:
-        return scalar(
+        scope: str | None = scalar(
             self.db,
             "SELECT schedules.scope_code FROM slots JOIN schedules "
             "ON schedules.id = slots.schedule_id WHERE slots.id = ?",
             (slot_id,),
         )
+        return scope
 
     def _set_slot(self, slot_id: int, state: str) -> None:
         self.db.conn.execute("UPDATE slots SET state = ? WHERE id = ?", (state, slot_id))

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from recepcja.cer.port import CerPort
 from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
@@ -56,7 +57,7 @@ class SyncEngine:
     def __init__(
         self,
         open_repos: Callable[[], Repositories],
-        make_gateway: Callable[[], Any],
+        make_gateway: Callable[[], CerPort],
         *,
         on_state: StateCallback | None = None,
         on_queue_count: CountCallback | None = None,
@@ -134,7 +135,7 @@ class SyncEngine:
 
     # -- one pass on the calling thread ---------------------------------------------------------
 
-    def run_once(self, repos: Repositories | None = None, gateway: Any = None, *,
+    def run_once(self, repos: Repositories | None = None, gateway: CerPort | None = None, *,
                  wait: float = 0.0) -> ReplayReport:
         """Probe CeR if it was not online, replay once (the replay takes the data folder's
         sender lock, waiting up to ``wait`` seconds for another sender, and takes over the rows
@@ -214,7 +215,7 @@ class SyncEngine:
         if request is not None:
             monitor.set_manual_emergency(*request)
 
-    def _pass(self, repos: Repositories, gateway: Any, monitor: ConnectivityMonitor, *,
+    def _pass(self, repos: Repositories, gateway: CerPort, monitor: ConnectivityMonitor, *,
               force: bool, wait: float = 0.0) -> ReplayReport:
         if monitor.manual_emergency and not force:
             return ReplayReport()

@@ -156,7 +156,7 @@ def stale_line(row: dict[str, Any]) -> str:
              "state {state}{error}").format(
         entry=row["entry_id"], what=what, patient=row["patient"] or "-",
         term=(row["term"] or "-").replace("T", " ")[:16],
-        at=_local(dt.datetime.fromisoformat(row["created_at"])).replace("T", " ")[:16],
+        at=(_local(dt.datetime.fromisoformat(row["created_at"])) or "-").replace("T", " ")[:16],
         user=row["created_by"], state=row["state"],
         error=f": {row['last_error']}" if row["last_error"] else "")
 

@@ -26,9 +26,9 @@ import logging
 import threading
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
 
 from recepcja.cer.errors import CerError, CerUnreachable, needs_administrator
+from recepcja.cer.port import CerPort
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import (
     CONFIGURATION_PROBLEM_KEY,
@@ -76,8 +76,8 @@ class ConnectivityMonitor:
         self._lock = threading.Lock()
         self.failures = 0
         stored = repos.sync_state.get(STATE_KEY)
-        self._state = ConnectionState(stored) if stored in ConnectionState.__members__.values() \
-            else ConnectionState.ONLINE
+        self._state = ConnectionState(stored) if stored is not None \
+            and stored in ConnectionState.__members__.values() else ConnectionState.ONLINE
         self.last_error: str | None = None
         self.last_success: dt.datetime | None = repos.sync_state.get_time("connectivity.last_ok")
         self.next_probe_at: dt.datetime | None = None
@@ -106,7 +106,7 @@ class ConnectivityMonitor:
         """Seconds to wait before the next probe: 0 while online, else 1, 2, 4... up to the cap."""
         if self.failures <= 0:
             return 0.0
-        return min(self.backoff_cap, self.backoff_start * 2 ** (self.failures - 1))
+        return min(self.backoff_cap, self.backoff_start * 2.0 ** (self.failures - 1))
 
     def probe_due(self, now: dt.datetime | None = None) -> bool:
         return self.next_probe_at is None or (now or self.clock()) >= self.next_probe_at
@@ -166,7 +166,7 @@ class ConnectivityMonitor:
         else:
             self.record_failure(outcome)
 
-    def probe(self, gateway: Any) -> bool:
+    def probe(self, gateway: CerPort) -> bool:
         """One light call (``gateway.status()``); returns whether CeR answered."""
         try:
             gateway.status()

@@ -27,7 +27,7 @@ from recepcja.cer.errors import CerError
 from recepcja.sync.notifications import ChangeListener, NotificationApplier
 
 if TYPE_CHECKING:
-    from recepcja.cer.gateway import CerGateway
+    from recepcja.cer.port import CerPort
     from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.sync.notifications")
@@ -47,7 +47,7 @@ class NotificationWorker:
     def __init__(
         self,
         open_repos: Callable[[], Repositories],
-        make_gateway: Callable[[], CerGateway] | None = None,
+        make_gateway: Callable[[], CerPort] | None = None,
         *,
         pull: bool = False,
         pull_seconds: float = 30.0,
@@ -146,12 +146,12 @@ class NotificationWorker:
             repos.close()
 
     @staticmethod
-    def _pull_once(gateway: CerGateway, repos: Repositories) -> None:
+    def _pull_once(gateway: CerPort, repos: Repositories) -> None:
         from recepcja.sync.pull import pull_notifications
 
         pull_notifications(gateway, repos)
 
-    def _reconcile_once(self, gateway: CerGateway | None, repos: Repositories) -> None:
+    def _reconcile_once(self, gateway: CerPort | None, repos: Repositories) -> None:
         if gateway is None:
             return
         from recepcja.sync.reconcile import reconcile

@@ -29,7 +29,7 @@ import datetime as dt
 import json
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +53,7 @@ from recepcja.store.records import NotificationRecord, VisitRecord
 from recepcja.sync.absence_watch import slot_on_absence
 
 if TYPE_CHECKING:
-    from recepcja.cer.gateway import CerGateway
+    from recepcja.cer.port import CerPort
     from recepcja.store.repos import Repositories
 
 log = logging.getLogger("recepcja.sync.notifications")
@@ -312,7 +312,7 @@ def store_cer_visit(
 
 
 def local_slot_for(
-    repos: Repositories, visit: CerVisit, gateway: CerGateway | None
+    repos: Repositories, visit: CerVisit, gateway: CerPort | None
 ) -> tuple[int | None, int | None]:
     """(schedule id, slot id) of the visit's term locally; a known schedule's unknown term is
     read back from CeR (its kind) and created. (None, None): the schedule is not ours."""
@@ -380,7 +380,7 @@ class NotificationApplier:
     def __init__(
         self,
         repos: Repositories,
-        gateway: CerGateway | None = None,
+        gateway: CerPort | None = None,
         listeners: Iterable[ChangeListener] = (),
     ) -> None:
         self.repos = repos
@@ -423,38 +423,33 @@ class NotificationApplier:
 
     def _apply(self, record_id: int, notification: CerNotification) -> Change:
         visit = notification.visit
-        base = {
-            "notification_id": record_id,
-            "cer_notification_id": notification.id,
-            "kind": notification.kind,
-            "visit_cer_id": visit.cer_id,
-            "start": visit.start,
-            "patient_name": f"{visit.patient.first_name} {visit.patient.last_name}",
-        }
+        base = Change(record_id, notification.id, notification.kind, Outcome.APPLIED,
+                      visit_cer_id=visit.cer_id, start=visit.start,
+                      patient_name=f"{visit.patient.first_name} {visit.patient.last_name}")
         local = local_visit_for(self.repos, visit)
         if is_stale(local, visit):
-            return Change(outcome=Outcome.STALE, visit_id=local.id if local else None, **base)
+            return replace(base, outcome=Outcome.STALE, visit_id=local.id if local else None)
         slot_id: int | None = None
         try:
             schedule_id, slot_id = local_slot_for(self.repos, visit, self.gateway)
             if schedule_id is None:
-                return Change(
-                    outcome=Outcome.UNKNOWN_SCHEDULE, detail=visit.schedule_cer_id, **base
+                return replace(
+                    base, outcome=Outcome.UNKNOWN_SCHEDULE, detail=visit.schedule_cer_id
                 )
             visit_id = store_cer_visit(self.repos, visit, slot_id, local)
             crash_point("notifications.after_store_visit")
         except ConflictError as error:
-            return Change(outcome=Outcome.CONFLICT, slot_id=slot_id, detail=str(error), **base)
+            return replace(base, outcome=Outcome.CONFLICT, slot_id=slot_id, detail=str(error))
         absence = None if visit.cancelled else slot_on_absence(self.repos, slot_id)
         if absence is not None:
             log.warning("CeR booked visit %s on a day its doctor is absent", visit.cer_id)
-        return Change(
+        return replace(
+            base,
             outcome=Outcome.APPLIED if absence is None else Outcome.ON_ABSENCE,
             visit_id=visit_id,
             slot_id=slot_id,
             schedule_id=schedule_id,
             detail="" if absence is None else absence.reason,
-            **base,
         )
 
     def _tell(self, changes: list[Change]) -> None:

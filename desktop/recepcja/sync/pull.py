@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from recepcja.sync.notifications import store_notification
 
 if TYPE_CHECKING:
-    from recepcja.cer.gateway import CerGateway
+    from recepcja.cer.port import CerPort
     from recepcja.store.repos import Repositories
 
 CURSOR_KEY = "notifications.cursor"
@@ -38,7 +38,7 @@ class PullResult:
 
 
 def pull_notifications(
-    gateway: CerGateway, repos: Repositories, *, limit: int = 500, max_batches: int = 100
+    gateway: CerPort, repos: Repositories, *, limit: int = 500, max_batches: int = 100
 ) -> PullResult:
     """Fetch and store everything after the saved cursor (up to ``max_batches`` × ``limit``),
     save and acknowledge the cursor. Raises the gateway's typed errors (CeR unreachable: try

@@ -37,6 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,11 +55,18 @@ from recepcja.sync.notifications import (
     local_visit_for,
     store_cer_visit,
 )
-from recepcja.sync.reconcile_report import Drift, DriftItem, ReconcileReport, Resolution
+from recepcja.sync.reconcile_report import (
+    Drift,
+    DriftItem,
+    ReconcileReport,
+    Resolution,
+    Term,
+    VisitIds,
+)
 from recepcja.sync.stuck_rows import finish_sent_rows, settle_proven, supersede_sent_rows
 
 if TYPE_CHECKING:
-    from recepcja.cer.gateway import CerGateway
+    from recepcja.cer.port import CerPort
     from recepcja.store.repos import Repositories
     from recepcja.store.visits import LiveVisitRow
 
@@ -74,10 +82,10 @@ DEFAULT_HORIZON_DAYS = 3 * 31 + 14  # the publishing horizon (3 months) plus its
 OUR_SOURCES = frozenset({VisitSource.DESK, VisitSource.EMERGENCY_IMPORT})
 
 
-Resender = Callable[["Repositories", "CerGateway", int], bool]  # (repos, gateway, entry) -> sent
+Resender = Callable[["Repositories", "CerPort", int], bool]  # (repos, gateway, entry) -> sent
 
 
-def replay_entry(repos: Repositories, gateway: CerGateway, entry_id: int) -> bool:
+def replay_entry(repos: Repositories, gateway: CerPort, entry_id: int) -> bool:
     """Send one outbox row now with the outbox replay (``sync.replay``); True when CeR has the
     visit afterwards."""
     from recepcja.sync.replay import Replayer
@@ -93,14 +101,14 @@ class Reconciler:
     def __init__(
         self,
         repos: Repositories,
-        gateway: CerGateway,
+        gateway: CerPort,
         *,
         horizon_days: int = DEFAULT_HORIZON_DAYS,
         incident_folder: Path | None = None,
         resend: Resender | None = replay_entry,
         today: dt.date | None = None,
         provider: str = "",
-        make_gateway: Callable[[], CerGateway] | None = None,
+        make_gateway: Callable[[], CerPort] | None = None,
         fetch_threads: int = 2,
     ) -> None:
         """``make_gateway`` (optional) lets schedules be read back by ``fetch_threads`` helper
@@ -173,7 +181,7 @@ class Reconciler:
                 yield self.gateway.read_slots(schedule_id, start, end)
             return
         local = threading.local()
-        opened: list[CerGateway] = []
+        opened: list[CerPort] = []
         lock = threading.Lock()
 
         def fetch(schedule_id: str) -> list[CerSlot]:
@@ -231,19 +239,14 @@ class Reconciler:
             assert slot.id is not None
             seen.add(slot.id)
             live = [visit for visit in cer_slot.visits if not visit.cancelled]
-            item = {
-                "schedule_cer_id": schedule_cer_id,
-                "start": cer_slot.start,
-                "slot_cer_id": cer_slot.cer_id,
-                "slot_id": slot.id,
-            }
+            item = Term(schedule_cer_id, cer_slot.start, cer_slot.cer_id, slot.id)
             if len(live) > 1:
                 report.items.append(
-                    DriftItem(
+                    DriftItem.at(
                         Drift.OVERBOOKED,
                         Resolution.HUMAN,
+                        item,
                         detail=", ".join(v.cer_id for v in live),
-                        **item,
                     )
                 )
                 continue
@@ -278,11 +281,7 @@ class Reconciler:
         report: ReconcileReport,
     ) -> Slot | None:
         """A term CeR holds that the store does not know (under this CeR id): create or link it."""
-        item = {
-            "schedule_cer_id": schedule_cer_id,
-            "start": cer_slot.start,
-            "slot_cer_id": cer_slot.cer_id,
-        }
+        item = Term(schedule_cer_id, cer_slot.start, cer_slot.cer_id)
         try:
             slot_id = self.repos.slots.adopt_from_cer(
                 schedule_id,
@@ -294,17 +293,16 @@ class Reconciler:
             crash_point("reconcile.after_adopt_slot")
         except ConflictError as error:
             report.items.append(
-                DriftItem(Drift.SLOT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **item)
+                DriftItem.at(Drift.SLOT_MISSING_LOCALLY, Resolution.HUMAN, item, detail=str(error))
             )
             return None
         linked = by_start.get(cer_slot.start)
         report.items.append(
-            DriftItem(
+            DriftItem.at(
                 Drift.SLOT_MISSING_LOCALLY,
                 Resolution.REPAIRED,
-                slot_id=slot_id,
+                replace(item, slot_id=slot_id),
                 detail="linked to the local term" if linked is not None else "created locally",
-                **item,
             )
         )
         return self.repos.slots.get(slot_id)
@@ -314,21 +312,22 @@ class Reconciler:
         slot_state: SlotState,
         cer_visit: CerVisit | None,
         row: LiveVisitRow | None,
-        item: dict[str, Any],
+        item: Term,
         report: ReconcileReport,
     ) -> None:
         if row is not None and slot_state != SlotState.BOOKED:
             self._book_held_slot(item, report)
+        assert item.slot_id is not None  # a compared term is always the store's too
         if cer_visit is None and row is None:
             if slot_state == SlotState.BOOKED:
-                self.repos.slots.set_state(item["slot_id"], SlotState.FREE)
+                self.repos.slots.set_state(item.slot_id, SlotState.FREE)
                 crash_point("reconcile.after_slot_repair")
                 report.items.append(
-                    DriftItem(
+                    DriftItem.at(
                         Drift.SLOT_STATE_DIFFERS,
                         Resolution.REPAIRED,
+                        item,
                         detail="booked here without a visit; free in CeR",
-                        **item,
                     )
                 )
             return
@@ -352,16 +351,16 @@ class Reconciler:
         same = local.cer_id == cer_visit.cer_id or (
             cer_visit.visit_uid is not None and local.visit_uid == cer_visit.visit_uid
         )
-        ids = {"visit_cer_id": cer_visit.cer_id, "visit_uid": local.visit_uid, "visit_id": local.id}
+        ids = VisitIds(cer_visit.cer_id, local.visit_uid, local.id)
         if not same:
             resolution = Resolution.IN_FLIGHT if self._in_flight(local) else Resolution.HUMAN
             report.items.append(
-                DriftItem(
+                DriftItem.at(
                     Drift.PATIENT_DIFFERS,
                     resolution,
+                    item,
+                    ids,
                     detail=f"here visit {local.id} ({local.visit_uid}), in CeR {cer_visit.cer_id}",
-                    **ids,
-                    **item,
                 )
             )
             return
@@ -377,39 +376,42 @@ class Reconciler:
                 detail = "confirmed; its outbox row, left after CeR's answer, finished" \
                     if stuck else "confirmed"
             report.items.append(
-                DriftItem(Drift.VISIT_UNCONFIRMED, resolution, detail=detail, **ids, **item)
+                DriftItem.at(Drift.VISIT_UNCONFIRMED, resolution, item, ids, detail=detail)
             )
             return
         if row.patient_key != cer_visit.patient.identifier.key:
             if local.source in OUR_SOURCES or self._in_flight(local):
                 report.items.append(
-                    DriftItem(
+                    DriftItem.at(
                         Drift.PATIENT_DIFFERS,
                         Resolution.HUMAN,
+                        item,
+                        ids,
                         detail="another patient in CeR",
-                        **ids,
-                        **item,
                     )
                 )
                 return
-            self._follow_cer(cer_visit, item["slot_id"], local)
+            self._follow_cer(cer_visit, item.slot_id, local)
             crash_point("reconcile.after_patient_repair")
             report.items.append(
-                DriftItem(Drift.PATIENT_DIFFERS, Resolution.REPAIRED, **ids, **item)
+                DriftItem.at(Drift.PATIENT_DIFFERS, Resolution.REPAIRED, item, ids)
             )
 
-    def _book_held_slot(self, item: dict[str, Any], report: ReconcileReport) -> None:
+    def _book_held_slot(self, item: Term, report: ReconcileReport) -> None:
         """A term free (or blocked) here while a live visit holds it: booked again, or the
         desk would offer it to somebody else."""
-        held = self.repos.visits.live_for_slot(item["slot_id"])
-        slot = self.repos.slots.get(item["slot_id"])
+        assert item.slot_id is not None
+        held = self.repos.visits.live_for_slot(item.slot_id)
+        slot = self.repos.slots.get(item.slot_id)
         if held is None or slot is None or slot.state == SlotState.BOOKED:
             return
-        self.repos.slots.set_state(item["slot_id"], SlotState.BOOKED)
-        report.items.append(DriftItem(
-            Drift.SLOT_STATE_DIFFERS, Resolution.REPAIRED, visit_id=held.id,
-            visit_uid=held.visit_uid, visit_cer_id=held.cer_id,
-            detail=f"{slot.state} here while visit {held.id} holds it; booked again", **item,
+        self.repos.slots.set_state(item.slot_id, SlotState.BOOKED)
+        report.items.append(DriftItem.at(
+            Drift.SLOT_STATE_DIFFERS,
+            Resolution.REPAIRED,
+            item,
+            VisitIds(visit_id=held.id, visit_uid=held.visit_uid, visit_cer_id=held.cer_id),
+            detail=f"{slot.state} here while visit {held.id} holds it; booked again",
         ))
 
     def _follow_cer(self, cer_visit: CerVisit, slot_id: int | None,
@@ -421,64 +423,60 @@ class Reconciler:
             finish_sent_rows(self.repos, visit_id, cer_visit)
         return visit_id
 
-    def _missing_locally(self, cer_visit: CerVisit, item: dict[str, Any]) -> DriftItem | None:
+    def _missing_locally(self, cer_visit: CerVisit, item: Term) -> DriftItem | None:
         local = local_visit_for(self.repos, cer_visit)
         if (
             local is not None
-            and local.slot_id == item["slot_id"]
+            and local.slot_id == item.slot_id
             and local.state in (VisitState.PENDING, VisitState.CONFIRMED)
             and local.cer_version == str(cer_visit.version)
         ):
             return None  # already moved here earlier in this pass
-        ids = {
-            "visit_cer_id": cer_visit.cer_id,
-            "visit_uid": cer_visit.visit_uid,
-            "visit_id": local.id if local else None,
-        }
+        ids = VisitIds(cer_visit.cer_id, cer_visit.visit_uid, local.id if local else None)
         if local is not None and not cer_visit.cancelled and settle_proven(
             self.repos, local, cer_visit
         ):
             # its booking's row was left 'sent' and held back the changes behind it
             local = self.repos.visits.get(local.id) or local
         if local is not None and self._in_flight(local):
-            return DriftItem(Drift.VISIT_MISSING_LOCALLY, Resolution.IN_FLIGHT, **ids, **item)
+            return DriftItem.at(Drift.VISIT_MISSING_LOCALLY, Resolution.IN_FLIGHT, item, ids)
         if local is not None and is_stale(local, cer_visit):
-            return DriftItem(
+            return DriftItem.at(
                 Drift.VISIT_MISSING_LOCALLY,
                 Resolution.HUMAN,
+                item,
+                ids,
                 detail="the store holds a newer version than CeR",
-                **ids,
-                **item,
             )
         try:
-            visit_id = self._follow_cer(cer_visit, item["slot_id"], local)
+            visit_id = self._follow_cer(cer_visit, item.slot_id, local)
             crash_point("reconcile.after_restore")
         except ConflictError as error:
-            return DriftItem(
-                Drift.VISIT_MISSING_LOCALLY, Resolution.HUMAN, detail=str(error), **ids, **item
+            return DriftItem.at(
+                Drift.VISIT_MISSING_LOCALLY, Resolution.HUMAN, item, ids, detail=str(error)
             )
-        ids["visit_id"] = visit_id
+        ids = replace(ids, visit_id=visit_id)
         detail = "restored from CeR" if local is None else "updated from CeR"
-        return DriftItem(
-            Drift.VISIT_MISSING_LOCALLY, Resolution.REPAIRED, detail=detail, **ids, **item
+        return DriftItem.at(
+            Drift.VISIT_MISSING_LOCALLY, Resolution.REPAIRED, item, ids, detail=detail
         )
 
-    def _missing_in_cer(self, local: VisitRecord, item: dict[str, Any]) -> DriftItem:
-        ids = {"visit_cer_id": local.cer_id, "visit_uid": local.visit_uid, "visit_id": local.id}
+    def _missing_in_cer(self, local: VisitRecord, item: Term) -> DriftItem:
+        ids = VisitIds(local.cer_id, local.visit_uid, local.id)
         if self._in_flight(local):
-            return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.IN_FLIGHT, **ids, **item)
+            return DriftItem.at(Drift.VISIT_MISSING_IN_CER, Resolution.IN_FLIGHT, item, ids)
         if local.cer_id is not None:
             found = self.gateway.read_visit(cer_id=local.cer_id)
         else:
             found = self.gateway.read_visit(visit_uid=local.visit_uid)
         if found is not None:
             if is_stale(local, found):
-                return DriftItem(
+                return DriftItem.at(
                     Drift.VISIT_MISSING_IN_CER,
                     Resolution.HUMAN,
+                    item,
+                    ids,
                     detail="CeR has an older version elsewhere",
-                    **ids,
-                    **item,
                 )
             # CeR moved or cancelled it (the patient, or an earlier change of ours): follow CeR.
             try:
@@ -486,34 +484,30 @@ class Reconciler:
                 self._follow_cer(found, slot_id, local)
                 crash_point("reconcile.after_follow_cer")
             except ConflictError as error:
-                return DriftItem(
-                    Drift.VISIT_MISSING_IN_CER, Resolution.HUMAN, detail=str(error), **ids, **item
+                return DriftItem.at(
+                    Drift.VISIT_MISSING_IN_CER, Resolution.HUMAN, item, ids, detail=str(error)
                 )
             state = "cancelled" if found.cancelled else f"moved to {found.slot_cer_id}"
-            return DriftItem(
-                Drift.VISIT_MISSING_IN_CER,
-                Resolution.REPAIRED,
-                detail=f"{state} in CeR",
-                **ids,
-                **item,
+            return DriftItem.at(
+                Drift.VISIT_MISSING_IN_CER, Resolution.REPAIRED, item, ids, detail=f"{state} in CeR"
             )
         if local.source not in OUR_SOURCES or local.cer_id is not None:
-            return DriftItem(
+            return DriftItem.at(
                 Drift.VISIT_MISSING_IN_CER,
                 Resolution.HUMAN,
+                item,
+                ids,
                 detail="CeR does not know this visit",
-                **ids,
-                **item,
             )
         return self._resend(local, item, ids)
 
-    def _resend(self, local: VisitRecord, item: dict[str, Any], ids: dict[str, Any]) -> DriftItem:
+    def _resend(self, local: VisitRecord, item: Term, ids: VisitIds) -> DriftItem:
         """A desk visit CeR never received: queue its booking again and send it now."""
         with atomic(self.repos.db):
             supersede_sent_rows(self.repos, local.id)
             entry_id = self._requeue(local)
         if self.resend is None:
-            return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, **ids, **item)
+            return DriftItem.at(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, item, ids)
         return self._resent(local, entry_id, item, ids)
 
     def _requeue(self, local: VisitRecord) -> int:
@@ -533,9 +527,10 @@ class Reconciler:
             idempotency_key=f"book:{local.visit_uid}:reconcile:{self.repos.sync_state.clock().isoformat()}",
         )
 
-    def _resent(self, local: VisitRecord, entry_id: int, item: dict[str, Any],
-                ids: dict[str, Any]) -> DriftItem:
+    def _resent(self, local: VisitRecord, entry_id: int, item: Term,
+                ids: VisitIds) -> DriftItem:
         crash_point("reconcile.after_requeue")
+        assert self.resend is not None  # ``_resend`` comes here only with a resender
         try:
             sent = self.resend(self.repos, self.gateway, entry_id)
         except Exception as error:  # the replay is another module: report, do not abort
@@ -544,22 +539,22 @@ class Reconciler:
         after = self.repos.visits.get(local.id)
         if sent and after is not None and after.state == VisitState.CONFIRMED:
             moved = after.slot_id != local.slot_id
-            return DriftItem(
+            return DriftItem.at(
                 Drift.VISIT_MISSING_IN_CER,
                 Resolution.RESENT,
+                item,
+                replace(ids, visit_cer_id=after.cer_id),
                 detail="resent; the term was taken, moved" if moved else "resent",
-                **{**ids, "visit_cer_id": after.cer_id},
-                **item,
             )
         entry = self.repos.outbox.get(entry_id)
         if entry is not None and entry.state not in OUTBOX_TERMINAL:
-            return DriftItem(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, **ids, **item)
-        return DriftItem(
+            return DriftItem.at(Drift.VISIT_MISSING_IN_CER, Resolution.REQUEUED, item, ids)
+        return DriftItem.at(
             Drift.VISIT_MISSING_IN_CER,
             Resolution.HUMAN,
+            item,
+            ids,
             detail=f"resending failed: {entry.last_error if entry else '?'}",
-            **ids,
-            **item,
         )
 
     def _in_flight(self, visit: VisitRecord) -> bool:
@@ -575,7 +570,7 @@ class Reconciler:
 
 def reconcile(
     repos: Repositories,
-    gateway: CerGateway,
+    gateway: CerPort,
     **options: Any,
 ) -> ReconcileReport:
     """One reconciliation pass (see ``Reconciler`` for the options)."""

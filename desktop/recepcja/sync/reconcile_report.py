@@ -32,6 +32,25 @@ class Resolution(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    """Where a drift item is: the schedule and the term, as CeR and the store name them."""
+
+    schedule_cer_id: str
+    start: dt.datetime | None = None
+    slot_cer_id: str | None = None
+    slot_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitIds:
+    """Which visit a drift item is about, by CeR's id, our uid and the store's id."""
+
+    visit_cer_id: str | None = None
+    visit_uid: str | None = None
+    visit_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DriftItem:
     drift: Drift
     resolution: Resolution
@@ -43,6 +62,14 @@ class DriftItem:
     visit_uid: str | None = None
     visit_id: int | None = None
     detail: str = ""
+
+    @classmethod
+    def at(cls, drift: Drift, resolution: Resolution, term: Term,
+           visit: VisitIds | None = None, *, detail: str = "") -> DriftItem:
+        """The item for ``term`` (and ``visit``, when it is about one)."""
+        ids = visit or VisitIds()
+        return cls(drift, resolution, term.schedule_cer_id, term.start, term.slot_cer_id,
+                   term.slot_id, ids.visit_cer_id, ids.visit_uid, ids.visit_id, detail)
 
     def to_json(self) -> dict[str, Any]:
         return {

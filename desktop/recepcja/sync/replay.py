@@ -32,8 +32,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
 
+from recepcja.cer.port import CerPort
 from recepcja.crashpoints import crash_point
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, OutboxState
 from recepcja.store.repos import Repositories
@@ -79,7 +79,7 @@ class Replayer:
     def __init__(
         self,
         repos: Repositories,
-        gateway: Any,
+        gateway: CerPort,
         *,
         clock: Callable[[], dt.datetime] | None = None,
         on_progress: Progress | None = None,
@@ -93,7 +93,7 @@ class Replayer:
         referrals: ReferralGatewayFactory | None = None,
         in_flight: InFlightLimit | None = None,
         open_repos: Callable[[], Repositories] | None = None,
-        make_gateway: Callable[[], Any] | None = None,
+        make_gateway: Callable[[], CerPort] | None = None,
     ) -> None:
         self.repos = repos
         self.in_flight = in_flight if in_flight is not None else InFlightLimit()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from recepcja.cer.errors import (
@@ -37,7 +38,14 @@ from recepcja.store.outbox import book_key
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.sync.replay_report import Attempt, Outcome
-from recepcja.sync.replay_rows import BookingRow, Chunk, LocalWrite, ReplayPass, RowSender
+from recepcja.sync.replay_rows import (
+    BookingRow,
+    Chunk,
+    LocalWrite,
+    OriginalTerm,
+    ReplayPass,
+    RowSender,
+)
 from recepcja.sync.terms import propose_term
 
 WINDOW_DAYS = 7  # CeR's terms are read back a week of one schedule at a time
@@ -130,9 +138,10 @@ class Booking:
                 row.tried.add(visit.slot_id)  # a term CeR does not know: look for another
             return Attempt.TAKEN
         patient = self.rows.patient(visit)
+        slot_cer_id = slot.cer_id
         try:
             cer_visit = self.rows.call(chunk, entry, lambda: self.rows.gateway.book(
-                slot.cer_id, visit.visit_uid, patient, visit.urgency,
+                slot_cer_id, visit.visit_uid, patient, visit.urgency,
                 central_request_id=visit.central_request_id, referral_id=visit.referral_id))
         except CerConflict as error:
             if error.code == MINOR_VISIT_ID_USED:
@@ -166,8 +175,7 @@ class Booking:
             chunk = replay_pass.chunk(frozenset({row.entry.id}))
             try:
                 self.rows.guarded(chunk, row.entry,
-                                  lambda row=row, chunk=chunk: self.book_elsewhere(
-                                      replay_pass, chunk, row))
+                                  partial(self.book_elsewhere, replay_pass, chunk, row))
             finally:
                 self.rows.flush(chunk)
 
@@ -199,8 +207,7 @@ class Booking:
                     self.repos.visits.move(row.visit.id, slot.id, self.rows.user,
                                            expected_version=row.visit.version,
                                            notify_cer=False)
-                    self.repos.outbox.set_result(row.entry.id,
-                                                 {**row.original, "tried": sorted(row.tried)})
+                    self.repos.outbox.set_result(row.entry.id, row.progress())
             except ConflictError:
                 fresh = self.rows.visit(row.entry)
                 if fresh is None or fresh.version == row.visit.version:
@@ -214,7 +221,7 @@ class Booking:
         visit = row.visit
         if not visit.scope_code:
             return None
-        schedule_id = row.original.get("schedule_id")
+        schedule_id = row.original.schedule_id
         schedule = self.repos.schedules.get(int(schedule_id)) if schedule_id else None
         place_id = schedule.place_id if schedule is not None else None
         while True:
@@ -240,8 +247,7 @@ class Booking:
             if current is None or current.version != row.visit.version:
                 return False
             self.repos.visits.to_waiting_list(row.visit.id, self.rows.user, notify_cer=False)
-            self.repos.outbox.set_result(row.entry.id,
-                                         {**row.original, "tried": sorted(row.tried)})
+            self.repos.outbox.set_result(row.entry.id, row.progress())
         crash_point("replay.after_leave_term")
         row.visit = self.rows.visit(row.entry) or row.visit
         return True
@@ -269,12 +275,12 @@ class Booking:
         local: LocalWrite | None = let_go if visit.state != VisitState.WAITING_LIST else None
         chunk.report.waiting_list += 1
         self.rows.finish(chunk, row.entry, Outcome.WAITING_LIST,
-                         {**row.original, "waiting_list_id": placement.entry_cer_id,
+                         {**row.original.as_result(), "waiting_list_id": placement.entry_cer_id,
                           "position": placement.position}, local)
 
-    def _place_and_scope(self, visit: VisitRecord, original: dict[str, Any]
+    def _place_and_scope(self, visit: VisitRecord, original: OriginalTerm
                          ) -> tuple[str | None, str | None]:
-        schedule_id = original.get("schedule_id")
+        schedule_id = original.schedule_id
         schedule = self.repos.schedules.get(int(schedule_id)) if schedule_id else None
         if schedule is None:
             return None, visit.scope_code
@@ -287,7 +293,7 @@ class Booking:
         written with the finished row."""
         visit = row.visit
         slot_id = visit.slot_id if move_to is None else move_to
-        moved = slot_id != row.original.get("original_slot_id")
+        moved = slot_id != row.original.slot_id
         if moved:
             chunk.report.moved += 1
 
@@ -300,8 +306,8 @@ class Booking:
                 visit.id, move_to, confirmed.version)
 
         self.rows.finish(chunk, row.entry, Outcome.MOVED if moved else Outcome.BOOKED,
-                         {**row.original, "cer_id": cer_visit.cer_id, "slot_id": slot_id,
-                          "slot_cer_id": cer_visit.slot_cer_id,
+                         {**row.original.as_result(), "cer_id": cer_visit.cer_id,
+                          "slot_id": slot_id, "slot_cer_id": cer_visit.slot_cer_id,
                           "start": cer_visit.start.isoformat()}, local)
 
     def apply_found(self, chunk: Chunk, row: BookingRow, found: CerVisit) -> None:
@@ -314,22 +320,19 @@ class Booking:
         self.confirmed(chunk, row, found, move_to)
 
 
-def original_term(repos: Repositories, entry: OutboxEntry, visit: VisitRecord) -> dict[str, Any]:
+def original_term(repos: Repositories, entry: OutboxEntry, visit: VisitRecord) -> OriginalTerm:
     """The term the desk holds for the visit when the replay first tries it, remembered in the
     row's ``result`` (committed with the first move) across passes and crashes: the call list
     compares the final term with it."""
     previous = entry.result or {}
     if "original_slot_id" in previous:
-        return {key: previous.get(key) for key in ("original_slot_id", "original_start",
-                                                    "schedule_id")}
+        return OriginalTerm(previous.get("original_slot_id"), previous.get("original_start"),
+                            previous.get("schedule_id"))
     slot_id = visit.slot_id
     if slot_id is None:  # on the waiting list already: the term the desk had booked
         booked = repos.outbox.by_key(book_key(visit.visit_uid))
         slot_id = entry.payload.get("slot_id") or (booked.payload.get("slot_id")
                                                     if booked is not None else None)
     slot = repos.slots.get(int(slot_id)) if slot_id is not None else None
-    return {
-        "original_slot_id": slot_id,
-        "original_start": slot.start.isoformat() if slot is not None else None,
-        "schedule_id": slot.schedule_id if slot is not None else None,
-    }
+    return OriginalTerm(slot_id, slot.start.isoformat() if slot is not None else None,
+                        slot.schedule_id if slot is not None else None)

@@ -90,7 +90,7 @@ Observer = Callable[[BaseException | None], None]  # the connectivity monitor's 
 
 def backoff_seconds(attempts: int, start: float = 1.0, cap: float = 300.0) -> float:
     """1 s, 2 s, 4 s ... up to ``cap`` for the n-th failed attempt."""
-    return min(cap, start * 2 ** max(0, attempts - 1))
+    return min(cap, start * 2.0 ** max(0, attempts - 1))
 
 
 def describe(why: str | BaseException) -> str:

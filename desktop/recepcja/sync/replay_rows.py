@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from recepcja.cer.errors import CerBug, CerError, CerRejected
+from recepcja.cer.port import CerPort
 from recepcja.cer.types import CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
@@ -74,6 +75,21 @@ class Chunk:
     lost: set[int] = field(default_factory=set)  # rows handed to the pass's lost terms
 
 
+@dataclass(frozen=True, slots=True)
+class OriginalTerm:
+    """The term the desk held for a visit when the replay first tried it; kept in the row's
+    ``result`` (``original_slot_id``, ``original_start``, ``schedule_id``) across passes and
+    crashes: the call list compares the final term with it."""
+
+    slot_id: int | None
+    start: str | None  # ISO, as stored
+    schedule_id: int | None
+
+    def as_result(self) -> dict[str, Any]:
+        return {"original_slot_id": self.slot_id, "original_start": self.start,
+                "schedule_id": self.schedule_id}
+
+
 @dataclass(slots=True)
 class BookingRow:
     """A ``book`` row on its way: the visit as last read, the term the desk gave it, and the
@@ -82,8 +98,12 @@ class BookingRow:
 
     entry: OutboxEntry
     visit: VisitRecord
-    original: dict[str, Any]  # ``original_slot_id``, ``original_start``, ``schedule_id``
+    original: OriginalTerm
     tried: set[int] = field(default_factory=set)  # local slot ids CeR has taken (or lacks)
+
+    def progress(self) -> dict[str, Any]:
+        """What the row's ``result`` keeps while the replay moves the visit."""
+        return {**self.original.as_result(), "tried": sorted(self.tried)}
 
     def order(self) -> tuple[int, dt.datetime, int]:
         """Urgent first, then by the central request's date (art. 23d ust. 1), then as queued."""
@@ -116,7 +136,7 @@ class RowSender:
     """CeR calls for outbox rows and the writing of their outcomes; see the module docstring.
     One per ``Replayer`` (the thread's ``repos`` and ``gateway``)."""
 
-    def __init__(self, repos: Repositories, gateway: Any, *, clock: Callable[[], dt.datetime],
+    def __init__(self, repos: Repositories, gateway: CerPort, *, clock: Callable[[], dt.datetime],
                  user: str, backoff_cap: float, observe: Observer | None,
                  on_progress: Progress | None) -> None:
         self.repos = repos

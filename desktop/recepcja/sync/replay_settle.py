@@ -81,10 +81,10 @@ class Settling:
         if visit is None or slot is None or not slot.cer_id or cer_id is None:
             self.rows.reject(chunk, entry, N_("the visit or its new term is not known in CeR"))
             return
-        gateway = self.rows.gateway
+        gateway, slot_cer_id = self.rows.gateway, slot.cer_id
         try:
             self.rows.call(chunk, entry,
-                           lambda: gateway.change_term(cer_id, slot.cer_id, CHANGE_REASON))
+                           lambda: gateway.change_term(cer_id, slot_cer_id, CHANGE_REASON))
         except CerRejected as error:
             try:
                 found = self.rows.read(lambda: gateway.read_visit(cer_id=cer_id))

@@ -28,6 +28,7 @@ from recepcja.domain.model import WARSAW, Slot, SlotState
 from recepcja.store.records import OutboxEntry, OutboxOp
 
 if TYPE_CHECKING:
+    from recepcja.cer.port import CerPort
     from recepcja.cer.types import ItemResult
     from recepcja.store.repos import Repositories
 
@@ -51,7 +52,7 @@ def queue_withdrawal(
 
 
 def withdraw_slots(
-    repos: Repositories, gateway: Any, entry: OutboxEntry, call: Call
+    repos: Repositories, gateway: CerPort, entry: OutboxEntry, call: Call
 ) -> tuple[dict[str, Any], Callable[[], None]]:
     """Send one ``withdraw_slots`` row: returns (the row's result, the local write to make in
     the transaction that finishes the row). CeR failures propagate through ``call``."""
@@ -82,7 +83,7 @@ def withdraw_slots(
     return detail, apply
 
 
-def _delete(gateway: Any, schedule_cer_id: str, cer_ids: list[str]) -> Callable[[], Any]:
+def _delete(gateway: CerPort, schedule_cer_id: str, cer_ids: list[str]) -> Callable[[], Any]:
     return lambda: gateway.delete_slots(schedule_cer_id, cer_ids)
 
 

@@ -68,3 +68,13 @@ def test_describe_summarises_batches():
         t.ItemResult("3", False, code="urn:csioz:p1:cer:kod:minor:NakladajaceSieSloty"),
     ]
     assert describe(results) == "accepted 1, rejected 2 (NakladajaceSieSloty ×2)"
+
+
+def test_the_shared_vocabulary_has_one_home():
+    """The store, the gateway and the domain speak the same enums: nothing converts them."""
+    from recepcja.domain import model
+    from recepcja.store import records
+
+    assert t.VisitSource is model.VisitSource is records.VisitSource
+    assert t.ResourceKind is model.ResourceKind is records.ResourceKind
+    assert model.VisitSource.EMERGENCY_IMPORT in t.LOCAL_VISIT_SOURCES

@@ -1,5 +1,9 @@
 """Subcommand registration. Each module registers its parsers and sets ``handler``.
 
+``main`` builds the command's ``AppContext`` once and calls ``handler(args, ctx)``. A command
+that must not touch the data folder sets ``context=NO_CONTEXT`` (then ``handler(args)``);
+``restore`` sets ``context=UNCHECKED`` (an empty or damaged database is what it repairs).
+
 Modules are imported only when needed: a command's own module for that command, none for the
 window or ``--version``, all of them for the overview (``recepcja --help``) and for a name no
 module claims (so argparse lists the choices). Importing every module costs ~0.3 s (the
@@ -44,7 +48,7 @@ def register_all(sub: argparse._SubParsersAction, modules: Iterable[str] | None 
             importlib.import_module(f"recepcja.cli.commands.{name}").register(sub)
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    from recepcja.cli.commands.gui import run_gui as _run_gui
-
-    return _run_gui(args)
+# What ``main`` builds for a command (``parser.set_defaults(context=...)``; CHECKED if unset).
+CHECKED = "checked"  # the data folder's context; an empty or damaged database is refused
+UNCHECKED = "unchecked"  # the context without refusing the database (restore)
+NO_CONTEXT = "none"  # no context: the handler takes only ``args`` (the simulator, the keyring)

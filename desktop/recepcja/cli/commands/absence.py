@@ -64,14 +64,12 @@ def _send(ctx: AppContext, repos: Repositories) -> str | None:
         return error_text(error)
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, ctx: AppContext) -> int:
     resource_id = _resource_id(args.resource)
     first_day, last_day = _day(args.date_from, "--from"), _day(args.date_to, "--to")
     if last_day < first_day:
         raise ValidationError(N_("The absence ends before it starts."))
-    ctx = AppContext.load(training=args.training)
-    repos = Repositories.over(ctx.open_db())
-    try:
+    with ctx.repositories() as repos:
         if repos.practice.resource(resource_id) is None:
             raise ValidationError(N_("There is no resource number {id}."), id=resource_id)
         now = dt.datetime.now(WARSAW)
@@ -83,8 +81,6 @@ def run(args: argparse.Namespace) -> int:
         if applied.moves or applied.withdrawal_ids:
             problem = _send(ctx, repos)
         progress = absence_progress(repos, applied)
-    finally:
-        repos.close()
     result = _result(affected, progress, problem)
     if args.json:
         emit_json(result)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from recepcja.cli.commands import UNCHECKED
 from recepcja.cli.output import emit_json
 from recepcja.i18n import _
 from recepcja.services.backup import backup_to_file, report_json, restore_from_file
@@ -41,8 +42,7 @@ def _archive_json(report: object) -> dict[str, object]:
             "tables": report.tables, "method": report.method}  # type: ignore[attr-defined]
 
 
-def backup(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def backup(args: argparse.Namespace, ctx: AppContext) -> int:
     if _practice_database(ctx):
         from recepcja.services.practice_backup import backup_practice
 
@@ -63,9 +63,9 @@ def backup(args: argparse.Namespace) -> int:
     return 0
 
 
-def restore(args: argparse.Namespace) -> int:
-    # Not the usual checks: an empty or damaged database is what a restore repairs.
-    ctx = AppContext.load(training=args.training, check_database=False)
+def restore(args: argparse.Namespace, ctx: AppContext) -> int:
+    """``ctx`` without the usual checks (UNCHECKED): an empty or damaged database is what a
+    restore repairs."""
     if _practice_database(ctx):
         from recepcja.services.practice_backup import restore_practice
 
@@ -116,4 +116,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("file", metavar="FILE", help=_("the backup to restore"))
     parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    parser.set_defaults(handler=restore)
+    parser.set_defaults(handler=restore, context=UNCHECKED)

@@ -52,18 +52,12 @@ def _local(moment: dt.datetime) -> str:
     return moment.astimezone(WARSAW).isoformat(timespec="minutes")
 
 
-def _open(args: argparse.Namespace) -> tuple[AppContext, Repositories]:
-    ctx = AppContext.load(training=args.training)
-    return ctx, Repositories.over(ctx.open_db())
-
-
 # --- slots -------------------------------------------------------------------------------------
 
 
-def slots(args: argparse.Namespace) -> int:
+def slots(args: argparse.Namespace, ctx: AppContext) -> int:
     day = _day(args.date)
-    ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         if args.schedule:
             schedule_id = _int(args.schedule, "--schedule")
             if repos.schedules.get(schedule_id) is None:
@@ -72,7 +66,7 @@ def slots(args: argparse.Namespace) -> int:
             schedule_ids = [schedule_id]
         else:
             schedule_ids = [s.id for s in repos.schedules.list() if s.id is not None]
-        found = []
+        found: list[dict[str, Any]] = []
         for schedule_id in schedule_ids:
             schedule = repos.schedules.get(schedule_id)
             scope = schedule.scope_code if schedule is not None else None
@@ -83,8 +77,6 @@ def slots(args: argparse.Namespace) -> int:
                               "scope": scope, "start": _local(slot.start),
                               "end": _local(slot.end),
                               "state": str(slot.state)})
-    finally:
-        repos.close()
     found.sort(key=lambda item: (item["start"], item["schedule"]))
     if args.json:
         emit_json(found)
@@ -168,18 +160,15 @@ def _answer(args: argparse.Namespace, answer: dict[str, Any]) -> None:
         _say(answer)
 
 
-def _change(args: argparse.Namespace,
+def _change(args: argparse.Namespace, ctx: AppContext,
             write: Callable[[AppContext, Repositories], tuple[int, int]]) -> int:
     """Write the change (one transaction with its outbox row; ``write`` returns the visit and
     its outbox row), try CeR at once, and print where the visit stands."""
-    ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         visit_id, entry_id = write(ctx, repos)
         # The rows the change queued after its own (a booking's e-referral) go along.
         report = sync_entry_now(ctx, repos, max(entry_id, _last_entry(repos, visit_id)))
         answer = _visit_json(repos, visit_id, entry_id, report)
-    finally:
-        repos.close()
     if answer["state"] == "rejected":  # one line on stderr (and the JSON for scripts)
         if args.json:
             emit_json(answer)
@@ -203,7 +192,7 @@ def _urgency(text: str) -> Urgency:
         raise argparse.ArgumentTypeError(translate_error(error)) from None
 
 
-def book(args: argparse.Namespace) -> int:
+def book(args: argparse.Namespace, ctx: AppContext) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         patient = booking.find_patient(repos, args.patient)
         slot_id = _int(args.slot, "--slot")
@@ -219,25 +208,25 @@ def book(args: argparse.Namespace) -> int:
             referral_key=e_referral.key if e_referral else None)
         return result.visit.id, result.outbox_id
 
-    return _change(args, write)
+    return _change(args, ctx, write)
 
 
-def cancel(args: argparse.Namespace) -> int:
+def cancel(args: argparse.Namespace, ctx: AppContext) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         visit_id = _int(args.visit, "VISIT_ID")
         booking.cancel(repos, visit_id, args.reason, user=ctx.user)
         return visit_id, _last_entry(repos, visit_id, OutboxOp.CANCEL)
 
-    return _change(args, write)
+    return _change(args, ctx, write)
 
 
-def reschedule(args: argparse.Namespace) -> int:
+def reschedule(args: argparse.Namespace, ctx: AppContext) -> int:
     def write(ctx: AppContext, repos: Repositories) -> tuple[int, int]:
         visit_id = _int(args.visit, "VISIT_ID")
         booking.reschedule(repos, visit_id, _int(args.slot, "--slot"), user=ctx.user)
         return visit_id, _last_entry(repos, visit_id)
 
-    return _change(args, write)
+    return _change(args, ctx, write)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

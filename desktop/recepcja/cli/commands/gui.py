@@ -32,9 +32,8 @@ def check_display(environ: dict[str, str] | None = None, platform: str | None = 
         "'recepcja sync'), or run the window off-screen with QT_QPA_PLATFORM=offscreen."))
 
 
-def run_gui(args: argparse.Namespace) -> int:
-    check_display()
-    ctx = AppContext.load(training=args.training)
+def run_gui(args: argparse.Namespace, ctx: AppContext) -> int:
+    """The window (``main`` checked the display before building ``ctx``)."""
     if importlib.util.find_spec("recepcja.gui.app") is not None:
         from recepcja.gui.app import run
 

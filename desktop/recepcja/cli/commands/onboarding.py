@@ -18,7 +18,6 @@ from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit
 from recepcja.domain.horizon import check_configured_months
 from recepcja.i18n import _, error_text
 from recepcja.services.context import AppContext
-from recepcja.store.repos import Repositories
 
 
 def _labels() -> dict[str, str]:
@@ -36,25 +35,17 @@ def _labels() -> dict[str, str]:
     }
 
 
-def _repos(ctx: AppContext) -> Repositories:
-    return Repositories.over(ctx.open_db())
-
-
 # --- setup -------------------------------------------------------------------------------------
 
-def run_setup(args: argparse.Namespace) -> int:
+def run_setup(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.services.practice_setup import setup_practice
 
-    ctx = AppContext.load(training=args.training)
     if args.export:
         return _export(ctx, Path(args.export), args.json, args.force)
     provider = ctx.settings.provider
-    db = ctx.open_db()
-    try:
-        result = setup_practice(db, Path(args.config), ctx.user,
+    with ctx.repositories() as repos:
+        result = setup_practice(repos.db, Path(args.config), ctx.user,
                                 oid=(provider.oid_root or None, provider.oid_extension or None))
-    finally:
-        db.close()
     if args.json:
         emit_json({"changed": result.changed, "unchanged": result.unchanged,
                    "changes": [{"kind": k, "name": n, "action": a} for k, n, a in result.changes]})
@@ -70,11 +61,8 @@ def run_setup(args: argparse.Namespace) -> int:
 def _export(ctx: AppContext, path: Path, as_json: bool, force: bool) -> int:
     from recepcja.services.practice_settings import export_practice
 
-    db = ctx.open_db()
-    try:
-        count = export_practice(db, path, overwrite=force)
-    finally:
-        db.close()
+    with ctx.repositories() as repos:
+        count = export_practice(repos.db, path, overwrite=force)
     if as_json:
         emit_json({"exported": str(path), "schedules": count})
     else:
@@ -109,26 +97,20 @@ def _print_step(step: Any) -> None:
         print("    " + error_text(step.error), flush=True)
 
 
-def run_onboard(args: argparse.Namespace) -> int:
+def run_onboard(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.services.onboarding import run_onboarding
 
-    ctx = AppContext.load(training=args.training)
     if args.initial_load:
         code = _import_initial_load(ctx, Path(args.initial_load), as_json=False,
                                     quiet=args.json)
         if code != EXIT_OK:
             return code
-    gateway = gateway_from_context(ctx)
-    repos = _repos(ctx)
-    try:
+    with gateway_from_context(ctx) as gateway, ctx.repositories() as repos:
         publishing = ctx.settings.publishing
         result = run_onboarding(repos, gateway, months=publishing.horizon_months,
                                 margin_days=publishing.margin_days,
                                 on_step=None if args.json else _print_step)
-    finally:
-        repos.close()
-        gateway.close()
     if args.json:
         emit_json({"ok": result.ok, "steps": [_step_json(s) for s in result.steps]})
     failed = [s for s in result.steps if s.status == "failed"]
@@ -142,27 +124,22 @@ def run_onboard(args: argparse.Namespace) -> int:
 
 # --- publish -----------------------------------------------------------------------------------
 
-def run_publish(args: argparse.Namespace) -> int:
+def run_publish(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.services.publishing import publish_all
 
-    ctx = AppContext.load(training=args.training)
     months = ctx.settings.publishing.horizon_months if args.months is None else \
         check_configured_months(args.months, "--months")
-    gateway = gateway_from_context(ctx)
-    repos = _repos(ctx)
     try:
         from recepcja.sync.practice_owner import practice_cer_work
 
-        with practice_cer_work(repos.db, "publish"):  # one CeR client per practice
+        with (gateway_from_context(ctx) as gateway, ctx.repositories() as repos,
+              practice_cer_work(repos.db, "publish")):  # one CeR client per practice
             result = publish_all(repos, gateway, months=months,
                                  margin_days=ctx.settings.publishing.margin_days)
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER
-    finally:
-        repos.close()
-        gateway.close()
     if args.json:
         emit_json({
             "until": result.until, "deadline": result.deadline,
@@ -189,11 +166,8 @@ def run_publish(args: argparse.Namespace) -> int:
 def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: bool) -> int:
     from recepcja.services.initial_load import import_initial_load
 
-    repos = _repos(ctx)
-    try:
+    with ctx.repositories() as repos:
         result = import_initial_load(repos, path, ctx.user, now=dt.datetime.now(dt.UTC))
-    finally:
-        repos.close()
     if as_json:
         emit_json({"imported": result.imported, "already_imported": result.already_imported,
                    "errors": [{"row": e.row, "reason": error_text(e.error)}
@@ -209,8 +183,7 @@ def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: b
     return EXIT_FAILED if result.errors else EXIT_OK
 
 
-def run_initial_load(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def run_initial_load(args: argparse.Namespace, ctx: AppContext) -> int:
     return _import_initial_load(ctx, Path(args.file), as_json=args.json, quiet=False)
 
 

@@ -40,8 +40,7 @@ def _line(patient: Patient) -> str:
     return f"{patient.local_id}\t{ident}\t{patient.last_name} {patient.first_name}\t{phone}"
 
 
-def add(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def add(args: argparse.Namespace, ctx: AppContext) -> int:
     data = PatientInput(
         first_name=args.first_name,
         last_name=args.last_name,
@@ -50,11 +49,8 @@ def add(args: argparse.Namespace) -> int:
         document_number=args.document_number,
         phone=args.phone,
     )
-    db = ctx.open_db()
-    try:
-        patient = register_patient(db, data, ctx.user)
-    finally:
-        db.close()
+    with ctx.repositories() as repos:
+        patient = register_patient(repos.db, data, ctx.user)
     if args.json:
         emit_json(patient_json(patient))
     else:
@@ -62,13 +58,9 @@ def add(args: argparse.Namespace) -> int:
     return 0
 
 
-def find(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
-    db = ctx.open_db()
-    try:
-        found = find_patients(db, args.text, args.limit)
-    finally:
-        db.close()
+def find(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.repositories() as repos:
+        found = find_patients(repos.db, args.text, args.limit)
     if args.json:
         emit_json([patient_json(p) for p in found])
     elif not found:
@@ -79,22 +71,17 @@ def find(args: argparse.Namespace) -> int:
     return 0
 
 
-def show(args: argparse.Namespace) -> int:
+def show(args: argparse.Namespace, ctx: AppContext) -> int:
     """The patient card (``services.patient_card``): data, notes, visits, calls."""
     import datetime as dt
 
     from recepcja.cli.patient_card import card_json, print_card
     from recepcja.domain.model import WARSAW
     from recepcja.services.patient_card import read_card
-    from recepcja.store.repos import Repositories
 
-    ctx = AppContext.load(training=args.training)
-    repos = Repositories.over(ctx.open_db())
-    try:
+    with ctx.repositories() as repos:
         patient = patient_by_key(repos.db, args.patient)
         card = read_card(repos, patient.id or 0, dt.datetime.now(WARSAW), ctx.user, "cli")
-    finally:
-        repos.close()
     if args.json:
         emit_json(card_json(card, patient_json(card.patient)))
     else:
@@ -102,15 +89,11 @@ def show(args: argparse.Namespace) -> int:
     return 0
 
 
-def merge(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
-    db = ctx.open_db()
-    try:
-        duplicate = patient_by_key(db, args.duplicate)
-        into = patient_by_key(db, args.into)
-        result = merge_patients(db, duplicate.id or 0, into.id or 0, ctx.user)
-    finally:
-        db.close()
+def merge(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.repositories() as repos:
+        duplicate = patient_by_key(repos.db, args.duplicate)
+        into = patient_by_key(repos.db, args.into)
+        result = merge_patients(repos.db, duplicate.id or 0, into.id or 0, ctx.user)
     if args.json:
         emit_json({"survivor": patient_json(result.survivor),
                    "merged": patient_json(result.merged),

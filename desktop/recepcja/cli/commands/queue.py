@@ -25,12 +25,6 @@ from recepcja.services.context import AppContext
 from recepcja.services.emergency import export_queue, import_queue, queue_entries
 from recepcja.services.outages import export_outages
 from recepcja.services.sync_service import sync_once
-from recepcja.store.repos import Repositories
-
-
-def _open(args: argparse.Namespace) -> tuple[AppContext, Repositories]:
-    ctx = AppContext.load(training=args.training)
-    return ctx, Repositories.over(ctx.open_db())
 
 
 def import_password() -> str | None:
@@ -48,12 +42,9 @@ def _xlsx(path: str) -> Path:
     return Path(path)
 
 
-def queue_list(args: argparse.Namespace) -> int:
-    _ctx, repos = _open(args)
-    try:
+def queue_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.repositories() as repos:
         entries = queue_entries(repos, include_finished=False)
-    finally:
-        repos.close()
     if args.json:
         emit_json([entry.as_json() for entry in entries])
     elif not entries:
@@ -72,25 +63,19 @@ def queue_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def queue_export(args: argparse.Namespace) -> int:
+def queue_export(args: argparse.Namespace, ctx: AppContext) -> int:
     path = _xlsx(args.file)
     password = export_password(unencrypted=args.unencrypted)  # before anything is read
-    _ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         count = export_queue(repos, path, password=password, overwrite=args.force)
-    finally:
-        repos.close()
     print(_("{count} entries written to {path}.").format(count=count, path=path))
     return 0
 
 
-def queue_import(args: argparse.Namespace) -> int:
+def queue_import(args: argparse.Namespace, ctx: AppContext) -> int:
     path = _xlsx(args.file)
-    ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         report = import_queue(repos, path, user=ctx.user, password=import_password())
-    finally:
-        repos.close()
     if args.json:
         emit_json(report.as_json())
     else:
@@ -104,16 +89,13 @@ def queue_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def sync(args: argparse.Namespace) -> int:
+def sync(args: argparse.Namespace, ctx: AppContext) -> int:
     if not args.once:
-        return _sync_forever(args)
+        return _sync_forever(ctx)
     wait = _seconds(args.wait)
-    ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         report = sync_once(ctx, repos, wait=wait)
         pending = repos.outbox.count_pending()
-    finally:
-        repos.close()
     answer = {**report.as_dict(), "pending": pending}
     if report.busy:
         if args.json:
@@ -144,13 +126,12 @@ def _seconds(value: str) -> float:
     return seconds
 
 
-def _sync_forever(args: argparse.Namespace) -> int:
+def _sync_forever(ctx: AppContext) -> int:
     """Run the sync engine in the foreground until Ctrl+C (a workstation without the GUI)."""
     import time
 
     from recepcja.services.sync_service import engine_for_context
 
-    ctx = AppContext.load(training=args.training)
     engine = engine_for_context(
         ctx, on_state=lambda state, emergency: print(
             _("CeR: {state}{mode}").format(state=state,
@@ -166,13 +147,10 @@ def _sync_forever(args: argparse.Namespace) -> int:
     return 0
 
 
-def outages_export(args: argparse.Namespace) -> int:
+def outages_export(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.file) if args.file.lower().endswith(".pdf") else _xlsx(args.file)
-    _ctx, repos = _open(args)
-    try:
+    with ctx.repositories() as repos:
         count = export_outages(repos, path, overwrite=args.force)
-    finally:
-        repos.close()
     print(_("{count} outage periods written to {path}.").format(count=count, path=path))
     return 0
 

@@ -20,7 +20,6 @@ from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit
 from recepcja.domain.errors import DomainError
 from recepcja.i18n import _, error_text
 from recepcja.services.context import AppContext
-from recepcja.store.repos import Repositories
 
 
 @contextlib.contextmanager
@@ -37,57 +36,43 @@ def _logging_to_file(ctx: AppContext) -> Iterator[None]:
         handler.close()
 
 
-def _context_and_gateway(args: argparse.Namespace) -> tuple[AppContext, Any]:
-    from recepcja.services.gateway_factory import gateway_from_context
-
-    ctx = AppContext.load(training=args.training)
-    return ctx, gateway_from_context(ctx)
-
-
-def run_reconcile(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def run_reconcile(args: argparse.Namespace, ctx: AppContext) -> int:
     with _logging_to_file(ctx):
-        return _reconcile(args)
+        return _reconcile(args, ctx)
 
 
-def run_pull(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
+def run_pull(args: argparse.Namespace, ctx: AppContext) -> int:
     with _logging_to_file(ctx):
-        return _pull(args)
+        return _pull(args, ctx)
 
 
-def _reconcile(args: argparse.Namespace) -> int:
+def _reconcile(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.sync.notifications import NotificationApplier
     from recepcja.sync.practice_owner import practice_cer_work
     from recepcja.sync.pull import pull_notifications
     from recepcja.sync.reconcile import DEFAULT_HORIZON_DAYS, reconcile
 
-    ctx, gateway = _context_and_gateway(args)
-    repos = Repositories.over(ctx.open_db())
-    held = contextlib.ExitStack()
     try:
-        held.enter_context(practice_cer_work(repos.db, "reconcile"))  # one CeR client
-        pull_notifications(gateway, repos)
-        NotificationApplier(repos, gateway).apply_pending()
-        publishing = ctx.settings.publishing
-        horizon = max(DEFAULT_HORIZON_DAYS, publishing.horizon_months * 31 + publishing.margin_days)
-        provider = repos.practice.provider()
-        report = reconcile(
-            repos,
-            gateway,
-            horizon_days=horizon,
-            incident_folder=ctx.paths.exports / "incidents",
-            provider=provider.name if provider else "",
-            make_gateway=lambda: gateway_from_context(ctx),
-        )
+        with (gateway_from_context(ctx) as gateway, ctx.repositories() as repos,
+              practice_cer_work(repos.db, "reconcile")):  # one CeR client per practice
+            pull_notifications(gateway, repos)
+            NotificationApplier(repos, gateway).apply_pending()
+            publishing = ctx.settings.publishing
+            horizon = max(DEFAULT_HORIZON_DAYS,
+                          publishing.horizon_months * 31 + publishing.margin_days)
+            provider = repos.practice.provider()
+            report = reconcile(
+                repos,
+                gateway,
+                horizon_days=horizon,
+                incident_folder=ctx.paths.exports / "incidents",
+                provider=provider.name if provider else "",
+                make_gateway=lambda: gateway_from_context(ctx),
+            )
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER
-    finally:
-        held.close()
-        repos.close()
-        gateway.close()
     if args.json:
         emit_json(report.to_json())
     else:
@@ -145,23 +130,20 @@ def _print_report(report: Any) -> None:
         print(_("The local schedule and CeR agree."))
 
 
-def _pull(args: argparse.Namespace) -> int:
+def _pull(args: argparse.Namespace, ctx: AppContext) -> int:
+    from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.sync.notifications import NotificationApplier
     from recepcja.sync.practice_owner import practice_cer_work
     from recepcja.sync.pull import pull_notifications
 
-    ctx, gateway = _context_and_gateway(args)
-    repos = Repositories.over(ctx.open_db())
     try:
-        with practice_cer_work(repos.db, "notifications pull"):  # one CeR client per practice
+        with (gateway_from_context(ctx) as gateway, ctx.repositories() as repos,
+              practice_cer_work(repos.db, "notifications pull")):  # one CeR client
             result = pull_notifications(gateway, repos)
             changes = NotificationApplier(repos, gateway).apply_pending()
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER
-    finally:
-        repos.close()
-        gateway.close()
     if args.json:
         emit_json(
             {
@@ -191,19 +173,18 @@ def _pull(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def run_serve(args: argparse.Namespace, ctx: AppContext) -> int:
     """The receiver and the applying thread in the foreground, until Ctrl+C."""
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.sync.notification_worker import NotificationWorker
     from recepcja.sync.receiver import NotificationReceiver
 
-    ctx = AppContext.load(training=args.training)
     worker = NotificationWorker(
-        lambda: Repositories.over(ctx.open_db()),
+        ctx.repositories,
         lambda: gateway_from_context(ctx),
         pull=True,
         pull_seconds=60.0,
-        listeners=[lambda changes: [print(c.message(), flush=True) for c in changes]],
+        listeners=[_print_changes],
     )
     try:
         receiver = NotificationReceiver.from_context(ctx, on_stored=worker.wake)
@@ -228,6 +209,11 @@ def run_serve(args: argparse.Namespace) -> int:
         receiver.stop()
         worker.stop()
     return EXIT_OK
+
+
+def _print_changes(changes: list[Any]) -> None:
+    for change in changes:
+        print(change.message(), flush=True)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

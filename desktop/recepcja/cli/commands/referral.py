@@ -52,9 +52,9 @@ def _say(referral: Referral) -> None:
             date=referral.visit_date.isoformat() if referral.visit_date else "-"))
 
 
-def show(args: argparse.Namespace) -> int:
+def show(args: argparse.Namespace, ctx: AppContext) -> int:
     lookup = make_lookup(key=args.key, code=args.code, pesel=args.pesel)
-    referral = read_referral(AppContext.load(training=args.training), lookup)
+    referral = read_referral(ctx, lookup)
     if args.json:
         emit_json(referral_json(referral))
     else:

@@ -10,17 +10,14 @@ from typing import Any
 from recepcja.cli.output import emit_json
 from recepcja.i18n import _
 from recepcja.services.context import AppContext
-from recepcja.store.repos import Repositories
 
 
 def kind_word(kind: str) -> str:
     return {"doctor": _("doctor"), "device": _("device"), "room": _("room")}.get(kind, kind)
 
 
-def resources(args: argparse.Namespace) -> int:
-    ctx = AppContext.load(training=args.training)
-    repos = Repositories.over(ctx.open_db())
-    try:
+def resources(args: argparse.Namespace, ctx: AppContext) -> int:
+    with ctx.repositories() as repos:
         places = {place.id: place.name for place in repos.practice.places()}
         schedules = repos.schedules.list(active_only=False)
         found: list[dict[str, Any]] = [
@@ -31,8 +28,6 @@ def resources(args: argparse.Namespace) -> int:
                            for s in schedules if s.resource_id == r.id]}
             for r in repos.practice.resources()
         ]
-    finally:
-        repos.close()
     if args.json:
         emit_json(found)
         return 0

@@ -12,6 +12,7 @@ import argparse
 import getpass
 import sys
 
+from recepcja.cli.commands import NO_CONTEXT
 from recepcja.cli.output import emit_json
 from recepcja.config.secrets import (
     CLIENT_CERT_PASSWORD,
@@ -97,14 +98,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = ssub.add_parser("list", help=_("which passwords are set"),
                         description=_("which passwords are set"))
     p.add_argument("--json", action="store_true", help=_("print the result as JSON"))
-    p.set_defaults(handler=list_secrets)
+    p.set_defaults(handler=list_secrets, context=NO_CONTEXT)
     p = ssub.add_parser("set", help=_("store a password (asked twice, not shown)"),
                         description=_("store a password (asked twice, not shown)"))
     p.add_argument("name", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
     p.add_argument("--stdin", action="store_true",
                    help=_("read the password from one line of standard input"))
-    p.set_defaults(handler=set_secret)
+    p.set_defaults(handler=set_secret, context=NO_CONTEXT)
     p = ssub.add_parser("delete", help=_("remove a password"),
                         description=_("remove a password"))
     p.add_argument("name", choices=NAMES, metavar="NAME", help=", ".join(NAMES))
-    p.set_defaults(handler=delete_secret)
+    p.set_defaults(handler=delete_secret, context=NO_CONTEXT)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from recepcja.cli.commands import NO_CONTEXT
 from recepcja.i18n import _
 
 
@@ -17,4 +18,4 @@ def register(sub: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sim_cli.add_arguments(parser)
-    parser.set_defaults(handler=sim_cli.run)
+    parser.set_defaults(handler=sim_cli.run, context=NO_CONTEXT)

@@ -11,8 +11,8 @@ from recepcja.services.context import AppContext
 from recepcja.services.status import collect_status
 
 
-def run(args: argparse.Namespace) -> int:
-    status = collect_status(AppContext.load(training=args.training))
+def run(args: argparse.Namespace, ctx: AppContext) -> int:
+    status = collect_status(ctx)
     if args.json:
         emit_json(status)
         return 0

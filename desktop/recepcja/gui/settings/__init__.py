@@ -5,16 +5,19 @@ practice up, then join CeR, then watch compliance."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from recepcja.i18n import _
 
+if TYPE_CHECKING:
+    from recepcja.gui.main_window import MainWindow
+
 
 class PracticeSettings:
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.dialog: Any = None
         self.action = QAction(_("&Practice settings…"), window)
@@ -27,8 +30,10 @@ class PracticeSettings:
         if menu is None:
             menu = window.menuBar().addMenu(_("CeR &obligations"))
         first = menu.actions()[0] if menu.actions() else None
-        menu.insertAction(first, self.action)
-        if first is not None:
+        if first is None:
+            menu.addAction(self.action)
+        else:
+            menu.insertAction(first, self.action)
             menu.insertSeparator(first)
 
     def open(self) -> Any:
@@ -62,5 +67,5 @@ class PracticeSettings:
             self.dialog.close_without_asking()
 
 
-def install(window: Any) -> PracticeSettings:
+def install(window: MainWindow) -> PracticeSettings:
     return PracticeSettings(window)

@@ -117,6 +117,7 @@ class PracticeSettingsDialog(QDialog):
         self.scopes = scopes or ScopeRegistry.default()
         self.exports = exports
         self.snapshot: PracticeSnapshot | None = None
+        self._loaded: dict[str, Any] | None = None
         self.last_result: SetupResult | None = None
         self.provider = ProviderTab()
         self.places = PlacesTab(self.scopes)

@@ -121,7 +121,8 @@ class PlacesTab(MasterDetailTab):
         for column in range(len(POINT_FIELDS)):
             self.points.setItem(row, column, text_item(""))
         self.points.setCurrentCell(row, 0)
-        self.points.editItem(self.points.item(row, 0))
+        if (first := self.points.item(row, 0)) is not None:
+            self.points.editItem(first)
 
     def remove_point(self) -> None:
         row = self.points.currentRow()

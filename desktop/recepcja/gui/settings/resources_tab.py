@@ -92,7 +92,8 @@ class ResourcesTab(QWidget):
         self._new += 1
         row = self._append({"key": f"new-resource-{self._new}", "kind": "doctor", "name": ""})
         self.table.setCurrentCell(row, NAME_COLUMN)
-        self.table.editItem(self.table.item(row, NAME_COLUMN))
+        if (name := self.table.item(row, NAME_COLUMN)) is not None:
+            self.table.editItem(name)
         self._update_buttons()
 
     def remove_resource(self) -> None:

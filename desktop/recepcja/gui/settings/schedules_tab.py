@@ -203,7 +203,7 @@ class SchedulesTab(MasterDetailTab):
         """The user chose another place: its own mobile points, and a scope it offers."""
         self._fill_points(self.point.currentData() or "", keep_missing=False)
         key = self.place.currentData()
-        scopes = next((p["scopes"] for p in self._places if p["key"] == key), [])
+        scopes: list[str] = next((p["scopes"] for p in self._places if p["key"] == key), [])
         if scopes and self.scope.currentData() not in scopes:
             _select(self.scope, scopes[0])
 
