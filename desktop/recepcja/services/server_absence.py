@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recepcja.domain.errors import DomainError
+from recepcja.domain.errors import N_, DomainError
 from recepcja.domain.model import WARSAW
 from recepcja.store.codec import utc_now
 from recepcja.store.local_copy import (
@@ -177,8 +177,9 @@ class ServerAbsence:
             return self.state
         try:
             was_away = self.away
-            if was_away or self.state.queued:
-                self._merge()
+            # Whatever waits in the copy's queue goes first - also a change made on the copy
+            # in the instant between the last merge and the window's switch back.
+            self._merge()
             now = self.clock()
             if was_away or self._refreshed_at is None or (
                     now - self._refreshed_at).total_seconds() >= self.refresh_interval:
@@ -232,12 +233,15 @@ class ServerAbsence:
         db, self._practice = self._practice, None
         close_quietly(db)
 
-    def _merge(self) -> MergeReport:
+    def _merge(self) -> MergeReport | None:
+        """Merge the copy's queue when it holds anything (one count on the copy otherwise)."""
         from recepcja.sync.practice_merge import merge
 
-        self._set(merging=True)
         copy = self.open_copy()
         try:
+            if not unmerged(copy):
+                return None
+            self._set(merging=True)
             report = merge(self._practice_db(), copy, workstation=self.workstation.name,
                            clock=self.clock)
             self._set(merging=False, queued=unmerged(copy), last_merge=dict(report.outcomes))
@@ -264,6 +268,20 @@ class ServerAbsence:
             self._state = new
         if changed and self.on_change is not None:
             self.on_change(new)
+
+
+class PracticeServerAway(DomainError):
+    """What the desk's offline queue does not carry, refused while the server is away."""
+
+
+def require_practice_server(absence: ServerAbsence | None) -> None:
+    """Refuse, in one line, what only the practice database can take (attendance, a change to
+    a patient's data, a doctor's absence: the merge carries bookings, cancellations and
+    reschedules only) while the practice server is away."""
+    if absence is not None and absence.away:
+        raise PracticeServerAway(N_(
+            "The practice server is not answering: this needs the practice database and is "
+            "not kept in this desk's queue. Try again when the server is back."))
 
 
 def _is_lost_server(error: BaseException) -> bool:
