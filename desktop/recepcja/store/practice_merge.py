@@ -59,16 +59,18 @@ class PracticeMerges:
                          wanted)
         return {row["key"]: _record(row) for row in rows}
 
-    def record(self, key: str, *, workstation: str, op: str, outcome: str,
-               visit_id: int | None, original_start: dt.datetime | None = None,
-               detail: dict[str, Any] | None = None, now: dt.datetime | None = None) -> None:
-        """Inside the caller's transaction (the one applying the change)."""
-        self.db.conn.execute(
-            "INSERT INTO practice_merges (key, workstation, op, outcome, visit_id, "
-            "original_start, detail, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (key, workstation, op, outcome, visit_id,
-             utc_text(original_start) if original_start else None,
-             to_json(detail or {}), utc_text(now or utc_now())))
+    def record(self, merged: Iterable[tuple[str, str, dict[str, Any]]], *, workstation: str,
+               now: dt.datetime | None = None) -> None:
+        """``(key, op, result)`` of each merged row, inside the caller's transaction (the one
+        applying the changes): one batch (psycopg sends it pipelined)."""
+        moment = utc_text(now or utc_now())
+        rows = [(key, workstation, op, result["outcome"], result.get("visit_id"),
+                 _utc(result.get("original_start")), to_json(result), moment)
+                for key, op, result in merged]
+        if rows:
+            self.db.conn.executemany(
+                "INSERT INTO practice_merges (key, workstation, op, outcome, visit_id, "
+                "original_start, detail, merged_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def calls(self) -> list[MergeRecord]:
         """Merged bookings that did not keep their term, oldest first (the call list's)."""
@@ -212,6 +214,13 @@ def mark_merged(copy: Database, results: Iterable[tuple[int, str, dict[str, Any]
             "WHERE id = ?",
             [(state, to_json(result), now, result.get("reason") if state == "rejected" else None,
               row_id) for row_id, state, result in results])
+
+
+def _utc(text: Any) -> str | None:
+    """An ISO time (any offset) as the store's UTC text."""
+    if not isinstance(text, str) or not text:
+        return None
+    return utc_text(dt.datetime.fromisoformat(text))
 
 
 def _record(row: dict[str, Any]) -> MergeRecord:

@@ -250,6 +250,7 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
         if not rows:
             return report
         marks: list[tuple[int, str, dict[str, Any]]] = []
+        merged: list[tuple[str, str, dict[str, Any]]] = []
         with atomic(practice_db):
             known = merges.known(row.idempotency_key for row in rows)
             applier = _Applier(practice, copy, clock(),
@@ -262,13 +263,12 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
                               **before.detail}
                 else:
                     result = applier.apply(row)
-                    merges.record(row.idempotency_key, workstation=workstation, op=row.op,
-                                  outcome=result["outcome"], visit_id=result.get("visit_id"),
-                                  original_start=_parse(result.get("original_start")),
-                                  detail=result, now=applier.now)
+                    merged.append((row.idempotency_key, row.op, result))
                     report.add(result["outcome"])
                 marks.append((row.id, "rejected" if result["outcome"] == "rejected" else "done",
                                result))
+            # Each key with its change: the same transaction.
+            merges.record(merged, workstation=workstation, now=applier.now)
         crash_point("practice_merge.after_practice_commit")
         mark_merged(copy_db, marks)
         crash_point("practice_merge.after_local_mark")
@@ -276,7 +276,3 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
 
 def _text(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def _parse(text: Any) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if isinstance(text, str) and text else None
