@@ -120,6 +120,7 @@ def test_no_term_left_means_the_waiting_list(practice: Repositories, clock, tmp_
 
     assert report.outcomes == {"waiting_list": 1}
     assert [c.on_waiting_list for c in call_list(practice)] == [True]
-    # After the merge the copy may be replaced again.
+    # After the merge the copy may be replaced again, and holds no link to what is gone.
     refresh(practice.db, desk_b.db, today=TODAY, now=clock())
     assert desk_b.visits.count() == 2
+    assert desk_b.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
