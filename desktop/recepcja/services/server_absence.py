@@ -161,9 +161,14 @@ class ServerAbsence:
         return copy
 
     def mark_away(self, reason: str) -> None:
-        """A failed call to the practice database (not only the probe) switches at once."""
-        self._practice_gone()
+        """A failed call to the practice database (not only the probe) switches at once. Any
+        thread may call it; the link's own connection is left to the link's thread."""
         self._set(away=True, reason=reason, since=self.state.since if self.away else self.clock())
+
+    def _lost(self, reason: str) -> None:
+        """On the link's thread: away, and its connection to the practice database dropped."""
+        self._practice_gone()
+        self.mark_away(reason)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -173,7 +178,7 @@ class ServerAbsence:
         if problem is not None:
             if not self.away:
                 log.warning("practice database away: %s", problem)
-            self.mark_away(problem)
+            self._lost(problem)
             return self.state
         try:
             was_away = self.away
@@ -188,13 +193,13 @@ class ServerAbsence:
                 log.info("practice database back; the desk's queue is merged")
             self._set(away=False, reason=None, since=None)
         except (DomainError, OSError) as error:
-            self.mark_away(str(error))
+            self._lost(str(error))
         except CopyNotReplaced:
             pass  # a change was queued between the merge and the refresh: next step
         except Exception as error:  # noqa: BLE001 - a lost server shows as the driver's error
             if not _is_lost_server(error):
                 raise
-            self.mark_away(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
         return self.state
 
     def start(self) -> None:

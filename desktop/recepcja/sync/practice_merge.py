@@ -241,6 +241,7 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
           clock: Clock = utc_now, chunk: int = CHUNK) -> MergeReport:
     """Apply every unmerged offline row of the desk's copy to the practice database, exactly
     once (see the module docstring). Safe to call again at any time, after any crash."""
+    _same_practice(practice_db, copy_db)
     report = MergeReport()
     practice = Repositories.over(practice_db, clock)
     copy = Repositories.over(copy_db, clock)
@@ -276,3 +277,20 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
 
 def _text(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+class ForeignQueue(DomainError):
+    """The desk's offline queue was made on a copy of another practice database."""
+
+
+def _same_practice(practice_db: Database, copy_db: Database) -> None:
+    """A queue goes only to the practice database its copy was taken from (a desk moved to
+    another practice's database keeps its old queue - export it - and merges nothing there)."""
+    from recepcja.store.local_copy import info
+    from recepcja.store.migrations import database_uuid
+
+    taken_from = info(copy_db).practice_uuid
+    if taken_from and taken_from != database_uuid(practice_db):
+        raise ForeignQueue(N_("This desk's offline queue was made on a copy of another practice "
+                              "database; nothing was merged. Export it from the emergency queue "
+                              "and enter it by hand."))

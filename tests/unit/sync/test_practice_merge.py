@@ -16,7 +16,7 @@ from recepcja.services.call_list import call_list
 from recepcja.store import Repositories
 from recepcja.store.local_copy import CopyNotReplaced, info, open_copy, refresh, unmerged
 from recepcja.store.practice_merge import PracticeMerges
-from recepcja.sync.practice_merge import merge
+from recepcja.sync.practice_merge import ForeignQueue, merge
 
 
 @pytest.fixture
@@ -124,3 +124,16 @@ def test_no_term_left_means_the_waiting_list(practice: Repositories, clock, tmp_
     refresh(practice.db, desk_b.db, today=TODAY, now=clock())
     assert desk_b.visits.count() == 2
     assert desk_b.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_queue_never_goes_to_another_practices_database(
+        practice: Repositories, clock, tmp_path: Path, pg_own_database: str):
+    _, slots = set_up_practice(practice)
+    desk = desk_copy(tmp_path, "R1", practice.db, clock)
+    booking.book(desk, desk.patients.add(patient(1), "ania"), slots[0], "stable", user="ania",
+                 now=clock())
+    with Repositories.open(pg_own_database, clock) as other:
+        with pytest.raises(ForeignQueue):
+            merge(other.db, desk.db, workstation="R1", clock=clock)
+        assert PracticeMerges(other.db).count() == 0
+    assert unmerged(desk.db) == 1
