@@ -21,8 +21,8 @@ After every kill:
 
 At the end of a round: nothing unmerged on either desk; every offline row's key recorded once;
 every patient a desk registered offline in the practice database once (by PESEL); every visit
-booked offline there once, live unless the desk cancelled it, with exactly one ``book`` row for
-CeR; every merged row that kept nothing of its own (a rejection) counted.
+booked offline there once (or not at all when the desk cancelled it again before the merge),
+live unless the desk cancelled it, with exactly one ``book`` row for CeR.
 """
 
 from __future__ import annotations
@@ -174,7 +174,9 @@ def _final(url: str, copies: dict[str, Path], findings: Counter[str]) -> dict[st
                                            "WHERE source = 'desk'"):
                 key = f"book:{uid}"
                 if uid not in visits:
-                    findings["lost"] += 1
+                    # Only a booking the desk cancelled again may never reach the practice.
+                    if state != "cancelled":
+                        findings["lost"] += 1
                     continue
                 if books[key] != 1:
                     findings["duplicated" if books[key] > 1 else "lost"] += 1

@@ -11,6 +11,7 @@ database being the first upstream:
   ``MIN_LEAD`` ahead, published in CeR when the schedule is), else the waiting list. A patient
   the desk registered offline keeps the local ID it was given (workstation-prefixed); one the
   practice already knows (same PESEL or document) is that patient.
+  A booking the desk cancelled again before the merge is not booked at all.
 - ``cancel``: the visit is cancelled if still live there.
 - ``change``: the visit moves to the new term, else the nearest allowed one, else the waiting
   list.
@@ -112,7 +113,9 @@ class _Applier:
 
     def book(self, entry: OutboxEntry) -> dict[str, Any]:
         visit = self.visits.get(entry.id)
-        if visit is None:
+        if visit is None or visit.state == VisitState.CANCELLED:
+            # Cancelled on the desk before it ever reached the practice database: nothing to
+            # book (the CeR replay's rule); its cancel row finds nothing live and is skipped.
             return {"outcome": "skipped"}
         existing = self.known_uids.get(visit.visit_uid)
         if existing is not None:
