@@ -72,6 +72,8 @@ def test_the_banner_appears_the_day_stays_usable_and_the_booking_merges_back(
     absence.start()
     try:
         assert banner is not None and not banner.isVisible()
+        age = window.findChild(QWidget, "localCopyAge")
+        assert age.text().startswith("Kopia stanowiska:") or age.text().startswith("Desk copy:")
         proxy.cut()
         qtbot.waitUntil(banner.isVisible, timeout=DETECTION_MS)
         assert not window.banner.isVisible()  # CeR's emergency banner is another matter

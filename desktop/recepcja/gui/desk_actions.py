@@ -32,8 +32,13 @@ class DeskActions:
         self.clock = clock or (lambda: dt.datetime.now(WARSAW))
 
     @contextmanager
-    def _repos(self) -> Iterator[Repositories]:
-        # The copy while the practice server is away.
+    def _repos(self, *, practice_only: bool = False) -> Iterator[Repositories]:
+        """The desk's database: the copy while the practice server is away - except for what
+        the merge does not carry (``practice_only``), which is refused then in one line."""
+        if practice_only:
+            from recepcja.services.server_absence import require_practice_server
+
+            require_practice_server(self.ctx.server_absence)
         with Repositories.over(self.ctx.open_desk_db()) as repos:
             yield repos
 
@@ -79,7 +84,7 @@ class DeskActions:
     def attendance(self, visit_id: int, attendance: Attendance) -> VisitRecord:
         from recepcja.services import booking
 
-        with self._repos() as repos:
+        with self._repos(practice_only=True) as repos:
             return booking.mark_attendance(
                 repos, visit_id, attendance, user=self.ctx.user,
                 realise_referral=self.ctx.settings.p1.realise_on_attendance)
@@ -100,7 +105,7 @@ class DeskActions:
     def update_patient(self, patient_id: int, data: PatientInput) -> Patient:
         from recepcja.services.patients import update_patient
 
-        with self._repos() as repos:
+        with self._repos(practice_only=True) as repos:
             return update_patient(repos.db, patient_id, data, self.ctx.user,
                                   today=self.clock().date())
 
@@ -110,5 +115,5 @@ class DeskActions:
         saved if any of it is refused. The sync engine sends the rows."""
         from recepcja.services import absence
 
-        with self._repos() as repos:
+        with self._repos(practice_only=True) as repos:
             return absence.apply_absence(repos, plan, user=self.ctx.user, now=self.clock())

@@ -85,6 +85,18 @@ class ServerBanner(QWidget):
         self.day_label.show()
 
 
+def copy_age_text(state: AbsenceState, now: dt.datetime) -> str:
+    """The status bar's line on the desk's copy: when it was taken."""
+    if state.copy.refreshed_at is None:
+        return _("Desk copy: none yet")
+    age = state.copy.age(now) or dt.timedelta(0)
+    if age < dt.timedelta(minutes=1):
+        return _("Desk copy: {time} (under a minute ago)").format(
+            time=_clock_text(state.copy.refreshed_at))
+    return _("Desk copy: {time} ({minutes} min ago)").format(
+        time=_clock_text(state.copy.refreshed_at), minutes=_minutes(state, now))
+
+
 def _clock_text(moment: dt.datetime | None) -> str:
     from recepcja.domain.model import WARSAW
 
@@ -112,6 +124,10 @@ class ServerAbsencePanel:
         self.relay.changed.connect(self.apply)
         absence.on_change = lambda state: emit(self.relay.changed, state)
         self.on_copy = window.repos.db.engine == "sqlite"
+        # The copy's age, always in view (a practice database desk only).
+        self.age_label = QLabel()
+        self.age_label.setObjectName("localCopyAge")
+        window.status.addPermanentWidget(self.age_label)
         # The queue's own export (gui/queue_panel.py): while away it reads the desk's copy.
         if export is not None:
             self.banner.export_button.clicked.connect(lambda *_args: export())
@@ -129,6 +145,7 @@ class ServerAbsencePanel:
             return
         now = self.absence.clock()
         self.banner.show_state(state, now)
+        self.age_label.setText(copy_age_text(state, now))
         if state.away != self.on_copy:
             self._swap(state.away)
         self.show_day()

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from recepcja.domain.errors import DomainError
+from recepcja.domain.errors import N_, DomainError
 from recepcja.domain.model import WARSAW
 from recepcja.store.codec import utc_now
 from recepcja.store.local_copy import (
@@ -160,9 +160,14 @@ class ServerAbsence:
         return copy
 
     def mark_away(self, reason: str) -> None:
-        """A failed call to the practice database (not only the probe) switches at once."""
-        self._practice_gone()
+        """A failed call to the practice database (not only the probe) switches at once. Any
+        thread may call it; the link's own connection is left to the link's thread."""
         self._set(away=True, reason=reason, since=self.state.since if self.away else self.clock())
+
+    def _lost(self, reason: str) -> None:
+        """On the link's thread: away, and its connection to the practice database dropped."""
+        self._practice_gone()
+        self.mark_away(reason)
 
     # --- the loop -----------------------------------------------------------------------------
 
@@ -172,12 +177,13 @@ class ServerAbsence:
         if problem is not None:
             if not self.away:
                 log.warning("practice database away: %s", problem)
-            self.mark_away(problem)
+            self._lost(problem)
             return self.state
         try:
             was_away = self.away
-            if was_away or self.state.queued:
-                self._merge()
+            # Whatever waits in the copy's queue goes first - also a change made on the copy
+            # in the instant between the last merge and the window's switch back.
+            self._merge()
             now = self.clock()
             if was_away or self._refreshed_at is None or (
                     now - self._refreshed_at).total_seconds() >= self.refresh_interval:
@@ -186,13 +192,13 @@ class ServerAbsence:
                 log.info("practice database back; the desk's queue is merged")
             self._set(away=False, reason=None, since=None)
         except (DomainError, OSError) as error:
-            self.mark_away(str(error))
+            self._lost(str(error))
         except CopyNotReplaced:
             pass  # a change was queued between the merge and the refresh: next step
         except Exception as error:  # a lost server shows as the driver's error
             if not _is_lost_server(error):
                 raise
-            self.mark_away(str(error).splitlines()[0] if str(error) else type(error).__name__)
+            self._lost(str(error).splitlines()[0] if str(error) else type(error).__name__)
         return self.state
 
     def start(self) -> None:
@@ -231,12 +237,15 @@ class ServerAbsence:
         db, self._practice = self._practice, None
         close_quietly(db)
 
-    def _merge(self) -> MergeReport:
+    def _merge(self) -> MergeReport | None:
+        """Merge the copy's queue when it holds anything (one count on the copy otherwise)."""
         from recepcja.sync.practice_merge import merge
 
-        self._set(merging=True)
         copy = self.open_copy()
         try:
+            if not unmerged(copy):
+                return None
+            self._set(merging=True)
             report = merge(self._practice_db(), copy, workstation=self.workstation.name,
                            clock=self.clock)
             self._set(merging=False, queued=unmerged(copy), last_merge=dict(report.outcomes))
@@ -263,6 +272,20 @@ class ServerAbsence:
             self._state = new
         if changed and self.on_change is not None:
             self.on_change(new)
+
+
+class PracticeServerAway(DomainError):
+    """What the desk's offline queue does not carry, refused while the server is away."""
+
+
+def require_practice_server(absence: ServerAbsence | None) -> None:
+    """Refuse, in one line, what only the practice database can take (attendance, a change to
+    a patient's data, a doctor's absence: the merge carries bookings, cancellations and
+    reschedules only) while the practice server is away."""
+    if absence is not None and absence.away:
+        raise PracticeServerAway(N_(
+            "The practice server is not answering: this needs the practice database and is "
+            "not kept in this desk's queue. Try again when the server is back."))
 
 
 def _is_lost_server(error: BaseException) -> bool:

@@ -14,11 +14,12 @@ the same schema (the same migrations) holding what it needs to work alone:
 the practice database (a read-only REPEATABLE READ transaction), and records when the snapshot
 was taken (``age``). It refuses while the copy holds unmerged offline changes: the desk's queue
 (the copy's outbox, ``services/server_absence.py``) goes back to the practice database first
-(``sync/practice_merge.py``), then the copy is refreshed.
+(``sync/practice_merge.py``), then the copy is refreshed. The copy's own audit rows go then
+too: the merge wrote each change's audit row in the practice database.
 
 Ids are the practice database's: a slot, a schedule or a patient has the same id in the copy
-as on the server, so the merge can name them. The copy's own tables that are not copied
-(outbox, audit log, sync state) belong to the desk's offline work and survive a refresh.
+as on the server, so the merge can name them. The copy's outbox (the desk's queue, with the
+history of what each merged row became) and sync state survive a refresh.
 """
 
 from __future__ import annotations
@@ -185,8 +186,10 @@ def _replace(copy: Database, tables: dict[str, tuple[list[str], list]],
                     f"INSERT INTO {table} ({columns}) VALUES ({marks})",
                     ([_value(row[index]) for index in keep] for row in rows))
                 counts[table] = len(rows)
-            # Finished offline rows keep their history, not a link to a visit that is gone.
+            # Finished offline rows keep their history, not a link to a visit that is gone; the
+            # offline audit rows went to the practice database's audit log with the merge.
             conn.execute("UPDATE outbox SET visit_id = NULL WHERE visit_id IS NOT NULL")
+            conn.execute("DELETE FROM audit_log")
             # When the copy was taken goes with the copy: one transaction.
             conn.executemany(
                 "INSERT INTO local_copy_meta (key, value) VALUES (?, ?) "

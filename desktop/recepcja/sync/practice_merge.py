@@ -10,7 +10,8 @@ database being the first upstream:
   term the rules allow (``sync.terms.propose_term``: same scope and place, at least
   ``MIN_LEAD`` ahead, published in CeR when the schedule is), else the waiting list. A patient
   the desk registered offline keeps the local ID it was given (workstation-prefixed); one the
-  practice already knows (same local ID, PESEL or document) is that patient.
+  practice already knows (same PESEL or document) is that patient.
+  A booking the desk cancelled again before the merge is not booked at all.
 - ``cancel``: the visit is cancelled if still live there.
 - ``change``: the visit moves to the new term, else the nearest allowed one, else the waiting
   list.
@@ -42,8 +43,11 @@ from recepcja.store.db import Database, atomic
 from recepcja.store.practice_merge import (
     PracticeMerges,
     book_on_waiting_list,
+    known_patients,
+    known_visits,
     mark_merged,
     offline_rows,
+    slots_by_id,
 )
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
@@ -72,10 +76,25 @@ class MergeReport:
 class _Applier:
     """Applies one offline row to the practice database (inside the chunk's transaction)."""
 
-    def __init__(self, practice: Repositories, copy: Repositories, now: dt.datetime) -> None:
+    def __init__(self, practice: Repositories, copy: Repositories, now: dt.datetime,
+                 rows: list[OutboxEntry]) -> None:
         self.practice = practice
         self.copy = copy
         self.now = now
+        # What the chunk needs from both sides, read once for the chunk: its offline visits
+        # and their patients from the copy; from the practice database the visits it already
+        # has (by uid), the patients they name, the terms they were booked on, and whether the
+        # practice's CeR is in emergency mode.
+        self.visits = {row.id: copy.visits.get(row.visit_id) for row in rows
+                       if row.op == OutboxOp.BOOK and row.visit_id is not None}
+        self.patients = {visit.patient_id: copy.patients.get(visit.patient_id)
+                         for visit in self.visits.values() if visit is not None}
+        db = practice.db
+        self.known_uids = known_visits(db, [v.visit_uid for v in self.visits.values() if v])
+        self.known = known_patients(db, [p for p in self.patients.values() if p is not None])
+        self.slots = slots_by_id(db, [int(row.payload["slot_id"]) for row in rows
+                                      if row.op == OutboxOp.BOOK and row.payload.get("slot_id")])
+        self.emergency = in_emergency(practice)
 
     def apply(self, entry: OutboxEntry) -> dict[str, Any]:
         handlers = {OutboxOp.BOOK: self.book, OutboxOp.CANCEL: self.cancel,
@@ -83,24 +102,28 @@ class _Applier:
         handler = handlers.get(entry.op)
         if handler is None:
             return {"outcome": "skipped"}
+        # Every write below is a savepoint of its own (the repositories' ``atomic``): a refused
+        # row leaves the chunk's transaction whole, with nothing of its own in it.
         try:
-            with atomic(self.practice.db):  # a savepoint: a refused row leaves the chunk whole
-                return handler(entry)
+            return handler(entry)
         except DomainError as error:
             return {"outcome": "rejected", "reason": str(error)}
 
     # -- book -------------------------------------------------------------------------------
 
     def book(self, entry: OutboxEntry) -> dict[str, Any]:
-        visit = self.copy.visits.get(entry.visit_id) if entry.visit_id is not None else None
-        if visit is None:
+        visit = self.visits.get(entry.id)
+        if visit is None or visit.state == VisitState.CANCELLED:
+            # Cancelled on the desk before it ever reached the practice database: nothing to
+            # book (the CeR replay's rule); its cancel row finds nothing live and is skipped.
             return {"outcome": "skipped"}
-        existing = self.practice.visits.by_uid(visit.visit_uid)
+        existing = self.known_uids.get(visit.visit_uid)
         if existing is not None:
-            return {"outcome": "booked", "visit_id": existing.id}
+            return {"outcome": "booked", "visit_id": existing}
         patient_id = self._patient(visit.patient_id, entry.created_by)
         slot_id = entry.payload.get("slot_id") or visit.slot_id
-        original = self.practice.slots.get(int(slot_id)) if slot_id is not None else None
+        original = (self.slots.get(int(slot_id)) or self.practice.slots.get(int(slot_id))
+                    if slot_id is not None else None)
         original_start = original.start if original is not None else None
         result: dict[str, Any] = {"original_start": _text(original_start)}
         if original is not None:
@@ -129,11 +152,11 @@ class _Applier:
         booked = Visit(visit_uid=visit.visit_uid, patient_id=patient_id, slot_id=slot.id,
                        urgency=visit.urgency, central_request_id=visit.central_request_id,
                        referral_id=visit.referral_id, referral_key=visit.referral_key)
-        try:
+        try:  # its own savepoint: a taken term rolls back to it
             return self.practice.visits.book(
                 booked, slot.id, entry.created_by,
                 central_request_date=visit.central_request_date,
-                emergency=in_emergency(self.practice)).visit_id
+                emergency=self.emergency).visit_id
         except ConflictError:
             return None
 
@@ -155,27 +178,26 @@ class _Applier:
             yield slot
 
     def _patient(self, copy_patient_id: int, user: str) -> int:
-        """The practice's patient for the copy's: same local ID (or an alias), PESEL or
-        document; else registered now with the local ID the desk gave offline."""
-        local = self.copy.patients.get(copy_patient_id)
+        """The practice's patient for the copy's: the one with its PESEL or document; else
+        registered now with the local ID the desk gave offline."""
+        local = self.patients.get(copy_patient_id)
         if local is None:
             raise ValidationError(N_("The patient of this visit is missing from the desk's copy."))
-        patients = self.practice.patients
-        found = patients.holder_of_local_id(local.local_id or "") if local.local_id else None
+        found = self.known.find(local)
+        if found is not None:
+            return found
+        # A new patient keeps the local ID the desk gave it (on the slip the patient holds);
+        # should another patient have it meanwhile, the practice database gives a new one.
         ident = local.identifier
-        if found is None and ident.pesel:
-            found = patients.by_pesel(ident.pesel)
-        if found is None and ident.document_type and ident.document_number:
-            found = patients.by_document(ident.document_type, ident.document_number)
-        if found is not None and found.id is not None:
-            return patients.survivor(found.id)
         fresh = Patient(identifier=PatientIdentifier(ident.pesel, ident.document_type,
                                                      ident.document_number),
                         first_name=local.first_name, last_name=local.last_name,
                         phone=local.phone, birth_date=local.birth_date, sex=local.sex,
-                        local_id=local.local_id if local.local_id and patients.local_id_is_free(
-                            local.local_id) else None)
-        return patients.add(fresh, user)
+                        local_id=None if self.known.local_id_taken(local.local_id)
+                        else local.local_id)
+        patient_id = self.practice.patients.add(fresh, user)
+        self.known.add(patient_id, fresh)
+        return patient_id
 
     # -- cancel and change ---------------------------------------------------------------------
 
@@ -190,7 +212,7 @@ class _Applier:
         if visit is None:
             return {"outcome": "skipped"}
         self.practice.visits.cancel(visit.id, str(entry.payload.get("reason") or "-"),
-                                    entry.created_by, emergency=in_emergency(self.practice))
+                                    entry.created_by, emergency=self.emergency)
         return {"outcome": "cancelled", "visit_id": visit.id}
 
     def change(self, entry: OutboxEntry) -> dict[str, Any]:
@@ -213,8 +235,7 @@ class _Applier:
         if slot.id is None or slot.id == visit.slot_id or not self._bookable(slot):
             return False
         try:
-            self.practice.visits.move(visit.id, slot.id, user,
-                                      emergency=in_emergency(self.practice))
+            self.practice.visits.move(visit.id, slot.id, user, emergency=self.emergency)
         except ConflictError:
             return False
         return True
@@ -224,6 +245,7 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
           clock: Clock = utc_now, chunk: int = CHUNK) -> MergeReport:
     """Apply every unmerged offline row of the desk's copy to the practice database, exactly
     once (see the module docstring). Safe to call again at any time, after any crash."""
+    _same_practice(practice_db, copy_db)
     report = MergeReport()
     practice = Repositories.over(practice_db, clock)
     copy = Repositories.over(copy_db, clock)
@@ -232,10 +254,12 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
         rows = offline_rows(copy_db, chunk)
         if not rows:
             return report
-        applier = _Applier(practice, copy, clock())
         marks: list[tuple[int, str, dict[str, Any]]] = []
+        merged: list[tuple[str, str, dict[str, Any]]] = []
         with atomic(practice_db):
             known = merges.known(row.idempotency_key for row in rows)
+            applier = _Applier(practice, copy, clock(),
+                               [row for row in rows if row.idempotency_key not in known])
             for row in rows:
                 before = known.get(row.idempotency_key)
                 if before is not None:
@@ -244,13 +268,12 @@ def merge(practice_db: Database, copy_db: Database, *, workstation: str,
                               **before.detail}
                 else:
                     result = applier.apply(row)
-                    merges.record(row.idempotency_key, workstation=workstation, op=row.op,
-                                  outcome=result["outcome"], visit_id=result.get("visit_id"),
-                                  original_start=_parse(result.get("original_start")),
-                                  detail=result, now=applier.now)
+                    merged.append((row.idempotency_key, row.op, result))
                     report.add(result["outcome"])
                 marks.append((row.id, "rejected" if result["outcome"] == "rejected" else "done",
                                result))
+            # Each key with its change: the same transaction.
+            merges.record(merged, workstation=workstation, now=applier.now)
         crash_point("practice_merge.after_practice_commit")
         mark_merged(copy_db, marks)
         crash_point("practice_merge.after_local_mark")
@@ -260,5 +283,18 @@ def _text(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
 
 
-def _parse(text: Any) -> dt.datetime | None:
-    return dt.datetime.fromisoformat(text) if isinstance(text, str) and text else None
+class ForeignQueue(DomainError):
+    """The desk's offline queue was made on a copy of another practice database."""
+
+
+def _same_practice(practice_db: Database, copy_db: Database) -> None:
+    """A queue goes only to the practice database its copy was taken from (a desk moved to
+    another practice's database keeps its old queue - export it - and merges nothing there)."""
+    from recepcja.store.local_copy import info
+    from recepcja.store.migrations import database_uuid
+
+    taken_from = info(copy_db).practice_uuid
+    if taken_from and taken_from != database_uuid(practice_db):
+        raise ForeignQueue(N_("This desk's offline queue was made on a copy of another practice "
+                              "database; nothing was merged. Export it from the emergency queue "
+                              "and enter it by hand."))

@@ -103,7 +103,9 @@ CASES = [
 
 
 def test_every_crash_point_has_a_case():
-    assert {case.point for case in CASES} == set(CRASH_POINTS)
+    # The merge of a desk's offline queue has its cases in test_server_absence_merge.py.
+    merge_points = {point for point in CRASH_POINTS if point.startswith("practice_merge.")}
+    assert {case.point for case in CASES} == set(CRASH_POINTS) - merge_points
 
 
 # --- running the command ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from emergency_support import cer_visits, gateway, mirror_practice, pesels
 
-from recepcja.crashpoints import ENV
+from recepcja.crashpoints import CRASH_POINTS, ENV
 from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, Urgency
 from recepcja.domain.workstation import Workstation
 from recepcja.services import booking
@@ -113,6 +113,10 @@ def test_two_desks_book_offline_and_everyone_is_in_cer_exactly_once(
     assert reports["R2"].outcomes == {"moved": 1, "booked": 2, "changed": 1}
     _check_exactly_once(pg, onboarded_simulator, people)
     assert all(unmerged(desk.db) == 0 for desk in desks.values())
+
+
+def test_every_merge_crash_point_has_a_case():
+    assert set(MERGE_POINTS) == {p for p in CRASH_POINTS if p.startswith("practice_merge.")}
 
 
 @pytest.mark.slow

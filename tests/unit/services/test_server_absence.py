@@ -12,10 +12,11 @@ from openpyxl import load_workbook
 
 from recepcja.config.paths import AppPaths
 from recepcja.config.settings import ENV_DATABASE_URL, load_settings
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, Attendance, Patient, PatientIdentifier, SlotSpec
 from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.services.server_absence import (
+    PracticeServerAway,
     ServerAbsence,
     day_warning,
     export_offline_queue,
@@ -80,6 +81,11 @@ def test_the_desk_switches_over_books_offline_and_merges_back(
         local_id = repos.patients.get(new).local_id
         assert local_id.startswith(f"L-{ctx.workstation.prefix}-")
         booking.book(repos, new, slots[1], "stable", user="ania", now=NOW)
+    # What the merge does not carry is refused in one line, not kept to be lost.
+    from recepcja.gui.desk_actions import DeskActions
+
+    with pytest.raises(PracticeServerAway):
+        DeskActions(ctx).attendance(1, Attendance.ARRIVED)
     exported = export_offline_queue(absence, tmp_path / "queue.xlsx")
     assert exported == 1
     sheet = load_workbook(tmp_path / "queue.xlsx").active

@@ -16,7 +16,7 @@ from recepcja.services.call_list import call_list
 from recepcja.store import Repositories
 from recepcja.store.local_copy import CopyNotReplaced, info, open_copy, refresh, unmerged
 from recepcja.store.practice_merge import PracticeMerges
-from recepcja.sync.practice_merge import merge
+from recepcja.sync.practice_merge import ForeignQueue, merge
 
 
 @pytest.fixture
@@ -75,7 +75,9 @@ def test_two_desks_book_the_same_term_offline_and_merge_once(
     second = merge(practice.db, desk_b.db, workstation="R2", clock=clock)
 
     assert first.outcomes == {"booked": 1}
-    assert second.outcomes == {"moved": 1, "booked": 2, "cancelled": 1, "changed": 1}
+    # The booking cancelled on the desk before the merge never reaches the practice database.
+    assert second.outcomes == {"moved": 1, "booked": 1, "skipped": 2, "changed": 1}
+    assert practice.visits.by_uid(gone.visit.visit_uid) is None
     assert unmerged(desk_a.db) == unmerged(desk_b.db) == 0
     live = {row.visit.patient_id for row in practice.visits.live_in_schedule(
         schedule_id, TODAY, TODAY.replace(day=3))}
@@ -92,7 +94,7 @@ def test_two_desks_book_the_same_term_offline_and_merge_once(
     # Every visit went into the practice's CeR queue once.
     keys = [row[0] for row in practice.db.conn.execute(
         "SELECT idempotency_key FROM outbox WHERE op = 'book'")]
-    assert len(keys) == len(set(keys)) == 4
+    assert len(keys) == len(set(keys)) == 3
 
     # Again, and a desk restored from a backup taken before the merge: nothing twice.
     assert merge(practice.db, desk_b.db, workstation="R2", clock=clock).merged == 0
@@ -103,7 +105,7 @@ def test_two_desks_book_the_same_term_offline_and_merge_once(
         restored.close()
     assert again.merged == 0 and again.already_merged == 5
     assert practice.db.conn.execute("SELECT count(*) FROM outbox WHERE op = 'book'").fetchone(
-        )[0] == 4
+        )[0] == 3
     assert PracticeMerges(practice.db).count() == 6
 
 
@@ -120,6 +122,20 @@ def test_no_term_left_means_the_waiting_list(practice: Repositories, clock, tmp_
 
     assert report.outcomes == {"waiting_list": 1}
     assert [c.on_waiting_list for c in call_list(practice)] == [True]
-    # After the merge the copy may be replaced again.
+    # After the merge the copy may be replaced again, and holds no link to what is gone.
     refresh(practice.db, desk_b.db, today=TODAY, now=clock())
     assert desk_b.visits.count() == 2
+    assert desk_b.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_a_queue_never_goes_to_another_practices_database(
+        practice: Repositories, clock, tmp_path: Path, pg_own_database: str):
+    _, slots = set_up_practice(practice)
+    desk = desk_copy(tmp_path, "R1", practice.db, clock)
+    booking.book(desk, desk.patients.add(patient(1), "ania"), slots[0], "stable", user="ania",
+                 now=clock())
+    with Repositories.open(pg_own_database, clock) as other:
+        with pytest.raises(ForeignQueue):
+            merge(other.db, desk.db, workstation="R1", clock=clock)
+        assert PracticeMerges(other.db).count() == 0
+    assert unmerged(desk.db) == 1
