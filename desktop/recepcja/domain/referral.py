@@ -176,6 +176,19 @@ def lookup_from_text(text: str, pesel: str | None) -> ReferralLookup:
     return make_lookup(key=digits)
 
 
+def split_referral(text: str | None) -> tuple[str | None, str | None]:
+    """What an import's referral column carries: (a paper referral's number, None) for text,
+    (None, the key) for an e-referral's key - digits only (a 4-digit access code needs P1 and
+    the patient at the desk: ValidationError)."""
+    value = (text or "").strip()
+    if not value:
+        return None, None
+    digits = _SEPARATORS.sub("", value)
+    if digits.isdigit():
+        return None, normalise_key(digits)
+    return value, None
+
+
 def action_problem(action: ReferralAction, referral: Referral) -> ReferralProblem | None:
     """Why P1 would refuse ``action`` on ``referral`` as it stands, or None when it can succeed.
     Taking a referral this provider already holds succeeds (it is already done)."""
