@@ -1,4 +1,5 @@
-"""The "call the patient" list: whose term the replay changed, with an export to Excel."""
+"""The "call the patient" list: whose term the replay changed (or whose e-referral it found
+unusable, with the reason), with an export to Excel."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def item_cells(item: CallItem) -> list[str]:
     else:
         new = _when(item.new_term)
     return [item.patient_local_id, f"{item.last_name} {item.first_name}".strip(),
-            item.phone or "", _when(item.lost_term), new]
+            item.phone or "", _when(item.lost_term), new, item.reason or ""]
 
 
 class CallListDialog(QDialog):
@@ -51,7 +52,7 @@ class CallListDialog(QDialog):
         self.note = QLabel(_("Patients whose term changed while the queue was sent: {count}")
                            .format(count=len(items)))
         headers = [_("Local patient ID"), _("Queued patient"), _("Phone"), _("Lost term"),
-                   _("New term")]
+                   _("New term"), _("Why (e-referral)")]
         self.table = QTableWidget(len(items), len(headers))
         self.table.setHorizontalHeaderLabels(headers)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
