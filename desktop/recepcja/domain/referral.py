@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import Scope, TermKind
 from recepcja.domain.pesel import is_valid_pesel
+from recepcja.domain.scopes import ScopeRegistry
 
 KEY_DIGITS = 44
 CODE_DIGITS = 4
@@ -235,6 +236,17 @@ def problem_params(problem: ReferralProblem, referral: Referral | None,
         return {}
     return {"specialty": referral.specialty_name if referral else "?",
             "scope": scope.name_pl if scope else "?"}
+
+
+def known_scope(code: str | None) -> Scope | None:
+    """The scope ``code`` names among the scopes Recepcja knows (``ScopeRegistry.default``),
+    None when unknown: its rules are then not checked."""
+    if not code:
+        return None
+    try:
+        return ScopeRegistry.default().get(code)
+    except DomainError:
+        return None
 
 
 def takes_referral(scope: Scope | None, term_kind: str | None) -> bool:

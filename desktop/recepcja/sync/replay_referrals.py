@@ -40,9 +40,9 @@ from recepcja.domain.referral import (
     ReferralLookup,
     ReferralProblem,
     desk_check,
+    known_scope,
     problem_params,
 )
-from recepcja.domain.scopes import ScopeRegistry
 from recepcja.i18n import _
 from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState
 from recepcja.sync.replay_report import Outcome
@@ -65,15 +65,6 @@ def reason_text(problem: ReferralProblem | None, referral: Referral | None,
     if problem is None:
         return fallback
     return _(PROBLEM_MESSAGES[problem]).format(**problem_params(problem, referral, scope))
-
-
-def scope_named(code: str | None) -> Scope | None:
-    if not code:
-        return None
-    try:
-        return ScopeRegistry.default().get(code)
-    except DomainError:
-        return None
 
 
 class ReferralRows:
@@ -142,7 +133,7 @@ class ReferralRows:
             self.rows.finish(chunk, entry, Outcome.SKIPPED, {"key": key})
             return
         patient = self.rows.patient(visit)
-        scope = scope_named(visit.scope_code)
+        scope = known_scope(visit.scope_code)
         gateway = self.gateway()
         try:
             referral = gateway.read(ReferralLookup(key=key))
