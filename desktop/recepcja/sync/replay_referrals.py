@@ -32,7 +32,7 @@ from typing import Any
 from recepcja.cer.errors import CerError
 from recepcja.cer.referrals import ReferralRejected
 from recepcja.crashpoints import crash_point
-from recepcja.domain.errors import DomainError
+from recepcja.domain.errors import N_, DomainError
 from recepcja.domain.model import WARSAW, Scope
 from recepcja.domain.referral import (
     PROBLEM_MESSAGES,
@@ -80,11 +80,12 @@ class ReferralRows:
     def gateway(self) -> Any:
         if self._gateway is None:
             if self._make_gateway is None:
-                raise NoReferralService("no e-referral service configured")
+                raise NoReferralService(N_("P1's e-referral service is not configured on this "
+                                           "workstation: the e-referral waits."))
             try:
                 self._gateway = self._make_gateway()
             except DomainError as error:  # not configured: the row waits for the settings
-                raise NoReferralService(str(error)) from None
+                raise NoReferralService(error.message, **error.params) from None
         return self._gateway
 
     def close(self) -> None:

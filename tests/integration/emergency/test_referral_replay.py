@@ -159,3 +159,18 @@ def test_a_booking_cancelled_before_replay_never_takes_its_referral(repos, onboa
     sync(repos, sim)
     assert p1.state(key)["status"] == "WYSTAWIONE"
     assert [result["outcome"] for _, result in _done_takes(repos, [visit])] == ["skipped"]
+
+
+def test_without_p1_the_referral_waits_and_cers_rows_go_on(repos, onboarded_simulator, desk):
+    sim = onboarded_simulator
+    _, free = desk
+    (patient,), (key,) = patients_with_referrals(repos, P1(sim.url), 1, 600)
+    visit = booking.book(repos, patient, free[0], Urgency.STABLE, user="ania",
+                         referral_key=key).visit.id
+    with gateway(sim.soap_url) as cer:
+        report = Replayer(repos, cer).run()  # no e-referral service on this workstation
+    assert report.stopped_by is None and report.retry_later == 1
+    assert repos.visits.get(visit).cer_id  # the booking reached CeR
+    take = repos.outbox.by_key(f"referral_take:{repos.visits.get(visit).visit_uid}")
+    assert take.state == "failed"
+    assert take.last_error.startswith("Usługa e-skierowań P1 nie jest skonfigurowana")
