@@ -85,7 +85,7 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
     # 2. CeR refuses the booking for good: "rejected", exit 1, and it stays in the queue.
     _withdraw_in_cer(cli, sim, slots[1], monkeypatch)
     refused = cli("book", "--patient", PESELS[0], "--slot", str(slots[1]["id"]),
-                  "--urgency", "stable", "--json")
+                  "--referral", "SKIER-1", "--urgency", "stable", "--json")
     assert refused.code == 1, (refused.out, refused.err)
     answer = refused.json()
     assert answer["state"] == "rejected" and answer["rejected"]
@@ -103,13 +103,13 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
                         f'signing_cert_file = "{cert_file}"\n', encoding="utf-8")
     cli.extra_env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     waiting = cli("book", "--patient", PESELS[1], "--slot", str(slots[2]["id"]),
-                  "--urgency", "urgent", "--json")
+                  "--referral", "SKIER-1", "--urgency", "urgent", "--json")
     assert waiting.code == 0, waiting.err
     booked = waiting.json()
     assert booked["state"] == "queued" and booked["waiting_for"] == "administrator"
     assert "sejf" in booked["reason"]
     human = cli("book", "--patient", PESELS[1], "--slot", str(slots[3]["id"]),
-                "--urgency", "stable")
+                "--referral", "SKIER-1", "--urgency", "stable")
     assert human.code == 0 and "administrator" in human.out
     listed = {e["visit_id"]: e for e in cli("queue", "list", "--json").json()}
     assert listed[booked["visit_id"]]["waiting_for"] == "administrator"
@@ -152,7 +152,7 @@ def test_book_against_a_hung_cer_ends_at_the_deadline_and_is_read_back(cli, sim)
     with MisbehavingCer("trickle") as hung:
         cli.extra_env["RECEPCJA_CER_URL"] = hung.url
         booked = cli("book", "--patient", PESELS[0], "--slot", str(slot["id"]),
-                     "--urgency", "urgent", "--json", timeout=90)
+                     "--referral", "SKIER-1", "--urgency", "urgent", "--json", timeout=90)
         assert hung.requests_seen == 1
     assert booked.code == 0, booked.err
     answer = booked.json()

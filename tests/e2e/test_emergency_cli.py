@@ -49,16 +49,16 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
 
     sim_control(sim, "POST", "faults", {"operation": "*", "kind": "down"})
     first = cli("book", "--patient", PESELS[0], "--slot", str(slots[0]["id"]),
-                "--urgency", "urgent", "--json")
+                "--referral", "SKIER-1", "--urgency", "urgent", "--json")
     assert first.code == 0, first.err
     answer = first.json()
     assert answer["state"] == "queued" and answer["emergency"] and answer["reason"]
     assert " the " not in f" {answer['reason'].lower()} ", answer["reason"]  # Polish for the desk
     second = cli("book", "--patient", "L-000002", "--slot", str(slots[1]["id"]),
-                 "--urgency", "stable", "--json")
+                 "--referral", "SKIER-1", "--urgency", "stable", "--json")
     assert second.code == 0 and second.json()["state"] == "queued"
     taken = cli("book", "--patient", PESELS[1], "--slot", str(slots[0]["id"]),
-                "--urgency", "stable")
+                "--referral", "SKIER-1", "--urgency", "stable")
     assert taken.code == 1 and taken.err.count("\n") == 1  # one line, the term is held locally
     assert all(s["scope"] in ("cardiology", "mammography") for s in slots)  # slots name it
 
@@ -91,7 +91,7 @@ def test_booking_during_an_outage_and_the_replay(cli, sim, tmp_path, engine):
     assert all(count == 1 for count in uids.values())
 
     third = cli("book", "--patient", PESELS[1], "--slot", str(slots[2]["id"]),
-                "--urgency", "stable", "--json")
+                "--referral", "SKIER-1", "--urgency", "stable", "--json")
     assert third.code == 0 and third.json()["state"] == "confirmed" and third.json()["cer_id"]
     moved = cli("reschedule", str(third.json()["visit_id"]), "--slot", str(slots[3]["id"]),
                 "--json")

@@ -32,8 +32,8 @@ def test_a_booking_stuck_on_its_way_to_cer_is_an_alarm(cli):
         slot = db.execute("SELECT MAX(id) FROM slots").fetchone()[0]
     finally:
         db.close()
-    booked = cli("book", "--patient", PESEL, "--slot", str(slot), "--urgency", "stable",
-                 "--json")
+    booked = cli("book", "--patient", PESEL, "--slot", str(slot), "--referral", "SKIER-1",
+                 "--urgency", "stable", "--json")
     assert booked.code == 0, booked.err
     assert booked.json()["state"] == "queued"  # CeR is not configured here
 

@@ -216,3 +216,27 @@ def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
     assert model.rowCount() == 1  # rejected, but still owed to somebody's decision
     cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert cells[6] == "odrzucone" and cells[7] == "CeR odmówił: nie znaleziono terminu"
+
+
+def test_call_list_dialog_shows_why_an_e_referral_puts_a_visit_on_it(qtbot, window, desk_ctx,
+                                                                      on_dialog):
+    from recepcja.gui.call_list_dialog import CallListDialog
+    from recepcja.services.call_list import call_list
+    from recepcja.store.records import OutboxOp
+
+    _book_1040(qtbot, window, on_dialog)
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        entry = queue_entries(repos)[0]
+        reason = "To e-skierowanie zostało anulowane przez lekarza, który je wystawił."
+        take = repos.outbox.enqueue(OutboxOp.REFERRAL_TAKE, {"key": "1" * 44}, user="test",
+                                    visit_id=entry.visit_id)
+        repos.outbox.mark_done(take, {"outcome": "referral_refused", "reason": reason})
+        items = call_list(repos)
+    finally:
+        repos.close()
+    dialog = CallListDialog(items, lambda *_args: None, parent=window)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 5).text() == reason
+    assert dialog.table.item(0, 4).text()  # the visit keeps its term

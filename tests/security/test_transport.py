@@ -99,8 +99,8 @@ def test_a_booking_stays_queued_and_says_why(monkeypatch, capsys, no_network):
     assert main(["patients", "add", "--pesel", "44051401359", "--first-name", "Jan",
                  "--last-name", "Kowalski"]) == 0
     capsys.readouterr()
-    assert main(["book", "--patient", "44051401359", "--slot", str(slot), "--urgency", "pilny",
-                 "--json"]) == 0
+    assert main(["book", "--patient", "44051401359", "--slot", str(slot), "--referral", "SKIER-1",
+                 "--urgency", "pilny", "--json"]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["state"] == "queued" and "plain HTTP" in answer["reason"]
     assert no_network == []

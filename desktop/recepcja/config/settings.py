@@ -149,15 +149,21 @@ class Settings:
     practice: PracticeSettings = field(default_factory=PracticeSettings)
 
     def effective_cer_url(self, environ: dict[str, str] | None = None) -> str:
+        """CeR: ``RECEPCJA_CER_URL``, else ``[cer] url`` - a full URL, or a path on the host of
+        ``[p1] environment`` (CeR is a P1 service); empty when not configured."""
         env = os.environ if environ is None else environ
-        return env.get(ENV_CER_URL) or self.cer.url
+        return self._on_p1_host((env.get(ENV_CER_URL) or self.cer.url).strip())
 
     def effective_referral_url(self, environ: dict[str, str] | None = None) -> str:
         """The e-referral service: ``RECEPCJA_REFERRAL_URL``, else ``[p1] referral_url`` as it
         is when it is a full URL, else that path on the host of ``[p1] environment``; empty when
         not configured."""
         env = os.environ if environ is None else environ
-        url = (env.get(ENV_REFERRAL_URL) or self.p1.referral_url).strip()
+        return self._on_p1_host((env.get(ENV_REFERRAL_URL) or self.p1.referral_url).strip())
+
+    def _on_p1_host(self, url: str) -> str:
+        """A full URL as it is; a path on the host of ``[p1] environment`` (P1's integration or
+        production platform, by name); "" for a path without an environment."""
         if not url or "://" in url:
             return url
         host = P1_ENVIRONMENTS.get(self.p1.environment)

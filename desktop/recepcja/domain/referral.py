@@ -23,9 +23,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from recepcja.domain.errors import N_, ValidationError
+from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import Scope, TermKind
 from recepcja.domain.pesel import is_valid_pesel
+from recepcja.domain.scopes import ScopeRegistry
 
 KEY_DIGITS = 44
 CODE_DIGITS = 4
@@ -176,6 +177,19 @@ def lookup_from_text(text: str, pesel: str | None) -> ReferralLookup:
     return make_lookup(key=digits)
 
 
+def split_referral(text: str | None) -> tuple[str | None, str | None]:
+    """What an import's referral column carries: (a paper referral's number, None) for text,
+    (None, the key) for an e-referral's key - digits only (a 4-digit access code needs P1 and
+    the patient at the desk: ValidationError)."""
+    value = (text or "").strip()
+    if not value:
+        return None, None
+    digits = _SEPARATORS.sub("", value)
+    if digits.isdigit():
+        return None, normalise_key(digits)
+    return value, None
+
+
 def action_problem(action: ReferralAction, referral: Referral) -> ReferralProblem | None:
     """Why P1 would refuse ``action`` on ``referral`` as it stands, or None when it can succeed.
     Taking a referral this provider already holds succeeds (it is already done)."""
@@ -222,6 +236,17 @@ def problem_params(problem: ReferralProblem, referral: Referral | None,
         return {}
     return {"specialty": referral.specialty_name if referral else "?",
             "scope": scope.name_pl if scope else "?"}
+
+
+def known_scope(code: str | None) -> Scope | None:
+    """The scope ``code`` names among the scopes Recepcja knows (``ScopeRegistry.default``),
+    None when unknown: its rules are then not checked."""
+    if not code:
+        return None
+    try:
+        return ScopeRegistry.default().get(code)
+    except DomainError:
+        return None
 
 
 def takes_referral(scope: Scope | None, term_kind: str | None) -> bool:

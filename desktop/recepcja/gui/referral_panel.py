@@ -34,6 +34,7 @@ from recepcja.domain.referral import (
     problem_params,
 )
 from recepcja.gui.errors import error_text
+from recepcja.gui.signals import emit
 from recepcja.i18n import _
 
 ReadReferral = Callable[[ReferralLookup], Referral]  # runs in a worker thread
@@ -49,7 +50,7 @@ class ScanField(QLineEdit):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt's name
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-            self.entered.emit()
+            emit(self.entered)
             event.accept()
             return
         super().keyPressEvent(event)
@@ -189,7 +190,7 @@ class ReferralPanel(QWidget):
         self._problem = None
         self.details.clear()
         self.problem.hide()
-        self.changed.emit()
+        emit(self.changed)
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -223,7 +224,7 @@ class ReferralPanel(QWidget):
             problem = self._message(self._check() or ReferralProblem.NOT_FOUND)
         self.problem.setText(problem or "")
         self.problem.setVisible(bool(problem))
-        self.changed.emit()
+        emit(self.changed)
 
 
 def panel_for(window: Any, patient: Patient) -> ReferralPanel:

@@ -22,6 +22,7 @@ from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import (
     Attendance,
     Patient,
+    Slot,
     SlotState,
     TermKind,
     Urgency,
@@ -29,7 +30,13 @@ from recepcja.domain.model import (
     VisitSource,
 )
 from recepcja.domain.pesel import is_valid_pesel
-from recepcja.domain.referral import normalise_key
+from recepcja.domain.referral import (
+    PROBLEM_MESSAGES,
+    ReferralProblem,
+    kind_problem,
+    known_scope,
+    normalise_key,
+)
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import Workstation
 from recepcja.store.records import VisitRecord
@@ -206,6 +213,7 @@ def reschedule(
     schedule = repos.schedules.get(slot.schedule_id)
     if record.scope_code and schedule is not None and schedule.scope_code != record.scope_code:
         raise ValidationError(N_("The new term belongs to another scope of services."))
+    _check_kind_change(repos, record, slot)
     repos.visits.move(
         visit_id, new_slot_id, user, expected_version=expected_version,
         emergency=in_emergency(repos),
@@ -227,6 +235,18 @@ def mark_attendance(
     _existing(repos, visit_id)
     repos.visits.set_attendance(visit_id, value, user, realise_referral=realise_referral)
     return _existing(repos, visit_id)
+
+
+def _check_kind_change(repos: Repositories, record: VisitRecord, slot: Slot) -> None:
+    """A visit without a referral moved from a term that needs none (a continuation) to a
+    first-visit term of a scope with referrals: CeR would refuse that combination."""
+    current = repos.slots.get(record.slot_id) if record.slot_id is not None else None
+    if current is None or current.term_kind == slot.term_kind:
+        return
+    if record.referral_key or record.referral_id:
+        return
+    if kind_problem(known_scope(record.scope_code), slot.term_kind, False) is not None:
+        raise ValidationError(PROBLEM_MESSAGES[ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL])
 
 
 def _existing(repos: Repositories, visit_id: int) -> VisitRecord:

@@ -14,6 +14,7 @@ def reason_words() -> dict[str, str]:
         CallReason.ABSENCE_MOVED: _("doctor absent: moved"),
         CallReason.ABSENCE_LEFT: _("doctor absent: no new term"),
         CallReason.REMINDER: _("reminder of tomorrow's visit"),
+        CallReason.REFERRAL_REFUSED: _("e-referral not accepted"),
     }
 
 

@@ -43,6 +43,7 @@ class CallReason(StrEnum):
     ABSENCE_MOVED = "absence_moved"  # the doctor is absent: moved to another term
     ABSENCE_LEFT = "absence_left"  # the doctor is absent: the visit still stands there
     REMINDER = "reminder"  # tomorrow's visit, not reminded by CeR's SMS
+    REFERRAL_REFUSED = "referral_refused"  # the replay found the e-referral unusable (detail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +59,7 @@ class WorkItem:
     since: dt.datetime | None  # marks from this moment on count (None: any)
     waiting_list_position: int | None = None
     calls: tuple[CallRecord, ...] = field(default=())  # this item's calls, newest first
+    detail: str = ""  # what the reason alone does not say (why the e-referral is unusable)
 
     @property
     def key(self) -> tuple[str, int | None, int]:
@@ -115,7 +117,7 @@ def _with_calls(item: WorkItem, card: PatientCardRepo) -> WorkItem:
     )
     return WorkItem(item.reason, item.patient_id, item.patient_name, item.phone, item.visit_id,
                     item.term, item.lost_term, item.where, item.since,
-                    item.waiting_list_position, calls)
+                    item.waiting_list_position, calls, item.detail)
 
 
 def _replay(repos: Repositories) -> list[WorkItem]:
@@ -124,11 +126,14 @@ def _replay(repos: Repositories) -> list[WorkItem]:
         visit = repos.visits.get(entry.visit_id)
         if visit is None:
             continue
+        reason = (CallReason.REFERRAL_REFUSED if entry.reason
+                  else CallReason.REPLAY_WAITING if entry.on_waiting_list
+                  else CallReason.REPLAY_MOVED)
         items.append(WorkItem(
-            CallReason.REPLAY_WAITING if entry.on_waiting_list else CallReason.REPLAY_MOVED,
-            visit.patient_id, f"{entry.last_name} {entry.first_name}".strip(), entry.phone,
-            entry.visit_id, entry.new_term, entry.lost_term, _where(repos, visit.slot_id),
-            entry.changed_at, entry.waiting_list_position))
+            reason, visit.patient_id, f"{entry.last_name} {entry.first_name}".strip(),
+            entry.phone, entry.visit_id, entry.new_term, entry.lost_term,
+            _where(repos, visit.slot_id), entry.changed_at, entry.waiting_list_position,
+            detail=entry.reason or ""))
     return items
 
 
@@ -196,7 +201,8 @@ def export_worklist(repos: Repositories, path: Path, now: dt.datetime, reasons: 
                     overwrite: bool = False) -> int:
     """The worklist as an Excel sheet (the words of reasons and marks come from the caller)."""
     rows = (
-        [number, item.patient_name, item.phone, reasons.get(str(item.reason), ""),
+        [number, item.patient_name, item.phone,
+         reasons.get(str(item.reason), "") + (f": {item.detail}" if item.detail else ""),
          excel_time(item.term), excel_time(item.lost_term), item.where,
          marks.get(str(item.last_mark), "") if item.last_mark else ""]
         for number, item in enumerate(worklist(repos, now), 1)

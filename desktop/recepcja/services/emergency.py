@@ -22,6 +22,7 @@ from recepcja.domain.cell_text import restore
 from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency, VisitSource
+from recepcja.domain.referral import split_referral
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import canonical_local_id, parse_local_id
@@ -249,10 +250,11 @@ def import_queue(repos: Repositories, path: Path, *, user: str,
         for item in good:
             patient_id = _patient_id(repos, item.patient_input, user, item.local_id,
                                      source=path.name)
+            paper, key = split_referral(item.referral)  # an e-referral: checked at replay
             book(repos, patient_id, int(item.slot.id or 0), item.urgency, user=user,
                  central_request_id=item.request_id, central_request_date=item.request_date,
-                 referral_id=item.referral, emergency=True, source=VisitSource.EMERGENCY_IMPORT,
-                 visit_uid=item.visit_uid, now=moment)
+                 referral_id=paper, emergency=True, source=VisitSource.EMERGENCY_IMPORT,
+                 visit_uid=item.visit_uid, now=moment, referral_key=key)
     report.imported = len(good)
     return report
 
@@ -270,6 +272,13 @@ def _header_index(headers: Sequence[str]) -> dict[str, int]:
         raise ValidationError(N_("The file does not have the columns of the emergency queue "
                                  "(missing: {columns})."), columns=", ".join(missing))
     return index
+
+
+def _referral(value: Any) -> str | None:
+    """The referral column: a paper referral's number, or an e-referral's key (44 digits,
+    separators dropped; checked in P1 when the queue is sent)."""
+    paper, key = split_referral(_text(value))
+    return paper or key
 
 
 def _text(value: Any) -> str | None:
@@ -335,7 +344,7 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
         patient_input=patient_input, slot=slot, urgency=urgency,
         request_id=check("central_request_id", _text(cells.get("request_id"))),
         request_date=_time(cells.get("request_date"), "Data zgłoszenia"),
-        referral=check("referral_id", _text(cells.get("referral"))),
+        referral=check("referral_id", _referral(cells.get("referral"))),
         local_id=_other_local_id(cells.get("local_id")),
     )
 

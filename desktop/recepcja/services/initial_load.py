@@ -42,6 +42,7 @@ from recepcja.domain.model import (
     Visit,
     VisitSource,
 )
+from recepcja.domain.referral import split_referral
 from recepcja.domain.slots import (
     WEEKDAY_NAMES,
     ClosedDays,
@@ -53,7 +54,7 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.db import atomic
-from recepcja.store.records import Schedule
+from recepcja.store.records import OutboxOp, Schedule
 from recepcja.store.repos import Repositories
 
 REQUIRED = ("visit_id", "schedule", "date", "time", "first_name", "last_name")
@@ -89,6 +90,7 @@ class _Row:
     urgency: Urgency
     referral_id: str | None
     central_request_id: str | None
+    referral_key: str | None = None  # an e-referral: taken into realisation through the outbox
 
 
 def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -251,11 +253,12 @@ class _Check:
                         self._kind(values))
         self._check_slot(schedule, spec)
         patient = self._patient(values)
-        referral = check("referral_id", _text(values, "referral_id") or None)
+        paper, key = split_referral(_text(values, "referral_id"))
+        referral = check("referral_id", paper or key)
         request = check("central_request_id", _text(values, "central_request_id") or None)
         self.uids.add(uid)
         self.taken.setdefault(schedule.id, []).append((spec.start, spec.end))
-        return _Row(number, uid, schedule, spec, patient, urgency, referral, request)
+        return _Row(number, uid, schedule, spec, patient, urgency, referral, request, key)
 
     @staticmethod
     def _urgency(values: Mapping[str, Any]) -> Urgency:
@@ -403,6 +406,13 @@ def import_initial_load(
             assert slot is not None
             visits.append(Visit(visit_uid=row.uid, patient_id=row.patient.id, slot_id=slot.id,
                                 urgency=row.urgency, central_request_id=row.central_request_id,
-                                referral_id=row.referral_id))
+                                referral_id=row.referral_id, referral_key=row.referral_key))
         result.imported = repos.visits.import_many(visits, user, source=VisitSource.INITIAL_LOAD)
+        kinds = {row.uid: row.spec.term_kind for row in good}
+        for visit in visits:  # e-referrals: checked and taken as the desk's bookings' are
+            if visit.referral_key and kinds[visit.visit_uid] != TermKind.CONTINUING_TREATMENT:
+                repos.outbox.enqueue(OutboxOp.REFERRAL_TAKE,
+                                     {"key": visit.referral_key, "refunded": None}, user=user,
+                                     visit_id=visit.id,
+                                     idempotency_key=f"referral_take:{visit.visit_uid}")
     return result

@@ -25,13 +25,13 @@ from recepcja.domain.referral import (
     ReferralProblem,
     desk_check,
     kind_problem,
+    known_scope,
     lookup_from_text,
     problem_params,
 )
 from recepcja.services.context import AppContext
 from recepcja.services.gateway_factory import CerNotConfigured, p1_config
 from recepcja.store.repos import Repositories
-from recepcja.sync.replay_referrals import scope_named
 
 log = logging.getLogger("recepcja.services.referrals")
 
@@ -91,7 +91,7 @@ def term_scope(repos: Repositories, slot_id: int) -> tuple[Scope | None, str | N
     if slot is None:
         raise ValidationError(N_("Term {slot} does not exist."), slot=slot_id)
     schedule = repos.schedules.get(slot.schedule_id)
-    return scope_named(schedule.scope_code if schedule else None), str(slot.term_kind)
+    return known_scope(schedule.scope_code if schedule else None), str(slot.term_kind)
 
 
 def check_kind(repos: Repositories, slot_id: int, *, has_referral: bool) -> None:

@@ -32,7 +32,7 @@ from typing import Any
 from recepcja.cer.errors import CerError
 from recepcja.cer.referrals import ReferralRejected
 from recepcja.crashpoints import crash_point
-from recepcja.domain.errors import DomainError
+from recepcja.domain.errors import N_, DomainError
 from recepcja.domain.model import WARSAW, Scope
 from recepcja.domain.referral import (
     PROBLEM_MESSAGES,
@@ -40,9 +40,9 @@ from recepcja.domain.referral import (
     ReferralLookup,
     ReferralProblem,
     desk_check,
+    known_scope,
     problem_params,
 )
-from recepcja.domain.scopes import ScopeRegistry
 from recepcja.i18n import _
 from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState
 from recepcja.sync.replay_report import Outcome
@@ -67,15 +67,6 @@ def reason_text(problem: ReferralProblem | None, referral: Referral | None,
     return _(PROBLEM_MESSAGES[problem]).format(**problem_params(problem, referral, scope))
 
 
-def scope_named(code: str | None) -> Scope | None:
-    if not code:
-        return None
-    try:
-        return ScopeRegistry.default().get(code)
-    except DomainError:
-        return None
-
-
 class ReferralRows:
     """Sends the outbox's e-referral rows through a gateway made on first use (one per pass,
     closed by ``close``)."""
@@ -94,11 +85,12 @@ class ReferralRows:
     def gateway(self) -> Any:
         if self._gateway is None:
             if self._make_gateway is None:
-                raise NoReferralService("no e-referral service configured")
+                raise NoReferralService(N_("P1's e-referral service is not configured on this "
+                                           "workstation: the e-referral waits."))
             try:
                 self._gateway = self._make_gateway()
             except DomainError as error:  # not configured: the row waits for the settings
-                raise NoReferralService(str(error)) from None
+                raise NoReferralService(error.message, **error.params) from None
         return self._gateway
 
     def close(self) -> None:
@@ -147,7 +139,7 @@ class ReferralRows:
             self.rows.finish(chunk, entry, Outcome.SKIPPED, {"key": key})
             return
         patient = self.rows.patient(visit)
-        scope = scope_named(visit.scope_code)
+        scope = known_scope(visit.scope_code)
         gateway = self.gateway()
         try:
             referral = gateway.read(ReferralLookup(key=key))

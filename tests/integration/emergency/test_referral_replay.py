@@ -159,3 +159,48 @@ def test_a_booking_cancelled_before_replay_never_takes_its_referral(repos, onboa
     sync(repos, sim)
     assert p1.state(key)["status"] == "WYSTAWIONE"
     assert [result["outcome"] for _, result in _done_takes(repos, [visit])] == ["skipped"]
+
+
+def test_without_p1_the_referral_waits_and_cers_rows_go_on(repos, onboarded_simulator, desk):
+    sim = onboarded_simulator
+    _, free = desk
+    (patient,), (key,) = patients_with_referrals(repos, P1(sim.url), 1, 600)
+    visit = booking.book(repos, patient, free[0], Urgency.STABLE, user="ania",
+                         referral_key=key).visit.id
+    with gateway(sim.soap_url) as cer:
+        report = Replayer(repos, cer).run()  # no e-referral service on this workstation
+    assert report.stopped_by is None and report.retry_later == 1
+    assert repos.visits.get(visit).cer_id  # the booking reached CeR
+    take = repos.outbox.by_key(f"referral_take:{repos.visits.get(visit).visit_uid}")
+    assert take.state == "failed"
+    assert take.last_error.startswith("Usługa e-skierowań P1 nie jest skonfigurowana")
+
+
+def test_a_booking_moved_at_replay_takes_its_referral_with_the_new_date(repos,
+                                                                        onboarded_simulator,
+                                                                        desk):
+    from recepcja.domain.model import WARSAW
+
+    sim = onboarded_simulator
+    _, free = desk
+    p1 = P1(sim.url)
+    (patient,), (key,) = patients_with_referrals(repos, p1, 1, 700)
+    visit = booking.book(repos, patient, free[0], Urgency.STABLE, user="ania", emergency=True,
+                         referral_key=key).visit
+    # Meanwhile a portal patient took that term in CeR.
+    taken = requests.post(f"{sim.url}/_control/portal-booking", timeout=15, json={
+        "slot": repos.slots.get(free[0]).cer_id, "pesel": pesels(1, start=800)[0]})
+    assert taken.status_code == 200, taken.text
+    with gateway(sim.soap_url) as cer:
+        Replayer(repos, cer, referrals=lambda: referral_gateway(sim.url)).run()
+    moved = repos.visits.get(visit.id)
+    assert moved.slot_id != free[0] and moved.cer_id  # booked on another term
+    take = repos.outbox.by_key(f"referral_take:{visit.visit_uid}")
+    # Rows of a visit go in order: the referral waits for the booking's final term.
+    assert take.state == "queued"
+    assert p1.state(key)["status"] == "WYSTAWIONE"
+    with gateway(sim.soap_url) as cer:
+        Replayer(repos, cer, referrals=lambda: referral_gateway(sim.url)).run()
+    assert repos.outbox.get(take.id).result["outcome"] == "referral_taken"
+    day = repos.slots.get(moved.slot_id).start.astimezone(WARSAW).date().isoformat()
+    assert p1.state(key)["visit_date"] == day

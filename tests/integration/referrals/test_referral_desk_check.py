@@ -113,3 +113,19 @@ def test_p1_away_keeps_a_key_for_the_replay_and_refuses_a_code(desk):
     with pytest.raises(ValidationError) as raised:
         check_for_booking(away, repos, text="1234", patient=patient, slot_id=first)
     assert "kod dostępu można odczytać tylko online" in error_text(raised.value)
+
+
+def test_a_continuation_without_a_referral_is_not_moved_to_a_first_visit_term(desk):
+    from recepcja.domain.model import Urgency
+    from recepcja.services import booking
+
+    repos, patient, first, continuation = desk
+    visit = booking.book(repos, patient.id, continuation, Urgency.STABLE, user="ania").visit
+    with pytest.raises(ValidationError) as raised:
+        booking.reschedule(repos, visit.id, first, user="ania")
+    assert error_text(raised.value).startswith("Pierwsza wizyta wymaga e-skierowania")
+    assert repos.visits.get(visit.id).slot_id == continuation
+    paper = booking.book(repos, patient.id, first, Urgency.STABLE, user="ania",
+                         referral_id="SKIER-1").visit
+    booking.cancel(repos, visit.id, "pomyłka", user="ania")
+    booking.reschedule(repos, paper.id, continuation, user="ania")  # a referral needs no term

@@ -61,3 +61,24 @@ def test_p1_settings_survive_a_save_and_load(tmp_path):
     again = load_settings(path)
     assert again.p1 == settings.p1
     assert again.effective_referral_url().startswith("https://isus.ezdrowie.gov.pl/")
+
+
+@pytest.mark.parametrize(("data", "environ", "url"), [
+    ({"p1": {"environment": "integration"}, "cer": {"url": "/services/CeR"}}, {},
+     "https://isus.ezdrowie.gov.pl/services/CeR"),
+    ({"p1": {"environment": "production"}, "cer": {"url": "https://cer.example.pl/ws"}}, {},
+     "https://cer.example.pl/ws"),
+    ({"cer": {"url": "/services/CeR"}}, {}, ""),  # a path needs an environment
+    ({"p1": {"environment": "production"}, "cer": {"url": "/services/CeR"}},
+     {"RECEPCJA_CER_URL": "http://127.0.0.1:8700/cer"}, "http://127.0.0.1:8700/cer"),
+])
+def test_cers_address_may_be_a_path_on_the_named_p1_environment(data, environ, url):
+    assert settings_from_dict(data).effective_cer_url(environ) == url
+
+
+def test_the_referral_address_from_the_environment_variable():
+    settings = settings_from_dict({"p1": {"referral_url": "https://p1.example.pl/ws"}})
+    assert settings.effective_referral_url(
+        {"RECEPCJA_REFERRAL_URL": "http://127.0.0.1:1/p1/skierowania"}) == (
+        "http://127.0.0.1:1/p1/skierowania")
+    assert settings.effective_referral_url({}) == "https://p1.example.pl/ws"

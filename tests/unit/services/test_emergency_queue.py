@@ -131,3 +131,24 @@ def test_a_file_that_is_not_the_queue_is_refused_whole(repos, practice, tmp_path
     (tmp_path / "nie.xlsx").write_text("to nie jest arkusz")
     with pytest.raises(ValidationError):
         import_queue(repos, tmp_path / "nie.xlsx", user="ania")
+
+
+def test_the_queue_carries_an_e_referral_key_and_its_import_queues_taking_it(repos, practice,
+                                                                            tmp_path):
+    patient = add_patient(repos, pesels(1)[0], "Nowak")
+    key = "1234" * 11
+    visit = booking.book(repos, patient, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                         emergency=True, referral_key=key).visit
+    path = tmp_path / "kolejka.xlsx"
+    export_queue(repos, path)
+    booking.cancel(repos, visit.id, "test", user="ania")
+    workbook = load_workbook(path)
+    sheet = workbook.active
+    sheet.cell(2, HEADERS.index("Identyfikator wizyty") + 1, "INNY-1")  # another desk's visit
+    workbook.save(path)
+    report = import_queue(repos, path, user="ania")
+    assert report.imported == 1 and not report.problems
+    imported = repos.visits.by_uid("INNY-1")
+    assert imported.referral_key == key and imported.referral_id == key
+    take = repos.outbox.by_key("referral_take:INNY-1")
+    assert take is not None and take.payload["key"] == key and take.state == "queued"

@@ -149,3 +149,25 @@ def test_after_activation_the_initial_load_is_refused_nothing_stays_local_only(
                                         "02070803628;Anna;Nowak;;", name="late.csv"),
                             "admin", now=NOW)
     assert repos.visits.count() == before
+
+
+def test_an_e_referral_key_is_carried_and_its_taking_queued(repos, tmp_path):
+    key = "5678" * 11
+    header = HEADER + ";referral_id"
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join((
+        header,
+        f"R1;Kardiologia - dr Nowak;{MONDAY};08:00;;44051401359;Jan;Kowalski;;;{key[:22]} "
+        f"{key[22:]}",
+        f"R2;Kardiologia - dr Nowak;{MONDAY};08:20;;02070803628;Anna;Nowak;;;SKIER-12",
+        f"R3;Kardiologia - dr Nowak;{MONDAY};08:40;;02070803628;Anna;Nowak;;;1234",
+    )) + "\n", encoding="utf-8")
+    result = import_initial_load(repos, path, "admin", now=NOW)
+    assert result.imported == 2
+    assert "44 cyfry" in _reasons(result)[4]  # an access code needs P1 and the patient
+    r1, r2 = repos.visits.by_uid("IL-R1"), repos.visits.by_uid("IL-R2")
+    assert (r1.referral_key, r1.referral_id) == (key, key)
+    assert (r2.referral_key, r2.referral_id) == (None, "SKIER-12")
+    take = repos.outbox.by_key("referral_take:IL-R1")
+    assert take is not None and take.payload["key"] == key and take.visit_id == r1.id
+    assert repos.outbox.by_key("referral_take:IL-R2") is None
