@@ -61,7 +61,8 @@ def item_cells(item: WorkItem) -> list[str]:
         if tries > 1:
             last += " (" + ngettext("{n} try", "{n} tries", tries).format(n=tries) + ")"
     return [item.patient_name, phone_text(item.phone) if item.phone else _("no phone"),
-            reason_words()[item.reason] + (f": {item.detail}" if item.detail else ""), term, _when(item.lost_term), item.where, last]
+            reason_words()[item.reason] + (f": {item.detail}" if item.detail else ""), term,
+            _when(item.lost_term), item.where, last]
 
 
 def worklist_html(items: list[WorkItem], title: str) -> str:
