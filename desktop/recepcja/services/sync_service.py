@@ -93,7 +93,8 @@ def sync_once(ctx: AppContext, repos: Repositories, *, wait: float = SYNC_WAIT
     """One pass of the sync engine on the calling thread (probe, then replay under the data
     folder's sender lock, taking over the rows of a sender that is gone)."""
     engine = SyncEngine(lambda: repos, lambda: gateway_from_context(
-        ctx, place_cer_id=place_cer_id(repos)))
+        ctx, place_cer_id=place_cer_id(repos)), max_in_flight=ctx.settings.cer.max_in_flight,
+        worker_repos=lambda: Repositories.over(ctx.open_db()))
     return engine.run_once(repos=repos, wait=wait)
 
 
@@ -123,4 +124,5 @@ def engine_for_context(
     return SyncEngine(open_repos, make_gateway, on_state=on_state,
                       on_queue_count=on_queue_count, on_entry_done=on_entry_done,
                       idle_interval=idle_interval,
-                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME))
+                      after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
+                      max_in_flight=ctx.settings.cer.max_in_flight, worker_repos=open_repos)
