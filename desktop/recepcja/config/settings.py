@@ -49,7 +49,7 @@ class CerSettings:
     signing_key_file: str = ""
     # CeR calls the replay keeps in flight at once (sync.in_flight; lowered by itself while
     # CeR is busy or slow). 1: one at a time.
-    max_in_flight: int = 8
+    max_in_flight: int = 12
 
 
 @dataclass(slots=True)

@@ -54,7 +54,7 @@ from recepcja.sync.replay_rows import Chunk, ReplayPass
 
 log = logging.getLogger("recepcja.sync.replay")
 
-DEFAULT_MAX_IN_FLIGHT = 8  # [cer] max_in_flight: ~10 s for 1,000 bookings at 80 ms a call
+DEFAULT_MAX_IN_FLIGHT = 12  # [cer] max_in_flight: ~7-12 s for 1,000 bookings at 80 ms a call
 SLOW_FACTOR = 2.0  # a call slower than this times the usual time (plus the margin) is "slow"
 SLOW_MARGIN = 0.25  # seconds
 BASELINE_DRIFT = 0.05  # how fast the usual time follows calls slower than it

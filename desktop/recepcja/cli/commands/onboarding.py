@@ -125,6 +125,7 @@ def run_onboard(args: argparse.Namespace) -> int:
         publishing = ctx.settings.publishing
         result = run_onboarding(repos, gateway, months=publishing.horizon_months,
                                 margin_days=publishing.margin_days,
+                                max_in_flight=ctx.settings.cer.max_in_flight,
                                 on_step=None if args.json else _print_step)
     finally:
         repos.close()
@@ -153,7 +154,8 @@ def run_publish(args: argparse.Namespace) -> int:
     repos = _repos(ctx)
     try:
         result = publish_all(repos, gateway, months=months,
-                             margin_days=ctx.settings.publishing.margin_days)
+                             margin_days=ctx.settings.publishing.margin_days,
+                             max_in_flight=ctx.settings.cer.max_in_flight)
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER
