@@ -4,7 +4,8 @@
 
 Each run starts the CeR simulator in its own process (``recepcja sim``: CeR is another
 machine's work) and, with the simulator's ``delay`` fault at 0 ms and at ``--delay`` ms per
-call (interleaved, in the same run):
+call, each with publishing's calls one at a time (``max_in_flight`` 1: the code before issue
+18) and with ``--max-in-flight`` network threads (interleaved, in the same run):
 
 - **publish**: a practice database with one place and 10 doctors' schedules (Mon-Fri
   08:00-18:00, 20-minute slots; ``bench_publish.practice``) registered in CeR (onboarding steps
@@ -41,6 +42,7 @@ from recepcja.services.practice_plan import load_plan
 from recepcja.services.practice_setup import apply_plan, plan_from_dict
 from recepcja.services.publishing import publish_all
 from recepcja.store.repos import Repositories
+from recepcja.sync.in_flight import DEFAULT_MAX_IN_FLIGHT
 from recepcja.sync.reconcile import reconcile
 
 
@@ -50,8 +52,8 @@ def timed(action: Callable[[], object]) -> tuple[float, object]:
     return time.perf_counter() - began, result
 
 
-def publish_and_reconcile(folder: Path, now: dt.datetime, delay: float) -> tuple[float, float,
-                                                                                  int]:
+def publish_and_reconcile(folder: Path, now: dt.datetime, delay: float, most: int
+                          ) -> tuple[float, float, int]:
     sim = ProcessSimulator(folder / "sim")
     url = sim.start()
     repos = Repositories.open(folder / "practice.sqlite")
@@ -60,7 +62,8 @@ def publish_and_reconcile(folder: Path, now: dt.datetime, delay: float) -> tuple
         with gateway(url) as gw:
             assert run_onboarding(repos, gw, now=now, steps=STEPS[:4]).ok
             set_delay(url, delay)
-            publish_s, result = timed(lambda: publish_all(repos, gw, now=now))
+            publish_s, result = timed(lambda: publish_all(repos, gw, now=now,
+                                                          max_in_flight=most))
             assert result.rejected == 0, result
             reconcile_s, report = timed(lambda: reconcile(
                 repos, gw, horizon_days=3 * 31 + 14, make_gateway=lambda: gateway(url)))
@@ -71,7 +74,7 @@ def publish_and_reconcile(folder: Path, now: dt.datetime, delay: float) -> tuple
         sim.stop()
 
 
-def onboarding(folder: Path, now: dt.datetime, delay: float) -> float:
+def onboarding(folder: Path, now: dt.datetime, delay: float, most: int) -> float:
     sim = ProcessSimulator(folder / "sim")
     url = sim.start()
     repos = Repositories.open(folder / "example.sqlite")
@@ -80,7 +83,8 @@ def onboarding(folder: Path, now: dt.datetime, delay: float) -> float:
         with gateway(url) as gw:
             gw.status()  # the client built before the clock starts, as in the window
             set_delay(url, delay)
-            seconds, result = timed(lambda: run_onboarding(repos, gw, now=now))
+            seconds, result = timed(lambda: run_onboarding(repos, gw, now=now,
+                                                           max_in_flight=most))
             assert result.ok, [(s.step, s.status, s.error) for s in result.steps]
             return seconds
     finally:
@@ -92,37 +96,42 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--delay", type=float, default=80.0, help="simulated latency, ms")
+    parser.add_argument("--max-in-flight", type=int, default=DEFAULT_MAX_IN_FLIGHT,
+                        help="network threads of publishing (compared with 1: the old way)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     logging.disable(logging.WARNING)
     now = dt.datetime.now(dt.UTC)
-    delays = (0.0, args.delay / 1000)
-    figures: dict[str, dict[float, list[float]]] = {
-        name: {delay: [] for delay in delays} for name in ("publish", "reconcile", "onboarding")}
+    variants = [(delay, most) for delay in (0.0, args.delay / 1000)
+                for most in (1, args.max_in_flight)]
+    figures: dict[str, dict[tuple[float, int], list[float]]] = {
+        name: {variant: [] for variant in variants}
+        for name in ("publish", "reconcile", "onboarding")}
     terms = 0
     for run in range(args.runs):
-        for delay in delays if run % 2 == 0 else delays[::-1]:
+        for delay, most in variants if run % 2 == 0 else variants[::-1]:
             with tempfile.TemporaryDirectory(prefix="bench-latency-") as tmp:
-                publish_s, reconcile_s, terms = publish_and_reconcile(Path(tmp), now, delay)
-                onboarding_s = onboarding(Path(tmp), now, delay)
-            figures["publish"][delay].append(publish_s)
-            figures["reconcile"][delay].append(reconcile_s)
-            figures["onboarding"][delay].append(onboarding_s)
+                publish_s, reconcile_s, terms = publish_and_reconcile(Path(tmp), now, delay,
+                                                                      most)
+                onboarding_s = onboarding(Path(tmp), now, delay, most)
+            figures["publish"][(delay, most)].append(publish_s)
+            figures["reconcile"][(delay, most)].append(reconcile_s)
+            figures["onboarding"][(delay, most)].append(onboarding_s)
             if not args.json:
-                print(f"run {run + 1}, {delay * 1000:.0f} ms: publish {publish_s:.2f} s "
-                      f"({terms} terms), reconcile {reconcile_s:.2f} s, onboarding "
-                      f"{onboarding_s:.2f} s", flush=True)
+                print(f"run {run + 1}, {delay * 1000:.0f} ms, {most} in flight: publish "
+                      f"{publish_s:.2f} s ({terms} terms), reconcile {reconcile_s:.2f} s, "
+                      f"onboarding {onboarding_s:.2f} s", flush=True)
     report = {"machine": machine(), "terms": terms, "runs": args.runs, "results": {
-        name: {f"{delay * 1000:.0f}ms": {"median_s": round(statistics.median(times), 2),
-                                         "runs_s": [round(t, 2) for t in times]}
-               for delay, times in by_delay.items()}
-        for name, by_delay in figures.items()}}
+        name: {f"{delay * 1000:.0f}ms/{most}": {"median_s": round(statistics.median(times), 2),
+                                                "runs_s": [round(t, 2) for t in times]}
+               for (delay, most), times in by_variant.items()}
+        for name, by_variant in figures.items()}}
     if args.json:
         print(json.dumps(report, indent=2))
     else:
-        for name, by_delay in report["results"].items():
+        for name, by_variant in report["results"].items():
             print(f"{name}: " + ", ".join(f"{key} median {value['median_s']} s"
-                                          for key, value in by_delay.items()))
+                                          for key, value in by_variant.items()))
     return 0
 
 
