@@ -60,7 +60,7 @@ def test_manual_emergency_booking_shows_in_the_dock_and_exports(qtbot, window, d
 
     _book_1040(qtbot, window, on_dialog)
     model = panel.dock.model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1)  # read in the background after the work
     cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert desk_ctx.user in cells  # who booked it
     assert model.headerData(5, Qt.Orientation.Horizontal) == "Kto zapisał"
@@ -176,7 +176,7 @@ def test_queue_dock_is_hidden_while_empty_and_appears_when_entries_wait(qtbot, w
     panel = _panel(window)
     assert panel.dock.isHidden()  # a normal day: no clutter
     _book_1040(qtbot, window, on_dialog)  # no CeR in this window: the booking waits
-    assert panel.dock.model.rowCount() == 1
+    qtbot.waitUntil(lambda: panel.dock.model.rowCount() == 1)
     assert not panel.dock.isHidden()
 
 
@@ -190,7 +190,7 @@ def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
     _book_1040(qtbot, window, on_dialog)
     panel = _panel(window)
     model = panel.dock.model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
     repos = Repositories.over(desk_ctx.open_db())
     try:
         ConnectivityMonitor(repos).note_configuration_problem(
@@ -207,3 +207,25 @@ def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
     assert model.rowCount() == 1  # rejected, but still owed to somebody's decision
     cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert cells[6] == "odrzucone" and cells[7] == "CeR odmówił: nie znaleziono terminu"
+
+
+def test_the_automatic_refresh_reads_the_queue_off_the_ui_thread(qtbot, window, on_dialog,
+                                                                  monkeypatch):
+    """After any work (and on the timer, on the sync engine's news) the dock's rows are read on
+    a thread of their own: the UI thread runs no query of the whole queue then (issue 18)."""
+    import threading
+
+    from recepcja.services import emergency
+
+    readers: list[threading.Thread] = []
+    real = emergency.queue_entries
+
+    def recording(repos, **options):  # noqa: ANN001, ANN003, ANN202
+        readers.append(threading.current_thread())
+        return real(repos, **options)
+
+    monkeypatch.setattr(emergency, "queue_entries", recording)
+    panel = _panel(window)
+    _book_1040(qtbot, window, on_dialog)  # the booking's work finishing refreshes the dock
+    qtbot.waitUntil(lambda: panel.dock.model.rowCount() == 1)
+    assert readers and threading.main_thread() not in readers
