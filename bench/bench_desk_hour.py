@@ -187,10 +187,17 @@ def play(rounds: int) -> dict[str, Any]:
                            "median_db_ms": round(1000 * statistics.median(times), 2),
                            "max_db_ms": round(1000 * max(times), 2)}
                     for name, times in actions.items()},
-        "slowest_by_action_ms": {name: round(1000 * max(
-            (s[0] for s in timed.statements if s[1] == name), default=0.0), 2)
-            for name in actions},
+        "slowest_by_action": {name: _slowest(timed.statements, name) for name in actions},
     }
+
+
+def _slowest(statements: list[Any], action: str) -> dict[str, Any]:
+    mine = [s for s in statements if s[1] == action]
+    if not mine:
+        return {"ms": 0.0, "sql": ""}
+    seconds, _action, sql = max(mine, key=lambda s: s[0])
+    return {"ms": round(seconds * 1000, 2),
+            "sql": re.sub(r"\s+", " ", re.sub(r"\d+", "N", sql))[:120]}
 
 
 def main() -> int:
