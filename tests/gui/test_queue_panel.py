@@ -60,7 +60,7 @@ def test_manual_emergency_booking_shows_in_the_dock_and_exports(qtbot, window, d
 
     _book_1040(qtbot, window, on_dialog)
     model = panel.dock.model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1)  # read in the background after the work
     cells = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert desk_ctx.user in cells  # who booked it
     assert model.headerData(5, Qt.Orientation.Horizontal) == "Kto zapisał"
@@ -182,7 +182,7 @@ def test_queue_dock_stays_away_for_an_ordinary_booking_and_appears_in_an_emergen
     assert panel.dock.isHidden()  # a normal day: no clutter
     window.set_connection(Connection.ONLINE)
     _book_1040(qtbot, window, on_dialog)
-    assert panel.dock.model.rowCount() == 1  # it is queued for a moment...
+    qtbot.waitUntil(lambda: panel.dock.model.rowCount() == 1)  # queued for a moment...
     assert panel.dock.isHidden()  # ...and that is no reason to take 40% of the day
     window.set_connection(Connection.OFFLINE)
     panel.refresh()
@@ -199,7 +199,7 @@ def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
     _book_1040(qtbot, window, on_dialog)
     panel = _panel(window)
     model = panel.dock.model
-    assert model.rowCount() == 1
+    qtbot.waitUntil(lambda: model.rowCount() == 1)
     repos = Repositories.over(desk_ctx.open_db())
     try:
         ConnectivityMonitor(repos).note_configuration_problem(
@@ -240,3 +240,25 @@ def test_call_list_dialog_shows_why_an_e_referral_puts_a_visit_on_it(qtbot, wind
     assert dialog.table.rowCount() == 1
     assert dialog.table.item(0, 5).text() == reason
     assert dialog.table.item(0, 4).text()  # the visit keeps its term
+
+
+def test_the_automatic_refresh_reads_the_queue_off_the_ui_thread(qtbot, window, on_dialog,
+                                                                  monkeypatch):
+    """After any work (and on the timer, on the sync engine's news) the dock's rows are read on
+    a thread of their own: the UI thread runs no query of the whole queue then (issue 18)."""
+    import threading
+
+    from recepcja.services import emergency
+
+    readers: list[threading.Thread] = []
+    real = emergency.queue_entries
+
+    def recording(repos, **options):  # noqa: ANN001, ANN003, ANN202
+        readers.append(threading.current_thread())
+        return real(repos, **options)
+
+    monkeypatch.setattr(emergency, "queue_entries", recording)
+    panel = _panel(window)
+    _book_1040(qtbot, window, on_dialog)  # the booking's work finishing refreshes the dock
+    qtbot.waitUntil(lambda: panel.dock.model.rowCount() == 1)
+    assert readers and threading.main_thread() not in readers

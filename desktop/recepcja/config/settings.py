@@ -32,6 +32,7 @@ P1_ENVIRONMENTS = MappingProxyType({
     "production": "https://sus.ezdrowie.gov.pl",
 })
 ENV_DATABASE_URL = "RECEPCJA_DATABASE_URL"
+MAX_IN_FLIGHT_CAP = 32  # [cer] max_in_flight: a good citizen of a national service
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
 
@@ -47,6 +48,9 @@ class CerSettings:
     client_key_file: str = ""
     signing_cert_file: str = ""  # WS-Security signing (PEM)
     signing_key_file: str = ""
+    # CeR calls the replay keeps in flight at once (sync.in_flight; lowered by itself while
+    # CeR is busy or slow). 1: one at a time.
+    max_in_flight: int = 12
 
 
 @dataclass(slots=True)
@@ -231,6 +235,9 @@ def _check_values(settings: Settings) -> None:
         if getattr(cer, key) <= 0:
             raise ValidationError(N_("Settings: {key} must be a positive number of seconds."),
                                   key=f"cer.{key}")
+    if not 1 <= cer.max_in_flight <= MAX_IN_FLIGHT_CAP:
+        raise ValidationError(N_("Settings: {key} must be between {low} and {high}."),
+                              key="cer.max_in_flight", low=1, high=MAX_IN_FLIGHT_CAP)
     # Below the law's 3 months CeR refuses activation while the desk would think all is well.
     check_configured_months(settings.publishing.horizon_months,
                             "Settings: publishing.horizon_months")

@@ -9,6 +9,7 @@ otherwise straight to the connectivity monitor, which persists it.
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from recepcja.gui.connection import Connection
 from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.queue_dock import QueueDock
+from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _, ngettext
 from recepcja.store.repos import Repositories
 from recepcja.sync.terms import manual_emergency
@@ -29,6 +31,8 @@ if TYPE_CHECKING:  # the Excel, call-list and connectivity code loads at first u
     from recepcja.gui.main_window import MainWindow
     from recepcja.services.emergency import ImportReport
     from recepcja.sync.monitor import ConnectivityMonitor
+
+log = logging.getLogger("recepcja.gui.queue")
 
 REFRESH_MS = 15000
 EMERGENCY_SHORTCUT = "Ctrl+Shift+E"
@@ -47,6 +51,11 @@ class QueuePanel(QObject):
         self.closed = False
         self._waiting = False  # whether the last refresh found work for the desk
         self._shown_by_itself = False  # the dock appeared on its own (not the desk's choice)
+        # The automatic refreshes read the queue on a thread of their own (the UI thread runs
+        # no query of hundreds of rows after every piece of work): one read at a time.
+        self._reader = BackgroundRunner(self, workers=1)
+        self._reading = False
+        self._again = False
         self.dock.hide()  # an empty queue is clutter on a normal day
         menu = window.menuBar().addMenu(_("Emergency &queue"))
         self.menu = menu
@@ -70,25 +79,64 @@ class QueuePanel(QObject):
         if self.emergency_action.isChecked():
             window.bridge.set_manual_emergency(True)
             self.dock.show()
-        window.bridge.queue_changed.connect(lambda _count: self.refresh())
-        window.bridge.pass_done.connect(lambda _batch: self.refresh())
-        window.runner.finished.connect(self.refresh)
+        window.bridge.queue_changed.connect(lambda _count: self.refresh_soon())
+        window.bridge.pass_done.connect(lambda _batch: self.refresh_soon())
+        window.runner.finished.connect(self.refresh_soon)
         self.timer = QTimer(self)
-        self.timer.timeout.connect(self.refresh)
+        self.timer.timeout.connect(self.refresh_soon)
         self.timer.start(REFRESH_MS)
         if window.repos.outbox.has_queued_bookings():
             self.dock.show()  # in the first paint already: no jump when its rows arrive
         # Reading the queue (and sizing the dock to it) waits until the day is on the screen.
-        after_first_paint(window, self.refresh)
+        after_first_paint(window, self.refresh_soon)
 
     # -- the queue -----------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        """Read the queue now, on this thread (after the desk's own change to it)."""
         if self.closed:  # a queued signal after the window closed its store
             return
         from recepcja.services.emergency import queue_entries
 
-        entries = queue_entries(self.window.repos)
+        self._show(queue_entries(self.window.repos))
+
+    def refresh_soon(self) -> None:
+        """Read the queue in the background and show it (after any work, on the timer, on the
+        sync engine's news); asked again while reading: once more afterwards."""
+        if self.closed:
+            return
+        if self._reading:
+            self._again = True
+            return
+        self._reading = True
+        ctx = self.window.ctx
+
+        def read() -> list[Any]:
+            from recepcja.services.emergency import queue_entries
+
+            # The desk's copy while the practice server is away, as the window shows.
+            with Repositories.over(ctx.open_desk_db()) as repos:
+                return queue_entries(repos)
+
+        def shown(entries: list[Any]) -> None:
+            self._reading = False
+            if not self.closed:
+                self._show(entries)
+            self._read_again()
+
+        def failed(error: BaseException) -> None:
+            self._reading = False
+            log.warning("reading the emergency queue failed: %s", error)
+            self._read_again()
+
+        self._reader.run(read, on_success=shown, on_failure=failed)
+
+    def _read_again(self) -> None:
+        if self._again and not self.closed:
+            self._again = False
+            self.refresh_soon()
+
+    def _show(self, entries: list[Any]) -> None:
         self.dock.set_entries(entries)
         urgent = needs_the_desk(entries, self.emergency_action.isChecked()
                                 or self.window.connection_state == Connection.OFFLINE)
@@ -296,6 +344,7 @@ class QueuePanel(QObject):
     def close(self) -> None:
         self.closed = True
         self.timer.stop()
+        self._reader.shutdown()
         if self.call_dialog is not None:
             self.call_dialog.close()
         if self.first_start is not None:

@@ -43,6 +43,7 @@ from recepcja.services.practice_setup import parse_address
 from recepcja.services.publishing import Progress, Rejection, first_day_past, publish_all
 from recepcja.store.records import Place
 from recepcja.store.repos import Repositories
+from recepcja.sync.in_flight import DEFAULT_MAX_IN_FLIGHT
 
 log = logging.getLogger(__name__)
 
@@ -150,8 +151,10 @@ class _Run:
     """One onboarding run: the store, the gateway and the clock, step by step."""
 
     def __init__(self, repos: Repositories, gateway: CerGateway, *, now: dt.datetime,
-                 months: int, margin_days: int, progress: Progress | None) -> None:
+                 months: int, margin_days: int, progress: Progress | None,
+                 max_in_flight: int = DEFAULT_MAX_IN_FLIGHT) -> None:
         self.repos, self.gateway, self.now = repos, gateway, now
+        self.max_in_flight = max_in_flight
         self.months, self.margin_days, self.progress = months, margin_days, progress
         self.today = now.astimezone(WARSAW).date()
 
@@ -326,7 +329,7 @@ class _Run:
     def publish(self, place: Place) -> StepResult:
         result = publish_all(self.repos, self.gateway, now=self.now, months=self.months,
                              margin_days=self.margin_days, place_id=place.id,
-                             progress=self.progress)
+                             progress=self.progress, max_in_flight=self.max_in_flight)
         rejections = [r for s in result.schedules for r in (*s.rejected, *s.withdraw_rejected)]
         reach = "; ".join(f"{s.name}: {s.published_until or '-'}" for s in result.schedules)
         # Rejected items are reported (and retried next time); activation checks the horizon.
@@ -402,12 +405,13 @@ def run_onboarding(
     steps: tuple[Step, ...] = STEPS,
     on_step: StepCallback | None = None,
     progress: Progress | None = None,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
 ) -> OnboardingResult:
     """All places through the steps (``steps`` may stop early, e.g. to publish before
     activating in a test). Stops at the first failed step of a place: its later steps need it.
     CeR being unreachable ends the run with a failed step carrying the ``CerError``."""
     run = _Run(repos, gateway, now=now or dt.datetime.now(dt.UTC), months=months,
-               margin_days=margin_days, progress=progress)
+               margin_days=margin_days, progress=progress, max_in_flight=max_in_flight)
     handlers = {Step.REGISTER: run.register, Step.MOBILE_POINTS: run.mobile_points,
                 Step.SCHEDULES: run.schedules, Step.INITIAL_LOAD: run.initial_load,
                 Step.PUBLISH: run.publish, Step.ACTIVATE: run.activate}

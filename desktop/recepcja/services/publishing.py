@@ -28,7 +28,7 @@ import bisect
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from recepcja.cer.errors import CerError
@@ -37,9 +37,11 @@ from recepcja.cer.types import ItemResult
 from recepcja.domain.horizon import check_horizon, horizon_deadline
 from recepcja.domain.model import WARSAW, ScheduleException, Slot, SlotSpec, SlotState
 from recepcja.domain.slots import first_working_day, generate_slots
+from recepcja.services.gateway_pool import GatewayPool
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.records import Schedule
 from recepcja.store.repos import Repositories
+from recepcja.sync.in_flight import DEFAULT_MAX_IN_FLIGHT
 from recepcja.sync.withdrawals import sort_withdrawals
 
 # CeR refuses terms in the past; a term starting within minutes is not worth offering either.
@@ -189,11 +191,11 @@ def _overlaps(
 
 def withdraw(
     repos: Repositories, gateway: CerGateway, schedule: Schedule, slots: Sequence[Slot],
-    outcome: ScheduleOutcome, *, net: Executor | None = None,
+    outcome: ScheduleOutcome, *, net: GatewayPool | None = None,
 ) -> None:
     """``usunSloty`` for ``slots`` (they must have CeR ids); accepted (or unknown to CeR) ones
-    are marked withdrawn and, when no visit used them, removed locally. ``net``: the thread
-    that owns the gateway (publishing sends from one network thread)."""
+    are marked withdrawn and, when no visit used them, removed locally. ``net``: the threads
+    that send publishing's calls (``services.gateway_pool``)."""
     items = list({s.id: s for s in slots if s.cer_id}.values())
     if not items or schedule.cer_id is None:
         return
@@ -203,7 +205,7 @@ def withdraw(
         if net is None:
             results = gateway.delete_slots(schedule.cer_id, cer_ids)
         else:
-            results = net.submit(gateway.delete_slots, schedule.cer_id, cer_ids).result()
+            results = net.call("delete_slots", schedule.cer_id, cer_ids).result()
     except CerError as error:
         results = list(error.partial)
         _apply_withdrawals(repos, by_cer, results, outcome)
@@ -236,7 +238,7 @@ class _Sending:
 
 
 def _prepare(
-    repos: Repositories, gateway: CerGateway, net: Executor, schedule: Schedule, *,
+    repos: Repositories, gateway: CerGateway, net: GatewayPool, schedule: Schedule, *,
     now: dt.datetime, months: int, margin_days: int, batch: int,
 ) -> _Sending:
     """Extend and withdraw (waiting for CeR), then hand the publishing batches to ``net``."""
@@ -259,11 +261,14 @@ def _prepare(
     pending = [(slot_local_id(slot_id), slot_id, spec) for slot_id, spec
                in repos.slots.unpublished_specs(schedule.id, after=now + LEAD, until=end)]
     sending.total = len(pending)
+    previous: Future[list[ItemResult]] | None = None
     for offset in range(0, len(pending), batch):
         chunk = pending[offset:offset + batch]
         items = [(local_id, spec) for local_id, _slot_id, spec in chunk]
         ids = {local_id: slot_id for local_id, slot_id, _spec in chunk}
-        sending.batches.append((net.submit(gateway.save_slots, schedule.cer_id, items), ids))
+        # One schedule's batches in order; other schedules' batches overlap with them.
+        previous = net.call("save_slots", schedule.cer_id, items, after=previous)
+        sending.batches.append((previous, ids))
     return sending
 
 
@@ -336,24 +341,26 @@ def publish_all(
     place_id: int | None = None,
     batch: int = DEFAULT_BATCH,
     progress: Progress | None = None,
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
 ) -> PublishResult:
     """``recepcja publish``: every active schedule (of one place, when given).
 
-    A one-deep pipeline: while schedule k's batches travel to CeR on the network thread (the
-    only thread that touches the gateway), this thread generates and stores schedule k+1's
-    slots, then records k's answers. The order of calls to CeR per schedule is unchanged, and
-    nothing is marked published before CeR's answer says so."""
+    A pipeline: while the batches of up to ``max_in_flight`` schedules travel to CeR on as
+    many network threads (each with its own copy of the gateway: ``services.gateway_pool``),
+    this thread generates and stores the next schedule's slots, then records the oldest
+    schedule's answers. The order of calls to CeR per schedule is unchanged, and nothing is
+    marked published before CeR's answer says so."""
     now = now or dt.datetime.now(dt.UTC)
     today = now.astimezone(WARSAW).date()
     deadline, until = publication_window(today, months, margin_days)
     result = PublishResult(until=until, deadline=deadline)
     in_flight: list[_Sending] = []
-    with ThreadPoolExecutor(1, thread_name_prefix="publish") as net:
+    with GatewayPool(gateway, max_in_flight, name="publish") as net:
         try:
             for schedule in repos.schedules.list(place_id=place_id):
                 in_flight.append(_prepare(repos, gateway, net, schedule, now=now, months=months,
                                           margin_days=margin_days, batch=batch))
-                if len(in_flight) > 1:
+                if len(in_flight) > net.threads:
                     result.schedules.append(_finish(repos, in_flight.pop(0), months, progress))
             while in_flight:
                 result.schedules.append(_finish(repos, in_flight[0], months, progress))

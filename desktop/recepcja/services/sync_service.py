@@ -93,7 +93,8 @@ def sync_once(ctx: AppContext, repos: Repositories, *, wait: float = SYNC_WAIT
     """One pass of the sync engine on the calling thread (probe, then replay under the data
     folder's sender lock, taking over the rows of a sender that is gone)."""
     engine = SyncEngine(lambda: repos, lambda: gateway_from_context(
-        ctx, place_cer_id=place_cer_id(repos)), make_referral_gateway=referral_gateways(ctx))
+        ctx, place_cer_id=place_cer_id(repos)), make_referral_gateway=referral_gateways(ctx),
+        max_in_flight=ctx.settings.cer.max_in_flight, worker_repos=ctx.repositories)
     return engine.run_once(repos=repos, wait=wait)
 
 
@@ -122,7 +123,8 @@ def engine_for_context(
                       idle_interval=idle_interval,
                       after_pass=DowntimeRefresher(ctx.paths.exports / FILE_NAME),
                       make_referral_gateway=referral_gateways(ctx),
-                      ownership=ownership)
+                      ownership=ownership, max_in_flight=ctx.settings.cer.max_in_flight,
+                      worker_repos=ctx.repositories)
 
 
 def referral_gateways(ctx: AppContext) -> Callable[[], Any]:

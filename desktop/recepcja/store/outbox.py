@@ -63,6 +63,15 @@ _OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"
 _REJECTED_UNRESOLVED = (
     "(o.state = 'rejected' AND v.state IN ('pending', 'waiting_list') AND v.cer_id IS NULL)"
 )
+# The queue's rows: waiting ones found through the partial indexes of open and rejected rows
+# (the window refreshes the queue on its own thread: not a scan of every booking ever sent),
+# or (the export) also every one queued in emergency mode.
+_QUEUE_WAITING = (
+    f"o.id IN (SELECT id FROM outbox WHERE state IN {_OPEN} UNION ALL "
+    "SELECT id FROM outbox WHERE state = 'rejected') "
+    f"AND o.op = 'book' AND (o.state IN {_OPEN} OR {_REJECTED_UNRESOLVED})")
+_QUEUE_ALL = (f"o.op = 'book' AND (o.emergency = 1 OR o.state IN {_OPEN} "
+              f"OR {_REJECTED_UNRESOLVED})")
 _NO_LIMIT = 2**62  # LIMIT -1 means "no limit" to SQLite only
 # Finished rows whose visit still waits to be put on the term CeR holds it on (the partial
 # index ``outbox_put_back``, spelled the same: ``Dialect.json_text("result", "put_back")``).
@@ -278,9 +287,7 @@ class OutboxRepo:
             "LEFT JOIN schedules AS h ON h.id = s.schedule_id "
             "LEFT JOIN resources AS r ON r.id = h.resource_id "
             "LEFT JOIN places AS pl ON pl.id = h.place_id "
-            f"WHERE o.op = 'book' AND ((:all = 1 AND o.emergency = 1) OR o.state IN {_OPEN} "
-            f"OR {_REJECTED_UNRESOLVED}) ORDER BY o.id",
-            {"all": int(include_finished)},
+            f"WHERE {_QUEUE_ALL if include_finished else _QUEUE_WAITING} ORDER BY o.id",
         )
 
     def has_queued_bookings(self) -> bool:

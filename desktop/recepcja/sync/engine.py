@@ -31,6 +31,7 @@ from typing import Any
 from recepcja.cer.port import CerPort
 from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
+from recepcja.sync.in_flight import DEFAULT_MAX_IN_FLIGHT, InFlightLimit
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
 from recepcja.sync.practice_owner import PracticeOwnership
 from recepcja.sync.replay import Replayer
@@ -51,7 +52,11 @@ class SyncEngine:
     ``backoff_cap``) decides when an unreachable CeR is probed again; while online and idle,
     CeR is probed every ``probe_interval`` seconds so an outage is noticed before a booking.
     ``after_pass(repos)`` runs on the sync thread after each pass while CeR is online (the
-    downtime printout refreshes itself there).
+    downtime printout refreshes itself there). ``max_in_flight`` (``[cer] max_in_flight``):
+    how many CeR calls a pass keeps in flight at most; the limit backs off while CeR is busy
+    and is kept across passes (``sync.in_flight``); ``worker_repos`` opens a connection for
+    each of the pass's workers (needed for a PostgreSQL practice database; the SQLite file is
+    opened again without it).
     """
 
     def __init__(
@@ -71,7 +76,11 @@ class SyncEngine:
         after_pass: Callable[[Repositories], Any] | None = None,
         make_referral_gateway: Callable[[], Any] | None = None,
         ownership: PracticeOwnership | None = None,
+        max_in_flight: int = DEFAULT_MAX_IN_FLIGHT,
+        worker_repos: Callable[[], Repositories] | None = None,
     ) -> None:
+        self.worker_repos = worker_repos
+        self.in_flight = InFlightLimit(max_in_flight)
         self._open_repos = open_repos
         self._make_gateway = make_gateway
         self._make_referral_gateway = make_referral_gateway  # P1's e-referral service
@@ -240,6 +249,7 @@ class SyncEngine:
                 report = ReplayReport(stopped_by=monitor.last_error)
                 self.last_report = report
                 return report
+
         def observe(outcome: BaseException | None) -> None:
             self._last_call = time.monotonic()
             monitor.observe(outcome)
@@ -249,6 +259,7 @@ class SyncEngine:
             scope_to_cer=self.scope_to_cer, on_chunk=lambda: self._publish_count(repos),
             wait=wait, referrals=self._make_referral_gateway,
             sender_lock=self.ownership.sender_lock() if self.ownership else None,
+            in_flight=self.in_flight, open_repos=self.worker_repos,
         )
         report = replayer.run()
         if report.busy:

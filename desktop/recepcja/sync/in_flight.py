@@ -54,11 +54,12 @@ from recepcja.sync.replay_rows import Chunk, ReplayPass
 
 log = logging.getLogger("recepcja.sync.replay")
 
-DEFAULT_MAX_IN_FLIGHT = 8  # [cer] max_in_flight: ~10 s for 1,000 bookings at 80 ms a call
+DEFAULT_MAX_IN_FLIGHT = 12  # [cer] max_in_flight: ~7-12 s for 1,000 bookings at 80 ms a call
 SLOW_FACTOR = 2.0  # a call slower than this times the usual time (plus the margin) is "slow"
 SLOW_MARGIN = 0.25  # seconds
 BASELINE_DRIFT = 0.05  # how fast the usual time follows calls slower than it
 FLUSH_EVERY = 8  # a worker writes its finished rows at least this often (one commit)
+FLUSH_AFTER = 0.02  # ... or when no new row came for this long (seconds)
 
 
 class InFlightLimit:
@@ -295,8 +296,8 @@ class InFlight:
 
     def _hand_out(self, in_flight: int, entry: OutboxEntry) -> None:
         if len(self._threads) < min(in_flight, self.limit.maximum):
-            thread = threading.Thread(target=self._worker, name="recepcja-replay-worker",
-                                      daemon=True)
+            thread = threading.Thread(target=self._worker, daemon=True,
+                                      name=f"recepcja-replay-{len(self._threads) + 1}")
             self._threads.append(thread)
             thread.start()
         self._work.put(entry)
@@ -330,10 +331,11 @@ class InFlight:
         try:
             while True:
                 try:
-                    entry = self._work.get_nowait()
+                    # Finished rows wait a moment for more to share their commit.
+                    entry = self._work.get(timeout=FLUSH_AFTER if chunk.claimed else None)
                 except queue.Empty:
                     self._flush(worker, chunk)
-                    entry = self._work.get()
+                    continue
                 if entry is None:
                     return
                 chunk.claimed = chunk.claimed | {entry.id}

@@ -82,6 +82,8 @@ def test_app_paths_ensure_creates_folders(tmp_path):
     ("publishing", "margin_days", -1, "publishing.margin_days"),
     ("cer", "call_deadline", 0, "cer.call_deadline"),
     ("cer", "read_timeout", -5, "cer.read_timeout"),
+    ("cer", "max_in_flight", 0, "cer.max_in_flight"),  # nothing would ever be sent
+    ("cer", "max_in_flight", 33, "cer.max_in_flight"),  # not a good citizen of CeR
 ])
 def test_values_that_cannot_work_are_refused_with_the_key_named(tmp_path, section, key, value,
                                                                 named):

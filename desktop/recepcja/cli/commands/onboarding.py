@@ -110,6 +110,7 @@ def run_onboard(args: argparse.Namespace, ctx: AppContext) -> int:
         publishing = ctx.settings.publishing
         result = run_onboarding(repos, gateway, months=publishing.horizon_months,
                                 margin_days=publishing.margin_days,
+                                max_in_flight=ctx.settings.cer.max_in_flight,
                                 on_step=None if args.json else _print_step)
     if args.json:
         emit_json({"ok": result.ok, "steps": [_step_json(s) for s in result.steps]})
@@ -136,7 +137,8 @@ def run_publish(args: argparse.Namespace, ctx: AppContext) -> int:
         with (gateway_from_context(ctx) as gateway, ctx.repositories() as repos,
               practice_cer_work(repos.db, "publish")):  # one CeR client per practice
             result = publish_all(repos, gateway, months=months,
-                                 margin_days=ctx.settings.publishing.margin_days)
+                                 margin_days=ctx.settings.publishing.margin_days,
+                                 max_in_flight=ctx.settings.cer.max_in_flight)
     except CerError as error:
         emit_error(error_text(error))
         return EXIT_CER

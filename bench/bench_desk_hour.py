@@ -1,0 +1,227 @@
+"""The slowest database call on the UI thread during a receptionist's scripted hour (issue 18).
+
+    python bench/bench_desk_hour.py BENCH.sqlite [--rounds 60] [--json]
+
+BENCH.sqlite is the large database from ``bench/generate.py``. One process (offscreen Qt) opens
+Recepcja's window over a copy of it (no sync thread; the window's clock on a working day the
+database covers), then plays ``--rounds`` rounds of a receptionist's work, each:
+
+- **search**: a surname prefix typed into the patient search (run at once, as the search box's
+  timer would after the typing pauses) - the search runs on the UI thread;
+- **card**: the patient card of the first hit opened (read in the pool, shown on the UI thread;
+  the dialog is closed at once instead of waiting for a click);
+- **book**: what the booking dialog reads on the UI thread (free terms of the shown
+  schedules), then the booking of the patient on the first free term, in the pool as the
+  window submits it, and the window's refresh after it;
+- **switch**: three days forward in the day view, then three in the week view.
+
+Every statement the UI thread's connection runs (``execute`` / ``executemany`` and the fetching
+of its rows) is timed, with the action it belongs to. Reported: the slowest single statement
+(with its SQL, numbers elided), the slowest action's total database time, and per action the
+median and maximum. The UI thread's connection is the window's own (``MainWindow.repos``);
+work the window hands to the pool runs on other connections and is not counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+
+class TimedCursor:
+    def __init__(self, cursor: Any, record: Any) -> None:
+        self._cursor = cursor
+        self._record = record
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def __iter__(self) -> Any:
+        began = time.perf_counter()
+        rows = list(self._cursor)
+        self._record(time.perf_counter() - began)
+        return iter(rows)
+
+    def _timed(self, name: str, *args: Any) -> Any:
+        began = time.perf_counter()
+        result = getattr(self._cursor, name)(*args)
+        self._record(time.perf_counter() - began)
+        return result
+
+    def fetchone(self) -> Any:
+        return self._timed("fetchone")
+
+    def fetchall(self) -> Any:
+        return self._timed("fetchall")
+
+    def fetchmany(self, *args: Any) -> Any:
+        return self._timed("fetchmany", *args)
+
+
+class TimedConnection:
+    """The UI thread's connection, every statement timed (execute + fetching its rows)."""
+
+    def __init__(self, conn: Any, ui_thread: threading.Thread) -> None:
+        self._conn = conn
+        self._ui = ui_thread
+        self.action = "start"
+        self.statements: list[tuple[float, str, str]] = []  # seconds, action, sql
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._conn, name)
+
+    def _run(self, name: str, sql: str, *args: Any) -> Any:
+        assert threading.current_thread() is self._ui, "the window's connection off its thread"
+        entry = [0.0, self.action, sql]
+        self.statements.append(entry)  # type: ignore[arg-type]
+
+        def record(seconds: float) -> None:
+            entry[0] += seconds
+
+        began = time.perf_counter()
+        cursor = getattr(self._conn, name)(sql, *args)
+        record(time.perf_counter() - began)
+        return TimedCursor(cursor, record)
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._run("execute", sql, *args)
+
+    def executemany(self, sql: str, *args: Any) -> Any:
+        return self._run("executemany", sql, *args)
+
+
+def play(rounds: int) -> dict[str, Any]:
+    from PySide6.QtWidgets import QApplication
+
+    from recepcja.domain.model import WARSAW, Urgency
+    from recepcja.gui.app import make_application
+    from recepcja.gui.booking_dialog import BookingRequest
+    from recepcja.gui.main_window import MainWindow
+    from recepcja.gui.patient_card_actions import PatientCardActions
+    from recepcja.services import day_view
+    from recepcja.services.context import AppContext
+
+    app = make_application([])
+    moment = dt.datetime(2026, 11, 23, 10, 5, tzinfo=WARSAW)
+    window = MainWindow(AppContext.load(), clock=lambda: moment, start_sync=False)
+    window.show()
+    for _ in range(20):
+        app.processEvents()
+    timed = TimedConnection(window.repos.db.conn, threading.current_thread())
+    window.repos.db.conn = timed
+    window._run_dialog = lambda dialog: (dialog.close(), dialog.deleteLater(), False)[2]
+    cards = next(e for e in window.extensions if isinstance(e, PatientCardActions))
+    panel = window.patients
+    prefixes = [row[0][:3] for row in window.repos.db.conn._conn.execute(
+        "SELECT last_name FROM patients ORDER BY id LIMIT ?", (rounds * 37,)).fetchall()[::37]]
+    actions: dict[str, list[float]] = defaultdict(list)
+
+    def settle() -> None:
+        window.runner.wait(30000)
+        for _ in range(5):
+            app.processEvents()
+
+    def act(name: str, work: Any) -> None:
+        timed.action = name
+        first = len(timed.statements)
+        work()
+        settle()
+        actions[name].append(sum(s[0] for s in timed.statements[first:]))
+
+    booked = 0
+    for index in range(rounds):
+        prefix = prefixes[index % len(prefixes)]
+
+        def search(prefix: str = prefix) -> None:
+            panel.query.setText(prefix)
+            panel.run_search()
+
+        act("search", search)
+        patient = panel.model.patient_at(0) if panel.model.rowCount() else None
+        if patient is not None:
+            act("card", lambda patient=patient: cards.open(patient.id))
+
+            def book(patient: Any = patient) -> None:
+                nonlocal booked
+                terms = day_view.free_terms(window.repos, window.schedules, moment, limit=200)
+                if terms:
+                    _schedule, _start, slot_id = terms[0]
+                    window.submit_booking(BookingRequest(patient.id, slot_id, Urgency.STABLE,
+                                                         None, None))
+                    booked += 1
+
+            act("book", book)
+        window.actions_.day_view.trigger()
+        for _ in range(3):
+            act("switch day (day view)", window.actions_.next_day.trigger)
+        window.actions_.week_view.trigger()
+        for _ in range(3):
+            act("switch day (week view)", window.actions_.next_day.trigger)
+        for _ in range(6):  # back to the same week: the hour stays around one day
+            window.actions_.previous_day.trigger()
+    window.close()
+    QApplication.processEvents()
+    slowest = max(timed.statements, key=lambda s: s[0])
+    return {
+        "rounds": rounds,
+        "bookings": booked,
+        "statements": len(timed.statements),
+        "slowest_statement_ms": round(slowest[0] * 1000, 2),
+        "slowest_statement_action": slowest[1],
+        "slowest_statement_sql": re.sub(r"\s+", " ", re.sub(r"\d+", "N", slowest[2]))[:160],
+        "statement_p99_ms": round(1000 * statistics.quantiles(
+            [s[0] for s in timed.statements], n=100)[98], 2),
+        "actions": {name: {"count": len(times),
+                           "median_db_ms": round(1000 * statistics.median(times), 2),
+                           "max_db_ms": round(1000 * max(times), 2)}
+                    for name, times in actions.items()},
+        "slowest_by_action": {name: _slowest(timed.statements, name) for name in actions},
+    }
+
+
+def _slowest(statements: list[Any], action: str) -> dict[str, Any]:
+    mine = [s for s in statements if s[1] == action]
+    if not mine:
+        return {"ms": 0.0, "sql": ""}
+    seconds, _action, sql = max(mine, key=lambda s: s[0])
+    return {"ms": round(seconds * 1000, 2),
+            "sql": re.sub(r"\s+", " ", re.sub(r"\d+", "N", sql))[:120]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("database", type=Path)
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bench-desk-hour-"))
+    try:
+        shutil.copy(args.database, home / "recepcja.sqlite")
+        os.environ.update(QT_QPA_PLATFORM="offscreen", RECEPCJA_HOME=str(home),
+                          RECEPCJA_LANG="pl")
+        os.environ.pop("RECEPCJA_CER_URL", None)
+        result = play(args.rounds)
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        for key, value in result.items():
+            print(f"{key}: {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
