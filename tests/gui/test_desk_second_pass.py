@@ -203,3 +203,63 @@ def test_one_error_to_words_function_never_shows_a_class_name(qtbot, window, mon
     assert shown[1] == shown[2] == "Nieoczekiwany błąd; szczegóły są w dzienniku."
     assert not any(name in text for text in shown
                    for name in ("CerTemporary", "RuntimeError", "KeyError"))
+
+
+def test_polish_words_fit_every_patient_and_no_glyph_renders_as_a_box(window):
+    from recepcja.gui.term_style import attendance_label, cer_label
+
+    assert attendance_label("arrived") == "✔ obecność"
+    assert attendance_label("no_show") == "✖ nieobecność"
+    assert attendance_label("expected") == "przed wizytą"
+    assert cer_label("pending") == "… czeka na CeR"
+    window.status.set_busy("Rezerwuję…")
+    assert window.status.busy.text() == "Rezerwuję…"
+
+
+def test_the_compliance_view_shows_dates_and_met_in_words(window):
+    from recepcja.gui.compliance_dialog import report_html
+
+    report = {
+        "compliant": False, "today": "2026-12-07", "horizon_months": 3,
+        "places": [{"name": "Poradnia", "cer_id": "MUS-1", "registered": True,
+                    "registered_at": "2026-06-01T08:30:00+00:00", "active": True,
+                    "active_at": "2026-06-02T09:00:00+00:00", "initial_load_sent": True,
+                    "initial_load_sent_at": "2026-06-01T09:00:00+00:00",
+                    "initial_load_visits_not_confirmed": 0, "mobile_points": [],
+                    "schedules": [{"name": "Kardiologia", "created_in_cer": True,
+                                   "cer_id": "H-1", "published_until": "2027-02-01",
+                                   "deadline": "2027-03-07", "horizon_ok": False,
+                                   "short_by_days": 22}]}],
+        "visits_not_confirmed_in_cer": 0,
+        "deadlines": [{"date": "2026-06-05", "code": "schedules_in_cer", "what": "",
+                       "state": "met", "days_left": -185},
+                      {"date": "2027-01-01", "code": "booking_through_cer", "what": "",
+                       "state": "pending", "days_left": 25}],
+    }
+    html = report_html(report)
+    assert "07.12.2026" in html and "01.06.2026 10:30" in html  # Warsaw time, no ISO
+    assert "2026-" not in html and "T08:30" not in html
+    assert "spełnione" in html and "-185" not in html
+    assert "zostało 25 dni" in html and "brakuje 22 dni" in html
+
+
+def test_onboarding_steps_have_no_soap_names():
+    from recepcja.services.onboarding import Step, step_label
+
+    labels = [step_label(step) for step in Step]
+    assert "rejestracja miejsca" in labels and "aktywacja" in labels
+    assert not any("(" in label for label in labels)
+
+
+def test_codes_become_words():
+    from recepcja.services.desk_words import (
+        cer_state_words,
+        identifier_text,
+        outbox_state_word,
+        urgency_word,
+    )
+
+    assert identifier_text(None, "passport", "AB999") == "paszport AB999"
+    assert cer_state_words("MUS-1 AKTYWNE") == "MUS-1 aktywne w CeR"
+    assert outbox_state_word("ambiguous") == "do sprawdzenia w CeR"
+    assert urgency_word("stable") == "stabilny"
