@@ -21,6 +21,7 @@ from recepcja.domain.errors import DomainError
 from recepcja.domain.model import WARSAW, Attendance, Patient
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.actions import MainActions
+from recepcja.gui.booking_flow import BookingFlow
 from recepcja.gui.connection import Connection
 from recepcja.gui.date_bar import DateBar
 from recepcja.gui.desk_actions import DeskActions
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.status = CerStatusBar()
         self.setStatusBar(self.status)
         self.views = ScheduleLoader(self)
+        self.booking = BookingFlow(self)
         self._layout()
 
         self.bridge = SyncBridge(ctx, self.runner, self)
@@ -118,6 +120,7 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(6, 6, 6, 6)
         left_layout.addWidget(self.date_bar)
         left_layout.addWidget(self.filters)
+        left_layout.addWidget(self.booking.readback)
         left_layout.addWidget(self.schedule_view, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("rightSplitter")
@@ -328,83 +331,11 @@ class MainWindow(QMainWindow):
             self.patients.focus_search()
         return self.patient
 
-    def _terms(self, selected: DayRow | None) -> list[tuple[ScheduleInfo, dt.datetime, int]]:
-        now = self.clock()
-        terms = day_view.free_terms(self.repos, self.schedules, now, limit=200)
-        if selected is not None and selected.status.value == "free" and all(
-            slot_id != selected.entry.slot_id for _i, _s, slot_id in terms
-        ):
-            info = next(i for i in self.schedules if i.id == selected.entry.schedule_id)
-            terms.insert(0, (info, selected.start, selected.entry.slot_id))
-        return terms
-
-    def _referral_required(self, scope: str) -> bool:
-        try:
-            return self.scopes.get(scope).referral_required
-        except DomainError:
-            return False
-
     def book(self) -> None:
-        from recepcja.gui.booking_dialog import BookingDialog
-
-        patient = self._need_patient()
-        if patient is None:
-            return
-        row = self.schedule_view.current_row()
-        scope = self._scope_for(row)
-
-        def propose(urgency: object) -> int | None:
-            return self.desk.propose(scope, urgency) if scope else None  # type: ignore[arg-type]
-
-        dialog = BookingDialog(
-            patient,
-            self._terms(row),
-            selected_slot=row.entry.slot_id if row is not None else None,
-            propose=propose,
-            referral_required=self._referral_required,
-            parent=self,
-        )
-        if self._run_dialog(dialog) and dialog.request is not None:
-            self.submit_booking(dialog.request)
+        self.booking.book()  # gui/booking_flow.py
 
     def submit_booking(self, request: BookingRequest) -> None:
-        """Book in the background; the view shows the visit as waiting for CeR until the sync
-        engine confirms it."""
-        self.runner.run(
-            lambda: self.desk.book(request.patient_id, request.slot_id, request.urgency,
-                                   request.central_request_id, request.referral_id),
-            on_success=self._booked,
-            label=_("Booking…"),
-            error_parent=self,
-        )
-
-    def _booked(self, result: object) -> None:
-        if self.closed:
-            return
-        self.bridge.wake()
-        visit = getattr(result, "visit", None)
-        emergency = bool(getattr(result, "emergency", False))
-        slot = self.repos.slots.get(visit.slot_id) if visit is not None and visit.slot_id else None
-        if slot is not None:
-            self.current_day = slot.start.astimezone(WARSAW).date()
-        self.reload()
-        self.refresh_status()
-        if slot is not None:
-            self.schedule_view.select_slot(int(slot.id or 0))
-            text = _("Booked {when}: waiting for confirmation from CeR.").format(
-                when=datetime_text(slot.start))
-            if emergency:
-                text = _("Booked {when} in emergency mode: it will be sent to CeR when the "
-                         "connection is back.").format(when=datetime_text(slot.start))
-            self.status.showMessage(text, 10000)
-
-    def _scope_for(self, row: DayRow | None) -> str | None:
-        if row is not None:
-            info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
-            if info is not None:
-                return info.schedule.scope_code
-        scope = self.filters.values()[0]
-        return scope or (self.schedules[0].schedule.scope_code if self.schedules else None)
+        self.booking.submit(request)
 
     def next_free_term(self) -> None:
         row = self.schedule_view.current_row()
@@ -442,24 +373,7 @@ class MainWindow(QMainWindow):
                             label=_("Cancelling…"), error_parent=self)
 
     def reschedule(self) -> None:
-        from recepcja.gui.booking_dialog import BookingDialog
-
-        row = self._visit_row()
-        if row is None:
-            return
-        patient = self.repos.patients.get(int(row.entry.patient_id or 0))
-        if patient is None:
-            return
-        info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
-        same_scope = [i for i in self.schedules
-                      if info is None or i.schedule.scope_code == info.schedule.scope_code]
-        terms = day_view.free_terms(self.repos, same_scope, self.clock(), limit=200)
-        dialog = BookingDialog(patient, terms, reschedule=True, parent=self)
-        if self._run_dialog(dialog) and dialog.request is not None:
-            visit_id, slot_id = int(row.entry.visit_id or 0), dialog.request.slot_id
-            self.runner.run(lambda: self.desk.reschedule(visit_id, slot_id),
-                            on_success=lambda _r: self._changed(_("The visit was moved.")),
-                            label=_("Moving the visit…"), error_parent=self)
+        self.booking.reschedule()
 
     def set_attendance(self, attendance: Attendance) -> None:
         row = self._visit_row()

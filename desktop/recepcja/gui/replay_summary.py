@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from recepcja.i18n import _, ngettext
@@ -32,7 +31,6 @@ class ReplaySummary(QWidget):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.open_button = QPushButton(_("Open the &call list"))
-        self.open_button.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.ok_button = QPushButton(_("O&K, noted"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
