@@ -10,6 +10,7 @@ import stat
 from types import SimpleNamespace
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from recepcja.domain.model import WARSAW
@@ -263,3 +264,54 @@ def test_codes_become_words():
     assert cer_state_words("MUS-1 AKTYWNE") == "MUS-1 aktywne w CeR"
     assert outbox_state_word("ambiguous") == "do sprawdzenia w CeR"
     assert urgency_word("stable") == "stabilny"
+
+
+def test_the_booking_dialog_groups_filters_and_explains(qtbot, window):
+    """Terms grouped by day (the day lines cannot be chosen), each with its doctor, kind and
+    place; the doctor and date filters; the first lawful term in one line and chosen; the
+    referral field says what it takes and checks its form."""
+    from PySide6.QtCore import QDate
+
+    from recepcja.gui.booking_dialog import BookingDialog
+    from recepcja.services.booking_terms import scope_choices
+
+    flow = window.booking
+    patient = next(p for p in (window.repos.patients.get(n) for n in range(1, 61))
+                   if p is not None and p.identifier.pesel)
+    dialog = BookingDialog(patient, flow._load_terms,
+                           scopes=scope_choices(window.repos, window.scopes),
+                           scope="cardiology", propose=flow._propose,
+                           referral_required=flow._referral_required, parent=window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert [dialog.scope.itemText(i) for i in range(dialog.scope.count())] == ["kardiologia"]
+    rows = [dialog.terms.item(r) for r in range(dialog.terms.count())]
+    headers = [item for item in rows if item.data(256) is None]
+    assert headers and all(not item.flags() & Qt.ItemFlag.ItemIsSelectable for item in headers)
+    offer = dialog.current()
+    assert offer is not None and "Pierwszy dozwolony termin" in dialog.first_line.text()
+    assert offer.start.strftime("%H:%M") in dialog.first_line.text()
+    assert any("pierwszorazowa" in item.text() for item in rows)
+    assert offer.info.place_name in dialog.terms.currentItem().text()
+    # filter by a doctor: only their terms stay
+    dialog.resource.setCurrentIndex(2)
+    doctor = dialog.resource.currentData()
+    shown = [item.data(256) for item in rows if item.data(256) is not None and not item.isHidden()]
+    assert shown and all(o.info.schedule.resource_id == doctor for o in shown)
+    # from a later day: earlier days and their day lines are hidden
+    later = shown[-1].day
+    dialog.from_day.setDate(QDate(later.year, later.month, later.day))
+    visible = [item for item in rows if not item.isHidden()]
+    assert all(item.data(256) is None or item.data(256).day >= later for item in visible)
+    assert dialog.current().day >= later
+    # the referral: required for cardiology, its form checked
+    assert dialog.referral.required and "44" in dialog.referral.edit.placeholderText()
+    dialog.referral.setText("12")
+    assert "2 z 4" in dialog.referral.hint.text()
+    dialog.accept()
+    assert dialog.request is None and "44 cyfry" in dialog.error.text()  # refused, says why
+    dialog.referral.setText("7301")
+    assert "PESEL" in dialog.referral.hint.text() and dialog.referral.problem() is None
+    dialog.accept()
+    assert dialog.request is not None and dialog.request.referral_id == "7301"
+    assert dialog.request.print_confirmation
