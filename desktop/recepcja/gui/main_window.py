@@ -25,10 +25,10 @@ from recepcja.gui.booking_flow import BookingFlow
 from recepcja.gui.connection import Connection
 from recepcja.gui.date_bar import DateBar
 from recepcja.gui.desk_actions import DeskActions
+from recepcja.gui.desk_handlers import DeskHandlers
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
-from recepcja.gui.formatting import datetime_text
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
@@ -44,7 +44,6 @@ from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # the dialogs load when first opened, not at start
     from recepcja.gui.booking_dialog import BookingRequest
-    from recepcja.services.patients import PatientInput
 
 Clock = Callable[[], dt.datetime]
 STATUS_REFRESH_MS = 3000
@@ -91,6 +90,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.views = ScheduleLoader(self)
         self.booking = BookingFlow(self)
+        self.handlers = DeskHandlers(self)
         self._layout()
 
         self.bridge = SyncBridge(ctx, self.runner, self)
@@ -294,34 +294,13 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
             self.activateWindow()
 
-    # --- patients --------------------------------------------------------------------------
+    # --- feature handlers (gui/desk_handlers.py, gui/booking_flow.py) -----------------------
 
     def add_patient(self) -> None:
-        from recepcja.gui.patient_dialog import PatientDialog
-
-        dialog = PatientDialog(self.desk.register_patient, parent=self)
-        if self._run_dialog(dialog) and dialog.saved is not None:
-            self.patients.show_patient(dialog.saved)
-            text = (_("Already in the register: {name} ({local_id})") if dialog.merged
-                    else _("Patient registered: {name} ({local_id})"))
-            self.statusBar().showMessage(text.format(
-                name=f"{dialog.saved.last_name} {dialog.saved.first_name}",
-                local_id=dialog.saved.local_id), 8000)
+        self.handlers.add_patient()
 
     def edit_patient(self, patient: Patient | None) -> None:
-        from recepcja.gui.patient_dialog import PatientDialog
-
-        if patient is None or patient.id is None:
-            return
-        patient_id = patient.id
-
-        def save(data: PatientInput) -> Patient:
-            return self.desk.update_patient(patient_id, data)
-
-        dialog = PatientDialog(save, patient, parent=self)
-        if self._run_dialog(dialog) and dialog.saved is not None:
-            self.patients.show_patient(dialog.saved)
-            self.reload()
+        self.handlers.edit_patient(patient)
 
     # --- visits ----------------------------------------------------------------------------
 
@@ -338,17 +317,7 @@ class MainWindow(QMainWindow):
         self.booking.submit(request)
 
     def next_free_term(self) -> None:
-        row = self.schedule_view.current_row()
-        after = max(self.clock(), row.start) if row is not None else self.clock()
-        found = day_view.next_free(self.repos, self.schedules, after)
-        if found is None:
-            self.status.showMessage(_("No free term in the chosen schedules."), 8000)
-            return
-        _info, start, slot_id = found
-        self.schedule_view.setCurrentIndex(DAY_TAB)
-        self.go_to(start.date())
-        self.schedule_view.select_slot(slot_id)
-        self.schedule_view.day_table.setFocus()
+        self.handlers.next_free_term()
 
     def _visit_row(self) -> DayRow | None:
         row = self.schedule_view.current_row()
@@ -358,30 +327,13 @@ class MainWindow(QMainWindow):
         return row
 
     def cancel_visit(self) -> None:
-        from recepcja.gui.cancel_dialog import CancelDialog
-
-        row = self._visit_row()
-        if row is None:
-            return
-        dialog = CancelDialog(
-            f"{datetime_text(row.start)} — {row.patient_name} ({row.schedule_name})", self
-        )
-        if self._run_dialog(dialog):
-            visit_id, reason = int(row.entry.visit_id or 0), dialog.reason_text()
-            self.runner.run(lambda: self.desk.cancel(visit_id, reason),
-                            on_success=lambda _r: self._changed(_("The visit was cancelled.")),
-                            label=_("Cancelling…"), error_parent=self)
+        self.handlers.cancel_visit()
 
     def reschedule(self) -> None:
         self.booking.reschedule()
 
     def set_attendance(self, attendance: Attendance) -> None:
-        row = self._visit_row()
-        if row is None:
-            return
-        visit_id = int(row.entry.visit_id or 0)
-        self.runner.run(lambda: self.desk.attendance(visit_id, attendance),
-                        on_success=lambda _r: self._changed(""), error_parent=self)
+        self.handlers.set_attendance(attendance)
 
     def _changed(self, message: str) -> None:
         self.bridge.wake()
@@ -397,59 +349,14 @@ class MainWindow(QMainWindow):
 
         open_absence(self)
 
-    # --- printouts --------------------------------------------------------------------------
-
     def printout_html(self, kind: str) -> tuple[str, str] | None:
-        """(HTML, suggested file name) of the visit confirmation or the shown day's list."""
-        from recepcja.services import printouts
-
-        now = self.clock()
-        if kind == "day":
-            return printouts.day_list(self.repos, self.views.day_rows(), self.current_day, now)
-        row = self._visit_row()
-        if row is None:
-            return None
-        return printouts.confirmation(self.repos, int(row.entry.visit_id or 0), now,
-                                      self.ctx.settings.practice.phone)
+        return self.handlers.printout_html(kind)
 
     def printout(self, kind: str, pdf: bool = False, path: Path | None = None) -> Path | None:
-        """Print, or save as PDF (asking where unless ``path`` is given). Local work only."""
-        from recepcja.gui.printing import print_html, save_pdf_as
-
-        made = self.printout_html(kind)
-        if made is None:
-            return None
-        html, name = made
-        if not pdf:
-            print_html(self, html, name)
-            return None
-        saved = save_pdf_as(self, html, str(self.ctx.paths.exports / name), path)
-        if saved is not None:
-            self.status.showMessage(_("Saved: {path}").format(path=str(saved)), 8000)
-        return saved
-
-    # --- training --------------------------------------------------------------------------
+        return self.handlers.printout(kind, pdf, path)
 
     def training_outage(self, start: bool) -> None:
-        """Switch the simulator's outage on or off (training only), in the background."""
-        session = self.training
-        if session is None:
-            return
-        call = session.simulate_outage if start else session.end_outage  # type: ignore[attr-defined]
-
-        def done(_result: object) -> None:
-            self.actions_.outage_start.setEnabled(not start)
-            self.actions_.outage_end.setEnabled(start)
-            self.status.showMessage(
-                _("Training: CeR outage started. Book as usual and watch the banner.")
-                if start else _("Training: the outage has ended; the queue will be sent."),
-                10000,
-            )
-            self.bridge.probe()
-            QTimer.singleShot(1500, self.bridge.probe)  # a second failure means offline
-
-        self.runner.run(call, on_success=done, label=_("Switching the simulated CeR…"),
-                        error_parent=self)
+        self.handlers.training_outage(start)
 
     # --- shutdown --------------------------------------------------------------------------
 
