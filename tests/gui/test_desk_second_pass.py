@@ -315,3 +315,28 @@ def test_the_booking_dialog_groups_filters_and_explains(qtbot, window):
     dialog.accept()
     assert dialog.request is not None and dialog.request.referral_id == "7301"
     assert dialog.request.print_confirmation
+
+
+def test_the_same_worklist_serves_a_doctors_absence(qtbot, window, desk_ctx, monday):
+    """Dr Nowak is absent: one patient moved (with the term they had), one left on the day;
+    both are on the call list with the reason in words."""
+    from recepcja.gui.queue_panel import QueuePanel
+    from recepcja.services import absence
+
+    nowak = next(r.id for r in window.repos.practice.resources() if "Nowak" in r.name)
+    affected = absence.affected_visits(window.repos, nowak, monday, monday, now=window.clock())
+    assert len(affected) == 2
+    moved, left = affected
+    plan = absence.AbsencePlan(nowak, monday, monday, "choroba",
+                               ((moved.visit.id, moved.proposal),), (left,))
+    window.desk.apply_absence(plan)
+    panel = next(e for e in window.extensions if isinstance(e, QueuePanel))
+    dialog = panel.show_call_list()
+    cells = {dialog.table.item(r, 0).text(): [dialog.table.item(r, c).text() for c in range(7)]
+             for r in range(dialog.table.rowCount())}
+    moved_name = f"{moved.patient.last_name} {moved.patient.first_name}"
+    left_name = f"{left.patient.last_name} {left.patient.first_name}"
+    assert cells[moved_name][2] == "nieobecność lekarza: przeniesiono"
+    assert moved.start.astimezone(WARSAW).strftime("%H:%M") in cells[moved_name][4]
+    assert cells[left_name][2] == "nieobecność lekarza: bez nowego terminu"
+    dialog.close()
