@@ -340,3 +340,31 @@ def test_the_same_worklist_serves_a_doctors_absence(qtbot, window, desk_ctx, mon
     assert moved.start.astimezone(WARSAW).strftime("%H:%M") in cells[moved_name][4]
     assert cells[left_name][2] == "nieobecność lekarza: bez nowego terminu"
     dialog.close()
+
+
+def test_a_term_cer_gave_to_somebody_else_is_shown_taken_at_once(qtbot, window, desk_ctx):
+    """The replay moved the desk's patient off 10:40 (a portal patient has it in CeR): right
+    after the pass the day view shows 10:40 taken, not "wolny", before any reconciliation."""
+    from recepcja.domain.model import Urgency
+    from recepcja.services.day_view import TermStatus
+
+    rows = {row.start.strftime("%H:%M"): row for row in window.schedule_view.day_model.rows()
+            if row.entry.schedule_id == window.schedules[0].id}
+    lost, new = rows["10:40"].entry.slot_id, rows["11:20"].entry.slot_id
+    patient = window.repos.patients.get(12)
+    booked = window.desk.book(int(patient.id or 0), lost, Urgency.STABLE, None, None)
+    repos = Repositories.over(desk_ctx.open_db())
+    try:
+        [entry] = [e for e in repos.outbox.for_visit(booked.visit.id) if e.op == "book"]
+        repos.visits.move(booked.visit.id, new, "sync", notify_cer=False)  # as the replay does
+        repos.outbox.mark_done(entry.id, {"outcome": "moved", "original_slot_id": lost})
+    finally:
+        repos.close()
+    window.reload()
+    assert next(r for r in window.schedule_view.day_model.rows()
+                if r.entry.slot_id == lost).status == TermStatus.FREE  # what it showed before
+    window.bridge.pass_done.emit([(SimpleNamespace(id=entry.id, visit_id=booked.visit.id),
+                                   "moved")])
+    qtbot.waitUntil(lambda: next(r for r in window.schedule_view.day_model.rows()
+                                 if r.entry.slot_id == lost).status == TermStatus.BOOKED,
+                    timeout=2000)
