@@ -172,3 +172,22 @@ def test_calls_list_is_the_desk_worklist(cli, practice):  # noqa: ANN001
     assert "brak telefonu\tprzypomnienie o jutrzejszej wizycie" in row
     bad = cli("calls", "list", "--day", "jutro")
     assert bad.code == 2 and len(bad.err.splitlines()) == 1
+
+
+def test_queue_list_shows_every_waiting_change_in_polish(cli, practice):  # noqa: ANN001
+    ahead = practice["visits"][1]
+    cancelled = cli("cancel", str(ahead.id), "--reason", "pacjent zrezygnował")
+    assert cancelled.code in (0, 3), cancelled.err  # no CeR here: the cancellation waits
+    listed = cli("queue", "list")
+    assert listed.code == 0, listed.err
+    lines = listed.out.splitlines()
+    assert lines[0] == "Wizyta\tID lokalny pacjenta\tPacjent\tTermin\tTryb\tZmiana\tStan\tUwagi"
+    [row] = [line for line in lines[1:] if line.startswith(f"{ahead.id}\t")]
+    cells = row.split("\t")
+    assert cells[2] == "Kowalczyk Zofia" and cells[4] == "pilny" and cells[5] == "odwołanie"
+    assert cells[6] in {"czeka na wysłanie", "ponowi próbę", "do sprawdzenia w CeR"}
+    for english in ("stable", "urgent", "ambiguous", "queued", "failed", "cancel\t"):
+        assert english not in listed.out
+    data = cli("queue", "list", "--json").json()
+    assert ("cancel", ahead.id) in [(e["op"], e["visit_id"]) for e in data]
+    assert {e["op"] for e in data} == {"cancel"}  # the fixture's cancelled visit waits too

@@ -144,3 +144,19 @@ def on_dialog(qtbot):
     if errors:
         raise errors[0]
 
+
+
+@pytest.fixture(autouse=True)
+def printed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """The default printer, as the tests see it: what ``print_html_direct`` would have printed
+    (title, HTML). Offscreen there is no printer and the fallback print dialog would block."""
+    from recepcja.gui import printing
+
+    sent: list[tuple[str, str]] = []
+
+    def direct(_parent, html: str, title: str) -> bool:  # noqa: ANN001
+        sent.append((title, html))
+        return True
+
+    monkeypatch.setattr(printing, "print_html_direct", direct)
+    return sent

@@ -4,7 +4,7 @@ confirming button last), Enter confirms and Esc cancels."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication, QWidget
+from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
 
 def _name(widget: QWidget | None, names: dict | None = None) -> str:
@@ -46,16 +46,30 @@ def test_the_desk_goes_from_the_patient_to_the_terms_and_today(window, qtbot):
     assert rest.count("todayTable") == 1 and "dayTable" not in rest[:-1], rest
 
 
-def test_booking_dialog_walks_term_urgency_request_referral_then_book(window, qtbot):
+def test_booking_dialog_walks_urgency_scope_filters_terms_referral_then_book(window, qtbot):
+    """Urgency and scope first, then the term (filters, the list), then the referral; every
+    field has its Alt-shortcut."""
     from recepcja.gui.booking_dialog import BookingDialog
 
     patient = window.repos.patients.search("Kow", 1)[0]
-    dialog = BookingDialog(patient, [], parent=window)
+    dialog = BookingDialog(patient, lambda _scope: [], scopes=[("cardiology", "kardiologia")],
+                           scope="cardiology", parent=window)
     qtbot.addWidget(dialog)
     dialog.show()
-    chain = tab_chain(qtbot, dialog, dialog.terms, 7)
-    assert chain == ["terms", "button:Pierwszy dozwolony termin", "urgency", "centralRequest",
-                     "referral", "button:Zarezerwuj", "button:Anuluj", "terms"], chain
+    chain = tab_chain(qtbot, dialog, dialog.urgency, 11)
+    assert chain == ["urgency", "scope", "button:Pierwszy dozwolony termin", "resourceFilter",
+                     "fromDay", "terms", "referral", "centralRequest",
+                     "button:Wydrukuj potwierdzenie po rezerwacji", "button:Zarezerwuj",
+                     "button:Anuluj", "urgency"], chain
+    buddies = {label.buddy(): label.text() for label in dialog.findChildren(QLabel)
+               if label.buddy() is not None}
+    texts = [*buddies.values(), dialog.first_allowed.text(), dialog.print_box.text(),
+             dialog.buttons.button(dialog.buttons.StandardButton.Ok).text()]
+    keys = [text[text.index("&") + 1].lower() for text in texts]
+    assert len(buddies) == 7 and len(set(keys)) == len(keys), texts
+    for widget in (dialog.urgency, dialog.scope, dialog.resource, dialog.from_day,
+                   dialog.terms, dialog.referral, dialog.request_id):
+        assert widget in buddies, widget.objectName()
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     assert not dialog.isVisible() and dialog.result() == dialog.DialogCode.Rejected
 

@@ -97,7 +97,8 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         assert "MUS" in dialog.answer_text(dialog.row_of(first, "register_place"))
         assert dialog.answer_text(dialog.row_of(first, "activate"))
         assert "przyjęto" in dialog.answer_text(dialog.row_of(first, "publish"))
-        assert "AKTYWNE" in dialog.answer_text(dialog.row_of(first, "activate"))
+        assert "aktywne w CeR" in dialog.answer_text(dialog.row_of(first, "activate"))
+        assert "AKTYWNE" not in dialog.answer_text(dialog.row_of(first, "activate"))
         assert dialog.progress.maximum() > 1
         assert dialog.progress.value() == dialog.progress.maximum()
         state = sim_control.state(simulator.url, sections="places")
@@ -117,7 +118,8 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
             for schedule in place["schedules"]:
                 assert schedule["horizon_ok"], schedule
                 assert dt.date.fromisoformat(schedule["published_until"]) >= horizon
-                assert schedule["published_until"] in compliance.browser.toPlainText()
+                assert f"{dt.date.fromisoformat(schedule['published_until']):%d.%m.%Y}" in \
+                        compliance.browser.toPlainText()  # a date as the desk writes it
         assert _("Compliance with CeR") in compliance.browser.toPlainText()
         # issue 7: sync health on the same screen
         text = compliance.browser.toPlainText()

@@ -36,7 +36,7 @@ def _book_1040(qtbot, window, on_dialog) -> None:  # noqa: ANN001
             break
 
     def book(dialog) -> None:  # noqa: ANN001
-        qtbot.keyClicks(dialog.referral, "SKIER-9")
+        qtbot.keyClicks(dialog.referral.edit, "12345678901234567890123456789012345678901234")
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     on_dialog(book)

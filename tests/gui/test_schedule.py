@@ -139,28 +139,33 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     _select(window, "10:40")
 
     def book(dialog) -> None:  # noqa: ANN001
-        assert dialog.terms.currentItem().text().startswith("pon. ")
+        assert dialog.current().start.strftime("%H:%M") == "10:40"  # the term she was on
         assert "10:40" in dialog.terms.currentItem().text()
+        assert dialog.terms.item(0).text().startswith("poniedziałek, ")  # grouped by day
         dialog.urgency.setCurrentIndex(1)  # urgent
         qtbot.keyClicks(dialog.request_id, "ZC-1")
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         # cardiology needs a referral: the dialog says so and stays open
         assert dialog.isVisible() and "skierowania" in dialog.error.text()
-        qtbot.keyClicks(dialog.referral, "SKIER-7")
-        qtbot.keyClick(dialog.referral, Qt.Key.Key_Return)
+        qtbot.keyClicks(dialog.referral.edit, "SKIER-7")  # not a key nor a code: refused
+        qtbot.keyClick(dialog.referral.edit, Qt.Key.Key_Return)
+        assert dialog.isVisible() and "44" in dialog.error.text()
+        dialog.referral.setText("")
+        qtbot.keyClicks(dialog.referral.edit, "12345678901234567890123456789012345678901234")
+        qtbot.keyClick(dialog.referral.edit, Qt.Key.Key_Return)
 
     on_dialog(book)
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
     number, row = _row_by_time(window, "10:40")
     assert row.status == TermStatus.BOOKED and row.entry.patient_id == patient.id
-    assert _text(window, number, COL_CER) == "⏳ czeka na CeR"
+    assert _text(window, number, COL_CER) == "… czeka na CeR"
     assert window.status.pending.text() == "Zmiany czekające na CeR: 1"
     repos = Repositories.over(desk_ctx.open_db())
     try:
         visit = repos.visits.get(int(row.entry.visit_id or 0))
         assert visit.urgency == "urgent" and visit.central_request_id == "ZC-1"
-        assert visit.referral_id == "SKIER-7"
+        assert visit.referral_id == "12345678901234567890123456789012345678901234"
     finally:
         repos.close()
 
@@ -169,10 +174,11 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         window.actions_.arrived.trigger()
     number, row = _row_by_time(window, "10:40")
-    assert _text(window, number, COL_ARRIVAL) == "✔ przybył"
+    assert _text(window, number, COL_ARRIVAL) == "✔ obecność"  # a word that fits every patient
 
     # reschedule to 11:20
     def move(dialog) -> None:  # noqa: ANN001
+        assert dialog.moving.isVisible() and "11:00" in dialog.moving.text()
         for i in range(dialog.terms.count()):
             if "11:20" in dialog.terms.item(i).text() and "Nowak" in dialog.terms.item(i).text():
                 dialog.terms.setCurrentRow(i)

@@ -48,8 +48,8 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
 
     def book(dialog) -> None:  # noqa: ANN001
         dialog.first_allowed.click()  # the service's proposal for this urgency
-        chosen["slot"] = dialog._current()[0]
-        dialog.referral.setText("SKIER-1")
+        chosen["slot"] = dialog.current().slot_id
+        dialog.referral.setText("12345678901234567890123456789012345678901234")
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     on_dialog(book)
@@ -70,7 +70,8 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
     old_slot = cer["slot"]
 
     def move(dialog) -> None:  # noqa: ANN001
-        dialog.terms.setCurrentRow(min(3, dialog.terms.count() - 1))
+        offers = [r for r in range(dialog.terms.count()) if dialog.terms.item(r).data(256)]
+        dialog.terms.setCurrentRow(offers[min(3, len(offers) - 1)])
         dialog.accept()
 
     on_dialog(move)

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from recepcja.gui.formatting import datetime_text, phone_text
-from recepcja.i18n import _
+from recepcja.i18n import _, ngettext
 from recepcja.services.absence import (
     SUBSTITUTE,
     AbsencePlan,
@@ -147,9 +147,11 @@ class AbsenceDialog(QDialog):
             self.table.setCellWidget(row, 2, choice)
         self.table.resizeColumnsToContents()
         without = sum(1 for item in self._affected if not item.options)
-        text = _("Affected visits: {count}").format(count=len(self._affected))
+        count = len(self._affected)
+        text = ngettext("{n} visit affected", "{n} visits affected", count).format(n=count)
         if without:
-            text += " · " + _("without a free term: {count}").format(count=without)
+            text += " · " + ngettext("{n} without a free term", "{n} without a free term",
+                                     without).format(n=without)
         self.summary.setText(text)
 
     def choice(self, row: int) -> MoveOption | None:
@@ -232,8 +234,11 @@ class AbsenceResultDialog(QDialog):
         progress = absence_progress(self.window_.repos, self.applied)
         self.progress = progress
         moved = len(progress.moves)
-        headline = _("The absence is saved: {blocked} free term(s) blocked, {moved} visit(s) "
-                     "moved.").format(blocked=len(self.applied.blocked), moved=moved)
+        blocked = len(self.applied.blocked)
+        headline = (ngettext("The absence is saved: {n} free term blocked",
+                             "The absence is saved: {n} free terms blocked", blocked)
+                    .format(n=blocked) + ", "
+                    + ngettext("{n} visit moved.", "{n} visits moved.", moved).format(n=moved))
         if progress.complete:
             headline += " " + _("CeR has all of it.")
         self.headline.setText(headline)

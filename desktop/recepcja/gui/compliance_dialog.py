@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QPushButton, QTextBrowser, QVBoxLayout
 
-from recepcja.i18n import _
+from recepcja.i18n import _, ngettext
 from recepcja.services.compliance import compliance_report
 from recepcja.sync.health import sync_health
 
@@ -25,6 +25,36 @@ def _yes(value: object) -> str:
 
 def _e(value: object) -> str:
     return html.escape("" if value is None else str(value))
+
+
+def _date(value: object) -> str:
+    """An ISO date or timestamp as the desk reads it: ``23.11.2026`` / ``23.11.2026 08:30``
+    (Warsaw time); anything else unchanged."""
+    import datetime as dt
+
+    from recepcja.domain.model import WARSAW
+
+    if value is None or value == "":
+        return ""
+    text = str(value)
+    try:
+        if len(text) == 10:
+            return f"{dt.date.fromisoformat(text):%d.%m.%Y}"
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(WARSAW)
+    return f"{moment:%d.%m.%Y %H:%M}"
+
+
+def days_left_text(state: str, days: int) -> str:
+    """How a deadline stands in words: met, overdue, or the days left (Polish plurals)."""
+    if state == "met":
+        return _("requirement met")
+    if days < 0:
+        return ngettext("{n} day overdue", "{n} days overdue", -days).format(n=-days)
+    return ngettext("{n} day left", "{n} days left", days).format(n=days)
 
 
 def deadline_state(state: str) -> str:
@@ -48,7 +78,7 @@ def report_html(report: dict[str, Any]) -> str:
         f"<h2>{_e(_('Compliance with CeR'))}</h2>",
         f"<p><b>{_e(_('Overall state'))}:</b> "
         f"{_e(_('compliant') if ok else _('NOT compliant'))} · "
-        f"{_e(_('today'))} {_e(report['today'])} · "
+        f"{_e(_('today'))} {_e(_date(report['today']))} · "
         f"{_e(_('publishing horizon'))} {_e(report['horizon_months'])} "
         f"{_e(_('months ahead'))}</p>",
     ]
@@ -56,10 +86,10 @@ def report_html(report: dict[str, Any]) -> str:
         parts.append(f"<h3>{_e(place['name'])} ({_e(place['cer_id'] or '—')})</h3>")
         parts.append("<table border='1' cellspacing='0' cellpadding='3'>")
         rows = [
-            (_("registered in CeR"), _yes(place["registered"]), place["registered_at"]),
-            (_("active in CeR"), _yes(place["active"]), place["active_at"]),
+            (_("registered in CeR"), _yes(place["registered"]), _date(place["registered_at"])),
+            (_("active in CeR"), _yes(place["active"]), _date(place["active_at"])),
             (_("initial load sent"), _yes(place["initial_load_sent"]),
-             place["initial_load_sent_at"]),
+             _date(place["initial_load_sent_at"])),
             (_("initial-load visits not confirmed"),
              str(place["initial_load_visits_not_confirmed"]), ""),
         ]
@@ -75,13 +105,14 @@ def report_html(report: dict[str, Any]) -> str:
                      f"<th>{_e(_('published until'))}</th><th>{_e(_('required until'))}</th>"
                      f"<th>{_e(_('publishing horizon'))}</th></tr>")
         for schedule in place["schedules"]:
-            horizon = _("OK") if schedule["horizon_ok"] else _(
-                "short by {days} days").format(days=schedule["short_by_days"])
+            short = int(schedule["short_by_days"] or 0)
+            horizon = _("OK") if schedule["horizon_ok"] else ngettext(
+                "short by {n} day", "short by {n} days", short).format(n=short)
             parts.append(
                 f"<tr><td>{_e(schedule['name'])}</td>"
                 f"<td>{_e(_yes(schedule['created_in_cer']))} {_e(schedule['cer_id'] or '')}</td>"
-                f"<td>{_e(schedule['published_until'] or '—')}</td>"
-                f"<td>{_e(schedule['deadline'])}</td><td>{_e(horizon)}</td></tr>")
+                f"<td>{_e(_date(schedule['published_until']) or '—')}</td>"
+                f"<td>{_e(_date(schedule['deadline']))}</td><td>{_e(horizon)}</td></tr>")
         parts.append("</table>")
     parts.append(f"<p><b>{_e(_('Visits not confirmed in CeR'))}:</b> "
                  f"{_e(report['visits_not_confirmed_in_cer'])}</p>")
@@ -89,10 +120,10 @@ def report_html(report: dict[str, Any]) -> str:
                  "<table border='1' cellspacing='0' cellpadding='3'>")
     for deadline in report["deadlines"]:
         parts.append(
-            f"<tr><td>{_e(deadline['date'])}</td>"
+            f"<tr><td>{_e(_date(deadline['date']))}</td>"
             f"<td>{_e(deadline_what(deadline['code'], deadline['what']))}</td>"
             f"<td><b>{_e(deadline_state(deadline['state']))}</b></td>"
-            f"<td>{_e(_('{days} days left').format(days=deadline['days_left']))}</td></tr>")
+            f"<td>{_e(days_left_text(deadline['state'], int(deadline['days_left'])))}</td></tr>")
     parts.append("</table>")
     return "\n".join(parts)
 
@@ -104,10 +135,10 @@ def sync_html(health: dict[str, Any]) -> str:
     drift = health["open_drift_items"]
     rows = [
         (_("Notification receiver"), _yes(health["receiver_enabled"])),
-        (_("Last notification from CeR"), health["last_notification_at"] or never),
+        (_("Last notification from CeR"), _date(health["last_notification_at"]) or never),
         (_("Notifications not applied yet"), health["unapplied_notifications"]),
-        (_("Last pull of notifications"), health["last_pull_at"] or never),
-        (_("Last reconciliation with CeR"), health["last_reconciliation_at"] or never),
+        (_("Last pull of notifications"), _date(health["last_pull_at"]) or never),
+        (_("Last reconciliation with CeR"), _date(health["last_reconciliation_at"]) or never),
         (_("Open discrepancies for a person"), "—" if drift is None else drift),
         (_("Changes waiting for CeR"), health["pending_outbox"]),
     ]

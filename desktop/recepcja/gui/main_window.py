@@ -21,13 +21,14 @@ from recepcja.domain.errors import DomainError
 from recepcja.domain.model import WARSAW, Attendance, Patient
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.actions import MainActions
+from recepcja.gui.booking_flow import BookingFlow
 from recepcja.gui.connection import Connection
 from recepcja.gui.date_bar import DateBar
 from recepcja.gui.desk_actions import DeskActions
+from recepcja.gui.desk_handlers import DeskHandlers
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
-from recepcja.gui.formatting import datetime_text
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
@@ -43,8 +44,6 @@ from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # the dialogs load when first opened, not at start
     from recepcja.gui.booking_dialog import BookingRequest
-    from recepcja.services.booking import BookingResult
-    from recepcja.services.patients import PatientInput
     from recepcja.services.training import TrainingSession
 
 Clock = Callable[[], dt.datetime]
@@ -93,6 +92,8 @@ class MainWindow(QMainWindow):
         self.status = CerStatusBar()
         self.setStatusBar(self.status)
         self.views = ScheduleLoader(self)
+        self.booking = BookingFlow(self)
+        self.handlers = DeskHandlers(self)
         self._layout()
 
         self.bridge = SyncBridge(ctx, self.runner, self)
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(6, 6, 6, 6)
         left_layout.addWidget(self.date_bar)
         left_layout.addWidget(self.filters)
+        left_layout.addWidget(self.booking.readback)
         left_layout.addWidget(self.schedule_view, 1)
         right = QSplitter(Qt.Orientation.Vertical)
         right.setObjectName("rightSplitter")
@@ -295,34 +297,13 @@ class MainWindow(QMainWindow):
             dialog.deleteLater()
             self.activateWindow()
 
-    # --- patients --------------------------------------------------------------------------
+    # --- feature handlers (gui/desk_handlers.py, gui/booking_flow.py) -----------------------
 
     def add_patient(self) -> None:
-        from recepcja.gui.patient_dialog import PatientDialog
-
-        dialog = PatientDialog(self.desk.register_patient, parent=self)
-        if self._run_dialog(dialog) and dialog.saved is not None:
-            self.patients.show_patient(dialog.saved)
-            text = (_("Already in the register: {name} ({local_id})") if dialog.merged
-                    else _("Patient registered: {name} ({local_id})"))
-            self.statusBar().showMessage(text.format(
-                name=f"{dialog.saved.last_name} {dialog.saved.first_name}",
-                local_id=dialog.saved.local_id), 8000)
+        self.handlers.add_patient()
 
     def edit_patient(self, patient: Patient | None) -> None:
-        from recepcja.gui.patient_dialog import PatientDialog
-
-        if patient is None or patient.id is None:
-            return
-        patient_id = patient.id
-
-        def save(data: PatientInput) -> Patient:
-            return self.desk.update_patient(patient_id, data)
-
-        dialog = PatientDialog(save, patient, parent=self)
-        if self._run_dialog(dialog) and dialog.saved is not None:
-            self.patients.show_patient(dialog.saved)
-            self.reload()
+        self.handlers.edit_patient(patient)
 
     # --- visits ----------------------------------------------------------------------------
 
@@ -332,98 +313,14 @@ class MainWindow(QMainWindow):
             self.patients.focus_search()
         return self.patient
 
-    def _terms(self, selected: DayRow | None) -> list[tuple[ScheduleInfo, dt.datetime, int]]:
-        now = self.clock()
-        terms = day_view.free_terms(self.repos, self.schedules, now, limit=200)
-        if selected is not None and selected.status.value == "free" and all(
-            slot_id != selected.entry.slot_id for _i, _s, slot_id in terms
-        ):
-            info = next(i for i in self.schedules if i.id == selected.entry.schedule_id)
-            terms.insert(0, (info, selected.start, selected.entry.slot_id))
-        return terms
-
-    def _referral_required(self, scope: str) -> bool:
-        try:
-            return self.scopes.get(scope).referral_required
-        except DomainError:
-            return False
-
     def book(self) -> None:
-        from recepcja.gui.booking_dialog import BookingDialog
-        from recepcja.gui.referral_panel import panel_for
-
-        patient = self._need_patient()
-        if patient is None:
-            return
-        row = self.schedule_view.current_row()
-        scope = self._scope_for(row)
-
-        def propose(urgency: object) -> int | None:
-            return self.desk.propose(scope, urgency) if scope else None  # type: ignore[arg-type]
-
-        dialog = BookingDialog(
-            patient,
-            self._terms(row),
-            selected_slot=row.entry.slot_id if row is not None else None,
-            propose=propose,
-            referral_required=self._referral_required,
-            parent=self,
-            referral_panel=panel_for(self, patient),
-        )
-        if self._run_dialog(dialog) and dialog.request is not None:
-            self.submit_booking(dialog.request)
+        self.booking.book()  # gui/booking_flow.py
 
     def submit_booking(self, request: BookingRequest) -> None:
-        """Book in the background; the view shows the visit as waiting for CeR until the sync
-        engine confirms it."""
-        self.runner.run(
-            lambda: self.desk.book(request.patient_id, request.slot_id, request.urgency,
-                                   request.central_request_id, request.referral_id,
-                                   referral_key=request.referral_key),
-            on_success=self._booked,
-            label=_("Booking…"),
-            error_parent=self,
-        )
-
-    def _booked(self, result: BookingResult) -> None:
-        if self.closed:
-            return
-        self.bridge.wake()
-        visit, emergency = result.visit, result.emergency
-        slot = self.repos.slots.get(visit.slot_id) if visit.slot_id else None
-        if slot is not None:
-            self.current_day = slot.start.astimezone(WARSAW).date()
-        self.reload()
-        self.refresh_status()
-        if slot is not None:
-            self.schedule_view.select_slot(int(slot.id or 0))
-            text = _("Booked {when}: waiting for confirmation from CeR.").format(
-                when=datetime_text(slot.start))
-            if emergency:
-                text = _("Booked {when} in emergency mode: it will be sent to CeR when the "
-                         "connection is back.").format(when=datetime_text(slot.start))
-            self.status.showMessage(text, 10000)
-
-    def _scope_for(self, row: DayRow | None) -> str | None:
-        if row is not None:
-            info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
-            if info is not None:
-                return info.schedule.scope_code
-        scope = self.filters.values()[0]
-        return scope or (self.schedules[0].schedule.scope_code if self.schedules else None)
+        self.booking.submit(request)
 
     def next_free_term(self) -> None:
-        row = self.schedule_view.current_row()
-        after = max(self.clock(), row.start) if row is not None else self.clock()
-        found = day_view.next_free(self.repos, self.schedules, after)
-        if found is None:
-            self.status.showMessage(_("No free term in the chosen schedules."), 8000)
-            return
-        _info, start, slot_id = found
-        self.schedule_view.setCurrentIndex(DAY_TAB)
-        self.go_to(start.date())
-        self.schedule_view.select_slot(slot_id)
-        self.schedule_view.day_table.setFocus()
+        self.handlers.next_free_term()
 
     def _visit_row(self) -> DayRow | None:
         row = self.schedule_view.current_row()
@@ -433,47 +330,13 @@ class MainWindow(QMainWindow):
         return row
 
     def cancel_visit(self) -> None:
-        from recepcja.gui.cancel_dialog import CancelDialog
-
-        row = self._visit_row()
-        if row is None:
-            return
-        dialog = CancelDialog(
-            f"{datetime_text(row.start)} — {row.patient_name} ({row.schedule_name})", self
-        )
-        if self._run_dialog(dialog):
-            visit_id, reason = int(row.entry.visit_id or 0), dialog.reason_text()
-            self.runner.run(lambda: self.desk.cancel(visit_id, reason),
-                            on_success=lambda _r: self._changed(_("The visit was cancelled.")),
-                            label=_("Cancelling…"), error_parent=self)
+        self.handlers.cancel_visit()
 
     def reschedule(self) -> None:
-        from recepcja.gui.booking_dialog import BookingDialog
-
-        row = self._visit_row()
-        if row is None:
-            return
-        patient = self.repos.patients.get(int(row.entry.patient_id or 0))
-        if patient is None:
-            return
-        info = next((i for i in self.schedules if i.id == row.entry.schedule_id), None)
-        same_scope = [i for i in self.schedules
-                      if info is None or i.schedule.scope_code == info.schedule.scope_code]
-        terms = day_view.free_terms(self.repos, same_scope, self.clock(), limit=200)
-        dialog = BookingDialog(patient, terms, reschedule=True, parent=self)
-        if self._run_dialog(dialog) and dialog.request is not None:
-            visit_id, slot_id = int(row.entry.visit_id or 0), dialog.request.slot_id
-            self.runner.run(lambda: self.desk.reschedule(visit_id, slot_id),
-                            on_success=lambda _r: self._changed(_("The visit was moved.")),
-                            label=_("Moving the visit…"), error_parent=self)
+        self.booking.reschedule()
 
     def set_attendance(self, attendance: Attendance) -> None:
-        row = self._visit_row()
-        if row is None:
-            return
-        visit_id = int(row.entry.visit_id or 0)
-        self.runner.run(lambda: self.desk.attendance(visit_id, attendance),
-                        on_success=lambda _r: self._changed(""), error_parent=self)
+        self.handlers.set_attendance(attendance)
 
     def _changed(self, message: str) -> None:
         self.bridge.wake()
@@ -489,59 +352,14 @@ class MainWindow(QMainWindow):
 
         open_absence(self)
 
-    # --- printouts --------------------------------------------------------------------------
-
     def printout_html(self, kind: str) -> tuple[str, str] | None:
-        """(HTML, suggested file name) of the visit confirmation or the shown day's list."""
-        from recepcja.services import printouts
-
-        now = self.clock()
-        if kind == "day":
-            return printouts.day_list(self.repos, self.views.day_rows(), self.current_day, now)
-        row = self._visit_row()
-        if row is None:
-            return None
-        return printouts.confirmation(self.repos, int(row.entry.visit_id or 0), now,
-                                      self.ctx.settings.practice.phone)
+        return self.handlers.printout_html(kind)
 
     def printout(self, kind: str, pdf: bool = False, path: Path | None = None) -> Path | None:
-        """Print, or save as PDF (asking where unless ``path`` is given). Local work only."""
-        from recepcja.gui.printing import print_html, save_pdf_as
-
-        made = self.printout_html(kind)
-        if made is None:
-            return None
-        html, name = made
-        if not pdf:
-            print_html(self, html, name)
-            return None
-        saved = save_pdf_as(self, html, str(self.ctx.paths.exports / name), path)
-        if saved is not None:
-            self.status.showMessage(_("Saved: {path}").format(path=str(saved)), 8000)
-        return saved
-
-    # --- training --------------------------------------------------------------------------
+        return self.handlers.printout(kind, pdf, path)
 
     def training_outage(self, start: bool) -> None:
-        """Switch the simulator's outage on or off (training only), in the background."""
-        session = self.training
-        if session is None:
-            return
-        call = session.simulate_outage if start else session.end_outage
-
-        def done(_result: object) -> None:
-            self.actions_.outage_start.setEnabled(not start)
-            self.actions_.outage_end.setEnabled(start)
-            self.status.showMessage(
-                _("Training: CeR outage started. Book as usual and watch the banner.")
-                if start else _("Training: the outage has ended; the queue will be sent."),
-                10000,
-            )
-            self.bridge.probe()
-            QTimer.singleShot(1500, self.bridge.probe)  # a second failure means offline
-
-        self.runner.run(call, on_success=done, label=_("Switching the simulated CeR…"),
-                        error_parent=self)
+        self.handlers.training_outage(start)
 
     # --- shutdown --------------------------------------------------------------------------
 

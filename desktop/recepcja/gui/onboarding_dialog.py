@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from recepcja.gui.signals import emit
-from recepcja.i18n import _, error_text
+from recepcja.i18n import _, error_text, ngettext
 from recepcja.services.onboarding import (
     STEPS,
     StepResult,
@@ -150,7 +150,9 @@ class OnboardingDialog(QDialog):
         row = self.row_of(result.place_id, result.step)
         if row is None:
             row = self._add_row(result.place_id, result.place, result.step)
-        answer = result.answer_text()
+        from recepcja.services.desk_words import cer_state_words
+
+        answer = cer_state_words(result.answer_text())  # "aktywne w CeR", not "AKTYWNE"
         if result.error is not None:
             answer = f"{answer} — {error_message(result.error)}" if answer else \
                 error_message(result.error)
@@ -205,8 +207,10 @@ class OnboardingDialog(QDialog):
         lines += [_("    row {row}: {reason}").format(row=e.row, reason=error_message(e.error))
                   for e in result.errors[:15]]
         if len(result.errors) > 15:
-            lines.append(_("    ... and {count} more rows with errors").format(
-                count=len(result.errors) - 15))
+            more = len(result.errors) - 15
+            lines.append("    " + ngettext("... and {count} more row with errors",
+                                          "... and {count} more rows with errors", more)
+                         .format(count=more))
         self.message.setText("\n".join(lines))
 
     def _import_failed(self, error: BaseException) -> None:

@@ -69,3 +69,18 @@ def print_html(parent: QWidget | None, html: str, title: str) -> bool:
     document.setHtml(html)
     document.print_(printer)
     return True
+
+
+def print_html_direct(parent: QWidget | None, html: str, title: str) -> bool:
+    """Print on the default printer without asking (the one key after booking); the print
+    dialog only when no default printer is set up. False if the desk cancelled it."""
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    if QPrinterInfo.defaultPrinter().isNull():
+        return print_html(parent, html, title)
+    printer = _printer()
+    printer.setDocName(title)
+    document = QTextDocument()
+    document.setHtml(html)
+    document.print_(printer)
+    return True

@@ -201,7 +201,9 @@ class QueuePanel(QObject):
         self.window.runner.run(
             work, label=_("Exporting the queue…"), error_parent=self.window,
             on_success=lambda count: self.window.status.showMessage(
-                _("Queue exported: {count} entries to {path}").format(count=count, path=target),
+                ngettext("Queue exported: {count} entry to {path}",
+                         "Queue exported: {count} entries to {path}", count).format(
+                    count=count, path=target),
                 8000))
 
     def import_file(self, path: Path | None = None, *, show: bool = True) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from recepcja.i18n import _, ngettext
@@ -32,7 +31,6 @@ class ReplaySummary(QWidget):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.open_button = QPushButton(_("Open the &call list"))
-        self.open_button.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.ok_button = QPushButton(_("O&K, noted"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)
@@ -79,11 +77,13 @@ class ReplaySummaryPanel:
 
         if getattr(self.window, "closed", False):
             return
-        visits = {getattr(entry, "visit_id", None) for entry, outcome in batch
-                  if outcome in {str(o) for o in CALL_OUTCOMES}}
-        visits.discard(None)
-        if not visits:
+        lost = [(entry, outcome) for entry, outcome in batch
+                if outcome in {str(o) for o in CALL_OUTCOMES}]
+        if not lost:
             return
+        self._show_taken([getattr(entry, "id", None) for entry, _outcome in lost])
+        visits = {getattr(entry, "visit_id", None) for entry, _outcome in lost}
+        visits.discard(None)
         names = []
         for visit_id in sorted(visits):
             visit = self.window.repos.visits.get(visit_id)
@@ -92,6 +92,14 @@ class ReplaySummaryPanel:
                 names.append(f"{patient.last_name} {patient.first_name}")
         if names:
             self.bar.show_names(names)
+
+    def _show_taken(self, entry_ids: list[int | None]) -> None:
+        """The terms CeR gave to somebody else: taken in the day view now, not "wolny"."""
+        from recepcja.services.replay_followup import mark_lost_terms_taken
+
+        ids = [entry_id for entry_id in entry_ids if entry_id is not None]
+        if ids and mark_lost_terms_taken(self.window.repos, ids):
+            self.window.reload()
 
     def open_call_list(self) -> None:
         from recepcja.gui.queue_panel import QueuePanel

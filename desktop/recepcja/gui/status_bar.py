@@ -110,4 +110,4 @@ class CerStatusBar(QStatusBar):
         self.last_exchange.setText(_("Last exchange with CeR: {when}").format(when=when))
 
     def set_busy(self, label: str) -> None:
-        self.busy.setText(f"⏳ {label}" if label else "")
+        self.busy.setText(label)  # the label ends in "…"; no hourglass glyph (a box in many fonts)

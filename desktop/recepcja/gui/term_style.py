@@ -65,7 +65,7 @@ def attendance_label(attendance: str | None) -> str:
 
 def cer_label(visit_state: str | None) -> str:
     labels = {
-        "pending": "⏳ " + _("waiting for CeR"),
+        "pending": "… " + _("waiting for CeR"),  # no hourglass glyph: a box in many fonts
         "confirmed": "✔ " + _("in CeR"),
     }
     return labels.get(visit_state or "", "")

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from recepcja.i18n import _
+from recepcja.i18n import _, ngettext
 from recepcja.services.absence import AppliedAbsence, AppliedMove
 from recepcja.store.records import OutboxState
 from recepcja.store.repos import Repositories
@@ -77,8 +77,10 @@ class AbsenceProgress:
         lines = []
         waiting = [m for m in self.moves if m.state == InCer.WAITING]
         if waiting:
-            lines.append(_("{count} move(s) wait for CeR; they are queued and will be sent "
-                           "automatically.").format(count=len(waiting)))
+            lines.append(ngettext(
+                "{count} move waits for CeR; it is queued and will be sent automatically.",
+                "{count} moves wait for CeR; they are queued and will be sent automatically.",
+                len(waiting)).format(count=len(waiting)))
         for move in self.refused_moves:
             lines.append(_("CeR refused to move {patient}: {reason} Choose another term for "
                            "this patient.").format(
@@ -86,16 +88,24 @@ class AbsenceProgress:
                 reason=move.reason))
         still = max(0, self.terms_still_in_cer - len(self.withdrawal_refused))
         if self.withdrawal_waiting or still:
-            lines.append(_("{count} free term(s) of the absent doctor are still offered in CeR; "
-                           "their withdrawal is queued and will be retried automatically.")
-                         .format(count=still))
+            lines.append(ngettext(
+                "{count} free term of the absent doctor is still offered in CeR; its "
+                "withdrawal is queued and will be retried automatically.",
+                "{count} free terms of the absent doctor are still offered in CeR; their "
+                "withdrawal is queued and will be retried automatically.", still)
+                .format(count=still))
         if self.withdrawal_refused:
-            lines.append(_("CeR did not withdraw {count} term(s): a patient holds them in CeR. "
-                           "They are listed as visits on an absent doctor's day.").format(
+            lines.append(ngettext(
+                "CeR did not withdraw {count} term: a patient holds it in CeR. It is listed "
+                "as a visit on an absent doctor's day.",
+                "CeR did not withdraw {count} terms: patients hold them in CeR. They are listed "
+                "as visits on an absent doctor's day.", len(self.withdrawal_refused)).format(
                 count=len(self.withdrawal_refused)))
         if self.applied.unresolved:
-            lines.append(_("{count} visit(s) have no new term: call these patients.").format(
-                count=len(self.applied.unresolved)))
+            lines.append(ngettext(
+                "{count} visit has no new term: call the patient.",
+                "{count} visits have no new term: call these patients.",
+                len(self.applied.unresolved)).format(count=len(self.applied.unresolved)))
         return lines
 
 

@@ -22,7 +22,7 @@ FILE_NAME = "wydruk-awaryjny.pdf"
 HEADERS = ("Godzina", "Pacjent", "ID lokalny", "Telefon", "Kategoria", "Stan w CeR", "Obecność")
 _URGENCY = {"urgent": "pilny", "stable": "stabilny"}
 _STATE = {"confirmed": "potwierdzona", "pending": "czeka na CeR"}
-_ATTENDANCE = {"arrived": "przyszedł", "no_show": "nie przyszedł", "expected": ""}
+_ATTENDANCE = {"arrived": "obecność", "no_show": "nieobecność", "expected": ""}  # any patient
 _DAY_NAMES = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 
 

@@ -20,7 +20,7 @@ from recepcja.cer.errors import CerError
 from recepcja.cli.output import EXIT_FAILED, EXIT_OK, emit_json
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW
-from recepcja.i18n import _, error_text
+from recepcja.i18n import _, error_text, ngettext
 from recepcja.services import absence
 from recepcja.services.absence_report import AbsenceProgress, absence_progress, state_text
 from recepcja.services.context import AppContext
@@ -118,8 +118,10 @@ def _result(affected: list[absence.AffectedVisit], progress: AbsenceProgress,
 
 
 def _print(result: dict[str, Any], progress: AbsenceProgress) -> None:
-    print(_("Absence recorded on {count} schedule(s); {blocked} free term(s) blocked.").format(
-        count=result["schedules"], blocked=result["blocked_terms"]))
+    print(ngettext("Absence recorded on {count} schedule", "Absence recorded on {count} "
+                   "schedules", result["schedules"]).format(count=result["schedules"]) + "; "
+          + ngettext("{blocked} free term blocked.", "{blocked} free terms blocked.",
+                     result["blocked_terms"]).format(blocked=result["blocked_terms"]))
     if not result["visits"]:
         print(_("No booked visits are affected."))
     else:

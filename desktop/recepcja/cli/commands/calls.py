@@ -11,21 +11,16 @@ from recepcja.cli.output import emit_json
 from recepcja.domain.model import WARSAW
 from recepcja.i18n import _, ngettext
 from recepcja.services.context import AppContext
-from recepcja.store.repos import Repositories
 
 
-def calls_list(args: argparse.Namespace) -> int:
+def calls_list(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.domain.phone import format_phone
     from recepcja.services.call_words import mark_words, reason_words
     from recepcja.services.call_worklist import worklist
 
-    ctx = AppContext.load(training=args.training)
     now = dt.datetime.now(WARSAW)
-    repos = Repositories.over(ctx.open_db())
-    try:
+    with ctx.repositories() as repos:
         items = worklist(repos, now, include_done=args.all, reminders_for=args.day)
-    finally:
-        repos.close()
     if args.json:
         emit_json([item.as_json() for item in items])
         return 0

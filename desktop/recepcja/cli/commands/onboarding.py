@@ -16,7 +16,7 @@ from typing import Any
 from recepcja.cer.errors import CerError, CerRejected
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
 from recepcja.domain.horizon import check_configured_months
-from recepcja.i18n import _, error_text
+from recepcja.i18n import _, error_text, ngettext
 from recepcja.services.context import AppContext
 
 
@@ -92,7 +92,9 @@ def _print_step(step: Any) -> None:
     for rejection in step.rejections[:20]:
         print(f"    {rejection.local_id}: {rejection.code} {rejection.message}", flush=True)
     if len(step.rejections) > 20:
-        print(_("    ... and {count} more rejected").format(count=len(step.rejections) - 20))
+        more = len(step.rejections) - 20
+        print("    " + ngettext("... and {count} more rejected", "... and {count} more rejected",
+                                more).format(count=more))
     if step.error is not None:
         print("    " + error_text(step.error), flush=True)
 

@@ -35,9 +35,13 @@ def patient_json(patient: Patient) -> dict[str, Any]:
 
 
 def _line(patient: Patient) -> str:
-    ident = patient.identifier.pesel or patient.identifier.key
+    from recepcja.services.desk_words import identifier_text
+
+    ident = patient.identifier
+    shown = identifier_text(ident.pesel, ident.document_type and str(ident.document_type),
+                            ident.document_number)  # "paszport AB999", not "passport:AB999"
     phone = patient.phone or "-"
-    return f"{patient.local_id}\t{ident}\t{patient.last_name} {patient.first_name}\t{phone}"
+    return f"{patient.local_id}\t{shown}\t{patient.last_name} {patient.first_name}\t{phone}"
 
 
 def add(args: argparse.Namespace, ctx: AppContext) -> int:

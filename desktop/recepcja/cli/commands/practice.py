@@ -12,11 +12,10 @@ from recepcja.i18n import _
 from recepcja.services.context import AppContext
 
 
-def migrate(args: argparse.Namespace) -> int:
+def migrate(args: argparse.Namespace, ctx: AppContext) -> int:
     from recepcja.services.database import keyring_password
     from recepcja.services.practice_migrate import migrate_practice
 
-    ctx = AppContext.load(training=args.training)
     result = migrate_practice(ctx.paths.database, args.to, password=keyring_password(args.to))
     if args.json:
         emit_json({"source": str(result.source), "target": result.target,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from recepcja.cli.output import (
     EXIT_CER,
@@ -20,11 +21,13 @@ from recepcja.config.secrets import (
     export_password,
 )
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.i18n import _
+from recepcja.i18n import _, ngettext
 from recepcja.services.context import AppContext
 from recepcja.services.emergency import export_queue, import_queue, queue_entries
 from recepcja.services.outages import export_outages
 from recepcja.services.sync_service import sync_once
+from recepcja.store.records import OutboxState
+from recepcja.store.repos import Repositories
 
 
 def import_password() -> str | None:
@@ -42,25 +45,74 @@ def _xlsx(path: str) -> Path:
     return Path(path)
 
 
+OPEN_STATES = (OutboxState.QUEUED, OutboxState.SENDING, OutboxState.SENT, OutboxState.FAILED,
+               OutboxState.AMBIGUOUS)
+
+
+def _other_changes(repos: Repositories) -> list[dict[str, Any]]:
+    """Every waiting change that is not a booking (cancellations, term changes, attendance,
+    withdrawn terms, onboarding steps), with its visit's patient and term when it has one."""
+    rows = []
+    for entry in repos.outbox.in_states(OPEN_STATES):
+        if entry.op == "book":
+            continue  # the bookings come with their details from the emergency queue
+        visit = repos.visits.get(entry.visit_id) if entry.visit_id is not None else None
+        patient = repos.patients.get(visit.patient_id) if visit is not None else None
+        slot = repos.slots.get(visit.slot_id) if visit is not None and visit.slot_id else None
+        rows.append({
+            "entry_id": entry.id, "op": str(entry.op), "state": str(entry.state),
+            "visit_id": entry.visit_id,
+            "patient_local_id": patient.local_id if patient else None,
+            "last_name": patient.last_name if patient else None,
+            "first_name": patient.first_name if patient else None,
+            "term": slot.start if slot is not None else None,
+            "urgency": str(visit.urgency) if visit is not None else None,
+            "created_at": entry.created_at, "created_by": entry.created_by,
+            "last_error": entry.last_error,
+        })
+    return rows
+
+
 def queue_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    """Every change waiting for CeR: the bookings (with the emergency queue's details) and
+    every other operation, states and urgencies in Polish."""
+    from recepcja.services.desk_words import operation_word, outbox_state_word, urgency_word
+
     with ctx.repositories() as repos:
         entries = queue_entries(repos, include_finished=False)
+        others = _other_changes(repos)
     if args.json:
-        emit_json([entry.as_json() for entry in entries])
-    elif not entries:
+        emit_json([{**entry.as_json(), "op": "book"} for entry in entries] + others)
+        return 0
+    if not entries and not others:
         print(_("The emergency queue is empty."))
-    else:
-        for entry in entries:
-            term = entry.term.isoformat(timespec="minutes") if entry.term else "-"
-            line = (f"{entry.visit_id}\t{entry.patient_local_id}\t{entry.last_name} "
-                    f"{entry.first_name}\t{term}\t{entry.urgency}\t{entry.state}")
-            if entry.state == "rejected":
-                line += "\t" + _("rejected by CeR: {reason}").format(reason=entry.reason or "-")
-            elif entry.waiting_for == "administrator":
-                line += "\t" + _("waiting for the administrator: {reason}").format(
-                    reason=entry.reason)
-            print(line)
+        return 0
+    print("\t".join((_("Visit"), _("Local patient ID"), _("Patient"), _("Term"),
+                     _("Urgency"), _("Change"), _("State"), _("Notes"))))
+    for entry in entries:
+        note = ""
+        if entry.state == "rejected":
+            note = _("rejected by CeR: {reason}").format(reason=entry.reason or "-")
+        elif entry.waiting_for == "administrator":
+            note = _("waiting for the administrator: {reason}").format(reason=entry.reason)
+        print("\t".join((str(entry.visit_id), entry.patient_local_id,
+                         f"{entry.last_name} {entry.first_name}", _term(entry.term),
+                         urgency_word(entry.urgency), operation_word("book"),
+                         outbox_state_word(entry.state), note)).rstrip("\t"))
+    for row in others:
+        name = f"{row['last_name'] or ''} {row['first_name'] or ''}".strip()
+        print("\t".join((str(row["visit_id"] or "-"), row["patient_local_id"] or "-",
+                         name or "-", _term(row["term"]),
+                         urgency_word(row["urgency"]) if row["urgency"] else "-",
+                         operation_word(row["op"]), outbox_state_word(row["state"]),
+                         row["last_error"] or "")).rstrip("\t"))
     return 0
+
+
+def _term(moment: Any) -> str:
+    from recepcja.domain.model import WARSAW
+
+    return f"{moment.astimezone(WARSAW):%d.%m.%Y %H:%M}" if moment is not None else "-"
 
 
 def queue_export(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -68,7 +120,8 @@ def queue_export(args: argparse.Namespace, ctx: AppContext) -> int:
     password = export_password(unencrypted=args.unencrypted)  # before anything is read
     with ctx.repositories() as repos:
         count = export_queue(repos, path, password=password, overwrite=args.force)
-    print(_("{count} entries written to {path}.").format(count=count, path=path))
+    print(ngettext("{count} entry written to {path}.", "{count} entries written to {path}.",
+                   count).format(count=count, path=path))
     return 0
 
 
@@ -79,12 +132,15 @@ def queue_import(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.json:
         emit_json(report.as_json())
     else:
-        print(_("Imported {imported} entries, {present} were already here.").format(
-            imported=report.imported, present=report.already_present))
+        print(ngettext("Imported {imported} entry", "Imported {imported} entries",
+                       report.imported).format(imported=report.imported) + ", "
+              + ngettext("{present} was already here.", "{present} were already here.",
+                         report.already_present).format(present=report.already_present))
         for problem in report.problems:
             print(_("Row {row}: {reason}").format(row=problem.row, reason=problem.reason))
     if report.problems:
-        emit_error(_("{count} rows were not imported.").format(count=len(report.problems)))
+        emit_error(ngettext("{count} row was not imported.", "{count} rows were not imported.",
+                            len(report.problems)).format(count=len(report.problems)))
         return EXIT_FAILED
     return 0
 
@@ -130,13 +186,15 @@ def _sync_forever(ctx: AppContext) -> int:
     """Run the sync engine in the foreground until Ctrl+C (a workstation without the GUI)."""
     import time
 
+    from recepcja.services.desk_words import connection_word, operation_word, outcome_word
     from recepcja.services.sync_service import engine_for_context
 
     engine = engine_for_context(
         ctx, on_state=lambda state, emergency: print(
-            _("CeR: {state}{mode}").format(state=state,
+            _("CeR: {state}{mode}").format(state=connection_word(state),
                                           mode=_(" (emergency mode)") if emergency else "")),
-        on_entry_done=lambda entry, outcome, _detail: print(f"{entry.id}\t{outcome}"),
+        on_entry_done=lambda entry, outcome, _detail: print(
+            f"{entry.id}\t{operation_word(str(entry.op))}\t{outcome_word(outcome)}"),
     )
     engine.start()
     try:
@@ -151,7 +209,9 @@ def outages_export(args: argparse.Namespace, ctx: AppContext) -> int:
     path = Path(args.file) if args.file.lower().endswith(".pdf") else _xlsx(args.file)
     with ctx.repositories() as repos:
         count = export_outages(repos, path, overwrite=args.force)
-    print(_("{count} outage periods written to {path}.").format(count=count, path=path))
+    print(ngettext("{count} outage period written to {path}.",
+                   "{count} outage periods written to {path}.", count).format(
+        count=count, path=path))
     return 0
 
 
