@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,14 @@ def _book(root: Path, sim: SimulatorServer, term: int, key: str) -> subprocess.C
         stdin=subprocess.DEVNULL)
 
 
+def _visits(root: Path) -> int:
+    conn = sqlite3.connect(root / "home" / "recepcja.sqlite")
+    try:
+        return int(conn.execute("SELECT count(*) FROM visits").fetchone()[0])
+    finally:
+        conn.close()
+
+
 def test_book_with_a_referral_refused_by_p1_and_then_one_that_is_taken(tmp_path: Path):
     scenarios.build(tmp_path, scenarios.referral_desk)
     key = json.loads((tmp_path / "extra.json").read_text())["referral"]
@@ -41,10 +50,12 @@ def test_book_with_a_referral_refused_by_p1_and_then_one_that_is_taken(tmp_path:
         assert refused.returncode == 1 and refused.stdout == ""
         assert refused.stderr.strip().splitlines() == [
             "recepcja: To e-skierowanie zostało anulowane przez lekarza, który je wystawił."]
+        assert _visits(tmp_path) == 0  # nothing stored
         booked = _book(tmp_path, sim, terms[0][0], key)
         assert booked.returncode == 0, booked.stderr
         assert json.loads(booked.stdout)["state"] == "confirmed"
         state = requests.get(f"{sim.url}/_control/state?sections=referrals",
                              timeout=15).json()["referrals"]
+    assert _visits(tmp_path) == 1
     status = {referral["key"]: referral["status"] for referral in state}
     assert status == {key: "U_REALIZATORA", cancelled: "ANULOWANE"}
