@@ -121,7 +121,7 @@ def _plural_rule(expression: str) -> Callable[[int], int]:
     """The catalog's ``plural=`` C expression as a function (gettext's own parser)."""
     import gettext
 
-    return gettext.c2py(expression)  # type: ignore[attr-defined, no-any-return]
+    return gettext.c2py(expression)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

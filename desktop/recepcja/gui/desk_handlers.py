@@ -137,7 +137,7 @@ class DeskHandlers:
         session = w.training
         if session is None:
             return
-        call = session.simulate_outage if start else session.end_outage  # type: ignore[attr-defined]
+        call = session.simulate_outage if start else session.end_outage
 
         def done(_result: object) -> None:
             w.actions_.outage_start.setEnabled(not start)

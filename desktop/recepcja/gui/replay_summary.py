@@ -82,8 +82,8 @@ class ReplaySummaryPanel:
         if not lost:
             return
         self._show_taken([getattr(entry, "id", None) for entry, _outcome in lost])
-        visits = {getattr(entry, "visit_id", None) for entry, _outcome in lost}
-        visits.discard(None)
+        visits = {visit_id for entry, _outcome in lost
+                  if (visit_id := getattr(entry, "visit_id", None)) is not None}
         names = []
         for visit_id in sorted(visits):
             visit = self.window.repos.visits.get(visit_id)

@@ -130,7 +130,8 @@ def _snapshot(practice: Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
 
 
-def _read(practice: Database, sql: str, params: tuple[Any, ...] = ()) -> tuple[list[str], list]:
+def _read(practice: Database, sql: str,
+          params: tuple[Any, ...] = ()) -> tuple[list[str], list[Any]]:
     cursor = practice.conn.execute(sql, params)
     return [column[0] for column in cursor.description], cursor.fetchall()
 
@@ -142,7 +143,7 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
     first_day = today - dt.timedelta(days=1)
     last_day = today + dt.timedelta(weeks=weeks)
     taken_at = now or utc_now()
-    tables: dict[str, tuple[list[str], list]] = {}
+    tables: dict[str, tuple[list[str], list[Any]]] = {}
     with _snapshot(practice):
         uuid = scalar(practice, "SELECT uuid FROM database_identity WHERE id = 1")
         for table in _WHOLE:
@@ -162,7 +163,7 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
     return RefreshReport(counts, info(copy))
 
 
-def _replace(copy: Database, tables: dict[str, tuple[list[str], list]],
+def _replace(copy: Database, tables: dict[str, tuple[list[str], list[Any]]],
              values: dict[str, str]) -> dict[str, int]:
     """All copied tables replaced in one transaction. Foreign keys are off meanwhile (the rows
     come from one consistent snapshot; the copy's own offline rows - outbox, audit - may name

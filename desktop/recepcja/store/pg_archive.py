@@ -64,7 +64,7 @@ def _split(url: str, password: str | None) -> tuple[str, dict[str, str]]:
     env = {**os.environ, "PGCONNECT_TIMEOUT": "5"}
     if secret:
         env["PGPASSWORD"] = str(secret)
-    return make_conninfo(**params), env
+    return make_conninfo("", **params), env
 
 
 def _run(command: list[str], env: dict[str, str]) -> str:

@@ -284,7 +284,7 @@ class InFlight:
 
     def _take_back(self, outstanding: set[int]) -> list[int]:
         """Rows handed out that no worker has taken yet (the pass is ending)."""
-        back = []
+        back: list[int] = []
         while True:
             try:
                 entry = self._work.get_nowait()

@@ -31,7 +31,7 @@ lock (``store.db.atomic``) makes two desks merging at the same moment take turns
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +97,8 @@ class _Applier:
         self.emergency = in_emergency(practice)
 
     def apply(self, entry: OutboxEntry) -> dict[str, Any]:
-        handlers = {OutboxOp.BOOK: self.book, OutboxOp.CANCEL: self.cancel,
+        handlers: dict[str, Callable[[OutboxEntry], dict[str, Any]]] = {
+            OutboxOp.BOOK: self.book, OutboxOp.CANCEL: self.cancel,
                     OutboxOp.CHANGE: self.change}
         handler = handlers.get(entry.op)
         if handler is None:
@@ -160,7 +161,7 @@ class _Applier:
         except ConflictError:
             return None
 
-    def _nearest(self, visit: VisitRecord, lost: Slot | None):  # generator
+    def _nearest(self, visit: VisitRecord, lost: Slot | None) -> Iterator[Slot]:
         """Terms the rules allow, nearest first, until one can be booked."""
         schedule = self.practice.schedules.get(lost.schedule_id) if lost is not None else None
         scope = visit.scope_code or (schedule.scope_code if schedule is not None else None)

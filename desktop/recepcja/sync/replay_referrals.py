@@ -90,7 +90,9 @@ class ReferralRows:
             try:
                 self._gateway = self._make_gateway()
             except DomainError as error:  # not configured: the row waits for the settings
-                raise NoReferralService(error.message, **error.params) from None
+                # The message and its parameters as the settings' error has them (translated
+                # where shown).
+                raise NoReferralService(error.message, **error.params) from None  # type: ignore[arg-type]
         return self._gateway
 
     def close(self) -> None:

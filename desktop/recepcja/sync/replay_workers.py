@@ -55,11 +55,11 @@ def order_facts(repos: Repositories, due: Sequence[OutboxEntry]
               for entry in due if entry.visit_id is not None}
 
     def rank(entry: OutboxEntry) -> int:
-        visit = visits.get(entry.visit_id)
+        visit = visits.get(entry.visit_id) if entry.visit_id is not None else None
         return URGENCY_RANK.get(visit.urgency, len(URGENCY_RANK)) if visit else len(URGENCY_RANK)
 
     def visit_slot(entry: OutboxEntry) -> int | None:
-        visit = visits.get(entry.visit_id)
+        visit = visits.get(entry.visit_id) if entry.visit_id is not None else None
         return visit.slot_id if visit is not None else None
 
     return rank, visit_slot
