@@ -5,12 +5,13 @@ desks refresh; a rolled-back change announces nothing; on SQLite the journal sta
 from __future__ import annotations
 
 import pytest
-from store_helpers import DAY, FakeClock, Practice
+from store_helpers import DAY
 
 from recepcja.domain.model import Urgency, Visit
 from recepcja.domain.workstation import Workstation
 from recepcja.store import Repositories, journal
 from recepcja.store.db import atomic
+from support.practice import Clock, Practice
 
 
 def _book(repos: Repositories, patient_id: int, slot_id: int, uid: str) -> int:
@@ -36,7 +37,7 @@ def test_a_booking_is_journalled_with_its_day_and_desk(
 
 @pytest.mark.parametrize("engine", ["postgresql"], indirect=True)
 def test_another_desk_hears_a_commit_and_not_a_rollback(
-    repos: Repositories, practice: Practice, patient_id: int, db_target: str, clock: FakeClock
+    repos: Repositories, practice: Practice, patient_id: int, db_target: str, clock: Clock
 ) -> None:
     with Repositories.open(db_target, clock) as other:
         listener = journal.ChangeListener(other.db)
