@@ -102,8 +102,9 @@ def test_the_desk_keeps_booking_while_the_queue_replays(repos, local, db_path,
     slots = [s.id for s in repos.slots.free_from(local.schedule_ids[0], start, 31)]
     for patient, slot in zip(people[:30], slots[:30], strict=True):
         booking.book(repos, patient, slot, Urgency.STABLE, user="ania", emergency=True)
+    # Slow enough that the replay is still going with several calls in flight (sync.in_flight).
     sim.control("POST", "faults", {"operation": "zarezerwujTermin", "kind": "delay",
-                                    "seconds": 0.05})
+                                    "seconds": 0.5})
     done = []
     engine = SyncEngine(lambda: Repositories.open(db_path), lambda: gateway(sim.soap_url),
                         on_entry_done=lambda entry, outcome, detail: done.append(outcome),
