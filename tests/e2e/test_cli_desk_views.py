@@ -33,7 +33,7 @@ def _working_days(first: dt.date, count: int) -> list[dt.date]:
 
 
 @pytest.fixture
-def practice(cli) -> dict:  # noqa: ANN001
+def practice(cli) -> dict:
     """The training practice with terms from two weeks ago to three weeks ahead; the patient
     Zofia Kowalczyk has a past visit, an upcoming one, a cancelled one, notes and a call."""
     today = dt.datetime.now(WARSAW).date()
@@ -74,7 +74,7 @@ def practice(cli) -> dict:  # noqa: ANN001
         repos.close()
 
 
-def test_patients_show_is_the_card_as_json_and_text_and_audited(cli, practice):  # noqa: ANN001
+def test_patients_show_is_the_card_as_json_and_text_and_audited(cli, practice):
     shown = cli("patients", "show", PESEL, "--json")
     assert shown.code == 0, shown.err
     card = shown.json()
@@ -121,7 +121,7 @@ def test_patients_show_is_the_card_as_json_and_text_and_audited(cli, practice): 
     assert missing.err.startswith("recepcja: ") and len(missing.err.splitlines()) == 1
 
 
-def test_resources_lists_ids_that_absence_and_slots_take(cli, practice):  # noqa: ANN001
+def test_resources_lists_ids_that_absence_and_slots_take(cli, practice):
     listed = cli("resources", "--json")
     assert listed.code == 0, listed.err
     resources = listed.json()
@@ -147,7 +147,7 @@ def test_resources_lists_ids_that_absence_and_slots_take(cli, practice):  # noqa
     assert not states & {"free", "booked", "blocked"}
 
 
-def test_calls_list_is_the_desk_worklist(cli, practice):  # noqa: ANN001
+def test_calls_list_is_the_desk_worklist(cli, practice):
     """A visit CeR reminds by SMS (in CeR, a mobile number) is not on the list; without a
     phone the patient is, with the reason in Polish; reached, they leave it."""
     day = practice["next_day"].isoformat()
@@ -174,7 +174,7 @@ def test_calls_list_is_the_desk_worklist(cli, practice):  # noqa: ANN001
     assert bad.code == 2 and len(bad.err.splitlines()) == 1
 
 
-def test_queue_list_shows_every_waiting_change_in_polish(cli, practice):  # noqa: ANN001
+def test_queue_list_shows_every_waiting_change_in_polish(cli, practice):
     ahead = practice["visits"][1]
     cancelled = cli("cancel", str(ahead.id), "--reason", "pacjent zrezygnował")
     assert cancelled.code in (0, 3), cancelled.err  # no CeR here: the cancellation waits

@@ -28,7 +28,7 @@ def _next_monday() -> dt.date:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def qt_in_polish(qapp):  # noqa: ANN001, ANN201
+def qt_in_polish(qapp):
     """Qt's own dialogs in Polish, as ``make_application`` sets them up for the app."""
     from recepcja.gui.app import install_qt_translations
 
@@ -60,7 +60,7 @@ def desk_ctx(tmp_path: Path, monday: dt.date) -> AppContext:
             specs = generate_slots(rules_from_template(schedule.template), monday,
                                    monday + dt.timedelta(days=13))
             repos.slots.add_many(int(schedule.id or 0), specs)
-        patients = training_patients(random.Random(7), 60)  # noqa: S311 - test data
+        patients = training_patients(random.Random(7), 60)  # test data
         repos.patients.add_many(patients, "test")
         first = repos.schedules.list()[0]
         slots = {s.start.astimezone(WARSAW).strftime("%H:%M"): s
@@ -126,7 +126,7 @@ def on_dialog(qtbot):
 
     errors: list[BaseException] = []
 
-    def arm(handler) -> None:  # noqa: ANN001
+    def arm(handler) -> None:
         def poll() -> None:
             dialog = QApplication.activeModalWidget()
             if dialog is None:
@@ -134,7 +134,7 @@ def on_dialog(qtbot):
                 return
             try:
                 handler(dialog)
-            except BaseException as error:  # noqa: BLE001 - re-raised in the test
+            except BaseException as error:  # re-raised in the test
                 errors.append(error)
                 dialog.reject()
 
@@ -154,7 +154,7 @@ def printed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     sent: list[tuple[str, str]] = []
 
-    def direct(_parent, html: str, title: str) -> bool:  # noqa: ANN001
+    def direct(_parent, html: str, title: str) -> bool:
         sent.append((title, html))
         return True
 

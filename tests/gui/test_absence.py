@@ -18,11 +18,11 @@ from recepcja.store.records import ResourceKind, Schedule
 from recepcja.store.repos import Repositories
 
 
-def _resource(window, text: str) -> int:  # noqa: ANN001
+def _resource(window, text: str) -> int:
     return next(r.id for r in window.repos.practice.resources() if text in r.name)
 
 
-def _nowak_options(dialog) -> list[list]:  # noqa: ANN001
+def _nowak_options(dialog) -> list[list]:
     return [[dialog.table.cellWidget(r, 2).itemData(i)
              for i in range(dialog.table.cellWidget(r, 2).count() - 1)]
             for r in range(dialog.table.rowCount())]
@@ -33,7 +33,7 @@ def test_each_patient_gets_a_term_of_their_own_and_the_result_tells_the_truth(
     nowak = _resource(window, "Nowak")
     seen: dict[str, object] = {}
 
-    def plan(dialog) -> None:  # noqa: ANN001
+    def plan(dialog) -> None:
         dialog.resource.setCurrentIndex(dialog.resource.findData(nowak))
         # 10:20 and 11:00 are ahead (08:00 and 08:20 have passed); dr Zieliński works 12-16,
         # so both get the nearest allowed term - and not the same one
@@ -82,7 +82,7 @@ def test_a_doctor_is_preselected_and_the_table_follows_doctor_and_dates(
     nowak, zielinski = _resource(window, "Nowak"), _resource(window, "Zieliński")
     seen: dict[str, object] = {}
 
-    def look(dialog) -> None:  # noqa: ANN001
+    def look(dialog) -> None:
         first = dialog.resource.currentData()
         seen["default_kind"] = repos.practice.resource(first).kind
         seen["device_listed"] = dialog.resource.findData(device) >= 0
@@ -109,7 +109,7 @@ def test_a_plan_that_cannot_be_applied_saves_nothing_and_says_so(
     nowak = _resource(window, "Nowak")
     taken: dict[str, int] = {}
 
-    def plan(dialog) -> None:  # noqa: ANN001
+    def plan(dialog) -> None:
         dialog.resource.setCurrentIndex(dialog.resource.findData(nowak))
         proposal = _nowak_options(dialog)[1][0]
         # another desk books the second patient's proposed term meanwhile

@@ -17,7 +17,7 @@ from recepcja.store.repos import Repositories
 from recepcja.sync.notifications import NotificationApplier, store_notification
 
 
-def _portal_booking(ctx, monday: dt.date):  # noqa: ANN001, ANN202
+def _portal_booking(ctx, monday: dt.date):
     """dr Zieliński's 12:40 term on Wednesday, published, booked by a patient in IKP."""
     repos = Repositories.over(ctx.open_db())
     try:
@@ -72,5 +72,5 @@ def test_log_names_received_time_and_full_term_and_jumps_to_it(qtbot, window, de
     assert row.patient_name == "Kowalczyk Zofia"
 
     # the log read at start (after the first paint) says the same
-    panel._load_log()  # noqa: SLF001 - what the window runs after its first paint
+    panel._load_log()  # what the window runs after its first paint
     assert [dock.changes.item(0, c).text() for c in range(3)] == cells

@@ -21,7 +21,7 @@ def practice_db(pg_database: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return pg_database
 
 
-def _row(window, hhmm: str):  # noqa: ANN001, ANN202
+def _row(window, hhmm: str):
     schedule_id = window.schedules[0].id
     for row in window.schedule_view.day_model.rows():
         if row.entry.schedule_id == schedule_id and row.start.strftime("%H:%M") == hhmm:

@@ -20,7 +20,7 @@ from recepcja.gui.replay_summary import ReplaySummaryPanel
 from recepcja.store.repos import Repositories
 
 
-def _summary(window) -> ReplaySummaryPanel:  # noqa: ANN001
+def _summary(window) -> ReplaySummaryPanel:
     return next(e for e in window.extensions if isinstance(e, ReplaySummaryPanel))
 
 
@@ -190,7 +190,7 @@ def test_one_error_to_words_function_never_shows_a_class_name(qtbot, window, mon
     monkeypatch.setattr(workers, "show_error", lambda _parent, error: shown.append(
         error_text(error)))
 
-    def fail(error: BaseException):  # noqa: ANN202
+    def fail(error: BaseException):
         def call() -> None:
             raise error
         return call

@@ -38,7 +38,7 @@ def mammograph(desk_ctx, monday) -> int:
         repos.close()
 
 
-def _rows_of(window, resource_name: str):  # noqa: ANN001, ANN202
+def _rows_of(window, resource_name: str):
     model = window.schedule_view.day_model
     return [(n, r) for n, r in enumerate(model.rows()) if r.resource_name == resource_name]
 

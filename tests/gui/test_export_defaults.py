@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QWidget
 def offered(monkeypatch) -> list[str]:
     asked: list[str] = []
 
-    def get_save_file_name(parent, caption="", directory="", *_rest, **_kw):  # noqa: ANN001, ANN202, ARG001
+    def get_save_file_name(parent, caption="", directory="", *_rest, **_kw):
         asked.append(directory)
         return "", ""
 

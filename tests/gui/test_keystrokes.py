@@ -22,12 +22,12 @@ GOAL = 18
 class Keys:
     """Presses keys on whatever has the focus, counting them."""
 
-    def __init__(self, qtbot) -> None:  # noqa: ANN001
+    def __init__(self, qtbot) -> None:
         self.qtbot = qtbot
         self.count = 0
 
     def press(self, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier,
-              widget=None) -> None:  # noqa: ANN001
+              widget=None) -> None:
         self.count += 1
         self.qtbot.keyClick(widget or QApplication.focusWidget(), key, modifier)
 
@@ -53,7 +53,7 @@ def test_patient_calls_to_booked_and_printed_in_at_most_18_keys(qtbot, window, o
 
     seen: dict[str, object] = {}
 
-    def book(dialog) -> None:  # noqa: ANN001
+    def book(dialog) -> None:
         seen["first"] = dialog.first_line.text()
         seen["term"] = dialog.current()
         qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.referral.edit,

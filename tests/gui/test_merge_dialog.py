@@ -11,7 +11,7 @@ from recepcja.services import booking
 from recepcja.store.repos import Repositories
 
 
-def _on_merge(handler, errors: list[BaseException]) -> None:  # noqa: ANN001
+def _on_merge(handler, errors: list[BaseException]) -> None:
     """Run ``handler(merge_dialog)`` once the merge dialog is up over the patient dialog (the
     ``on_dialog`` fixture would find the patient dialog, already the active modal widget)."""
 
@@ -22,18 +22,18 @@ def _on_merge(handler, errors: list[BaseException]) -> None:  # noqa: ANN001
             return
         try:
             handler(widget)
-        except BaseException as error:  # noqa: BLE001 - re-raised by the test
+        except BaseException as error:  # re-raised by the test
             errors.append(error)
             widget.reject()
 
     QTimer.singleShot(0, poll)
 
 
-def _texts(dialog) -> str:  # noqa: ANN001
+def _texts(dialog) -> str:
     return "\n".join(label.text() for label in dialog.findChildren(QLabel))
 
 
-def _local_patient(window) -> int:  # noqa: ANN001
+def _local_patient(window) -> int:
     """A patient registered in emergency mode without PESEL, with one booking waiting for CeR."""
     repos = window.repos
     patient_id = repos.patients.add(
@@ -46,13 +46,13 @@ def _local_patient(window) -> int:  # noqa: ANN001
     return patient_id
 
 
-def _holder(window) -> Patient:  # noqa: ANN001
+def _holder(window) -> Patient:
     """A patient with a PESEL and a visit (T-0, this morning, confirmed in CeR)."""
     visit = window.repos.visits.by_uid("T-0")
     return window.repos.patients.get(visit.patient_id)
 
 
-def _open_edit(qtbot, window, patient_id: int) -> None:  # noqa: ANN001
+def _open_edit(qtbot, window, patient_id: int) -> None:
     panel = window.patients
     panel.show_patient(window.repos.patients.get(patient_id))
     assert panel.selected().id == patient_id
@@ -66,16 +66,16 @@ def test_edit_offers_merge_esc_keeps_the_form_enter_merges(qtbot, window, desk_c
     errors: list[BaseException] = []
     seen: dict[str, object] = {}
 
-    def cancel_merge(merge) -> None:  # noqa: ANN001
+    def cancel_merge(merge) -> None:
         text = _texts(merge)
         seen["first"] = text
         seen["merge_enabled"] = merge.merge_button.isEnabled()
         qtbot.keyClick(merge, Qt.Key.Key_Escape)  # Esc cancels
 
-    def confirm_merge(merge) -> None:  # noqa: ANN001
+    def confirm_merge(merge) -> None:
         qtbot.keyClick(merge, Qt.Key.Key_Return)  # Enter confirms
 
-    def edit(dialog) -> None:  # noqa: ANN001
+    def edit(dialog) -> None:
         dialog.no_pesel.setChecked(False)
         qtbot.keyClicks(dialog.pesel, pesel)
         qtbot.keyClicks(dialog.phone, "605 111 222")
@@ -120,13 +120,13 @@ def test_merge_buttons_are_polish_and_keyboard_driven(qtbot, window, on_dialog):
     errors: list[BaseException] = []
     seen: dict[str, object] = {}
 
-    def look(merge) -> None:  # noqa: ANN001
+    def look(merge) -> None:
         seen["merge"] = merge.merge_button.text()
         seen["default"] = merge.merge_button.isDefault()
         seen["title"] = merge.windowTitle()
         merge.reject()
 
-    def add(dialog) -> None:  # noqa: ANN001
+    def add(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, holder.identifier.pesel)
         qtbot.keyClicks(dialog.last_name, "Nowa")
         qtbot.keyClicks(dialog.first_name, "Osoba")
@@ -148,11 +148,11 @@ def test_adding_a_registered_pesel_selects_the_existing_patient(qtbot, window, d
     errors: list[BaseException] = []
     seen: dict[str, str] = {}
 
-    def confirm(merge) -> None:  # noqa: ANN001
+    def confirm(merge) -> None:
         seen["text"] = _texts(merge)
         qtbot.keyClick(merge, Qt.Key.Key_Return)
 
-    def add(dialog) -> None:  # noqa: ANN001
+    def add(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, holder.identifier.pesel)
         qtbot.keyClicks(dialog.last_name, "Nowa")
         qtbot.keyClicks(dialog.first_name, "Osoba")
@@ -177,14 +177,14 @@ def test_visits_held_in_cer_refuse_the_merge_in_polish(qtbot, window, desk_ctx, 
     errors: list[BaseException] = []
     seen: dict[str, object] = {}
 
-    def try_merge(merge) -> None:  # noqa: ANN001
+    def try_merge(merge) -> None:
         seen["refusal"] = merge.refusal.text() if merge.refusal.isVisible() else ""
         seen["enabled"] = merge.merge_button.isEnabled()
         qtbot.keyClick(merge, Qt.Key.Key_Return)  # Enter must not merge anything
         seen["still_open"] = merge.isVisible()
         qtbot.keyClick(merge, Qt.Key.Key_Escape)
 
-    def edit(dialog) -> None:  # noqa: ANN001
+    def edit(dialog) -> None:
         dialog.no_pesel.setChecked(False)
         dialog.pesel.clear()
         qtbot.keyClicks(dialog.pesel, holder.identifier.pesel)

@@ -46,7 +46,7 @@ def simulator(tmp_path: Path):
         server.stop()
 
 
-def _window(qtbot, ctx: AppContext):  # noqa: ANN001, ANN202
+def _window(qtbot, ctx: AppContext):
     from recepcja.gui.main_window import MainWindow
 
     win = MainWindow(ctx, start_sync=False)
@@ -56,7 +56,7 @@ def _window(qtbot, ctx: AppContext):  # noqa: ANN001, ANN202
     return win
 
 
-def _view(window) -> OnboardingView:  # noqa: ANN001
+def _view(window) -> OnboardingView:
     return next(e for e in window.extensions if isinstance(e, OnboardingView))
 
 
@@ -161,7 +161,7 @@ def test_unreachable_cer_is_shown_in_the_step_row(qtbot, tmp_path, monkeypatch):
         window.close()
 
 
-def _left():  # noqa: ANN202
+def _left():
     from PySide6.QtCore import Qt
 
     return Qt.MouseButton.LeftButton

@@ -18,22 +18,22 @@ from recepcja.store.patient_card import CallOutcome, PatientCardRepo
 from recepcja.store.repos import Repositories
 
 
-def _repos(ctx) -> Repositories:  # noqa: ANN001
+def _repos(ctx) -> Repositories:
     return Repositories.over(ctx.open_db())
 
 
-def _booked(window, hhmm: str):  # noqa: ANN001, ANN202
+def _booked(window, hhmm: str):
     for number, row in enumerate(window.schedule_view.day_model.rows()):
         if row.entry.visit_id and row.start.strftime("%H:%M") == hhmm:
             return number, row
     raise AssertionError(hhmm)
 
 
-def _card_opened_by(qtbot, window, on_dialog, act) -> dict:  # noqa: ANN001
+def _card_opened_by(qtbot, window, on_dialog, act) -> dict:
     """Run ``act``; the card it opens is read (texts of its tables) and closed."""
     seen: dict = {}
 
-    def read(dialog) -> None:  # noqa: ANN001
+    def read(dialog) -> None:
         assert isinstance(dialog, PatientCardDialog)
         seen["dialog"] = dialog
         seen["title"] = dialog.windowTitle()
@@ -129,7 +129,7 @@ def test_card_from_the_day_view_and_a_visit_chosen_on_it_shown_there(qtbot, wind
     table.setCurrentIndex(window.schedule_view.day_model.index(number, 0))
     chosen: dict = {}
 
-    def pick_the_later_visit(dialog) -> None:  # noqa: ANN001
+    def pick_the_later_visit(dialog) -> None:
         chosen["title"] = dialog.windowTitle()
         upcoming = dialog.upcoming
         upcoming.setFocus()
@@ -158,7 +158,7 @@ def test_notes_are_kept_calls_are_listed_and_closing_saves(qtbot, window, desk_c
     finally:
         repos.close()
 
-    def write_notes(dialog) -> None:  # noqa: ANN001
+    def write_notes(dialog) -> None:
         assert dialog.calls.item(0, 3).text() == "nie odbiera"
         assert dialog.calls.item(0, 1).text() == "anna"
         dialog.notes.setFocus()

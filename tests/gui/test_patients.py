@@ -11,7 +11,7 @@ from recepcja.store.repos import Repositories
 VALID_PESEL = "44051401359"
 
 
-def _count(ctx) -> int:  # noqa: ANN001
+def _count(ctx) -> int:
     repos = Repositories.over(ctx.open_db())
     try:
         return repos.patients.count()
@@ -45,7 +45,7 @@ def test_bad_pesel_shows_the_error_and_writes_nothing(qtbot, window, desk_ctx, o
     before = _count(desk_ctx)
     seen: dict[str, str] = {}
 
-    def fill(dialog) -> None:  # noqa: ANN001
+    def fill(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, "44051401358")  # checksum wrong
         qtbot.keyClicks(dialog.last_name, "Testowa")
         qtbot.keyClicks(dialog.first_name, "Ewa")
@@ -64,7 +64,7 @@ def test_bad_pesel_shows_the_error_and_writes_nothing(qtbot, window, desk_ctx, o
 def test_add_patient_then_duplicate_pesel_is_refused(qtbot, window, desk_ctx, on_dialog):
     before = _count(desk_ctx)
 
-    def fill(dialog) -> None:  # noqa: ANN001
+    def fill(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, VALID_PESEL)
         dialog.last_name.setText("Żółkiewska")  # QTest types ASCII only
         qtbot.keyClicks(dialog.first_name, "Ewa")
@@ -79,11 +79,11 @@ def test_add_patient_then_duplicate_pesel_is_refused(qtbot, window, desk_ctx, on
     errors: list[str] = []
     offered: list[str] = []
 
-    def decline(merge) -> None:  # noqa: ANN001 - the merge offer (tests/gui/test_merge_dialog.py)
+    def decline(merge) -> None:  # the merge offer (tests/gui/test_merge_dialog.py)
         offered.append(merge.objectName())
         qtbot.keyClick(merge, Qt.Key.Key_Escape)
 
-    def again(dialog) -> None:  # noqa: ANN001
+    def again(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, VALID_PESEL)
         qtbot.keyClicks(dialog.last_name, "Inna")
         qtbot.keyClicks(dialog.first_name, "Osoba")
@@ -100,7 +100,7 @@ def test_add_patient_then_duplicate_pesel_is_refused(qtbot, window, desk_ctx, on
 
 
 def test_patient_without_pesel_is_registered_by_document(qtbot, window, desk_ctx, on_dialog):
-    def fill(dialog) -> None:  # noqa: ANN001
+    def fill(dialog) -> None:
         dialog.no_pesel.setChecked(True)
         assert not dialog.pesel.isEnabled()
         qtbot.keyClicks(dialog.document_number, "XY1234567")

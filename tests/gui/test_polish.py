@@ -54,7 +54,7 @@ def visible_texts(window: QWidget) -> list[str]:
     return [t.replace("&", "") for t in texts]
 
 
-def _data_words(window) -> set[str]:  # noqa: ANN001
+def _data_words(window) -> set[str]:
     """Names that come from the database (doctors, places, schedules), not from the code."""
     repos = window.repos
     words = {r.name for r in repos.practice.resources()} | {p.name for p in repos.practice.places()}

@@ -7,7 +7,7 @@ from pathlib import Path
 from recepcja.services import printouts
 
 
-def _select_booked(window, hhmm: str) -> None:  # noqa: ANN001
+def _select_booked(window, hhmm: str) -> None:
     for number, row in enumerate(window.schedule_view.day_model.rows()):
         if row.entry.visit_id and row.start.strftime("%H:%M") == hhmm:
             window.schedule_view.day_table.selectRow(number)
@@ -55,7 +55,7 @@ def test_printing_goes_through_the_real_print_dialog(window, on_dialog, qtbot, t
     target = tmp_path / "printed.pdf"
     seen: list[str] = []
 
-    def choose_file_printer(dialog) -> None:  # noqa: ANN001
+    def choose_file_printer(dialog) -> None:
         from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QLineEdit
 
         assert isinstance(dialog, QPrintDialog)
@@ -83,7 +83,7 @@ def test_printing_goes_through_the_real_print_dialog(window, on_dialog, qtbot, t
 
     cancelled = tmp_path / "cancelled.pdf"
 
-    def cancel(dialog) -> None:  # noqa: ANN001
+    def cancel(dialog) -> None:
         from PySide6.QtWidgets import QLineEdit
 
         dialog.findChild(QLineEdit, "filename").setText(str(cancelled))

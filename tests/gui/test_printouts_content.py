@@ -17,7 +17,7 @@ from recepcja.services import booking
 from recepcja.store.repos import Repositories
 
 
-def _select(window, hhmm: str) -> int:  # noqa: ANN001
+def _select(window, hhmm: str) -> int:
     for number, row in enumerate(window.schedule_view.day_model.rows()):
         if row.entry.visit_id and row.start.strftime("%H:%M") == hhmm:
             window.schedule_view.day_table.setCurrentIndex(

@@ -19,11 +19,11 @@ from recepcja.sync.monitor import ConnectivityMonitor
 from recepcja.sync.replay_report import CALL_OUTCOMES
 
 
-def _panel(window) -> QueuePanel:  # noqa: ANN001
+def _panel(window) -> QueuePanel:
     return next(e for e in window.extensions if isinstance(e, QueuePanel))
 
 
-def _book_1040(qtbot, window, on_dialog) -> None:  # noqa: ANN001
+def _book_1040(qtbot, window, on_dialog) -> None:
     with qtbot.waitSignal(window.patients.searched, timeout=3000):
         qtbot.keyClicks(window.patients.query, "Now")
     window.patients.table.selectRow(0)  # among namesakes the desk chooses
@@ -35,7 +35,7 @@ def _book_1040(qtbot, window, on_dialog) -> None:  # noqa: ANN001
             window.schedule_view.day_table.setCurrentIndex(model.index(number, 0))
             break
 
-    def book(dialog) -> None:  # noqa: ANN001
+    def book(dialog) -> None:
         qtbot.keyClicks(dialog.referral.edit, "12345678901234567890123456789012345678901234")
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
@@ -253,7 +253,7 @@ def test_the_automatic_refresh_reads_the_queue_off_the_ui_thread(qtbot, window, 
     readers: list[threading.Thread] = []
     real = emergency.queue_entries
 
-    def recording(repos, **options):  # noqa: ANN001, ANN003, ANN202
+    def recording(repos, **options):
         readers.append(threading.current_thread())
         return real(repos, **options)
 

@@ -13,7 +13,7 @@ from recepcja.services.day_view import TermStatus
 from recepcja.store.repos import Repositories
 
 
-def _row_by_time(window, hhmm: str, schedule_index: int = 0):  # noqa: ANN001, ANN202
+def _row_by_time(window, hhmm: str, schedule_index: int = 0):
     model = window.schedule_view.day_model
     schedule_id = window.schedules[schedule_index].id
     for number, row in enumerate(model.rows()):
@@ -22,12 +22,12 @@ def _row_by_time(window, hhmm: str, schedule_index: int = 0):  # noqa: ANN001, A
     raise AssertionError(hhmm)
 
 
-def _text(window, number: int, column: int) -> str:  # noqa: ANN001
+def _text(window, number: int, column: int) -> str:
     model = window.schedule_view.day_model
     return model.data(model.index(number, column))
 
 
-def _select(window, hhmm: str, qtbot=None) -> None:  # noqa: ANN001
+def _select(window, hhmm: str, qtbot=None) -> None:
     """Select the term's row; with ``qtbot`` by a mouse click (which also focuses the table)."""
     number, _row = _row_by_time(window, hhmm)
     table = window.schedule_view.day_table
@@ -83,7 +83,7 @@ def test_date_navigation_and_polish_dates(qtbot, window, monday):
 def test_goto_date_dialog(qtbot, window, monday, on_dialog):
     target = monday + dt.timedelta(days=9)
 
-    def pick(dialog) -> None:  # noqa: ANN001
+    def pick(dialog) -> None:
         from PySide6.QtCore import QDate
 
         dialog.calendar.setSelectedDate(QDate(target.year, target.month, target.day))
@@ -138,7 +138,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     assert patient is not None
     _select(window, "10:40")
 
-    def book(dialog) -> None:  # noqa: ANN001
+    def book(dialog) -> None:
         assert dialog.current().start.strftime("%H:%M") == "10:40"  # the term she was on
         assert "10:40" in dialog.terms.currentItem().text()
         assert dialog.terms.item(0).text().startswith("poniedziałek, ")  # grouped by day
@@ -177,7 +177,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     assert _text(window, number, COL_ARRIVAL) == "✔ obecność"  # a word that fits every patient
 
     # reschedule to 11:20
-    def move(dialog) -> None:  # noqa: ANN001
+    def move(dialog) -> None:
         assert dialog.moving.isVisible() and "11:00" in dialog.moving.text()
         for i in range(dialog.terms.count()):
             if "11:20" in dialog.terms.item(i).text() and "Nowak" in dialog.terms.item(i).text():
@@ -197,7 +197,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     assert shortcuts == ["Del", "Ctrl+D"]
     assert "(Del, Ctrl+D)" in window.actions_.cancel_visit.toolTip()
     # it needs a reason; the first OK without one keeps the dialog open
-    def cancel(dialog) -> None:  # noqa: ANN001
+    def cancel(dialog) -> None:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
         assert dialog.isVisible() and dialog.error.isVisible()
         dialog.reason.setCurrentIndex(0)

@@ -14,14 +14,14 @@ from recepcja.services.patients import PatientInput, register_patient
 FIRST, SECOND = "61040212349", "72080956788"
 
 
-def _search(qtbot, window, text: str) -> None:  # noqa: ANN001
+def _search(qtbot, window, text: str) -> None:
     panel = window.patients
     panel.query.clear()
     with qtbot.waitSignal(panel.searched, timeout=3000):
         qtbot.keyClicks(panel.query, text)
 
 
-def _pesels(panel) -> set[str]:  # noqa: ANN001
+def _pesels(panel) -> set[str]:
     return {panel.model.patient_at(r).identifier.pesel for r in range(panel.model.rowCount())}
 
 

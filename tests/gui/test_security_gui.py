@@ -21,7 +21,7 @@ ENCRYPTED = b"\xd0\xcf\x11\xe0"
 POSIX = sys.platform != "win32"
 
 
-def _patients(ctx) -> int:  # noqa: ANN001
+def _patients(ctx) -> int:
     repos = Repositories.over(ctx.open_db())
     try:
         return len(repos.patients.search("Ewa"))
@@ -33,7 +33,7 @@ def test_a_formula_as_a_name_is_refused_in_the_dialog(qtbot, window, desk_ctx, o
     before = _patients(desk_ctx)
     seen: dict[str, str] = {}
 
-    def fill(dialog) -> None:  # noqa: ANN001
+    def fill(dialog) -> None:
         qtbot.keyClicks(dialog.pesel, "02070803628")
         qtbot.keyClicks(dialog.last_name, '=HYPERLINK("http://x","y")')
         qtbot.keyClicks(dialog.first_name, "Ewa")
@@ -47,19 +47,19 @@ def test_a_formula_as_a_name_is_refused_in_the_dialog(qtbot, window, desk_ctx, o
     assert _patients(desk_ctx) == before
 
 
-def _panel(window) -> QueuePanel:  # noqa: ANN001
+def _panel(window) -> QueuePanel:
     return next(e for e in window.extensions if isinstance(e, QueuePanel))
 
 
 def _answer(on_dialog, button: QMessageBox.StandardButton, seen: list[str]) -> None:
-    def click(box) -> None:  # noqa: ANN001
+    def click(box) -> None:
         seen.append(box.text())
         box.button(button).click()
 
     on_dialog(click)
 
 
-def _export(qtbot, window, panel, target) -> None:  # noqa: ANN001
+def _export(qtbot, window, panel, target) -> None:
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         panel.export(target)
 

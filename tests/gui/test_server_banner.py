@@ -46,7 +46,7 @@ def practice_ctx(tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.d
         for schedule in repos.schedules.list():
             repos.slots.add_many(int(schedule.id or 0), generate_slots(
                 rules_from_template(schedule.template), monday, monday + dt.timedelta(days=6)))
-        patients = training_patients(random.Random(7), 5)  # noqa: S311 - test data
+        patients = training_patients(random.Random(7), 5)  # test data
         repos.patients.add_many(patients, "test")
         first = repos.schedules.list()[0]
         slot = repos.slots.for_day(int(first.id or 0), monday)[0]

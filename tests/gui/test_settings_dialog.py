@@ -312,7 +312,7 @@ def test_closing_with_unsaved_edits_asks_and_reopening_keeps_them(window, qtbot,
     assert _open(window) is dialog and dialog.provider.name.text() == "Nowa nazwa"
     answers: list[str] = []
 
-    def cancel(box) -> None:  # noqa: ANN001
+    def cancel(box) -> None:
         answers.append(box.text())
         box.button(QMessageBox.StandardButton.Cancel).click()
 

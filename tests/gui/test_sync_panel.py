@@ -19,11 +19,11 @@ from recepcja.sync.receiver import SOAP_ACTION
 pytestmark = pytest.mark.slow
 
 
-def _panel(window) -> SyncPanel:  # noqa: ANN001
+def _panel(window) -> SyncPanel:
     return next(e for e in window.extensions if isinstance(e, SyncPanel))
 
 
-def _free_term(window):  # noqa: ANN001, ANN202
+def _free_term(window):
     now = dt.datetime.now(WARSAW)
     for day in (now.date() + dt.timedelta(days=d) for d in range(2, 20)):
         for info in window.schedules:
@@ -33,7 +33,7 @@ def _free_term(window):  # noqa: ANN001, ANN202
     raise AssertionError("no free term published in CeR")
 
 
-def _live_visit(ctx, slot_id: int):  # noqa: ANN001, ANN202
+def _live_visit(ctx, slot_id: int):
     repos = Repositories.over(ctx.open_db())
     try:
         return repos.visits.live_for_slot(slot_id)
@@ -123,7 +123,7 @@ def test_receiver_runs_when_enabled_with_a_secret_otherwise_pull(window):
         request = urllib.request.Request(panel.receiver.url, data=b"<x/>", method="POST",
                                          headers={"SOAPAction": f'"{SOAP_ACTION}"'})
         with pytest.raises(urllib.error.HTTPError) as refused:  # unsigned: 401, but served
-            urllib.request.urlopen(request, timeout=5)  # noqa: S310 - loopback
+            urllib.request.urlopen(request, timeout=5)  # loopback
         assert refused.value.code == 401
     finally:
         panel.close()

@@ -77,7 +77,7 @@ def screen_1366(tmp_path: Path) -> Path:
     return config
 
 
-def _start(desk_ctx, screen: Path, moment: str, then: str = "stay",  # noqa: ANN001
+def _start(desk_ctx, screen: Path, moment: str, then: str = "stay",
            user: str = "anna") -> dict:
     env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
            "QT_QPA_PLATFORM": f"offscreen:configfile={screen}", "USER": user,

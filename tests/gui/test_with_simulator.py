@@ -20,7 +20,7 @@ from recepcja.store.repos import Repositories
 pytestmark = pytest.mark.slow
 
 
-def _visit(ctx, visit_id: int):  # noqa: ANN001, ANN202
+def _visit(ctx, visit_id: int):
     repos = Repositories.over(ctx.open_db())
     try:
         return repos.visits.get(visit_id)
@@ -28,12 +28,12 @@ def _visit(ctx, visit_id: int):  # noqa: ANN001, ANN202
         repos.close()
 
 
-def _cer_visit(session, visit_uid: str) -> dict | None:  # noqa: ANN001
+def _cer_visit(session, visit_uid: str) -> dict | None:
     visits = session.control("GET", "state?sections=visits")["visits"]
     return next((v for v in visits if v["visit_uid"] == visit_uid), None)
 
 
-def _a_patient(window):  # noqa: ANN001, ANN202
+def _a_patient(window):
     return next(p for p in window.repos.patients.search("Now", 50) if p.identifier.pesel)
 
 
@@ -46,7 +46,7 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
     assert window.patient.id == patient.id
     chosen: dict[str, int] = {}
 
-    def book(dialog) -> None:  # noqa: ANN001
+    def book(dialog) -> None:
         dialog.first_allowed.click()  # the service's proposal for this urgency
         chosen["slot"] = dialog.current().slot_id
         dialog.referral.setText("12345678901234567890123456789012345678901234")
@@ -69,7 +69,7 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
     # reschedule to another term of the same scope
     old_slot = cer["slot"]
 
-    def move(dialog) -> None:  # noqa: ANN001
+    def move(dialog) -> None:
         offers = [r for r in range(dialog.terms.count()) if dialog.terms.item(r).data(256)]
         dialog.terms.setCurrentRow(offers[min(3, len(offers) - 1)])
         dialog.accept()
@@ -83,7 +83,7 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
     # cancel with a reason
     window.schedule_view.select_slot(int(_visit(session.ctx, visit.id).slot_id))
 
-    def cancel(dialog) -> None:  # noqa: ANN001
+    def cancel(dialog) -> None:
         dialog.reason.setCurrentText("na prośbę pacjenta")
         dialog.accept()
 
@@ -164,7 +164,7 @@ def test_doctor_absence_moves_visits_in_cer(qtbot, sim_window, training_session,
     window.go_to(day)
     from PySide6.QtCore import QDate
 
-    def plan(dialog) -> None:  # noqa: ANN001
+    def plan(dialog) -> None:
         dialog.resource.setCurrentIndex(dialog.resource.findData(info.schedule.resource_id))
         dialog.first.setDate(QDate(day.year, day.month, day.day))
         dialog.last.setDate(QDate(day.year, day.month, day.day))

@@ -48,7 +48,7 @@ class Recepcja:
         proc = subprocess.run(
             [sys.executable, "-m", "recepcja", *args], check=False, capture_output=True,
             text=True, env=self.environment(), timeout=timeout, stdin=stdin,
-            preexec_fn=as_desk_user,  # noqa: PLW1509 - the test process has no other threads
+            preexec_fn=as_desk_user,  # the test process has no other threads
         )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 

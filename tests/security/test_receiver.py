@@ -194,10 +194,10 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(database):
 # --- where it listens -------------------------------------------------------------------------
 
 def test_plain_http_off_this_computer_is_refused_or_warned(database):
-    receiver = NotificationReceiver(database, SECRET, host="0.0.0.0", port=0)  # noqa: S104
+    receiver = NotificationReceiver(database, SECRET, host="0.0.0.0", port=0)
     with pytest.raises(ReceiverRefused):
         receiver.start()
-    allowed = NotificationReceiver(database, SECRET, host="0.0.0.0", port=0,  # noqa: S104
+    allowed = NotificationReceiver(database, SECRET, host="0.0.0.0", port=0,
                                    allow_plain_http=True)
     with allowed:
         assert allowed.warning is not None and "{host}" in allowed.warning
@@ -220,7 +220,7 @@ def _serve_settings(host: str, port: int) -> None:
 def test_serve_refuses_plain_http_on_the_network_in_one_line(capsys):
     from recepcja.cli.main import main
 
-    _serve_settings("0.0.0.0", 0)  # noqa: S104
+    _serve_settings("0.0.0.0", 0)
     assert main(["notifications", "serve"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "0.0.0.0" in err and "Traceback" not in err

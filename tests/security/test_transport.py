@@ -34,7 +34,7 @@ def test_https_anywhere_and_plain_http_to_this_computer_are_allowed(url):
 def test_loopback_hosts():
     assert all(is_loopback_host(h) for h in ("localhost", "127.0.0.1", "::1", "[::1]",
                                               "127.8.9.10", "LOCALHOST"))
-    assert not any(is_loopback_host(h) for h in ("0.0.0.0", "192.168.1.20", "example.org",  # noqa: S104
+    assert not any(is_loopback_host(h) for h in ("0.0.0.0", "192.168.1.20", "example.org",
                                                   "", "localhost.example.org"))
 
 
@@ -43,11 +43,11 @@ def no_network(monkeypatch):
     """Record every attempt to reach the network: connect and name resolution."""
     attempts: list[object] = []
 
-    def connect(self, address, *args, **kwargs):  # noqa: ANN001
+    def connect(self, address, *args, **kwargs):
         attempts.append(address)
         raise OSError("this test allows no connection at all")
 
-    def resolve(*args, **kwargs):  # noqa: ANN002, ANN003
+    def resolve(*args, **kwargs):
         attempts.append(args[0] if args else kwargs)
         raise OSError("this test allows no name resolution")
 

@@ -27,7 +27,7 @@ def test_cached_catalog_is_what_polib_reads_and_is_used_next_time(fresh, monkeyp
     assert len(list(fresh.glob("translations-pl-*.json"))) == 1
     i18n.catalog.cache_clear()
 
-    def no_polib(_sources):  # noqa: ANN001, ANN202
+    def no_polib(_sources):
         raise AssertionError("the cache should have been used")
 
     monkeypatch.setattr(i18n, "read_catalogs", no_polib)
@@ -69,7 +69,7 @@ def test_an_old_cache_that_cannot_be_removed_is_left_alone(fresh, monkeypatch):
     fresh.mkdir(parents=True)
     (fresh / "translations-pl-0123456789abcdef01234567.json").write_text("{}", encoding="utf-8")
 
-    def refuse(self, missing_ok=False):  # noqa: ANN001, ANN202, ARG001
+    def refuse(self, missing_ok=False):
         raise PermissionError("in use")
 
     monkeypatch.setattr(Path, "unlink", refuse)

@@ -28,7 +28,7 @@ from recepcja.sync.monitor import ConnectivityMonitor
 from recepcja.sync.replay import Replayer
 from recepcja.sync.terms import configuration_problem
 
-PASSWORD = "haslo-do-klucza"  # noqa: S105 - a test key's password
+PASSWORD = "haslo-do-klucza"  # a test key's password
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from recepcja.sync.reconcile import Drift, Resolution, reconcile
 from recepcja.sync.replay import Replayer
 
 
-def _absent_day(practice, index: int):  # noqa: ANN001, ANN202
+def _absent_day(practice, index: int):
     """Record the absence of the first schedule's doctor on the day of its ``index``-th term
     (no visits there); its withdrawal from CeR stays queued. Returns (applied, day's terms)."""
     repos = practice.repos

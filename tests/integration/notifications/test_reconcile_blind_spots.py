@@ -45,7 +45,7 @@ def _desk_visit(repos, slot_id: int) -> Visit:
     return visit
 
 
-def _left_sent(repos, entry_id: int) -> None:  # noqa: ANN001
+def _left_sent(repos, entry_id: int) -> None:
     """The state an older version's two commits left after a kill between them: ``sent``
     (today's replay writes CeR's answer and its local apply in one transaction and never
     writes it; such rows still exist in databases written before)."""
@@ -55,7 +55,7 @@ def _left_sent(repos, entry_id: int) -> None:  # noqa: ANN001
     assert repos.outbox.get(entry_id).state == OutboxState.SENT
 
 
-def _stuck_booking(practice, index: int):  # noqa: ANN001, ANN202
+def _stuck_booking(practice, index: int):
     """A desk booking left as the replay's two commits with a kill between leave it: claimed,
     booked in CeR, CeR's answer recorded ('sent') - and never applied. (visit, row, CeR's)"""
     repos = practice.repos

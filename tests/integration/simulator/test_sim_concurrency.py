@@ -48,7 +48,7 @@ def test_twenty_concurrent_clients(onboarded_simulator):
                         "<cer:do>2100-01-01T00:00:00Z</cer:do></cer:pobierzSloty>"),
                         session=session, timeout=30))
                     assert read.ok
-        except BaseException as error:  # noqa: BLE001 - reported by the main thread
+        except BaseException as error:  # reported by the main thread
             with lock:
                 errors.append(error)
 

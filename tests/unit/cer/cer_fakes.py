@@ -153,7 +153,7 @@ class FakeCer(BaseAdapter):
         self.handler = handler
         self.sent: list[tuple[requests.PreparedRequest, dict]] = []
 
-    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):  # noqa: PLR0917
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         self.sent.append((request, {"timeout": timeout, "verify": verify, "cert": cert}))
         answer = self.handler(request)
         status, body = answer[0], answer[1]

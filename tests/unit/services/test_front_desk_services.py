@@ -37,7 +37,7 @@ def repos(tmp_path: Path):
     for schedule in repos.schedules.list():
         repos.slots.add_many(int(schedule.id or 0), generate_slots(
             rules_from_template(schedule.template), MONDAY, MONDAY + dt.timedelta(days=6)))
-    patients = training_patients(random.Random(1), 5)  # noqa: S311 - test data
+    patients = training_patients(random.Random(1), 5)  # test data
     repos.patients.add_many(patients, "test")
     first = repos.schedules.list()[0]
     slot = repos.slots.for_day(int(first.id or 0), MONDAY)[0]  # 08:00
@@ -80,7 +80,7 @@ def test_filters_next_free_and_status_numbers(repos):
 
 
 def test_training_patients_have_valid_pesels():
-    patients = training_patients(random.Random(3), 60)  # noqa: S311 - test data
+    patients = training_patients(random.Random(3), 60)  # test data
     pesels = [p.identifier.pesel for p in patients if p.identifier.pesel]
     assert len(pesels) > 50 and all(is_valid_pesel(p) for p in pesels)
     assert any(p.identifier.document_number for p in patients)  # some without a PESEL

@@ -227,7 +227,7 @@ def test_a_failed_merge_changes_nothing(repos, practice, monkeypatch):
     result = _book(repos, practice, duplicate, 0, emergency=True)
     original = PatientRepo.merge
 
-    def broken(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    def broken(self, *args, **kwargs):
         original(self, *args, **kwargs)
         raise RuntimeError("disk full")  # after every row was written
 

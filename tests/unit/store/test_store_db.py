@@ -102,7 +102,7 @@ def test_connection_refuses_other_threads(db_path: Path) -> None:
     def use() -> None:
         try:
             db.conn.execute("SELECT 1")
-        except BaseException as error:  # noqa: BLE001 - collected for the assert below
+        except BaseException as error:  # collected for the assert below
             errors.append(error)
 
     try:

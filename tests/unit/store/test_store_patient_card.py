@@ -48,7 +48,7 @@ def test_visits_carry_their_term_doctor_place_and_cer_state(
 
 
 def test_calls_newest_first_and_a_merge_takes_calls_and_notes_along(
-        repos: Repositories, clock) -> None:  # noqa: ANN001
+        repos: Repositories, clock) -> None:
     cards = PatientCardRepo(repos.db)
     keep = repos.patients.add(make_patient("Nowak", pesel=make_pesel(dt.date(1960, 1, 1), 1)),
                               "ania")

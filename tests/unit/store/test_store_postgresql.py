@@ -112,7 +112,7 @@ def test_next_local_id_is_safe_with_several_desks(pg_database: str) -> None:
                     f"D{number}", pesel=make_pesel(dt.date(1980, 1, 1 + number), 1000 + serial)
                 )
                 repos.patients.add(patient, f"desk{number}")
-        except BaseException as error:  # noqa: BLE001 - collected for the assert below
+        except BaseException as error:  # collected for the assert below
             errors.append(error)
         finally:
             repos.close()
