@@ -214,7 +214,8 @@ class IncidentReport:
 
     def subject(self) -> str:
         return (
-            f"Zgłoszenie: {len(self.incidents)} przypadk(i) wielu pacjentów w tym samym terminie"
+            "Zgłoszenie: wielu pacjentów w tym samym terminie, liczba przypadków: "
+            f"{len(self.incidents)}"
             + (f" - MUŚ {self.place_cer_id}" if self.place_cer_id else "")
         )
 
@@ -240,7 +241,7 @@ class IncidentReport:
             where = "w CeR" if incident.where == CER else "w systemie lokalnym"
             lines.append(
                 f"{number}. {start:%Y-%m-%d}, godz. {start:%H:%M}-{end:%H:%M}, harmonogram "
-                f"{incident.schedule}, {where}: {len(incident.visits)} wizyt(y)"
+                f"{incident.schedule}, {where}: liczba wizyt {len(incident.visits)}"
             )
             for visit in incident.visits:
                 lines.append(
