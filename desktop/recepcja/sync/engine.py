@@ -204,10 +204,15 @@ class SyncEngine:
                     self._pass(repos, gateway, monitor, force=False)
                     if self.after_pass is not None and monitor.state == ConnectionState.ONLINE:
                         self.after_pass(repos)  # e.g. refresh the downtime printout
+                    self._publish_count(repos)
+                    sleep = self._sleep_for(repos, monitor)
                 except Exception:  # the thread must survive anything; the row stays queued
                     log.exception("sync pass failed")
-                self._publish_count(repos)
-                self._wake.wait(self._sleep_for(repos, monitor))
+                    # A practice database that went away and came back leaves this thread's
+                    # connection broken: a new one, as soon as the database answers again.
+                    repos, monitor = self._reopened_if_broken(repos, monitor)
+                    sleep = max(self.idle_interval, 1.0)
+                self._wake.wait(sleep)
                 self._wake.clear()
         except Exception:
             log.exception("sync engine stopped by an error")
@@ -217,6 +222,26 @@ class SyncEngine:
             if gateway is not None and hasattr(gateway, "close"):
                 gateway.close()
             repos.close()
+
+    def _reopened_if_broken(self, repos: Repositories, monitor: ConnectivityMonitor
+                            ) -> tuple[Repositories, ConnectivityMonitor]:
+        """``repos`` if its connection still answers, else a new connection (and the monitor
+        over it); the old one when no new one can be had yet (the next pass tries again)."""
+        try:
+            repos.db.conn.execute("SELECT 1")
+            return repos, monitor
+        except Exception as error:
+            log.warning("the sync thread's database connection is broken: %s", error)
+        try:
+            fresh = self._open_repos()
+        except Exception as error:
+            log.warning("the database does not answer yet: %s", error)
+            return repos, monitor
+        try:
+            repos.close()
+        except Exception:  # a broken connection closes as it can
+            log.debug("closing the broken connection failed", exc_info=True)
+        return fresh, self._monitor(fresh)
 
     def _apply_emergency_request(self, monitor: ConnectivityMonitor) -> None:
         with self._lock:

@@ -4,6 +4,7 @@ bookings queued, and drains the queue by itself within seconds once CeR is back.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 import threading
 import time
 
@@ -124,3 +125,46 @@ def test_the_desk_keeps_booking_while_the_queue_replays(repos, local, db_path,
         engine.stop()
         sim.control("DELETE", "faults")
     assert repos.visits.get(desk.visit.id).state == VisitState.CONFIRMED
+
+
+def test_the_engine_reconnects_when_its_database_connection_breaks(repos, local, db_path,
+                                                                   onboarded_simulator):
+    """The practice database went away and came back (issue 16): the sync thread's connection
+    is dead; the engine opens a new one and sends what waits, without a restart."""
+    sim = onboarded_simulator
+    opened: list[Repositories] = []
+
+    def open_repos() -> Repositories:
+        opened.append(Repositories.open(db_path))
+        return opened[-1]
+
+    engine = SyncEngine(open_repos, lambda: gateway(sim.soap_url, read_timeout=2),
+                        idle_interval=0.1, backoff_start=0.1, backoff_cap=0.2)
+    engine.start()
+    try:
+        wait_until(lambda: opened and engine.state == ConnectionState.ONLINE, "online",
+                   timeout=15)
+        opened[0].db.conn = _DeadConnection()  # the thread's connection dies under it
+        patient = add_patient(repos, pesels(1)[0], 0)
+        start = dt.datetime.now(dt.UTC) + dt.timedelta(days=2)
+        slot = repos.slots.free_from(local.schedule_ids[0], start, 1)[0].id
+        booked = booking.book(repos, patient, slot, Urgency.STABLE, user="ania")
+        engine.wake()
+        wait_until(lambda: repos.outbox.count_pending() == 0, "the outbox drained", timeout=20)
+    finally:
+        engine.stop()
+    assert len(opened) >= 2  # a new connection, not a restart
+    assert repos.visits.get(booked.visit.id).state == VisitState.CONFIRMED
+
+
+class _DeadConnection:
+    """What a connection to a database that went away does: every statement fails."""
+
+    def execute(self, *_args: object, **_kwargs: object) -> None:
+        raise sqlite3.OperationalError("server closed the connection unexpectedly")
+
+    def __getattr__(self, _name: str) -> object:
+        raise sqlite3.OperationalError("server closed the connection unexpectedly")
+
+    def close(self) -> None:
+        pass
