@@ -221,7 +221,7 @@ def test_dock_keeps_rejected_bookings_and_says_when_the_administrator_must_act(
 def test_call_list_dialog_shows_why_an_e_referral_puts_a_visit_on_it(qtbot, window, desk_ctx,
                                                                       on_dialog):
     from recepcja.gui.call_list_dialog import CallListDialog
-    from recepcja.services.call_list import call_list
+    from recepcja.services.call_worklist import CallReason, worklist
     from recepcja.store.records import OutboxOp
 
     _book_1040(qtbot, window, on_dialog)
@@ -232,14 +232,18 @@ def test_call_list_dialog_shows_why_an_e_referral_puts_a_visit_on_it(qtbot, wind
         take = repos.outbox.enqueue(OutboxOp.REFERRAL_TAKE, {"key": "1" * 44}, user="test",
                                     visit_id=entry.visit_id)
         repos.outbox.mark_done(take, {"outcome": "referral_refused", "reason": reason})
-        items = call_list(repos)
+        items = [item for item in worklist(repos, window.clock())
+                 if item.reason == CallReason.REFERRAL_REFUSED]
     finally:
         repos.close()
-    dialog = CallListDialog(items, lambda *_args: None, parent=window)
+    assert [item.detail for item in items] == [reason]
+    dialog = CallListDialog(lambda _done: items, lambda *_args: None, lambda *_args: None,
+                            parent=window)
     qtbot.addWidget(dialog)
+    dialog.refresh()
     assert dialog.table.rowCount() == 1
-    assert dialog.table.item(0, 5).text() == reason
-    assert dialog.table.item(0, 4).text()  # the visit keeps its term
+    assert dialog.table.item(0, 2).text() == f"e-skierowanie nie do przyjęcia: {reason}"
+    assert dialog.table.item(0, 3).text()  # the visit keeps its term
 
 
 def test_the_automatic_refresh_reads_the_queue_off_the_ui_thread(qtbot, window, on_dialog,

@@ -19,6 +19,7 @@ from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.booking_dialog import BookingDialog
 from recepcja.gui.referral_panel import ReferralPanel
 from recepcja.gui.workers import BackgroundRunner
+from recepcja.services.booking_terms import TermOffer
 from recepcja.services.day_view import ScheduleInfo
 from recepcja.simulator.server import SimulatorServer
 from recepcja.store.records import Schedule
@@ -67,14 +68,18 @@ def open_dialog(qtbot, sim):
     info = ScheduleInfo(Schedule(1, 1, "cardiology", "dr Nowak", id=1), "lek. Nowak",
                         "Poradnia")
     start = dt.datetime(2030, 3, 4, 9, 0, tzinfo=WARSAW)
-    terms = [(info, start, FIRST), (info, start + dt.timedelta(hours=1), CONTINUATION)]
+    offers = [TermOffer(info, start, FIRST, str(kinds[FIRST]), "first visit"),
+              TermOffer(info, start + dt.timedelta(hours=1), CONTINUATION,
+                        str(kinds[CONTINUATION]), "continuation")]
 
     def make(url: str | None = None, pesel: str = PESEL) -> BookingDialog:
         patient = Patient(PatientIdentifier(pesel=pesel), "Jan", "Kowalski", id=7)
         panel = ReferralPanel(patient, reader(url or sim.url + "/p1/skierowania"), runner.run,
                               lambda slot: (cardiology, str(kinds[slot])))
-        dialog = BookingDialog(patient, terms, selected_slot=FIRST,
-                               referral_required=lambda scope: True, referral_panel=panel)
+        dialog = BookingDialog(patient, lambda _scope: offers,
+                               scopes=[("cardiology", "kardiologia")], scope="cardiology",
+                               selected_slot=FIRST, referral_required=lambda scope: True,
+                               referral_panel=panel)
         qtbot.addWidget(dialog)
         dialog.show()
         return dialog
@@ -146,7 +151,10 @@ def test_a_first_visit_needs_one_and_a_continuation_does_not(qtbot, open_dialog)
     dialog.accept()
     assert dialog.request is None
     assert dialog.error.text().startswith("Pierwsza wizyta wymaga e-skierowania")
-    dialog.terms.setCurrentRow(1)  # the continuation term
+    rows = [row for row in range(dialog.terms.count())
+            if getattr(dialog.terms.item(row).data(Qt.ItemDataRole.UserRole), "slot_id", None)
+            == CONTINUATION]
+    dialog.terms.setCurrentRow(rows[0])  # the continuation term
     assert dialog.referral_panel.refusal() is None
 
 

@@ -307,7 +307,14 @@ class QueuePanel(QObject):
     def offer_first_start_if_needed(self) -> None:
         from recepcja.gui.first_start import needs_first_start
 
-        if not self.closed and needs_first_start(self.window.repos, bool(self.window.ctx.training)):
+        if self.closed:
+            return
+        try:
+            needed = needs_first_start(self.window.repos, bool(self.window.ctx.training))
+        except Exception as error:  # the practice database went away: no set-up to offer now
+            log.warning("the first-start check could not read the database: %s", error)
+            return
+        if needed:
             self.offer_first_start()
 
     def offer_first_start(self) -> None:
