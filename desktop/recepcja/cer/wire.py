@@ -7,7 +7,6 @@ refused outright — a CeR message never has one, so any DOCTYPE is an attack or
 
 from __future__ import annotations
 
-import functools
 import threading
 from dataclasses import dataclass
 
@@ -91,11 +90,21 @@ class ContractSchema:
             return SchemaProblem(path=path, line=entry.line if entry is not None else 0)
 
 
-@functools.lru_cache(maxsize=4)
+_SCHEMAS: dict[tuple[str, ...], ContractSchema] = {}
+# libxml2 builds schemas with process-wide state: two threads building one at once (the
+# replay's or publishing's workers, each with its own gateway, on their first call) can fail
+# with XMLSchemaParseError. One build at a time, each schema once.
+_SCHEMAS_LOCK = threading.Lock()
+
+
 def schema_for(*parts: str) -> ContractSchema:
     """The shared validator of one contract's XSD: built once (~10 ms), immutable but for its
     lock."""
-    return ContractSchema(parts)
+    with _SCHEMAS_LOCK:
+        schema = _SCHEMAS.get(parts)
+        if schema is None:
+            schema = _SCHEMAS[parts] = ContractSchema(parts)
+        return schema
 
 
 def contract_schema() -> ContractSchema:
