@@ -80,8 +80,18 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
     qtbot.waitUntil(lambda: (_cer_visit(session, visit.visit_uid) or {}).get("slot") != old_slot,
                     timeout=30000)
 
-    # cancel with a reason
-    window.schedule_view.select_slot(int(_visit(session.ctx, visit.id).slot_id))
+    # cancel with a reason: the visit on its new term (maybe another day: the day view goes
+    # there), shown as CeR confirmed it (the sync's refresh is done, the selection stays)
+    moved_to = int(_visit(session.ctx, visit.id).slot_id)
+    window.go_to(window.repos.slots.get(moved_to).start.astimezone(WARSAW).date())
+
+    def on_the_moved_visit() -> bool:
+        window.schedule_view.select_slot(moved_to)
+        row = window.schedule_view.current_row()
+        return (row is not None and row.entry.visit_id == visit.id
+                and row.entry.visit_state == "confirmed")
+
+    qtbot.waitUntil(on_the_moved_visit, timeout=10000)
 
     def cancel(dialog) -> None:
         dialog.reason.setCurrentText("na prośbę pacjenta")
