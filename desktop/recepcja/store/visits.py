@@ -16,6 +16,8 @@ from typing import Any
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import Attendance, Urgency, Visit, VisitSource, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
+from recepcja.store.day_sheets import LIVE_SQL as _LIVE
+from recepcja.store.day_sheets import day_sheets
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
@@ -24,7 +26,6 @@ from recepcja.store.records import Booked, DayEntry, OutboxOp, VisitRecord
 
 Clock = Callable[[], dt.datetime]
 
-_LIVE = "('pending', 'confirmed')"
 _TAKEN = N_("This term is already taken.")
 
 
@@ -451,40 +452,7 @@ class VisitRepo:
 
     def sheets(self, schedule_id: int, first_day: dt.date, last_day: dt.date) -> list[DayEntry]:
         """``day_sheet`` of several consecutive days in one query (the week view)."""
-        rows = fetch_all(
-            self.db,
-            "SELECT s.id AS slot_id, s.schedule_id, s.start_utc, s.end_utc, s.term_kind, "
-            "s.state AS slot_state, s.cer_id AS slot_cer_id, v.id AS visit_id, v.visit_uid, "
-            "v.state AS visit_state, v.attendance, v.urgency, p.id AS patient_id, "
-            "p.local_id, p.first_name, p.last_name, p.phone FROM slots AS s "
-            f"LEFT JOIN visits AS v ON v.slot_id = s.id AND v.state IN {_LIVE} "
-            "LEFT JOIN patients AS p ON p.id = v.patient_id "
-            "WHERE s.schedule_id = ? AND s.local_date >= ? AND s.local_date <= ? "
-            "ORDER BY s.start_utc",
-            (schedule_id, first_day.isoformat(), last_day.isoformat()),
-        )
-        return [
-            DayEntry(
-                slot_id=row["slot_id"],
-                schedule_id=row["schedule_id"],
-                start=parse_utc(row["start_utc"]),
-                end=parse_utc(row["end_utc"]),
-                term_kind=row["term_kind"],
-                slot_state=row["slot_state"],
-                slot_cer_id=row["slot_cer_id"],
-                visit_id=row["visit_id"],
-                visit_uid=row["visit_uid"],
-                visit_state=row["visit_state"],
-                attendance=row["attendance"],
-                urgency=row["urgency"],
-                patient_id=row["patient_id"],
-                patient_local_id=row["local_id"],
-                patient_first_name=row["first_name"],
-                patient_last_name=row["last_name"],
-                patient_phone=row["phone"],
-            )
-            for row in rows
-        ]
+        return day_sheets(self.db, schedule_id, first_day, last_day)
 
     # --- helpers ---------------------------------------------------------------------------
 
