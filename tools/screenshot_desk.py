@@ -3,7 +3,7 @@
 - ``docs/screenshots/after-replay.png``: CeR away (the red banner), the summary of whom to call
   after a replay, the read-back line of the last booking;
 - ``docs/screenshots/booking-dialog.png``: the booking dialog (urgency and scope first, terms by
-  day, the first lawful term, the referral field);
+  day, the first lawful term, the one referral field with the e-referral read from the simulator's P1);
 - ``docs/screenshots/call-list.png``: the call worklist with its marks.
 
 Run: ``QT_QPA_PLATFORM=offscreen RECEPCJA_LANG=pl .venv/bin/python tools/screenshot_desk.py``
@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import requests
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -69,9 +70,11 @@ def main() -> int:
     from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
     from recepcja.gui.connection import Connection
     from recepcja.gui.main_window import MainWindow
+    from recepcja.gui import referral_panel
     from recepcja.gui.queue_panel import QueuePanel
     from recepcja.gui.replay_summary import ReplaySummaryPanel
     from recepcja.services.booking_terms import scope_choices
+    from recepcja.simulator.server import SimulatorServer
     from recepcja.store.patient_card import CallOutcome, PatientCardRepo
     from recepcja.store.repos import Repositories
 
@@ -96,14 +99,25 @@ def main() -> int:
         window.patients.query.setText(patient.identifier.pesel)
         window.patients.run_search()
         flow = window.booking
-        dialog = BookingDialog(patient, flow._load_terms,
-                               scopes=scope_choices(window.repos, window.scopes),
-                               scope="cardiology", propose=flow._propose,
-                               referral_required=flow._referral_required, parent=window)
-        dialog.show()
-        dialog.referral.setText("7301")
-        app.processEvents()
-        dialog.grab().save(str(OUT / "booking-dialog.png"))
+        with SimulatorServer(Path(home) / "p1") as p1:  # the one referral field reads P1
+            issued = requests.post(f"{p1.url}/_control/referrals", timeout=10, json={
+                "pesel": patient.identifier.pesel, "issued": str(monday - dt.timedelta(days=9)),
+                "refunded": True}).json()
+            window.ctx.settings.p1.environment = ""
+            window.ctx.settings.p1.referral_url = f"{p1.url}/p1/skierowania"
+            field = referral_panel.panel_for(window, patient)
+            dialog = BookingDialog(patient, flow._load_terms,
+                                   scopes=scope_choices(window.repos, window.scopes),
+                                   scope="cardiology", propose=flow._propose,
+                                   referral_required=flow._referral_required,
+                                   referral_panel=field, parent=window)
+            dialog.show()
+            dialog.referral.setText(issued["code"])
+            dialog.referral.look_up()
+            while dialog.referral.reading:
+                app.processEvents()
+            app.processEvents()
+            dialog.grab().save(str(OUT / "booking-dialog.png"))
         offer = dialog.current()
         dialog.close()
 

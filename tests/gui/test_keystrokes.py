@@ -10,6 +10,7 @@ that books also prints.
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
@@ -76,3 +77,39 @@ def test_patient_calls_to_booked_and_printed_in_at_most_18_keys(qtbot, window, o
     assert readback.isVisible() and "zabrać: skierowanie, dokument tożsamości" in readback.text()
     assert keys.count <= GOAL, keys.count
     assert keys.count == 18  # recorded in docs/BENCHMARKS.md
+
+
+@pytest.mark.slow
+def test_the_same_18_keys_when_the_code_is_read_from_p1(qtbot, sim_window, training_session,
+                                                        on_dialog, printed):
+    """Training mode: P1's e-referral service answers (the simulator). The one referral field
+    reads the code with the patient's PESEL; the same Enter books once P1 has confirmed it."""
+    window = sim_window
+    patient = next(p for p in window.repos.patients.search("Now", 50) if p.identifier.pesel)
+    issued = training_session.control("POST", "referrals", {"pesel": patient.identifier.pesel})
+    keys = Keys(qtbot)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=2000)
+    keys.press(Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier, widget=window)
+    with qtbot.waitSignal(window.patients.searched, timeout=3000):
+        keys.type(patient.identifier.pesel)
+    assert window.patient is not None and window.patient.id == patient.id
+    seen: dict[str, object] = {}
+
+    def book(dialog) -> None:
+        seen["term"] = dialog.current()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.referral.edit,
+                        timeout=2000)
+        keys.type(issued["code"])
+        keys.press(Qt.Key.Key_Return)  # reads the code from P1, then books
+        qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=10000)
+
+    on_dialog(book)
+    keys.press(Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier, widget=window)
+    offer = seen["term"]
+    qtbot.waitUntil(lambda: window.repos.visits.live_for_slot(offer.slot_id) is not None,
+                    timeout=10000)
+    visit = window.repos.visits.live_for_slot(offer.slot_id)
+    assert visit.patient_id == patient.id and visit.referral_key == issued["key"]
+    qtbot.waitUntil(lambda: len(printed) == 1, timeout=5000)
+    assert keys.count == GOAL, keys.count

@@ -45,16 +45,19 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
         qtbot.keyClicks(window.patients.query, patient.identifier.pesel)
     assert window.patient.id == patient.id
     chosen: dict[str, int] = {}
+    key = session.control("POST", "referrals", {"pesel": patient.identifier.pesel})["key"]
 
     def book(dialog) -> None:
         dialog.first_allowed.click()  # the service's proposal for this urgency
         chosen["slot"] = dialog.current().slot_id
-        dialog.referral.setText("12345678901234567890123456789012345678901234")
+        dialog.referral.setText(key)  # the one referral field reads it from P1 (training)
+        qtbot.waitUntil(lambda: dialog.referral.key == key, timeout=10000)
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
 
     on_dialog(book)
-    with qtbot.waitSignal(window.runner.finished, timeout=5000):
-        window.actions_.book.trigger()
+    window.actions_.book.trigger()  # the runner also reads the referral: wait for the visit
+    qtbot.waitUntil(lambda: window.repos.visits.live_for_slot(chosen["slot"]) is not None,
+                    timeout=10000)
     visit = window.repos.visits.live_for_slot(chosen["slot"])
     assert visit is not None and visit.patient_id == patient.id
     # the sync engine sends it; the view shows the confirmation once CeR has it

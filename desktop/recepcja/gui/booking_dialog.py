@@ -1,8 +1,9 @@
 """Book (or move) a visit, in the order the call goes: urgency and scope first, then the term -
 the first one the rules allow for that urgency named in one line and preselected, the others
 grouped by day with their doctor or device, kind and place, filterable by doctor / device and
-date - then the referral (``gui/referral_input.py``: what it takes, its form checked, required
-where the scope needs it) and the central request. Every field has its Alt-shortcut.
+date - then the referral (``gui/referral_input.py``: one field that says what it takes, checks
+its form, reads the e-referral from P1 and refuses with a reason, required where the term needs
+it) and the central request. Every field has its Alt-shortcut.
 "Print the confirmation" rides on the same Enter that books.
 
 The dialog only collects the request; the window hands it to ``DeskActions`` in the background
@@ -14,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFont
@@ -41,9 +41,6 @@ from recepcja.gui.referral_input import ReferralInput
 from recepcja.i18n import _
 from recepcja.services.booking_terms import TermOffer
 
-if TYPE_CHECKING:
-    from recepcja.gui.referral_panel import ReferralPanel
-
 LoadTerms = Callable[[str], Sequence[TermOffer]]
 Propose = Callable[[str, Urgency], int | None]
 ROLE = Qt.ItemDataRole.UserRole
@@ -57,7 +54,7 @@ class BookingRequest:
     central_request_id: str | None
     referral_id: str | None
     print_confirmation: bool = False
-    referral_key: str | None = None  # the e-referral read from P1 (gui.referral_panel)
+    referral_key: str | None = None  # the e-referral read from P1 (gui.referral_input)
 
 
 def offer_text(offer: TermOffer) -> str:
@@ -88,7 +85,9 @@ class BookingDialog(QDialog):
     """``load_terms(scope)``: the free terms to offer; ``scopes``: (code, name) to choose from;
     ``scope``: the one to start with; ``selected_slot``: the term the desk was on (kept when
     offered). ``propose(scope, urgency)``: the first term the rules allow. ``reschedule``: only
-    the terms (moving keeps urgency and referral), ``moving`` names the term being moved."""
+    the terms (moving keeps urgency and referral), ``moving`` names the term being moved.
+    ``referral_panel``: the referral field reading P1 (``gui.referral_panel.panel_for``); without
+    it the field checks the form only."""
 
     def __init__(
         self,
@@ -103,11 +102,10 @@ class BookingDialog(QDialog):
         reschedule: bool = False,
         moving: str | None = None,
         print_confirmation: bool = True,
-        referral_panel: ReferralPanel | None = None,
+        referral_panel: ReferralInput | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.referral_panel = None if reschedule else referral_panel  # the e-referral (P1)
         self.setObjectName("bookingDialog")
         self._patient = patient
         self._load = load_terms
@@ -157,7 +155,8 @@ class BookingDialog(QDialog):
         self.terms.setObjectName("terms")
         self.terms.setAccessibleName(_("Free terms"))
 
-        self.referral = ReferralInput(patient.identifier.pesel)
+        self.referral = (referral_panel if referral_panel is not None
+                         else ReferralInput(patient.identifier.pesel))  # the form only
         self.request_id = QLineEdit()
         self.request_id.setObjectName("centralRequest")
         self.request_id.setPlaceholderText(_("optional"))
@@ -177,6 +176,7 @@ class BookingDialog(QDialog):
         self._lay_out(who)
 
         self.buttons.accepted.connect(self.accept)
+        self.referral.confirmed.connect(self.accept)  # Enter on a code, once P1 confirmed it
         self.buttons.rejected.connect(self.reject)
         self.first_allowed.clicked.connect(self.choose_first_allowed)
         self.urgency.currentIndexChanged.connect(lambda _i: self._first_changed(select=True))
@@ -216,13 +216,12 @@ class BookingDialog(QDialog):
         layout.addWidget(self.terms, 1)
         if not self._reschedule:
             form = QGridLayout()
-            form.addWidget(_buddy(_("R&eferral:"), self.referral), 0, 0)
+            label = _buddy(_("R&eferral:"), self.referral)
+            label.setMinimumHeight(self.referral.edit.sizeHint().height())  # level with its line
+            form.addWidget(label, 0, 0, Qt.AlignmentFlag.AlignTop)
             form.addWidget(self.referral, 0, 1)
             form.addWidget(_buddy(_("&Central request ID:"), self.request_id), 1, 0)
             form.addWidget(self.request_id, 1, 1)
-            if self.referral_panel is not None:
-                form.addWidget(QLabel(_("E-referral:")), 2, 0)
-                form.addWidget(self.referral_panel, 2, 1)
             form.setColumnStretch(1, 1)
             layout.addLayout(form)
             layout.addWidget(self.print_box)
@@ -358,8 +357,8 @@ class BookingDialog(QDialog):
         offer = self.current()
         scope = offer.scope_code if offer is not None else self.scope_code()
         self.referral.set_required(bool(scope) and self._referral_required(scope))
-        if self.referral_panel is not None and offer is not None:
-            self.referral_panel.set_slot(offer.slot_id)
+        if offer is not None:
+            self.referral.set_slot(offer.slot_id)
 
     # --- booking --------------------------------------------------------------------------
 
@@ -375,25 +374,18 @@ class BookingDialog(QDialog):
             return
         key = None
         if not self._reschedule:
-            if self.referral_panel is not None:
-                refusal = self.referral_panel.refusal(has_paper=self.referral.value() is not None)
-                if refusal:
-                    self._fail(refusal)
-                    self.referral_panel.input.setFocus()
-                    return
-                key = self.referral_panel.key
-            read_from_p1 = key is not None and not self.referral.text().strip()
-            problem = None if read_from_p1 else self.referral.problem()
+            problem = self.referral.problem()
             if problem is not None:
                 self._fail(problem)
                 self.referral.setFocus()
                 return
+            key = self.referral.key
         self.request = BookingRequest(
             patient_id=int(self._patient.id or 0),
             slot_id=offer.slot_id,
             urgency=self.urgency.currentData(),
             central_request_id=self.request_id.text().strip() or None,
-            referral_id=None if self._reschedule else self.referral.value(),
+            referral_id=None if self._reschedule or key else self.referral.value(),
             print_confirmation=self.print_box.isChecked() and not self._reschedule,
             referral_key=key,
         )
