@@ -35,6 +35,7 @@ from recepcja.store.db import atomic
 from recepcja.store.records import OutboxEntry, OutboxState, VisitRecord
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderLease
+from recepcja.sync.lost_terms import take_lost_term
 from recepcja.sync.replay_report import (
     Observer,
     Outcome,
@@ -291,6 +292,7 @@ class RowSender:
                                             if extra else None)
         else:
             self.repos.outbox.mark_done(item.entry.id, {**item.result, **(extra or {})})
+            take_lost_term(self.repos, item.result)  # CeR gave it away: taken, not "wolny"
 
     def _write_alone(self, item: Finished) -> None:
         try:
