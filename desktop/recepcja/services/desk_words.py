@@ -64,7 +64,7 @@ def urgency_word(urgency: str) -> str:
 
 
 def document_word(document_type: str) -> str:
-    return {"passport": _("passport"), "id_card": _("ID card"),
+    return {"passport": _("passport"), "id_card": _("ID card"),  # _DOCUMENT_CODES
             "other": _("other document"), "newborn": _("newborn")}.get(
         str(document_type), str(document_type))
 
@@ -79,6 +79,21 @@ def identifier_text(pesel: str | None, document_type: str | None,
     return ""
 
 
+def identifier_from_text(text: str) -> tuple[str | None, str | None, str | None]:
+    """(pesel, document type, document number) of what ``identifier_text`` wrote - or of the
+    older ``passport:AB999`` form, or a type's English code (a file from another desk)."""
+    value = (text or "").strip()
+    code, sep, number = value.partition(":")
+    if sep and code in _DOCUMENT_CODES:
+        return None, code, number.strip()
+    for document_type in sorted(_DOCUMENT_CODES, key=lambda c: -len(document_word(c))):
+        for word in (document_word(document_type), document_type):
+            if value.lower().startswith(word.lower() + " "):
+                return None, document_type, value[len(word):].strip()
+    return value or None, None, None
+
+
+_DOCUMENT_CODES = ("passport", "id_card", "other", "newborn")
 _CER_STATES = {"AKTYWNE": N_("active in CeR"), "ZAREJESTROWANE": N_("registered in CeR"),
                "NIEAKTYWNE": N_("inactive in CeR")}
 

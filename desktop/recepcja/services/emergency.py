@@ -28,6 +28,7 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import canonical_local_id, parse_local_id
 from recepcja.i18n import _, translate_error
 from recepcja.services.booking import book
+from recepcja.services.desk_words import identifier_from_text, identifier_text
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.spreadsheet import excel_time, read_rows, write_workbook
 from recepcja.store.codec import optional_parse_utc, parse_utc
@@ -119,7 +120,7 @@ def queue_entries(repos: Repositories, *, include_finished: bool = False) -> lis
     for row in repos.outbox.queue_rows(include_finished):
         result = row["result"]
         outcome = json.loads(result).get("outcome") if result else None
-        identifier = row["pesel"] or f"{row['document_type']}:{row['document_number']}"
+        identifier = identifier_text(row["pesel"], row["document_type"], row["document_number"])
         reason, waiting_for = _reason(row["state"], row["last_error"], problem)
         entries.append(QueueEntry(
             entry_id=row["entry_id"], visit_id=row["visit_id"], visit_uid=row["visit_uid"],
@@ -312,12 +313,7 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
     if given_uid is not None and repos.visits.by_uid(given_uid) is not None:
         return None  # stored already (our own export, or the same file imported twice)
     identifier = _text(cells.get("identifier")) or ""
-    pesel: str | None = identifier
-    document_type: str | None = None
-    document_number: str | None = None
-    if ":" in identifier:
-        document_type, _sep, document_number = identifier.partition(":")
-        pesel = None
+    pesel, document_type, document_number = identifier_from_text(identifier)
     patient_input = PatientInput(
         first_name=_text(cells.get("first_name")) or "",
         last_name=_text(cells.get("last_name")) or "",

@@ -152,3 +152,40 @@ def test_the_queue_carries_an_e_referral_key_and_its_import_queues_taking_it(rep
     assert imported.referral_key == key and imported.referral_id == key
     take = repos.outbox.by_key("referral_take:INNY-1")
     assert take is not None and take.payload["key"] == key and take.state == "queued"
+
+
+def test_a_document_reads_as_words_in_the_sheet_and_imports_back(repos, practice, tmp_path):
+    """The identifier column says "paszport AB999", never ``passport:AB999``; a PESEL stays
+    whole (the sheet is imported on another desk and may be encrypted); a row from another
+    desk imports back, in this form and in the older one."""
+    from recepcja.domain.model import DocumentType, Patient, PatientIdentifier
+
+    foreigner = repos.patients.add(Patient(PatientIdentifier(
+        document_type=DocumentType.PASSPORT, document_number="AB999"), "John", "Smith"), "ania")
+    booking.book(repos, foreigner, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                 emergency=True)
+    pesel = pesels(1)[0]
+    booking.book(repos, add_patient(repos, pesel, "Nowak"), practice.slot_ids[1],
+                 Urgency.URGENT, user="ania", emergency=True)
+    path = tmp_path / "kolejka.xlsx"
+    export_queue(repos, path)
+    sheet = load_workbook(path).active
+    column = HEADERS.index("PESEL lub dokument") + 1
+    assert [sheet.cell(row, column).value for row in (2, 3)] == ["paszport AB999", pesel]
+
+    for text, uid in (("paszport XY123", "PC2-1"), ("passport:ZZ777", "PC2-2")):
+        workbook = load_workbook(path)
+        sheet = workbook.active
+        slot = repos.slots.get(practice.slot_ids[2 if uid.endswith("1") else 3])
+        values = {"PESEL lub dokument": text, "Identyfikator wizyty": uid,
+                  "ID lokalny pacjenta": None, "ID terminu w CeR": slot.cer_id,
+                  "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None)}
+        for header, value in values.items():
+            sheet.cell(2, HEADERS.index(header) + 1, value)
+        sheet.delete_rows(3)
+        workbook.save(tmp_path / f"{uid}.xlsx")
+        report = import_queue(repos, tmp_path / f"{uid}.xlsx", user="ania")
+        assert report.imported == 1, report.problems
+        patient = repos.patients.get(repos.visits.by_uid(uid).patient_id)
+        assert patient.identifier.document_type == DocumentType.PASSPORT
+        assert patient.identifier.document_number == text[-5:]
