@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from recepcja import __version__
 from recepcja.cer.errors import CerError
-from recepcja.cli import commands
+from recepcja.cli import argparse_words, commands
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, EXIT_USAGE, emit_error
 from recepcja.config.logs import setup_logging
 from recepcja.config.paths import AppPaths, default_paths
@@ -31,7 +31,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser(modules: Iterable[str] | None = None) -> argparse.ArgumentParser:
     """The parser; ``modules`` (names of ``commands.MODULES``, None for all) limits which
-    command modules are imported and registered - ``main`` registers only what it needs."""
+    command modules are imported and registered - ``main`` registers only what it needs.
+    argparse's own words (usage, errors) come from the app's catalogs too."""
+    argparse_words.install()
     parser = _Parser(
         prog="recepcja",
         description=_("Recepcja: the front desk of a practice on CeR (central e-registration)."),
@@ -40,7 +42,8 @@ def build_parser(modules: Iterable[str] | None = None) -> argparse.ArgumentParse
             "folder; CeR address: RECEPCJA_CER_URL or settings."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"recepcja {__version__}")
+    parser.add_argument("--version", action="version", version=f"recepcja {__version__}",
+                        help=_("show the program's version and exit"))
     parser.add_argument(
         "--training",
         action="store_true",

@@ -19,6 +19,7 @@ from typing import Any
 
 import tomli_w
 
+from recepcja.config.toml_errors import toml_problem
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.horizon import check_configured_months
 from recepcja.domain.workstation import Workstation, validate_prefix
@@ -286,11 +287,17 @@ def load_settings(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError(N_("Settings file {path} is not UTF-8 text: save it as UTF-8."),
+                              path=str(path)) from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValidationError(
-            N_("Settings file {path} is not valid TOML: {error}"), path=str(path), error=str(exc)
-        ) from exc
+            N_("Settings file {path}, line {line}: {what}. Correct the line or remove the "
+               "file (the defaults are used then)."),
+            path=str(path), **toml_problem(exc, text)) from None
     return settings_from_dict(data)
 
 

@@ -29,6 +29,7 @@ from stdnum.pl import nip as stdnum_nip
 from stdnum.pl import regon as stdnum_regon
 
 from recepcja.cer.types import Address
+from recepcja.config.toml_errors import toml_problem
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import ResourceKind, ScheduleException, TermKind, WeeklyRule
 from recepcja.domain.scopes import ScopeRegistry
@@ -508,8 +509,10 @@ def _one_resource_one_place_at_a_time(schedules: Sequence[ScheduleSpec],
 
 def load_plan(path: Path, scopes: ScopeRegistry | None = None) -> PracticePlan:
     """Read and validate a practice file."""
+    text = ""
     try:
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ValidationError(N_("The practice file {path} does not exist."),
                               path=str(path)) from None
@@ -519,9 +522,12 @@ def load_plan(path: Path, scopes: ScopeRegistry | None = None) -> PracticePlan:
     except OSError as error:
         raise ValidationError(N_("Cannot read the file {path}: {error}"), path=str(path),
                               error=error.strerror or str(error)) from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ValidationError(N_("The practice file {path} is not valid TOML: {error}"),
-                              path=str(path), error=str(error)) from None
+    except UnicodeDecodeError:
+        raise ValidationError(N_("The practice file {path} is not UTF-8 text: save it as "
+                                 "UTF-8."), path=str(path)) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError(N_("The practice file {path}, line {line}: {what}."),
+                              path=str(path), **toml_problem(error, text)) from None
     return plan_from_dict(data, scopes)
 
 

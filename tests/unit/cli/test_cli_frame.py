@@ -71,3 +71,34 @@ def test_unknown_option_is_one_line_on_stderr(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("recepcja:") and "\n" not in err
+
+
+@pytest.mark.parametrize(("argv", "line"), [
+    (["book", "--patient", "1", "--slot", "2"],
+     "recepcja: brakuje wymaganych argumentów: --urgency (zobacz recepcja book --help)"),
+    (["patients", "add", "--document-type", "legitymacja"],
+     "recepcja: argument --document-type: nieprawidłowy wybór: 'legitymacja' (do wyboru: "
+     "'passport', 'id_card', 'other', 'newborn') (zobacz recepcja patients add --help)"),
+    (["status", "--bogus"], "recepcja: nieznane argumenty: --bogus (zobacz recepcja --help)"),
+    (["slots", "--date"],
+     "recepcja: argument --date: po tej opcji brakuje wartości (zobacz recepcja slots --help)"),
+    (["nie-ma-takiego"], "recepcja: argument POLECENIE: nieprawidłowy wybór: 'nie-ma-takiego'"),
+])
+def test_argparse_speaks_polish_in_one_line_and_exits_2(capsys, monkeypatch, argv, line):
+    monkeypatch.setenv("RECEPCJA_LANG", "pl")
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(line) and err.count("\n") == 1, err
+    for english in ("the following", "invalid choice", "unrecognized", "expected one", "usage"):
+        assert english not in err
+
+
+def test_help_speaks_polish(capsys, monkeypatch):
+    monkeypatch.setenv("RECEPCJA_LANG", "pl")
+    with pytest.raises(SystemExit):
+        main(["book", "--help"])
+    out = capsys.readouterr().out
+    assert out.startswith("użycie: recepcja book") and "\nopcje:\n" in out
+    assert "pokaż tę pomoc i zakończ" in out and "show this help" not in out

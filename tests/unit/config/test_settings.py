@@ -68,7 +68,37 @@ def test_invalid_toml_is_reported_not_crashing(tmp_path):
     path.write_text("[cer\nurl=", encoding="utf-8")
     with pytest.raises(ValidationError) as info:
         load_settings(path)
-    assert "TOML" in translate_error(info.value)
+    assert translate_error(info.value) == (
+        f"Plik ustawień {path}, wiersz 1: nazwa [sekcji] niezamknięta znakiem „]”. Popraw ten "
+        "wiersz albo usuń plik (wtedy obowiązują ustawienia domyślne).")
+
+
+@pytest.mark.parametrize(("text", "line", "words"), [
+    ('[cer]\nurl = "https://cer\n', 2, "niezamknięty cudzysłów"),
+    ("[cer]\nverify_tls = tak\n", 2, "wartość, która nie jest liczbą"),
+    ("[cer]\nurl\n", 2, "oczekiwano wiersza „klucz = wartość”"),
+    ("[cer]\n[cer]\n", 2, "klucz albo sekcja podane dwa razy"),
+    ("[cer]\nmax_in_flight = 3 4\n", 2, "coś jeszcze po wartości"),
+    ("[cer]\nx = [1, 2\n", 2, "niezamknięta lista"),
+])
+def test_a_broken_settings_file_is_one_polish_line_naming_file_and_line(tmp_path, text, line,
+                                                                        words):
+    path = tmp_path / "settings.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValidationError) as info:
+        load_settings(path)
+    message = translate_error(info.value)
+    assert message.startswith(f"Plik ustawień {path}, wiersz {line}: {words}"), message
+    assert "\n" not in message and "Expected" not in message and "at line" not in message
+
+
+def test_a_settings_file_that_is_not_utf8_is_one_polish_line(tmp_path):
+    path = tmp_path / "settings.toml"
+    path.write_bytes(b"[cer]\nurl = \"\xff\"\n")
+    with pytest.raises(ValidationError) as info:
+        load_settings(path)
+    assert translate_error(info.value) == (
+        f"Plik ustawień {path} nie jest tekstem UTF-8: zapisz go w kodowaniu UTF-8.")
 
 
 def test_app_paths_ensure_creates_folders(tmp_path):
