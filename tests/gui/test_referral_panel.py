@@ -108,7 +108,7 @@ def test_a_scanned_key_is_read_shown_and_booked_on(qtbot, sim, open_dialog):
     scan(qtbot, field, "")
     assert dialog.isVisible() and dialog.request is None  # the scanner's Enter did not book
     details = field.details.text()
-    assert "Wystawione 2026-05-04 przez: Przychodnia Rodzinna (wystawca)" in details
+    assert "Wystawione 04.05.2026 przez: Przychodnia Rodzinna (wystawca)" in details
     assert "Do: Poradnia kardiologiczna (1100)" in details
     assert "Refundowane przez NFZ: tak" in details
     assert "Status: wystawione, nieprzyjęte do realizacji" in details

@@ -351,7 +351,7 @@ class ReferralInput(QWidget):
         yes, no = _("yes"), _("no")
         issuer = referral.issuer + (f", {referral.doctor}" if referral.doctor else "")
         self.details.setText("\n".join([  # two lines: the terms list keeps its height
-            _("Issued on {date} by {issuer}").format(date=referral.issued_on.isoformat(),
+            _("Issued on {date} by {issuer}").format(date=f"{referral.issued_on:%d.%m.%Y}",
                                                      issuer=issuer),
             " · ".join([
                 _("For: {specialty} ({code})").format(specialty=referral.specialty_name,
