@@ -53,7 +53,7 @@ from recepcja.simulator.server import SimulatorServer
 
 WARMUP = 5
 CONTEXT = CallContext(
-    "2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PERSONEL_REJESTRACJI", "bench", "MUS-1"
+    "2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PRACOWNIK_ADMINISTRACYJNY", "bench", "MUS-1"
 )
 PLACE = PlaceRegistration(
     "000000012345",

@@ -63,7 +63,7 @@ from recepcja.sync.receiver import SOAP_ACTION, NotificationReceiver, signature_
 from recepcja.sync.reconcile import reconcile
 
 CONTEXT = CallContext(
-    "2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PERSONEL_REJESTRACJI", "bench", "MUS-1"
+    "2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PRACOWNIK_ADMINISTRACYJNY", "bench", "MUS-1"
 )
 PLACE = PlaceRegistration(
     "000000012345",

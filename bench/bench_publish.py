@@ -55,7 +55,7 @@ from recepcja.simulator.server import SimulatorServer
 from recepcja.store.repos import Repositories
 
 SCHEDULES = 10
-CONTEXT = CallContext("2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PERSONEL_REJESTRACJI",
+CONTEXT = CallContext("2.16.840.1.113883.3.4424.2.3.1", "000000123456", "PRACOWNIK_ADMINISTRACYJNY",
                       "bench", "")
 
 

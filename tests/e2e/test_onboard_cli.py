@@ -51,12 +51,14 @@ def _initial_load_csv(folder: Path) -> Path:
     monday = today + dt.timedelta(days=7 - today.weekday() + 7)  # a Monday 8-14 days ahead
     tuesday = monday + dt.timedelta(days=1)
     rows = [
-        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency",
-        f"A1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;600100200;stabilny",
-        f"A2;Kardiologia - dr Nowak;{monday};08:20;;02070803628;Anna;Nowak;;pilny",
-        f"A3;Mammobus 1;{tuesday};09:15;15;02070803628;Anna;Nowak;;",
-        f"A4;Nie ma takiego;{monday};08:40;;44051401359;Jan;Kowalski;;",
-        f"A5;Kardiologia - dr Nowak;{monday};08:40;;44051401358;Jan;Kowalski;;",
+        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency;"
+        "referral_id",
+        f"A1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;600100200;stabilny;"
+        "SK-1",
+        f"A2;Kardiologia - dr Nowak;{monday};08:20;;02070803628;Anna;Nowak;;pilny;SK-2",
+        f"A3;Mammobus 1;{tuesday};09:15;15;02070803628;Anna;Nowak;;;",
+        f"A4;Nie ma takiego;{monday};08:40;;44051401359;Jan;Kowalski;;;SK-4",
+        f"A5;Kardiologia - dr Nowak;{monday};08:40;;44051401358;Jan;Kowalski;;;SK-5",
     ]
     path = folder / "wizyty.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")

@@ -21,16 +21,19 @@ from recepcja.resources import resource
 
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 CER_NS = "urn:recepcja:model:csioz:p1:cer:v1"
-NS = {"soap": SOAP_NS, "cer": CER_NS}
+KON_NS = "http://csioz.gov.pl/p1/kontekst/mt/v20180509"  # P1's call context
+KON_PREFIX = "urn:csioz:p1:kontekst:"
+NS = {"soap": SOAP_NS, "cer": CER_NS, "kon": KON_NS}
 SUCCESS = "urn:csioz:p1:kod:major:Sukces"
 MINOR = "urn:csioz:p1:cer:kod:minor:"
 MAJOR = "urn:csioz:p1:kod:major:"
 
+# P1's call context by short names (``context_header`` adds P1's ``urn:csioz:p1:kontekst:``).
 DEFAULT_CONTEXT = {
     "idPodmiotuOidRoot": "2.16.840.1.113883.3.4424.2.3.1",
     "idPodmiotuOidExt": "000000012345",
     "rolaBiznesowa": "PRACOWNIK_ADMINISTRACYJNY",
-    "idUzytkownika": "rejestracja-1",
+    "idUzytkownikaOidExt": "rejestracja-1",
 }
 CARDIOLOGY = "KARDIOLOGIA"
 # Valid PESELs (checksums correct) used across the tests.
@@ -51,15 +54,17 @@ def assert_valid(element: etree._Element) -> None:
         raise AssertionError(f"not valid against cer.xsd: {xsd.error_log.last_error}")
 
 
-def context_header(context: dict[str, str] | None) -> str:
+def context_header(context: dict[str, str] | None, extra_attributes: str = "") -> str:
+    """P1's ``kontekstWywolania`` of ``context`` (short names), as CeR takes it."""
     if context is None:
         return ""
     items = "".join(
-        f"<cer:atrybut><cer:nazwa>{escape(name)}</cer:nazwa>"
-        f"<cer:wartosc>{escape(value)}</cer:wartosc></cer:atrybut>"
+        f"<kon:atrybut><kon:nazwa>{escape(KON_PREFIX + name)}</kon:nazwa>"
+        f"<kon:wartosc>{escape(value)}</kon:wartosc></kon:atrybut>"
         for name, value in context.items()
     )
-    return f"<cer:kontekstWywolania>{items}</cer:kontekstWywolania>"
+    return (f'<kon:kontekstWywolania xmlns:kon="{KON_NS}"{extra_attributes}>{items}'
+            "</kon:kontekstWywolania>")
 
 
 def envelope(body: str, context: dict[str, str] | None = None, extra_header: str = "",

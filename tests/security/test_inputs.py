@@ -241,7 +241,9 @@ def test_initial_load_dates_grid_days_off_and_urgency(practice, tmp_path, monkey
         f"B11;{nowak};2026-03-09;09:20;;{PESEL};Jan;{FORMULAS[0].replace(';', ',')};;",
     ]
     path = tmp_path / "visits.csv"
-    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    # first visits of cardiology: each with a (paper) referral
+    path.write_text("\n".join((HEADER + ";referral_id", *(row + ";SK-1" for row in rows)))
+                    + "\n", encoding="utf-8")
     result = import_initial_load(practice, path, "admin", now=NOW)
     reasons = {e.row - 1: translate_error(e.error) for e in result.errors}
     assert "does not exist" in reasons[1] and "does not exist" in reasons[2]
@@ -304,7 +306,8 @@ def test_queue_import_takes_both_vocabularies(tmp_path):
             row.update({"PESEL lub dokument": pesel, "Imię": "Ewa", "Nazwisko": "Inna",
                         "Termin": (start + dt.timedelta(minutes=20 * (number - 1))).replace(
                             tzinfo=None),
-                        "Kategoria medyczna": word, "ID harmonogramu": schedule.id})
+                        "Kategoria medyczna": word, "ID harmonogramu": schedule.id,
+                        "Skierowanie": f"SK-{number}"})
             book.active.append([row[h] for h in HEADERS])
         path = tmp_path / "import.xlsx"
         book.save(path)

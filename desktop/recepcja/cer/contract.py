@@ -4,12 +4,12 @@ Two services share one client machinery (``client``, ``gateway.SoapGateway``, ``
 CeR (``resources/cer``) and P1's e-referrals (``resources/p1-referral``). What differs between
 them is described here, so the machinery has no service-specific branches.
 
-The ``kontekstWywolania`` header is built by a ``ContextStyle``: the CeR model's own (its
-namespace, short attribute names such as ``idPodmiotuOidExt``) or P1's (P1's context namespace
-``http://csioz.gov.pl/p1/kontekst/mt/v20180509``, names ``urn:csioz:p1:kontekst:…``), each with
-the lifetime of the signed ``wsu:Timestamp`` it goes with. Moving CeR to P1's header is a change
-of ``CER.context`` plus the header element in ``cer.wsdl``/``cer.xsd`` (and the simulator's CeR
-service): nothing in this package branches on the service.
+Both services are told who calls the same way, P1's (``P1_CONTEXT``, one builder of the header):
+the ``kontekstWywolania`` header in P1's context namespace
+``http://csioz.gov.pl/p1/kontekst/mt/v20180509`` with names ``urn:csioz:p1:kontekst:…`` (one
+schema, ``resources/p1-referral/kontekst.xsd``, which ``cer.xsd`` imports too), signed together
+with the Body and a ``wsu:Timestamp`` of one minute. Nothing in this package branches on the
+service.
 
 No zeep here: the gateway imports this module at start-up.
 """
@@ -33,11 +33,11 @@ REFERRALS_NS = "urn:recepcja:model:csioz:p1:skierowania:v1"
 @dataclass(frozen=True, slots=True)
 class ContextStyle:
     """How a service wants to be told who calls: the ``kontekstWywolania`` element's namespace,
-    the attribute names, and the signed Timestamp's lifetime."""
+    the attribute names' prefix, and the signed Timestamp's lifetime."""
 
     namespace: str
-    name_prefix: str = ""
-    timestamp_ttl_seconds: int = 300
+    name_prefix: str
+    timestamp_ttl_seconds: int
 
     @property
     def element(self) -> str:
@@ -45,23 +45,13 @@ class ContextStyle:
         return f"{{{self.namespace}}}kontekstWywolania"
 
     def attributes(self, context: CallContext) -> tuple[tuple[str, str], ...]:
-        """The ``atrybut`` name/value pairs. The model style sends every attribute, empty or
-        not, as the CeR model always has; P1's style leaves empty values out and names the user
-        and the place of work by the OID extension only (the model does not know their roots,
-        see resources/p1-referral/README.md)."""
-        if not self.name_prefix:
-            return context.attributes()
-        pairs = (
-            ("idPodmiotuOidRoot", context.provider_oid_root),
-            ("idPodmiotuOidExt", context.provider_oid_ext),
-            ("rolaBiznesowa", context.business_role),
-            ("idUzytkownikaOidExt", context.user_id),
-            ("idMiejscaPracyOidExt", context.place_id),
-        )
-        return tuple((self.name_prefix + name, value) for name, value in pairs if value)
+        """The ``atrybut`` name/value pairs: the context's attributes with the prefix, empty
+        values left out (the user and the place of work go by their OID extension only: the
+        model does not know their roots, see resources/p1-referral/README.md)."""
+        return tuple((self.name_prefix + name, value)
+                     for name, value in context.attributes() if value)
 
 
-MODEL_CONTEXT = ContextStyle(CER_NS)
 # P1's conventions: its context namespace and names, and a Timestamp that lives one minute.
 P1_CONTEXT = ContextStyle(P1_CONTEXT_NS, P1_CONTEXT_PREFIX, timestamp_ttl_seconds=60)
 
@@ -98,7 +88,7 @@ CER = ServiceContract(
     xsd=("cer", "cer.xsd"),
     binding=f"{{{CER_NS}}}CeRBinding",
     namespace=CER_NS,
-    context=MODEL_CONTEXT,
+    context=P1_CONTEXT,
 )
 REFERRALS = ServiceContract(
     name="p1-referral",

@@ -191,7 +191,7 @@ def sign_envelope(
     security.append(signature)
     ctx = xmlsec.SignatureContext()
     targets = [body, timestamp]
-    # The context header in the service's namespace (the CeR model's or P1's own).
+    # P1's context header (the same element for every service).
     context_header = next((child for child in header if isinstance(child.tag, str)
                            and etree.QName(child).localname == "kontekstWywolania"), None)
     if sign_context_header and context_header is not None:

@@ -131,18 +131,19 @@ class CallContext:
 
     provider_oid_root: str  # idPodmiotuOidRoot, e.g. "2.16.840.1.113883.3.4424.2.3.1"
     provider_oid_ext: str  # idPodmiotuOidExt: the provider's id under that root
-    business_role: str  # rolaBiznesowa, e.g. "PERSONEL_REJESTRACJI"
-    user_id: str  # idUzytkownika: who at the desk (audit trail at CeZ)
-    place_id: str  # idMiejscaPracy: the place of service the user works in
+    business_role: str  # rolaBiznesowa: reception staff are "PRACOWNIK_ADMINISTRACYJNY"
+    user_id: str  # idUzytkownikaOidExt: who at the desk (audit trail at CeZ)
+    place_id: str  # idMiejscaPracyOidExt: the place of service the user works in
 
     def attributes(self) -> tuple[tuple[str, str], ...]:
-        """The header's ``atrybut`` name/value pairs, in the order P1 integrations send them."""
+        """The header's attributes by their short names (``contract.ContextStyle`` gives them
+        P1's ``urn:csioz:p1:kontekst:`` prefix), in the order P1 integrations send them."""
         return (
             ("idPodmiotuOidRoot", self.provider_oid_root),
             ("idPodmiotuOidExt", self.provider_oid_ext),
             ("rolaBiznesowa", self.business_role),
-            ("idUzytkownika", self.user_id),
-            ("idMiejscaPracy", self.place_id),
+            ("idUzytkownikaOidExt", self.user_id),
+            ("idMiejscaPracyOidExt", self.place_id),
         )
 
 
@@ -311,7 +312,7 @@ class SigningConfig:
 
     ``sign_context_header``: the ``kontekstWywolania`` header (who calls, in which role, for
     which place) is signed too, as P1 signs it, so nobody on the way can change whose call it
-    is; the contract model's XSD allows its ``wsu:Id``. On by default.
+    is; P1's context schema (``kontekst.xsd``) allows its ``wsu:Id``. On by default.
     """
 
     key_file: str

@@ -33,6 +33,12 @@ P1_ENVIRONMENTS = MappingProxyType({
     "production": "https://sus.ezdrowie.gov.pl",
 })
 ENV_DATABASE_URL = "RECEPCJA_DATABASE_URL"
+# P1's business role for reception staff (the context header's rolaBiznesowa) for CeR and the
+# e-referral service alike.
+RECEPTION_ROLE = "PRACOWNIK_ADMINISTRACYJNY"
+# What [provider] business_role defaulted to before CeR took P1's header; not a role P1 knows,
+# and saved into every settings file written then, so it reads as the current default.
+_OLD_DEFAULT_ROLE = "PODMIOT_LECZNICZY"
 MAX_IN_FLIGHT_CAP = 32  # [cer] max_in_flight: a good citizen of a national service
 _URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -60,7 +66,7 @@ class ProviderContext:
 
     oid_root: str = "2.16.840.1.113883.3.4424.2.3.1"
     oid_extension: str = ""
-    business_role: str = "PODMIOT_LECZNICZY"
+    business_role: str = RECEPTION_ROLE  # rolaBiznesowa of CeR's calls
     user: str = ""
 
 
@@ -70,7 +76,7 @@ class P1Settings:
 
     environment: str = ""  # "", "integration" or "production" (P1_ENVIRONMENTS)
     referral_url: str = ""  # a full URL, or a path on the environment's host
-    business_role: str = "PRACOWNIK_ADMINISTRACYJNY"  # P1's role for reception staff
+    business_role: str = RECEPTION_ROLE  # P1's role for reception staff
     # Marking a patient arrived marks the visit's e-referral realised in P1 (the outbox).
     realise_on_attendance: bool = False
 
@@ -225,6 +231,8 @@ def settings_from_dict(data: dict[str, Any]) -> Settings:
         raise ValidationError(
             N_("Settings: unknown section [{key}]."), key=sorted(unknown_sections)[0]
         )
+    if settings.provider.business_role == _OLD_DEFAULT_ROLE:
+        settings.provider.business_role = RECEPTION_ROLE
     _check_values(settings)
     return settings
 

@@ -22,7 +22,7 @@ from recepcja.domain.cell_text import restore
 from recepcja.domain.contract import check
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency, VisitSource
-from recepcja.domain.referral import split_referral
+from recepcja.domain.referral import kind_problem, known_scope, split_referral
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import canonical_local_id, parse_local_id
@@ -335,14 +335,28 @@ def _parse_row(repos: Repositories, number: int, cells: dict[str, Any],
     if slot.start <= now:
         raise ValidationError(N_("The term {term} has already passed."),
                               term=term.strftime("%Y-%m-%d %H:%M"))
+    referral = check("referral_id", _referral(cells.get("referral")))
+    _check_kind(repos, slot, term, has_referral=referral is not None)
     return _GoodRow(
         row=number, visit_uid=check("visit_uid", visit_uid) or visit_uid,
         patient_input=patient_input, slot=slot, urgency=urgency,
         request_id=check("central_request_id", _text(cells.get("request_id"))),
         request_date=_time(cells.get("request_date"), "Data zgłoszenia"),
-        referral=check("referral_id", _referral(cells.get("referral"))),
-        local_id=_other_local_id(cells.get("local_id")),
+        referral=referral, local_id=_other_local_id(cells.get("local_id")),
     )
+
+
+def _check_kind(repos: Repositories, slot: Slot, term: dt.datetime, *,
+                has_referral: bool) -> None:
+    """As at the desk: a first visit of a scope with referrals needs one (CeR refuses it
+    without); a continuation does not."""
+    schedule = repos.schedules.get(slot.schedule_id)
+    scope = known_scope(schedule.scope_code if schedule else None)
+    if kind_problem(scope, slot.term_kind, has_referral) is not None:
+        raise ValidationError(
+            N_("The term {term} is a first visit of {scope}: it needs a referral (the "
+               "e-referral's key in the column Skierowanie)."),
+            term=term.strftime("%Y-%m-%d %H:%M"), scope=scope.name_pl if scope else "?")
 
 
 def _other_local_id(value: Any) -> str | None:

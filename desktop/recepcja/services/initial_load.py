@@ -42,7 +42,7 @@ from recepcja.domain.model import (
     Visit,
     VisitSource,
 )
-from recepcja.domain.referral import split_referral
+from recepcja.domain.referral import kind_problem, known_scope, split_referral
 from recepcja.domain.slots import (
     WEEKDAY_NAMES,
     ClosedDays,
@@ -250,11 +250,20 @@ class _Check:
         urgency = self._urgency(values)
         spec = SlotSpec(start, start + dt.timedelta(minutes=self._minutes(values, schedule,
                                                                            start)),
-                        self._kind(values))
+                        self._kind(values, schedule, start))
         self._check_slot(schedule, spec)
         patient = self._patient(values)
         paper, key = split_referral(_text(values, "referral_id"))
         referral = check("referral_id", paper or key)
+        scope = known_scope(schedule.scope_code)
+        if kind_problem(scope, spec.term_kind, bool(referral)) is not None:
+            # As at the desk: CeR refuses a first visit without a referral.
+            raise ValidationError(
+                N_("{value}: a first visit of {scope} needs a referral: put the e-referral's "
+                   "key (44 digits) in the referral_id column, or book the visit on a "
+                   "continuation term (term_kind {kind})"),
+                value=start.strftime("%Y-%m-%d %H:%M"), scope=scope.name_pl if scope else "?",
+                kind=TermKind.CONTINUING_TREATMENT.value)
         request = check("central_request_id", _text(values, "central_request_id") or None)
         self.uids.add(uid)
         self.taken.setdefault(schedule.id, []).append((spec.start, spec.end))
@@ -311,13 +320,28 @@ class _Check:
                                   minutes=minutes)
         return rule.slot_minutes
 
-    def _kind(self, values: Mapping[str, Any]) -> TermKind:
-        text = _text(values, "term_kind") or TermKind.DEFAULT_PROCEDURE.value
+    def _kind(self, values: Mapping[str, Any], schedule: Schedule,
+              start: dt.datetime) -> TermKind:
+        """The row's kind of term: the schedule's term's own when it has one at ``start`` (a
+        row may name it, and must then name it right), else the column's (first visit unless
+        told)."""
+        text = _text(values, "term_kind")
         try:
-            return TermKind(text)
+            given = TermKind(text) if text else None
         except ValueError:
             raise ValidationError(N_("unknown kind of term \"{value}\" (known: {known})"),
                                   value=text, known=", ".join(k.value for k in TermKind)) from None
+        assert schedule.id is not None
+        existing = self.repos.slots.at(schedule.id, start)
+        if existing is None:
+            return given or TermKind.DEFAULT_PROCEDURE
+        kind = TermKind(existing.term_kind)
+        if given is not None and given != kind:
+            raise ValidationError(
+                N_("term_kind \"{given}\" does not match the schedule's term {value}, which is "
+                   "{kind}"), given=given.value, value=start.strftime("%Y-%m-%d %H:%M"),
+                kind=kind.value)
+        return kind
 
     def _check_slot(self, schedule: Schedule, spec: SlotSpec) -> None:
         assert schedule.id is not None

@@ -43,7 +43,7 @@ logger = logging.getLogger(__name__)
 SETTING = "push"
 SIGNATURE_HEADER = push_signature.HEADER
 SOAP_ACTION = f"{CER_NS}/przekazNotyfikacje"
-# Who CeR says it is in the pushed message's context header (a model value).
+# Who CeR says it is in the pushed message's P1 context header, by short names (model values).
 CER_CONTEXT = MappingProxyType({
     "idPodmiotuOidRoot": "2.16.840.1.113883.3.4424.2.3.1",
     "idPodmiotuOidExt": "CeR",

@@ -5,13 +5,17 @@ rules); what differs is described here: the contract files, the operations, wher
 header is and how its attributes are named, which business roles may call, the codes of the
 stage faults, and whether a short-lived signed ``wsu:Timestamp`` is required.
 
-- ``/cer`` — the CeR model (``resources/cer``): context header in the model's namespace with
-  short attribute names.
-- ``/p1/skierowania`` — the e-referral model (``resources/p1-referral``): P1's context
-  namespace and ``urn:csioz:p1:kontekst:`` attribute names; ``rolaBiznesowa`` is required and
-  must be a P1 role allowed to take referrals (reception staff: ``PRACOWNIK_ADMINISTRACYJNY``);
-  stage faults carry this service's codes (``urn:csioz:p1:skierowanie:kod:minor:…``); with
-  signatures verified, the Timestamp must be signed and live at most 5 minutes.
+Both take P1's call context (``soap.P1_CONTEXT``): the ``kontekstWywolania`` header in P1's
+context namespace with ``urn:csioz:p1:kontekst:`` attribute names, valid against P1's context
+schema (``kontekst.xsd``); the provider's OID and ``rolaBiznesowa`` are required, and the role
+must be one P1 knows and that may do the service's work (reception staff:
+``PRACOWNIK_ADMINISTRACYJNY``) — an unknown role is ``BrakKontekstu``, a known one without the
+right ``BrakUprawnien``. With signatures verified, the signature must cover the Body, the context
+header and a ``wsu:Timestamp`` that lives at most 5 minutes.
+
+- ``/cer`` — the CeR model (``resources/cer``).
+- ``/p1/skierowania`` — the e-referral model (``resources/p1-referral``); stage faults carry
+  this service's codes (``urn:csioz:p1:skierowanie:kod:minor:…``).
 """
 
 from __future__ import annotations
@@ -26,13 +30,12 @@ from recepcja.resources import resource
 from recepcja.simulator import errors, referral_ops, referrals
 from recepcja.simulator.errors import CerError
 from recepcja.simulator.operations import OPERATIONS, Handler
-from recepcja.simulator.soap import CER_CONTEXT, CER_NS, ContextRule, Contract, Envelope
+from recepcja.simulator.soap import CER_NS, P1_CONTEXT, ContextRule, Contract, Envelope
 
-P1_CONTEXT_NS = "http://csioz.gov.pl/p1/kontekst/mt/v20180509"
-P1_CONTEXT_PREFIX = "urn:csioz:p1:kontekst:"
-# Business roles P1 knows (its public context attribute rolaBiznesowa); the ones that may read and
-# take referrals in the model, and the rest, which are known but refused.
-REFERRAL_ROLES = frozenset({
+# Business roles P1 knows (its public context attribute rolaBiznesowa); the ones a provider's
+# staff call with, which may book in CeR and read and take referrals in the model, and the rest,
+# which are known but refused.
+STAFF_ROLES = frozenset({
     "PRACOWNIK_ADMINISTRACYJNY", "LEKARZ_LEK_DENTYSTA_FELCZER", "PIELEGNIARKA_POLOZNA",
     "FIZJOTERAPEUTA", "DIAGNOSTA_LABORATORYJNY", "INNY_PROFESJONALISTA_MEDYCZNY",
 })
@@ -77,15 +80,21 @@ class SoapService:
         return CerError(error.major, minor, error.opis)
 
 
-def _check_referral_role(caller: dict[str, str]) -> None:
-    role = caller.get("rolaBiznesowa", "")
-    if role in REFERRAL_ROLES:
-        return
-    if role in OTHER_P1_ROLES:
-        raise CerError(errors.SECURITY, referrals.NO_PERMISSION,
-                       f"Rola biznesowa {role} nie uprawnia do realizacji skierowań.")
-    raise CerError(errors.VALIDATION, errors.NO_CONTEXT,
-                   f"Nieznana rola biznesowa w kontekście wywołania: {role or '(pusta)'}.")
+def _role_check(no_permission: str, work: str) -> Callable[[dict[str, str]], None]:
+    """The check of the caller's ``rolaBiznesowa``: a staff role passes; a role P1 knows but that
+    may not do ``work`` is ``no_permission``; any other is ``BrakKontekstu``."""
+
+    def check(caller: dict[str, str]) -> None:
+        role = caller.get("rolaBiznesowa", "")
+        if role in STAFF_ROLES:
+            return
+        if role in OTHER_P1_ROLES:
+            raise CerError(errors.SECURITY, no_permission,
+                           f"Rola biznesowa {role} nie uprawnia do {work}.")
+        raise CerError(errors.VALIDATION, errors.NO_CONTEXT,
+                       f"Nieznana rola biznesowa w kontekście wywołania: {role or '(pusta)'}.")
+
+    return check
 
 
 def all_services() -> tuple[SoapService, ...]:
@@ -93,8 +102,13 @@ def all_services() -> tuple[SoapService, ...]:
         SoapService(
             path="/cer", service_name="CeRService", namespace=CER_NS,
             wsdl=resource("cer", "cer.wsdl"),
-            schemas=MappingProxyType({"cer.xsd": resource("cer", "cer.xsd")}),
-            operations=OPERATIONS, context=CER_CONTEXT,
+            schemas=MappingProxyType({
+                "cer.xsd": resource("cer", "cer.xsd"),
+                "kontekst.xsd": resource("p1-referral", "kontekst.xsd"),
+            }),
+            operations=OPERATIONS, context=P1_CONTEXT,
+            timestamp_lifetime=P1_TIMESTAMP_LIFETIME,
+            check_caller=_role_check(errors.NO_PERMISSION, "obsługi e-rejestracji"),
         ),
         SoapService(
             path="/p1/skierowania", service_name="ObslugaSkierowaniaService",
@@ -105,11 +119,10 @@ def all_services() -> tuple[SoapService, ...]:
                 "kontekst.xsd": resource("p1-referral", "kontekst.xsd"),
             }),
             operations=referral_ops.OPERATIONS,
-            context=ContextRule(f"{{{P1_CONTEXT_NS}}}kontekstWywolania", P1_CONTEXT_PREFIX,
-                                ("idPodmiotuOidRoot", "idPodmiotuOidExt", "rolaBiznesowa")),
+            context=P1_CONTEXT,
             minor_prefix=referrals.MINOR_PREFIX,
             timestamp_lifetime=P1_TIMESTAMP_LIFETIME,
-            check_caller=_check_referral_role,
+            check_caller=_role_check(referrals.NO_PERMISSION, "realizacji skierowań"),
         ),
     )
 

@@ -4,7 +4,7 @@ P1 wants every call signed with the provider's certificate: an X.509 ``BinarySec
 XML-DSig ``Signature`` with RSA-SHA256 and SHA-256 digests over exclusive-c14n references to the
 Body, and to the ``kontekstWywolania`` header and the ``wsu:Timestamp`` when the call has them.
 A call that is unsigned, signed with another certificate, signed with SHA-1, whose context header
-(in the CeR model's namespace or P1's) is left unsigned, or whose signed parts were changed is
+(P1's) is left unsigned, or whose signed parts were changed is
 refused with
 ``BladBezpieczenstwa`` — before anything else is looked at, as P1's first validation stage.
 
@@ -74,7 +74,7 @@ class SignatureVerifier:
         if body is None or body not in referenced:
             raise refused("Podpis nie obejmuje elementu Body koperty.")
         header = envelope.find(f"{{{SOAP_NS}}}Header")
-        # The context header in any namespace: the CeR model's or P1's own.
+        # The context header: P1's, by its local name.
         if any(etree.QName(child).localname == "kontekstWywolania" and child not in referenced
                for child in (header if header is not None else ()) if isinstance(child.tag, str)):
             raise refused("Podpis nie obejmuje nagłówka kontekstWywolania.")

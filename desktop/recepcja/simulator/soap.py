@@ -27,8 +27,10 @@ CER_NS = "urn:recepcja:model:csioz:p1:cer:v1"
 WSSE_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 WSU_NS = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 
+P1_CONTEXT_NS = "http://csioz.gov.pl/p1/kontekst/mt/v20180509"
+P1_CONTEXT_PREFIX = "urn:csioz:p1:kontekst:"
+
 CONTENT_TYPE = "text/xml; charset=utf-8"
-REQUIRED_CONTEXT = ("idPodmiotuOidRoot", "idPodmiotuOidExt")
 
 _UTF16_32_MARKS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff", b"\xff\xfe\x00\x00")
 
@@ -122,16 +124,18 @@ def split_envelope(root: etree._Element) -> Envelope:
 
 @dataclass(frozen=True, slots=True)
 class ContextRule:
-    """Where a service expects its ``kontekstWywolania`` header and how its attributes are named:
-    the CeR model uses short names in its own namespace; P1's services use P1's context namespace
-    and ``urn:csioz:p1:kontekst:`` names."""
+    """Where a service expects its ``kontekstWywolania`` header, how its attributes are named and
+    which must be given."""
 
     element: str  # Clark name of the header element
-    prefix: str = ""  # taken off each attribute name
-    required: tuple[str, ...] = REQUIRED_CONTEXT
+    prefix: str  # taken off each attribute name
+    required: tuple[str, ...]
 
 
-CER_CONTEXT = ContextRule(f"{{{CER_NS}}}kontekstWywolania")
+# P1's call context, the same for CeR and the e-referral service: P1's context namespace,
+# ``urn:csioz:p1:kontekst:`` names; the provider's OID and the business role are required.
+P1_CONTEXT = ContextRule(f"{{{P1_CONTEXT_NS}}}kontekstWywolania", P1_CONTEXT_PREFIX,
+                         ("idPodmiotuOidRoot", "idPodmiotuOidExt", "rolaBiznesowa"))
 
 
 class Contract:
@@ -157,12 +161,9 @@ class Contract:
                 errors.VALIDATION, errors.SCHEMA, f"Żądanie niezgodne ze schematem: {problem}"
             )
 
-    def read_context(
-        self, envelope: Envelope, rule: ContextRule | None = None
-    ) -> dict[str, str]:
+    def read_context(self, envelope: Envelope, rule: ContextRule = P1_CONTEXT) -> dict[str, str]:
         """The context header's attributes by short name (``idPodmiotuOidRoot``: ``rule.prefix``
         taken off); ``BrakKontekstu`` when the header is missing, invalid or incomplete."""
-        rule = rule or CER_CONTEXT
         header = envelope.header
         context = None if header is None else header.find(rule.element)
         if context is None:
@@ -199,17 +200,18 @@ def _serialize(envelope: etree._Element) -> bytes:
 def new_envelope(
     header_context: dict[str, str] | None = None, namespace: str = CER_NS
 ) -> tuple[etree._Element, etree._Element]:
-    """An empty SOAP 1.1 envelope (optionally with a CeR context header); returns (envelope,
-    body). ``namespace``: the service's, declared on the envelope."""
+    """An empty SOAP 1.1 envelope (optionally with P1's context header, ``header_context`` by
+    short names); returns (envelope, body). ``namespace``: the service's, declared on the
+    envelope."""
     prefix = "cer" if namespace == CER_NS else "skr"
     envelope = etree.Element(f"{{{SOAP_NS}}}Envelope", nsmap={"soap": SOAP_NS, prefix: namespace})
     if header_context:
         header = etree.SubElement(envelope, f"{{{SOAP_NS}}}Header")
-        context = sub(header, "kontekstWywolania")
+        context = etree.SubElement(header, P1_CONTEXT.element, nsmap={"kon": P1_CONTEXT_NS})
         for name, value in header_context.items():
-            item = sub(context, "atrybut")
-            sub(item, "nazwa", name)
-            sub(item, "wartosc", value)
+            item = etree.SubElement(context, f"{{{P1_CONTEXT_NS}}}atrybut")
+            etree.SubElement(item, f"{{{P1_CONTEXT_NS}}}nazwa").text = P1_CONTEXT_PREFIX + name
+            etree.SubElement(item, f"{{{P1_CONTEXT_NS}}}wartosc").text = value
     body = etree.SubElement(envelope, f"{{{SOAP_NS}}}Body")
     return envelope, body
 

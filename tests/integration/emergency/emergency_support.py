@@ -27,7 +27,7 @@ def gateway(soap_url: str, *, read_timeout: float = 5.0) -> CerGateway:
     return CerGateway(GatewayConfig(
         url=soap_url,
         context=CallContext(ctx["idPodmiotuOidRoot"], ctx["idPodmiotuOidExt"],
-                            ctx["rolaBiznesowa"], ctx["idUzytkownika"], ""),
+                            ctx["rolaBiznesowa"], ctx["idUzytkownikaOidExt"], ""),
         connect_timeout=2.0,
         read_timeout=read_timeout,
     ))

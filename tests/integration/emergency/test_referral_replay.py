@@ -49,7 +49,7 @@ def referral_gateway(base_url: str) -> ReferralGateway:
     return ReferralGateway(GatewayConfig(
         url=base_url + "/p1/skierowania", connect_timeout=2.0, read_timeout=5.0,
         context=CallContext(ctx["idPodmiotuOidRoot"], ctx["idPodmiotuOidExt"],
-                            ctx["rolaBiznesowa"], ctx["idUzytkownika"], "")))
+                            ctx["rolaBiznesowa"], ctx["idUzytkownikaOidExt"], "")))
 
 
 @pytest.fixture

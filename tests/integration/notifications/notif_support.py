@@ -16,7 +16,7 @@ from recepcja.store.records import Place, Provider, Resource, ResourceKind, Sche
 CONTEXT = CallContext(
     provider_oid_root="2.16.840.1.113883.3.4424.2.3.1",
     provider_oid_ext="000000012345",
-    business_role="PERSONEL_REJESTRACJI",
+    business_role="PRACOWNIK_ADMINISTRACYJNY",
     user_id="rejestracja-1",
     place_id="MUS-1",
 )

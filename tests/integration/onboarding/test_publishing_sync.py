@@ -250,8 +250,8 @@ def test_a_failed_read_back_of_initial_load_terms_does_not_fail_the_step(practic
     monday = today + dt.timedelta(days=14 - today.weekday())
     visits = tmp_path / "wizyty.csv"
     visits.write_text(
-        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency\n"
-        f"R1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny\n",
+        "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency;referral_id\n"
+        f"R1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny;SK-1\n",
         encoding="utf-8")
     assert import_initial_load(repos, visits, "admin").imported == 1
     simulator.control("POST", "faults", {"operation": "pobierzSloty", "kind": "http500",

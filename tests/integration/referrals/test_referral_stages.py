@@ -216,17 +216,25 @@ def test_the_signature_stage_refuses_what_p1_would(signing_simulator, signer):
         unsigned.read(make_lookup(key=key))
 
 
-def test_the_cer_service_still_accepts_a_timestamp_of_five_minutes(signing_simulator, signer):
-    """The short-lifetime rule is P1's e-referral service's; the CeR model keeps its own."""
-    root = etree.fromstring(
-        f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Header>{cer_style_header()}'
-        f'</soap:Header><soap:Body><c:sprawdzStatus xmlns:c="{CER_NS}"/></soap:Body>'
-        "</soap:Envelope>")
-    response = requests.post(signing_simulator.url + "/cer",
-                             data=_sign(root, signer["ours"], ttl=3600),
+def test_the_cer_service_takes_p1s_header_and_short_timestamp_too(signing_simulator, signer):
+    """One set of P1 conventions for both services: CeR takes P1's signed header with a
+    Timestamp of at most 5 minutes, and no longer the CeR model's header of old."""
+
+    def status(header: str, ttl: int) -> requests.Response:
+        root = etree.fromstring(
+            f'<soap:Envelope xmlns:soap="{SOAP_NS}"><soap:Header>{header}'
+            f'</soap:Header><soap:Body><c:sprawdzStatus xmlns:c="{CER_NS}"/></soap:Body>'
+            "</soap:Envelope>")
+        return requests.post(signing_simulator.url + "/cer",
+                             data=_sign(root, signer["ours"], ttl=ttl),
                              headers={"Content-Type": "text/xml",
                                       "SOAPAction": f'"{CER_NS}/sprawdzStatus"'}, timeout=10)
-    assert response.status_code == 200, response.text
+
+    assert status(p1_header(context()), ttl=60).status_code == 200
+    long_lived = status(p1_header(context()), ttl=3600)
+    assert long_lived.status_code == 500 and b"NieprawidlowyPodpis" in long_lived.content
+    old_header = status(cer_style_header(), ttl=60)
+    assert old_header.status_code == 500 and b"BrakKontekstu" in old_header.content
 
 
 # -- injected faults ------------------------------------------------------------------------------

@@ -294,11 +294,51 @@ def test_zeep_loads_the_remote_wsdl_and_talks_to_the_simulator(simulator):
 
     client = zeep.Client(simulator.soap_url + "?wsdl")
     assert client.service._binding_options["address"] == simulator.soap_url
-    context = client.get_element(f"{{{CER_NS}}}kontekstWywolania")(atrybut=[
-        {"nazwa": name, "wartosc": value} for name, value in soap_raw.DEFAULT_CONTEXT.items()
+    context = client.get_element(f"{{{soap_raw.KON_NS}}}kontekstWywolania")(atrybut=[
+        {"nazwa": soap_raw.KON_PREFIX + name, "wartosc": value}
+        for name, value in soap_raw.DEFAULT_CONTEXT.items()
     ])
     answer = client.service.sprawdzStatus(_soapheaders=[context])
     assert answer.wynik.kodMajor == SUCCESS
+
+
+def test_cer_requires_p1s_context_header(simulator):
+    """CeR's context stage, as P1's: the header in P1's context namespace with
+    ``urn:csioz:p1:kontekst:`` names, the provider's OID and a business role P1 knows."""
+    ok = simulator.call("<cer:sprawdzStatus/>")
+    assert ok.ok, ok.fault
+    old_model_header = (
+        "<cer:kontekstWywolania>" + "".join(
+            f"<cer:atrybut><cer:nazwa>{name}</cer:nazwa><cer:wartosc>{value}</cer:wartosc>"
+            "</cer:atrybut>" for name, value in soap_raw.DEFAULT_CONTEXT.items())
+        + "</cer:kontekstWywolania>")
+    refused = {
+        "the CeR model's header of old": soap_raw.envelope(
+            "<cer:sprawdzStatus/>", with_context=False, extra_header=old_model_header),
+        "names without P1's urn": soap_raw.envelope(
+            "<cer:sprawdzStatus/>", with_context=False, extra_header=soap_raw.context_header(
+                soap_raw.DEFAULT_CONTEXT).replace(soap_raw.KON_PREFIX, "")),
+        "no business role": soap_raw.envelope("<cer:sprawdzStatus/>", context={
+            name: value for name, value in soap_raw.DEFAULT_CONTEXT.items()
+            if name != "rolaBiznesowa"}),
+        "a role P1 does not know": soap_raw.envelope("<cer:sprawdzStatus/>", context={
+            **soap_raw.DEFAULT_CONTEXT, "rolaBiznesowa": "PODMIOT_LECZNICZY"}),
+    }
+    for what, data in refused.items():
+        answer = soap_raw.parse_answer(soap_raw.post(simulator.soap_url, data))
+        assert answer.status == 500, what
+        assert (answer.fault["major"], answer.minor) == (
+            soap_raw.MAJOR + "BladWalidacji", "BrakKontekstu"), (what, answer.fault)
+    pharmacist = simulator.call("<cer:sprawdzStatus/>", context={
+        **soap_raw.DEFAULT_CONTEXT, "rolaBiznesowa": "FARMACEUTA"})
+    assert (pharmacist.fault["major"], pharmacist.minor) == (
+        soap_raw.MAJOR + "BladBezpieczenstwa", "BrakUprawnien")
+    # the served WSDL's schema imports P1's context schema from this server
+    cer_xsd = requests.get(simulator.soap_url + "?xsd=cer.xsd", timeout=5)
+    location = etree.fromstring(cer_xsd.content).find(
+        "{http://www.w3.org/2001/XMLSchema}import").get("schemaLocation")
+    kontekst = requests.get(location, timeout=5)
+    assert etree.fromstring(kontekst.content).get("targetNamespace") == soap_raw.KON_NS
 
 
 def test_validation_stages_answer_with_p1_faults(simulator):

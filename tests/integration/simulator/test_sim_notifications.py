@@ -137,7 +137,7 @@ def test_push_duplicated_and_shuffled_reaches_the_receiver_signed(onboarded_simu
         root = etree.fromstring(body)
         payload = root.find("soap:Body/cer:przekazNotyfikacje", NS)
         soap_raw.assert_valid(payload)
-        context = root.find("soap:Header/cer:kontekstWywolania", NS)
+        context = root.find("soap:Header/kon:kontekstWywolania", NS)
         soap_raw.assert_valid(context)
         assert "CeR" in etree.tostring(context).decode()
         ids.append(payload.findtext("cer:notyfikacja/cer:idNotyfikacji", None, NS))

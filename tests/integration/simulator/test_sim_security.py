@@ -17,7 +17,7 @@ import soap_raw
 import trustme
 import xmlsec
 from lxml import etree
-from soap_raw import CER_NS, SOAP_NS
+from soap_raw import CER_NS, KON_NS, SOAP_NS
 
 from recepcja.simulator.server import SimulatorServer, TlsConfig
 
@@ -104,21 +104,24 @@ def signing_simulator(tmp_path, pki):
 
 
 def _sign(pki, body: str, *, who: str = "client", sha256: bool = True,
-          timestamp: dt.datetime | None = None, context: bool = True) -> etree._Element:
-    """Sign as P1 does (Body, the kontekstWywolania header, the wsu:Timestamp) with plain
+          timestamp: dt.datetime | None = None, lifetime: dt.timedelta = dt.timedelta(minutes=1),
+          stamped: bool = True, context: bool = True) -> etree._Element:
+    """Sign as P1 does (Body, the kontekstWywolania header, a wsu:Timestamp expiring at
+    ``timestamp`` — a minute from now unless told — and created ``lifetime`` before) with plain
     xmlsec, not with recepcja.cer: the simulator is checked against an independent signer.
-    ``context=False`` leaves the context header out of the signature."""
+    ``context=False`` leaves the context header out of the signature, ``stamped=False`` the
+    Timestamp out of the message."""
     root = etree.fromstring(soap_raw.envelope(body))
     header = root.find(f"{{{SOAP_NS}}}Header")
     security = etree.SubElement(header, f"{{{WSSE}}}Security")
     targets = [root.find(f"{{{SOAP_NS}}}Body")]
     if context:
-        targets.append(header.find(f"{{{CER_NS}}}kontekstWywolania"))
-    if timestamp is not None:
+        targets.append(header.find(f"{{{KON_NS}}}kontekstWywolania"))
+    if stamped:
+        expires = timestamp or dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
         stamp = etree.SubElement(security, f"{{{WSU}}}Timestamp")
-        etree.SubElement(stamp, f"{{{WSU}}}Created").text = (
-            timestamp - dt.timedelta(minutes=5)).isoformat()
-        etree.SubElement(stamp, f"{{{WSU}}}Expires").text = timestamp.isoformat()
+        etree.SubElement(stamp, f"{{{WSU}}}Created").text = (expires - lifetime).isoformat()
+        etree.SubElement(stamp, f"{{{WSU}}}Expires").text = expires.isoformat()
         targets.append(stamp)
     pem = Path(pki[f"{who}_cert"]).read_text(encoding="ascii")
     token = etree.SubElement(security, f"{{{WSSE}}}BinarySecurityToken",
@@ -149,7 +152,8 @@ def _send(server: SimulatorServer, root: etree._Element) -> soap_raw.SoapAnswer:
 def test_a_signed_envelope_is_accepted(signing_simulator, pki):
     assert _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>")).ok
     later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
-    answer = _send(signing_simulator, _sign(pki, soap_raw.register_place(), timestamp=later))
+    answer = _send(signing_simulator, _sign(pki, soap_raw.register_place(), timestamp=later,
+                                            lifetime=dt.timedelta(minutes=5)))
     assert answer.ok and answer.text("idMus") == "MUS-1"
 
 
@@ -183,8 +187,8 @@ def test_unsigned_tampered_or_foreign_signatures_are_refused(signing_simulator, 
     assert unsigned_context.fault["major"].endswith("BladBezpieczenstwa")
     assert "kontekstWywolania" in unsigned_context.fault["opis"]
     changed_context = _sign(pki, "<cer:sprawdzStatus/>")
-    value = changed_context.find(f".//{{{CER_NS}}}kontekstWywolania/{{{CER_NS}}}atrybut/"
-                                 f"{{{CER_NS}}}wartosc")
+    value = changed_context.find(f".//{{{KON_NS}}}kontekstWywolania/{{{KON_NS}}}atrybut/"
+                                 f"{{{KON_NS}}}wartosc")
     value.text = "someone-else"
     assert "zmieniona" in _send(signing_simulator, changed_context).fault["opis"]
 
@@ -194,5 +198,13 @@ def test_unsigned_tampered_or_foreign_signatures_are_refused(signing_simulator, 
     expired = _sign(pki, "<cer:sprawdzStatus/>",
                     timestamp=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
     assert "wygasła" in _send(signing_simulator, expired).fault["opis"]
+
+    # P1's short-lived Timestamp: required, signed, living at most 5 minutes.
+    unstamped = _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>", stamped=False))
+    assert unstamped.fault["major"].endswith("BladBezpieczenstwa")
+    assert unstamped.minor == "NieprawidlowyPodpis" and "wsu:Timestamp" in unstamped.fault["opis"]
+    long_lived = _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>",
+                                                lifetime=dt.timedelta(minutes=30)))
+    assert long_lived.minor == "NieprawidlowyPodpis" and "300 s" in long_lived.fault["opis"]
     assert signing_simulator.simulator.store.integrity_check() == "ok"
     assert _send(signing_simulator, _sign(pki, "<cer:sprawdzStatus/>")).ok

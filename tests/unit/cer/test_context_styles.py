@@ -1,11 +1,11 @@
-"""The call-context header per service: the CeR model's (unchanged) and P1's (the e-referral
-service), built by one ``ContextStyle``; and the gateway's Timestamp follows the style."""
+"""The call-context header: P1's, built by one ``ContextStyle`` for both services (CeR and the
+e-referral service), one schema (P1's ``kontekst.xsd``, imported by both contracts)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from recepcja.cer.contract import CER, MODEL_CONTEXT, P1_CONTEXT, REFERRALS
+from recepcja.cer.contract import CER, P1_CONTEXT, REFERRALS
 from recepcja.cer.types import CallContext
 
 CONTEXT = CallContext("2.16.840.1.113883.3.4424.2.3.1", "000000012345",
@@ -27,10 +27,8 @@ def test_p1_style_uses_p1s_namespace_and_urn_names():
     assert P1_CONTEXT.timestamp_ttl_seconds == 60
 
 
-def test_the_cer_service_keeps_the_models_header_for_now():
-    assert CER.context is MODEL_CONTEXT
-    assert MODEL_CONTEXT.attributes(CONTEXT) == CONTEXT.attributes()
-    assert MODEL_CONTEXT.timestamp_ttl_seconds == 300
+def test_both_services_take_p1s_header():
+    assert CER.context is P1_CONTEXT
     assert REFERRALS.context is P1_CONTEXT
 
 
@@ -43,4 +41,10 @@ def test_each_contract_validates_against_its_own_schema():
         etree.SubElement(item, f"{{http://csioz.gov.pl/p1/kontekst/mt/v20180509}}{name}").text = (
             value)
     assert REFERRALS.schema().problem(header) is None
-    assert CER.schema().problem(header) is not None  # cer.xsd does not know P1's header
+    assert CER.schema().problem(header) is None  # cer.xsd imports P1's context schema
+    # the CeR model's own header of old is no more part of its contract
+    old = etree.Element("{urn:recepcja:model:csioz:p1:cer:v1}kontekstWywolania")
+    assert CER.schema().problem(old) is not None
+    # nor are names outside P1's urn:csioz:p1:kontekst: namespace of names
+    item[0].text = "idPodmiotuOidExt"
+    assert CER.schema().problem(header) is not None

@@ -20,6 +20,7 @@ from recepcja.cer.types import SigningConfig
 from recepcja.domain.model import Urgency
 
 GOLDEN = Path(__file__).parent / "golden"
+KON = "http://csioz.gov.pl/p1/kontekst/mt/v20180509"  # P1's call context
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 FROZEN = dt.datetime(2026, 5, 20, 8, 30, 0, 123000, tzinfo=dt.UTC)
 
@@ -69,21 +70,22 @@ def test_signed_booking_envelope_matches_golden(make_gateway, fake_cer, patient,
     check_golden("zarezerwujTermin.signed.xml", text)
 
 
-def test_context_header_carries_every_attribute_in_order(gateway, fake_cer):
+def test_context_header_is_p1s_with_every_attribute_in_order(gateway, fake_cer):
     gateway.status()
     envelope = etree.fromstring(fake_cer.sent[0][0].body)
-    header = envelope.find(f"{{{SOAP}}}Header/{{{CER}}}kontekstWywolania")
+    assert envelope.find(f"{{{SOAP}}}Header/{{{CER}}}kontekstWywolania") is None
+    header = envelope.find(f"{{{SOAP}}}Header/{{{KON}}}kontekstWywolania")
     assert header is not None
     pairs = [
-        (item.findtext(f"{{{CER}}}nazwa"), item.findtext(f"{{{CER}}}wartosc"))
-        for item in header.iterfind(f"{{{CER}}}atrybut")
+        (item.findtext(f"{{{KON}}}nazwa"), item.findtext(f"{{{KON}}}wartosc"))
+        for item in header.iterfind(f"{{{KON}}}atrybut")
     ]
     assert pairs == [
-        ("idPodmiotuOidRoot", CONTEXT.provider_oid_root),
-        ("idPodmiotuOidExt", CONTEXT.provider_oid_ext),
-        ("rolaBiznesowa", CONTEXT.business_role),
-        ("idUzytkownika", CONTEXT.user_id),
-        ("idMiejscaPracy", CONTEXT.place_id),
+        ("urn:csioz:p1:kontekst:idPodmiotuOidRoot", CONTEXT.provider_oid_root),
+        ("urn:csioz:p1:kontekst:idPodmiotuOidExt", CONTEXT.provider_oid_ext),
+        ("urn:csioz:p1:kontekst:rolaBiznesowa", "PRACOWNIK_ADMINISTRACYJNY"),
+        ("urn:csioz:p1:kontekst:idUzytkownikaOidExt", CONTEXT.user_id),
+        ("urn:csioz:p1:kontekst:idMiejscaPracyOidExt", CONTEXT.place_id),
     ]
 
 
@@ -94,7 +96,7 @@ def test_every_operation_carries_the_context_header(gateway, fake_cer, patient):
     gateway.pull_notifications(0)
     for request, _ in fake_cer.sent:
         envelope = etree.fromstring(request.body)
-        assert envelope.find(f"{{{SOAP}}}Header/{{{CER}}}kontekstWywolania") is not None
+        assert envelope.find(f"{{{SOAP}}}Header/{{{KON}}}kontekstWywolania") is not None
 
 
 def test_request_breaking_the_contract_never_leaves(make_gateway, fake_cer, patient):

@@ -82,3 +82,15 @@ def test_the_referral_address_from_the_environment_variable():
         {"RECEPCJA_REFERRAL_URL": "http://127.0.0.1:1/p1/skierowania"}) == (
         "http://127.0.0.1:1/p1/skierowania")
     assert settings.effective_referral_url({}) == "https://p1.example.pl/ws"
+
+
+def test_cer_calls_as_reception_staff_too_even_from_an_old_settings_file(tmp_path):
+    """CeR takes P1's context header and business roles: the desk calls it as
+    PRACOWNIK_ADMINISTRACYJNY, and the old default (PODMIOT_LECZNICZY, not a P1 role, written
+    into every settings file saved before) reads as that; a role set on purpose stays."""
+    assert settings_from_dict({}).provider.business_role == "PRACOWNIK_ADMINISTRACYJNY"
+    path = tmp_path / "settings.toml"
+    path.write_text('[provider]\nbusiness_role = "PODMIOT_LECZNICZY"\n', encoding="utf-8")
+    assert load_settings(path).provider.business_role == "PRACOWNIK_ADMINISTRACYJNY"
+    chosen = settings_from_dict({"provider": {"business_role": "LEKARZ_LEK_DENTYSTA_FELCZER"}})
+    assert chosen.provider.business_role == "LEKARZ_LEK_DENTYSTA_FELCZER"

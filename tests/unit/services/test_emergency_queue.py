@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 from services_support import add_patient, build_practice, pesels
 
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, Urgency, VisitState
+from recepcja.domain.model import WARSAW, SlotSpec, TermKind, Urgency, VisitState
 from recepcja.services import booking
 from recepcja.services.emergency import HEADERS, export_queue, import_queue, queue_entries
 from recepcja.services.spreadsheet import read_rows
@@ -76,6 +76,7 @@ def _import_file(path, repos, practice, count, bad_rows):
             "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None),
             "Kategoria medyczna": "stabilny", "ID terminu w CeR": slot.cer_id,
             "ID harmonogramu": practice.schedule_id, "Identyfikator wizyty": f"INNY-PC-{index}",
+            "Skierowanie": f"SK-{index}",  # a first visit of cardiology carries one
         })
         sheet.append([row[h] for h in HEADERS])
     column = {h: HEADERS.index(h) + 1 for h in HEADERS}
@@ -189,3 +190,34 @@ def test_a_document_reads_as_words_in_the_sheet_and_imports_back(repos, practice
         patient = repos.patients.get(repos.visits.by_uid(uid).patient_id)
         assert patient.identifier.document_type == DocumentType.PASSPORT
         assert patient.identifier.document_number == text[-5:]
+
+
+def test_the_import_refuses_a_first_visit_without_a_referral_not_a_continuation(
+        repos, practice, tmp_path):
+    """The first-visit rule, as at the desk: a row on a cardiology first-visit term without a
+    referral is refused in one Polish line and nothing of it is stored; a continuation term
+    needs none."""
+    first_visit = repos.slots.get(practice.slot_ids[0])
+    later = first_visit.start + dt.timedelta(days=30)
+    repos.slots.add_many(practice.schedule_id, [SlotSpec(
+        later, later + dt.timedelta(minutes=15), TermKind.CONTINUING_TREATMENT)])
+    continuation = repos.slots.at(practice.schedule_id, later)
+    workbook = Workbook()
+    workbook.active.append(HEADERS)
+    for number, (slot, pesel) in enumerate(zip((first_visit, continuation), pesels(2, 700),
+                                               strict=True), 1):
+        row = dict.fromkeys(HEADERS)
+        row.update({"Lp.": number, "PESEL lub dokument": pesel, "Imię": "Ewa",
+                    "Nazwisko": "Bezskierowania", "Kategoria medyczna": "stabilny",
+                    "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None),
+                    "ID harmonogramu": practice.schedule_id,
+                    "Identyfikator wizyty": f"BEZ-SK-{number}"})
+        workbook.active.append([row[h] for h in HEADERS])
+    workbook.save(tmp_path / "kolejka.xlsx")
+    report = import_queue(repos, tmp_path / "kolejka.xlsx", user="ania")
+    assert report.imported == 1 and [p.row for p in report.problems] == [2]
+    reason = report.problems[0].reason
+    assert reason.startswith("Termin ") and "to pierwsza wizyta (kardiologia): wymaga " \
+        "skierowania (klucz e-skierowania w kolumnie Skierowanie)." in reason
+    assert repos.visits.by_uid("BEZ-SK-1") is None
+    assert repos.visits.by_uid("BEZ-SK-2").slot_id == continuation.id

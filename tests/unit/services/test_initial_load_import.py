@@ -33,9 +33,14 @@ def repos(tmp_path):
     repositories.close()
 
 
-def _csv(tmp_path: Path, *rows: str, name: str = "visits.csv") -> Path:
+def _csv(tmp_path: Path, *rows: str, name: str = "visits.csv",
+         referral: str = "SK-2026-1") -> Path:
+    """The rows with a ``referral_id`` column holding ``referral`` (a paper referral's number:
+    cardiology's first visits need one)."""
     path = tmp_path / name
-    path.write_text("\n".join((HEADER, *rows)) + "\n", encoding="utf-8")
+    lines = [";".join([*(fields := row.split(";")), *[""] * (10 - len(fields)), referral])
+             for row in rows]
+    path.write_text("\n".join((HEADER + ";referral_id", *lines)) + "\n", encoding="utf-8")
     return path
 
 
@@ -171,3 +176,40 @@ def test_an_e_referral_key_is_carried_and_its_taking_queued(repos, tmp_path):
     take = repos.outbox.by_key("referral_take:IL-R1")
     assert take is not None and take.payload["key"] == key and take.visit_id == r1.id
     assert repos.outbox.by_key("referral_take:IL-R2") is None
+
+
+def test_a_first_visit_needs_a_referral_a_continuation_does_not(repos, tmp_path, monkeypatch):
+    """The first-visit rule, as at the desk: a cardiology first visit without a referral is
+    refused by row, in Polish, and kept out; on a continuation term it needs none; a row must
+    name the schedule's own kind of an existing term."""
+    monkeypatch.setenv("RECEPCJA_LANG", "pl")
+    path = tmp_path / "visits.csv"
+    path.write_text("\n".join((
+        HEADER + ";referral_id;term_kind",
+        f"F1;Kardiologia - dr Nowak;{MONDAY};08:00;;44051401359;Jan;Kowalski;;;;",
+        f"F2;Kardiologia - dr Nowak;{MONDAY};08:20;;44051401359;Jan;Kowalski;;;;"
+        "continuing_treatment",
+        f"F3;Kardiologia - dr Nowak;{MONDAY};08:40;;02070803628;Anna;Nowak;;;{'5678' * 11};",
+        "F4;Mammobus 1;2026-03-10;09:15;15;02070803628;Anna;Nowak;;;;",  # no referral needed
+    )) + "\n", encoding="utf-8")
+    result = import_initial_load(repos, path, "admin", now=NOW)
+    reasons = _reasons(result)
+    assert list(reasons) == [2]
+    assert reasons[2].startswith("2026-03-09 08:00: pierwsza wizyta (kardiologia) wymaga "
+                                 "skierowania")
+    assert "\n" not in reasons[2]
+    assert result.imported == 3 and repos.visits.by_uid("IL-F1") is None
+    f2 = repos.visits.by_uid("IL-F2")
+    assert repos.slots.get(f2.slot_id).term_kind == "continuing_treatment"
+    assert repos.outbox.by_key("referral_take:IL-F3") is not None
+
+    # An existing term keeps its kind: a row naming another kind for it is refused.
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("\n".join((
+        HEADER + ";referral_id;term_kind",
+        f"F5;Kardiologia - dr Nowak;{MONDAY};08:20;;44051401359;Jan;Kowalski;;;SK-1;"
+        "default_procedure",
+    )) + "\n", encoding="utf-8")
+    refused = import_initial_load(repos, wrong, "admin", now=NOW)
+    assert refused.imported == 0
+    assert _reasons(refused)[2].startswith('term_kind „default_procedure” nie zgadza się')

@@ -274,7 +274,8 @@ def test_an_outage_spreadsheet_naming_the_duplicate_books_for_the_survivor(repos
     row.update({"Lp.": 1, "PESEL lub dokument": typo, "Imię": "Jan", "Nazwisko": "Literowka",
                 "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None),
                 "Kategoria medyczna": "stabilny", "ID terminu w CeR": slot.cer_id,
-                "ID harmonogramu": practice.schedule_id, "Identyfikator wizyty": "Z-KARTKI-1"})
+                "ID harmonogramu": practice.schedule_id, "Identyfikator wizyty": "Z-KARTKI-1",
+                "Skierowanie": "SK-1"})
     workbook = Workbook()
     workbook.active.append(HEADERS)
     workbook.active.append([row[h] for h in HEADERS])

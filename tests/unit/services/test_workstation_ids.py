@@ -65,7 +65,7 @@ def test_a_queue_import_keeps_the_other_desks_local_id_findable(desks, tmp_path)
     for pesel, last in ((new_here, "Zając"), (known_here, "Kowalczyk")):
         patient = second.register(pesel, last)
         booking.book(second.repos, patient.id, second.practice.slot_ids[len(last)],
-                     Urgency.STABLE, user="ola", emergency=True)
+                     Urgency.STABLE, user="ola", emergency=True, referral_id="SK-1")
     slip = {e.last_name: e.patient_local_id for e in queue_entries(second.repos)}
     export_queue(second.repos, tmp_path / "druga.xlsx")
 
