@@ -161,8 +161,21 @@ class ServerAbsence:
 
     def mark_away(self, reason: str) -> None:
         """A failed call to the practice database (not only the probe) switches at once. Any
-        thread may call it; the link's own connection is left to the link's thread."""
-        self._set(away=True, reason=reason, since=self.state.since if self.away else self.clock())
+        thread may call it; the link's own connection is left to the link's thread. The desk's
+        statements still waiting on the server are cut short (store/desk_failover.py): they
+        go on over the copy instead of hanging until TCP gives up."""
+        was_away = self.away
+        self._set(away=True, reason=reason, since=self.state.since if was_away else self.clock())
+        if not was_away:
+            from recepcja.store.desk_failover import abort_in_flight
+
+            abort_in_flight()
+
+    def fall_back(self, reason: str) -> Database:
+        """A desk connection lost the server (``reason``): away, and the copy to go on with."""
+        log.warning("practice database lost by a desk connection: %s", reason)
+        self.mark_away(reason)
+        return self.open_copy()
 
     def _lost(self, reason: str) -> None:
         """On the link's thread: away, and its connection to the practice database dropped."""
