@@ -87,6 +87,7 @@ class AppContext:
         absence = self.server_absence
         if absence is None:
             return self.open_db()
+        absence.settle_cold_start()  # a silent server does not hold the window's start
         if not absence.away:
             try:
                 # A statement that finds the server lost switches the desk and goes on over
