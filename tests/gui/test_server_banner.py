@@ -22,14 +22,6 @@ DETECTION_MS = int((PROBE_TIMEOUT_S + 3) * 1000)  # the bound the desk promises 
 
 
 @pytest.fixture
-def proxy(pg_database: str):
-    host, port = pg_database.rsplit("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
-    proxy = TcpProxy(host, int(port))
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
 def practice_ctx(tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date,
                  monkeypatch: pytest.MonkeyPatch) -> AppContext:
     """The GUI tests' practice, on the practice database reached through the proxy."""

@@ -8,7 +8,8 @@ the same schema (the same migrations) holding what it needs to work alone:
   on them, plus the waiting list;
 - the patients (all of them: search works offline, and the next local patient ID of this
   desk's prefix is drawn from the highest one in use, so an offline desk never hands out an ID
-  the practice already has) and their aliases.
+  the practice already has) and their aliases;
+- the latest applied CeR notifications, the window's log of changes.
 
 :func:`refresh` replaces all of that in ONE SQLite transaction from ONE consistent snapshot of
 the practice database (a read-only REPEATABLE READ transaction), and records when the snapshot
@@ -40,8 +41,10 @@ DEFAULT_WEEKS = 6
 # Copied whole, in an order that satisfies the foreign keys (parents first).
 _WHOLE = ("provider", "places", "mobile_points", "resources", "schedules",
           "schedule_exceptions", "patients", "patient_aliases")
-# Every copied table, parents first; deleted in the reverse order.
-_COPIED = (*_WHOLE, "slots", "visits")
+# Every copied table, parents first; deleted in the reverse order. The latest applied CeR
+# notifications make the window's log of changes ("Changes from CeR") while away.
+_COPIED = (*_WHOLE, "slots", "visits", "notifications")
+CHANGE_LOG_ROWS = 200
 
 _META = """
 CREATE TABLE IF NOT EXISTS local_copy_meta (
@@ -157,6 +160,9 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
             "WHERE (slots.local_date >= ? AND slots.local_date <= ?) "
             "OR visits.state = 'waiting_list'",
             (first_day.isoformat(), last_day.isoformat()))
+        tables["notifications"] = _read(
+            practice, "SELECT * FROM notifications WHERE applied_at IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?", (CHANGE_LOG_ROWS,))
     values = {REFRESHED_AT: utc_text(taken_at), FIRST_DAY: first_day.isoformat(),
               LAST_DAY: last_day.isoformat(), PRACTICE_UUID: str(uuid or "")}
     counts = _replace(copy, tables, values)
