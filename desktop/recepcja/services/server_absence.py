@@ -290,10 +290,15 @@ class ServerAbsence:
                 self._set(merging=False)
 
     def _refresh(self, now: dt.datetime) -> None:
+        """What changed since the last refresh (``store/local_copy_delta.py``), or the whole
+        copy when only that will do."""
+        from recepcja.store.local_copy_delta import refresh_changes
+
         copy = self.open_copy()
+        today = now.astimezone(WARSAW).date()
         try:
-            report = refresh(self._practice_db(), copy, today=now.astimezone(WARSAW).date(),
-                             now=now)
+            report = refresh_changes(self._practice_db(), copy, today=today, now=now) \
+                or refresh(self._practice_db(), copy, today=today, now=now)
         finally:
             copy.close()
         self._refreshed_at = now
