@@ -16,6 +16,7 @@ from test_changes_log import _portal_booking
 from recepcja.gui.patient_card import PatientCardDialog
 from recepcja.gui.patient_card_actions import PatientCardActions
 from recepcja.gui.sync_panel import SyncPanel
+from recepcja.store import Repositories
 from support.practice_desk import practice_desk
 from tcp_proxy import TcpProxy
 
@@ -53,7 +54,8 @@ def _refusal(qtbot, act) -> str:
     return text
 
 
-def test_the_card_and_the_change_log_read_from_the_copy(qtbot, away_window, on_dialog):
+def test_the_card_and_the_change_log_read_from_the_copy(qtbot, away_window, on_dialog,
+                                                        proxy: TcpProxy, pg_database: str):
     window = away_window
     panel = next(e for e in window.extensions if isinstance(e, SyncPanel))
     panel._load_log()  # what the window runs after its first paint
@@ -76,6 +78,14 @@ def test_the_card_and_the_change_log_read_from_the_copy(qtbot, away_window, on_d
     qtbot.waitUntil(lambda: "source" in seen, timeout=10_000)
     assert "kopii tego stanowiska" in seen["source"] and "min temu" in seen["source"]
     assert seen["visits"] == "1"  # the visit, from the copy
+
+    # The read is audited: on the copy now, in the practice database once the server is back.
+    proxy.restore()
+    assert window.ctx.server_absence.step().away is False
+    with Repositories.open(pg_database) as practice:
+        reads = [entry for entry in practice.audit.for_patient(patient_id)
+                 if entry.action == "patient.show"]
+        assert len(reads) == 1
 
 
 def test_settings_onboarding_and_queue_import_say_they_need_the_server(

@@ -291,12 +291,15 @@ class ServerAbsence:
 
     def _refresh(self, now: dt.datetime) -> None:
         """What changed since the last refresh (``store/local_copy_delta.py``), or the whole
-        copy when only that will do."""
+        copy when only that will do. The patient reads made on the copy go to the practice
+        database's audit log first (the refresh drops the copy's audit rows)."""
+        from recepcja.store.copy_reads import carry_reads
         from recepcja.store.local_copy_delta import refresh_changes
 
         copy = self.open_copy()
         today = now.astimezone(WARSAW).date()
         try:
+            carry_reads(copy, self._practice_db())
             report = refresh_changes(self._practice_db(), copy, today=today, now=now) \
                 or refresh(self._practice_db(), copy, today=today, now=now)
         finally:

@@ -80,3 +80,24 @@ def test_a_copy_of_a_single_desk_file_is_always_taken_whole(tmp_path: Path):
         copy.close()
 
 
+
+
+def test_reads_on_the_copy_reach_the_practice_audit_log_once(tmp_path: Path, pg_database: str):
+    from recepcja.domain.workstation import Workstation
+    from recepcja.store.copy_reads import carry_reads
+
+    with Repositories.open(pg_database) as practice:
+        build_practice(practice, TODAY)
+        patient = practice.patients.add(Patient(PatientIdentifier(pesel=pesels(1)[0]), "Jan",
+                                                "Czytany"), "test")
+        copy = open_copy(tmp_path / "copy.sqlite")
+        refresh(practice.db, copy, today=TODAY, now=NOW)
+        copy.workstation = Workstation("Rejestracja 2", "R2")
+        Repositories.over(copy).audit.record("ania", "patient.show", patient_id=patient,
+                                             detail="window")
+        assert carry_reads(copy, practice.db) == 1
+        assert carry_reads(copy, practice.db) == 0  # a desk killed before its refresh
+        [read] = [entry for entry in practice.audit.for_patient(patient)
+                  if entry.action == "patient.show"]
+        assert read.user == "ania"
+        copy.close()
