@@ -16,6 +16,12 @@ import threading
 import time
 
 
+def in_front_of(url: str) -> TcpProxy:
+    """A proxy to the server of ``url`` (postgresql://user:pw@host:port/db)."""
+    host, port = url.rsplit("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
+    return TcpProxy(host, int(port))
+
+
 class TcpProxy:
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)

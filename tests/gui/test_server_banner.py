@@ -6,56 +6,26 @@ hold says so, and when the server is back the booking is merged and the banner g
 from __future__ import annotations
 
 import datetime as dt
-import random
 from pathlib import Path
 
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from recepcja.config.paths import AppPaths
-from recepcja.config.settings import ENV_DATABASE_URL
-from recepcja.domain.model import SlotState, Urgency, Visit, VisitState
-from recepcja.domain.slots import generate_slots
+from recepcja.domain.model import SlotState, Urgency, VisitState
 from recepcja.services.context import AppContext
-from recepcja.services.practice_setup import apply_plan, plan_from_dict, rules_from_template
-from recepcja.services.server_absence import PROBE_TIMEOUT_S, ServerAbsence
-from recepcja.services.training import fallback_practice, training_patients
+from recepcja.services.server_absence import PROBE_TIMEOUT_S
 from recepcja.store import Repositories
-from recepcja.store.records import VisitSource
+from support.practice_desk import practice_desk
 from tcp_proxy import TcpProxy
 
 DETECTION_MS = int((PROBE_TIMEOUT_S + 3) * 1000)  # the bound the desk promises (≤ 5 s)
 
 
 @pytest.fixture
-def proxy(pg_database: str):
-    host, port = pg_database.rsplit("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
-    proxy = TcpProxy(host, int(port))
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
 def practice_ctx(tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date,
                  monkeypatch: pytest.MonkeyPatch) -> AppContext:
     """The GUI tests' practice, on the practice database reached through the proxy."""
-    monkeypatch.setenv(ENV_DATABASE_URL, proxy.url(pg_database))
-    ctx = AppContext.load(AppPaths(tmp_path / "home"))
-    with Repositories.over(ctx.open_db()) as repos:
-        apply_plan(repos.db, plan_from_dict(fallback_practice()), "test")
-        for schedule in repos.schedules.list():
-            repos.slots.add_many(int(schedule.id or 0), generate_slots(
-                rules_from_template(schedule.template), monday, monday + dt.timedelta(days=6)))
-        patients = training_patients(random.Random(7), 5)  # test data
-        repos.patients.add_many(patients, "test")
-        first = repos.schedules.list()[0]
-        slot = repos.slots.for_day(int(first.id or 0), monday)[0]
-        repos.visits.import_many([Visit("T-1", int(patients[0].id or 0), slot.id,
-                                        Urgency.STABLE, state=VisitState.CONFIRMED)], "test",
-                                 source=VisitSource.INITIAL_LOAD)
-    ctx.server_absence = ServerAbsence.for_context(ctx, probe_interval=0.2)
-    ctx.server_absence.step()  # connected: the copy is taken
-    return ctx
+    return practice_desk(tmp_path / "home", proxy.url(pg_database), monday, monkeypatch)
 
 
 def test_the_banner_appears_the_day_stays_usable_and_the_booking_merges_back(

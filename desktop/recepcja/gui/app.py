@@ -89,9 +89,11 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
         training = start_training(ctx, actors=os.environ.get(ENV_SMOKE) != "1")
     absence = _server_absence(ctx)
     try:
-        window = MainWindow(ctx, training=training, icon=app_icon())
         if absence is not None:
+            # First: its first probe runs beside the window's start, which waits for it only
+            # a moment (ServerAbsence.settle_cold_start).
             absence.start()
+        window = MainWindow(ctx, training=training, icon=app_icon())
         if prepare is not None:
             prepare(window)
         window.show()

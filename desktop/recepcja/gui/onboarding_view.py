@@ -65,8 +65,11 @@ class OnboardingView:
             self.timers = [first, daily]
 
     def open_onboarding(self) -> Any:
+        from recepcja.gui.away_panels import ONBOARDING, refuse_while_away
         from recepcja.gui.onboarding_dialog import OnboardingDialog
 
+        if refuse_while_away(self.window, ONBOARDING):
+            return None
         if self.onboarding is None:
             self.onboarding = OnboardingDialog(self.window)
         elif not self.onboarding.running:

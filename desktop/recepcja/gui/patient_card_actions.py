@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from recepcja.gui.away_panels import add_source_line, card_source
 from recepcja.gui.term_jump import show_term
 from recepcja.i18n import _
 from recepcja.services.patient_card import PatientCard, read_card, save_notes
 from recepcja.store.patient_card import CardVisit
+from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
     from recepcja.gui.main_window import MainWindow
@@ -66,7 +68,8 @@ class PatientCardActions:
         ctx, now = window.ctx, window.clock()
 
         def load() -> PatientCard:
-            with ctx.repositories() as repos:
+            # While the practice server is away: from the desk's copy (gui/away_panels.py).
+            with Repositories.over(ctx.open_desk_db()) as repos:
                 return read_card(repos, patient_id, now, ctx.user, "window")
 
         window.runner.run(load, on_success=self._show, label=_("Opening the patient card…"),
@@ -79,6 +82,7 @@ class PatientCardActions:
         if window.closed:
             return
         dialog = PatientCardDialog(card, self._notes_saver(card.patient.id or 0), window)
+        add_source_line(dialog, card_source(window))
         chosen: list[Callable[[], object]] = []
         dialog.visit_chosen.connect(lambda visit: self._choose(dialog, chosen, visit))
         dialog.edit_requested.connect(lambda: self._choose(dialog, chosen, None))
@@ -114,6 +118,9 @@ class PatientCardActions:
 
         def save(text: str) -> None:
             def write() -> str:
+                from recepcja.services.server_absence import require_practice_server
+
+                require_practice_server(ctx.server_absence)  # not on the copy: kept in the card
                 with ctx.repositories() as repos:
                     return save_notes(repos, patient_id, text, ctx.user)
 

@@ -207,6 +207,10 @@ class QueuePanel(QObject):
                 8000))
 
     def import_file(self, path: Path | None = None, *, show: bool = True) -> None:
+        from recepcja.gui.away_panels import QUEUE_IMPORT, refuse_while_away
+
+        if refuse_while_away(self.window, QUEUE_IMPORT):
+            return
         if path is None:
             name, _filter = QFileDialog.getOpenFileName(
                 self.window, _("&Import the queue from Excel…").replace("&", ""), "",

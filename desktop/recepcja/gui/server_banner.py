@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from recepcja.gui.signals import emit
@@ -121,7 +121,9 @@ class ServerAbsencePanel:
         self.banner = ServerBanner()
         window.centralWidget().layout().insertWidget(0, self.banner)
         self.relay = _Relay()
-        self.relay.changed.connect(self.apply)
+        # Queued: a desk connection that loses the server reports it from inside a statement
+        # (store/desk_failover.py); the window is swapped after that statement, not under it.
+        self.relay.changed.connect(self.apply, Qt.ConnectionType.QueuedConnection)
         absence.on_change = lambda state: emit(self.relay.changed, state)
         self.on_copy = window.repos.db.engine == "sqlite"
         # The copy's age, always in view (a practice database desk only).
@@ -146,8 +148,13 @@ class ServerAbsencePanel:
         now = self.absence.clock()
         self.banner.show_state(state, now)
         self.age_label.setText(copy_age_text(state, now))
-        if state.away != self.on_copy:
+        on_copy = window.repos.db.engine == "sqlite"
+        if state.away != on_copy:
             self._swap(state.away)
+        elif on_copy != self.on_copy:
+            # The window's connection went over to the copy by itself: all views from it.
+            self.on_copy = on_copy
+            window.reload()
         self.show_day()
 
     def show_day(self) -> None:

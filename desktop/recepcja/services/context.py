@@ -82,13 +82,17 @@ class AppContext:
         answer here switches the desk over at once. Never for the CeR sender: the copy's
         queue reaches CeR only through the practice database, after the merge."""
         from recepcja.store.db import UnusableDatabaseError
+        from recepcja.store.desk_failover import with_failover
 
         absence = self.server_absence
         if absence is None:
             return self.open_db()
+        absence.settle_cold_start()  # a silent server does not hold the window's start
         if not absence.away:
             try:
-                return self.open_db()
+                # A statement that finds the server lost switches the desk and goes on over
+                # the copy (store/desk_failover.py).
+                return with_failover(self.open_db(), absence.fall_back)
             except UnusableDatabaseError as error:
                 absence.mark_away(str(error))
         return absence.open_copy()

@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -57,6 +58,9 @@ Clock = Callable[[], dt.datetime]
 
 PROBE_INTERVAL_S = 1.0
 PROBE_TIMEOUT_S = 2.0
+# At the window's start, how long the desk waits for the first probe (counted from the link's
+# start, which runs beside the window's own start) before it opens on its copy.
+COLD_START_WAIT_S = 1.0
 REFRESH_INTERVAL_S = 30.0
 # A day's copy is trusted this long for the next week's days, and a day longer further out.
 NEAR_DAYS = 7
@@ -119,6 +123,8 @@ class ServerAbsence:
         self._practice: Database | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._answered = threading.Event()  # the first probe has answered, either way
+        self._started = 0.0
         copy = self.open_copy()
         try:
             self._state = replace(self._state, copy=info(copy), queued=unmerged(copy))
@@ -161,8 +167,33 @@ class ServerAbsence:
 
     def mark_away(self, reason: str) -> None:
         """A failed call to the practice database (not only the probe) switches at once. Any
-        thread may call it; the link's own connection is left to the link's thread."""
-        self._set(away=True, reason=reason, since=self.state.since if self.away else self.clock())
+        thread may call it; the link's own connection is left to the link's thread. The desk's
+        statements still waiting on the server are cut short (store/desk_failover.py): they
+        go on over the copy instead of hanging until TCP gives up."""
+        was_away = self.away
+        self._set(away=True, reason=reason, since=self.state.since if was_away else self.clock())
+        if not was_away:
+            from recepcja.store.desk_failover import abort_in_flight
+
+            abort_in_flight()
+
+    def settle_cold_start(self, wait: float = COLD_START_WAIT_S) -> None:
+        """At the window's start: wait a moment for the link's first probe; a server that has
+        not answered by then is away for now - the window opens at once on the desk's copy,
+        and switches to the server when the probe gets through. Nothing to settle when the
+        link is not running, has answered already, or there is no copy to open on."""
+        if self._thread is None or self._answered.is_set() or self.state.copy.refreshed_at \
+                is None:
+            return
+        if not self._answered.wait(max(0.0, self._started + wait - time.monotonic())):
+            log.warning("practice database: no answer at start; opening on the desk's copy")
+            self.mark_away("no answer yet")
+
+    def fall_back(self, reason: str) -> Database:
+        """A desk connection lost the server (``reason``): away, and the copy to go on with."""
+        log.warning("practice database lost by a desk connection: %s", reason)
+        self.mark_away(reason)
+        return self.open_copy()
 
     def _lost(self, reason: str) -> None:
         """On the link's thread: away, and its connection to the practice database dropped."""
@@ -178,7 +209,9 @@ class ServerAbsence:
             if not self.away:
                 log.warning("practice database away: %s", problem)
             self._lost(problem)
+            self._answered.set()
             return self.state
+        self._answered.set()
         try:
             was_away = self.away
             # Whatever waits in the copy's queue goes first - also a change made on the copy
@@ -205,6 +238,7 @@ class ServerAbsence:
         if self._thread is not None:
             return
         self._stop.clear()
+        self._started = time.monotonic()
         self._thread = threading.Thread(target=self._run, name="recepcja-practice-link",
                                         daemon=True)
         self._thread.start()
@@ -256,10 +290,18 @@ class ServerAbsence:
                 self._set(merging=False)
 
     def _refresh(self, now: dt.datetime) -> None:
+        """What changed since the last refresh (``store/local_copy_delta.py``), or the whole
+        copy when only that will do. The patient reads made on the copy go to the practice
+        database's audit log first (the refresh drops the copy's audit rows)."""
+        from recepcja.store.copy_reads import carry_reads
+        from recepcja.store.local_copy_delta import refresh_changes
+
         copy = self.open_copy()
+        today = now.astimezone(WARSAW).date()
         try:
-            report = refresh(self._practice_db(), copy, today=now.astimezone(WARSAW).date(),
-                             now=now)
+            carry_reads(copy, self._practice_db())
+            report = refresh_changes(self._practice_db(), copy, today=today, now=now) \
+                or refresh(self._practice_db(), copy, today=today, now=now)
         finally:
             copy.close()
         self._refreshed_at = now

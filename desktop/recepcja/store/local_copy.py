@@ -8,7 +8,8 @@ the same schema (the same migrations) holding what it needs to work alone:
   on them, plus the waiting list;
 - the patients (all of them: search works offline, and the next local patient ID of this
   desk's prefix is drawn from the highest one in use, so an offline desk never hands out an ID
-  the practice already has) and their aliases.
+  the practice already has) and their aliases;
+- the latest applied CeR notifications, the window's log of changes.
 
 :func:`refresh` replaces all of that in ONE SQLite transaction from ONE consistent snapshot of
 the practice database (a read-only REPEATABLE READ transaction), and records when the snapshot
@@ -38,10 +39,13 @@ FILE_NAME = "local-copy.sqlite"
 DEFAULT_WEEKS = 6
 
 # Copied whole, in an order that satisfies the foreign keys (parents first).
-_WHOLE = ("provider", "places", "mobile_points", "resources", "schedules",
-          "schedule_exceptions", "patients", "patient_aliases")
-# Every copied table, parents first; deleted in the reverse order.
-_COPIED = (*_WHOLE, "slots", "visits")
+SETUP = ("provider", "places", "mobile_points", "resources", "schedules",
+         "schedule_exceptions")
+_WHOLE = (*SETUP, "patients", "patient_aliases")
+# Every copied table, parents first; deleted in the reverse order. The latest applied CeR
+# notifications make the window's log of changes ("Changes from CeR") while away.
+_COPIED = (*_WHOLE, "slots", "visits", "notifications")
+CHANGE_LOG_ROWS = 200
 
 _META = """
 CREATE TABLE IF NOT EXISTS local_copy_meta (
@@ -54,6 +58,10 @@ REFRESHED_AT = "refreshed_at"
 FIRST_DAY = "first_day"
 LAST_DAY = "last_day"
 PRACTICE_UUID = "practice_uuid"
+# The practice database's change journal as far as the copy has it, and when the copy was last
+# taken whole (``store/local_copy_delta.py`` brings it up to date between whole copies).
+JOURNAL_ID = "journal_id"
+FULL_AT = "full_at"
 
 
 class CopyNotReplaced(Exception):  # a state, not a fault
@@ -101,7 +109,7 @@ def open_copy(path: Path) -> Database:
 
 
 def info(copy: Database) -> CopyInfo:
-    rows = dict(copy.conn.execute("SELECT key, value FROM local_copy_meta").fetchall())
+    rows = meta(copy)
     first, last = rows.get(FIRST_DAY), rows.get(LAST_DAY)
     return CopyInfo(
         refreshed_at=optional_parse_utc(rows.get(REFRESHED_AT)),
@@ -118,7 +126,7 @@ def unmerged(copy: Database) -> int:
 
 
 @contextmanager
-def _snapshot(practice: Database) -> Iterator[None]:
+def snapshot(practice: Database) -> Iterator[None]:
     """One consistent, read-only view of the practice database for the whole read."""
     conn = practice.conn
     conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -130,7 +138,7 @@ def _snapshot(practice: Database) -> Iterator[None]:
             conn.execute("ROLLBACK")
 
 
-def _read(practice: Database, sql: str,
+def read_rows(practice: Database, sql: str,
           params: tuple[Any, ...] = ()) -> tuple[list[str], list[Any]]:
     cursor = practice.conn.execute(sql, params)
     return [column[0] for column in cursor.description], cursor.fetchall()
@@ -144,60 +152,94 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
     last_day = today + dt.timedelta(weeks=weeks)
     taken_at = now or utc_now()
     tables: dict[str, tuple[list[str], list[Any]]] = {}
-    with _snapshot(practice):
+    with snapshot(practice):
         uuid = scalar(practice, "SELECT uuid FROM database_identity WHERE id = 1")
+        journal = journal_head(practice)
         for table in _WHOLE:
-            tables[table] = _read(practice, f"SELECT * FROM {table}")
-        tables["slots"] = _read(
+            tables[table] = read_rows(practice, f"SELECT * FROM {table}")
+        tables["slots"] = read_rows(
             practice, "SELECT * FROM slots WHERE local_date >= ? AND local_date <= ?",
             (first_day.isoformat(), last_day.isoformat()))
-        tables["visits"] = _read(
+        tables["visits"] = read_rows(
             practice,
             "SELECT visits.* FROM visits LEFT JOIN slots ON slots.id = visits.slot_id "
             "WHERE (slots.local_date >= ? AND slots.local_date <= ?) "
             "OR visits.state = 'waiting_list'",
             (first_day.isoformat(), last_day.isoformat()))
+        tables["notifications"] = change_log_rows(practice)
     values = {REFRESHED_AT: utc_text(taken_at), FIRST_DAY: first_day.isoformat(),
-              LAST_DAY: last_day.isoformat(), PRACTICE_UUID: str(uuid or "")}
+              LAST_DAY: last_day.isoformat(), PRACTICE_UUID: str(uuid or ""),
+              JOURNAL_ID: str(journal), FULL_AT: utc_text(taken_at)}
     counts = _replace(copy, tables, values)
     return RefreshReport(counts, info(copy))
 
 
+def change_log_rows(practice: Database) -> tuple[list[str], list[Any]]:
+    return read_rows(practice, "SELECT * FROM notifications WHERE applied_at IS NOT NULL "
+                     "ORDER BY id DESC LIMIT ?", (CHANGE_LOG_ROWS,))
+
+
+def journal_head(practice: Database) -> int:
+    """The newest id of the practice database's change journal (0: none yet)."""
+    return int(scalar(practice, "SELECT COALESCE(MAX(id), 0) FROM change_journal") or 0)
+
+
 def _replace(copy: Database, tables: dict[str, tuple[list[str], list[Any]]],
              values: dict[str, str]) -> dict[str, int]:
-    """All copied tables replaced in one transaction. Foreign keys are off meanwhile (the rows
-    come from one consistent snapshot; the copy's own offline rows - outbox, audit - may name
-    visits the snapshot no longer has)."""
-    conn = copy.conn
-    conn.execute("PRAGMA foreign_keys = OFF")
+    """All copied tables replaced in one transaction."""
     counts: dict[str, int] = {}
+    with replacing(copy):
+        for table in reversed(_COPIED):
+            copy.conn.execute(f"DELETE FROM {table}")  # names are constants
+        for table in _COPIED:
+            names, rows = tables[table]
+            counts[table] = insert_rows(copy, table, names, rows)
+        settle(copy, values)
+    return counts
+
+
+@contextmanager
+def replacing(copy: Database) -> Iterator[None]:
+    """One transaction of the copy that replaces rows, refused (CopyNotReplaced) while offline
+    changes wait. Foreign keys are off meanwhile (the rows come from one consistent snapshot;
+    the copy's own offline rows - outbox, audit - may name visits the snapshot no longer
+    has)."""
+    copy.conn.execute("PRAGMA foreign_keys = OFF")
     try:
         with atomic(copy):
             if unmerged(copy):
                 raise CopyNotReplaced
-            for table in reversed(_COPIED):
-                conn.execute(f"DELETE FROM {table}")  # names are constants
-            for table in _COPIED:
-                names, rows = tables[table]
-                mine = _columns(copy, table)
-                keep = [index for index, name in enumerate(names) if name in mine]
-                columns = ", ".join(names[index] for index in keep)
-                marks = ", ".join("?" for _ in keep)
-                conn.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({marks})",
-                    ([_value(row[index]) for index in keep] for row in rows))
-                counts[table] = len(rows)
-            # Finished offline rows keep their history, not a link to a visit that is gone; the
-            # offline audit rows went to the practice database's audit log with the merge.
-            conn.execute("UPDATE outbox SET visit_id = NULL WHERE visit_id IS NOT NULL")
-            conn.execute("DELETE FROM audit_log")
-            # When the copy was taken goes with the copy: one transaction.
-            conn.executemany(
-                "INSERT INTO local_copy_meta (key, value) VALUES (?, ?) "
-                "ON CONFLICT (key) DO UPDATE SET value = excluded.value", list(values.items()))
+            yield
     finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-    return counts
+        copy.conn.execute("PRAGMA foreign_keys = ON")
+
+
+def insert_rows(copy: Database, table: str, names: list[str], rows: list[Any], *,
+                verb: str = "INSERT") -> int:
+    """The practice database's ``rows`` of ``table`` (columns ``names``) into the copy, the
+    columns the copy has; ``verb`` ``INSERT OR REPLACE`` for rows that may be there."""
+    mine = _columns(copy, table)
+    keep = [index for index, name in enumerate(names) if name in mine]
+    columns = ", ".join(names[index] for index in keep)
+    marks = ", ".join("?" for _ in keep)
+    copy.conn.executemany(f"{verb} INTO {table} ({columns}) VALUES ({marks})",
+                          ([_value(row[index]) for index in keep] for row in rows))
+    return len(rows)
+
+
+def settle(copy: Database, values: dict[str, str]) -> None:
+    """The end of a refresh, in its transaction: finished offline rows keep their history, not
+    a link to a visit that may be gone; the offline audit rows went to the practice database's
+    audit log with the merge; and when the copy was taken goes with the copy."""
+    copy.conn.execute("UPDATE outbox SET visit_id = NULL WHERE visit_id IS NOT NULL")
+    copy.conn.execute("DELETE FROM audit_log")
+    copy.conn.executemany(
+        "INSERT INTO local_copy_meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value", list(values.items()))
+
+
+def meta(copy: Database) -> dict[str, str]:
+    return dict(copy.conn.execute("SELECT key, value FROM local_copy_meta").fetchall())
 
 
 def _columns(copy: Database, table: str) -> set[str]:

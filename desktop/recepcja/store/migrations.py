@@ -545,6 +545,8 @@ def migrate(
     done: list[str] = []
     for name, function in migrations:
         with atomic(db):
+            if db.dialect.is_postgresql:  # a migration may rewrite a large table
+                db.conn.execute("SET LOCAL statement_timeout = 0")
             db.conn.execute(db.dialect.migrations_table)
             applied = applied_migrations(db)
             _check_not_newer(applied, known)

@@ -32,6 +32,15 @@ CONNECT_TIMEOUT_S = 5
 APPLICATION_NAME = "recepcja"
 KEEPALIVES = {"keepalives": 1, "keepalives_idle": 4, "keepalives_interval": 2,
               "keepalives_count": 2}
+# Data this side sent that the server never acknowledges (a pulled cable, a switched-off PC in
+# the middle of a query) ends the connection after this long; keepalives only cover an idle
+# link. libpq applies it where the platform has TCP_USER_TIMEOUT (Linux) and ignores it
+# elsewhere.
+TCP_USER_TIMEOUT_MS = 9000
+# The longest one statement of a desk may run on the server (a lock wait included): a window
+# never waits longer than this for an answer the server holds back. Migrations lift it for
+# their own transactions (store/migrations.py).
+DESK_STATEMENT_TIMEOUT_MS = 30_000
 SERVER_KEEPALIVES = ("-c tcp_keepalives_idle=4 -c tcp_keepalives_interval=2 "
                      "-c tcp_keepalives_count=2 -c tcp_user_timeout=9000")
 
@@ -139,11 +148,16 @@ def connect(url: str, *, password: str | None = None) -> Database:
     # sides: its session - and the practice's CeR lock it may hold - ends (docs/ADMIN.md).
     for key, value in KEEPALIVES.items():
         params.setdefault(key, value)
+    params.setdefault("tcp_user_timeout", TCP_USER_TIMEOUT_MS)
     params.setdefault("application_name", APPLICATION_NAME)
     # The session in UTC and ISO dates (the text the loaders read), whatever the server's
-    # defaults, set at connection: no extra round trip.
-    params["options"] = (f"{params.get('options') or ''} -c TimeZone=UTC -c DateStyle=ISO "
-                         f"{SERVER_KEEPALIVES}").strip()
+    # defaults, set at connection: no extra round trip. A statement_timeout the address
+    # already sets (the probe's) is kept.
+    given = str(params.get("options") or "")
+    timeout = "" if "statement_timeout" in given else \
+        f" -c statement_timeout={DESK_STATEMENT_TIMEOUT_MS}"
+    params["options"] = (f"{given} -c TimeZone=UTC -c DateStyle=ISO "
+                         f"{SERVER_KEEPALIVES}{timeout}").strip()
     try:
         raw = psycopg.connect(make_conninfo("", **params), autocommit=True)
     except psycopg.Error as error:

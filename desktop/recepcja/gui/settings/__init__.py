@@ -37,12 +37,15 @@ class PracticeSettings:
             menu.insertSeparator(first)
 
     def open(self) -> Any:
+        from recepcja.gui.away_panels import SETTINGS, refuse_while_away, settings_database
         from recepcja.gui.settings.dialog import PracticeSettingsDialog
 
         window = self.window
+        if refuse_while_away(window, SETTINGS):
+            return None
         if self.dialog is None:
             self.dialog = PracticeSettingsDialog(
-                lambda: window.repos.db, window.ctx.user, scopes=window.scopes,
+                lambda: settings_database(window), window.ctx.user, scopes=window.scopes,
                 exports=window.ctx.paths.exports, parent=window)
             self.dialog.saved.connect(self.refresh_window)
         elif not self.dialog.isVisible():

@@ -1,0 +1,57 @@
+"""The window on a practice database whose link goes silent (a TCP proxy that swallows
+everything, in front of the test cluster's PostgreSQL): a read the window makes on the dead link
+does not freeze it - it is cut short when the practice link sees the server away, answers from
+the desk's copy, and the server banner is shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QWidget
+
+from recepcja.services.context import AppContext
+from support.blackhole_proxy import BlackholeProxy, in_front_of
+from support.practice_desk import practice_desk
+
+
+@pytest.fixture
+def hole(pg_database: str):
+    proxy = in_front_of(pg_database)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def hung_ctx(tmp_path: Path, pg_database: str, hole: BlackholeProxy, monday: dt.date,
+             monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    return practice_desk(tmp_path / "home", hole.url(pg_database), monday, monkeypatch)
+
+
+def test_a_window_read_on_a_silent_link_answers_from_the_copy(
+        qtbot, hung_ctx: AppContext, hole: BlackholeProxy, clock):
+    from recepcja.gui.main_window import MainWindow
+
+    window = MainWindow(hung_ctx, clock=clock, start_sync=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    banner = window.findChild(QWidget, "serverBanner")
+    absence = hung_ctx.server_absence
+    assert window.repos.db.engine == "postgresql" and not banner.isVisible()
+    hole.blackhole()
+    absence.start()
+    try:
+        # On the UI thread, as the window reads: it returns (from the copy) instead of hanging.
+        window.reload()
+        assert window.repos.db.engine == "sqlite"
+        assert any(row.entry.visit_id for row in window.views.day_rows())
+        qtbot.waitUntil(banner.isVisible, timeout=10_000)
+        assert absence.away and not window.banner.isVisible()  # not CeR's banner
+        hole.restore()
+        qtbot.waitUntil(lambda: window.repos.db.engine == "postgresql", timeout=20_000)
+        assert not banner.isVisible()
+    finally:
+        absence.stop()
+        window.close()

@@ -1,0 +1,102 @@
+"""A desk's ordinary connections to the practice database never hang on a silent link: they
+carry TCP and statement timeouts, a query waiting on a black-holed server is cut short as
+soon as the practice link sees the server away, and the desk goes on over its copy (a real
+TCP proxy that swallows everything, in front of the test cluster's PostgreSQL)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from pathlib import Path
+
+import pytest
+
+from recepcja.domain.model import WARSAW
+from recepcja.services.context import AppContext
+from recepcja.store import Repositories
+from recepcja.store.db import connect_to
+from recepcja.store.pg import DESK_STATEMENT_TIMEOUT_MS, TCP_USER_TIMEOUT_MS
+from support.blackhole_proxy import BlackholeProxy, in_front_of
+from support.practice_desk import practice_desk
+
+TODAY = dt.datetime.now(WARSAW).date()
+
+
+@pytest.fixture
+def hole(pg_database: str):
+    proxy = in_front_of(pg_database)
+    yield proxy
+    proxy.close()
+
+
+def desk(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> AppContext:
+    """The GUI tests' practice from today, its copy taken."""
+    return practice_desk(tmp_path / "desk", url, TODAY, monkeypatch)
+
+
+def test_every_ordinary_connection_has_tcp_and_statement_timeouts(pg_database: str):
+    db = connect_to(pg_database)
+    try:
+        assert db.conn.execute("SHOW statement_timeout").fetchone()[0] == \
+            f"{DESK_STATEMENT_TIMEOUT_MS // 1000}s"
+        given = db.conn.raw.info.get_parameters()
+        assert given["tcp_user_timeout"] == str(TCP_USER_TIMEOUT_MS)
+        assert given["connect_timeout"] and given["keepalives_idle"]
+    finally:
+        db.close()
+    # An address that says its own statement_timeout keeps it (the practice probe's).
+    own = connect_to(pg_database + "?options=-c%20statement_timeout%3D1500")
+    try:
+        assert own.conn.execute("SHOW statement_timeout").fetchone()[0] == "1500ms"
+    finally:
+        own.close()
+
+
+def test_a_read_on_a_black_holed_link_goes_on_over_the_copy(
+        tmp_path: Path, pg_database: str, hole: BlackholeProxy,
+        monkeypatch: pytest.MonkeyPatch):
+    ctx = desk(tmp_path, hole.url(pg_database), monkeypatch)
+    absence = ctx.server_absence
+    repos = Repositories.over(ctx.open_desk_db())
+    assert repos.db.engine == "postgresql"
+    schedule = int(repos.schedules.list()[0].id or 0)
+    terms = [slot.id for slot in repos.slots.for_day(schedule, TODAY)]
+
+    hole.blackhole()
+    absence.start()
+    answer: list[tuple[list[int], str]] = []
+
+    def read() -> None:  # the UI thread's read: without the desk's own bound, TCP's minutes
+        try:
+            answer.append(([slot.id for slot in repos.slots.for_day(schedule, TODAY)],
+                           repos.db.engine))
+        finally:
+            repos.close()
+
+    reader = threading.Thread(target=read, daemon=True)
+    try:
+        reader.start()
+        reader.join(60)
+        assert not reader.is_alive(), "the read hung on the black-holed link"
+        assert absence.away
+        assert answer == [(terms, "sqlite")]  # the day, from the copy the desk went on over
+        with Repositories.over(ctx.open_desk_db()) as again:
+            assert again.db.engine == "sqlite"
+    finally:
+        absence.stop()
+    hole.restore()
+    assert absence.step().away is False  # back: the next connection is the server's
+
+
+def test_a_statement_the_server_cancels_switches_the_desk(
+        tmp_path: Path, pg_database: str, monkeypatch: pytest.MonkeyPatch):
+    ctx = desk(tmp_path, pg_database + "?options=-c%20statement_timeout%3D300", monkeypatch)
+    absence = ctx.server_absence
+    db = ctx.open_desk_db()
+    try:
+        with pytest.raises(Exception, match="statement timeout"):
+            db.conn.execute("SELECT pg_sleep(5)")  # no such function on the copy: not retried
+        assert absence.away and db.engine == "sqlite"
+        assert db.conn.execute("SELECT count(*) FROM schedules").fetchone()[0] > 0
+    finally:
+        db.close()
