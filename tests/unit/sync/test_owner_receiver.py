@@ -8,11 +8,16 @@ from __future__ import annotations
 
 import json
 import socket
+from pathlib import Path
 
 import pytest
 
 from recepcja.cli.main import main
+from recepcja.config.paths import AppPaths
+from recepcja.config.secrets import RECEIVER_SECRET, SecretStore
 from recepcja.config.settings import ENV_DATABASE_URL
+from recepcja.services.context import AppContext
+from recepcja.services.sync_service import engine_for_context, notifications_beside
 from recepcja.store.db import open_database
 from recepcja.store.sender_lock import SENDER_LOCK_KEY, lock_owner
 from recepcja.sync.owner_receiver import OwnerReceiver
@@ -94,3 +99,44 @@ def test_on_one_desk_the_receiver_listens_at_once() -> None:
     finally:
         receiver.close()
     assert not receiver.listening
+
+
+def test_notifications_serve_leaves_receiving_to_the_practice_s_cer_client(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A receiver of its own beside the desks would be a second process receiving: on a practice
+    database ``notifications serve`` refuses in one line and listens nowhere."""
+    monkeypatch.setenv(ENV_DATABASE_URL, pg_database)
+    assert main(["notifications", "serve"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "recepcja sync" in err
+
+
+def test_recepcja_sync_receives_while_it_is_the_practice_s_cer_client(
+    pg_database: str, tmp_path: Path,
+) -> None:
+    """The headless ``recepcja sync`` of a server PC: beside its engine the notification
+    thread works and the receiver listens only while the engine holds the practice's lock."""
+    ctx = AppContext.load(AppPaths(tmp_path / "serwer"))
+    ctx.settings.database.url = pg_database
+    ctx.settings.workstation.name = "serwer-przychodni"
+    ctx.settings.receiver.enabled, ctx.settings.receiver.port = True, 0
+    ctx.settings.cer.url = "http://127.0.0.1:9/cer"  # never called here
+    SecretStore().set(RECEIVER_SECRET, "sekret")
+    engine = engine_for_context(ctx)  # not started: its passes are driven here
+    other = PracticeOwnership(_connect(pg_database, "recepcja-parter"))
+    worker, receiver = notifications_beside(ctx, engine)
+    try:
+        assert other.ensure()  # a desk is the CeR client: the server PC waits
+        assert not engine.ownership.ensure() and not engine.owns_practice
+        assert receiver is not None and not receiver.listening
+        other.release()
+        assert engine.ownership.ensure() and receiver.listening
+        assert _listens(receiver.receiver.port)
+        engine.ownership.release()
+        assert not receiver.listening
+    finally:
+        receiver.close()
+        worker.stop()
+        engine.ownership.release()
+        other.release()
