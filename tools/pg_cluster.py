@@ -60,33 +60,33 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+START_ATTEMPTS = 5  # a free port can be taken by another process before the server binds it
+
+
 def start(*, durable: bool = False) -> Cluster:
     folder = Path(tempfile.mkdtemp(prefix="recepcja-pg-"))
     if os.geteuid() == 0:
         shutil.chown(folder, SUPERUSER, SUPERUSER)
     folder.chmod(0o700)
-    cluster = Cluster(folder, _free_port())
     pwfile = folder / "pwfile"
     pwfile.write_text(PASSWORD + "\n", encoding="utf-8")
     if os.geteuid() == 0:
         shutil.chown(pwfile, SUPERUSER, SUPERUSER)
     try:
         subprocess.run(
-            _as_owner([str(BIN / "initdb"), "-D", str(cluster.data), "-U", SUPERUSER,
+            _as_owner([str(BIN / "initdb"), "-D", str(folder / "data"), "-U", SUPERUSER,
                        "--auth-local=trust", "--auth-host=scram-sha-256",
                        f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]),
             check=True, capture_output=True, text=True,
         )
-        options = [f"-p {cluster.port}", f"-k {folder}", "-c listen_addresses=127.0.0.1",
-                   "-c max_connections=200", "-c shared_buffers=32MB"]
-        if not durable:
-            options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
-        subprocess.run(
-            _as_owner([str(BIN / "pg_ctl"), "-D", str(cluster.data), "-l",
-                       str(folder / "server.log"), "-w", "-t", "60", "-o", " ".join(options),
-                       "start"]),
-            check=True, capture_output=True, text=True,
-        )
+        for attempt in range(1, START_ATTEMPTS + 1):
+            cluster = Cluster(folder, _free_port())
+            try:
+                _serve(cluster, durable)
+                return cluster
+            except subprocess.CalledProcessError:
+                if attempt == START_ATTEMPTS or not _port_was_taken(folder):
+                    raise
     except subprocess.CalledProcessError as error:
         log = folder / "server.log"
         detail = log.read_text(encoding="utf-8", errors="replace") if log.exists() else ""
@@ -94,7 +94,31 @@ def start(*, durable: bool = False) -> Cluster:
         raise RuntimeError(f"PostgreSQL test cluster failed: {error.stderr}{detail}") from error
     finally:
         pwfile.unlink(missing_ok=True)
-    return cluster
+    raise AssertionError("unreachable")
+
+
+def _serve(cluster: Cluster, durable: bool) -> None:
+    """Start the server on ``cluster.port`` (its log starts afresh: ``_port_was_taken``)."""
+    (cluster.folder / "server.log").unlink(missing_ok=True)
+    options = [f"-p {cluster.port}", f"-k {cluster.folder}", "-c listen_addresses=127.0.0.1",
+               "-c max_connections=200", "-c shared_buffers=32MB"]
+    if not durable:
+        options += ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"]
+    subprocess.run(
+        _as_owner([str(BIN / "pg_ctl"), "-D", str(cluster.data), "-l",
+                   str(cluster.folder / "server.log"), "-w", "-t", "60", "-o",
+                   " ".join(options), "start"]),
+        check=True, capture_output=True, text=True,
+    )
+
+
+def _port_was_taken(folder: Path) -> bool:
+    """Whether the server just failed because its port was in use (then: another port)."""
+    try:
+        log = (folder / "server.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "could not bind" in log or "Address already in use" in log
 
 
 def stop(folder: Path) -> None:

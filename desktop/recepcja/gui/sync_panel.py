@@ -1,6 +1,7 @@
 """CeR's news in the window (issue 7): starts the notification thread for the window's
 context (pulling by cursor when the receiver is off; the receiver too when it is switched on
-and has its secret), turns its callbacks into signals, shows a toast for every change, keeps
+and has its secret - on a practice database only while this desk is the practice's CeR client,
+``sync.owner_receiver``), turns its callbacks into signals, shows a toast for every change, keeps
 the "Changes from CeR" dock (the log of changes and the last reconciliation's report),
 refreshes the views, and offers "Reconcile with CeR" (run in the window's thread pool).
 
@@ -84,15 +85,23 @@ class SyncPanel(QObject):
         from recepcja.sync.notification_worker import NotificationWorker
 
         ctx = self.ctx
-        if ctx.settings.receiver.enabled:
+        from recepcja.services.database import shares_practice_database
+
+        ownership = getattr(getattr(getattr(self.window, "bridge", None), "engine", None),
+                            "ownership", None)
+        # On a practice database only the practice's CeR client listens: not without an engine.
+        if ctx.settings.receiver.enabled and (ownership is not None
+                                              or not shares_practice_database(ctx)):
+            from recepcja.sync.owner_receiver import OwnerReceiver
             from recepcja.sync.receiver import NotificationReceiver
 
             try:
-                self.receiver = NotificationReceiver.from_context(ctx, on_stored=self._wake)
-                self.receiver.start()
-            except Exception:  # no secret or no port: pull by cursor instead
-                log.exception("the notification receiver did not start; pulling instead")
-                self.receiver = None
+                receiver = NotificationReceiver.from_context(ctx, on_stored=self._wake)
+            except Exception:  # no secret: pull by cursor instead
+                log.exception("the notification receiver cannot run; pulling instead")
+            else:
+                self.receiver = OwnerReceiver(receiver, ownership=ownership,
+                                              on_failed=self._pull_instead)
         self.pulling = self.receiver is None  # the receiver brings the news: no pulling
         self.worker = NotificationWorker(
             ctx.repositories,
@@ -106,6 +115,15 @@ class SyncPanel(QObject):
             may_work=getattr(getattr(self.window, "bridge", None), "owns_practice", None),
         )
         self.worker.start()
+        if self.receiver is not None:
+            self.receiver.start()
+
+    def _pull_instead(self) -> None:
+        """The receiver could not start (its port taken): pull by cursor instead."""
+        self.pulling = True
+        worker = self.worker
+        if worker is not None:
+            worker.set_pull(True)
 
     def start_safely(self) -> None:
         if getattr(self.window, "closed", False):
@@ -124,7 +142,7 @@ class SyncPanel(QObject):
         self.blockSignals(True)
         if self.receiver is not None:
             try:
-                self.receiver.stop()
+                self.receiver.close()
             except Exception:  # shutting down: log, never block the exit
                 log.exception("stopping the notification receiver failed")
             self.receiver = None

@@ -29,7 +29,8 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         problem = configuration_problem(repos)
         database = database_status(ctx.paths, ctx.settings, repos.db, training=ctx.training)
         # A practice database: the desk doing the practice's CeR work now (None: nobody).
-        owner = lock_owner(repos.db) if repos.db.dialect.is_postgresql else None
+        shared = repos.db.dialect.is_postgresql
+        owner = lock_owner(repos.db) if shared else None
     return {
         "version": __version__,
         "training": ctx.training,
@@ -39,6 +40,9 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         "database_engine": database["engine"],
         "database_uuid": database["uuid"],
         "practice_owner": owner,
+        # Whether this desk receives CeR's notifications: on a practice database only the
+        # practice's CeR client does, while its receiver listens (sync.owner_receiver).
+        "receiver": receiver_status(ctx, owner, shared=shared),
         "schema": {"migrations": migrations, "count": len(migrations)},
         "patients": patients,
         "cer": {
@@ -55,3 +59,18 @@ def collect_status(ctx: AppContext) -> dict[str, Any]:
         "compliance": compliance,
         "sync": sync,
     }
+
+
+def receiver_status(ctx: AppContext, owner: dict[str, Any] | None, *, shared: bool
+                    ) -> dict[str, Any]:
+    """``{enabled, this_desk, desk, url}``: which desk receives CeR's notifications. One desk
+    (SQLite) receives whenever its receiver is enabled; on a practice database the desk holding
+    the practice's lock does, as its note says (``url``: where it listens)."""
+    enabled = ctx.settings.receiver.enabled
+    if not shared:
+        desk = ctx.workstation.name if enabled else None
+        return {"enabled": enabled, "this_desk": enabled, "desk": desk, "url": None}
+    url = owner.get("receiver") if owner else None
+    desk = owner.get("workstation") if owner and url else None
+    return {"enabled": enabled, "this_desk": bool(desk) and desk == ctx.workstation.name,
+            "desk": desk, "url": url}

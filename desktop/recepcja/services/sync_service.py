@@ -17,6 +17,7 @@ The engine also keeps the downtime printout fresh while online:
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,8 @@ from recepcja.sync.engine import SyncEngine
 from recepcja.sync.monitor import ConnectivityMonitor
 from recepcja.sync.replay import Replayer
 from recepcja.sync.replay_report import ReplayReport
+
+log = logging.getLogger("recepcja.services.sync")
 
 QUICK_CONNECT_TIMEOUT = 2.0
 QUICK_READ_TIMEOUT = 5.0
@@ -125,6 +128,37 @@ def engine_for_context(
                       make_referral_gateway=referral_gateways(ctx),
                       ownership=ownership, max_in_flight=ctx.settings.cer.max_in_flight,
                       worker_repos=ctx.repositories)
+
+
+def notifications_beside(ctx: AppContext, engine: SyncEngine, *,
+                         listeners: list[Callable[[Any], Any]] | None = None
+                         ) -> tuple[Any, Any]:
+    """CeR's notifications beside the headless engine (``recepcja sync``): the notification
+    thread, working while the engine is its practice's CeR client, and - with ``[receiver]
+    enabled`` and its secret - the receiver, listening only while the engine is
+    (``sync.owner_receiver``); without the receiver the thread pulls by cursor. Both started;
+    stop them with ``worker.stop()`` and ``receiver.close()``."""
+    from recepcja.sync.notification_worker import NotificationWorker
+    from recepcja.sync.owner_receiver import OwnerReceiver
+    from recepcja.sync.receiver import NotificationReceiver
+
+    worker = NotificationWorker(ctx.repositories, lambda: gateway_from_context(ctx),
+                                pull=True, pull_seconds=30.0, listeners=listeners or [],
+                                may_work=lambda: engine.owns_practice)
+    receiver = None
+    if ctx.settings.receiver.enabled:
+        try:
+            receiver = OwnerReceiver(
+                NotificationReceiver.from_context(ctx, on_stored=worker.wake),
+                ownership=engine.ownership, on_failed=lambda: worker.set_pull(True))
+        except Exception:  # no secret: pull by cursor instead
+            log.exception("the notification receiver cannot run; pulling instead")
+        else:
+            worker.set_pull(False)
+    worker.start()
+    if receiver is not None:
+        receiver.start()
+    return worker, receiver
 
 
 def referral_gateways(ctx: AppContext) -> Callable[[], Any]:

@@ -205,3 +205,102 @@ def _connect_error(
            "and is the address {url} right?"),
         host=host, error=_first_line(error), url=where,
     )
+
+
+# --- the practice's CeR lock connection (sync.practice_owner) ---------------------------------
+# A held lock must be noticed lost quickly by BOTH ends, whatever lies between them (a pulled
+# cable, a switch that swallows packets, a proxy or VPN that keeps TCP alive but forwards
+# nothing): the owner pings its lock connection with a deadline of its own (``answers_within``)
+# and gives up when it does not answer in time, and the server ends a lock session that has been
+# silent for ``SERVER_SILENCE_S`` (``idle_session_timeout``), which frees the lock for the next
+# desk. TCP keepalives and ``tcp_user_timeout`` (where the OS has it) are kept as the fallback.
+
+
+def guard_lock_connection(db: Database, *, silence_s: float, user_timeout_s: float) -> None:
+    """Tighten the lock connection ``db``: the server ends the session after ``silence_s``
+    without a word from this desk (PostgreSQL 14+; older servers keep their keepalives), and
+    this side's socket gives up on data unacknowledged for ``user_timeout_s``
+    (``TCP_USER_TIMEOUT``, Linux) with keepalives on."""
+    import contextlib
+    import socket
+
+    raw = _raw(db)
+    with contextlib.suppress(psycopg.Error):
+        raw.execute(f"SET idle_session_timeout = {int(silence_s * 1000)}")
+    sock = socket.socket(fileno=raw.pgconn.socket)
+    try:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        option = getattr(socket, "TCP_USER_TIMEOUT", None)
+        if option is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, option, int(user_timeout_s * 1000))
+    finally:
+        sock.detach()  # the socket stays libpq's
+
+
+def answers_within(db: Database, seconds: float) -> bool:
+    """Whether the connection answers ``SELECT 1`` within ``seconds`` - without blocking longer
+    whatever the network does (libpq's asynchronous calls and a select with a deadline). False
+    when it is busy with another statement for that long, broken, or silent."""
+    import time
+
+    raw = _raw(db)
+    if raw.closed or raw.broken or not raw.lock.acquire(timeout=max(0.0, seconds)):
+        return False
+    deadline = time.monotonic() + seconds
+    pgconn = raw.pgconn
+    try:
+        pgconn.send_query(b"SELECT 1")
+        while pgconn.flush():
+            if not _wait_socket(pgconn.socket, deadline, write=True):
+                return False
+        while True:
+            pgconn.consume_input()
+            if not pgconn.is_busy():
+                break
+            if not _wait_socket(pgconn.socket, deadline, write=False):
+                return False
+        ok = True
+        while (result := pgconn.get_result()) is not None:
+            ok = ok and result.status == psycopg.pq.ExecStatus.TUPLES_OK
+        return ok
+    except (psycopg.Error, OSError):
+        return False
+    finally:
+        raw.lock.release()
+
+
+def _wait_socket(fd: int, deadline: float, *, write: bool) -> bool:
+    import select
+    import time
+
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return False
+    ready = select.select([], [fd], [], remaining) if write else select.select(
+        [fd], [], [], remaining)
+    return bool(ready[1] if write else ready[0])
+
+
+def sever(db: Database) -> None:
+    """Cut the connection's socket (both ways) so that whoever waits on it wakes at once with
+    an error; the server, when it still hears, ends the session and lets its locks go."""
+    import contextlib
+    import socket
+
+    raw = _raw(db)
+    if raw.closed:
+        return
+    with contextlib.suppress(OSError, psycopg.Error):
+        sock = socket.socket(fileno=raw.pgconn.socket)
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        finally:
+            sock.detach()
+
+
+def _raw(db: Database) -> psycopg.Connection[Any]:
+    conn = db.conn
+    assert isinstance(conn, PgConnection)
+    return conn.raw

@@ -198,12 +198,40 @@ class PgLease:
         with contextlib.suppress(Exception):
             self._db.conn.execute("SELECT pg_advisory_unlock(?)", (SENDER_LOCK_KEY,))
 
-    def alive(self) -> bool:
-        """Whether the connection holding the lock still answers (the lock goes with it)."""
-        try:
-            return self._db.conn.execute("SELECT 1").fetchone() is not None
-        except Exception:  # any failure means the lock cannot be trusted
-            return False
+    def annotate(self, **extra: object) -> None:
+        """Add ``extra`` to the holder's note (a None value takes the key out)."""
+        from recepcja.store.db import atomic
+
+        with atomic(self._db):
+            row = self._db.conn.execute("SELECT value FROM sync_state WHERE key = ?",
+                                        (_HOLDER_KEY,)).fetchone()
+            try:
+                note = json.loads(row[0]) if row else {}
+            except ValueError:
+                note = {}
+            note = {**note, **extra}
+            self._db.conn.execute(
+                "UPDATE sync_state SET value = ? WHERE key = ?",
+                (json.dumps({k: v for k, v in note.items() if v is not None}), _HOLDER_KEY))
+
+    def guard(self, *, silence_s: float, user_timeout_s: float) -> None:
+        """Both ends give the lock up when its connection falls silent
+        (``store.pg.guard_lock_connection``)."""
+        from recepcja.store.pg import guard_lock_connection
+
+        guard_lock_connection(self._db, silence_s=silence_s, user_timeout_s=user_timeout_s)
+
+    def answers_within(self, seconds: float) -> bool:
+        """Whether the lock's connection answers within ``seconds``, never waiting longer."""
+        from recepcja.store.pg import answers_within
+
+        return answers_within(self._db, seconds)
+
+    def sever(self) -> None:
+        """Cut the lock's connection: whoever waits on it wakes with an error."""
+        from recepcja.store.pg import sever
+
+        sever(self._db)
 
     def __enter__(self) -> PgLease:
         return self
@@ -257,7 +285,8 @@ class PgSenderLock:
 
 def lock_owner(db: Database) -> dict[str, object] | None:
     """Who holds the practice-wide sender lock of a PostgreSQL practice database right now -
-    the practice's CeR client: ``{workstation, pid, host, since, who, command}`` - or None when
+    the practice's CeR client: ``{workstation, pid, host, since, who, command, receiver}``
+    (``receiver``: where it receives CeR's notifications, None when it does not) - or None when
     nobody does. Read from the server's lock table, so a holder that was killed is not named
     (its note stays behind until the next holder writes its own)."""
     row = db.conn.execute(
@@ -276,7 +305,7 @@ def lock_owner(db: Database) -> dict[str, object] | None:
     if not isinstance(note, dict) or note.get("backend_pid") != int(row[0]):
         return {"workstation": "?", "pid": None, "host": "?", "since": None}
     return {key: note.get(key) for key in ("workstation", "pid", "host", "since", "who",
-                                            "command")}
+                                            "command", "receiver")}
 
 
 def database_file(db: Database) -> Path:

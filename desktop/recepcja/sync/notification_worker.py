@@ -81,6 +81,11 @@ class NotificationWorker:
         self._idle.clear()
         self._wake.set()
 
+    def set_pull(self, on: bool) -> None:
+        """Pull by cursor from now on (the receiver could not start) - or no longer."""
+        self._pull = on
+        self.wake()
+
     def start(self) -> None:
         self._stop.clear()
         self._thread = threading.Thread(

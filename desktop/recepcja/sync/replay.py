@@ -188,6 +188,8 @@ class Replayer:
             report.busy = describe(busy)
             return report
         with lease:
+            # The practice owner's lease fences every CeR write of the pass (its workers too).
+            self.rows.fence = getattr(lease, "check", None)
             replay_pass = ReplayPass(lease, report, self.booking.free_terms())
             try:
                 report.recovered = self.repos.outbox.recover_interrupted(lease.token)

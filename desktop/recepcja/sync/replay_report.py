@@ -12,6 +12,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 from recepcja.cer.errors import CerError
+from recepcja.domain.errors import DomainError
 from recepcja.i18n import _, error_text
 from recepcja.store.records import OutboxEntry, OutboxOp
 
@@ -51,9 +52,10 @@ class Attempt(Enum):
 
 
 class Stop(Exception):  # control flow, not an error
-    """CeR is not there (or not answering): end this pass, keep the row for later."""
+    """CeR is not there (or not answering), or this desk may no longer send (its lease as the
+    practice's CeR client lapsed): end this pass, keep the row for later."""
 
-    def __init__(self, error: CerError) -> None:
+    def __init__(self, error: CerError | DomainError) -> None:
         super().__init__(str(error))
         self.error = error
 

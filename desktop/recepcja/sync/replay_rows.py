@@ -28,7 +28,7 @@ from recepcja.cer.errors import CerBug, CerError, CerRejected
 from recepcja.cer.port import CerPort
 from recepcja.cer.types import CerVisit
 from recepcja.crashpoints import crash_point
-from recepcja.domain.errors import N_, ConflictError
+from recepcja.domain.errors import N_, ConflictError, DomainError
 from recepcja.domain.model import Patient, Slot
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import atomic
@@ -147,12 +147,21 @@ class RowSender:
         self.backoff_cap = backoff_cap
         self._observe = observe
         self._on_progress = on_progress
+        # The practice owner's fence (``sync.practice_owner``): raises when this desk may no
+        # longer send; checked before every CeR write.
+        self.fence: Callable[[], None] | None = None
 
     # -- CeR --------------------------------------------------------------------------------
 
     def call(self, chunk: Chunk, entry: OutboxEntry, write: Callable[[], T]) -> T:
         """A CeR write for ``entry``. Business refusals are raised for the operation to
-        handle; failures end the pass (``Stop``) with the row kept safe."""
+        handle; failures end the pass (``Stop``) with the row kept safe. A lapsed lease
+        (``fence``) ends the pass before anything is sent: the row is given back unsent."""
+        if self.fence is not None:
+            try:
+                self.fence()
+            except DomainError as lost:
+                raise Stop(lost) from None
         chunk.written.add(entry.id)
         try:
             answer = write()

@@ -126,6 +126,7 @@ def crew(owner: Replayer, replay_pass: ReplayPass) -> InFlight | None:
             repos, gateway, clock=owner.rows.clock, on_progress=on_progress, observe=observe,
             scope_to_cer=owner.booking.scope_to_cer, backoff_cap=owner.rows.backoff_cap,
             user=owner.rows.user, sender_lock=owner.lock, referrals=owner.referrals.factory)
+        replayer.rows.fence = owner.rows.fence  # the pass's lease fences the workers too
         return WorkerReplay(replayer, gateway)
 
     token = replay_pass.lease.token

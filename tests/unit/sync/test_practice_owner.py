@@ -11,19 +11,12 @@ import pytest
 
 from recepcja.cli.main import main
 from recepcja.config.settings import ENV_DATABASE_URL
-from recepcja.domain.workstation import Workstation
 from recepcja.store.db import open_database
-from recepcja.store.journal import identify
 from recepcja.store.sender_lock import PgSenderLock, SenderBusy, lock_owner
 from recepcja.sync.practice_owner import PracticeOwnership
+from support.desks import desk_connection
 
-
-def _connect(url: str, name: str):
-    def connect():
-        db = open_database(url)
-        identify(db, Workstation.named(name))
-        return db
-    return connect
+_connect = desk_connection
 
 
 def test_one_owner_at_a_time_and_the_next_takes_over(

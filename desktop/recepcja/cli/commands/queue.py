@@ -186,8 +186,10 @@ def _sync_forever(ctx: AppContext) -> int:
     """Run the sync engine in the foreground until Ctrl+C (a workstation without the GUI)."""
     import time
 
+    from recepcja.cli.commands.reconcile import _print_changes
+    from recepcja.services.database import shares_practice_database
     from recepcja.services.desk_words import connection_word, operation_word, outcome_word
-    from recepcja.services.sync_service import engine_for_context
+    from recepcja.services.sync_service import engine_for_context, notifications_beside
 
     engine = engine_for_context(
         ctx, on_state=lambda state, emergency: print(
@@ -197,10 +199,19 @@ def _sync_forever(ctx: AppContext) -> int:
             f"{entry.id}\t{operation_word(str(entry.op))}\t{outcome_word(outcome)}"),
     )
     engine.start()
+    # On a practice database, CeR's notifications too, while this is the practice's CeR client
+    # (a server PC running `recepcja sync` as a service: docs/ADMIN.md, section 10.2).
+    worker = receiver = None
+    if shares_practice_database(ctx):
+        worker, receiver = notifications_beside(ctx, engine, listeners=[_print_changes])
     try:
         while engine.running:
             time.sleep(0.5)
     finally:
+        if receiver is not None:
+            receiver.close()
+        if worker is not None:
+            worker.stop()
         engine.stop()
     return 0
 

@@ -174,7 +174,16 @@ def _pull(args: argparse.Namespace, ctx: AppContext) -> int:
 
 
 def run_serve(args: argparse.Namespace, ctx: AppContext) -> int:
-    """The receiver and the applying thread in the foreground, until Ctrl+C."""
+    """The receiver and the applying thread in the foreground, until Ctrl+C. Not on a practice
+    database: there the receiver runs with the practice's CeR client only (``recepcja sync``
+    or the window, ``sync.owner_receiver``)."""
+    from recepcja.services.database import shares_practice_database
+
+    if shares_practice_database(ctx):
+        emit_error(_("On a practice database the notification receiver runs on the desk that "
+                     "is the practice's CeR client: enable [receiver] and run recepcja sync "
+                     "(or the window) instead."))
+        return EXIT_FAILED
     from recepcja.services.gateway_factory import gateway_from_context
     from recepcja.sync.notification_worker import NotificationWorker
     from recepcja.sync.receiver import NotificationReceiver

@@ -1,0 +1,20 @@
+"""Desks on one practice database, for the tests of the practice's CeR client (issue 15)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from recepcja.domain.workstation import Workstation
+from recepcja.store.db import Database, open_database
+from recepcja.store.journal import identify
+
+
+def desk_connection(url: str, name: str) -> Callable[[], Database]:
+    """Opens a new connection to the practice database ``url`` as the desk ``name``."""
+
+    def connect() -> Database:
+        db = open_database(url)
+        identify(db, Workstation.named(name))
+        return db
+
+    return connect
