@@ -180,7 +180,8 @@ def test_a_document_reads_as_words_in_the_sheet_and_imports_back(repos, practice
         slot = repos.slots.get(practice.slot_ids[2 if uid.endswith("1") else 3])
         values = {"PESEL lub dokument": text, "Identyfikator wizyty": uid,
                   "ID lokalny pacjenta": None, "ID terminu w CeR": slot.cer_id,
-                  "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None)}
+                  "Termin": slot.start.astimezone(WARSAW).replace(tzinfo=None),
+                  "Skierowanie": "1234" * 11}  # a first visit of cardiology carries one
         for header, value in values.items():
             sheet.cell(2, HEADERS.index(header) + 1, value)
         sheet.delete_rows(3)
