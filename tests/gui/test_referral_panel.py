@@ -87,6 +87,7 @@ def open_dialog(qtbot, sim):
         dialog.show()
         return dialog
 
+    make.runner = runner
     yield make
     runner.wait()
     runner.shutdown()
@@ -200,3 +201,14 @@ def test_p1_away_keeps_a_scanned_key_for_the_queue(qtbot, open_dialog, tmp_path:
     scan(qtbot, field, "1234")
     assert field.key is None and dialog.request is None
     assert "kod dostępu można odczytać tylko online" in field.problem()
+
+
+def test_a_read_that_ends_after_the_dialog_closed_is_not_shown(qtbot, sim, open_dialog):
+    key = issue(sim)
+    dialog = open_dialog()
+    field = dialog.referral
+    qtbot.keyClicks(field.edit, key)
+    assert field.reading
+    with qtbot.waitSignal(open_dialog.runner.finished, timeout=10000):
+        dialog.reject()  # the patient hung up; P1 answers afterwards
+    assert field.referral is None and dialog.request is None

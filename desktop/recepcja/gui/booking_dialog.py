@@ -177,6 +177,7 @@ class BookingDialog(QDialog):
 
         self.buttons.accepted.connect(self.accept)
         self.referral.confirmed.connect(self.accept)  # Enter on a code, once P1 confirmed it
+        self.finished.connect(lambda _result: self.referral.abandon())
         self.buttons.rejected.connect(self.reject)
         self.first_allowed.clicked.connect(self.choose_first_allowed)
         self.urgency.currentIndexChanged.connect(lambda _i: self._first_changed(select=True))

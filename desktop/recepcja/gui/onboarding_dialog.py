@@ -34,6 +34,7 @@ from recepcja.services.onboarding import (
     STEPS,
     StepResult,
     StepStatus,
+    recorded_steps,
     status_label,
     step_label,
 )
@@ -122,15 +123,24 @@ class OnboardingDialog(QDialog):
     def fill_rows(self) -> None:
         self.rows.clear()
         self.table.setRowCount(0)
-        for place in self.window_.repos.practice.places():
+        repos = self.window_.repos
+        for place in repos.practice.places():
+            recorded = recorded_steps(repos, place)  # "already done", not "waiting"
             for step in STEPS:
-                self._add_row(int(place.id or 0), place.name, step)
+                status = recorded.get(step)
+                self._add_row(int(place.id or 0), place.name, step,
+                              status_label(status) if status else _("waiting"))
+        self.table.resizeColumnsToContents()  # the headers read whole
+        self.table.resizeRowsToContents()
+        if self.rows and all(self.state_text(row) != _("waiting")
+                             for row in self.rows.values()):
+            self.progress.setValue(self.progress.maximum())  # nothing left: not "0%"
 
-    def _add_row(self, place_id: int, place: str, step: str) -> int:
+    def _add_row(self, place_id: int, place: str, step: str, state: str = "") -> int:
         row = self.table.rowCount()
         self.table.insertRow(row)
         for column, text in ((COL_PLACE, place), (COL_STEP, step_label(step)),
-                             (COL_STATE, _("waiting")), (COL_ANSWER, "")):
+                             (COL_STATE, state or _("waiting")), (COL_ANSWER, "")):
             self.table.setItem(row, column, QTableWidgetItem(text))
         self.rows[(place_id, str(step))] = row
         return row

@@ -197,6 +197,12 @@ class ReferralInput(QWidget):
             return None
         return self._refusal or _("Read the e-referral first (Enter).")
 
+    def abandon(self) -> None:
+        """The dialog is closed: a read still running or about to start is not shown."""
+        self._generation += 1
+        self._pause.stop()
+        self._book_when_read = False
+
     # -- reading ------------------------------------------------------------------------------
 
     def look_up(self) -> None:

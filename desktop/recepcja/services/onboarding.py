@@ -395,6 +395,28 @@ STEPS = (Step.REGISTER, Step.MOBILE_POINTS, Step.SCHEDULES, Step.INITIAL_LOAD, S
          Step.ACTIVATE)
 
 
+def recorded_steps(repos: Repositories, place: Place) -> dict[Step, StepStatus]:
+    """What the store says earlier runs finished for ``place`` (the onboarding view shows it
+    before a run, not "waiting" for steps long done - e.g. by training mode's set-up). Publishing
+    goes on after activation; an active place has published its horizon."""
+    if place.id is None or not place.cer_id:
+        return {}
+    done = StepStatus.ALREADY_DONE
+    found = {Step.REGISTER: done}
+    points = [p for p in repos.practice.mobile_points(place.id) if p.active]
+    if all(p.cer_imported_at is not None for p in points):
+        found[Step.MOBILE_POINTS] = done if points else StepStatus.SKIPPED
+    schedules = repos.schedules.list(place_id=place.id)
+    if all(s.cer_id for s in schedules):
+        found[Step.SCHEDULES] = done if schedules else StepStatus.SKIPPED
+    if place.cer_active_at is not None or repos.sync_state.get(
+            _key(place.id, "initial_load_sent")):
+        found[Step.INITIAL_LOAD] = done
+    if place.cer_active_at is not None:
+        found[Step.PUBLISH] = found[Step.ACTIVATE] = done
+    return found
+
+
 def run_onboarding(
     repos: Repositories,
     gateway: CerGateway,
