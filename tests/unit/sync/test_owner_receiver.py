@@ -65,6 +65,9 @@ def test_only_the_practice_s_cer_client_listens_and_the_next_takes_over(
         said = json.loads(capsys.readouterr().out)["receiver"]
         assert said["desk"] == DESKS[0] and said["url"] == receivers[0].url
         assert said["this_desk"] is False  # this test's own desk is neither
+        assert main(["status"]) == 0
+        line = [text for text in capsys.readouterr().out.splitlines() if receivers[0].url in text]
+        assert len(line) == 1 and DESKS[0] in line[0]
 
         first.release()  # the first desk's engine stops: it stops listening at once
         assert not receivers[0].listening and not _listens(port)
