@@ -18,3 +18,14 @@ def desk_connection(url: str, name: str) -> Callable[[], Database]:
         return db
 
     return connect
+
+
+def listens(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1:``port`` (a receiver listening)."""
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return True
+    except OSError:
+        return False

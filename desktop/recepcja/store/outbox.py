@@ -339,10 +339,12 @@ class OutboxRepo:
                     claimed.append(entry_id)
         return claimed
 
-    def release(self, entry_ids: Iterable[int]) -> int:
+    def release(self, entry_ids: Iterable[int], token: str | None = None) -> int:
         """Give back claimed rows that were NOT sent (the pass stopped before them): queued
-        again, the claim's attempt not counted."""
+        again, the claim's attempt not counted. With ``token``, only rows still claimed under
+        it: a sender whose lease lapsed never gives back a row the next sender has claimed."""
         count = 0
+        mine = "" if token is None else " AND claimed_by = ?"
         with atomic(self.db):
             now = utc_text(self.clock())
             for entry_id in entry_ids:
@@ -350,8 +352,8 @@ class OutboxRepo:
                     "UPDATE outbox SET state = CASE WHEN next_attempt_at IS NULL THEN 'queued' "
                     "ELSE 'failed' END, "
                     "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, "
-                    "updated_at = ? WHERE id = ? AND state = 'sending'",
-                    (now, entry_id),
+                    f"updated_at = ? WHERE id = ? AND state = 'sending'{mine}",
+                    (now, entry_id) if token is None else (now, entry_id, token),
                 ).rowcount
         return count
 

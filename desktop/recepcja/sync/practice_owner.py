@@ -263,13 +263,19 @@ class PracticeOwnership:
             log.exception("an ownership listener failed")
 
     def _prune_now_and_then(self) -> None:
-        """The owner keeps the change journal short (``journal.KEEP_FOR``), once an hour."""
+        """The owner keeps the change journal short (``journal.KEEP_FOR``), once an hour - on a
+        connection of its own: a long statement on the lock's connection would hold up the
+        keeper's heartbeat and let the lease lapse."""
         now = time.monotonic()
-        if self._db is None or now < self._next_prune:
+        if self._connect is None or now < self._next_prune:
             return
         self._next_prune = now + PRUNE_EVERY_S
         try:
-            journal.prune(self._db, dt.datetime.now(dt.UTC))
+            db = self._connect()
+            try:
+                journal.prune(db, dt.datetime.now(dt.UTC))
+            finally:
+                db.close()
         except Exception as error:  # housekeeping: next time
             log.info("pruning the change journal failed: %s", type(error).__name__)
 

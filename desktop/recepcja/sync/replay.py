@@ -189,7 +189,7 @@ class Replayer:
             return report
         with lease:
             # The practice owner's lease fences every CeR write of the pass (its workers too).
-            self.rows.fence = getattr(lease, "check", None)
+            self.rows.token, self.rows.fence = lease.token, getattr(lease, "check", None)
             replay_pass = ReplayPass(lease, report, self.booking.free_terms())
             try:
                 report.recovered = self.repos.outbox.recover_interrupted(lease.token)
@@ -207,7 +207,7 @@ class Replayer:
                 # Bookings still waiting for another term: CeR committed nothing for them.
                 leftover = [lost.entry.id for lost in replay_pass.lost_terms]
                 replay_pass.lost_terms.clear()
-                if leftover and self.repos.outbox.release(leftover):
+                if leftover and self.repos.outbox.release(leftover, lease.token):
                     crash_point("replay.after_release")
         return report
 

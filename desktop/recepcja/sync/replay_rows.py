@@ -147,8 +147,10 @@ class RowSender:
         self.backoff_cap = backoff_cap
         self._observe = observe
         self._on_progress = on_progress
-        # The practice owner's fence (``sync.practice_owner``): raises when this desk may no
-        # longer send; checked before every CeR write.
+        # The pass's lease: its token (the rows it gives back must still be claimed under it)
+        # and the practice owner's fence (``sync.practice_owner``), which raises when this
+        # desk may no longer send - checked before every CeR write.
+        self.token: str | None = None
         self.fence: Callable[[], None] | None = None
 
     # -- CeR --------------------------------------------------------------------------------
@@ -287,7 +289,7 @@ class RowSender:
             else:
                 unsent.append(entry_id)
         if unsent:
-            self.repos.outbox.release(unsent)
+            self.repos.outbox.release(unsent, self.token)
             crash_point("replay.after_release")
         if self._on_progress is not None:
             for item in finished:

@@ -126,13 +126,14 @@ def crew(owner: Replayer, replay_pass: ReplayPass) -> InFlight | None:
             repos, gateway, clock=owner.rows.clock, on_progress=on_progress, observe=observe,
             scope_to_cer=owner.booking.scope_to_cer, backoff_cap=owner.rows.backoff_cap,
             user=owner.rows.user, sender_lock=owner.lock, referrals=owner.referrals.factory)
-        replayer.rows.fence = owner.rows.fence  # the pass's lease fences the workers too
+        # The pass's lease fences the workers too.
+        replayer.rows.token, replayer.rows.fence = owner.rows.token, owner.rows.fence
         return WorkerReplay(replayer, gateway)
 
     token = replay_pass.lease.token
     return InFlight(owner.in_flight, make_worker,
                     claim=lambda ids: owner.repos.outbox.claim(ids, token),
-                    release=owner.repos.outbox.release,
+                    release=lambda ids: owner.repos.outbox.release(ids, token),
                     observe=owner.rows.observe, on_progress=owner.on_progress,
                     on_chunk=owner.on_chunk)
 

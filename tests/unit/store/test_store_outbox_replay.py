@@ -43,6 +43,21 @@ def test_claim_and_release(repos, practice, patient_id, clock):
     assert repos.outbox.get(rows[0].id).state == OutboxState.SENDING
 
 
+def test_a_sender_gives_back_only_rows_still_claimed_under_its_lease(
+        repos, practice, patient_id):
+    """A sender whose lease lapsed (the practice's CeR client that lost its lock) finishes its
+    pass late: the rows the next sender has taken over and claimed stay that sender's."""
+    rows = [_book(repos, practice, patient_id, i) for i in range(2)]
+    repos.outbox.claim([r.id for r in rows], "old-owner")
+    assert repos.outbox.recover_interrupted("new-owner") == 2  # read back, then ...
+    repos.outbox.requeue(rows[0].id)
+    assert repos.outbox.claim([rows[0].id], "new-owner") == [rows[0].id]  # ... in flight
+    assert repos.outbox.release([rows[0].id], "old-owner") == 0
+    assert repos.outbox.get(rows[0].id).state == OutboxState.SENDING
+    assert repos.outbox.get(rows[0].id).claimed_by == "new-owner"
+    assert repos.outbox.release([rows[0].id], "new-owner") == 1
+
+
 def test_outcomes_results_and_the_emergency_flag(repos, practice, patient_id):
     moved = _book(repos, practice, patient_id, 0, emergency=False)
     booked = _book(repos, practice, patient_id, 1)

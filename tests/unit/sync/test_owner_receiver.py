@@ -7,7 +7,6 @@ desk that receives."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
 import pytest
@@ -23,21 +22,13 @@ from recepcja.store.sender_lock import SENDER_LOCK_KEY, lock_owner
 from recepcja.sync.owner_receiver import OwnerReceiver
 from recepcja.sync.practice_owner import PracticeOwnership
 from recepcja.sync.receiver import NotificationReceiver
-from support.desks import desk_connection
+from support.desks import desk_connection, listens
 from support.polling import wait_until
 
 DESKS = ("recepcja-parter", "recepcja-pietro")
 
 
 _connect = desk_connection
-
-
-def _listens(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def test_only_the_practice_s_cer_client_listens_and_the_next_takes_over(
@@ -56,7 +47,7 @@ def test_only_the_practice_s_cer_client_listens_and_the_next_takes_over(
         assert first.ensure() and not second.ensure()
         assert receivers[0].listening and not receivers[1].listening
         port = receivers[0].receiver.port
-        assert _listens(port)
+        assert listens(port)
         owner = lock_owner(watch)
         assert owner["workstation"] == DESKS[0] and owner["receiver"] == receivers[0].url
 
@@ -65,11 +56,14 @@ def test_only_the_practice_s_cer_client_listens_and_the_next_takes_over(
         said = json.loads(capsys.readouterr().out)["receiver"]
         assert said["desk"] == DESKS[0] and said["url"] == receivers[0].url
         assert said["this_desk"] is False  # this test's own desk is neither
+        assert main(["status"]) == 0
+        line = [text for text in capsys.readouterr().out.splitlines() if receivers[0].url in text]
+        assert len(line) == 1 and DESKS[0] in line[0]
 
         first.release()  # the first desk's engine stops: it stops listening at once
-        assert not receivers[0].listening and not _listens(port)
+        assert not receivers[0].listening and not listens(port)
         assert second.ensure() and receivers[1].listening
-        assert _listens(receivers[1].receiver.port)
+        assert listens(receivers[1].receiver.port)
         assert lock_owner(watch)["receiver"] == receivers[1].url
 
         # The second owner's lock connection is lost (the server ends its session): its
@@ -80,8 +74,8 @@ def test_only_the_practice_s_cer_client_listens_and_the_next_takes_over(
         wait_until(lambda: not receivers[1].listening, timeout=10,
                    what="the lost owner stopped listening")
         assert not second.held
-        assert first.ensure() and receivers[0].listening and _listens(port)
-        assert not _listens(receivers[1].receiver.port)
+        assert first.ensure() and receivers[0].listening and listens(port)
+        assert not listens(receivers[1].receiver.port)
     finally:
         for receiver in receivers:
             receiver.close()
@@ -95,7 +89,7 @@ def test_on_one_desk_the_receiver_listens_at_once() -> None:
                              ownership=PracticeOwnership(None))
     try:
         receiver.start()
-        assert receiver.listening and _listens(receiver.receiver.port)
+        assert receiver.listening and listens(receiver.receiver.port)
     finally:
         receiver.close()
     assert not receiver.listening
@@ -132,7 +126,7 @@ def test_recepcja_sync_receives_while_it_is_the_practice_s_cer_client(
         assert receiver is not None and not receiver.listening
         other.release()
         assert engine.ownership.ensure() and receiver.listening
-        assert _listens(receiver.receiver.port)
+        assert listens(receiver.receiver.port)
         engine.ownership.release()
         assert not receiver.listening
     finally:

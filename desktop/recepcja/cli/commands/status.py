@@ -27,6 +27,11 @@ def run(args: argparse.Namespace, ctx: AppContext) -> int:
         print(_("The practice's CeR client: {owner}").format(
             owner=_("desk {workstation}, pid {pid}, since {since}").format(**owner) if owner
             else _("none running (the next desk that starts takes over)")))
+        receiver = status["receiver"]
+        if receiver["enabled"] or receiver["desk"]:
+            print(_("CeR's notifications received by: {desk}").format(
+                desk=_("desk {desk} at {url}").format(**receiver) if receiver["desk"]
+                else _("no desk now (only the practice's CeR client receives)")))
     print(_("Training mode: {value}").format(value=yes if status["training"] else no))
     print(_("Patients: {count}").format(count=status["patients"]))
     print(_("CeR address: {url}").format(url=status["cer"]["url"] or _("not configured")))
