@@ -62,6 +62,7 @@ PRACTICE_UUID = "practice_uuid"
 # taken whole (``store/local_copy_delta.py`` brings it up to date between whole copies).
 JOURNAL_ID = "journal_id"
 FULL_AT = "full_at"
+SNAPSHOT = "snapshot"  # the practice database's snapshot the copy was last read from
 
 
 class CopyNotReplaced(Exception):  # a state, not a fault
@@ -139,7 +140,7 @@ def snapshot(practice: Database) -> Iterator[None]:
 
 
 def read_rows(practice: Database, sql: str,
-          params: tuple[Any, ...] = ()) -> tuple[list[str], list[Any]]:
+              params: tuple[Any, ...] | dict[str, Any] = ()) -> tuple[list[str], list[Any]]:
     cursor = practice.conn.execute(sql, params)
     return [column[0] for column in cursor.description], cursor.fetchall()
 
@@ -153,6 +154,7 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
     taken_at = now or utc_now()
     tables: dict[str, tuple[list[str], list[Any]]] = {}
     with snapshot(practice):
+        seen = current_snapshot(practice)
         uuid = scalar(practice, "SELECT uuid FROM database_identity WHERE id = 1")
         journal = journal_head(practice)
         for table in _WHOLE:
@@ -169,7 +171,7 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
         tables["notifications"] = change_log_rows(practice)
     values = {REFRESHED_AT: utc_text(taken_at), FIRST_DAY: first_day.isoformat(),
               LAST_DAY: last_day.isoformat(), PRACTICE_UUID: str(uuid or ""),
-              JOURNAL_ID: str(journal), FULL_AT: utc_text(taken_at)}
+              JOURNAL_ID: str(journal), FULL_AT: utc_text(taken_at), SNAPSHOT: seen}
     counts = _replace(copy, tables, values)
     return RefreshReport(counts, info(copy))
 
@@ -177,6 +179,14 @@ def refresh(practice: Database, copy: Database, *, today: dt.date,
 def change_log_rows(practice: Database) -> tuple[list[str], list[Any]]:
     return read_rows(practice, "SELECT * FROM notifications WHERE applied_at IS NOT NULL "
                      "ORDER BY id DESC LIMIT ?", (CHANGE_LOG_ROWS,))
+
+
+def current_snapshot(practice: Database) -> str:
+    """The snapshot the calling REPEATABLE READ transaction reads (PostgreSQL; its first
+    statement), as text; "" for SQLite."""
+    if not practice.dialect.is_postgresql:
+        return ""
+    return str(scalar(practice, "SELECT pg_current_snapshot()::text"))
 
 
 def journal_head(practice: Database) -> int:

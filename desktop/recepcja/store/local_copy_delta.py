@@ -3,23 +3,25 @@
 A whole copy (``store/local_copy.py``: every patient, every term and visit of the copied weeks)
 costs seconds for a large practice; what changes in 30 s is a handful of rows. So between
 whole copies the copy is brought up to date from ONE snapshot of the practice database
-(REPEATABLE READ, read-only), in ONE SQLite transaction, with:
+(REPEATABLE READ, read-only), in ONE SQLite transaction:
 
-- **terms and visits** of every day the practice database's change journal (``change_journal``,
-  written by triggers in the writing transaction, ids drawn in commit order under the
-  practice's writer lock) names after the copy's cursor: those days are replaced whole, and the
-  waiting list when the journal names a visit without a day;
-- **patients and their aliases** written or added since the copy was taken (``updated_at`` /
-  ``created_at``, with a margin for the desks' clocks and for transactions in flight);
+- **changed rows**: every patient, alias, term (of the copied days) and visit (on them, or on
+  the waiting list) written by a transaction the copy's last snapshot did not see - told by the
+  row's own ``xmin`` against that snapshot (``pg_current_snapshot()``, kept with the copy), so
+  no desk's clock and no column a writer might forget decides;
+- **rows gone from a day**: for the days the practice's change journal (``change_journal``,
+  written by triggers in the writing transaction) names after the copy's cursor, the terms and
+  visits the copy has there and the practice database no longer has (a term deleted, a visit
+  moved to another day or out of the copied weeks) are removed; the same for the waiting list
+  when the journal names a visit without a day;
 - **the set-up** (places, doctors, schedules, exceptions: a few rows) and **the log of changes**
   (the latest applied CeR notifications), copied again as they are.
 
 A whole copy is taken instead (:func:`refresh_changes` answers None) when the copy has no
-cursor, belongs to another practice database (or to an SQLite one, which keeps no journal),
-covers other days (a new day began), or is older than :data:`FULL_EVERY`: a change no journal
-and no timestamp saw (a patient's notes merged from a duplicate, a write outside a transaction)
-is never older than that in the copy, and the journal - pruned after two days - still holds
-everything after the cursor.
+snapshot or cursor, belongs to another practice database (or to an SQLite one, which keeps no
+journal), covers other days (a new day began), or is older than :data:`FULL_EVERY` - a safety
+net for anything neither saw, and the journal (pruned after two days) still holds everything
+after the cursor.
 """
 
 from __future__ import annotations
@@ -38,8 +40,10 @@ from recepcja.store.local_copy import (
     PRACTICE_UUID,
     REFRESHED_AT,
     SETUP,
+    SNAPSHOT,
     RefreshReport,
     change_log_rows,
+    current_snapshot,
     info,
     insert_rows,
     journal_head,
@@ -51,9 +55,17 @@ from recepcja.store.local_copy import (
 )
 
 FULL_EVERY = dt.timedelta(minutes=10)
-# Patients written this long before the copy was last taken are read again: other desks'
-# clocks, and a transaction that wrote before the snapshot and committed after it.
-PATIENT_MARGIN = dt.timedelta(minutes=10)
+
+
+def changed(column: str) -> str:
+    """SQL: the row version ``column`` (an ``xmin``) was written by a transaction the snapshot
+    ``:snap`` did not see. ``xmin`` is a 32-bit transaction id; the snapshot's are 64-bit: the
+    epoch is taken from the snapshot (one back for an id above the snapshot's own low bits)."""
+    top = "(pg_snapshot_xmax(CAST(:snap AS pg_snapshot))::text::bigint)"
+    xid = f"{column}::text::bigint"
+    full = (f"(({top} >> 32 << 32) + {xid} - CASE WHEN {xid} > ({top} & 4294967295) "
+            "THEN 4294967296 ELSE 0 END)")
+    return f"NOT pg_visible_in_snapshot({full}::text::xid8, CAST(:snap AS pg_snapshot))"
 
 
 def refresh_changes(practice: Database, copy: Database, *, today: dt.date,
@@ -66,17 +78,18 @@ def refresh_changes(practice: Database, copy: Database, *, today: dt.date,
     taken_at = now or utc_now()
     known = meta(copy)
     full_at = optional_parse_utc(known.get(FULL_AT))
-    refreshed_at = optional_parse_utc(known.get(REFRESHED_AT))
-    cursor = known.get(JOURNAL_ID)
+    cursor, last_snapshot = known.get(JOURNAL_ID), known.get(SNAPSHOT)
     if (not practice.dialect.is_postgresql  # one desk's file has no journal to follow
-            or full_at is None or refreshed_at is None or cursor is None
+            or full_at is None or cursor is None or not last_snapshot
             or taken_at - full_at >= FULL_EVERY
             or known.get(FIRST_DAY) != first_day.isoformat()
             or known.get(LAST_DAY) != last_day.isoformat()):
         return None
-    since = utc_text(min(refreshed_at, taken_at) - PATIENT_MARGIN)
+    window = {"snap": last_snapshot, "first": first_day.isoformat(),
+              "last": last_day.isoformat()}
     tables: dict[str, tuple[list[str], list[Any]]] = {}
     with snapshot(practice):
+        snap = current_snapshot(practice)
         uuid = scalar(practice, "SELECT uuid FROM database_identity WHERE id = 1")
         if str(uuid or "") != known.get(PRACTICE_UUID, ""):
             return None
@@ -84,36 +97,48 @@ def refresh_changes(practice: Database, copy: Database, *, today: dt.date,
         touched = practice.conn.execute(
             "SELECT DISTINCT entity, local_date FROM change_journal WHERE id > ? AND id <= ?",
             (int(cursor), head)).fetchall()
-        days = sorted({_day(day) for entity, day in touched
+        days = sorted({_day(day).isoformat() for entity, day in touched
                        if entity in ("slot", "visit") and day is not None
                        and first_day <= _day(day) <= last_day})
         waiting_list = any(entity == "visit" and day is None for entity, day in touched)
         for table in SETUP:
             tables[table] = read_rows(practice, f"SELECT * FROM {table}")
-        tables["patients"] = read_rows(
-            practice, "SELECT * FROM patients WHERE updated_at >= ? OR created_at >= ?",
-            (since, since))
-        tables["patient_aliases"] = read_rows(
-            practice, "SELECT * FROM patient_aliases WHERE created_at >= ?", (since,))
-        marks = ", ".join("?" for _ in days) or "NULL"
-        texts = tuple(day.isoformat() for day in days)
+        for table in ("patients", "patient_aliases"):
+            tables[table] = read_rows(
+                practice, f"SELECT * FROM {table} WHERE {changed('xmin')}", window)
         tables["slots"] = read_rows(
-            practice, f"SELECT * FROM slots WHERE local_date IN ({marks})", texts)
+            practice, "SELECT * FROM slots WHERE local_date >= :first AND local_date <= :last "
+                      f"AND {changed('xmin')}", window)
         tables["visits"] = read_rows(
-            practice, "SELECT visits.* FROM visits JOIN slots ON slots.id = visits.slot_id "
-                      f"WHERE slots.local_date IN ({marks})", texts)
-        if waiting_list:
-            tables["waiting_list"] = read_rows(
-                practice, "SELECT * FROM visits WHERE state = 'waiting_list'")
+            practice, "SELECT visits.* FROM visits LEFT JOIN slots ON slots.id = visits.slot_id "
+                      "WHERE ((slots.local_date >= :first AND slots.local_date <= :last) "
+                      f"OR visits.state = 'waiting_list') AND {changed('visits.xmin')}", window)
+        kept = _kept(practice, days, waiting_list)
         tables["notifications"] = change_log_rows(practice)
-    values = {REFRESHED_AT: utc_text(taken_at), JOURNAL_ID: str(head)}
-    counts = _apply(copy, tables, texts, values)
+    values = {REFRESHED_AT: utc_text(taken_at), JOURNAL_ID: str(head), SNAPSHOT: snap}
+    counts = _apply(copy, tables, days, kept, values)
     return RefreshReport(counts, info(copy))
 
 
-def _apply(copy: Database, tables: dict[str, tuple[list[str], list[Any]]],
-           days: tuple[str, ...], values: dict[str, str]) -> dict[str, int]:
-    """What changed, into the copy in one transaction (``local_copy.replacing``)."""
+def _kept(practice: Database, days: list[str], waiting_list: bool) -> dict[str, set[int]]:
+    """The ids the practice database has on the journal's days (and on the waiting list)."""
+    on_days = {"days": days}
+    slots = practice.conn.execute(
+        "SELECT id FROM slots WHERE local_date = ANY(CAST(:days AS date[]))", on_days)
+    visits = practice.conn.execute(
+        "SELECT visits.id FROM visits JOIN slots ON slots.id = visits.slot_id "
+        "WHERE slots.local_date = ANY(CAST(:days AS date[]))", on_days)
+    kept = {"slots": {int(row[0]) for row in slots}, "visits": {int(row[0]) for row in visits}}
+    if waiting_list:
+        kept["waiting_list"] = {int(row[0]) for row in practice.conn.execute(
+            "SELECT id FROM visits WHERE state = 'waiting_list'")}
+    return kept
+
+
+def _apply(copy: Database, tables: dict[str, tuple[list[str], list[Any]]], days: list[str],
+           kept: dict[str, set[int]], values: dict[str, str]) -> dict[str, int]:
+    """What changed, into the copy in one transaction (``local_copy.replacing``): first what
+    is gone from the journal's days (as the copy has them before), then the changed rows."""
     conn = copy.conn
     counts: dict[str, int] = {}
     marks = ", ".join("?" for _ in days) or "NULL"
@@ -122,21 +147,23 @@ def _apply(copy: Database, tables: dict[str, tuple[list[str], list[Any]]],
             conn.execute(f"DELETE FROM {table}")  # names are constants
         for table in SETUP:
             counts[table] = insert_rows(copy, table, *tables[table])
-        counts["patients"] = insert_rows(copy, "patients", *tables["patients"],
-                                         verb="INSERT OR REPLACE")
+        gone_visits = [row[0] for row in conn.execute(
+            "SELECT visits.id FROM visits JOIN slots ON slots.id = visits.slot_id "
+            f"WHERE slots.local_date IN ({marks})", days) if row[0] not in kept["visits"]]
+        if "waiting_list" in kept:
+            gone_visits += [row[0] for row in conn.execute(
+                "SELECT id FROM visits WHERE state = 'waiting_list'")
+                if row[0] not in kept["waiting_list"]]
+        gone_slots = [row[0] for row in conn.execute(
+            f"SELECT id FROM slots WHERE local_date IN ({marks})", days)
+            if row[0] not in kept["slots"]]
+        conn.executemany("DELETE FROM visits WHERE id = ?", [(i,) for i in gone_visits])
+        conn.executemany("DELETE FROM slots WHERE id = ?", [(i,) for i in gone_slots])
+        counts["gone"] = len(gone_visits) + len(gone_slots)
+        for table in ("patients", "slots", "visits"):
+            counts[table] = insert_rows(copy, table, *tables[table], verb="INSERT OR REPLACE")
         counts["patient_aliases"] = insert_rows(
             copy, "patient_aliases", *tables["patient_aliases"], verb="INSERT OR IGNORE")
-        # The touched days whole: their visits as the copy has them go with their terms.
-        conn.execute("DELETE FROM visits WHERE slot_id IN "
-                     f"(SELECT id FROM slots WHERE local_date IN ({marks}))", days)
-        conn.execute(f"DELETE FROM slots WHERE local_date IN ({marks})", days)
-        counts["slots"] = insert_rows(copy, "slots", *tables["slots"])
-        if "waiting_list" in tables:
-            conn.execute("DELETE FROM visits WHERE state = 'waiting_list'")
-            counts["waiting_list"] = insert_rows(copy, "visits", *tables["waiting_list"],
-                                                 verb="INSERT OR REPLACE")
-        counts["visits"] = insert_rows(copy, "visits", *tables["visits"],
-                                       verb="INSERT OR REPLACE")
         conn.execute("DELETE FROM notifications")
         counts["notifications"] = insert_rows(copy, "notifications", *tables["notifications"])
         settle(copy, values)

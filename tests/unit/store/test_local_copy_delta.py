@@ -1,8 +1,8 @@
-"""The desk's copy brought up to date with what changed (the practice database's change journal
-and the patients written since) ends exactly where a whole copy taken at the same moment
-would: terms added, visits booked, moved to the waiting list and cancelled, a new and a renamed
-patient, a new doctor - on the test cluster's PostgreSQL. And a whole copy is taken when only
-that will do."""
+"""The desk's copy brought up to date with what changed (rows the copy's last snapshot did not
+see, and what is gone from the days the change journal names) ends exactly where a whole copy
+taken at the same moment would: terms added and deleted, visits booked, moved to the waiting
+list and cancelled, a new and a renamed patient, notes written without a time, a new doctor -
+on the test cluster's PostgreSQL. And a whole copy is taken when only that will do."""
 
 from __future__ import annotations
 
@@ -49,6 +49,10 @@ def test_what_changed_leaves_the_copy_as_a_whole_copy_would(tmp_path: Path, pg_d
         practice.patients.update(Patient(renamed.identifier, "Janina", "Zmieniona",
                                          id=ids[3]), "ola")
         practice.practice.add_resource(Resource(ResourceKind.DOCTOR, "dr Nowy"))
+        # A write that names no time (a duplicate's notes merged in) and a term deleted.
+        practice.db.conn.execute("UPDATE patients SET notes = 'z duplikatu' WHERE id = ?",
+                                 (ids[2],))
+        practice.db.conn.execute("DELETE FROM slots WHERE id = ?", (plan.slot_ids[7],))
 
         later = NOW + dt.timedelta(seconds=30)
         report = refresh_changes(practice.db, copy, today=TODAY, now=later)
