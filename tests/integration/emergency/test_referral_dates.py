@@ -33,15 +33,21 @@ def _date_changes(p1: P1, key: str) -> int:
     return [step["operation"] for step in p1.state(key)["history"]].count("zmiana_daty_wizyty")
 
 
+def _booked_and_taken(repos, sim, slot_id: int, start: int) -> tuple[P1, int, str]:
+    """A visit booked on a new e-referral, sent: CeR has it, P1 has it taken with its day."""
+    p1 = P1(sim.url)
+    (patient,), (key,) = patients_with_referrals(repos, p1, 1, start)
+    visit = booking.book(repos, patient, slot_id, Urgency.STABLE, user="ania",
+                         referral_key=key).visit.id
+    sync(repos, sim)
+    assert p1.state(key)["visit_date"] == _day(repos, slot_id)
+    return p1, visit, key
+
+
 def test_a_reschedule_moves_p1s_visit_date_once(repos, onboarded_simulator, desk):  # noqa: F811
     sim = onboarded_simulator
     _, free = desk
-    p1 = P1(sim.url)
-    (patient,), (key,) = patients_with_referrals(repos, p1, 1, 1000)
-    visit = booking.book(repos, patient, free[0], Urgency.STABLE, user="ania",
-                         referral_key=key).visit.id
-    sync(repos, sim)
-    assert p1.state(key)["visit_date"] == _day(repos, free[0])
+    p1, visit, key = _booked_and_taken(repos, sim, free[0], 1000)
 
     target = _other_day(repos, free, free[0])
     booking.reschedule(repos, visit, target, user="ania")
@@ -61,11 +67,7 @@ def test_a_move_by_the_replay_leaves_p1_with_the_visits_real_date(repos, onboard
                                                                    desk):  # noqa: F811
     sim = onboarded_simulator
     _, free = desk
-    p1 = P1(sim.url)
-    (patient,), (key,) = patients_with_referrals(repos, p1, 1, 1100)
-    visit = booking.book(repos, patient, free[0], Urgency.STABLE, user="ania",
-                         referral_key=key).visit.id
-    sync(repos, sim)
+    p1, visit, key = _booked_and_taken(repos, sim, free[0], 1100)
     first_day = _day(repos, free[0])
     # CeR away: the desk moves the visit to another day; meanwhile a portal patient takes
     # that term in CeR.
