@@ -134,8 +134,15 @@ def take(conn: sqlite3.Connection, who: Provider, now: dt.datetime, key: str, *,
     problem = _status_refusal(row, who)
     if problem is not None:
         raise problem
-    if row["status"] == HELD:  # the holder again: a resend after a lost answer
-        return row, False
+    if row["status"] == HELD:  # the holder again: a resend after a lost answer...
+        if visit_date is None or visit_date == row["data_wizyty"]:
+            return row, False
+        # ... or the visit moved: the model's way to update P1's visit date (P1 does not
+        # publish one; resources/p1-referral/README.md). Recorded as "zmiana_daty_wizyty".
+        conn.execute("UPDATE skierowanie SET data_wizyty = ?, zmieniono = ? WHERE num = ?",
+                     (visit_date, to_db(now), row["num"]))
+        _log(conn, row, "zmiana_daty_wizyty", who, now=now, status=HELD)
+        return _reload(conn, row["num"]), True
     if row["status"] == DONE:
         raise _refused(REALISED, f"Skierowanie {key} zostało już zrealizowane.")
     conn.execute(

@@ -50,10 +50,12 @@ class OutboxOp(StrEnum):
     WAITING_LIST = "waiting_list"
     PUBLISH_SLOTS = "publish_slots"
     WITHDRAW_SLOTS = "withdraw_slots"
-    # P1's e-referral service (sync.replay_referrals): take into realisation, give back, realise
+    # P1's e-referral service (sync.replay_referrals): take into realisation, give back, realise,
+    # and P1's visit date following a moved visit
     REFERRAL_TAKE = "referral_take"
     REFERRAL_GIVE_BACK = "referral_give_back"
     REFERRAL_REALISE = "referral_realise"
+    REFERRAL_DATE = "referral_date"
 
 
 @dataclass(frozen=True, slots=True)

@@ -255,6 +255,10 @@ class VisitRepo:
                 self.outbox.enqueue(
                     OutboxOp.CHANGE, payload, user=user, visit_id=visit_id, emergency=emergency
                 )
+            if record.referral_key and record.slot_id != new_slot_id:  # P1's date follows,
+                self.outbox.enqueue(OutboxOp.REFERRAL_DATE,  # after CeR's row (replay order)
+                                    {"key": record.referral_key}, user=user,
+                                    visit_id=visit_id, emergency=emergency)
             self.audit.record(
                 user,
                 "visit.move",

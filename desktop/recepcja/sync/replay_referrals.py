@@ -15,6 +15,13 @@ referral in P1, each queued in the transaction of the desk's change that asks fo
   the take row took it; "not taken here" is done as well.
 - ``referral_realise`` (with "arrived", when ``[p1] realise_on_attendance`` is on):
   ``zakonczenieRealizacjiSkierowania``; "already realised" is done as well.
+- ``referral_date`` (with every move of the visit: the desk's reschedule, an absence, the
+  replay's move to the nearest term, a term CeR holds it on): P1's visit date follows. Sent
+  only when the referral was taken here and the visit's day differs from the last date P1 got
+  (a take row still waiting carries the day of the visit as it is then), so a move sends the
+  new date exactly once. P1 publishes no operation for it: the contract model resends
+  ``przyjecieDoRealizacjiSkierowania`` with the new ``dataWizyty`` by the holder, which updates
+  the date (resources/p1-referral/README.md).
 
 P1 is not CeR: its failures never end the pass (CeR's rows go on) and never reach CeR's
 connectivity monitor. A P1 write that may have committed leaves the row ambiguous (read back
@@ -50,7 +57,8 @@ from recepcja.sync.replay_rows import Chunk, RowSender
 
 log = logging.getLogger("recepcja.sync.replay")
 
-REFERRAL_OPS = (OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_GIVE_BACK, OutboxOp.REFERRAL_REALISE)
+REFERRAL_OPS = (OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_GIVE_BACK, OutboxOp.REFERRAL_REALISE,
+                OutboxOp.REFERRAL_DATE)
 # The desk's P1 gateway for this thread; raises when P1 is not configured.
 ReferralGatewayFactory = Callable[[], Any]
 
@@ -111,6 +119,8 @@ class ReferralRows:
                 self.give_back(chunk, entry)
             elif entry.op == OutboxOp.REFERRAL_REALISE:
                 self.realise(chunk, entry)
+            elif entry.op == OutboxOp.REFERRAL_DATE:
+                self.follow_date(chunk, entry)
         except CerError as error:
             if error.may_have_committed and entry.id in chunk.written:
                 self.repos.outbox.mark_ambiguous(entry.id, str(error))
@@ -199,6 +209,54 @@ class ReferralRows:
         self.rows.finish(chunk, entry, Outcome.REFERRAL_REALISED,
                          {"key": key, "status": str(referral.status) if referral else None,
                           "day": day.isoformat()})
+
+    def follow_date(self, chunk: Chunk, entry: OutboxEntry) -> None:
+        """P1's visit date follows the moved visit: the holder takes it again with the new
+        ``dataWizyty`` (the model's way, see the module docstring), once per new day."""
+        key = str(entry.payload.get("key") or "")
+        visit = self.rows.visit(entry)
+        slot = (self.repos.slots.get(visit.slot_id)
+                if visit is not None and visit.slot_id is not None else None)
+        day = visit_day(slot.start) if slot is not None and visit is not None \
+            and visit.state != "cancelled" else None
+        # A term change the replay writes at this chunk's commit (the visit put back where CeR
+        # holds it) queues its own date row, which sends the day the visit really has.
+        moving = any(item.entry.visit_id == entry.visit_id and item.local_write is not None
+                     for item in chunk.finished)
+        if day is None or moving or not self._was_taken(chunk, entry) \
+                or self._date_sent(chunk, entry) == day.isoformat():
+            self.rows.finish(chunk, entry, Outcome.SKIPPED, {"key": key})
+            return
+        refunded = self._holder_refunded(entry)
+        try:
+            referral = self._write(chunk, entry, lambda: self.gateway().take(
+                key, refunded=refunded, visit_date=day))
+        except ReferralRejected as error:  # no longer ours (cancelled, realised, given back)
+            self.rows.reject(chunk, entry, error)
+            return
+        self.rows.finish(chunk, entry, Outcome.REFERRAL_DATE_SET,
+                         {"key": key, "status": str(referral.status),
+                          "visit_date": day.isoformat()})
+
+    def _date_sent(self, chunk: Chunk, entry: OutboxEntry) -> str | None:
+        """The last visit date P1 got for this visit (its take or date rows, done)."""
+        sent = None
+        for row in self.repos.outbox.for_visit(entry.visit_id or 0):
+            if row.op in (OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_DATE) \
+                    and row.state == OutboxState.DONE and row.id != entry.id:
+                sent = (row.result or {}).get("visit_date") or sent
+        for item in chunk.finished:
+            if item.entry.visit_id == entry.visit_id and item.entry.op in (
+                    OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_DATE):
+                sent = (item.result or {}).get("visit_date") or sent
+        return sent
+
+    def _holder_refunded(self, entry: OutboxEntry) -> bool:
+        """What this provider stated when taking it (the take row's choice, else refunded)."""
+        for row in self.repos.outbox.for_visit(entry.visit_id or 0):
+            if row.op == OutboxOp.REFERRAL_TAKE and row.payload.get("refunded") is not None:
+                return bool(row.payload["refunded"])
+        return True
 
     def _was_taken(self, chunk: Chunk, entry: OutboxEntry) -> bool:
         """Whether this visit's referral was taken into realisation here (its take row is done

@@ -18,7 +18,7 @@ from recepcja.store.records import OutboxEntry, OutboxOp
 
 HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST,
                OutboxOp.WITHDRAW_SLOTS, OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_GIVE_BACK,
-               OutboxOp.REFERRAL_REALISE)
+               OutboxOp.REFERRAL_REALISE, OutboxOp.REFERRAL_DATE)
 REPLAY_USER = "replay"
 
 
@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     REFERRAL_REFUSED = "referral_refused"  # unusable at replay: the call list, with the reason
     REFERRAL_GIVEN_BACK = "referral_given_back"
     REFERRAL_REALISED = "referral_realised"
+    REFERRAL_DATE_SET = "referral_date_set"  # P1's visit date follows the moved visit
 
 
 # Patients the desk must phone: their term changed in the replay.
