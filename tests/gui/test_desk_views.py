@@ -44,7 +44,7 @@ def _rows_of(window, resource_name: str):
 
 
 def test_day_view_names_and_colours_each_doctor_with_kind_and_urgency(mammograph, window,
-                                                                     desk_ctx):
+                                                                     desk_ctx, shown):
     zielinski = _rows_of(window, "lek. Piotr Zieliński")
     repos = Repositories.over(desk_ctx.open_db())
     try:
@@ -54,6 +54,7 @@ def test_day_view_names_and_colours_each_doctor_with_kind_and_urgency(mammograph
     finally:
         repos.close()
     window.reload()
+    shown(window)
     model = window.schedule_view.day_model
     text = lambda n, c: model.data(model.index(n, c))  # noqa: E731
     nowak, zielinski = _rows_of(window, "lek. Anna Nowak"), _rows_of(window, "lek. Piotr Zieliński")
