@@ -146,3 +146,21 @@ def test_terms_of_a_scope_no_longer_chosen_are_dropped(qtbot, window, monkeypatc
         o is not None for o in offers)  # filled once: no rows of the dropped read added
     assert "Pierwszy dozwolony termin" in dialog.first_line.text()
     dialog.reject()
+
+
+def test_an_unchanged_emergency_queue_does_not_reset_the_dock(qtbot):
+    """The dock's refresh (every 15 s, after every piece of work) landed in the week view's
+    worst day switch: the same rows again must cost no reset and no relayout."""
+    from recepcja.gui.queue_dock import QueueDock
+
+    dock = QueueDock()
+    qtbot.addWidget(dock)
+    cells = [[f"P-{n}", f"Nowak {n}", "", "stabilny", "", "basia", "", ""] for n in range(3)]
+    resets: list[int] = []
+    dock.model.modelReset.connect(lambda: resets.append(1))
+    dock.set_entries([object()] * 3, cells)
+    dock.set_entries([object()] * 3, [list(row) for row in cells])  # a refresh, same queue
+    assert len(resets) == 1 and dock.model.rowCount() == 3
+    assert dock.windowTitle() == "Kolejka awaryjna (3)"
+    dock.set_entries([object()] * 2, cells[:2])  # one replayed: shown at once
+    assert len(resets) == 2 and dock.model.rowCount() == 2
