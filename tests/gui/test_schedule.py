@@ -94,8 +94,9 @@ def test_goto_date_dialog(qtbot, window, monday, on_dialog):
     assert window.current_day == target
 
 
-def test_week_view_shows_the_days_and_picks_one(qtbot, window, monday):
+def test_week_view_shows_the_days_and_picks_one(qtbot, window, monday, shown):
     window.actions_.week_view.trigger()
+    shown(window)
     model = window.schedule_view.week_model
     assert model.columnCount() == 7
     assert model.headerData(0, Qt.Orientation.Horizontal) == "▶ pon. " + monday.strftime(

@@ -164,3 +164,21 @@ def test_an_unchanged_emergency_queue_does_not_reset_the_dock(qtbot):
     assert dock.windowTitle() == "Kolejka awaryjna (3)"
     dock.set_entries([object()] * 2, cells[:2])  # one replayed: shown at once
     assert len(resets) == 2 and dock.model.rowCount() == 2
+
+
+def test_the_week_is_read_off_the_ui_thread(qtbot, window, shown, monkeypatch):
+    gate = Gate(day_view.schedule_week)
+    monkeypatch.setattr(day_view, "schedule_week", gate)
+    window.actions_.week_view.trigger()
+    for _ in range(7):  # into the next week
+        window.actions_.next_day.trigger()
+    shown(window)
+    assert gate.threads and threading.main_thread() not in gate.threads
+    info = window.views.week_info()
+    monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
+    expected = day_view.schedule_week.real(window.repos, info, monday, window.clock())
+    week = window.schedule_view.week_model
+    assert [week.day_at(c) for c in range(7)] == sorted(expected)
+    assert {week.row_at(r, c).entry.slot_id for r in range(week.rowCount()) for c in range(7)
+            if week.row_at(r, c) is not None} == {
+        row.entry.slot_id for rows in expected.values() for row in rows}

@@ -227,9 +227,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def refresh_status(self) -> None:
+        """The status bar's numbers, read off the UI thread (``gui/schedule_loader.py``)."""
         if self.closed:
             return
-        numbers = day_view.status_numbers(self.repos)
+        self.views.refresh_status()
+
+    def show_status(self, numbers: day_view.StatusNumbers) -> None:
         self._queue_changed(numbers.pending_changes)
         moment = numbers.last_exchange or self.last_exchange
         if numbers.last_exchange and self.last_exchange:

@@ -1,19 +1,21 @@
-"""What the schedule views and today's list show, read from the local database - the day sheet
-off the UI thread, and only what is in view.
+"""What the schedule views, today's list and the status bar show, read from the local database
+off the UI thread - and only what is in view.
 
 The day sheet of every chosen schedule (hundreds of terms on a busy day: tens of milliseconds
-on a loaded PC) is read on a reader thread of its own, over its own connection, as the queue
-dock's refresh is (``gui/queue_panel.py``); the UI thread shows the result. One read at a time:
+on a loaded PC), the week of the week view's schedule and the status bar's numbers are read on
+a reader thread of its own, over its own connection, as the queue dock's refresh is
+(``gui/queue_panel.py``); the UI thread shows the result. One read at a time:
 asked again while reading, the newest request runs afterwards, and a result that is no longer
 the newest (an older day finishing after the desk moved on, data changed meanwhile) is dropped.
 While a read takes longer than ``LOADING_DELAY_MS`` the date bar says "wczytywanie…".
 
 Moving between days reuses what was read: the week of the shown schedule while the day stays in
-that week (one schedule's week: one indexed query, read on the UI thread), today's visits while
-nothing changed. The day sheet is read only when the day tab is in view; in the week tab it is
-read when someone needs it (``day_rows``). Anything that changes data (a booking, CeR's news,
-the filters) reloads with ``force``. ``when_shown(callback)`` runs a callback once the view
-shows what was asked for (selecting a term after moving to its day).
+that week, today's visits while nothing changed; every read brings the status numbers along.
+The day sheet is read only when the day tab is in view; in the week tab it is read when
+someone needs it (``day_rows``, on the UI thread: a printout of the day). Anything that
+changes data (a booking, CeR's news, the filters) reloads with ``force``.
+``when_shown(callback)`` runs a callback once the view shows what was asked for (selecting a
+term after moving to its day).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from PySide6.QtCore import QTimer
 from recepcja.gui.schedule_view import WEEK_TAB
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.services import day_view
-from recepcja.services.day_view import DayRow, ScheduleInfo
+from recepcja.services.day_view import DayRow, ScheduleInfo, StatusNumbers
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
@@ -43,21 +45,25 @@ LOADING_DELAY_MS = 150  # a read this fast shows no "loading" word (no flicker)
 
 @dataclass(frozen=True, slots=True)
 class SheetRequest:
-    """One read: the day sheet of ``day`` (when ``day_needed``) and today's visits (when
-    ``today_needed``) of ``schedules`` as they were when asked; ``ticket`` orders requests."""
+    """One read: the day sheet of ``day`` (when ``day_needed``), today's visits (when
+    ``today_needed``) of ``schedules`` as they were when asked, the week of ``week``'s
+    (monday, schedule) and the status numbers; ``ticket`` orders requests."""
 
     ticket: int
     day: dt.date
     schedules: tuple[ScheduleInfo, ...]
     now: dt.datetime
-    day_needed: bool
-    today_needed: bool
+    day_needed: bool = False
+    today_needed: bool = False
+    week: tuple[dt.date, ScheduleInfo] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Sheets:
     day: list[DayRow] | None
     today: list[DayRow] | None
+    week: dict[dt.date, list[DayRow]] | None
+    status: StatusNumbers
 
 
 def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
@@ -72,7 +78,11 @@ def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
             today_date = request.now.date()
             today = rows if rows is not None and request.day == today_date else \
                 day_view.day_rows(repos, request.schedules, today_date, request.now)
-        return Sheets(rows, today)
+        week = None
+        if request.week is not None:
+            monday, info = request.week
+            week = day_view.schedule_week(repos, info, monday, request.now)
+        return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
 class ScheduleLoader:
@@ -132,18 +142,26 @@ class ScheduleLoader:
             self.forget()
         view = window.schedule_view
         day_needed = False
+        week = None
         if view.currentIndex() == WEEK_TAB:
-            self._show_week(day, now)
+            week = self._week_wanted(day)
             view.mark_week_day(day)
         else:
             day_needed = self._day != day
         today_needed = self._today is None
-        if day_needed or today_needed:
+        if day_needed or today_needed or week is not None or force:
             self._ask(SheetRequest(self._ticket, day, tuple(window.schedules), now,
-                                   day_needed, today_needed))
+                                   day_needed, today_needed, week))
         else:
             self._next = None  # an older request that waited is not wanted any more
             self._settle()
+
+    def refresh_status(self) -> None:
+        """The status bar's numbers, read with the next read (now, when nothing is read)."""
+        if self._reading is None and self._next is None:
+            window = self.window
+            self._start(SheetRequest(self._ticket, window.current_day,
+                                     tuple(window.schedules), window.clock()))
 
     def day_rows(self) -> list[DayRow]:
         """The day sheet of the shown day, read now if it is not read yet (a printout of the
@@ -217,6 +235,11 @@ class ScheduleLoader:
         if sheets.today is not None:
             self._today = sheets.today
             window.today.set_rows(day_view.booked_rows(sheets.today))
+        if request.week is not None and sheets.week is not None:
+            monday, info = request.week
+            window.schedule_view.show_week(sheets.week, info)
+            self._week_key = (monday, info.id)
+        window.show_status(sheets.status)
         window._update_actions()
 
     # --- the week -------------------------------------------------------------------------
@@ -225,14 +248,17 @@ class ScheduleLoader:
         chosen = self.window.schedule_view.week_schedule_id()
         return next((info for info in self.window.schedules if info.id == chosen), None)
 
-    def _show_week(self, day: dt.date, now: dt.datetime) -> None:
+    def _week_wanted(self, day: dt.date) -> tuple[dt.date, ScheduleInfo] | None:
+        """The (monday, schedule) whose week must be read for ``day``; None when the view
+        shows it already (or there is no schedule: an empty week, shown now)."""
         info = self.week_info()
         monday = day - dt.timedelta(days=day.weekday())
         key = (monday, info.id if info is not None else None)
         if key == self._week_key:
-            return
-        week: dict[dt.date, list[DayRow]] = {monday + dt.timedelta(days=i): [] for i in range(7)}
-        if info is not None:
-            week = day_view.schedule_week(self.window.repos, info, monday, now)
-        self.window.schedule_view.show_week(week, info)
-        self._week_key = key
+            return None
+        if info is None:
+            self.window.schedule_view.show_week(
+                {monday + dt.timedelta(days=i): [] for i in range(7)}, None)
+            self._week_key = key
+            return None
+        return monday, info
