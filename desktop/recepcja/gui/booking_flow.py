@@ -21,6 +21,7 @@ from recepcja.i18n import _
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
+    from recepcja.domain.model import Slot
     from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
     from recepcja.services.booking_terms import TermOffer
     from recepcja.services.day_view import DayRow
@@ -120,24 +121,32 @@ class BookingFlow:
         """Book in the background; the view shows the visit as waiting for CeR until the sync
         engine confirms it."""
         window = self.window
-        window.runner.run(
-            lambda: window.desk.book(request.patient_id, request.slot_id, request.urgency,
-                                     request.central_request_id, request.referral_id,
-                                     referral_key=request.referral_key),
-            on_success=lambda result: self._booked(result, request),
-            label=_("Booking…"),
-            error_parent=window,
-        )
 
-    def _booked(self, result: object, request: BookingRequest) -> None:
+        def work() -> tuple[object, Slot | None, str]:
+            result = window.desk.book(request.patient_id, request.slot_id, request.urgency,
+                                      request.central_request_id, request.referral_id,
+                                      referral_key=request.referral_key)
+            visit = getattr(result, "visit", None)
+            if visit is None or not visit.slot_id:
+                return result, None, ""
+            # What the window shows after it, read here too (the UI thread runs no query).
+            with self._repos() as repos:
+                slot = repos.slots.get(visit.slot_id)
+                text = "" if slot is None else self.readback_text(
+                    slot.schedule_id, slot.start, bool(request.referral_id), repos)
+            return result, slot, text
+
+        window.runner.run(work, on_success=lambda done: self._booked(done, request),
+                          label=_("Booking…"), error_parent=window)
+
+    def _booked(self, done: tuple[object, Slot | None, str], request: BookingRequest) -> None:
+        result, slot, readback = done
         window = self.window
         if window.closed:
             return
         window.bridge.wake()
         visit = getattr(result, "visit", None)
         emergency = bool(getattr(result, "emergency", False))
-        slot = (window.repos.slots.get(visit.slot_id)
-                if visit is not None and visit.slot_id else None)
         if slot is not None:
             window.current_day = slot.start.astimezone(WARSAW).date()
         window.reload()
@@ -151,14 +160,15 @@ class BookingFlow:
             text = _("Booked {when} in emergency mode: it will be sent to CeR when the "
                      "connection is back.").format(when=datetime_text(slot.start))
         window.status.showMessage(text, 10000)
-        self.readback.show_text(self.readback_text(slot.schedule_id, slot.start,
-                                                   bool(request.referral_id)))
+        self.readback.show_text(readback)
         if request.print_confirmation and visit is not None:
             self.print_visit(int(visit.id))
 
-    def readback_text(self, schedule_id: int, start: dt.datetime, referral: bool) -> str:
-        """``Zarezerwowano: wt. 08.12.2026 10:40 — lek. Anna Nowak, Poradnia …; zabrać: …``"""
-        repos = self.window.repos
+    def readback_text(self, schedule_id: int, start: dt.datetime, referral: bool,
+                      repos: Repositories | None = None) -> str:
+        """``Zarezerwowano: wt. 08.12.2026 10:40 — lek. Anna Nowak, Poradnia …; zabrać: …``
+        (``repos``: the calling thread's; the window's by default)."""
+        repos = repos or self.window.repos
         schedule = repos.schedules.get(schedule_id)
         who, place = "", ""
         if schedule is not None:
