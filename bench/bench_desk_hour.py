@@ -10,16 +10,19 @@ database covers), then plays ``--rounds`` rounds of a receptionist's work, each:
   timer would after the typing pauses) - the search runs on the UI thread;
 - **card**: the patient card of the first hit opened (read in the pool, shown on the UI thread;
   the dialog is closed at once instead of waiting for a click);
-- **book**: what the booking dialog reads on the UI thread (free terms of the shown
-  schedules), then the booking of the patient on the first free term, in the pool as the
-  window submits it, and the window's refresh after it;
-- **switch**: three days forward in the day view, then three in the week view.
+- **book**: the booking dialog opened for the patient as Ctrl+N opens it (its free terms and
+  first lawful term read on the dialog's reader thread; the benchmark waits for them), then the
+  booking of the patient on the term the dialog chose, in the pool as the window submits it,
+  and the window's refresh after it;
+- **switch**: three days forward in the day view (the day sheet read on the views' reader
+  thread; each switch waits until the day is shown), then three in the week view.
 
 Every statement the UI thread's connection runs (``execute`` / ``executemany`` and the fetching
 of its rows) is timed, with the action it belongs to. Reported: the slowest single statement
 (with its SQL, numbers elided), the slowest action's total database time, and per action the
 median and maximum. The UI thread's connection is the window's own (``MainWindow.repos``);
-work the window hands to the pool runs on other connections and is not counted.
+work the window hands to the pool or to a reader thread runs on other connections and is not
+counted (the timed connection refuses to be used off the UI thread).
 """
 
 from __future__ import annotations
@@ -110,7 +113,6 @@ def play(rounds: int) -> dict[str, Any]:
     from recepcja.gui.booking_dialog import BookingRequest
     from recepcja.gui.main_window import MainWindow
     from recepcja.gui.patient_card_actions import PatientCardActions
-    from recepcja.services import day_view
     from recepcja.services.context import AppContext
 
     app = make_application([])
@@ -129,9 +131,16 @@ def play(rounds: int) -> dict[str, Any]:
     actions: dict[str, list[float]] = defaultdict(list)
 
     def settle() -> None:
-        window.runner.wait(30000)
-        for _ in range(5):
-            app.processEvents()
+        """Until the pool's work is handled and the views show what was asked for."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            window.runner.wait(30000)
+            for _ in range(5):
+                app.processEvents()
+            if window.views.settled and not window.runner.active:
+                return
+            time.sleep(0.001)
+        raise RuntimeError("the window did not settle in 60 s")
 
     def act(name: str, work: Any) -> None:
         timed.action = name
@@ -155,11 +164,17 @@ def play(rounds: int) -> dict[str, Any]:
 
             def book(patient: Any = patient) -> None:
                 nonlocal booked
-                terms = day_view.free_terms(window.repos, window.schedules, moment, limit=200)
-                if terms:
-                    _schedule, _start, slot_id = terms[0]
-                    window.submit_booking(BookingRequest(patient.id, slot_id, Urgency.STABLE,
-                                                         None, None))
+                dialog = window.booking.dialog(patient)
+                deadline = time.monotonic() + 60
+                while dialog.loading and time.monotonic() < deadline:
+                    window.booking.reader.wait(100)
+                    app.processEvents()
+                offer = dialog.current()
+                dialog.done(0)
+                dialog.deleteLater()
+                if offer is not None:
+                    window.submit_booking(BookingRequest(patient.id, offer.slot_id,
+                                                         Urgency.STABLE, None, None))
                     booked += 1
 
             act("book", book)

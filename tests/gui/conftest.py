@@ -77,7 +77,18 @@ def desk_ctx(tmp_path: Path, monday: dt.date) -> AppContext:
 
 
 @pytest.fixture
-def window(qtbot, desk_ctx: AppContext, clock):
+def shown(qtbot):
+    """``shown(window)``: wait until the window's views show what was asked last (the day
+    sheet is read off the UI thread, ``gui/schedule_loader.py``)."""
+
+    def wait(win) -> None:
+        qtbot.waitUntil(lambda: win.views.settled, timeout=15000)
+
+    return wait
+
+
+@pytest.fixture
+def window(qtbot, desk_ctx: AppContext, clock, shown):
     from recepcja.gui.main_window import MainWindow
 
     win = MainWindow(desk_ctx, clock=clock, start_sync=False)
@@ -85,6 +96,7 @@ def window(qtbot, desk_ctx: AppContext, clock):
     win.show()
     qtbot.waitExposed(win)
     win.go_to(clock().date())
+    shown(win)
     yield win
     win.close()
 
@@ -129,7 +141,7 @@ def on_dialog(qtbot):
     def arm(handler) -> None:
         def poll() -> None:
             dialog = QApplication.activeModalWidget()
-            if dialog is None:
+            if dialog is None or getattr(dialog, "loading", False):  # its terms are read
                 QTimer.singleShot(20, poll)
                 return
             try:

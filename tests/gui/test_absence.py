@@ -29,7 +29,7 @@ def _nowak_options(dialog) -> list[list]:
 
 
 def test_each_patient_gets_a_term_of_their_own_and_the_result_tells_the_truth(
-        qtbot, window, desk_ctx, monday, on_dialog):
+        qtbot, window, desk_ctx, monday, on_dialog, shown):
     nowak = _resource(window, "Nowak")
     seen: dict[str, object] = {}
 
@@ -65,6 +65,7 @@ def test_each_patient_gets_a_term_of_their_own_and_the_result_tells_the_truth(
     assert "czeka" in result.todo.text()  # what is left to do, plainly
     # the absent doctor's terms that day - free ones and the ones the visits left - are blocked
     window.go_to(monday)
+    shown(window)
     rows = [r for r in window.schedule_view.day_model.rows()
             if r.entry.schedule_id == window.schedules[0].id and not r.is_past]
     assert rows and all(r.status == TermStatus.BLOCKED for r in rows)

@@ -43,7 +43,7 @@ def _portal_booking(ctx, monday: dt.date):
 
 
 def test_log_names_received_time_and_full_term_and_jumps_to_it(qtbot, window, desk_ctx,
-                                                               monday):
+                                                               monday, shown):
     panel = next(e for e in window.extensions if isinstance(e, SyncPanel))
     first_paint = window.findChild(QObject, "firstPaint")  # the log is read after it
     qtbot.waitUntil(lambda: first_paint is None or first_paint.done, timeout=3000)
@@ -65,6 +65,7 @@ def test_log_names_received_time_and_full_term_and_jumps_to_it(qtbot, window, de
     dock.changes.setFocus()
     dock.changes.setCurrentCell(0, 1)
     dock.changes.activated.emit(dock.changes.currentIndex())  # Enter / double click
+    shown(window)  # the day is read off the UI thread, then the term selected
     assert window.schedule_view.currentIndex() == DAY_TAB
     assert window.current_day == day
     row = window.schedule_view.current_row()

@@ -30,7 +30,7 @@ def _row(window, hhmm: str):
 
 
 def test_desk_b_shows_desk_a_s_booking_without_a_refresh(practice_db, desk_ctx, clock, qtbot,
-                                                         tmp_path):
+                                                         tmp_path, shown):
     from recepcja.gui.main_window import MainWindow
 
     desk_b = MainWindow(desk_ctx, clock=clock, start_sync=False)
@@ -38,6 +38,7 @@ def test_desk_b_shows_desk_a_s_booking_without_a_refresh(practice_db, desk_ctx, 
     desk_b.show()
     qtbot.waitExposed(desk_b)
     desk_b.go_to(clock().date())
+    shown(desk_b)
     try:
         follower = next(e for e in desk_b.extensions if type(e).__name__ == "DeskChanges")
         assert follower.follower.wait_ready(10)

@@ -342,7 +342,8 @@ def test_the_same_worklist_serves_a_doctors_absence(qtbot, window, desk_ctx, mon
     dialog.close()
 
 
-def test_a_term_cer_gave_to_somebody_else_is_shown_taken_at_once(qtbot, window, desk_ctx):
+def test_a_term_cer_gave_to_somebody_else_is_shown_taken_at_once(qtbot, window, desk_ctx,
+                                                                  shown):
     """The replay moved the desk's patient off 10:40 (a portal patient has it in CeR): right
     after the pass the day view shows 10:40 taken, not "wolny", before any reconciliation."""
     from recepcja.domain.model import Urgency
@@ -361,6 +362,7 @@ def test_a_term_cer_gave_to_somebody_else_is_shown_taken_at_once(qtbot, window, 
     finally:
         repos.close()
     window.reload()
+    shown(window)
     assert next(r for r in window.schedule_view.day_model.rows()
                 if r.entry.slot_id == lost).status == TermStatus.FREE  # what it showed before
     window.bridge.pass_done.emit([(SimpleNamespace(id=entry.id, visit_id=booked.visit.id),

@@ -44,7 +44,7 @@ def _rows_of(window, resource_name: str):
 
 
 def test_day_view_names_and_colours_each_doctor_with_kind_and_urgency(mammograph, window,
-                                                                     desk_ctx):
+                                                                     desk_ctx, shown):
     zielinski = _rows_of(window, "lek. Piotr Zieliński")
     repos = Repositories.over(desk_ctx.open_db())
     try:
@@ -54,6 +54,7 @@ def test_day_view_names_and_colours_each_doctor_with_kind_and_urgency(mammograph
     finally:
         repos.close()
     window.reload()
+    shown(window)
     model = window.schedule_view.day_model
     text = lambda n, c: model.data(model.index(n, c))  # noqa: E731
     nowak, zielinski = _rows_of(window, "lek. Anna Nowak"), _rows_of(window, "lek. Piotr Zieliński")
@@ -111,9 +112,11 @@ def _minutes(label: str) -> int:
     return int(hours) * 60 + int(minutes)
 
 
-def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, window, monday):
+def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, window, monday,
+                                                          shown):
     view = window.schedule_view
     window.actions_.week_view.trigger()
+    shown(window)
     combo = view.week_schedule
     names = [combo.itemText(i) for i in range(combo.count())]
     assert len(names) == 3
@@ -124,6 +127,7 @@ def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, win
         return [week.headerData(r, Qt.Orientation.Vertical) for r in range(week.rowCount())]
 
     view.choose_week_schedule(window.schedules[0].id)  # dr Nowak: 20 minutes, 08:00-12:00
+    shown(window)  # the week is read off the UI thread
     assert times()[:4] == ["08:00", "08:20", "08:40", "09:00"] and "08:15" not in times()
     cell = week.data(week.index(0, 0))
     patient, kind = cell.split("\n")
@@ -133,6 +137,7 @@ def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, win
     assert "lek. Anna Nowak" in tooltip  # the cell names its doctor
 
     view.choose_week_schedule(mammograph)  # the mammograph: 15 minutes, 30 on Friday late
+    shown(window)
     labels = times()
     assert labels[:3] == ["08:00", "08:15", "08:30"] and "08:20" not in labels
     assert {_minutes(b) - _minutes(a) for a, b in zip(labels, labels[1:], strict=False)} <= \
@@ -144,6 +149,7 @@ def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, win
 
     # the day switch keeps the chosen schedule; a cell is the term the actions work on
     window.actions_.next_day.trigger()
+    shown(window)
     assert view.week_schedule_id() == mammograph
     view.week_table.setCurrentIndex(week.index(1, 1))
     row = view.current_row()
@@ -151,25 +157,28 @@ def test_week_grid_follows_one_schedule_in_its_own_rhythm(qtbot, mammograph, win
     assert row.start.date() == monday + dt.timedelta(days=1)
 
 
-def test_a_filter_on_a_doctor_narrows_the_weeks_choice(mammograph, window):
+def test_a_filter_on_a_doctor_narrows_the_weeks_choice(mammograph, window, shown):
     window.filters.resource.setCurrentIndex(window.filters.resource.findText("Mammograf Testowy"))
     window.actions_.week_view.trigger()
+    shown(window)
     combo = window.schedule_view.week_schedule
     assert combo.count() == 1 and combo.itemText(0).startswith("Mammograf Testowy — Mammografia")
     assert window.schedule_view.week_model.headerData(1, Qt.Orientation.Vertical) == "08:15"
 
 
-def test_the_chosen_term_stays_chosen_across_the_tabs(mammograph, window):
+def test_the_chosen_term_stays_chosen_across_the_tabs(mammograph, window, shown):
     view = window.schedule_view
     number, row = next((n, r) for n, r in _rows_of(window, "lek. Piotr Zieliński")
                        if r.entry.visit_id is None and not r.is_past)
     view.day_table.setCurrentIndex(view.day_model.index(number, 0))
     window.actions_.week_view.trigger()
+    shown(window)
     assert view.week_schedule_id() == row.entry.schedule_id  # the week of its schedule
     assert view.current_row().entry.slot_id == row.entry.slot_id  # the same term, chosen
     booked = next(r for n, r in _rows_of(window, "lek. Anna Nowak") if r.entry.visit_id)
     view.select_slot(booked.entry.slot_id)  # not in this week's schedule: stays on Zieliński
     view.choose_week_schedule(booked.entry.schedule_id)
+    shown(window)
     view.select_slot(booked.entry.slot_id)
     assert window.actions_.cancel_visit.isEnabled()  # a booked cell: the visit actions work
     window.actions_.day_view.trigger()

@@ -114,7 +114,7 @@ def test_double_click_in_the_search_and_f4_open_the_card(qtbot, window, on_dialo
 
 
 def test_card_from_the_day_view_and_a_visit_chosen_on_it_shown_there(qtbot, window, desk_ctx,
-                                                                     on_dialog, monday):
+                                                                     on_dialog, monday, shown):
     number, row = _booked(window, "11:00")
     repos = _repos(desk_ctx)
     try:
@@ -124,6 +124,7 @@ def test_card_from_the_day_view_and_a_visit_chosen_on_it_shown_there(qtbot, wind
     finally:
         repos.close()
     window.reload()
+    shown(window)
     table = window.schedule_view.day_table
     table.setFocus()
     table.setCurrentIndex(window.schedule_view.day_model.index(number, 0))
@@ -141,6 +142,7 @@ def test_card_from_the_day_view_and_a_visit_chosen_on_it_shown_there(qtbot, wind
         qtbot.keyClick(table, Qt.Key.Key_Return)  # Enter on a booked term: the card
     qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None and "title" in chosen,
                     timeout=5000)
+    shown(window)  # the visit's day, read off the UI thread
     assert row.patient_name.split()[0] in chosen["title"]
     assert window.schedule_view.currentIndex() == DAY_TAB
     assert window.current_day == monday + dt.timedelta(days=3)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recepcja.gui.queue_panel import QueuePanel
 from recepcja.i18n import catalog
 
 SAME_IN_BOTH = {"CeR", "OK", "Recepcja", "PESEL", "PESEL:", "ID"}
@@ -64,7 +65,7 @@ def _data_words(window) -> set[str]:
 
 
 @pytest.fixture
-def two_windows(qtbot, desk_ctx, clock, monkeypatch):
+def two_windows(qtbot, desk_ctx, clock, monkeypatch, shown):
     from recepcja.gui.main_window import MainWindow
 
     built = {}
@@ -73,6 +74,13 @@ def two_windows(qtbot, desk_ctx, clock, monkeypatch):
         win = MainWindow(desk_ctx, clock=clock, start_sync=False)
         qtbot.addWidget(win)
         win.show()
+        # In this window's language: its day (read off the UI thread) and what it does after
+        # its first paint (the queue dock's title), before the next window switches language.
+        shown(win)
+        first_paint = win.findChild(QObject, "firstPaint")
+        qtbot.waitUntil(lambda fp=first_paint: fp is None or fp.done, timeout=5000)
+        queue = next(e for e in win.extensions if isinstance(e, QueuePanel))
+        qtbot.waitUntil(lambda q=queue: not q._reading, timeout=5000)
         built[language] = win
     yield built
     for win in built.values():

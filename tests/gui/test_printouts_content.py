@@ -34,7 +34,7 @@ def _pdf_text(path: Path) -> str | None:
 
 
 def test_confirmation_names_the_practice_how_to_cancel_and_the_referral(window, desk_ctx,
-                                                                        tmp_path):
+                                                                        tmp_path, shown):
     desk_ctx.settings.practice.phone = "+48221234567"
     repos = Repositories.over(desk_ctx.open_db())
     try:
@@ -47,6 +47,7 @@ def test_confirmation_names_the_practice_how_to_cancel_and_the_referral(window, 
     finally:
         repos.close()
     window.reload()
+    shown(window)
     _select(window, free.start.strftime("%H:%M"))
     html, name = window.printout_html("confirmation")
     assert "Przychodnia Szkoleniowa sp. z o.o." in html  # the practice

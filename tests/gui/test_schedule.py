@@ -94,8 +94,9 @@ def test_goto_date_dialog(qtbot, window, monday, on_dialog):
     assert window.current_day == target
 
 
-def test_week_view_shows_the_days_and_picks_one(qtbot, window, monday):
+def test_week_view_shows_the_days_and_picks_one(qtbot, window, monday, shown):
     window.actions_.week_view.trigger()
+    shown(window)
     model = window.schedule_view.week_model
     assert model.columnCount() == 7
     assert model.headerData(0, Qt.Orientation.Horizontal) == "▶ pon. " + monday.strftime(
@@ -118,10 +119,11 @@ def test_next_free_term_selects_it(window):
     assert row.start.strftime("%H:%M") == "10:40"
 
 
-def test_filters_limit_the_schedules(window):
+def test_filters_limit_the_schedules(window, shown):
     filters = window.filters
     assert filters.resource.count() == 3  # all + two doctors
     filters.resource.setCurrentIndex(1)
+    shown(window)
     assert len(window.schedules) == 1
     assert {row.entry.schedule_id for row in window.schedule_view.day_model.rows()} == {
         window.schedules[0].id}
@@ -129,7 +131,7 @@ def test_filters_limit_the_schedules(window):
     assert len(window.schedules) == 2
 
 
-def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
+def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog, shown):
     # choose the patient, then the free 10:40 term, then book with Ctrl+N
     with qtbot.waitSignal(window.patients.searched, timeout=3000):
         qtbot.keyClicks(window.patients.query, "Now")
@@ -157,6 +159,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     on_dialog(book)
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    shown(window)
     number, row = _row_by_time(window, "10:40")
     assert row.status == TermStatus.BOOKED and row.entry.patient_id == patient.id
     assert _text(window, number, COL_CER) == "… czeka na CeR"
@@ -173,6 +176,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     _select(window, "10:40")
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         window.actions_.arrived.trigger()
+    shown(window)
     number, row = _row_by_time(window, "10:40")
     assert _text(window, number, COL_ARRIVAL) == "✔ obecność"  # a word that fits every patient
 
@@ -189,6 +193,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     on_dialog(move)
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         window.actions_.reschedule.trigger()
+    shown(window)
     assert _row_by_time(window, "11:00")[1].status == TermStatus.FREE
     assert _row_by_time(window, "11:20")[1].status == TermStatus.BOOKED
 
@@ -208,6 +213,7 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog):
     on_dialog(cancel)
     with qtbot.waitSignal(window.runner.finished, timeout=5000):
         qtbot.keyClick(window.schedule_view.day_table, Qt.Key.Key_Delete)
+    shown(window)
     assert _row_by_time(window, "11:20")[1].status == TermStatus.FREE
     assert window.status.pending.text() == "Zmiany czekające na CeR: 3"
 

@@ -7,7 +7,10 @@ it) and the central request. Every field has its Alt-shortcut.
 "Print the confirmation" rides on the same Enter that books.
 
 The dialog only collects the request; the window hands it to ``DeskActions`` in the background
-runner (a local transaction; the sync engine sends it to CeR afterwards).
+runner (a local transaction; the sync engine sends it to CeR afterwards). Given a ``runner``, the
+free terms (and the first lawful term of each urgency) are read off the UI thread: "loading…"
+in the list meanwhile, a result for a scope no longer chosen dropped, an Enter pressed before
+they came books once they are there.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QFont
@@ -41,8 +45,12 @@ from recepcja.gui.referral_input import ReferralInput
 from recepcja.i18n import _
 from recepcja.services.booking_terms import TermOffer
 
+if TYPE_CHECKING:
+    from recepcja.gui.workers import BackgroundRunner
+
 LoadTerms = Callable[[str], Sequence[TermOffer]]
 Propose = Callable[[str, Urgency], int | None]
+Firsts = dict[Urgency, int | None]  # the first lawful term's slot of each urgency
 ROLE = Qt.ItemDataRole.UserRole
 
 
@@ -87,7 +95,8 @@ class BookingDialog(QDialog):
     offered). ``propose(scope, urgency)``: the first term the rules allow. ``reschedule``: only
     the terms (moving keeps urgency and referral), ``moving`` names the term being moved.
     ``referral_panel``: the referral field reading P1 (``gui.referral_panel.panel_for``); without
-    it the field checks the form only."""
+    it the field checks the form only. ``runner``: where ``load_terms`` and ``propose`` run (off
+    the UI thread; they must then open their own connection); without one they run here."""
 
     def __init__(
         self,
@@ -103,6 +112,7 @@ class BookingDialog(QDialog):
         moving: str | None = None,
         print_confirmation: bool = True,
         referral_panel: ReferralInput | None = None,
+        runner: BackgroundRunner | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -114,6 +124,11 @@ class BookingDialog(QDialog):
         self._reschedule = reschedule
         self._offers: list[TermOffer] = []
         self._first: int | None = None
+        self._runner = runner
+        self._firsts: Firsts = {}
+        self._terms_ticket = 0  # the newest read of the terms; older results are dropped
+        self.loading = False  # the terms are being read
+        self._accept_when_loaded = False
         self.request: BookingRequest | None = None
         self.setWindowTitle(_("Move the visit") if reschedule else _("Book a visit"))
         who = QLabel(f"<b>{patient.last_name} {patient.first_name}</b> "
@@ -241,8 +256,52 @@ class BookingDialog(QDialog):
     def scope_code(self) -> str:
         return str(self.scope.currentData() or "")
 
+    def _read_terms(self, scope: str) -> tuple[list[TermOffer], Firsts]:
+        """The free terms of ``scope`` and the first lawful one of each urgency (on the
+        runner's thread when there is a runner)."""
+        offers = list(self._load(scope))
+        firsts: Firsts = {}
+        if self._propose is not None:
+            firsts = {urgency: self._propose(scope, urgency) for urgency in Urgency}
+        return offers, firsts
+
     def _scope_changed(self, keep: int | None = None) -> None:
-        self._offers = list(self._load(self.scope_code())) if self.scope_code() else []
+        scope = self.scope_code()
+        self._terms_ticket += 1
+        ticket = self._terms_ticket
+        if not scope or self._runner is None:
+            self._terms_read(ticket, keep, *(self._read_terms(scope) if scope else ([], {})))
+            return
+        self.loading = True
+        self.terms.clear()
+        placeholder = QListWidgetItem(_("Loading the free terms…"))
+        placeholder.setFlags(Qt.ItemFlag.NoItemFlags)
+        self.terms.addItem(placeholder)
+        self.first_line.setText("")
+        self._referral_mode()  # what the scope needs is known before its terms
+        self._runner.run(lambda: self._read_terms(scope),
+                         on_success=lambda read: self._terms_read(ticket, keep, *read),
+                         on_failure=lambda error: self._terms_failed(ticket, error))
+
+    def _terms_failed(self, ticket: int, error: BaseException) -> None:
+        if ticket != self._terms_ticket:
+            return
+        from recepcja.i18n import error_text
+
+        self.loading = self._accept_when_loaded = False
+        self.terms.clear()
+        self._fail(error_text(error))
+
+    def done(self, result: int) -> None:  # Qt API: accepted or rejected
+        self._terms_ticket += 1  # a read still running finds the dialog gone: dropped
+        super().done(result)
+
+    def _terms_read(self, ticket: int, keep: int | None, offers: list[TermOffer],
+                    firsts: Firsts) -> None:
+        if ticket != self._terms_ticket:  # another scope was chosen, or the dialog closed
+            return
+        self.loading = False
+        self._offers, self._firsts = offers, firsts
         self.resource.blockSignals(True)
         self.resource.clear()
         self.resource.addItem(_("all"), None)
@@ -258,6 +317,9 @@ class BookingDialog(QDialog):
         self.from_day.blockSignals(False)
         self._fill()
         self._first_changed(select=keep is None or not self._select(keep))
+        if self._accept_when_loaded:
+            self._accept_when_loaded = False
+            self.accept()
 
     def _fill(self) -> None:
         self.terms.clear()
@@ -321,9 +383,9 @@ class BookingDialog(QDialog):
 
     def _first_changed(self, *, select: bool) -> None:
         """The first lawful term for the urgency, in one line; chosen when ``select``."""
-        self._first = None
-        if self._propose is not None and self.scope_code():
-            self._first = self._propose(self.scope_code(), self.urgency.currentData())
+        if self.loading:  # the terms' arrival does this
+            return
+        self._first = self._firsts.get(self.urgency.currentData())
         offer = next((o for o in self._offers if o.slot_id == self._first), None)
         urgency = self.urgency.currentText()
         if offer is not None:
@@ -368,6 +430,9 @@ class BookingDialog(QDialog):
         self.error.show()
 
     def accept(self) -> None:
+        if self.loading:  # Enter before the terms came: book once they are there
+            self._accept_when_loaded = True
+            return
         offer = self.current()
         if offer is None:
             self._fail(_("Choose a term."))

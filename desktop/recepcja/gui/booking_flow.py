@@ -14,12 +14,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel
 
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import WARSAW
+from recepcja.domain.model import WARSAW, Patient
 from recepcja.gui.formatting import datetime_text
+from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _
+from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
-    from recepcja.gui.booking_dialog import BookingRequest
+    from recepcja.domain.model import Slot
+    from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
     from recepcja.services.booking_terms import TermOffer
     from recepcja.services.day_view import DayRow
 
@@ -45,18 +48,29 @@ class BookingFlow:
         self.window = window
         self.print_confirmation = True  # the desk's last choice in the dialog, this session
         self.readback = ReadBack()
+        # The dialog's free terms are read here, off the UI thread (one read at a time).
+        self.reader = BackgroundRunner(window, workers=1)
 
-    # --- what the dialog offers -----------------------------------------------------------
+    def close(self) -> None:
+        self.reader.wait(5000)
+        self.reader.shutdown()
+
+    # --- what the dialog offers (on the reader's thread: their own connection) -------------
+
+    def _repos(self) -> Repositories:
+        return Repositories.over(self.window.ctx.open_desk_db())
 
     def _load_terms(self, scope: str) -> list[TermOffer]:
         from recepcja.services.booking_terms import offers
 
-        return offers(self.window.repos, scope, self.window.clock(), self.window.scopes)
+        with self._repos() as repos:
+            return offers(repos, scope, self.window.clock(), self.window.scopes)
 
     def _propose(self, scope: str, urgency: Any) -> int | None:
         from recepcja.services.booking_terms import first_allowed
 
-        return first_allowed(self.window.repos, scope, urgency, self.window.clock())
+        with self._repos() as repos:
+            return first_allowed(repos, scope, urgency, self.window.clock())
 
     def _referral_required(self, scope: str) -> bool:
         try:
@@ -76,70 +90,85 @@ class BookingFlow:
     # --- booking --------------------------------------------------------------------------
 
     def book(self) -> None:
+        window = self.window
+        patient = window._need_patient()
+        if patient is None:
+            return
+        dialog = self.dialog(patient)
+        if window._run_dialog(dialog) and dialog.request is not None:
+            self.print_confirmation = dialog.request.print_confirmation
+            self.submit(dialog.request)
+
+    def dialog(self, patient: Patient) -> BookingDialog:
+        """The booking dialog for ``patient``, on the term the desk is on when it is free;
+        its terms are being read when it is returned."""
         from recepcja.gui.booking_dialog import BookingDialog
         from recepcja.gui.referral_panel import panel_for
         from recepcja.services.booking_terms import scope_choices
 
         window = self.window
-        patient = window._need_patient()
-        if patient is None:
-            return
         row = window.schedule_view.current_row()
         free = row.entry.slot_id if row is not None and row.status.value == "free" else None
-        dialog = BookingDialog(
+        return BookingDialog(
             patient, self._load_terms,
             scopes=scope_choices(window.repos, window.scopes), scope=self._scope_for(row),
             selected_slot=free, propose=self._propose,
             referral_required=self._referral_required,
             print_confirmation=self.print_confirmation,
-            referral_panel=panel_for(window, patient), parent=window)
-        if window._run_dialog(dialog) and dialog.request is not None:
-            self.print_confirmation = dialog.request.print_confirmation
-            self.submit(dialog.request)
+            referral_panel=panel_for(window, patient), runner=self.reader, parent=window)
 
     def submit(self, request: BookingRequest) -> None:
         """Book in the background; the view shows the visit as waiting for CeR until the sync
         engine confirms it."""
         window = self.window
-        window.runner.run(
-            lambda: window.desk.book(request.patient_id, request.slot_id, request.urgency,
-                                     request.central_request_id, request.referral_id,
-                                     referral_key=request.referral_key),
-            on_success=lambda result: self._booked(result, request),
-            label=_("Booking…"),
-            error_parent=window,
-        )
 
-    def _booked(self, result: object, request: BookingRequest) -> None:
+        def work() -> tuple[object, Slot | None, str]:
+            result = window.desk.book(request.patient_id, request.slot_id, request.urgency,
+                                      request.central_request_id, request.referral_id,
+                                      referral_key=request.referral_key)
+            visit = getattr(result, "visit", None)
+            if visit is None or not visit.slot_id:
+                return result, None, ""
+            # What the window shows after it, read here too (the UI thread runs no query).
+            with self._repos() as repos:
+                slot = repos.slots.get(visit.slot_id)
+                text = "" if slot is None else self.readback_text(
+                    slot.schedule_id, slot.start, bool(request.referral_id), repos)
+            return result, slot, text
+
+        window.runner.run(work, on_success=lambda done: self._booked(done, request),
+                          label=_("Booking…"), error_parent=window)
+
+    def _booked(self, done: tuple[object, Slot | None, str], request: BookingRequest) -> None:
+        result, slot, readback = done
         window = self.window
         if window.closed:
             return
         window.bridge.wake()
         visit = getattr(result, "visit", None)
         emergency = bool(getattr(result, "emergency", False))
-        slot = (window.repos.slots.get(visit.slot_id)
-                if visit is not None and visit.slot_id else None)
         if slot is not None:
             window.current_day = slot.start.astimezone(WARSAW).date()
         window.reload()
         window.refresh_status()
         if slot is None:
             return
-        window.schedule_view.select_slot(int(slot.id or 0))
+        window.views.when_shown(lambda: window.schedule_view.select_slot(int(slot.id or 0)))
         text = _("Booked {when}: waiting for confirmation from CeR.").format(
             when=datetime_text(slot.start))
         if emergency:
             text = _("Booked {when} in emergency mode: it will be sent to CeR when the "
                      "connection is back.").format(when=datetime_text(slot.start))
         window.status.showMessage(text, 10000)
-        self.readback.show_text(self.readback_text(slot.schedule_id, slot.start,
-                                                   bool(request.referral_id)))
+        self.readback.show_text(readback)
         if request.print_confirmation and visit is not None:
             self.print_visit(int(visit.id))
 
-    def readback_text(self, schedule_id: int, start: dt.datetime, referral: bool) -> str:
-        """``Zarezerwowano: wt. 08.12.2026 10:40 — lek. Anna Nowak, Poradnia …; zabrać: …``"""
-        repos = self.window.repos
+    def readback_text(self, schedule_id: int, start: dt.datetime, referral: bool,
+                      repos: Repositories | None = None) -> str:
+        """``Zarezerwowano: wt. 08.12.2026 10:40 — lek. Anna Nowak, Poradnia …; zabrać: …``
+        (``repos``: the calling thread's; the window's by default)."""
+        repos = repos or self.window.repos
         schedule = repos.schedules.get(schedule_id)
         who, place = "", ""
         if schedule is not None:
@@ -181,7 +210,7 @@ class BookingFlow:
             return
         moving = f"{datetime_text(row.start)} — {row.resource_name or row.schedule_name}"
         dialog = BookingDialog(patient, self._load_terms, scope=scope, reschedule=True,
-                               moving=moving, parent=window)
+                               moving=moving, runner=self.reader, parent=window)
         if window._run_dialog(dialog) and dialog.request is not None:
             visit_id, slot_id = int(row.entry.visit_id or 0), dialog.request.slot_id
             window.runner.run(lambda: window.desk.reschedule(visit_id, slot_id),

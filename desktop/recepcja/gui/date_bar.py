@@ -28,11 +28,21 @@ class DateBar(QWidget):
         self.label = QLabel()
         self.label.setObjectName("currentDate")
         self.label.setStyleSheet("font-size: 16px; font-weight: bold; padding: 0 10px;")
+        # The day's terms are read off the UI thread (gui/schedule_loader.py): a light word
+        # while a read takes long enough to be seen.
+        self.loading = QLabel(_("loading…"))
+        self.loading.setObjectName("dayLoading")
+        self.loading.setStyleSheet("color: #666; font-style: italic; padding: 0 6px;")
+        self.loading.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.previous, self.label, self.next, self.today, self.goto):
+        for widget in (self.previous, self.label, self.next, self.today, self.goto,
+                       self.loading):
             layout.addWidget(widget)
         layout.addStretch(1)
+
+    def set_loading(self, on: bool) -> None:
+        self.loading.setVisible(on)
 
     def set_date(self, day: dt.date, today: dt.date) -> None:
         suffix = f"  ({_('today')})" if day == today else ""

@@ -67,7 +67,7 @@ class DeskHandlers:
         _info, start, slot_id = found
         w.schedule_view.setCurrentIndex(DAY_TAB)
         w.go_to(start.date())
-        w.schedule_view.select_slot(slot_id)
+        w.views.when_shown(lambda: w.schedule_view.select_slot(slot_id))
         w.schedule_view.day_table.setFocus()
 
     def cancel_visit(self) -> None:

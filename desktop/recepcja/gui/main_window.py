@@ -1,7 +1,8 @@
 """The receptionist's window: schedules (day / week), patients, today's visits, CeR status.
 
-The window composes widgets and routes actions; it holds no business rules. Reads of the local
-database run on the UI thread over the window's own connection (local, indexed, milliseconds);
+The window composes widgets and routes actions; it holds no business rules. Small reads of the
+local database run on the UI thread over the window's own connection (local, indexed,
+milliseconds); the day sheet and the booking dialog's free terms are read off it;
 every change goes through ``DeskActions`` in the background runner, and the views refresh from
 the result.
 """
@@ -226,9 +227,12 @@ class MainWindow(QMainWindow):
         self._update_actions()
 
     def refresh_status(self) -> None:
+        """The status bar's numbers, read off the UI thread (``gui/schedule_loader.py``)."""
         if self.closed:
             return
-        numbers = day_view.status_numbers(self.repos)
+        self.views.refresh_status()
+
+    def show_status(self, numbers: day_view.StatusNumbers) -> None:
         self._queue_changed(numbers.pending_changes)
         moment = numbers.last_exchange or self.last_exchange
         if numbers.last_exchange and self.last_exchange:
@@ -264,7 +268,7 @@ class MainWindow(QMainWindow):
         self.schedule_view.setCurrentIndex(DAY_TAB)
         self.go_to(day)
         if picked is not None:
-            self.schedule_view.select_slot(picked.entry.slot_id)
+            self.views.when_shown(lambda: self.schedule_view.select_slot(picked.entry.slot_id))
 
     def _update_actions(self) -> None:
         row = self.schedule_view.current_row()
@@ -282,7 +286,7 @@ class MainWindow(QMainWindow):
         if row is not None:
             self.schedule_view.setCurrentIndex(DAY_TAB)
             self.go_to(row.start.date())
-            self.schedule_view.select_slot(row.entry.slot_id)
+            self.views.when_shown(lambda: self.schedule_view.select_slot(row.entry.slot_id))
 
     def _row_activated(self, row: DayRow) -> None:
         if row.entry.visit_id is None and row.status.value == "free":
@@ -373,6 +377,8 @@ class MainWindow(QMainWindow):
         self._status_timer.stop()
         self.bridge.blockSignals(True)
         self.bridge.stop()
+        self.views.close()
+        self.booking.close()
         self.runner.wait(5000)
         self.runner.shutdown()
         self.repos.close()

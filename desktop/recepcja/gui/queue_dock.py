@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # the emergency service (Excel, booking rules) loads with the
     from recepcja.services.emergency import QueueEntry
 
 _Index = QModelIndex | QPersistentModelIndex
-RESIZE_PRECISION_ROWS = 50
+RESIZE_PRECISION_ROWS = 10
 
 
 def _headers() -> list[str]:
@@ -48,10 +48,17 @@ class QueueModel(QAbstractTableModel):
         self._rows: list[list[str]] = []
         self.entries: list[QueueEntry] = []
 
-    def set_entries(self, entries: list[QueueEntry]) -> None:
-        self.beginResetModel()
+    def set_entries(self, entries: list[QueueEntry],
+                    cells: list[list[str]] | None = None) -> None:
+        """``cells``: ``entry_cells`` of every entry, made already (off the UI thread). The
+        same rows again change nothing: no reset, no relayout of the columns (a refresh every
+        15 s and after every piece of work must not cost the desk a frame)."""
+        rows = cells if cells is not None else [entry_cells(entry) for entry in entries]
         self.entries = list(entries)
-        self._rows = [entry_cells(entry) for entry in entries]
+        if rows == self._rows:
+            return
+        self.beginResetModel()
+        self._rows = rows
         self.endResetModel()
 
     def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008 - Qt API
@@ -87,11 +94,13 @@ class QueueDock(QDockWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # Widths from the rows around the visible ones, not from every entry: after an outage
-        # the queue holds hundreds, and measuring them all froze the window for ~0.2 s.
+        # the queue holds hundreds, and measuring them all froze the window for ~0.2 s; 50
+        # rows still cost ~40 ms a refresh (the week view's worst switch, issue 18), 10 ~13 ms.
         header.setResizeContentsPrecision(RESIZE_PRECISION_ROWS)
         self.table.setAccessibleName(_("Emergency queue"))
         self.setWidget(self.table)
 
-    def set_entries(self, entries: list[QueueEntry]) -> None:
-        self.model.set_entries(entries)
+    def set_entries(self, entries: list[QueueEntry],
+                    cells: list[list[str]] | None = None) -> None:
+        self.model.set_entries(entries, cells)
         self.setWindowTitle(_("Emergency queue ({count})").format(count=len(entries)))

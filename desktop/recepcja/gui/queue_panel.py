@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from recepcja.gui.connection import Connection
 from recepcja.gui.first_paint import after_first_paint
-from recepcja.gui.queue_dock import QueueDock
+from recepcja.gui.queue_dock import QueueDock, entry_cells
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _, ngettext
 from recepcja.store.repos import Repositories
@@ -111,17 +111,18 @@ class QueuePanel(QObject):
         self._reading = True
         ctx = self.window.ctx
 
-        def read() -> list[Any]:
+        def read() -> tuple[list[Any], list[list[str]]]:
             from recepcja.services.emergency import queue_entries
 
             # The desk's copy while the practice server is away, as the window shows.
             with Repositories.over(ctx.open_desk_db()) as repos:
-                return queue_entries(repos)
+                entries = queue_entries(repos)
+            return entries, [entry_cells(entry) for entry in entries]  # the texts too
 
-        def shown(entries: list[Any]) -> None:
+        def shown(read: tuple[list[Any], list[list[str]]]) -> None:
             self._reading = False
             if not self.closed:
-                self._show(entries)
+                self._show(*read)
             self._read_again()
 
         def failed(error: BaseException) -> None:
@@ -136,8 +137,8 @@ class QueuePanel(QObject):
             self._again = False
             self.refresh_soon()
 
-    def _show(self, entries: list[Any]) -> None:
-        self.dock.set_entries(entries)
+    def _show(self, entries: list[Any], cells: list[list[str]] | None = None) -> None:
+        self.dock.set_entries(entries, cells)
         urgent = needs_the_desk(entries, self.emergency_action.isChecked()
                                 or self.window.connection_state == Connection.OFFLINE)
         if urgent and not self._waiting:

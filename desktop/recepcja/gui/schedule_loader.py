@@ -1,24 +1,88 @@
-"""What the schedule views and today's list show, read from the local database on the UI
-thread - and only what is in view.
+"""What the schedule views, today's list and the status bar show, read from the local database
+off the UI thread - and only what is in view.
+
+The day sheet of every chosen schedule (hundreds of terms on a busy day: tens of milliseconds
+on a loaded PC), the week of the week view's schedule and the status bar's numbers are read on
+a reader thread of its own, over its own connection, as the queue dock's refresh is
+(``gui/queue_panel.py``); the UI thread shows the result. One read at a time:
+asked again while reading, the newest request runs afterwards, and a result that is no longer
+the newest (an older day finishing after the desk moved on, data changed meanwhile) is dropped.
+While a read takes longer than ``LOADING_DELAY_MS`` the date bar says "wczytywanie…".
 
 Moving between days reuses what was read: the week of the shown schedule while the day stays in
-that week, today's visits while nothing changed. The day sheet (every chosen schedule) is read
-only when the day tab is in view; in the week tab it is read when someone needs it
-(``day_rows``). Anything that changes data (a booking, CeR's news, the filters) reloads with
-``force``.
+that week, today's visits while nothing changed; every read brings the status numbers along.
+The day sheet is read only when the day tab is in view; in the week tab it is read when
+someone needs it (``day_rows``, on the UI thread: a printout of the day). Anything that
+changes data (a booking, CeR's news, the filters) reloads with ``force``.
+``when_shown(callback)`` runs a callback once the view shows what was asked for (selecting a
+term after moving to its day).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import QTimer
+
 from recepcja.gui.schedule_view import WEEK_TAB
+from recepcja.gui.workers import BackgroundRunner
 from recepcja.services import day_view
-from recepcja.services.day_view import DayRow, ScheduleInfo
+from recepcja.services.day_view import DayRow, ScheduleInfo, StatusNumbers
+from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
     from recepcja.gui.main_window import MainWindow
+    from recepcja.services.context import AppContext
+
+log = logging.getLogger("recepcja.gui.schedule")
+
+LOADING_DELAY_MS = 150  # a read this fast shows no "loading" word (no flicker)
+
+
+@dataclass(frozen=True, slots=True)
+class SheetRequest:
+    """One read: the day sheet of ``day`` (when ``day_needed``), today's visits (when
+    ``today_needed``) of ``schedules`` as they were when asked, the week of ``week``'s
+    (monday, schedule) and the status numbers; ``ticket`` orders requests."""
+
+    ticket: int
+    day: dt.date
+    schedules: tuple[ScheduleInfo, ...]
+    now: dt.datetime
+    day_needed: bool = False
+    today_needed: bool = False
+    week: tuple[dt.date, ScheduleInfo] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sheets:
+    day: list[DayRow] | None
+    today: list[DayRow] | None
+    week: dict[dt.date, list[DayRow]] | None
+    status: StatusNumbers
+
+
+def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
+    """The reader thread's work: its own connection (the desk's copy while the practice
+    server is away, as the window shows)."""
+    with Repositories.over(ctx.open_desk_db()) as repos:
+        rows = None
+        if request.day_needed:
+            rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
+        today = None
+        if request.today_needed:
+            today_date = request.now.date()
+            today = rows if rows is not None and request.day == today_date else \
+                day_view.day_rows(repos, request.schedules, today_date, request.now)
+        week = None
+        if request.week is not None:
+            monday, info = request.week
+            week = day_view.schedule_week(repos, info, monday, request.now)
+        return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
 class ScheduleLoader:
@@ -27,54 +91,174 @@ class ScheduleLoader:
         self._week_key: tuple[dt.date, int | None] | None = None  # (monday, schedule id)
         self._day: dt.date | None = None  # the day the day sheet holds
         self._today: list[DayRow] | None = None
+        self._reader = BackgroundRunner(window, workers=1)
+        self._ticket = 0  # the newest request's; any reload makes older results stale
+        self._reading: SheetRequest | None = None
+        self._next: SheetRequest | None = None  # asked while reading: runs afterwards
+        self._callbacks: list[Callable[[], object]] = []
+        self.dropped = 0  # stale results thrown away (for tests and curiosity)
+        self._loading = QTimer(window)
+        self._loading.setSingleShot(True)
+        self._loading.timeout.connect(lambda: window.date_bar.set_loading(True))
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def settled(self) -> bool:
+        """Nothing is being read: the views show what was asked for."""
+        return self._reading is None and self._next is None
+
+    def when_shown(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the UI thread once the views show what was asked last (now, if
+        nothing is being read)."""
+        if self.settled:
+            callback()
+        else:
+            self._callbacks.append(callback)
 
     def forget(self) -> None:
         self._week_key = None
         self._day = None
         self._today = None
 
+    def close(self) -> None:
+        """The window closes: no more reads; a running one is waited for (its connection)."""
+        self._ticket += 1
+        self._next = None
+        self._callbacks.clear()
+        self._loading.stop()
+        self._reader.wait(5000)
+        self._reader.shutdown()
+
+    # --- reloading ------------------------------------------------------------------------
+
     def reload(self, force: bool) -> None:
         window = self.window
         now = window.clock()
         day = window.current_day
         window.date_bar.set_date(day, now.date())
+        self._ticket += 1  # whatever is being read was asked before this
         if force:
             self.forget()
         view = window.schedule_view
+        day_needed = False
+        week = None
         if view.currentIndex() == WEEK_TAB:
-            self._show_week(day, now)
+            week = self._week_wanted(day)
             view.mark_week_day(day)
         else:
-            self.day_rows()
-        if self._today is None:
-            today = now.date()
-            self._today = day_view.day_rows(window.repos, window.schedules, today, now) \
-                if self._day != today else view.day_model.rows()
-            window.today.set_rows(day_view.booked_rows(self._today))
+            day_needed = self._day != day
+        today_needed = self._today is None
+        if day_needed or today_needed or week is not None or force:
+            self._ask(SheetRequest(self._ticket, day, tuple(window.schedules), now,
+                                   day_needed, today_needed, week))
+        else:
+            self._next = None  # an older request that waited is not wanted any more
+            self._settle()
+
+    def refresh_status(self) -> None:
+        """The status bar's numbers, read with the next read (now, when nothing is read)."""
+        if self._reading is None and self._next is None:
+            window = self.window
+            self._start(SheetRequest(self._ticket, window.current_day,
+                                     tuple(window.schedules), window.clock()))
 
     def day_rows(self) -> list[DayRow]:
-        """The day sheet of the shown day, read now if it is not read yet."""
+        """The day sheet of the shown day, read now if it is not read yet (a printout of the
+        day in the week tab: on this thread, once)."""
         window = self.window
         view = window.schedule_view
         if self._day != window.current_day:
-            now = window.clock()
-            rows = day_view.day_rows(window.repos, window.schedules, window.current_day, now)
+            rows = day_view.day_rows(window.repos, window.schedules, window.current_day,
+                                     window.clock())
             view.show_day(rows)
             self._day = window.current_day
         return view.day_model.rows()
+
+    def _ask(self, request: SheetRequest) -> None:
+        if self._reading is not None:
+            self._next = request
+            return
+        self._start(request)
+
+    def _start(self, request: SheetRequest) -> None:
+        self._reading = request
+        if not self._loading.isActive():
+            self._loading.start(LOADING_DELAY_MS)
+        ctx = self.window.ctx
+        self._reader.run(lambda: read_sheets(ctx, request),
+                         on_success=lambda sheets: self._arrived(request, sheets),
+                         on_failure=lambda error: self._failed(request, error))
+
+    def _arrived(self, request: SheetRequest, sheets: Sheets) -> None:
+        self._reading = None
+        if self.window.closed:
+            return
+        if request.ticket == self._ticket:
+            self._show(request, sheets)
+        else:
+            self.dropped += 1
+        self._go_on()
+
+    def _failed(self, request: SheetRequest, error: BaseException) -> None:
+        self._reading = None
+        if self.window.closed:
+            return
+        if request.ticket == self._ticket and self._next is None:
+            from recepcja.gui.errors import show_error
+
+            log.warning("reading the day sheet failed: %s", type(error).__name__)
+            show_error(self.window, error)
+        self._go_on()
+
+    def _go_on(self) -> None:
+        request, self._next = self._next, None
+        if request is not None:
+            self._start(request)
+        else:
+            self._settle()
+
+    def _settle(self) -> None:
+        if self._reading is not None:
+            return
+        self._loading.stop()
+        self.window.date_bar.set_loading(False)
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def _show(self, request: SheetRequest, sheets: Sheets) -> None:
+        window = self.window
+        if sheets.day is not None:
+            window.schedule_view.show_day(sheets.day)
+            self._day = request.day
+        if sheets.today is not None:
+            self._today = sheets.today
+            window.today.set_rows(day_view.booked_rows(sheets.today))
+        if request.week is not None and sheets.week is not None:
+            monday, info = request.week
+            window.schedule_view.show_week(sheets.week, info)
+            self._week_key = (monday, info.id)
+        window.show_status(sheets.status)
+        window._update_actions()
+
+    # --- the week -------------------------------------------------------------------------
 
     def week_info(self) -> ScheduleInfo | None:
         chosen = self.window.schedule_view.week_schedule_id()
         return next((info for info in self.window.schedules if info.id == chosen), None)
 
-    def _show_week(self, day: dt.date, now: dt.datetime) -> None:
+    def _week_wanted(self, day: dt.date) -> tuple[dt.date, ScheduleInfo] | None:
+        """The (monday, schedule) whose week must be read for ``day``; None when the view
+        shows it already (or there is no schedule: an empty week, shown now)."""
         info = self.week_info()
         monday = day - dt.timedelta(days=day.weekday())
         key = (monday, info.id if info is not None else None)
         if key == self._week_key:
-            return
-        week: dict[dt.date, list[DayRow]] = {monday + dt.timedelta(days=i): [] for i in range(7)}
-        if info is not None:
-            week = day_view.schedule_week(self.window.repos, info, monday, now)
-        self.window.schedule_view.show_week(week, info)
-        self._week_key = key
+            return None
+        if info is None:
+            self.window.schedule_view.show_week(
+                {monday + dt.timedelta(days=i): [] for i in range(7)}, None)
+            self._week_key = key
+            return None
+        return monday, info

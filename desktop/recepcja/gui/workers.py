@@ -124,6 +124,8 @@ class BackgroundRunner(QObject):
             self._relays.discard(relay)
             self._labels.pop(relay, None)
             relay.deleteLater()
+            if self._closed:  # the owner is gone (its timer may be deleted already)
+                return
             if not self._relays:
                 self._progress.stop()
                 emit(self.busy_changed, "")
@@ -131,14 +133,16 @@ class BackgroundRunner(QObject):
 
         def succeeded(result: Any) -> None:
             try:
-                if on_success is not None:
+                if on_success is not None and not self._closed:
                     on_success(result)
             finally:
                 done()
 
         def failed(error: BaseException) -> None:
             try:
-                if on_failure is not None:
+                if self._closed:  # nobody left to tell
+                    pass
+                elif on_failure is not None:
                     on_failure(error)
                 else:
                     show_error(error_parent, error)
