@@ -32,6 +32,7 @@ def hung_ctx(tmp_path: Path, pg_database: str, hole: BlackholeProxy, monday: dt.
 def test_a_window_read_on_a_silent_link_answers_from_the_copy(
         qtbot, hung_ctx: AppContext, hole: BlackholeProxy, clock):
     from recepcja.gui.main_window import MainWindow
+    from recepcja.services import day_view
 
     window = MainWindow(hung_ctx, clock=clock, start_sync=False)
     qtbot.addWidget(window)
@@ -43,9 +44,15 @@ def test_a_window_read_on_a_silent_link_answers_from_the_copy(
     hole.blackhole()
     absence.start()
     try:
-        # On the UI thread, as the window reads: it returns (from the copy) instead of hanging.
-        window.reload()
+        # On the UI thread, as the window's own reads do (the day's printout): it returns (from
+        # the copy) instead of hanging.
+        rows = day_view.day_rows(window.repos, window.schedules, window.current_day,
+                                 window.clock())
         assert window.repos.db.engine == "sqlite"
+        assert any(row.entry.visit_id for row in rows)
+        # The views' reader, off the UI thread, shows the day from the copy too.
+        window.reload()
+        qtbot.waitUntil(lambda: window.views.settled, timeout=20_000)
         assert any(row.entry.visit_id for row in window.views.day_rows())
         qtbot.waitUntil(banner.isVisible, timeout=10_000)
         assert absence.away and not window.banner.isVisible()  # not CeR's banner

@@ -209,11 +209,10 @@ class OnboardingDialog(QDialog):
                                 label=_("Importing visits…"))
 
     def _imported(self, result: Any) -> None:
+        from recepcja.services.initial_load import import_summary
+
         self.import_button.setEnabled(True)
-        lines = [_("Initial load: {imported} visits imported, {known} already imported, "
-                   "{errors} rows with errors").format(imported=result.imported,
-                                                       known=result.already_imported,
-                                                       errors=len(result.errors))]
+        lines = [import_summary(result)]
         lines += [_("    row {row}: {reason}").format(row=e.row, reason=error_message(e.error))
                   for e in result.errors[:15]]
         if len(result.errors) > 15:

@@ -51,6 +51,7 @@ from recepcja.domain.slots import (
     template_rule_at,
 )
 from recepcja.domain.urgency import parse_urgency
+from recepcja.i18n import _, ngettext
 from recepcja.services.patients import PatientInput, validate_patient
 from recepcja.services.practice_setup import rules_from_template
 from recepcja.store.db import atomic
@@ -440,3 +441,14 @@ def import_initial_load(
                                      visit_id=visit.id,
                                      idempotency_key=f"referral_take:{visit.visit_uid}")
     return result
+
+
+def import_summary(result: InitialLoadResult) -> str:
+    """The one-line summary of an import, each number with its noun's Polish plural form."""
+    return _("Initial load: {imported}, {known}, {errors}").format(
+        imported=ngettext("{count} visit imported", "{count} visits imported",
+                          result.imported).format(count=result.imported),
+        known=ngettext("{count} already imported", "{count} already imported",
+                       result.already_imported).format(count=result.already_imported),
+        errors=ngettext("{count} row with errors", "{count} rows with errors",
+                        len(result.errors)).format(count=len(result.errors)))

@@ -168,7 +168,7 @@ def run_publish(args: argparse.Namespace, ctx: AppContext) -> int:
 # --- initial load --------------------------------------------------------------------------------
 
 def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: bool) -> int:
-    from recepcja.services.initial_load import import_initial_load
+    from recepcja.services.initial_load import import_initial_load, import_summary
 
     with ctx.repositories() as repos:
         result = import_initial_load(repos, path, ctx.user, now=dt.datetime.now(dt.UTC))
@@ -177,10 +177,7 @@ def _import_initial_load(ctx: AppContext, path: Path, *, as_json: bool, quiet: b
                    "errors": [{"row": e.row, "reason": error_text(e.error)}
                               for e in result.errors]})
     elif not quiet:
-        print(_("Initial load: {imported} visits imported, {known} already imported, "
-                "{errors} rows with errors").format(imported=result.imported,
-                                                    known=result.already_imported,
-                                                    errors=len(result.errors)))
+        print(import_summary(result))
         for error in result.errors:
             print(_("    row {row}: {reason}").format(row=error.row,
                                                      reason=error_text(error.error)))
