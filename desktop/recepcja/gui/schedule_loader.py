@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 
 from recepcja.gui.schedule_view import WEEK_TAB
+from recepcja.gui.week_model import WeekGrid
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.services import day_view
 from recepcja.services.day_view import DayRow, ScheduleInfo, StatusNumbers
@@ -36,6 +37,7 @@ from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
     from recepcja.gui.main_window import MainWindow
+    from recepcja.gui.term_style import TermLook
     from recepcja.services.context import AppContext
 
 log = logging.getLogger("recepcja.gui.schedule")
@@ -62,13 +64,14 @@ class SheetRequest:
 class Sheets:
     day: list[DayRow] | None
     today: list[DayRow] | None
-    week: dict[dt.date, list[DayRow]] | None
+    week: WeekGrid | None  # made ready for the week model
     status: StatusNumbers
 
 
-def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
+def read_sheets(ctx: AppContext, request: SheetRequest, look: TermLook) -> Sheets:
     """The reader thread's work: its own connection (the desk's copy while the practice
-    server is away, as the window shows)."""
+    server is away, as the window shows); the week's cells made with the week view's
+    ``look``."""
     with Repositories.over(ctx.open_desk_db()) as repos:
         rows = None
         if request.day_needed:
@@ -81,7 +84,7 @@ def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
         week = None
         if request.week is not None:
             monday, info = request.week
-            week = day_view.schedule_week(repos, info, monday, request.now)
+            week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
         return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
@@ -185,8 +188,8 @@ class ScheduleLoader:
         self._reading = request
         if not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
-        ctx = self.window.ctx
-        self._reader.run(lambda: read_sheets(ctx, request),
+        ctx, look = self.window.ctx, self.window.schedule_view.week_model.look
+        self._reader.run(lambda: read_sheets(ctx, request, look),
                          on_success=lambda sheets: self._arrived(request, sheets),
                          on_failure=lambda error: self._failed(request, error))
 
