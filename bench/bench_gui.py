@@ -99,7 +99,7 @@ def started():
         app.processEvents()
 
     def shown():  # the week (and the status numbers) are read off the UI thread
-        while not w.views.settled:
+        while not getattr(w.views, "settled", True):
             app.processEvents()
             time.sleep(0.0002)
 
