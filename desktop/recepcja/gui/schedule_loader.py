@@ -68,24 +68,60 @@ class Sheets:
     status: StatusNumbers
 
 
-def read_sheets(ctx: AppContext, request: SheetRequest, look: TermLook) -> Sheets:
-    """The reader thread's work: its own connection (the desk's copy while the practice
+class ReaderConnection:
+    """The reader thread's connection, kept between reads (a practice database on PostgreSQL
+    would otherwise be connected to every few seconds) and opened again when the desk
+    switches between the practice database and its copy, or after a failed read. Used only
+    on the reader's one thread."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._repos: Repositories | None = None
+        self._away: bool | None = None
+
+    def repos(self) -> Repositories:
+        absence = self.ctx.server_absence
+        away = absence.away if absence is not None else None
+        if self._repos is None or away != self._away:
+            self.close()
+            self._repos = Repositories.over(self.ctx.open_desk_db())
+            self._away = away
+        return self._repos
+
+    def close(self) -> None:
+        repos, self._repos = self._repos, None
+        if repos is not None:
+            try:
+                repos.close()
+            except Exception:  # a connection the server dropped: nothing left to close
+                log.debug("closing the views' reader connection failed", exc_info=True)
+
+
+def read_sheets(connection: ReaderConnection, request: SheetRequest, look: TermLook) -> Sheets:
+    """The reader thread's work over its own connection (the desk's copy while the practice
     server is away, as the window shows); the week's cells made with the week view's
-    ``look``."""
-    with Repositories.over(ctx.open_desk_db()) as repos:
-        rows = None
-        if request.day_needed:
-            rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
-        today = None
-        if request.today_needed:
-            today_date = request.now.date()
-            today = rows if rows is not None and request.day == today_date else \
-                day_view.day_rows(repos, request.schedules, today_date, request.now)
-        week = None
-        if request.week is not None:
-            monday, info = request.week
-            week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
-        return Sheets(rows, today, week, day_view.status_numbers(repos))
+    ``look``. A failed read closes the connection (the next read opens a new one)."""
+    try:
+        return _read(connection.repos(), request, look)
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _read(repos: Repositories, request: SheetRequest, look: TermLook) -> Sheets:
+    rows = None
+    if request.day_needed:
+        rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
+    today = None
+    if request.today_needed:
+        today_date = request.now.date()
+        today = rows if rows is not None and request.day == today_date else \
+            day_view.day_rows(repos, request.schedules, today_date, request.now)
+    week = None
+    if request.week is not None:
+        monday, info = request.week
+        week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
+    return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
 class ScheduleLoader:
@@ -95,6 +131,7 @@ class ScheduleLoader:
         self._day: dt.date | None = None  # the day the day sheet holds
         self._today: list[DayRow] | None = None
         self._reader = BackgroundRunner(window, workers=1)
+        self._connection = ReaderConnection(window.ctx)  # used on the reader's thread only
         self._ticket = 0  # the newest request's; any reload makes older results stale
         self._reading: SheetRequest | None = None
         self._next: SheetRequest | None = None  # asked while reading: runs afterwards
@@ -130,6 +167,7 @@ class ScheduleLoader:
         self._next = None
         self._callbacks.clear()
         self._loading.stop()
+        self._reader.run(self._connection.close)  # on its thread, after any running read
         self._reader.wait(5000)
         self._reader.shutdown()
 
@@ -188,8 +226,8 @@ class ScheduleLoader:
         self._reading = request
         if not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
-        ctx, look = self.window.ctx, self.window.schedule_view.week_model.look
-        self._reader.run(lambda: read_sheets(ctx, request, look),
+        connection, look = self._connection, self.window.schedule_view.week_model.look
+        self._reader.run(lambda: read_sheets(connection, request, look),
                          on_success=lambda sheets: self._arrived(request, sheets),
                          on_failure=lambda error: self._failed(request, error))
 
