@@ -213,3 +213,19 @@ def test_the_reader_keeps_its_connection_and_opens_a_new_one_after_a_failed_read
     assert connection._repos is not None and connection._repos is not first
     assert {r.start.date() for r in window.schedule_view.day_model.rows()} == {
         monday + dt.timedelta(days=1)}
+
+
+def test_a_failed_read_of_the_status_numbers_alone_opens_no_message_box(qtbot, window, shown,
+                                                                        monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    def broken(_repos):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(day_view, "status_numbers", broken)
+    window.refresh_status()  # as the 3 s timer does
+    shown(window)
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+    window.actions_.next_day.trigger()  # what the desk asked for: told
+    shown(window)
+    assert [box for box in window.findChildren(QMessageBox) if box.isVisible()]

@@ -245,10 +245,12 @@ class ScheduleLoader:
         self._reading = None
         if self.window.closed:
             return
-        if request.ticket == self._ticket and self._next is None:
+        log.warning("reading the views failed: %s", type(error).__name__)
+        asked = request.day_needed or request.today_needed or request.week is not None
+        if asked and request.ticket == self._ticket and self._next is None:
+            # What the desk asked for (not the status bar's numbers every 3 s): told once.
             from recepcja.gui.errors import show_error
 
-            log.warning("reading the day sheet failed: %s", type(error).__name__)
             show_error(self.window, error)
         self._go_on()
 
