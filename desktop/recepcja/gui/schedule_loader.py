@@ -59,6 +59,11 @@ class SheetRequest:
     today_needed: bool = False
     week: tuple[dt.date, ScheduleInfo] | None = None
 
+    @property
+    def asked(self) -> bool:
+        """Something the desk is waiting to see (not only the status bar's numbers)."""
+        return self.day_needed or self.today_needed or self.week is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Sheets:
@@ -224,7 +229,7 @@ class ScheduleLoader:
 
     def _start(self, request: SheetRequest) -> None:
         self._reading = request
-        if not self._loading.isActive():
+        if request.asked and not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
         connection, look = self._connection, self.window.schedule_view.week_model.look
         self._reader.run(lambda: read_sheets(connection, request, look),
@@ -246,8 +251,7 @@ class ScheduleLoader:
         if self.window.closed:
             return
         log.warning("reading the views failed: %s", type(error).__name__)
-        asked = request.day_needed or request.today_needed or request.week is not None
-        if asked and request.ticket == self._ticket and self._next is None:
+        if request.asked and request.ticket == self._ticket and self._next is None:
             # What the desk asked for (not the status bar's numbers every 3 s): told once.
             from recepcja.gui.errors import show_error
 
