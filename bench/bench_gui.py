@@ -120,6 +120,7 @@ def started():
     out["switch_cpu_median"] = statistics.median(cpu)
     out["switch_cpu_max"] = max(cpu)
     out["switch_cpu_times"] = cpu
+    out["switch_wall_times"] = times
     out["switch_times"] = times
     out["floor_median"] = statistics.median(floor)
     out["floor_max"] = max(floor)
