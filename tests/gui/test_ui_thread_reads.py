@@ -182,3 +182,50 @@ def test_the_week_is_read_off_the_ui_thread(qtbot, window, shown, monkeypatch):
     assert {week.row_at(r, c).entry.slot_id for r in range(week.rowCount()) for c in range(7)
             if week.row_at(r, c) is not None} == {
         row.entry.slot_id for rows in expected.values() for row in rows}
+
+
+def test_the_reader_keeps_its_connection_and_opens_a_new_one_after_a_failed_read(
+        qtbot, window, shown, monkeypatch):
+    monday = window.current_day
+    connection = window.views._connection  # the reader thread's
+    first = connection._repos
+    assert first is not None
+    for _ in range(3):
+        window.actions_.next_day.trigger()
+        shown(window)
+    window.refresh_status()
+    shown(window)
+    assert connection._repos is first  # the reads and the status numbers on the same one
+    real_rows = day_view.day_rows
+    failing = [True]
+
+    def rows_or_failure(*args):
+        if failing and failing.pop():
+            raise OSError("disk I/O error")
+        return real_rows(*args)
+
+    monkeypatch.setattr(day_view, "day_rows", rows_or_failure)
+    window.actions_.next_day.trigger()
+    shown(window)  # the failure is told in a message box (not asserted here)
+    assert connection._repos is None  # closed with the failed read
+    window.go_to(monday + dt.timedelta(days=1))  # a working day again
+    shown(window)
+    assert connection._repos is not None and connection._repos is not first
+    assert {r.start.date() for r in window.schedule_view.day_model.rows()} == {
+        monday + dt.timedelta(days=1)}
+
+
+def test_a_failed_read_of_the_status_numbers_alone_opens_no_message_box(qtbot, window, shown,
+                                                                        monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    def broken(_repos):
+        raise OSError("disk I/O error")
+
+    monkeypatch.setattr(day_view, "status_numbers", broken)
+    window.refresh_status()  # as the 3 s timer does
+    shown(window)
+    assert not [box for box in window.findChildren(QMessageBox) if box.isVisible()]
+    window.actions_.next_day.trigger()  # what the desk asked for: told
+    shown(window)
+    assert [box for box in window.findChildren(QMessageBox) if box.isVisible()]

@@ -38,6 +38,9 @@ def app_icon():  # QIcon, imported lazily with Qt
     return QIcon()
 
 
+UI_SWITCH_INTERVAL_S = 0.001
+
+
 def make_application(argv: list[str] | None = None):  # QApplication
     """The QApplication with a Polish locale, the app's name and icon (or the existing one)."""
     from PySide6.QtCore import QLocale
@@ -51,6 +54,10 @@ def make_application(argv: list[str] | None = None):  # QApplication
     app.setOrganizationName("Recepcja")
     app.setWindowIcon(app_icon())
     install_qt_translations(app)
+    # The UI thread shares the GIL with the readers and the pool: a thread wanting it back
+    # (after every SQLite call, every Qt call) waits up to one switch interval while another
+    # runs Python. 1 ms instead of 5 keeps the window's frames short (issue 18).
+    sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
     return app
 
 

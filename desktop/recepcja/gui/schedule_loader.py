@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QTimer
 
 from recepcja.gui.schedule_view import WEEK_TAB
+from recepcja.gui.week_model import WeekGrid
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.services import day_view
 from recepcja.services.day_view import DayRow, ScheduleInfo, StatusNumbers
@@ -36,6 +37,7 @@ from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
     from recepcja.gui.main_window import MainWindow
+    from recepcja.gui.term_style import TermLook
     from recepcja.services.context import AppContext
 
 log = logging.getLogger("recepcja.gui.schedule")
@@ -57,32 +59,74 @@ class SheetRequest:
     today_needed: bool = False
     week: tuple[dt.date, ScheduleInfo] | None = None
 
+    @property
+    def asked(self) -> bool:
+        """Something the desk is waiting to see (not only the status bar's numbers)."""
+        return self.day_needed or self.today_needed or self.week is not None
+
 
 @dataclass(frozen=True, slots=True)
 class Sheets:
     day: list[DayRow] | None
     today: list[DayRow] | None
-    week: dict[dt.date, list[DayRow]] | None
+    week: WeekGrid | None  # made ready for the week model
     status: StatusNumbers
 
 
-def read_sheets(ctx: AppContext, request: SheetRequest) -> Sheets:
-    """The reader thread's work: its own connection (the desk's copy while the practice
-    server is away, as the window shows)."""
-    with Repositories.over(ctx.open_desk_db()) as repos:
-        rows = None
-        if request.day_needed:
-            rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
-        today = None
-        if request.today_needed:
-            today_date = request.now.date()
-            today = rows if rows is not None and request.day == today_date else \
-                day_view.day_rows(repos, request.schedules, today_date, request.now)
-        week = None
-        if request.week is not None:
-            monday, info = request.week
-            week = day_view.schedule_week(repos, info, monday, request.now)
-        return Sheets(rows, today, week, day_view.status_numbers(repos))
+class ReaderConnection:
+    """The reader thread's connection, kept between reads (a practice database on PostgreSQL
+    would otherwise be connected to every few seconds) and opened again when the desk
+    switches between the practice database and its copy, or after a failed read. Used only
+    on the reader's one thread."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self._repos: Repositories | None = None
+        self._away: bool | None = None
+
+    def repos(self) -> Repositories:
+        absence = self.ctx.server_absence
+        away = absence.away if absence is not None else None
+        if self._repos is None or away != self._away:
+            self.close()
+            self._repos = Repositories.over(self.ctx.open_desk_db())
+            self._away = away
+        return self._repos
+
+    def close(self) -> None:
+        repos, self._repos = self._repos, None
+        if repos is not None:
+            try:
+                repos.close()
+            except Exception:  # a connection the server dropped: nothing left to close
+                log.debug("closing the views' reader connection failed", exc_info=True)
+
+
+def read_sheets(connection: ReaderConnection, request: SheetRequest, look: TermLook) -> Sheets:
+    """The reader thread's work over its own connection (the desk's copy while the practice
+    server is away, as the window shows); the week's cells made with the week view's
+    ``look``. A failed read closes the connection (the next read opens a new one)."""
+    try:
+        return _read(connection.repos(), request, look)
+    except BaseException:
+        connection.close()
+        raise
+
+
+def _read(repos: Repositories, request: SheetRequest, look: TermLook) -> Sheets:
+    rows = None
+    if request.day_needed:
+        rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
+    today = None
+    if request.today_needed:
+        today_date = request.now.date()
+        today = rows if rows is not None and request.day == today_date else \
+            day_view.day_rows(repos, request.schedules, today_date, request.now)
+    week = None
+    if request.week is not None:
+        monday, info = request.week
+        week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
+    return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
 class ScheduleLoader:
@@ -92,6 +136,7 @@ class ScheduleLoader:
         self._day: dt.date | None = None  # the day the day sheet holds
         self._today: list[DayRow] | None = None
         self._reader = BackgroundRunner(window, workers=1)
+        self._connection = ReaderConnection(window.ctx)  # used on the reader's thread only
         self._ticket = 0  # the newest request's; any reload makes older results stale
         self._reading: SheetRequest | None = None
         self._next: SheetRequest | None = None  # asked while reading: runs afterwards
@@ -127,6 +172,7 @@ class ScheduleLoader:
         self._next = None
         self._callbacks.clear()
         self._loading.stop()
+        self._reader.run(self._connection.close)  # on its thread, after any running read
         self._reader.wait(5000)
         self._reader.shutdown()
 
@@ -183,10 +229,10 @@ class ScheduleLoader:
 
     def _start(self, request: SheetRequest) -> None:
         self._reading = request
-        if not self._loading.isActive():
+        if request.asked and not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
-        ctx = self.window.ctx
-        self._reader.run(lambda: read_sheets(ctx, request),
+        connection, look = self._connection, self.window.schedule_view.week_model.look
+        self._reader.run(lambda: read_sheets(connection, request, look),
                          on_success=lambda sheets: self._arrived(request, sheets),
                          on_failure=lambda error: self._failed(request, error))
 
@@ -204,10 +250,11 @@ class ScheduleLoader:
         self._reading = None
         if self.window.closed:
             return
-        if request.ticket == self._ticket and self._next is None:
+        log.warning("reading the views failed: %s", type(error).__name__)
+        if request.asked and request.ticket == self._ticket and self._next is None:
+            # What the desk asked for (not the status bar's numbers every 3 s): told once.
             from recepcja.gui.errors import show_error
 
-            log.warning("reading the day sheet failed: %s", type(error).__name__)
             show_error(self.window, error)
         self._go_on()
 

@@ -35,7 +35,7 @@ from recepcja.gui.day_model import (
     DayTableModel,
 )
 from recepcja.gui.signals import emit
-from recepcja.gui.week_model import WeekTableModel
+from recepcja.gui.week_model import WeekGrid, WeekTableModel
 from recepcja.i18n import _
 from recepcja.services.day_view import DayRow, ScheduleInfo
 
@@ -155,7 +155,8 @@ class ScheduleView(QTabWidget):
             self._select_day_row(self._chosen.entry.slot_id)
         emit(self.current_row_changed, self.current_row())
 
-    def show_week(self, week: dict[dt.date, list[DayRow]], info: ScheduleInfo | None) -> None:
+    def show_week(self, week: dict[dt.date, list[DayRow]] | WeekGrid,
+                  info: ScheduleInfo | None) -> None:
         self.week_model.set_week(week, info)
         if self._chosen is not None:
             self._select_week_cell(self._chosen.entry.slot_id)

@@ -5,6 +5,8 @@ merging several.
 A cell shows the status symbol and word or the patient, then the term's kind and, for an urgent
 visit, "! pilny" - symbols and words, never colour alone. Everything a cell shows is made once
 when the week is set: painting only looks it up (the week view repaints on every day switch).
+``build_grid`` makes it (plain Python: on the views' reader thread, beside the week's read), so
+entering another week costs the UI thread only the model's reset.
 """
 
 from __future__ import annotations
@@ -48,6 +50,43 @@ class _Cell:
         self.urgent = urgent
 
 
+class WeekGrid:
+    """A week made ready for the model: day headers, start times, every cell by (row, column)
+    and every slot's cell."""
+
+    __slots__ = ("cells", "day_headers", "days", "slots", "times")
+
+    def __init__(self, look: TermLook, week: dict[dt.date, list[DayRow]]) -> None:
+        self.days = sorted(week)
+        self.day_headers = [f"{weekday_short(day)} {day:%d.%m}" for day in self.days]
+        minutes = sorted({row.entry.start.hour * 60 + row.entry.start.minute
+                          for rows in week.values() for row in rows})
+        self.times = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
+        position = {m: i for i, m in enumerate(minutes)}
+        self.cells: dict[tuple[int, int], _Cell] = {}
+        self.slots: dict[int, tuple[int, int]] = {}
+        for column, day in enumerate(self.days):
+            for row in week[day]:
+                key = (position[row.entry.start.hour * 60 + row.entry.start.minute], column)
+                self.cells[key] = _cell(look, row)
+                self.slots[row.entry.slot_id] = key
+
+
+def _cell(look: TermLook, row: DayRow) -> _Cell:
+    entry = row.entry
+    urgent = entry.urgency == "urgent" and entry.visit_id is not None
+    if entry.visit_id is not None:
+        initial = f" {entry.patient_first_name[:1]}." if entry.patient_first_name else ""
+        first = f"{SYMBOLS[row.status]} {entry.patient_last_name or ''}{initial}"
+    else:
+        first = f"{SYMBOLS[row.status]} {look.word(row.status)}"
+    second = [look.word("urgent")] if urgent else []  # first: never elided away
+    second.append(look.kind(entry.term_kind, row.scope_code))
+    text = first + "\n" + " · ".join(part for part in second if part)
+    foreground = URGENT_TEXT if urgent else (PAST_TEXT if row.is_past else None)
+    return _Cell(row, text, COLOURS[row.status], foreground, urgent)
+
+
 class WeekTableModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
@@ -72,38 +111,19 @@ class WeekTableModel(QAbstractTableModel):
         self._current = day
         return True
 
-    def set_week(self, week: dict[dt.date, list[DayRow]], info: ScheduleInfo | None) -> None:
-        """The terms of ``info``'s schedule on the days of ``week`` (``schedule_week``)."""
+    def set_week(self, week: dict[dt.date, list[DayRow]] | WeekGrid,
+                 info: ScheduleInfo | None) -> None:
+        """The terms of ``info``'s schedule on the days of ``week`` (``schedule_week``, or
+        its ``WeekGrid`` made already)."""
+        grid = week if isinstance(week, WeekGrid) else WeekGrid(self.look, week)
         self.beginResetModel()
         self.info = info
-        self._days = sorted(week)
-        self._day_headers = [f"{weekday_short(day)} {day:%d.%m}" for day in self._days]
-        minutes = sorted({row.entry.start.hour * 60 + row.entry.start.minute
-                          for rows in week.values() for row in rows})
-        self._times = [f"{m // 60:02d}:{m % 60:02d}" for m in minutes]
-        position = {m: i for i, m in enumerate(minutes)}
-        self._cells = {}
-        self._slots = {}
-        for column, day in enumerate(self._days):
-            for row in week[day]:
-                key = (position[row.entry.start.hour * 60 + row.entry.start.minute], column)
-                self._cells[key] = self._cell(row)
-                self._slots[row.entry.slot_id] = key
+        self._days = grid.days
+        self._day_headers = grid.day_headers
+        self._times = grid.times
+        self._cells = grid.cells
+        self._slots = grid.slots
         self.endResetModel()
-
-    def _cell(self, row: DayRow) -> _Cell:
-        entry = row.entry
-        urgent = entry.urgency == "urgent" and entry.visit_id is not None
-        if entry.visit_id is not None:
-            initial = f" {entry.patient_first_name[:1]}." if entry.patient_first_name else ""
-            first = f"{SYMBOLS[row.status]} {entry.patient_last_name or ''}{initial}"
-        else:
-            first = f"{SYMBOLS[row.status]} {self.look.word(row.status)}"
-        second = [self.look.word("urgent")] if urgent else []  # first: never elided away
-        second.append(self.look.kind(entry.term_kind, row.scope_code))
-        text = first + "\n" + " · ".join(part for part in second if part)
-        foreground = URGENT_TEXT if urgent else (PAST_TEXT if row.is_past else None)
-        return _Cell(row, text, COLOURS[row.status], foreground, urgent)
 
     def day_at(self, column: int) -> dt.date | None:
         return self._days[column] if 0 <= column < len(self._days) else None
