@@ -77,9 +77,11 @@ def test_onboarding_view_walks_the_six_steps_against_cer(qtbot, tmp_path, monkey
         monday = dt.date.today() + dt.timedelta(days=14 - dt.date.today().weekday())
         visits = tmp_path / "wizyty.csv"
         visits.write_text(
-            "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency\n"
-            f"G1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny\n"
-            f"G2;Nie ma takiego;{monday};08:20;;02070803628;Anna;Nowak;;\n", encoding="utf-8")
+            "visit_id;schedule;date;time;minutes;pesel;first_name;last_name;phone;urgency;"
+            "referral_id\n"  # a first visit of cardiology carries its referral
+            f"G1;Kardiologia - dr Nowak;{monday};08:00;;44051401359;Jan;Kowalski;;stabilny;SK-1\n"
+            f"G2;Nie ma takiego;{monday};08:20;;02070803628;Anna;Nowak;;;SK-2\n",
+            encoding="utf-8")
         with qtbot.waitSignal(window.runner.finished, timeout=20000):
             dialog.import_visits(visits)
         assert "1" in dialog.message.text() and "wiersz 3" in dialog.message.text(), \
