@@ -188,7 +188,7 @@ def test_taken_term_moves_to_the_next_allowed_one_and_onto_the_call_list(
     visit = repos.visits.get(result.visit.id)
     assert visit.slot_id == practice.slot_ids[3] and visit.state == VisitState.CONFIRMED
     assert report.moved == 1
-    # CeR gave the lost term to somebody else: it shows taken at once, held by no visit of ours
+    # CeR gave the lost term to somebody else: taken here too, not "wolny" (sync.lost_terms)
     assert repos.slots.get(practice.slot_ids[0]).state == SlotState.BOOKED
     assert repos.visits.live_for_slot(practice.slot_ids[0]) is None
     [item] = call_list(repos)
