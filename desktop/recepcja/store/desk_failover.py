@@ -13,8 +13,10 @@ is gone, and never leaves it with a dead connection:
 - **switching over**: a statement that fails because the server is lost (the connection broke,
   or the server cancelled it after ``statement_timeout``) calls ``fallback(reason)``, which
   marks the desk away and hands out the desk's copy; the connection goes on over the copy from
-  then on. A read outside a transaction is run again on the copy, so the window's query
-  answers from the copy instead of failing; a write (or anything inside a transaction) is
+  then on. A statement started after the practice link found the server away switches the same
+  way without touching the silent link (a connection opened before, e.g. a reader's kept
+  one). A read outside a transaction is run again on the copy, so the window's query answers
+  from the copy instead of failing; a write (or anything inside a transaction) is
   not repeated - its transaction failed as a whole and the caller is told in one line.
 
 Queries in flight are tracked by their socket: cutting one short shuts the socket down (the
@@ -42,6 +44,7 @@ Fallback = Callable[[str], Database]
 _lock = threading.Lock()
 _in_flight: dict[int, int] = {}  # a running statement's token -> its socket's descriptor
 _READS = ("SELECT", "WITH", "VALUES", "PRAGMA")
+AWAY = "the practice link finds the server away"
 
 
 def abort_in_flight() -> int:
@@ -60,21 +63,25 @@ def abort_in_flight() -> int:
         return count
 
 
-def with_failover(db: Database, fallback: Fallback) -> Database:
+def with_failover(db: Database, fallback: Fallback,
+                  away: Callable[[], bool] | None = None) -> Database:
     """``db`` itself, its connection wrapped as the module docstring says (PostgreSQL only:
-    a desk on its own SQLite file has nothing to fall back on)."""
+    a desk on its own SQLite file has nothing to fall back on). ``away``: whether the practice
+    link knows the server is away - then a statement goes to the copy without waiting."""
     if db.dialect.is_postgresql:
-        db.conn = FailoverConnection(db, fallback)
+        db.conn = FailoverConnection(db, fallback, away)
     return db
 
 
 class FailoverConnection:
     """The practice connection of ``db`` until the server is lost, then the desk's copy."""
 
-    def __init__(self, db: Database, fallback: Fallback) -> None:
+    def __init__(self, db: Database, fallback: Fallback,
+                 away: Callable[[], bool] | None = None) -> None:
         self._db = db
         self.inner: Any = db.conn
         self._fallback = fallback
+        self._away = away
         self.failed_over = False
 
     @property
@@ -94,6 +101,12 @@ class FailoverConnection:
         if self.failed_over:
             return call(sql, arg)
         in_transaction = self.inner.in_transaction
+        if self._away is not None and self._away():
+            # The practice link already knows the server is away: a statement started now on
+            # this connection (opened before) would wait on the silent link, after the
+            # statements in flight were cut short.
+            return self._after_loss(UnusableDatabaseError(AWAY), AWAY, call, sql, arg,
+                                    in_transaction=in_transaction)
         token = object()
         try:
             with _lock:
@@ -103,17 +116,23 @@ class FailoverConnection:
             reason = _lost(error)
             if reason is None:
                 raise
-            self._fail_over(reason)
-            if in_transaction or not _is_read(sql):
-                raise
-            try:
-                return getattr(self.inner, call.__name__)(sql, arg)
-            except Exception:
-                log.warning("a read could not be repeated on the desk's copy", exc_info=True)
-                raise error from None
+            return self._after_loss(error, reason, call, sql, arg,
+                                    in_transaction=in_transaction)
         finally:
             with _lock:
                 _in_flight.pop(id(token), None)
+
+    def _after_loss(self, error: Exception, reason: str, call: Callable[[str, Any], Any],
+                    sql: str, arg: Any, *, in_transaction: bool) -> Any:
+        """Switch to the copy; a read outside a transaction is answered from it."""
+        self._fail_over(reason)
+        if in_transaction or not _is_read(sql):
+            raise error
+        try:
+            return getattr(self.inner, call.__name__)(sql, arg)
+        except Exception:
+            log.warning("a read could not be repeated on the desk's copy", exc_info=True)
+            raise error from None
 
     def _fail_over(self, reason: str) -> None:
         practice = self.inner

@@ -100,3 +100,36 @@ def test_a_statement_the_server_cancels_switches_the_desk(
         assert db.conn.execute("SELECT count(*) FROM schedules").fetchone()[0] > 0
     finally:
         db.close()
+
+
+def test_a_statement_started_after_the_link_found_the_server_away_goes_to_the_copy(
+        tmp_path: Path, pg_database: str, hole: BlackholeProxy,
+        monkeypatch: pytest.MonkeyPatch):
+    """A connection opened while the server answered (a reader keeps one between reads) starts
+    no statement on the silent link once the practice link knows the server is away: the cut
+    in flight happened before it, so nothing else would end its wait but statement_timeout."""
+    ctx = desk(tmp_path, hole.url(pg_database), monkeypatch)
+    absence = ctx.server_absence
+    kept = Repositories.over(ctx.open_desk_db())
+    try:
+        assert kept.db.engine == "postgresql"
+        schedule = int(kept.schedules.list()[0].id or 0)
+        terms = [slot.id for slot in kept.slots.for_day(schedule, TODAY)]
+        hole.blackhole()
+        absence.mark_away("test: the link's probe found no answer")
+        answer: list[tuple[list[int], str]] = []
+
+        def read() -> None:  # as the window's reader thread: it reads, then closes
+            try:
+                answer.append(([slot.id for slot in kept.slots.for_day(schedule, TODAY)],
+                               kept.db.engine))
+            finally:
+                kept.close()
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(15)  # without the check: waits on the silent link far longer
+        assert not reader.is_alive(), "the statement waited on the silent link"
+        assert answer == [(terms, "sqlite")]
+    finally:
+        hole.restore()
