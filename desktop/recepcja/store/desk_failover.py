@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from recepcja.domain.errors import N_
 from recepcja.store.db import Database, UnusableDatabaseError
 
 log = logging.getLogger(__name__)
@@ -105,12 +106,12 @@ class FailoverConnection:
                 raise
             self._fail_over(reason)
             if in_transaction or not _is_read(sql):
-                raise
+                raise _one_line(error, reason) from error
             try:
                 return getattr(self.inner, call.__name__)(sql, arg)
             except Exception:
                 log.warning("a read could not be repeated on the desk's copy", exc_info=True)
-                raise error from None
+                raise _one_line(error, reason) from error
         finally:
             with _lock:
                 _in_flight.pop(id(token), None)
@@ -127,6 +128,15 @@ class FailoverConnection:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _one_line(error: Exception, reason: str) -> Exception:
+    """A statement the server cancelled, as the store's one line of a lost server."""
+    if isinstance(error, UnusableDatabaseError):
+        return error
+    return UnusableDatabaseError(
+        N_("The connection to the practice database was lost ({error}). What was saved "
+           "before is safe; try again when the server answers."), error=reason)
 
 
 def _socket_of(conn: Any) -> int:
