@@ -1,6 +1,6 @@
 """Refreshing a desk's copy of a large practice database: whole copy vs what changed (issue 16).
 
-    .venv/bin/python bench/bench_copy_refresh.py LARGE.sqlite [--runs 5] [--changes 20] [--json]
+    .venv/bin/python bench/bench_copy_refresh.py LARGE.sqlite [--runs 5] [--changes 3,20] [--json]
 
 LARGE.sqlite is the large bench database (``bench/generate.py LARGE.sqlite``: 10 schedules x
 12 months of 2026, 50k patients, 100k visits). It is copied once into a durable throwaway
@@ -11,8 +11,8 @@ to six weeks ahead, every patient). Interleaved, run after run:
 
 - **whole copy**: ``store.local_copy.refresh`` - one snapshot, every copied table replaced in
   one SQLite transaction (what every refresh cost before);
-- **what changed, after N changes**: other desks book N visits on free terms of the copied
-  weeks (one ``VisitRepo.book`` transaction each, not timed), then
+- **what changed, after N bookings** (for each N of ``--changes``): other desks book N visits
+  on free terms of the copied weeks (one ``VisitRepo.book`` transaction each, not timed), then
   ``store.local_copy_delta.refresh_changes`` brings the copy up to date;
 - **what changed, nothing changed**: the same call again (the link's usual 30 s step).
 """
@@ -68,7 +68,8 @@ def _book(practice: Repositories, slots: list[int], patients: list[int],
         practice.visits.book(visit, slot, "bench")
 
 
-def run(source: Path, runs: int, changes: int, today: dt.date = TODAY) -> dict[str, object]:
+def run(source: Path, runs: int, changes: Sequence[int],
+        today: dt.date = TODAY) -> dict[str, object]:
     rng = random.Random(16)
     cluster = pg_cluster.start(durable=True)
     try:
@@ -84,7 +85,7 @@ def run(source: Path, runs: int, changes: int, today: dt.date = TODAY) -> dict[s
             patients = [int(row[0]) for row in practice.db.conn.execute(
                 "SELECT id FROM patients WHERE merged_into IS NULL")]
             whole: list[float] = []
-            changed: list[float] = []
+            changed: dict[int, list[float]] = {count: [] for count in changes}
             idle: list[float] = []
             sizes: dict[str, int] = {}
             for _ in range(runs):
@@ -93,22 +94,24 @@ def run(source: Path, runs: int, changes: int, today: dt.date = TODAY) -> dict[s
                 report = refresh(practice.db, copy, today=today, now=now)
                 whole.append(time.perf_counter() - started)
                 sizes = report.rows
-                _book(practice, _free_terms(practice, today, changes, rng), patients, rng)
+                for step, count in enumerate(changes, start=1):
+                    _book(practice, _free_terms(practice, today, count, rng), patients, rng)
+                    started = time.perf_counter()
+                    delta = refresh_changes(practice.db, copy, today=today,
+                                            now=now + dt.timedelta(seconds=30 * step))
+                    changed[count].append(time.perf_counter() - started)
+                    if delta is None:
+                        raise RuntimeError("no incremental refresh")
                 started = time.perf_counter()
-                delta = refresh_changes(practice.db, copy, today=today,
-                                        now=now + dt.timedelta(seconds=30))
-                changed.append(time.perf_counter() - started)
-                if delta is None:
-                    raise RuntimeError("no incremental refresh")
-                started = time.perf_counter()
-                refresh_changes(practice.db, copy, today=today, now=now + dt.timedelta(seconds=60))
+                refresh_changes(practice.db, copy, today=today,
+                                now=now + dt.timedelta(seconds=30 * (len(changes) + 1)))
                 idle.append(time.perf_counter() - started)
             copy.close()
     finally:
         pg_cluster.stop(cluster.folder)
     seconds = {
         "whole copy": whole,
-        f"what changed, after {changes} bookings": changed,
+        **{f"what changed, after {count} bookings": values for count, values in changed.items()},
         "what changed, nothing changed": idle,
     }
     return {
@@ -135,12 +138,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("source", type=Path, help="the large bench database (generate.py)")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--changes", type=int, default=20)
+    parser.add_argument("--changes", default="3,20",
+                        help="bookings between refreshes, comma-separated (default 3,20)")
     parser.add_argument("--today", type=dt.date.fromisoformat, default=TODAY,
                         help="the desk's day (default: the bench data's, 2026-06-30)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
-    report = run(args.source, args.runs, args.changes, args.today)
+    counts = [int(part) for part in args.changes.split(",") if part.strip()]
+    report = run(args.source, args.runs, counts, args.today)
     print(json.dumps(report, indent=2) if args.json else markdown(report))
     return 0
 

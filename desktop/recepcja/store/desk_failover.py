@@ -35,6 +35,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from recepcja.domain.errors import N_
 from recepcja.store.db import Database, UnusableDatabaseError
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ Fallback = Callable[[str], Database]
 _lock = threading.Lock()
 _in_flight: dict[int, int] = {}  # a running statement's token -> its socket's descriptor
 _READS = ("SELECT", "WITH", "VALUES", "PRAGMA")
-AWAY = "the practice link finds the server away"
+AWAY = "the practice link finds the server away"  # the reason in the log and the banner's state
 
 
 def abort_in_flight() -> int:
@@ -105,7 +106,10 @@ class FailoverConnection:
             # The practice link already knows the server is away: a statement started now on
             # this connection (opened before) would wait on the silent link, after the
             # statements in flight were cut short.
-            return self._after_loss(UnusableDatabaseError(AWAY), AWAY, call, sql, arg,
+            away = UnusableDatabaseError(N_(
+                "The practice database does not answer. What was saved before is safe; try "
+                "again when the server answers."))
+            return self._after_loss(away, AWAY, call, sql, arg,
                                     in_transaction=in_transaction)
         token = object()
         try:
@@ -127,12 +131,12 @@ class FailoverConnection:
         """Switch to the copy; a read outside a transaction is answered from it."""
         self._fail_over(reason)
         if in_transaction or not _is_read(sql):
-            raise error
+            raise _one_line(error, reason) from error
         try:
             return getattr(self.inner, call.__name__)(sql, arg)
         except Exception:
             log.warning("a read could not be repeated on the desk's copy", exc_info=True)
-            raise error from None
+            raise _one_line(error, reason) from error
 
     def _fail_over(self, reason: str) -> None:
         practice = self.inner
@@ -146,6 +150,15 @@ class FailoverConnection:
 
     def close(self) -> None:
         self.inner.close()
+
+
+def _one_line(error: Exception, reason: str) -> Exception:
+    """A statement the server cancelled, as the store's one line of a lost server."""
+    if isinstance(error, UnusableDatabaseError):
+        return error
+    return UnusableDatabaseError(
+        N_("The connection to the practice database was lost ({error}). What was saved "
+           "before is safe; try again when the server answers."), error=reason)
 
 
 def _socket_of(conn: Any) -> int:

@@ -14,7 +14,7 @@ import pytest
 from recepcja.domain.model import WARSAW
 from recepcja.services.context import AppContext
 from recepcja.store import Repositories
-from recepcja.store.db import connect_to
+from recepcja.store.db import UnusableDatabaseError, connect_to
 from recepcja.store.pg import DESK_STATEMENT_TIMEOUT_MS, TCP_USER_TIMEOUT_MS
 from support.blackhole_proxy import BlackholeProxy, in_front_of
 from support.practice_desk import practice_desk
@@ -94,7 +94,7 @@ def test_a_statement_the_server_cancels_switches_the_desk(
     absence = ctx.server_absence
     db = ctx.open_desk_db()
     try:
-        with pytest.raises(Exception, match="statement timeout"):
+        with pytest.raises(UnusableDatabaseError, match="statement timeout"):
             db.conn.execute("SELECT pg_sleep(5)")  # no such function on the copy: not retried
         assert absence.away and db.engine == "sqlite"
         assert db.conn.execute("SELECT count(*) FROM schedules").fetchone()[0] > 0
