@@ -92,7 +92,8 @@ class AppContext:
             try:
                 # A statement that finds the server lost switches the desk and goes on over
                 # the copy (store/desk_failover.py).
-                return with_failover(self.open_db(), absence.fall_back, lambda: absence.away)
+                return with_failover(absence.open_practice(self.open_db), absence.fall_back,
+                                     lambda: absence.away)
             except UnusableDatabaseError as error:
                 absence.mark_away(str(error))
         return absence.open_copy()

@@ -189,6 +189,47 @@ class ServerAbsence:
             log.warning("practice database: no answer at start; opening on the desk's copy")
             self.mark_away("no answer yet")
 
+    def open_practice(self, opener: Callable[[], Database]) -> Database:
+        """``opener()`` (a connection to the practice database), given up as soon as the link
+        finds the server away: opening runs statements of its own (the database's identity)
+        that no desk connection's cut reaches, and over a silent link they would wait
+        without end. Given up: UnusableDatabaseError; the connection, if it ever opens, is
+        closed on the opening thread."""
+        from recepcja.store.db import UnusableDatabaseError
+
+        lock = threading.Lock()
+        done = threading.Event()
+        result: list[Database | BaseException] = []
+        abandoned = False
+
+        def run() -> None:
+            try:
+                outcome: Database | BaseException = opener()
+            except BaseException as error:  # handed to the waiting thread
+                outcome = error
+            with lock:
+                if abandoned:
+                    if not isinstance(outcome, BaseException):
+                        outcome.close()
+                else:
+                    result.append(outcome)
+            done.set()
+
+        threading.Thread(target=run, name="practice-open", daemon=True).start()
+        while not done.wait(0.05):
+            if self.away:
+                with lock:
+                    if not result:
+                        abandoned = True
+                        raise UnusableDatabaseError(N_(
+                            "The practice database does not answer. What was saved before is "
+                            "safe; try again when the server answers."))
+                break
+        [outcome] = result
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
     def fall_back(self, reason: str) -> Database:
         """A desk connection lost the server (``reason``): away, and the copy to go on with."""
         log.warning("practice database lost by a desk connection: %s", reason)
