@@ -82,3 +82,21 @@ def test_the_polish_rule_picks_the_right_form(monkeypatch):
 
 def test_the_catalog_keeps_the_plural_rule():
     assert "n%10>=2" in catalog("pl")["\x00plural-forms"]
+
+
+def test_the_reconciliation_summary_says_terminy_for_1322(monkeypatch, capsys):
+    """``recepcja reconcile``'s first line: "1322 terminy z 3 harmonogramów", not "terminów"."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from recepcja.cli.commands.reconcile import _print_report
+
+    monkeypatch.setenv("RECEPCJA_LANG", "pl")
+    report = SimpleNamespace(
+        slots_compared=1322, schedules=3, first_day=dt.date(2026, 12, 2),
+        last_day=dt.date(2027, 3, 19), seconds=0.1, open_items=[], incidents=None,
+        in_agreement=True,
+        counts=dict)
+    _print_report(report)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("Porównano 1322 terminy z 3 harmonogramów (2026-12-02 - 2027-03-19)")

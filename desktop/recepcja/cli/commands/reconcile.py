@@ -18,7 +18,7 @@ from typing import Any
 from recepcja.cer.errors import CerError
 from recepcja.cli.output import EXIT_CER, EXIT_FAILED, EXIT_OK, emit_error, emit_json
 from recepcja.domain.errors import DomainError
-from recepcja.i18n import _, error_text
+from recepcja.i18n import _, error_text, ngettext
 from recepcja.services.context import AppContext
 
 
@@ -96,11 +96,11 @@ def _drift_labels() -> dict[str, str]:
 def _print_report(report: Any) -> None:
     counts = report.counts()
     print(
-        _(
-            "Compared {slots} terms of {schedules} schedules ({first} - {last}) in {seconds} s."
-        ).format(
-            slots=report.slots_compared,
-            schedules=report.schedules,
+        _("Compared {slots} {schedules} ({first} - {last}) in {seconds} s.").format(
+            slots=ngettext("{count} term", "{count} terms", report.slots_compared).format(
+                count=report.slots_compared),
+            schedules=ngettext("of {count} schedule", "of {count} schedules",
+                               report.schedules).format(count=report.schedules),
             first=report.first_day.isoformat(),
             last=report.last_day.isoformat(),
             seconds=f"{report.seconds:.2f}",
