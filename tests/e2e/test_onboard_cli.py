@@ -189,6 +189,8 @@ def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operati
                 assert sim.control("GET", "faults")["faults"] == []
             result = cli("onboard")
             assert result.code == 0, (result.out[-2000:], result.err)
+            if not fault:  # CeR's states as words, as in the onboarding view
+                assert "aktywne w CeR" in result.out and "AKTYWNE" not in result.out
             state = sim.state()
         finally:
             sim.server.stop()

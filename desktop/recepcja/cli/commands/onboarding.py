@@ -83,11 +83,12 @@ def _step_json(step: Any) -> dict[str, Any]:
 
 
 def _print_step(step: Any) -> None:
+    from recepcja.services.desk_words import cer_state_words
     from recepcja.services.onboarding import status_label, step_label
 
     line = f"[{step.place}] {step_label(step.step)}: {status_label(step.status)}"
-    if step.answer_text():
-        line += f" \u2014 CeR: {step.answer_text()}"
+    if step.answer_text():  # "aktywne w CeR", not "AKTYWNE" (as the onboarding view)
+        line += f" \u2014 CeR: {cer_state_words(step.answer_text())}"
     print(line, flush=True)
     for rejection in step.rejections[:20]:
         print(f"    {rejection.local_id}: {rejection.code} {rejection.message}", flush=True)
