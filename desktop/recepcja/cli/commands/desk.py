@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from recepcja.cli.commands.calls import datetime_text
 from recepcja.cli.output import EXIT_FAILED, emit_error, emit_json
 from recepcja.domain.errors import N_, DomainError, ValidationError
 from recepcja.domain.model import WARSAW, SlotState, Urgency, VisitState
@@ -135,7 +136,8 @@ def _visit_json(repos: Repositories, visit_id: int, entry_id: int,
 def _say(result: dict[str, Any]) -> None:
     if result["state"] == "confirmed":
         print(_("Visit {visit} confirmed by CeR ({cer_id}), {start}.").format(
-            visit=result["visit_id"], cer_id=result["cer_id"], start=result["start"]))
+            visit=result["visit_id"], cer_id=result["cer_id"],
+            start=datetime_text(dt.datetime.fromisoformat(result["start"]))))
     elif result["state"] == "cancelled":
         print(_("Visit {visit} cancelled.").format(visit=result["visit_id"]))
     elif result["state"] == "waiting_list":
