@@ -32,3 +32,46 @@ def test_a_window_never_shown_runs_nothing(qtbot):
     after_first_paint(window, lambda: calls.append("x"))
     qtbot.wait(700)
     assert calls == []
+
+
+def test_the_app_installs_its_panels_after_the_first_paint_and_gives_back_the_docks(
+        qtbot, desk_ctx, clock):
+    """As the app makes it (``panels_after_paint``): the desk is painted before the panels of
+    ``gui/extensions.py`` exist; they come in the next turn, and a dock the receptionist left
+    open, where she left it, is open there again at the next start."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    from recepcja.gui.main_window import MainWindow
+
+    first = MainWindow(desk_ctx, clock=clock, start_sync=False, panels_after_paint=True)
+    qtbot.addWidget(first)
+    assert first.extensions == [] and first.findChild(QDockWidget, "changesDock") is None
+    first.show()
+    qtbot.waitUntil(lambda: bool(first.extensions), timeout=5000)
+    dock = first.findChild(QDockWidget, "changesDock")
+    assert dock is not None and dock.isHidden()  # the change log starts hidden
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    dock.show()
+    qtbot.waitUntil(dock.isVisible, timeout=3000)
+    first.close()
+
+    again = MainWindow(desk_ctx, clock=clock, start_sync=False, panels_after_paint=True)
+    qtbot.addWidget(again)
+    again.show()
+    qtbot.waitUntil(lambda: bool(again.extensions), timeout=5000)
+    dock = again.findChild(QDockWidget, "changesDock")
+    assert dock is not None
+    qtbot.waitUntil(dock.isVisible, timeout=3000)
+    assert again.dockWidgetArea(dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    again.close()
+
+
+def test_a_window_closed_before_its_first_paint_installs_no_panels(qtbot, desk_ctx, clock):
+    from recepcja.gui.main_window import MainWindow
+
+    window = MainWindow(desk_ctx, clock=clock, start_sync=False, panels_after_paint=True)
+    qtbot.addWidget(window)
+    window.close()
+    window._install_panels()  # a late first-paint turn: nothing for a closed window
+    assert window.extensions == []

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -182,6 +181,8 @@ class Settings:
 
     def effective_workstation(self, host_name: str | None = None) -> Workstation:
         """This desk: ``[workstation] name`` (else the host name) and its prefix."""
+        import socket  # here, not at the top: the socket module is not needed to start the desk
+
         name = self.workstation.name or host_name or socket.gethostname() or "recepcja"
         return Workstation.named(name, self.workstation.prefix)
 

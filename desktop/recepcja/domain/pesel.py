@@ -8,6 +8,8 @@ so everything is checked here, at the moment of typing.
 The checksum and the birth date/sex encoding come from python-stdnum (``stdnum.pl.pesel``); this
 module adds messages a receptionist understands (each a ``ValidationError`` with an ``N_`` text),
 the newborn form of the identifier, and masking for logs (PESELs must never reach a log file whole).
+python-stdnum is imported at the first check, not with this module (its import pulls in ssl and
+pydoc: ~10 ms of the desk's cold start).
 """
 
 from __future__ import annotations
@@ -15,9 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from types import MappingProxyType
-
-from stdnum import exceptions as stdnum_errors
-from stdnum.pl import pesel as stdnum_pesel
 
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.model import DocumentType, PatientIdentifier, Sex
@@ -72,6 +71,9 @@ def validate_pesel(text: str, today: dt.date | None = None) -> str:
         raise ValidationError(
             N_("A PESEL has 11 digits (entered: {length})."), length=len(pesel)
         )
+    from stdnum import exceptions as stdnum_errors
+    from stdnum.pl import pesel as stdnum_pesel
+
     try:
         stdnum_pesel.validate(pesel)
     except stdnum_errors.InvalidChecksum:
@@ -107,11 +109,15 @@ def is_valid_pesel(text: str, today: dt.date | None = None) -> bool:
 
 def pesel_birth_date(text: str) -> dt.date:
     """Birth date encoded in a valid PESEL (the century is in the month digits)."""
+    from stdnum.pl import pesel as stdnum_pesel
+
     return stdnum_pesel.get_birth_date(validate_pesel(text))
 
 
 def pesel_sex(text: str) -> Sex:
     """Sex encoded in a valid PESEL (the tenth digit: even female, odd male)."""
+    from stdnum.pl import pesel as stdnum_pesel
+
     gender = stdnum_pesel.get_gender(validate_pesel(text))
     return Sex.FEMALE if gender == "F" else Sex.MALE
 
@@ -129,6 +135,8 @@ def make_pesel(born: dt.date, serial: int) -> str:
         raise ValueError(f"a PESEL encodes birth years 1800-2299, not {born.year}")
     if not 0 <= serial < SERIAL_LIMIT:
         raise ValueError(f"a PESEL's serial has four digits, not {serial}")
+    from stdnum.pl import pesel as stdnum_pesel
+
     first_ten = f"{born.year % 100:02d}{born.month + offset:02d}{born.day:02d}{serial:04d}"
     return first_ten + stdnum_pesel.calc_check_digit(first_ten)
 

@@ -100,7 +100,7 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
             # First: its first probe runs beside the window's start, which waits for it only
             # a moment (ServerAbsence.settle_cold_start).
             absence.start()
-        window = MainWindow(ctx, training=training, icon=app_icon())
+        window = MainWindow(ctx, training=training, icon=app_icon(), panels_after_paint=True)
         if prepare is not None:
             prepare(window)
         window.show()

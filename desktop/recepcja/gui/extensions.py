@@ -1,4 +1,5 @@
-"""Panels and views installed into the main window after it is built.
+"""Panels and views installed into the main window after it is built (by the app, in the turn
+after the window's first paint: ``MainWindow(panels_after_paint=True)``).
 
 Each feature module offers ``install(window) -> object`` returning something with ``close()``
 (called when the window closes). Keeping them here keeps ``main_window.py`` a composition root
@@ -42,7 +43,4 @@ def install_extensions(window: MainWindow) -> list[Any]:
     follower = desk_changes.install(window)  # a practice database: other desks' changes
     if follower is not None:
         installed.append(follower)
-    from recepcja.gui import window_geometry
-
-    installed.append(window_geometry.install(window))  # last: the docks exist by now
     return [item for item in installed if item is not None]

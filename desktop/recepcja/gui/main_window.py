@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QIcon
@@ -30,12 +30,14 @@ from recepcja.gui.desk_handlers import DeskHandlers
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
+from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
 from recepcja.gui.status_bar import CerStatusBar
 from recepcja.gui.sync_bridge import SyncBridge
 from recepcja.gui.today_panel import TodayPanel
+from recepcja.gui.window_geometry import WindowGeometry
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _
 from recepcja.services import day_view
@@ -60,7 +62,12 @@ class MainWindow(QMainWindow):
         training: TrainingSession | None = None,
         icon: QIcon | None = None,
         start_sync: bool = True,
+        panels_after_paint: bool = False,
     ) -> None:
+        """``panels_after_paint``: the app's start (``gui/app.py``) installs the panels of
+        ``gui/extensions.py`` - their docks, menus and background work - in the turn after the
+        window's first paint, so the receptionist sees the desk sooner; otherwise (tests,
+        tools) they are there when the constructor returns."""
         super().__init__()
         self.ctx = ctx
         self.clock: Clock = clock or (lambda: dt.datetime.now(WARSAW))
@@ -108,7 +115,21 @@ class MainWindow(QMainWindow):
             self.bridge.start()
         else:
             self.set_connection(Connection.UNKNOWN)
-        self.extensions = install_extensions(self)  # gui/extensions.py (+ the geometry)
+        # Size, place and splitters before the window is shown; the docks' places once the
+        # panels exist.
+        self.placement = WindowGeometry(self)
+        self.placement.restore()
+        self.extensions: list[Any] = []
+        if panels_after_paint:
+            after_first_paint(self, self._install_panels)
+        else:
+            self._install_panels()
+
+    def _install_panels(self) -> None:
+        if self.closed or self.extensions:
+            return
+        self.extensions = install_extensions(self)  # gui/extensions.py
+        self.placement.restore_docks()
 
     # --- layout and wiring -----------------------------------------------------------------
 
@@ -374,6 +395,7 @@ class MainWindow(QMainWindow):
         self.closed = True
         for extension in self.extensions:
             extension.close()
+        self.placement.close()  # last: what the panels left open is remembered
         self._status_timer.stop()
         self.bridge.blockSignals(True)
         self.bridge.stop()

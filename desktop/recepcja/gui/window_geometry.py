@@ -5,7 +5,9 @@ The first start fits the screen: the preferred 1360×820 where there is room, ot
 1366×768 laptop) the window starts maximised, so its frame never reaches past the screen.
 A remembered place on a screen that is gone is ignored.
 
-Installed by ``gui/extensions.py``; ``close()`` (when the window closes) saves.
+Made by the window before it is shown (``restore``: size, place, splitters); the docks'
+places are given back once the panels that own them are installed (``restore_docks``);
+``close()`` (when the window closes) saves.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class WindowGeometry:
         _private(self.path)
         self.settings = QSettings(str(self.path), QSettings.Format.IniFormat)
         self.group = _group(window.ctx.user)
+        self.state: QByteArray | None = None  # the docks' places, remembered
 
     def restore(self) -> bool:
         """The remembered geometry, else the first start's; True if remembered."""
@@ -67,7 +70,7 @@ class WindowGeometry:
         if isinstance(geometry, QByteArray) and window.restoreGeometry(geometry) \
                 and self._on_a_screen():
             if isinstance(state, QByteArray):
-                window.restoreState(state)
+                self.state = state
             if isinstance(splitters, list):
                 for splitter, saved in zip(self._splitters(), splitters, strict=False):
                     if isinstance(saved, QByteArray):
@@ -75,6 +78,11 @@ class WindowGeometry:
             return True
         self.first_start()
         return False
+
+    def restore_docks(self) -> None:
+        """The remembered places of the docks (call once the panels owning them exist)."""
+        if self.state is not None:
+            self.window.restoreState(self.state)
 
     def first_start(self) -> None:
         window = self.window
