@@ -75,3 +75,21 @@ def test_a_window_closed_before_its_first_paint_installs_no_panels(qtbot, desk_c
     window.close()
     window._install_panels()  # a late first-paint turn: nothing for a closed window
     assert window.extensions == []
+
+
+def test_at_the_app_start_the_first_read_waits_for_the_first_paint(qtbot, desk_ctx, clock):
+    """The reader thread does not compete with the start: nothing is read before the window is
+    painted (the views say they are not settled), then the day and today's visits come."""
+    from recepcja.gui.main_window import MainWindow
+
+    window = MainWindow(desk_ctx, clock=clock, start_sync=False, panels_after_paint=True)
+    qtbot.addWidget(window)
+    window.refresh_status()  # the status bar's timer asking meanwhile changes nothing
+    qtbot.wait(300)
+    assert window.schedule_view.day_model.rowCount() == 0
+    assert not window.views.settled  # asked, waiting for the paint
+    window.show()
+    qtbot.waitUntil(lambda: window.views.settled, timeout=5000)
+    assert window.schedule_view.day_model.rowCount() > 0
+    assert window.today.model.rowCount() > 0  # today's booked visits (the fixture has four)
+    window.close()

@@ -65,9 +65,10 @@ class MainWindow(QMainWindow):
         panels_after_paint: bool = False,
     ) -> None:
         """``panels_after_paint``: the app's start (``gui/app.py``) installs the panels of
-        ``gui/extensions.py`` - their docks, menus and background work - in the turn after the
-        window's first paint, so the receptionist sees the desk sooner; otherwise (tests,
-        tools) they are there when the constructor returns."""
+        ``gui/extensions.py`` - their docks, menus and background work - and starts the first
+        read of the views in the turn after the window's first paint, so the receptionist
+        sees the desk sooner; otherwise (tests, tools) the panels are there when the
+        constructor returns and the first read runs at once."""
         super().__init__()
         self.ctx = ctx
         self.clock: Clock = clock or (lambda: dt.datetime.now(WARSAW))
@@ -99,7 +100,7 @@ class MainWindow(QMainWindow):
         self.today = TodayPanel()
         self.status = CerStatusBar()
         self.setStatusBar(self.status)
-        self.views = ScheduleLoader(self)
+        self.views = ScheduleLoader(self, hold=panels_after_paint)
         self.booking = BookingFlow(self)
         self.handlers = DeskHandlers(self)
         self._layout()

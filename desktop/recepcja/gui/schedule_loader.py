@@ -16,6 +16,10 @@ someone needs it (``day_rows``, on the UI thread: a printout of the day). Anythi
 changes data (a booking, CeR's news, the filters) reloads with ``force``.
 ``when_shown(callback)`` runs a callback once the view shows what was asked for (selecting a
 term after moving to its day).
+
+At the app's start (``hold=True``) the first read waits for the window's first paint: the
+desk is painted sooner without the reader thread taking turns at the interpreter meanwhile,
+and the day follows a moment later (the newest request asked meanwhile is the one read).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 
+from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.schedule_view import WEEK_TAB
 from recepcja.gui.week_model import WeekGrid
 from recepcja.gui.workers import BackgroundRunner
@@ -130,7 +135,8 @@ def _read(repos: Repositories, request: SheetRequest, look: TermLook) -> Sheets:
 
 
 class ScheduleLoader:
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: MainWindow, *, hold: bool = False) -> None:
+        """``hold``: no read starts before the window's first paint (the app's start)."""
         self.window = window
         self._week_key: tuple[dt.date, int | None] | None = None  # (monday, schedule id)
         self._day: dt.date | None = None  # the day the day sheet holds
@@ -145,6 +151,9 @@ class ScheduleLoader:
         self._loading = QTimer(window)
         self._loading.setSingleShot(True)
         self._loading.timeout.connect(lambda: window.date_bar.set_loading(True))
+        self._held = hold
+        if hold:
+            after_first_paint(window, self._release)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -228,6 +237,10 @@ class ScheduleLoader:
         self._start(request)
 
     def _start(self, request: SheetRequest) -> None:
+        if self._held:  # before the first paint: the newest request waits for it
+            if self._next is None or request.asked or not self._next.asked:
+                self._next = request  # (a request of the views also reads the numbers)
+            return
         self._reading = request
         if request.asked and not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
@@ -257,6 +270,12 @@ class ScheduleLoader:
 
             show_error(self.window, error)
         self._go_on()
+
+    def _release(self) -> None:
+        """The window has been painted: the read asked meanwhile starts."""
+        self._held = False
+        if not self.window.closed and self._reading is None:
+            self._go_on()
 
     def _go_on(self) -> None:
         request, self._next = self._next, None
