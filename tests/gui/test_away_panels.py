@@ -105,3 +105,44 @@ def test_settings_onboarding_and_queue_import_say_they_need_the_server(
     assert "Dołączanie do CeR" in said and onboarding.onboarding is None
     said = _refusal(qtbot, lambda: queue.import_file(tmp_path / "kolejka.xlsx"))
     assert "Import kolejki" in said and "Plik nie został odczytany" in said
+
+
+def test_the_settings_dialog_open_when_the_server_goes_refuses_its_save_and_keeps_the_edit(
+        qtbot, tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date, clock,
+        monkeypatch: pytest.MonkeyPatch):
+    """Opened while the server answers, edited, saved after it went: the save is refused in
+    Polish, the edit stays in the field, nothing reaches the practice database; once the
+    server is back the same dialog saves it."""
+    from recepcja.gui.main_window import MainWindow
+    from recepcja.gui.settings import PracticeSettings
+
+    ctx = practice_desk(tmp_path / "home", proxy.url(pg_database), monday, monkeypatch,
+                        take_copy=False)
+    ctx.server_absence.step()  # the copy
+    window = MainWindow(ctx, clock=clock, start_sync=False)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    settings = next(e for e in window.extensions if isinstance(e, PracticeSettings))
+    dialog = settings.open()
+    assert dialog is not None and dialog.isVisible()
+    before = dialog.provider.name.text()
+    dialog.provider.name.setText("Gabinet po awarii")
+
+    proxy.cut()
+    assert ctx.server_absence.step().away
+    qtbot.waitUntil(lambda: window.repos.db.engine == "sqlite", timeout=10_000)
+    assert dialog.save() is False
+    said = dialog.message.text()
+    assert "serwer przychodni nie odpowiada" in said and "nic nie zginęło" in said, said
+    assert dialog.provider.name.text() == "Gabinet po awarii"  # the edit is kept
+
+    proxy.restore()
+    assert ctx.server_absence.step().away is False
+    qtbot.waitUntil(lambda: window.repos.db.engine != "sqlite", timeout=10_000)
+    with Repositories.open(pg_database) as practice:
+        assert practice.practice.provider().name == before  # nothing was written meanwhile
+    assert dialog.save() is True
+    with Repositories.open(pg_database) as practice:
+        assert practice.practice.provider().name == "Gabinet po awarii"
+    window.close()
