@@ -19,6 +19,11 @@ a checkout) does: the children keep it in a cache inside the temporary folder, w
 warm-up run. ``--from-source`` compiles every module at every start instead
 (``PYTHONDONTWRITEBYTECODE=1``, as a shell with that variable set runs a checkout).
 
+- **end to end**: from starting the process to its first paint (the interpreter's own start
+  included): ``python -m recepcja`` - the app's entry, the command line included - with
+  ``RECEPCJA_SMOKE_TEST=paint`` (it prints ``smoke-painted`` in the turn after the first paint
+  and exits), beside a bare window's process timed the same way.
+
 Runs alternate bare / app; medians and their ratio. In the app process, after start: 30 switches
 to the next day with the week tab shown (the week grid shows one schedule; a switch into the
 next week reads that schedule's week), median and maximum time per switch including the
@@ -38,6 +43,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 # Both children stop the clock in the event-loop turn after the window's first paint event;
@@ -79,10 +85,11 @@ import time
 t0 = time.perf_counter()
 c0 = time.process_time()
 import datetime as dt
-from PySide6.QtCore import QTimer
+# In the app's order: the command line has the context (and gui.app) before Qt is imported.
+from recepcja.services.context import AppContext
 from recepcja.gui.app import make_application
 from recepcja.domain.model import WARSAW
-from recepcja.services.context import AppContext
+from PySide6.QtCore import QTimer
 from recepcja.gui.main_window import MainWindow
 app = make_application([])
 moment = dt.datetime(2026, 11, 23, 10, 5, tzinfo=WARSAW)
@@ -147,6 +154,42 @@ app.exec()
 """
 
 
+# End to end: a process started, until it prints that its window has been painted (bare: the
+# same as CHILD_BARE; the app: ``python -m recepcja`` - the command line, the context, the
+# window - with RECEPCJA_SMOKE_TEST=paint, see gui/app.py).
+CHILD_BARE_E2E = r"""
+import os
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+w = QMainWindow()
+w.resize(1360, 820)
+def done():
+    print("smoke-painted", flush=True)
+    os._exit(0)
+""" + FIRST_PAINT + r"""
+painted = _FirstPaint(w, done)
+w.show()
+app.exec()
+"""
+
+
+def _until_painted(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from starting ``command`` to its ``smoke-painted`` line."""
+    start = time.perf_counter()
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE,  # our own interpreter
+                          stderr=subprocess.DEVNULL, text=True) as child:
+        assert child.stdout is not None
+        for line in child.stdout:
+            if line.strip() == "smoke-painted":
+                elapsed = time.perf_counter() - start
+                break
+        else:
+            raise RuntimeError(f"{command[-1]}: no first paint (exit {child.wait()})")
+        child.wait(timeout=60)
+    return elapsed
+
+
 def _child(code: str, env: dict[str, str], *args: str) -> str:
     result = subprocess.run(  # our own interpreter and code
         [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
@@ -178,7 +221,11 @@ def main() -> int:
             env["PYTHONPYCACHEPREFIX"] = str(home / "pycache")
         _child(CHILD_APP, env, "1")  # migrate the copy once and warm the OS file cache
         bare, app, details, bare_cpu = [], [], [], []
+        bare_e2e, app_e2e = [], []
+        e2e_env = dict(env, RECEPCJA_SMOKE_TEST="paint")
         for _ in range(args.runs):
+            bare_e2e.append(_until_painted([sys.executable, "-c", CHILD_BARE_E2E], e2e_env))
+            app_e2e.append(_until_painted([sys.executable, "-m", "recepcja"], e2e_env))
             wall, cpu = _child(CHILD_BARE, env).split()
             bare.append(float(wall))
             bare_cpu.append(float(cpu))
@@ -201,6 +248,12 @@ def main() -> int:
             "app_panels_median_s": statistics.median(d["panels"] for d in details),
             # ... and the day's terms in view (read on the views' reader after the paint)
             "app_day_shown_median_s": statistics.median(d["day_shown"] for d in details),
+            # end to end, from the process's start: `python -m recepcja` against a bare window
+            "e2e_bare_median_s": statistics.median(bare_e2e),
+            "e2e_app_median_s": statistics.median(app_e2e),
+            "e2e_ratio": statistics.median(app_e2e) / statistics.median(bare_e2e),
+            "e2e_bare": [round(t, 3) for t in bare_e2e],
+            "e2e_app": [round(t, 3) for t in app_e2e],
             "bare_starts": bare,
             "app_starts": app,
             "day_rows": details[0]["rows"],

@@ -93,3 +93,31 @@ def test_at_the_app_start_the_first_read_waits_for_the_first_paint(qtbot, desk_c
     assert window.schedule_view.day_model.rowCount() > 0
     assert window.today.model.rowCount() > 0  # today's booked visits (the fixture has four)
     window.close()
+
+
+def test_a_callback_asked_first_runs_before_the_ones_given_earlier(qtbot):
+    window = QMainWindow()
+    window.setCentralWidget(QLabel("dzień"))
+    qtbot.addWidget(window)
+    calls: list[str] = []
+    after_first_paint(window, lambda: calls.append("panels"))
+    after_first_paint(window, lambda: calls.append("timed"), first=True)
+    window.show()
+    qtbot.waitUntil(lambda: len(calls) == 2, timeout=3000)
+    assert calls == ["timed", "panels"]
+
+
+def test_the_app_says_when_its_window_is_painted_for_the_start_benchmark(desk_ctx):
+    """``RECEPCJA_SMOKE_TEST=paint`` (bench/bench_gui.py's end-to-end start): ``recepcja``
+    prints ``smoke-painted`` after the window's first paint and exits 0."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
+           "QT_QPA_PLATFORM": "offscreen", "RECEPCJA_SMOKE_TEST": "paint"}
+    env.pop("RECEPCJA_CER_URL", None)
+    done = subprocess.run([sys.executable, "-m", "recepcja"], env=env, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.splitlines()[-1] == "smoke-painted"

@@ -3,6 +3,9 @@
 ``RECEPCJA_SMOKE_TEST=1`` shows the window, lets it settle for about a second, prints the Qt
 platform it was shown on (``smoke-window: platform=xcb exposed=True``) and ``smoke-ok``, and exits
 0 - the installer's CI checks a built bundle with it, and ``./run``'s test a window under Xvfb.
+``RECEPCJA_SMOKE_TEST=paint`` prints ``smoke-painted`` in the event-loop turn after the window's
+first paint (before the work that waits for it) and exits 0: ``bench/bench_gui.py`` times the
+whole start of ``recepcja`` with it, from the process's start.
 ``RECEPCJA_SCREENSHOT=FILE.png`` grabs the window (or the dialog in front of it) once it is
 exposed and writes the PNG (``tools/screenshot.sh``).
 """
@@ -107,6 +110,14 @@ def run(ctx: AppContext, prepare: Callable[[Any], None] | None = None) -> int:
         shot = os.environ.get(ENV_SCREENSHOT)
         if shot:
             QTimer.singleShot(SCREENSHOT_DELAY_MS, lambda: _grab(window, Path(shot), app))
+        if os.environ.get(ENV_SMOKE) == "paint":
+            from recepcja.gui.first_paint import after_first_paint
+
+            def painted() -> None:
+                print("smoke-painted", flush=True)
+                os._exit(0)  # at once: the start's deferred work is not part of it
+
+            after_first_paint(window, painted, first=True)
         if os.environ.get(ENV_SMOKE) == "1":
             def smoke() -> None:
                 handle = window.windowHandle()

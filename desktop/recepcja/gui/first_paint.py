@@ -50,11 +50,16 @@ class _FirstPaint(QObject):
             callback()
 
 
-def after_first_paint(window: QWidget, callback: Callable[[], None]) -> None:
-    """Run ``callback`` on the UI thread once ``window`` has been painted."""
+def after_first_paint(window: QWidget, callback: Callable[[], None], *,
+                      first: bool = False) -> None:
+    """Run ``callback`` on the UI thread once ``window`` has been painted (``first``: before
+    the callbacks given earlier)."""
     pending = window.findChild(_FirstPaint, "firstPaint", Qt.FindChildOption.FindDirectChildrenOnly)
     if pending is not None and not pending.done:
-        pending.callbacks.append(callback)
+        if first:
+            pending.callbacks.insert(0, callback)
+        else:
+            pending.callbacks.append(callback)
     elif window.isVisible():
         QTimer.singleShot(0, callback)
     else:
