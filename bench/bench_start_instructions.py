@@ -11,7 +11,8 @@ QMainWindow, shown and painted) and for Recepcja's window made as the app makes 
 (``panels_after_paint=True``), and for the app's start cut after each phase:
 
 - ``pyside``: PySide6's QtCore and QtWidgets imported (what the bare window imports);
-- ``imports``: ``recepcja.gui.app``, the context and ``recepcja.gui.main_window`` imported;
+- ``imports``: the context, ``recepcja.gui.app``, PySide6 and ``recepcja.gui.main_window``
+  imported, in the app's order (the command line imports the context before Qt);
 - ``window``: the QApplication, ``AppContext.load()`` and the ``MainWindow`` built;
 - ``painted``: shown, until the turn after its first paint.
 
@@ -63,13 +64,15 @@ app.exec()
 APP = r"""
 import datetime as dt, os, sys
 phase = sys.argv[1]
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 if phase == "pyside":
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
     os._exit(0)
+# In the app's order: the command line has the context (and gui.app) before Qt is imported.
+from recepcja.services.context import AppContext
 from recepcja.gui.app import make_application
 from recepcja.domain.model import WARSAW
-from recepcja.services.context import AppContext
+from PySide6.QtCore import QTimer
 from recepcja.gui.main_window import MainWindow
 if phase == "imports":
     os._exit(0)
