@@ -145,6 +145,16 @@ class PracticeSettings:
     phone: str = ""
 
 
+def _host_name() -> str:
+    """The computer's name (``socket.gethostname()``; on POSIX read without importing the
+    socket module, which the desk's start does not otherwise need)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()
+
+
 @dataclass(slots=True)
 class Settings:
     cer: CerSettings = field(default_factory=CerSettings)
@@ -181,9 +191,7 @@ class Settings:
 
     def effective_workstation(self, host_name: str | None = None) -> Workstation:
         """This desk: ``[workstation] name`` (else the host name) and its prefix."""
-        import socket  # here, not at the top: the socket module is not needed to start the desk
-
-        name = self.workstation.name or host_name or socket.gethostname() or "recepcja"
+        name = self.workstation.name or host_name or _host_name() or "recepcja"
         return Workstation.named(name, self.workstation.prefix)
 
     def effective_database_url(self, environ: dict[str, str] | None = None) -> str:

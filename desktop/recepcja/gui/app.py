@@ -32,9 +32,12 @@ SCREENSHOT_DELAY_MS = 1500
 
 
 def app_icon():  # QIcon, imported lazily with Qt
+    """The app's icon: the 256-pixel PNG rendered from the SVG (``installer/render_icons.py``)
+    - a window icon is never larger, and the SVG would load Qt's SVG icon engine during the
+    start (~3 ms) - else the SVG."""
     from PySide6.QtGui import QIcon
 
-    for name in ("recepcja.svg", "recepcja.png"):
+    for name in ("recepcja.png", "recepcja.svg"):
         path = resource("icons", name)
         if path.is_file():
             return QIcon(str(path))

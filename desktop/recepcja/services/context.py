@@ -81,12 +81,12 @@ class AppContext:
         server is away (``services/server_absence.py``). A practice database that does not
         answer here switches the desk over at once. Never for the CeR sender: the copy's
         queue reaches CeR only through the practice database, after the merge."""
-        from recepcja.store.db import UnusableDatabaseError
-        from recepcja.store.desk_failover import with_failover
-
         absence = self.server_absence
         if absence is None:
             return self.open_db()
+        from recepcja.store.db import UnusableDatabaseError
+        from recepcja.store.desk_failover import with_failover
+
         absence.settle_cold_start()  # a silent server does not hold the window's start
         if not absence.away:
             try:
