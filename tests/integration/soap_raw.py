@@ -267,18 +267,21 @@ class OnboardedPlace:
 
 
 def onboard(soap_url: str, *, schedules: int = 2, months_margin_days: int = 21,
-            today: dt.date | None = None, activate: bool = True) -> OnboardedPlace:
+            today: dt.date | None = None, activate: bool = True,
+            scope: str = CARDIOLOGY) -> OnboardedPlace:
     """Register a cardiology place, create schedules, initial load (empty), publish free slots
-    from tomorrow to 3 months + ``months_margin_days`` ahead, and activate — over raw SOAP."""
+    from tomorrow to 3 months + ``months_margin_days`` ahead, and activate — over raw SOAP.
+    ``scope``: CeR's scope code of the place and its schedules (``KARDIOLOGIA``, which the
+    simulator's first-visit rule does not know; ``cardiology`` is Recepcja's code, checked)."""
     today = today or dt.datetime.now(WARSAW).date()
-    answer = call(soap_url, register_place())
+    answer = call(soap_url, register_place(scopes=(scope,)))
     assert answer.ok, answer.fault
     mus_id = answer.text("idMus")
     assert mus_id
     place = OnboardedPlace(mus_id, [])
     last_day = _months_ahead(today, 3) + dt.timedelta(days=months_margin_days)
     for index in range(schedules):
-        answer = call(soap_url, save_schedule(mus_id, f"grafik-{index + 1}"))
+        answer = call(soap_url, save_schedule(mus_id, f"grafik-{index + 1}", scope))
         assert answer.ok, answer.fault
         schedule_id = answer.text("idHarmonogramu")
         assert schedule_id

@@ -54,6 +54,8 @@ MINOR_TERM_TAKEN = MINOR_PREFIX + "TerminZajety"
 MINOR_VISIT_ID_USED = MINOR_PREFIX + "IdentyfikatorWizytyUzyty"
 MINOR_VISIT_CANCELLED = MINOR_PREFIX + "WizytaAnulowana"
 MINOR_INTERNAL = MINOR_PREFIX + "BladWewnetrzny"
+# A first visit of a scope with referrals booked (or moved onto) without a referral.
+MINOR_NO_REFERRAL = MINOR_PREFIX + "BrakSkierowania"
 
 # "Already taken": the replay's signal to look for another term (or, for a reused visit
 # identifier, to read the visit back — the earlier attempt got through).
@@ -176,6 +178,7 @@ _MINOR_MESSAGES = MappingProxyType(
             "CeR already has a booking with this visit identifier: the earlier attempt got through."
         ),
         MINOR_VISIT_CANCELLED: N_("This visit is already cancelled in CeR."),
+        MINOR_NO_REFERRAL: N_("CeR refused a first visit without a referral: {description}"),
         MINOR_NOT_FOUND: N_("CeR does not know this object: {description}"),
         MINOR_WRONG_STATE: N_("CeR does not allow this at this stage: {description}"),
         MINOR_HORIZON: N_(

@@ -24,7 +24,7 @@ from enum import StrEnum
 from types import MappingProxyType
 
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import Scope, TermKind
+from recepcja.domain.model import WARSAW, Scope, TermKind
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.scopes import ScopeRegistry
 
@@ -263,6 +263,25 @@ def kind_problem(scope: Scope | None, term_kind: str | None,
     if takes_referral(scope, term_kind) and not has_referral:
         return ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL
     return None
+
+
+# The first-visit rule as a refusal of a booking (``require_referral``): any caller, the desk's
+# dialog, the CLI or a future path, gets the same one line, and nothing is written.
+FIRST_VISIT_WITHOUT_REFERRAL = N_(
+    "The term {term} is a first visit of {scope} and needs a referral: give the e-referral's "
+    "key or access code, or the paper referral's number, or choose a continuation term.")
+
+
+def require_referral(scope: Scope | None, term_kind: str | None, has_referral: bool, *,
+                     start: dt.datetime) -> None:
+    """``kind_problem`` as the booking's refusal: ValidationError naming the term (``start``,
+    shown in Polish local time) and its scope when a first visit of a scope with referrals
+    comes without one."""
+    if kind_problem(scope, term_kind, has_referral) is None:
+        return
+    local = start.astimezone(WARSAW) if start.tzinfo is not None else start
+    raise ValidationError(FIRST_VISIT_WITHOUT_REFERRAL, term=local.strftime("%d.%m.%Y %H:%M"),
+                          scope=scope.name_pl if scope is not None else "?")
 
 
 def refusal_comment(text: str) -> str:

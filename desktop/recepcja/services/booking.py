@@ -36,6 +36,7 @@ from recepcja.domain.referral import (
     kind_problem,
     known_scope,
     normalise_key,
+    require_referral,
 )
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import Workstation
@@ -47,6 +48,7 @@ __all__ = [
     "BookingResult",
     "book",
     "cancel",
+    "check_first_visit",
     "find_patient",
     "in_emergency",
     "mark_attendance",
@@ -143,6 +145,7 @@ def book(
         raise ValidationError(N_("This term has already started; choose a later one."))
     if central_request_date is not None and central_request_date.tzinfo is None:
         raise ValidationError(N_("The date of the central request needs a time zone."))
+    check_first_visit(repos, slot, has_referral=referral is not None)
     flagged = in_emergency(repos) if emergency is None else emergency
     visit = Visit(
         visit_uid=uid,
@@ -235,6 +238,16 @@ def mark_attendance(
     _existing(repos, visit_id)
     repos.visits.set_attendance(visit_id, value, user, realise_referral=realise_referral)
     return _existing(repos, visit_id)
+
+
+def check_first_visit(repos: Repositories, slot: Slot, *, has_referral: bool) -> None:
+    """The first-visit rule every booking goes through (``domain.referral.require_referral``): a
+    first visit (the default procedure) of a scope with referrals needs one - an e-referral's
+    key or a paper referral's number - or CeR refuses it, maybe during a replay with nobody at
+    the desk. A continuation, a procedure and a scope without referrals need none."""
+    schedule = repos.schedules.get(slot.schedule_id)
+    require_referral(known_scope(schedule.scope_code if schedule else None), slot.term_kind,
+                     has_referral, start=slot.start)
 
 
 def _check_kind_change(repos: Repositories, record: VisitRecord, slot: Slot) -> None:

@@ -1,6 +1,7 @@
 """E-referrals at the desk: the gateway to P1's e-referral service from the settings, and reading
 a referral (``recepcja referral show``), and the desk's check of a referral before booking on it
-(``check_for_booking``, ``check_kind``: the CLI, the booking dialog, the imports).
+(``check_for_booking``: the CLI, the booking dialog, the imports; the first-visit rule itself
+is ``services.booking.check_first_visit``, which every booking goes through).
 
 The e-referral service is a P1 service like CeR: the same provider identity, TLS client
 certificate and signing certificate (``[cer]``, ``[provider]``; ``gateway_factory.p1_config``), its
@@ -24,7 +25,6 @@ from recepcja.domain.referral import (
     ReferralLookup,
     ReferralProblem,
     desk_check,
-    kind_problem,
     known_scope,
     lookup_from_text,
     problem_params,
@@ -94,12 +94,6 @@ def term_scope(repos: Repositories, slot_id: int) -> tuple[Scope | None, str | N
     return known_scope(schedule.scope_code if schedule else None), str(slot.term_kind)
 
 
-def check_kind(repos: Repositories, slot_id: int, *, has_referral: bool) -> None:
-    """The kind of reservation matches the term: a first visit of a scope with referrals needs
-    one; refused here so CeR never gets the combination."""
-    scope, kind = term_scope(repos, slot_id)
-    if kind_problem(scope, kind, has_referral) is not None:
-        raise ValidationError(PROBLEM_MESSAGES[ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL])
 
 
 def problem_error(problem: ReferralProblem, referral: Referral | None,

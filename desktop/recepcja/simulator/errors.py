@@ -28,6 +28,9 @@ DUPLICATE = MINOR_PREFIX + "DuplikatSlotu"
 TAKEN = MINOR_PREFIX + "TerminZajety"
 VISIT_ID_USED = MINOR_PREFIX + "IdentyfikatorWizytyUzyty"
 CANCELLED = MINOR_PREFIX + "WizytaAnulowana"
+# A first visit (a term for the default procedure) of a scope that needs a referral, booked or
+# moved there without one (``idSkierowania``).
+NO_REFERRAL = MINOR_PREFIX + "BrakSkierowania"
 # The caller's OID (kontekstWywolania) is not the one that registered the MUŚ it acts on.
 NO_PERMISSION = MINOR_PREFIX + "BrakUprawnien"
 INTERNAL = MINOR_PREFIX + "BladWewnetrzny"

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from recepcja.domain.model import TermKind
+from recepcja.domain.referral import kind_problem, known_scope
 from recepcja.simulator import errors
 from recepcja.simulator.clock import to_db, to_wire
 from recepcja.simulator.db import make_id, parse_id
@@ -82,6 +84,31 @@ def _bookable(conn: sqlite3.Connection, now: dt.datetime, slot: sqlite3.Row) -> 
             errors.TAKEN,
             f"Termin {slot_id} ({to_wire(slot['poczatek'])}) jest już zajęty.",
         )
+
+
+# CeR's kinds of term (``rodzajTerminu``) as the domain names them; only the default procedure
+# matters to the first-visit rule.
+_TERM_KINDS: Mapping[str, TermKind] = MappingProxyType({
+    "PROCEDURA_DOMYSLNA": TermKind.DEFAULT_PROCEDURE,
+    "PROCEDURA_KONKRETNA": TermKind.SPECIFIC_PROCEDURE,
+    "KONTYNUACJA_LECZENIA": TermKind.CONTINUING_TREATMENT,
+})
+
+
+def _needs_referral(slot: sqlite3.Row, referral_id: str | None) -> None:
+    """CeR refuses a first visit - a term for the default procedure of a scope that needs a
+    referral (AOS: cardiology) - without ``idSkierowania``: the rule of ``domain.referral``
+    (``kind_problem``), the scope known by the code Recepcja's scopes give it (a scope the
+    simulator does not know is not checked). A continuation or a procedure needs none."""
+    scope = known_scope(slot["zakres"])
+    if kind_problem(scope, _TERM_KINDS.get(slot["rodzaj"]), bool(referral_id)) is None:
+        return
+    raise errors.business(
+        errors.NO_REFERRAL,
+        f"Termin {make_id('SLT', slot['num'])} ({to_wire(slot['poczatek'])}) jest terminem "
+        f"pierwszej wizyty (procedura domyślna) w zakresie {slot['zakres']}: rezerwacja wymaga "
+        "skierowania (idSkierowania).",
+    )
 
 
 def _insert_visit(
@@ -150,6 +177,7 @@ def book(
         )
     slot = require_slot(conn, slot_id)
     _bookable(conn, now, slot)
+    _needs_referral(slot, referral_id)
     return _insert_visit(
         conn, now, slot["num"], patient=patient, urgency=urgency, source="PLACOWKA",
         visit_uid=visit_uid, request_id=request_id, referral_id=referral_id,
@@ -238,6 +266,13 @@ def change_term(
     ).fetchone()
     if taken:
         raise errors.business(errors.TAKEN, f"Termin {new_slot_id} jest już zajęty.")
+    old_kind = conn.execute(
+        "SELECT rodzaj FROM slot WHERE num = ?", (parse_id("SLT", visit["idSlotu"]),)
+    ).fetchone()
+    if old_kind is None or old_kind["rodzaj"] != slot["rodzaj"]:
+        # A visit moved onto a first-visit term from another kind (as the desk checks it:
+        # a visit already on a first-visit term keeps what it was booked with).
+        _needs_referral(slot, visit["idSkierowania"])
     try:
         return _bump(conn, now, int(visit_id.split("-")[1]), "slot_num = ?", (slot["num"],))
     except sqlite3.IntegrityError:

@@ -16,10 +16,10 @@ from recepcja.domain.errors import ValidationError
 from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, TermKind
 from recepcja.domain.referral import ReferralProblem
 from recepcja.i18n import error_text
+from recepcja.services.booking import check_first_visit
 from recepcja.services.referrals import (
     ReferralRefused,
     check_for_booking,
-    check_kind,
 )
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
@@ -96,10 +96,10 @@ def test_an_unknown_key_and_a_wrong_code_are_refused(referrals, ours, desk):
 def test_a_first_visit_needs_a_referral_and_a_continuation_does_not(desk):
     repos, _, first, continuation = desk
     with pytest.raises(ValidationError) as raised:
-        check_kind(repos, first, has_referral=False)
-    assert error_text(raised.value).startswith("Pierwsza wizyta wymaga e-skierowania")
-    check_kind(repos, first, has_referral=True)
-    check_kind(repos, continuation, has_referral=False)
+        check_first_visit(repos, repos.slots.get(first), has_referral=False)
+    assert "to pierwsza wizyta (kardiologia) i wymaga skierowania" in error_text(raised.value)
+    check_first_visit(repos, repos.slots.get(first), has_referral=True)
+    check_first_visit(repos, repos.slots.get(continuation), has_referral=False)
 
 
 def test_p1_away_keeps_a_key_for_the_replay_and_refuses_a_code(desk):

@@ -9,19 +9,21 @@ import pytest
 from services_support import NOW, add_patient, pesels
 
 from recepcja.domain.errors import ConflictError, ValidationError
-from recepcja.domain.model import Attendance, SlotState, Urgency, VisitState
+from recepcja.domain.model import Attendance, SlotSpec, SlotState, TermKind, Urgency, VisitState
+from recepcja.i18n import error_text
 from recepcja.services import booking
 from recepcja.store.records import OutboxOp, OutboxState
 from recepcja.sync.terms import MANUAL_EMERGENCY_KEY, MIN_LEAD, STATE_KEY
+from support.practice import build_practice as build_scope_practice
 
 
 def test_book_stores_visit_slot_and_outbox_row_together(repos, practice, patient_id):
     slot_id = practice.slot_ids[0]
     result = booking.book(repos, patient_id, slot_id, "pilny", user="ania",
-                          central_request_id=" ZGL-1 ", referral_id="")
+                          central_request_id=" ZGL-1 ", referral_id=" SK-1 ")
     visit = result.visit
     assert visit.state == VisitState.PENDING and visit.urgency == Urgency.URGENT
-    assert visit.central_request_id == "ZGL-1" and visit.referral_id is None
+    assert visit.central_request_id == "ZGL-1" and visit.referral_id == "SK-1"
     assert repos.slots.get(slot_id).state == SlotState.BOOKED
     [entry] = repos.outbox.for_visit(visit.id)
     assert entry.id == result.outbox_id and entry.op == OutboxOp.BOOK
@@ -31,16 +33,19 @@ def test_book_stores_visit_slot_and_outbox_row_together(repos, practice, patient
 @pytest.mark.parametrize(("key", "value"), [(STATE_KEY, "offline"), (MANUAL_EMERGENCY_KEY, "1")])
 def test_booking_in_emergency_mode_is_flagged(repos, practice, patient_id, key, value):
     repos.sync_state.set(key, value)
-    result = booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania")
+    result = booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                          referral_id="SK-1")
     assert result.emergency and repos.outbox.get(result.outbox_id).emergency
 
 
 def test_taken_term_is_refused_and_nothing_is_written(repos, practice, patient_id):
-    booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania")
+    booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                 referral_id="SK-1")
     other = add_patient(repos, pesels(1, 7)[0], "Nowak")
     before = repos.outbox.counts()
     with pytest.raises(ConflictError):
-        booking.book(repos, other, practice.slot_ids[0], Urgency.STABLE, user="ania")
+        booking.book(repos, other, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                     referral_id="SK-1")
     assert repos.outbox.counts() == before and repos.visits.count() == 1
 
 
@@ -57,25 +62,68 @@ def test_values_cer_would_refuse_are_refused_before_anything_is_saved(
                       **{field: value})
     assert repos.outbox.counts() == before and repos.visits.count() == 0
     assert repos.slots.get(practice.slot_ids[0]).state == SlotState.FREE
-    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a").visit
+    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a",
+                         referral_id="SK-1").visit
     with pytest.raises(ValidationError, match="500"):
         booking.cancel(repos, visit.id, "powód " * 100, user="a")
     assert repos.visits.get(visit.id).state == VisitState.PENDING
 
 
+def test_a_first_visit_without_a_referral_is_refused_and_nothing_is_written(
+        repos, practice, patient_id):
+    """The first-visit rule is the service's own: any caller (the CLI, the window, a future
+    path) gets the one refusal, before anything is written."""
+    before = repos.outbox.counts()
+    with pytest.raises(ValidationError) as raised:
+        booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania")
+    assert "first visit of kardiologia" in str(raised.value)
+    assert "wymaga skierowania" in error_text(raised.value)
+    assert repos.outbox.counts() == before and repos.visits.count() == 0
+    assert repos.slots.get(practice.slot_ids[0]).state == SlotState.FREE
+    # An e-referral's key takes the referral with the booking; a paper referral is sent as it is.
+    keyed = booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                         referral_key="1" * 44)
+    assert [row.op for row in repos.outbox.for_visit(keyed.visit.id)] == [
+        OutboxOp.BOOK, OutboxOp.REFERRAL_TAKE]
+    booking.book(repos, patient_id, practice.slot_ids[1], Urgency.STABLE, user="ania",
+                 referral_id="SK-1")
+
+
+@pytest.mark.parametrize("kind", [TermKind.CONTINUING_TREATMENT, TermKind.SPECIFIC_PROCEDURE])
+def test_a_continuation_or_a_procedure_needs_no_referral(repos, practice, patient_id, kind):
+    start = repos.slots.get(practice.slot_ids[-1]).end + dt.timedelta(hours=1)
+    repos.slots.add_many(practice.schedule_id, [SlotSpec(start, start + dt.timedelta(minutes=15),
+                                                         kind)])
+    [slot] = [s for s in repos.slots.for_day(practice.schedule_id, start.date())
+              if s.start == start]
+    result = booking.book(repos, patient_id, slot.id, Urgency.STABLE, user="ania")
+    assert [row.op for row in repos.outbox.for_visit(result.visit.id)] == [OutboxOp.BOOK]
+
+
+def test_a_scope_without_referrals_needs_none(repos, patient_id):
+    screening = build_scope_practice(repos, NOW.date() + dt.timedelta(days=1),
+                                     scope="mammography")
+    booking.book(repos, patient_id, screening.slot_ids[0], Urgency.STABLE, user="ania")
+    assert repos.visits.count() == 1
+
+
 def test_past_term_and_unknown_patient_are_refused(repos, practice, patient_id, clock):
     clock.now = repos.slots.get(practice.slot_ids[0]).start
     with pytest.raises(ValidationError):
-        booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania")
+        booking.book(repos, patient_id, practice.slot_ids[0], Urgency.STABLE, user="ania",
+                     referral_id="SK-1")
     with pytest.raises(ValidationError):
-        booking.book(repos, 999, practice.slot_ids[1], Urgency.STABLE, user="ania")
+        booking.book(repos, 999, practice.slot_ids[1], Urgency.STABLE, user="ania",
+                     referral_id="SK-1")
     with pytest.raises(ValidationError):
-        booking.book(repos, patient_id, practice.slot_ids[1], "maybe", user="ania")
+        booking.book(repos, patient_id, practice.slot_ids[1], "maybe", user="ania",
+                     referral_id="SK-1")
     assert repos.visits.count() == 0
 
 
 def test_cancel_needs_a_reason_and_frees_the_term(repos, practice, patient_id):
-    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a").visit
+    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a",
+                         referral_id="SK-1").visit
     with pytest.raises(ValidationError):
         booking.cancel(repos, visit.id, "  ", user="ania")
     cancelled = booking.cancel(repos, visit.id, "pacjent  rezygnuje", user="ania")
@@ -86,7 +134,8 @@ def test_cancel_needs_a_reason_and_frees_the_term(repos, practice, patient_id):
 
 
 def test_reschedule_moves_and_queues_a_change(repos, practice, patient_id):
-    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a").visit
+    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a",
+                         referral_id="SK-1").visit
     moved = booking.reschedule(repos, visit.id, practice.slot_ids[3], user="ania")
     assert moved.slot_id == practice.slot_ids[3]
     assert repos.slots.get(practice.slot_ids[0]).state == SlotState.FREE
@@ -96,7 +145,8 @@ def test_reschedule_moves_and_queues_a_change(repos, practice, patient_id):
 
 
 def test_attendance(repos, practice, patient_id):
-    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a").visit
+    visit = booking.book(repos, patient_id, practice.slot_ids[0], "stable", user="a",
+                         referral_id="SK-1").visit
     assert booking.mark_attendance(repos, visit.id, "arrived", user="a").attendance == \
         Attendance.ARRIVED
     assert booking.mark_attendance(repos, visit.id, Attendance.NO_SHOW, user="a").attendance == \

@@ -23,8 +23,10 @@ def _font():
 
 
 def test_printout_lists_the_next_days_visits(repos, practice, patient_id, tmp_path):
-    booking.book(repos, patient_id, practice.slot_ids[0], Urgency.URGENT, user="ania")
-    booking.book(repos, patient_id, practice.slot_ids[20], Urgency.STABLE, user="ania")
+    booking.book(repos, patient_id, practice.slot_ids[0], Urgency.URGENT, user="ania",
+                 referral_id="SK-1")
+    booking.book(repos, patient_id, practice.slot_ids[20], Urgency.STABLE, user="ania",
+                 referral_id="SK-1")
     path = tmp_path / "wydruk.pdf"
     assert write_downtime_printout(repos, path, now=NOW, days=2) == 2
     assert path.read_bytes().startswith(b"%PDF")

@@ -25,7 +25,7 @@ def _queue(repos, practice, count):
             patient = add_patient(repos, ids[index], "Nowak" + "a" * index)
             booking.book(repos, patient, practice.slot_ids[index],
                          Urgency.URGENT if index % 3 == 0 else Urgency.STABLE, user="ania",
-                         central_request_id=f"ZGL-{index}", emergency=True)
+                         central_request_id=f"ZGL-{index}", emergency=True, referral_id="SK-1")
 
 
 def test_export_layout_and_types(repos, practice, tmp_path):
@@ -164,10 +164,10 @@ def test_a_document_reads_as_words_in_the_sheet_and_imports_back(repos, practice
     foreigner = repos.patients.add(Patient(PatientIdentifier(
         document_type=DocumentType.PASSPORT, document_number="AB999"), "John", "Smith"), "ania")
     booking.book(repos, foreigner, practice.slot_ids[0], Urgency.STABLE, user="ania",
-                 emergency=True)
+                 emergency=True, referral_id="SK-1")
     pesel = pesels(1)[0]
     booking.book(repos, add_patient(repos, pesel, "Nowak"), practice.slot_ids[1],
-                 Urgency.URGENT, user="ania", emergency=True)
+                 Urgency.URGENT, user="ania", emergency=True, referral_id="SK-1")
     path = tmp_path / "kolejka.xlsx"
     export_queue(repos, path)
     sheet = load_workbook(path).active

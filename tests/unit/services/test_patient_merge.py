@@ -44,7 +44,7 @@ def _local(repos, name: str = "Awaryjna", document: str = "AB1234567",
 
 def _book(repos, practice, patient_id: int, index: int, *, emergency: bool = False):
     return booking.book(repos, patient_id, practice.slot_ids[index], Urgency.STABLE,
-                        user="ania", emergency=emergency)
+                        user="ania", emergency=emergency, referral_id="SK-1")
 
 
 def _payload(repos, entry_id: int) -> dict:

@@ -32,9 +32,10 @@ def desk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppContext:
     with Repositories.over(ctx.open_db(), Clock()) as repos:
         practice = build_practice(repos)
         ids = [add_patient(repos, pesel, f"Nowak{i}") for i, pesel in enumerate(pesels(4))]
-        first = booking.book(repos, ids[0], practice.slot_ids[0], Urgency.STABLE, user="ania")
+        first = booking.book(repos, ids[0], practice.slot_ids[0], Urgency.STABLE, user="ania",
+                             referral_id="SK-1")
         booking.book(repos, ids[1], practice.slot_ids[1], Urgency.URGENT, user="ania",
-                     emergency=True)
+                     emergency=True, referral_id="SK-1")
         booking.cancel(repos, first.visit.id, "pacjent rezygnuje", user="ania")
         repos.db.conn.execute("UPDATE patients SET merged_into = ? WHERE id = ?",
                               (ids[2], ids[3]))

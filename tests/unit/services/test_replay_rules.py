@@ -108,7 +108,7 @@ class ScriptedGateway:
 
 def _book(repos, practice, patient_id, index=0, urgency=Urgency.STABLE):
     return booking.book(repos, patient_id, practice.slot_ids[index], urgency, user="ania",
-                        emergency=True)
+                        emergency=True, referral_id="SK-1")
 
 
 def test_crash_while_sending_is_settled_by_reading_back(repos, practice, patient_id):

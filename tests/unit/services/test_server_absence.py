@@ -80,7 +80,7 @@ def test_the_desk_switches_over_books_offline_and_merges_back(
                                          "Offline"), "ania")
         local_id = repos.patients.get(new).local_id
         assert local_id.startswith(f"L-{ctx.workstation.prefix}-")
-        booking.book(repos, new, slots[1], "stable", user="ania", now=NOW)
+        booking.book(repos, new, slots[1], "stable", user="ania", now=NOW, referral_id="SK-1")
     # What the merge does not carry is refused in one line, not kept to be lost.
     from recepcja.gui.desk_actions import DeskActions
 
@@ -139,7 +139,7 @@ def test_queued_changes_keep_the_desk_on_its_copy_after_a_restart(
     with Repositories.over(ctx.open_desk_db()) as repos:
         patient = repos.patients.add(Patient(PatientIdentifier(pesel="44051401359"), "Jan",
                                              "Kowalski"), "ania")
-        booking.book(repos, patient, slots[0], "stable", user="ania", now=NOW)
+        booking.book(repos, patient, slots[0], "stable", user="ania", now=NOW, referral_id="SK-1")
     restarted = ServerAbsence.for_context(ctx, clock=lambda: NOW)
     assert restarted.away and restarted.state.queued == 1
 

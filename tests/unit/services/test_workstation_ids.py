@@ -81,7 +81,8 @@ def test_a_queue_import_keeps_the_other_desks_local_id_findable(desks, tmp_path)
     assert first.repos.patients.aliases(already.id) == [slip["Kowalczyk"]]
     # ... and books with it.
     result = booking.book(first.repos, booking.find_patient(first.repos, short).id,
-                          first.practice.slot_ids[30], Urgency.URGENT, user="ania")
+                          first.practice.slot_ids[30], Urgency.URGENT, user="ania",
+                          referral_id="SK-1")
     assert result.visit.patient_id == already.id
 
 
@@ -112,7 +113,7 @@ def test_visit_identifiers_carry_the_desk_and_the_audit_log_names_it(desks):
     for desk, pesel in ((first, ids[0]), (second, ids[1])):
         patient = desk.register(pesel, "Nowak")
         result = booking.book(desk.repos, patient.id, desk.practice.slot_ids[3],
-                              Urgency.STABLE, user="ola", emergency=True)
+                              Urgency.STABLE, user="ola", emergency=True, referral_id="SK-1")
         uids.append(result.visit.visit_uid)
         entries = desk.repos.audit.for_patient(patient.id)
         assert entries and {entry.workstation for entry in entries} == {desk.ctx.workstation.name}

@@ -33,7 +33,7 @@ def practice(pg_database: str, clock: FixedClock):
 def test_the_copy_holds_what_the_desk_needs_and_its_age(practice: Repositories, clock, tmp_path):
     schedule_id, slots = set_up_practice(practice)
     known = practice.patients.add(patient(1), "ania")
-    booking.book(practice, known, slots[0], "stable", user="ania", now=clock())
+    booking.book(practice, known, slots[0], "stable", user="ania", now=clock(), referral_id="SK-1")
     desk = desk_copy(tmp_path, "R1", practice.db, clock)
 
     assert [s.id for s in desk.slots.for_day(schedule_id, TODAY.replace(day=2))] == slots
@@ -53,15 +53,16 @@ def test_two_desks_book_the_same_term_offline_and_merge_once(
 
     # The server is away: each desk works on its own copy.
     new_a = desk_a.patients.add(patient(1, "Pierwsza"), "ania")
-    booking.book(desk_a, new_a, slots[0], "stable", user="ania", emergency=True, now=clock())
+    booking.book(desk_a, new_a, slots[0], "stable", user="ania", emergency=True, now=clock(),
+                 referral_id="SK-1")
     new_b = desk_b.patients.add(patient(2, "Druga"), "basia")
     lost = booking.book(desk_b, new_b, slots[0], "stable", user="basia", emergency=True,
-                        now=clock())
+                        now=clock(), referral_id="SK-1")
     gone = booking.book(desk_b, desk_b.patients.add(patient(3, "Odwolana"), "basia"), slots[5],
-                        "stable", user="basia", emergency=True, now=clock())
+                        "stable", user="basia", emergency=True, now=clock(), referral_id="SK-1")
     booking.cancel(desk_b, gone.visit.id, "pacjent dzwonil", user="basia")
     moved = booking.book(desk_b, known, slots[6], "urgent", user="basia", emergency=True,
-                         now=clock())
+                         now=clock(), referral_id="SK-1")
     booking.reschedule(desk_b, moved.visit.id, slots[7], user="basia", now=clock())
     assert desk_a.patients.get(new_a).local_id.startswith("L-")
     assert desk_a.patients.get(new_a).local_id != desk_b.patients.get(new_b).local_id
@@ -115,7 +116,7 @@ def test_no_term_left_means_the_waiting_list(practice: Repositories, clock, tmp_
     desk_b = desk_copy(tmp_path, "R2", practice.db, clock)
     for desk, serial in ((desk_a, 1), (desk_b, 2)):
         booking.book(desk, desk.patients.add(patient(serial), "ania"), slots[0], "stable",
-                     user="ania", emergency=True, now=clock())
+                     user="ania", emergency=True, now=clock(), referral_id="SK-1")
 
     merge(practice.db, desk_a.db, workstation="R1", clock=clock)
     report = merge(practice.db, desk_b.db, workstation="R2", clock=clock)
@@ -133,7 +134,7 @@ def test_a_queue_never_goes_to_another_practices_database(
     _, slots = set_up_practice(practice)
     desk = desk_copy(tmp_path, "R1", practice.db, clock)
     booking.book(desk, desk.patients.add(patient(1), "ania"), slots[0], "stable", user="ania",
-                 now=clock())
+                 now=clock(), referral_id="SK-1")
     with Repositories.open(pg_own_database, clock) as other:
         with pytest.raises(ForeignQueue):
             merge(other.db, desk.db, workstation="R1", clock=clock)

@@ -23,7 +23,7 @@ from recepcja.domain.urgency import parse_urgency
 from recepcja.i18n import _, translate_error
 from recepcja.services import booking
 from recepcja.services.context import AppContext
-from recepcja.services.referrals import check_kind, desk_referral
+from recepcja.services.referrals import desk_referral
 from recepcja.services.sync_service import sync_entry_now
 from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
@@ -201,8 +201,8 @@ def book(args: argparse.Namespace, ctx: AppContext) -> int:
         # Digits are an e-referral (44: its key, 4: its access code with the patient's PESEL),
         # read from P1 and checked as the booking dialog does; other text is a paper
         # referral's number, sent to CeR as it is.
+        # A first visit without any referral is refused by the service itself, nothing saved.
         e_referral = desk_referral(ctx, repos, args.referral, patient, slot_id)
-        check_kind(repos, slot_id, has_referral=bool(args.referral))
         result = booking.book(
             repos, patient.id or 0, slot_id, args.urgency, user=ctx.user,
             central_request_id=args.request,
