@@ -30,6 +30,7 @@ from recepcja.simulator.visits import (
     book_outside,
     cancel,
     force_bookings,
+    term_for_waiting_entry,
 )
 
 MAX_CONTROL_BODY = 1_000_000
@@ -149,6 +150,20 @@ def portal_cancel(sim: Simulator, query: dict[str, str], payload: dict[str, Any]
     try:
         with sim.store.write() as conn:
             visit = cancel(conn, now, visit_id, by_patient=True)
+            cursor = conn.execute("SELECT MAX(kursor) FROM notyfikacja").fetchone()[0]
+    except CerError as error:
+        raise _cer_refusal(error) from None
+    sim.pusher.wake()
+    return 200, {"visit": visit_json(visit), "notification_cursor": cursor}
+
+
+def waiting_list_term(sim: Simulator, query: dict[str, str], payload: dict[str, Any]) -> Answer:
+    """A central waiting-list entry gets its term: CeR books it there, the practice is told."""
+    entry, slot = _field(payload, "entry"), _field(payload, "slot")
+    now = sim.clock.now()
+    try:
+        with sim.store.write() as conn:
+            visit = term_for_waiting_entry(conn, now, entry, slot)
             cursor = conn.execute("SELECT MAX(kursor) FROM notyfikacja").fetchone()[0]
     except CerError as error:
         raise _cer_refusal(error) from None
@@ -342,6 +357,7 @@ ROUTES: MappingProxyType[tuple[str, str], Handler] = MappingProxyType({
     ("POST", "portal-booking"): portal_booking,
     ("POST", "portal-cancel"): portal_cancel,
     ("POST", "force-bookings"): force,
+    ("POST", "waiting-list-term"): waiting_list_term,
     ("POST", "central-requests"): central_request,
     ("GET", "notifications"): get_push,
     ("POST", "notifications"): set_push,

@@ -337,6 +337,37 @@ def place_on_waiting_list(
     return make_id("WPIS", num), waiting_position(conn, num)
 
 
+def term_for_waiting_entry(
+    conn: sqlite3.Connection, now: dt.datetime, entry_id: str, slot_id: str
+) -> dict[str, Any]:
+    """CeR gives a central waiting-list entry its term (a term freed or added meanwhile): a
+    visit on ``slot_id`` for the entry's patient, under the entry's identifier
+    (``identyfikatorWpisu`` becomes the visit's ``identyfikatorWizyty``, so the practice
+    recognises its own patient), with its ``REZERWACJA_POCZEKALNIA`` notification in the same
+    transaction; the entry leaves the list. The term must be free, future, of the entry's MUŚ
+    and scope."""
+    num = parse_id("WPIS", entry_id)
+    entry = None if num is None else conn.execute(
+        "SELECT * FROM wpis_oczekujacych WHERE num = ?", (num,)).fetchone()
+    if entry is None:
+        raise errors.not_found(f"Nie znaleziono wpisu {entry_id} na liście oczekujących.")
+    slot = require_slot(conn, slot_id)
+    if slot["mus_num"] != entry["mus_num"] or slot["zakres"] != entry["zakres"]:
+        raise errors.wrong_state(
+            f"Termin {slot_id} jest w innym miejscu lub zakresie niż wpis {entry_id}.")
+    _bookable(conn, now, slot)
+    patient = Patient(**{key: entry[key] for key in (
+        "imie", "nazwisko", "pesel", "rodzaj_dokumentu", "numer_dokumentu", "telefon",
+        "data_urodzenia")})
+    visit = _insert_visit(
+        conn, now, slot["num"], patient=patient, urgency=entry["kategoria"], source="POCZEKALNIA",
+        visit_uid=entry["identyfikator_wpisu"], request_id=entry["id_zgloszenia"],
+    )
+    conn.execute("DELETE FROM wpis_oczekujacych WHERE num = ?", (num,))
+    add_notification(conn, BOOKING_NOTIFICATION["POCZEKALNIA"], visit, to_db(now))
+    return visit
+
+
 def waiting_position(conn: sqlite3.Connection, entry_num: int) -> int:
     entry = conn.execute("SELECT * FROM wpis_oczekujacych WHERE num = ?", (entry_num,)).fetchone()
     rank = 0 if entry["kategoria"] == "PILNY" else 1

@@ -320,9 +320,10 @@ class VisitRepo:
         user: str = "CeR",
     ) -> None:
         """Make a stored visit what CeR says it is (a newer version from a notification or a
-        read-back): its slot, live or cancelled, CeR id and version, patient. No outbox row: CeR
-        is the origin. Frees the slot it leaves; raises ConflictError when the slot it goes to
-        is held by another live visit."""
+        read-back): its slot, live or cancelled, CeR id and version, patient. No outbox row for
+        CeR: CeR is the origin. Frees the slot it leaves; raises ConflictError when the slot it
+        goes to is held by another live visit. An e-referral's visit CeR holds on another term (a
+        waiting-list entry given its term) queues ``referral_date``, as ``move`` does."""
         with atomic(self.db):
             record = self._current(visit_id, None)
             now = utc_text(self.clock())
@@ -348,6 +349,10 @@ class VisitRepo:
                     self._set_slot(slot_id, "booked")
                 else:
                     self._release(slot_id)
+            if live and record.referral_key and slot_id is not None \
+                    and slot_id != record.slot_id:
+                self.outbox.enqueue(OutboxOp.REFERRAL_DATE, {"key": record.referral_key},
+                                    user=user, visit_id=visit_id)
             self.audit.record(
                 user,
                 "visit.from_cer.update",

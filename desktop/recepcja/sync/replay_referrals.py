@@ -16,7 +16,8 @@ referral in P1, each queued in the transaction of the desk's change that asks fo
 - ``referral_realise`` (with "arrived", when ``[p1] realise_on_attendance`` is on):
   ``zakonczenieRealizacjiSkierowania``; "already realised" is done as well.
 - ``referral_date`` (with every move of the visit: the desk's reschedule, an absence, the
-  replay's move to the nearest term, a term CeR holds it on): P1's visit date follows. Sent
+  replay's move to the nearest term, a term CeR holds it on, a term CeR gives it from the
+  central waiting list - ``VisitRepo.apply_from_cer``): P1's visit date follows. Sent
   only when the referral was taken here and the visit's day differs from the last date P1 got
   (a take row still waiting carries the day of the visit as it is then), so a move sends the
   new date exactly once. P1 publishes no operation for it: the contract model resends

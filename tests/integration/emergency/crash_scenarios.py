@@ -72,18 +72,20 @@ class Built:
         self.repos.db.conn.execute(f"UPDATE slots SET state = 'blocked' WHERE id NOT IN ({keep})")
 
 
-def build(root: Path, scenario: Callable[[Built], None], terms: int = 10) -> None:
-    """Set up ``root``/sim and ``root``/home with ``scenario``'s work waiting, then stop."""
+def build(root: Path, scenario: Callable[[Built], None], terms: int = 10,
+          scope: str = soap_raw.CARDIOLOGY) -> None:
+    """Set up ``root``/sim and ``root``/home with ``scenario``'s work waiting, then stop.
+    ``scope``: the scope code in CeR and here (``cardiology``: its first-visit rule checked)."""
     server = SimulatorServer(root / "sim", validate_responses=True)
     server.start()
     try:
-        place = soap_raw.onboard(server.url + "/cer")
+        place = soap_raw.onboard(server.url + "/cer", scope=scope)
         ctx = AppContext.load(AppPaths(root / "home"))
         ctx.settings.provider.oid_extension = soap_raw.DEFAULT_CONTEXT["idPodmiotuOidExt"]
         save_settings(ctx.paths.settings, ctx.settings)
         repos = Repositories.open(ctx.paths.database)
         try:
-            mirror_practice(repos, place)
+            mirror_practice(repos, place, scope)
             built = Built(server, repos, place)
             for cer_id in place.slot_ids()[:terms]:
                 slot = repos.slots.by_cer_id(cer_id)
