@@ -120,7 +120,7 @@ def test_a_plan_that_cannot_be_applied_saves_nothing_and_says_so(
             from recepcja.services import booking
 
             booking.book(other, int(patient.id or 0), proposal.slot_id, "stable",
-                         user="druga-rejestracja", now=window.clock())
+                         user="druga-rejestracja", now=window.clock(), referral_id="SK-1")
         finally:
             other.close()
         taken["slot"] = proposal.slot_id
@@ -156,7 +156,7 @@ def test_the_sync_view_shows_the_alarms_with_who_and_what(qtbot, window, desk_ct
         free = next(s for s in repos.slots.for_day(window.schedules[1].id, monday)
                     if s.state == SlotState.FREE)
         booked = booking.book(repos, int(patient.id or 0), int(free.id or 0), "stable",
-                              user="ania", now=window.clock())
+                              user="ania", now=window.clock(), referral_id="SK-1")
         nowak = _resource(window, "Nowak")
         affected = absence.affected_visits(repos, nowak, monday, monday, now=window.clock())
         plan = absence.plan_absence(nowak, monday, monday, "choroba", affected, move=False)

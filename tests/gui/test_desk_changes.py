@@ -50,7 +50,7 @@ def test_desk_b_shows_desk_a_s_booking_without_a_refresh(practice_db, desk_ctx, 
             slot = _row(desk_b, "10:40").entry.slot_id
             patient = repos.patients.get(10)  # one of the practice's 60
             booking.book(repos, int(patient.id or 0), slot, Urgency.STABLE, user="basia",
-                         emergency=True)
+                         emergency=True, referral_id="SK-1")
 
         qtbot.waitUntil(lambda: _row(desk_b, "10:40").status != TermStatus.FREE, timeout=10000)
         row = _row(desk_b, "10:40")

@@ -353,7 +353,7 @@ def test_a_term_cer_gave_to_somebody_else_is_shown_taken_at_once(qtbot, window, 
             if row.entry.schedule_id == window.schedules[0].id}
     lost, new = rows["10:40"].entry.slot_id, rows["11:20"].entry.slot_id
     patient = window.repos.patients.get(12)
-    booked = window.desk.book(int(patient.id or 0), lost, Urgency.STABLE, None, None)
+    booked = window.desk.book(int(patient.id or 0), lost, Urgency.STABLE, None, "SK-1")
     repos = Repositories.over(desk_ctx.open_db())
     try:
         [entry] = [e for e in repos.outbox.for_visit(booked.visit.id) if e.op == "book"]

@@ -42,7 +42,7 @@ def _local_patient(window) -> int:
     schedule_id = int(repos.schedules.list()[0].id or 0)
     slot = repos.slots.free_from(schedule_id, window.clock(), 1)[0]
     booking.book(repos, patient_id, int(slot.id or 0), Urgency.STABLE, user="ania",
-                 emergency=True)
+                 emergency=True, referral_id="SK-1")
     return patient_id
 
 

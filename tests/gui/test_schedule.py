@@ -218,6 +218,35 @@ def test_book_cancel_reschedule_and_arrival(qtbot, window, desk_ctx, on_dialog, 
     assert window.status.pending.text() == "Zmiany czekające na CeR: 3"
 
 
+def test_a_first_visit_without_a_referral_past_the_dialog_is_one_message_and_nothing_saved(
+        qtbot, window):
+    """A booking request that reaches the service without a referral (the dialog asks for one
+    on a first visit; a future path may not): the service's refusal is one line in Polish in
+    the window's error box, and nothing is stored."""
+    from recepcja.gui.booking_dialog import BookingRequest
+    from recepcja.i18n import error_text
+
+    _number, row = _row_by_time(window, "10:40")
+    patient = window.repos.patients.search("No", 1)[0]
+    visits = window.repos.visits.count()
+    shown: list[str] = []
+    import recepcja.gui.workers as workers
+
+    original = workers.show_error
+    workers.show_error = lambda _parent, error: shown.append(error_text(error))
+    try:
+        with qtbot.waitSignal(window.runner.finished, timeout=5000):
+            window.submit_booking(BookingRequest(int(patient.id or 0), row.entry.slot_id,
+                                                 "stable", None, None))
+    finally:
+        workers.show_error = original
+    assert len(shown) == 1 and "\n" not in shown[0]
+    assert shown[0].startswith("Termin ") and "to pierwsza wizyta (kardiologia) i wymaga " \
+        "skierowania" in shown[0], shown
+    assert window.repos.visits.count() == visits
+    assert window.repos.slots.get(row.entry.slot_id).state == "free"
+
+
 def test_booking_a_taken_term_shows_the_conflict(qtbot, window, desk_ctx):
     """Two desks race for one term: the second gets a clear message, not a traceback."""
     from recepcja.gui.booking_dialog import BookingRequest
@@ -228,7 +257,8 @@ def test_booking_a_taken_term_shows_the_conflict(qtbot, window, desk_ctx):
     repos = Repositories.over(desk_ctx.open_db())
     try:
         booking.book(repos, int(patient[0].id or 0), row.entry.slot_id, "stable", user="other",
-                     now=dt.datetime.combine(row.start.date(), dt.time(7), WARSAW))
+                     now=dt.datetime.combine(row.start.date(), dt.time(7), WARSAW),
+                     referral_id="SK-1")
     finally:
         repos.close()
     shown: list[str] = []

@@ -53,7 +53,7 @@ def test_the_banner_appears_the_day_stays_usable_and_the_booking_merges_back(
         free = next(row for row in rows if row.entry.slot_state == SlotState.FREE
                     and row.entry.start > clock())
         patient_id = next(row.entry.patient_id for row in rows if row.entry.patient_id)
-        window.desk.book(patient_id, free.entry.slot_id, Urgency.STABLE)
+        window.desk.book(patient_id, free.entry.slot_id, Urgency.STABLE, referral_id="SK-1")
         window.reload()
         assert any(row.entry.slot_id == free.entry.slot_id and row.entry.visit_id
                    for row in window.views.day_rows())

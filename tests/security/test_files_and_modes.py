@@ -74,7 +74,7 @@ def queued_practice(database: Path) -> None:
             patient = repos.patients.add(Patient(PatientIdentifier(pesel=PESEL), "Jan",
                                                  "Kowalski"), "ania")
             booking.book(repos, patient, repos.slots.at(schedule, start).id, Urgency.URGENT,
-                         user="ania", emergency=True)
+                         user="ania", emergency=True, referral_id="SK-1")
         outage = repos.outages.open("offline", error="timeout")
         repos.outages.close(outage)
     finally:
