@@ -265,6 +265,16 @@ def kind_problem(scope: Scope | None, term_kind: str | None,
     return None
 
 
+def move_problem(scope: Scope | None, from_kind: str | None, to_kind: str | None,
+                 has_referral: bool) -> ReferralProblem | None:
+    """A visit moved from a term of ``from_kind`` to one of ``to_kind``: onto a first visit of a
+    scope with referrals from another kind of term, it needs a referral (CeR refuses the move
+    without); a move between terms of one kind keeps what the visit was booked with."""
+    if from_kind == to_kind:
+        return None
+    return kind_problem(scope, to_kind, has_referral)
+
+
 # The first-visit rule as a refusal of a booking (``require_referral``): any caller, the desk's
 # dialog, the CLI or a future path, gets the same one line, and nothing is written.
 FIRST_VISIT_WITHOUT_REFERRAL = N_(

@@ -23,10 +23,12 @@ A visit left on the absent day stays visible to the desk until it is moved or ca
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from recepcja.domain.errors import N_, ConflictError, ValidationError
 from recepcja.domain.model import WARSAW, Patient, ResourceKind, ScheduleException, Slot, SlotState
+from recepcja.domain.referral import known_scope, move_problem
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.services import booking
 from recepcja.store.db import atomic
@@ -163,7 +165,7 @@ def affected_visits(
             found.append((item, schedule, slot))
     found.sort(key=lambda entry: (entry[0].start, entry[0].visit.id))
     for item, schedule, slot in found:  # 1. the same term with another doctor
-        substitute = _substitute(repos, schedule, slot, context)
+        substitute = _substitute(repos, item, schedule, slot, context)
         if substitute is not None:
             item.options.append(substitute)
     by_rules = sorted(found, key=lambda entry: (URGENCY_RANK[entry[0].visit.urgency],
@@ -184,16 +186,28 @@ def _option(kind: str, slot: Slot, schedule: Schedule, context: _Context) -> Mov
                       context.names.get(schedule.resource_id, ""))
 
 
-def _substitute(repos: Repositories, schedule: Schedule, slot: Slot,
+def _fits(item: AffectedVisit, scope_code: str | None, slot: Slot) -> Callable[[Slot], bool]:
+    """Whether the visit may move to a term: onto a first visit of a scope with referrals from
+    another kind of term only with a referral (``domain.referral.move_problem``; CeR refuses
+    the move without)."""
+    scope = known_scope(item.visit.scope_code or scope_code)
+    has_referral = bool(item.visit.referral_key or item.visit.referral_id)
+    return lambda term: move_problem(scope, slot.term_kind, term.term_kind,
+                                     has_referral) is None
+
+
+def _substitute(repos: Repositories, item: AffectedVisit, schedule: Schedule, slot: Slot,
                 context: _Context) -> MoveOption | None:
     own_ids = {s.id for s in context.own}
     others = [s for s in repos.schedules.list(scope_code=schedule.scope_code)
               if s.id not in own_ids]
     others.sort(key=lambda s: (s.place_id != schedule.place_id, s.id))  # same place first
+    fits = _fits(item, schedule.scope_code, slot)
     for other in others:
         term = repos.slots.at(int(other.id or 0), slot.start)
         if (term is not None and term.id is not None and term.state == SlotState.FREE
-                and term.id not in context.taken and (term.cer_id or not slot.cer_id)):
+                and term.id not in context.taken and (term.cer_id or not slot.cer_id)
+                and fits(term)):
             return _option(SUBSTITUTE, term, other, context)
     return None
 
@@ -204,6 +218,7 @@ def _nearest(repos: Repositories, item: AffectedVisit, schedule: Schedule, slot:
         repos, item.visit.scope_code or schedule.scope_code, item.visit.urgency, now=now,
         exclude=context.period | context.taken,
         published_only=slot.cer_id is not None,  # CeR can only move the visit to a term it has
+        fits=_fits(item, schedule.scope_code, slot),
     )
     if term is None or term.id is None:
         return None

@@ -33,8 +33,8 @@ from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.referral import (
     PROBLEM_MESSAGES,
     ReferralProblem,
-    kind_problem,
     known_scope,
+    move_problem,
     normalise_key,
     require_referral,
 )
@@ -254,11 +254,10 @@ def _check_kind_change(repos: Repositories, record: VisitRecord, slot: Slot) -> 
     """A visit without a referral moved from a term that needs none (a continuation) to a
     first-visit term of a scope with referrals: CeR would refuse that combination."""
     current = repos.slots.get(record.slot_id) if record.slot_id is not None else None
-    if current is None or current.term_kind == slot.term_kind:
+    if current is None:
         return
-    if record.referral_key or record.referral_id:
-        return
-    if kind_problem(known_scope(record.scope_code), slot.term_kind, False) is not None:
+    if move_problem(known_scope(record.scope_code), current.term_kind, slot.term_kind,
+                    bool(record.referral_key or record.referral_id)) is not None:
         raise ValidationError(PROBLEM_MESSAGES[ReferralProblem.FIRST_VISIT_NEEDS_REFERRAL])
 
 

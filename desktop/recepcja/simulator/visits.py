@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from recepcja.domain.model import TermKind
-from recepcja.domain.referral import kind_problem, known_scope
+from recepcja.domain.referral import kind_problem, known_scope, move_problem
 from recepcja.simulator import errors
 from recepcja.simulator.clock import to_db, to_wire
 from recepcja.simulator.db import make_id, parse_id
@@ -95,13 +95,17 @@ _TERM_KINDS: Mapping[str, TermKind] = MappingProxyType({
 })
 
 
-def _needs_referral(slot: sqlite3.Row, referral_id: str | None) -> None:
+def _needs_referral(slot: sqlite3.Row, referral_id: str | None, *,
+                    moved_from: str | None = None) -> None:
     """CeR refuses a first visit - a term for the default procedure of a scope that needs a
     referral (AOS: cardiology) - without ``idSkierowania``: the rule of ``domain.referral``
-    (``kind_problem``), the scope known by the code Recepcja's scopes give it (a scope the
-    simulator does not know is not checked). A continuation or a procedure needs none."""
-    scope = known_scope(slot["zakres"])
-    if kind_problem(scope, _TERM_KINDS.get(slot["rodzaj"]), bool(referral_id)) is None:
+    (``kind_problem``; for a visit moved from a term of kind ``moved_from``, ``move_problem``),
+    the scope known by the code Recepcja's scopes give it (a scope the simulator does not know
+    is not checked). A continuation or a procedure needs none."""
+    scope, kind = known_scope(slot["zakres"]), _TERM_KINDS.get(slot["rodzaj"])
+    problem = (kind_problem(scope, kind, bool(referral_id)) if moved_from is None else
+               move_problem(scope, _TERM_KINDS.get(moved_from), kind, bool(referral_id)))
+    if problem is None:
         return
     raise errors.business(
         errors.NO_REFERRAL,
@@ -266,13 +270,10 @@ def change_term(
     ).fetchone()
     if taken:
         raise errors.business(errors.TAKEN, f"Termin {new_slot_id} jest już zajęty.")
-    old_kind = conn.execute(
+    old = conn.execute(
         "SELECT rodzaj FROM slot WHERE num = ?", (parse_id("SLT", visit["idSlotu"]),)
     ).fetchone()
-    if old_kind is None or old_kind["rodzaj"] != slot["rodzaj"]:
-        # A visit moved onto a first-visit term from another kind (as the desk checks it:
-        # a visit already on a first-visit term keeps what it was booked with).
-        _needs_referral(slot, visit["idSkierowania"])
+    _needs_referral(slot, visit["idSkierowania"], moved_from=old["rodzaj"] if old else None)
     try:
         return _bump(conn, now, int(visit_id.split("-")[1]), "slot_num = ?", (slot["num"],))
     except sqlite3.IntegrityError:

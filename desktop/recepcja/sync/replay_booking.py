@@ -33,6 +33,7 @@ from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import WARSAW, Slot, VisitState
+from recepcja.domain.referral import kind_problem, known_scope
 from recepcja.store.db import atomic
 from recepcja.store.outbox import book_key
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
@@ -224,11 +225,18 @@ class Booking:
         schedule_id = row.original.schedule_id
         schedule = self.repos.schedules.get(int(schedule_id)) if schedule_id else None
         place_id = schedule.place_id if schedule is not None else None
+        # CeR books a first visit of a scope with referrals only with one (domain.referral).
+        scope, has_referral = known_scope(visit.scope_code), bool(
+            visit.referral_id or visit.referral_key)
+
+        def fits(term: Slot) -> bool:
+            return kind_problem(scope, term.term_kind, has_referral) is None
+
         while True:
             exclude = row.tried | ({visit.slot_id} if visit.slot_id is not None else set())
             slot = propose_term(self.repos, visit.scope_code, visit.urgency,
                                 now=self.rows.clock(), place_id=place_id, exclude=exclude,
-                                published_only=True)
+                                published_only=True, fits=fits)
             if slot is None or slot.id is None:
                 return None
             owner = self.repos.schedules.get(slot.schedule_id)

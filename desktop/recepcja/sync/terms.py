@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 from recepcja.domain.model import Slot, Urgency
@@ -63,6 +63,7 @@ def propose_term(
     exclude: Collection[int] = (),
     published_only: bool = False,
     limit: int = 200,
+    fits: Callable[[Slot], bool] | None = None,
 ) -> Slot | None:
     """The first free term the rules allow for a patient of this urgency in this scope.
 
@@ -72,7 +73,8 @@ def propose_term(
     since the desk serves callers in the order they come (the order of the waiting list is
     CeR's). ``not_before`` narrows the search (e.g. not before the term the patient lost);
     ``exclude`` skips terms CeR said are taken; ``published_only`` skips terms CeR does not
-    know (they cannot be booked there)."""
+    know (they cannot be booked there); ``fits`` skips terms the visit cannot take (the
+    first-visit rule: ``domain.referral``)."""
     parse_urgency(urgency)  # validates; both categories take the nearest term today
     start = now + MIN_LEAD
     if not_before is not None and not_before > start:
@@ -80,7 +82,8 @@ def propose_term(
     while True:
         batch = repos.slots.free_for_scope(scope_code, start, limit, place_id)
         for slot in batch:
-            if slot.id in exclude or (published_only and not slot.cer_id):
+            if slot.id in exclude or (published_only and not slot.cer_id) or (
+                    fits is not None and not fits(slot)):
                 continue
             return slot
         if len(batch) < limit:
