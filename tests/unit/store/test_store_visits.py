@@ -253,6 +253,29 @@ def test_waiting_list_releases_the_slot(
     assert repos.outbox.for_visit(visit_id)[0].emergency
 
 
+def test_a_waiting_list_visit_cer_gives_a_term_queues_p1s_date_once(
+    repos: Repositories, practice: Practice, patient_id: int
+) -> None:
+    """A visit on an e-referral that CeR books from its central waiting list: P1's visit date
+    follows (``referral_date``, as with a move), once; a visit without one queues nothing."""
+    key = "1" * 44
+    keyed = repos.visits.book(new_visit(patient_id, referral_key=key), practice.slot_ids[0],
+                              "ania").visit_id
+    plain = repos.visits.book(new_visit(patient_id, "V-2"), practice.slot_ids[1],
+                              "ania").visit_id
+    for visit_id, term in ((keyed, practice.slot_ids[2]), (plain, practice.slot_ids[3])):
+        repos.visits.to_waiting_list(visit_id, "replay", notify_cer=False)
+        for _ in range(2):  # the same version again (a read-back): nothing more
+            repos.visits.apply_from_cer(visit_id, slot_id=term, live=True,
+                                        cer_id=f"CER-W-{visit_id}", cer_version="2")
+    rows = repos.outbox.for_visit(keyed)
+    assert [e.op for e in rows] == ["book", "referral_date"] and rows[1].payload == {"key": key}
+    assert [e.op for e in repos.outbox.for_visit(plain)] == ["book"]
+    record = repos.visits.get(keyed)
+    assert record is not None and (record.state, record.slot_id) == (
+        VisitState.CONFIRMED, practice.slot_ids[2])
+
+
 def test_confirm_stores_cer_id(repos: Repositories, practice: Practice, patient_id: int) -> None:
     visit_id = repos.visits.book(new_visit(patient_id), practice.slot_ids[0], "ania").visit_id
     assert [v.id for v in repos.visits.unconfirmed()] == [visit_id]
