@@ -179,8 +179,9 @@ def play(rounds: int) -> dict[str, Any]:
                 dialog.done(0)
                 dialog.deleteLater()
                 if offer is not None:
+                    # A paper referral's number: a first visit of cardiology needs one.
                     window.submit_booking(BookingRequest(patient.id, offer.slot_id,
-                                                         Urgency.STABLE, None, None))
+                                                         Urgency.STABLE, None, "SK-1"))
                     booked += 1
 
             act("book", book)

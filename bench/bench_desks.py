@@ -183,7 +183,8 @@ def _desk(url: str, slots: list[int], seconds: float, seed: int, out: multiproce
             began = time.perf_counter()
             try:
                 result = booking.book(repos, rng.randrange(1, PATIENTS + 1), slot,
-                                      Urgency.STABLE, user=f"desk-{seed}", emergency=True)
+                                      Urgency.STABLE, user=f"desk-{seed}", emergency=True,
+                                      referral_id="SK-1")
             except ConflictError:
                 conflicts += 1
                 continue

@@ -117,7 +117,8 @@ def merge_run(cluster: pg_cluster.Cluster, folder: Path, run: int, entries: int)
         desk = Repositories.over(copy)
         for index in range(entries):
             patient = desk.patients.add(_new_patient(run * 10**5 + index, "Offline"), "bench")
-            booking.book(desk, patient, slots[index], Urgency.STABLE, user="bench")
+            booking.book(desk, patient, slots[index], Urgency.STABLE, user="bench",
+                         referral_id="SK-1")
         started = time.perf_counter()
         report = merge(practice.db, copy, workstation="R1")
         merged = time.perf_counter() - started
@@ -162,7 +163,8 @@ def switch_run(cluster: pg_cluster.Cluster, folder: Path, run: int, mode: str) -
                     with Repositories.over(ctx.open_desk_db()) as repos:
                         patient = repos.patients.add(
                             _new_patient(9 * 10**6 + run * 10**4 + index, "Nowy"), "b")
-                        booking.book(repos, patient, slots[index], Urgency.STABLE, user="b")
+                        booking.book(repos, patient, slots[index], Urgency.STABLE, user="b",
+                                     referral_id="SK-1")
                         result.append(repos.db.engine)
                 except Exception as error:  # the desk retries
                     result.append(error)

@@ -119,7 +119,7 @@ def _offline(desk: Repositories, rng: random.Random, terms: list[int], serials: 
             slot = rng.choice(terms)
             if desk.slots.get(slot).state == "free":
                 booked.append(booking.book(desk, patient_id, slot, Urgency.STABLE,
-                                           user="crash").visit.id)
+                                           user="crash", referral_id="SK-1").visit.id)
                 break
     for visit_id in rng.sample(booked, len(booked) // 6):
         booking.cancel(desk, visit_id, "rezygnacja", user="crash")
