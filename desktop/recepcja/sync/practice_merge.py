@@ -51,7 +51,7 @@ from recepcja.store.practice_merge import (
 )
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
 from recepcja.store.repos import Repositories
-from recepcja.sync.terms import in_emergency, propose_term
+from recepcja.sync.terms import bookable_for, in_emergency, propose_term
 
 CHUNK = 200
 
@@ -168,10 +168,11 @@ class _Applier:
         if scope is None:
             return
         tried: set[int] = {lost.id} if lost is not None and lost.id is not None else set()
+        fits = bookable_for(scope, bool(visit.referral_id or visit.referral_key))
         while True:
             slot = propose_term(self.practice, scope, visit.urgency, now=self.now,
                                 place_id=schedule.place_id if schedule is not None else None,
-                                exclude=tried,
+                                exclude=tried, fits=fits,
                                 published_only=bool(schedule is not None and schedule.cer_id))
             if slot is None or slot.id is None:
                 return

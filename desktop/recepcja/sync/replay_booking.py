@@ -33,7 +33,6 @@ from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import WARSAW, Slot, VisitState
-from recepcja.domain.referral import kind_problem, known_scope
 from recepcja.store.db import atomic
 from recepcja.store.outbox import book_key
 from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
@@ -47,7 +46,7 @@ from recepcja.sync.replay_rows import (
     ReplayPass,
     RowSender,
 )
-from recepcja.sync.terms import propose_term
+from recepcja.sync.terms import bookable_for, propose_term
 
 WINDOW_DAYS = 7  # CeR's terms are read back a week of one schedule at a time
 
@@ -225,13 +224,7 @@ class Booking:
         schedule_id = row.original.schedule_id
         schedule = self.repos.schedules.get(int(schedule_id)) if schedule_id else None
         place_id = schedule.place_id if schedule is not None else None
-        # CeR books a first visit of a scope with referrals only with one (domain.referral).
-        scope, has_referral = known_scope(visit.scope_code), bool(
-            visit.referral_id or visit.referral_key)
-
-        def fits(term: Slot) -> bool:
-            return kind_problem(scope, term.term_kind, has_referral) is None
-
+        fits = bookable_for(visit.scope_code, bool(visit.referral_id or visit.referral_key))
         while True:
             exclude = row.tried | ({visit.slot_id} if visit.slot_id is not None else set())
             slot = propose_term(self.repos, visit.scope_code, visit.urgency,

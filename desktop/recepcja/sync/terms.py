@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 from recepcja.domain.model import Slot, Urgency
+from recepcja.domain.referral import kind_problem, known_scope
 from recepcja.domain.urgency import parse_urgency
 from recepcja.store.repos import Repositories
 
@@ -50,6 +51,14 @@ def in_emergency(repos: Repositories) -> bool:
     if manual_emergency(repos):
         return True
     return repos.sync_state.get(STATE_KEY) == "offline"
+
+
+def bookable_for(scope_code: str | None, has_referral: bool) -> Callable[[Slot], bool]:
+    """The terms a visit of ``scope_code`` may be booked on in CeR (``propose_term``'s
+    ``fits``): a first visit of a scope with referrals only with one
+    (``domain.referral.kind_problem``: CeR refuses it without)."""
+    scope = known_scope(scope_code)
+    return lambda slot: kind_problem(scope, slot.term_kind, has_referral) is None
 
 
 def propose_term(

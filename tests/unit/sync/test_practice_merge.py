@@ -5,12 +5,14 @@ a second merge and a desk restored from an old backup change nothing."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from pathlib import Path
 
 import pytest
-from absence_helpers import TODAY, FixedClock, desk_copy, patient, set_up_practice
+from absence_helpers import DAY, TODAY, FixedClock, desk_copy, patient, set_up_practice
 
+from recepcja.domain.model import WARSAW, SlotSpec, TermKind
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store import Repositories
@@ -140,3 +142,24 @@ def test_a_queue_never_goes_to_another_practices_database(
             merge(other.db, desk.db, workstation="R1", clock=clock)
         assert PracticeMerges(other.db).count() == 0
     assert unmerged(desk.db) == 1
+
+
+def test_a_lost_continuation_merges_onto_a_continuation_not_a_first_visit(
+        practice: Repositories, clock, tmp_path: Path):
+    """The merge books the loser on the nearest term CeR would take: a visit without a referral
+    never on a first visit of cardiology (CeR refuses it), the next continuation instead."""
+    schedule_id, _first_visits = set_up_practice(practice)  # 08:00-09:20, first visits
+    continuations = []
+    for hour in (7, 12):
+        start = dt.datetime.combine(DAY, dt.time(hour, 0), tzinfo=WARSAW)
+        practice.slots.add_many(schedule_id, [SlotSpec(
+            start, start + dt.timedelta(minutes=10), TermKind.CONTINUING_TREATMENT)])
+        continuations.append(practice.slots.at(schedule_id, start).id)
+    desks = [desk_copy(tmp_path, name, practice.db, clock) for name in ("R1", "R2")]
+    for serial, desk in enumerate(desks, start=1):
+        booking.book(desk, desk.patients.add(patient(serial, f"Kontynuacja{serial}"), "ania"),
+                     continuations[0], "stable", user="ania", emergency=True, now=clock())
+    merge(practice.db, desks[0].db, workstation="R1", clock=clock)
+    second = merge(practice.db, desks[1].db, workstation="R2", clock=clock)
+    assert second.outcomes == {"moved": 1}
+    assert practice.visits.live_for_slot(continuations[1]).patient_id is not None
