@@ -2,41 +2,23 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
+import installer_build
 import pytest
-from e2e_support import running_simulator
+from e2e_support import Cli, running_simulator
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self):
-        return json.loads(self.out)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    installer_build.installer_tests_last(items)
 
 
-@dataclass
-class Cli:
-    home: Path
-    extra_env: dict[str, str]
+def pytest_collection_finish(session: pytest.Session) -> None:
+    installer_build.start_if_wanted(session)
 
-    def __call__(self, *args: str, timeout: float = 60) -> Result:
-        env = {**os.environ, "RECEPCJA_HOME": str(self.home), "RECEPCJA_LANG": "pl",
-               "QT_QPA_PLATFORM": "offscreen", **self.extra_env}
-        proc = subprocess.run(
-            [sys.executable, "-m", "recepcja", *args],
-            check=False, capture_output=True, text=True, env=env, timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    installer_build.remove(session.config)
 
 
 @pytest.fixture
