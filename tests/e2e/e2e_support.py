@@ -15,6 +15,8 @@ from pathlib import Path
 
 from recepcja.simulator.server import SimulatorServer
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
+
 
 @dataclass
 class Result:
