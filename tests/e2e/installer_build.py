@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,13 @@ class BackgroundBuild:
         self._process = subprocess.Popen(args, stdout=self._out, stderr=self._err, env=env,
                                          stdin=subprocess.DEVNULL, text=True)
         self._finished: Finished | None = None
+        self._ended: float | None = None  # when the script ended, not when a test asked
+        self._watch = threading.Thread(target=self._note_the_end, daemon=True)
+        self._watch.start()
+
+    def _note_the_end(self) -> None:
+        self._process.wait()
+        self._ended = time.perf_counter()
 
     def wait(self, timeout: float) -> Finished:
         if self._finished is None:
@@ -61,7 +69,8 @@ class BackgroundBuild:
             except subprocess.TimeoutExpired:
                 self.stop()
                 raise
-            seconds = time.perf_counter() - self._start
+            self._watch.join(5)
+            seconds = (self._ended or time.perf_counter()) - self._start
             self._out.seek(0)
             self._err.seek(0)
             self._finished = Finished(code, self._out.read(), self._err.read(), seconds,
