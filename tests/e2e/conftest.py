@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -36,28 +37,38 @@ def sim(tmp_path: Path):
 
 
 @pytest.fixture(scope="session")
-def onboarded_example(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with ``home`` (the example practice: ``recepcja setup`` of
-    resources/practice.example.toml, then ``recepcja onboard``) and ``sim`` (the stopped
-    simulator's data it was onboarded into). Built once per session, at first use: onboarding
-    publishes three months of terms (several seconds of subprocesses); each test gets a copy."""
-    folder = tmp_path_factory.mktemp("onboarded-example")
-    cli = Cli(home=folder / "home", extra_env={})
-    with running_simulator(folder / "sim") as url:
-        cli.extra_env["RECEPCJA_CER_URL"] = url + "/cer"
-        assert cli("setup", "--config", str(EXAMPLE)).code == 0
-        onboard = cli("onboard", timeout=180)
-        assert onboard.code == 0, onboard.err
-    return folder
+def onboarded_example(tmp_path_factory: pytest.TempPathFactory):
+    """``onboarded_example()``: a folder with ``home`` (the example practice: ``recepcja setup``
+    of resources/practice.example.toml, then ``recepcja onboard``) and ``sim`` (the stopped
+    simulator's data it was onboarded into). Built once per session and day, at first use:
+    onboarding publishes three months of terms from now on (several seconds of subprocesses);
+    each test gets a copy."""
+    built: dict[dt.date, Path] = {}
+
+    def onboarded() -> Path:
+        today = dt.date.today()
+        if today not in built:
+            folder = tmp_path_factory.mktemp("onboarded-example")
+            cli = Cli(home=folder / "home", extra_env={})
+            with running_simulator(folder / "sim") as url:
+                cli.extra_env["RECEPCJA_CER_URL"] = url + "/cer"
+                assert cli("setup", "--config", str(EXAMPLE)).code == 0
+                onboard = cli("onboard", timeout=180)
+                assert onboard.code == 0, onboard.err
+            built[today] = folder
+        return built[today]
+
+    return onboarded
 
 
 @pytest.fixture
-def onboarded(cli: Cli, tmp_path: Path, onboarded_example: Path):
+def onboarded(cli: Cli, tmp_path: Path, onboarded_example):
     """The example practice set up and onboarded (a copy of ``onboarded_example``) in the
     ``cli``'s data folder, and its CeR simulator running on a copy of its data: its base URL,
     already in ``RECEPCJA_CER_URL`` of ``cli``."""
-    shutil.copytree(onboarded_example / "home", cli.home)
-    shutil.copytree(onboarded_example / "sim", tmp_path / "sim")
+    example = onboarded_example()
+    shutil.copytree(example / "home", cli.home)
+    shutil.copytree(example / "sim", tmp_path / "sim")
     with running_simulator(tmp_path / "sim") as url:
         cli.extra_env["RECEPCJA_CER_URL"] = url + "/cer"
         yield url
