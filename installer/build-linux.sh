@@ -61,7 +61,14 @@ ensure_build_venv() {
     fi
     if ! "$VENV/bin/python" -c "import PyInstaller" 2>/dev/null; then
         log "installing the build extra (PyInstaller) into $VENV"
-        "$VENV/bin/python" -m pip install -q -e "$ROOT[build]"
+        # Its requirements only: the project's own install is left alone (./test builds beside
+        # running tests, whose subprocesses import it).
+        local wanted
+        wanted=$("$VENV/bin/python" -c 'import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["project"]["optional-dependencies"]["build"]))' \
+            "$ROOT/pyproject.toml")
+        # shellcheck disable=SC2086
+        "$VENV/bin/python" -m pip install -q $wanted
     fi
 }
 

@@ -206,3 +206,14 @@ def pg_empty_database(pg_server: PgServer):
     name = pg_server.create(template=None)
     yield pg_server.url(name)
     pg_server.drop(name)
+
+
+@pytest.fixture
+def proxy(pg_database: str):
+    """A loopback TCP proxy in front of the test cluster's PostgreSQL (``tcp_proxy``): the test
+    cuts it, holds it or turns it into a black hole."""
+    from tcp_proxy import in_front_of
+
+    proxy = in_front_of(pg_database)
+    yield proxy
+    proxy.close()

@@ -73,7 +73,16 @@ ensure_venv() {
     local spec="$ROOT"
     [ -n "${EXTRAS:-}" ] && spec="$ROOT[$EXTRAS]"
     # Re-install only when pyproject.toml changed since the last successful install.
-    local stamp="$VENV/.recepcja-installed-${EXTRAS:-base}"
+    local stamp="$VENV/.recepcja-installed-${EXTRAS:-base}" other
+    if [ -z "${EXTRAS:-}" ]; then
+        # An install with extras (./test's) installed the project too: ./run needs nothing more.
+        for other in "$VENV"/.recepcja-installed-*; do
+            if [ -f "$other" ] && [ ! "$ROOT/pyproject.toml" -nt "$other" ]; then
+                stamp="$other"
+                break
+            fi
+        done
+    fi
     if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
         echo "bootstrap: installing the project into .venv (${EXTRAS:-base})"
         "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null 2>&1 || true

@@ -3,7 +3,8 @@
 - ``docs/screenshots/after-replay.png``: CeR away (the red banner), the summary of whom to call
   after a replay, the read-back line of the last booking;
 - ``docs/screenshots/booking-dialog.png``: the booking dialog (urgency and scope first, terms by
-  day, the first lawful term, the one referral field with the e-referral read from the simulator's P1);
+  day, the first lawful term, the one referral field with the e-referral read from the
+  simulator's P1);
 - ``docs/screenshots/call-list.png``: the call worklist with its marks.
 
 Run: ``QT_QPA_PLATFORM=offscreen RECEPCJA_LANG=pl .venv/bin/python tools/screenshot_desk.py``
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 
 
-def practice(home: Path, monday: dt.date):  # noqa: ANN201 - AppContext
+def practice(home: Path, monday: dt.date):
     from recepcja.config.paths import AppPaths
     from recepcja.domain.model import Urgency, Visit, VisitState
     from recepcja.domain.slots import generate_slots
@@ -55,7 +56,8 @@ def practice(home: Path, monday: dt.date):  # noqa: ANN201 - AppContext
                     who = next(who_next)
                     visits.append(Visit(f"D-{number}-{day.day}-{k}", int(who.id or 0), slot.id,
                                         Urgency.STABLE if k % 3 else Urgency.URGENT,
-                                        state=VisitState.CONFIRMED, cer_id=f"W-{number}-{day.day}-{k}"))
+                                        state=VisitState.CONFIRMED,
+                                        cer_id=f"W-{number}-{day.day}-{k}"))
         repos.visits.import_many(visits, "ania", source=VisitSource.INITIAL_LOAD)
         repos.db.conn.execute("UPDATE patients SET phone = '+48225551234' WHERE id IN (3, 9)")
         repos.db.conn.commit()
@@ -66,11 +68,11 @@ def practice(home: Path, monday: dt.date):  # noqa: ANN201 - AppContext
 
 def main() -> int:
     from recepcja.domain.model import WARSAW, Urgency
+    from recepcja.gui import referral_panel
     from recepcja.gui.app import install_qt_translations
     from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
     from recepcja.gui.connection import Connection
     from recepcja.gui.main_window import MainWindow
-    from recepcja.gui import referral_panel
     from recepcja.gui.queue_panel import QueuePanel
     from recepcja.gui.replay_summary import ReplaySummaryPanel
     from recepcja.services.booking_terms import scope_choices

@@ -1,13 +1,47 @@
-"""Helpers of the CLI acceptance tests: a running simulator, free published terms."""
+"""Helpers of the CLI acceptance tests: the real ``recepcja`` command as a subprocess, a running
+simulator, free published terms."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from recepcja.simulator.server import SimulatorServer
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
+
+
+@dataclass
+class Result:
+    code: int
+    out: str
+    err: str
+
+    def json(self):
+        return json.loads(self.out)
+
+
+@dataclass
+class Cli:
+    home: Path
+    extra_env: dict[str, str]
+
+    def __call__(self, *args: str, timeout: float = 60) -> Result:
+        env = {**os.environ, "RECEPCJA_HOME": str(self.home), "RECEPCJA_LANG": "pl",
+               "QT_QPA_PLATFORM": "offscreen", **self.extra_env}
+        proc = subprocess.run(
+            [sys.executable, "-m", "recepcja", *args],
+            check=False, capture_output=True, text=True, env=env, timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
 @contextmanager

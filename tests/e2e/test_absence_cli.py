@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from pathlib import Path
+
+from e2e_support import EXAMPLE
 
 from recepcja.domain.pesel import make_pesel
 from support.sim_control import control as sim_control
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 
 
 def _next_monday() -> dt.date:
@@ -21,13 +20,9 @@ def _next_monday() -> dt.date:
     return today + dt.timedelta(days=7 - today.weekday() + 7)  # 8-14 days ahead
 
 
-def _practice(cli, sim: str, patients: int) -> tuple[int, str, list[dict]]:
-    """The example practice onboarded, ``patients`` patients; returns dr Nowak's resource id,
-    her CeR schedule id and her free terms on the Monday."""
-    cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
-    assert cli("setup", "--config", str(EXAMPLE)).code == 0
-    onboard = cli("onboard", timeout=180)
-    assert onboard.code == 0, onboard.err
+def _practice(cli, patients: int) -> tuple[int, str, list[dict]]:
+    """The example practice onboarded (the ``onboarded`` fixture), ``patients`` patients;
+    returns dr Nowak's resource id, her CeR schedule id and her free terms on the Monday."""
     for number in range(patients):
         pesel = make_pesel(dt.date(1950 + number, 3, 14), 1230 + 2 * number)
         added = cli("patients", "add", "--pesel", pesel, "--first-name", "Jan", "--last-name",
@@ -63,11 +58,12 @@ def _cer_visits(sim: str) -> dict[str, dict]:
     return {v["visit_uid"]: v for v in sim_control(sim, "GET", "state?sections=visits")["visits"]}
 
 
-def test_resolve_gives_every_patient_a_term_of_their_own_in_one_go(cli, sim):
+def test_resolve_gives_every_patient_a_term_of_their_own_in_one_go(cli, onboarded):
     """Four patients of the absent doctor, no substitute that morning (dr Kowalski works on
     Tuesdays and Thursdays): each gets a different nearest term, all four moves reach CeR,
     and her free terms are withdrawn there."""
-    nowak, schedule, free = _practice(cli, sim, patients=4)
+    sim = onboarded
+    nowak, schedule, free = _practice(cli, patients=4)
     booked = [_book(cli, n, free[n], "urgent" if n == 3 else "stable") for n in range(4)]
     left_free = {slot["cer_id"] for slot in free[4:]}
     monday = _next_monday().isoformat()
@@ -100,10 +96,11 @@ def test_resolve_gives_every_patient_a_term_of_their_own_in_one_go(cli, sim):
     assert again.code == 0 and "zablokowano" in again.out.lower()
 
 
-def test_plain_absence_withdraws_the_free_terms_from_cer(cli, sim):
+def test_plain_absence_withdraws_the_free_terms_from_cer(cli, onboarded):
     """Without --resolve the visits stay for a phone call, but CeR stops offering the absent
     doctor's free terms at once: portal patients cannot book her any more."""
-    nowak, schedule, free = _practice(cli, sim, patients=1)
+    sim = onboarded
+    nowak, schedule, free = _practice(cli, patients=1)
     booked = _book(cli, 0, free[0])
     monday = _next_monday().isoformat()
     result = cli("absence", "--resource", str(nowak), "--from", monday, "--to", monday, "--json")
@@ -123,8 +120,9 @@ def test_plain_absence_withdraws_the_free_terms_from_cer(cli, sim):
 
 
 def test_absence_during_an_outage_is_queued_then_sent_and_a_portal_booking_is_flagged(
-        cli, sim):
-    nowak, schedule, free = _practice(cli, sim, patients=2)
+        cli, onboarded):
+    sim = onboarded
+    nowak, schedule, free = _practice(cli, patients=2)
     booked = _book(cli, 0, free[0])
     monday = _next_monday().isoformat()
     sim_control(sim, "POST", "faults", {"operation": "*", "kind": "down"})

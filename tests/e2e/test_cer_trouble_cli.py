@@ -20,7 +20,6 @@ from e2e_support import published_free_terms
 
 from support import sim_control
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "resources" / "practice.example.toml"
 PESELS = ("44051401359", "02070803628")
 
 
@@ -62,11 +61,9 @@ def _withdraw_in_cer(cli, sim: str, slot: dict, monkeypatch) -> None:
     assert item.accepted
 
 
-def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path, monkeypatch):
-    cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
-    assert cli("setup", "--config", str(EXAMPLE)).code == 0
-    onboard = cli("onboard", "--json", timeout=180)
-    assert onboard.code == 0, onboard.err
+def test_contract_violation_rejection_and_administrator_waits(cli, onboarded, tmp_path,
+                                                              monkeypatch):
+    sim = onboarded  # the example practice, set up and onboarded
     for pesel, (first, last) in zip(PESELS, (("Jan", "Kowalski"), ("Anna", "Nowak")),
                                     strict=True):
         assert cli("patients", "add", "--pesel", pesel, "--first-name", first,
@@ -136,15 +133,13 @@ def test_contract_violation_rejection_and_administrator_waits(cli, sim, tmp_path
     assert [e["state"] for e in remaining] == ["rejected"]  # still owed a person's decision
 
 
-def test_book_against_a_hung_cer_ends_at_the_deadline_and_is_read_back(cli, sim):
+def test_book_against_a_hung_cer_ends_at_the_deadline_and_is_read_back(cli, onboarded):
     """CeR takes the booking and then trickles its answer a byte at a time: ``book`` ends at
     the call's deadline with the visit queued (its row "to be checked": the request may have
     reached CeR), and the next sync reads CeR back before sending anything again."""
     from misbehaving_cer import MisbehavingCer
 
-    cli.extra_env["RECEPCJA_CER_URL"] = sim + "/cer"
-    assert cli("setup", "--config", str(EXAMPLE)).code == 0
-    assert cli("onboard", timeout=180).code == 0
+    sim = onboarded  # the example practice, set up and onboarded
     assert cli("patients", "add", "--pesel", PESELS[0], "--first-name", "Jan",
                "--last-name", "Kowalski").code == 0
     slot = _free(cli)[0]

@@ -3,6 +3,8 @@ Inno Setup script, which cannot be built here, is linted against the same build.
 
 Slow: one PyInstaller build per test session (~40-90 s on 2 cores), shared by every test here
 through the session fixture ``linux_build``; the .deb is built from it in about a second (zstd).
+The build starts in the background once collection finds a test here, and these tests run last
+(``installer_build.py``): it overlaps the rest of the suite.
 The .deb is never installed: the tests read it with ``dpkg-deb`` (fields, listing, control
 archive), unpack it into a temporary root and run the app from there, so ``./test`` leaves the
 machine's package database alone. The figures (build time, bundle and package size, start-up
@@ -26,6 +28,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import deb_support as deb_tools
+import installer_build
 import pytest
 
 import recepcja
@@ -34,7 +37,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 REPO = Path(__file__).resolve().parents[2]
 INSTALLER = REPO / "installer"
-BUILD_SCRIPT = INSTALLER / "build-linux.sh"
 METRICS_FILE = REPO / "build" / "installer-smoke.json"
 VERSION = recepcja.__version__
 SMOKE_SECONDS = 1.0  # gui/app.py SMOKE_MS: how long the smoke test keeps the window up
@@ -85,32 +87,24 @@ def _run(args: list[str], home: Path, timeout: float = 60,
 
 
 @pytest.fixture(scope="session")
-def linux_build(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config):
-    """Build the bundle (and the .deb when dpkg-deb exists) once per session, in a private
-    folder so a developer's own dist/ is left alone."""
+def linux_build(pytestconfig: pytest.Config):
+    """The bundle (and the .deb when dpkg-deb exists), built once per session in a private
+    folder so a developer's own dist/ is left alone; started in the background at the end of
+    collection (``installer_build``), these tests run last."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the Linux bundle is built on Linux only")
-    out = tmp_path_factory.mktemp("installer")
-    env = {**os.environ, "RECEPCJA_DIST_DIR": str(out / "dist"),
-           "RECEPCJA_BUILD_DIR": str(out / "build")}
-    args = [str(BUILD_SCRIPT)]
-    if shutil.which("dpkg-deb") is None:
-        args.append("--bundle-only")
-    start = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, env=env, timeout=900,
-                          check=False)
-    total = time.perf_counter() - start
-    assert proc.returncode == 0, f"build failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    bundle_s = re.search(r"bundle built in ([\d.]+) s", proc.stdout)
-    deb_s = re.search(r"\.deb \(.*\) built in ([\d.]+) s", proc.stdout)
-    dist = out / "dist"
+    proc = installer_build.the_build(pytestconfig).wait(timeout=900)
+    assert proc.code == 0, f"build failed:\n{proc.out[-3000:]}\n{proc.err[-3000:]}"
+    bundle_s = re.search(r"bundle built in ([\d.]+) s", proc.out)
+    deb_s = re.search(r"\.deb \(.*\) built in ([\d.]+) s", proc.out)
+    dist = proc.out_dir / "dist"
     debs = sorted(dist.glob("recepcja_*.deb"))
     build = LinuxBuild(dist=dist, bundle=dist / "recepcja", exe=dist / "recepcja" / "recepcja",
                        deb=debs[0] if debs else None)
     build.metrics = {
         "version": VERSION,
         "machine": f"{os.uname().machine}, {os.cpu_count()} cores",
-        "build_script_seconds": round(total, 1),
+        "build_script_seconds": round(proc.seconds, 1),  # beside the rest of the suite
         "pyinstaller_seconds": float(bundle_s.group(1)) if bundle_s else -1.0,
         "deb_seconds": float(deb_s.group(1)) if deb_s else -1.0,
         "bundle_mb": _folder_mb(build.bundle),

@@ -4,11 +4,13 @@ before 3 months are published; publish re-run is a no-op in CeR."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from e2e_support import Cli
 
 from recepcja.resources import resource
 from recepcja.simulator.server import SimulatorServer
@@ -168,36 +170,50 @@ def test_example_practice_onboards_end_to_end(onboard_cli, sim, tmp_path):
                                                           "booking_through_cer"]
 
 
+def _onboard_from_setup(cli, sim: Sim, folder: Path, fault: str | None) -> dict:
+    """Set up the example practice, load the initial visits and onboard against ``sim``;
+    with ``fault``, CeR commits that operation but its answer never arrives once, the run stops
+    there, and the next one resumes. CeR's state at the end."""
+    try:
+        cli.extra_env["RECEPCJA_CER_URL"] = sim.url + "/cer"
+        assert cli("setup", "--config", str(EXAMPLE)).code == 0
+        assert cli("initial-load", str(_initial_load_csv(folder))).code == 1
+        if fault is not None:
+            sim.control("POST", "faults", {"operation": fault, "kind": "drop_response",
+                                           "count": 1})
+            stopped = cli("onboard")
+            assert stopped.code == 3, (stopped.out, stopped.err)
+            assert sim.control("GET", "faults")["faults"] == []
+        result = cli("onboard")
+        assert result.code == 0, (result.out[-2000:], result.err)
+        if fault is None:  # CeR's states as words, as in the onboarding view
+            assert "aktywne w CeR" in result.out and "AKTYWNE" not in result.out
+        state = sim.state()
+    finally:
+        sim.server.stop()
+    _check_exactly_once(state)
+    return state
+
+
+@pytest.fixture(scope="module")
+def clean_onboarding(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """CeR's state after an uninterrupted onboarding from ``setup``: the same for every
+    interrupted run to be compared with, so run once (each comparison copies it)."""
+    folder = tmp_path_factory.mktemp("clean-onboarding")
+    cli = Cli(home=folder / "home", extra_env={})
+    return _onboard_from_setup(cli, Sim(folder / "sim"), folder, None)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("operation", OPERATIONS)
-def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operation):
+def test_interrupted_onboarding_resumes_to_the_same_state(tmp_path, cli, operation,
+                                                          clean_onboarding):
     """CeR commits the step's operation but the answer never arrives (the worst moment to
     crash); the run stops there. Running again ends in the state of an uninterrupted run."""
-    states = []
-    for attempt, fault in (("clean", False), ("faulty", True)):
-        sim = Sim(tmp_path / f"sim-{attempt}")
-        try:
-            cli.home = tmp_path / f"home-{attempt}"
-            cli.extra_env["RECEPCJA_CER_URL"] = sim.url + "/cer"
-            assert cli("setup", "--config", str(EXAMPLE)).code == 0
-            assert cli("initial-load", str(_initial_load_csv(tmp_path))).code == 1
-            if fault:
-                sim.control("POST", "faults", {"operation": operation, "kind": "drop_response",
-                                               "count": 1})
-                stopped = cli("onboard")
-                assert stopped.code == 3, (stopped.out, stopped.err)
-                assert sim.control("GET", "faults")["faults"] == []
-            result = cli("onboard")
-            assert result.code == 0, (result.out[-2000:], result.err)
-            if not fault:  # CeR's states as words, as in the onboarding view
-                assert "aktywne w CeR" in result.out and "AKTYWNE" not in result.out
-            state = sim.state()
-        finally:
-            sim.server.stop()
-        _check_exactly_once(state)
-        states.append(state)
+    resumed_state = _onboard_from_setup(cli, Sim(tmp_path / "sim-faulty"), tmp_path, operation)
     after = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)  # both runs' publishing lead
-    clean, resumed = (_normalised(state, after) for state in states)
+    clean, resumed = (_normalised(copy.deepcopy(state), after)
+                      for state in (clean_onboarding, resumed_state))
     # Local ids are our row ids; both runs made the same rows, so CeR's view must match.
     assert resumed == clean
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from xvfb_support import MapWitness, Xvfb
 
-# The first ./run of a fresh clone installs the project into .venv (pip) before the app starts.
+# The first ./run of a fresh clone installs the project into .venv (pip) before the app starts;
+# after ./test (which installed it with the test extras) it installs nothing.
 pytestmark = pytest.mark.timeout(600)
 
 ROOT = Path(__file__).resolve().parents[2]

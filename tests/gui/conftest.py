@@ -172,13 +172,3 @@ def printed(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
 
     monkeypatch.setattr(printing, "print_html_direct", direct)
     return sent
-
-
-@pytest.fixture
-def proxy(pg_database: str):
-    """A TCP proxy in front of the test cluster's PostgreSQL, the test cuts it (``tcp_proxy``)."""
-    from tcp_proxy import in_front_of
-
-    proxy = in_front_of(pg_database)
-    yield proxy
-    proxy.close()

@@ -15,25 +15,18 @@ from PySide6.QtWidgets import QWidget
 from recepcja.config.paths import AppPaths
 from recepcja.services.context import AppContext
 from recepcja.services.server_absence import ServerAbsence
-from support.blackhole_proxy import BlackholeProxy, in_front_of
 from support.practice_desk import practice_desk
-
-
-@pytest.fixture
-def hole(pg_database: str):
-    proxy = in_front_of(pg_database)
-    yield proxy
-    proxy.close()
+from tcp_proxy import TcpProxy
 
 
 def test_a_cold_start_on_a_silent_server_opens_on_the_copy(
-        qtbot, tmp_path: Path, pg_database: str, hole: BlackholeProxy, monday: dt.date,
+        qtbot, tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date,
         clock, monkeypatch: pytest.MonkeyPatch):
     from recepcja.gui.main_window import MainWindow
 
     home = tmp_path / "home"
-    practice_desk(home, hole.url(pg_database), monday, monkeypatch)  # the copy of a last run
-    hole.blackhole()
+    practice_desk(home, proxy.url(pg_database), monday, monkeypatch)  # the copy of a last run
+    proxy.blackhole()
     ctx = AppContext.load(AppPaths(home))  # the next morning's start
     ctx.server_absence = absence = ServerAbsence.for_context(ctx, probe_interval=0.2)
     opened_by_window: list[str] = []
@@ -58,7 +51,7 @@ def test_a_cold_start_on_a_silent_server_opens_on_the_copy(
         banner = window.findChild(QWidget, "serverBanner")
         assert banner.isVisible() and not window.banner.isVisible()
 
-        hole.restore()
+        proxy.restore()
         qtbot.waitUntil(lambda: window.repos.db.engine == "postgresql", timeout=20_000)
         assert not banner.isVisible()
     finally:

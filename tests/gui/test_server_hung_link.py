@@ -12,25 +12,18 @@ import pytest
 from PySide6.QtWidgets import QWidget
 
 from recepcja.services.context import AppContext
-from support.blackhole_proxy import BlackholeProxy, in_front_of
 from support.practice_desk import practice_desk
+from tcp_proxy import TcpProxy
 
 
 @pytest.fixture
-def hole(pg_database: str):
-    proxy = in_front_of(pg_database)
-    yield proxy
-    proxy.close()
-
-
-@pytest.fixture
-def hung_ctx(tmp_path: Path, pg_database: str, hole: BlackholeProxy, monday: dt.date,
+def hung_ctx(tmp_path: Path, pg_database: str, proxy: TcpProxy, monday: dt.date,
              monkeypatch: pytest.MonkeyPatch) -> AppContext:
-    return practice_desk(tmp_path / "home", hole.url(pg_database), monday, monkeypatch)
+    return practice_desk(tmp_path / "home", proxy.url(pg_database), monday, monkeypatch)
 
 
 def test_a_window_read_on_a_silent_link_answers_from_the_copy(
-        qtbot, hung_ctx: AppContext, hole: BlackholeProxy, clock):
+        qtbot, hung_ctx: AppContext, proxy: TcpProxy, clock):
     from recepcja.gui.main_window import MainWindow
     from recepcja.services import day_view
 
@@ -41,7 +34,7 @@ def test_a_window_read_on_a_silent_link_answers_from_the_copy(
     banner = window.findChild(QWidget, "serverBanner")
     absence = hung_ctx.server_absence
     assert window.repos.db.engine == "postgresql" and not banner.isVisible()
-    hole.blackhole()
+    proxy.blackhole()
     absence.start()
     try:
         # On the UI thread, as the window's own reads do (the day's printout): it returns (from
@@ -56,7 +49,7 @@ def test_a_window_read_on_a_silent_link_answers_from_the_copy(
         assert any(row.entry.visit_id for row in window.views.day_rows())
         qtbot.waitUntil(banner.isVisible, timeout=10_000)
         assert absence.away and not window.banner.isVisible()  # not CeR's banner
-        hole.restore()
+        proxy.restore()
         qtbot.waitUntil(lambda: window.repos.db.engine == "postgresql", timeout=20_000)
         assert not banner.isVisible()
     finally:

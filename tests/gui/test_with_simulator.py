@@ -111,15 +111,17 @@ def test_book_proposed_term_reschedule_cancel_reach_cer(qtbot, sim_window, train
 
 
 def test_window_stays_responsive_while_cer_is_slow(qtbot, sim_window, training_session):
-    """CeR answers only after 5 s: booking returns at once (the UI thread never waits on the
-    network), the event loop keeps running while the visit waits for CeR, and the
-    confirmation arrives later."""
+    """CeR answers the booking only after 5 s: booking returns at once (the UI thread never
+    waits on the network), the event loop keeps running while the visit waits for CeR, and the
+    confirmation arrives later. (Only that call is slowed: a call of the sync engine started
+    meanwhile would hold the window's close for another 5 s.)"""
     window, session = sim_window, training_session
     patient = _a_patient(window)
     now = dt.datetime.now(WARSAW)
     slot_id = window.desk.propose(window.schedules[0].schedule.scope_code, Urgency.STABLE)
     assert slot_id is not None and window.repos.slots.get(slot_id).start > now
-    session.control("POST", "faults", {"operation": "*", "kind": "delay", "seconds": 5})
+    session.control("POST", "faults", {"operation": "zarezerwujTermin", "kind": "delay",
+                                       "seconds": 5, "count": 1})
     ticks: list[int] = []
     timer = QTimer()
     timer.timeout.connect(lambda: ticks.append(1))

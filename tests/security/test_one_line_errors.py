@@ -169,6 +169,17 @@ def test_the_window_without_a_display(recepcja):
     assert "recepcja --help" in result.err
 
 
+
+def test_the_window_on_xcb_without_a_display_says_so_in_polish(recepcja):
+    """QT_QPA_PLATFORM=xcb forced (a desktop's profile) over SSH: Qt itself would abort (exit
+    134, its message about the "xcb" plugin) before the app could say a word."""
+    recepcja.env.update({"QT_QPA_PLATFORM": "xcb", "RECEPCJA_LANG": "pl"})
+    result = recepcja()
+    assert result.one_line_error, result.err
+    assert result.code == 1
+    assert result.err.startswith("recepcja: Brak ekranu: QT_QPA_PLATFORM=xcb")
+    assert "DISPLAY nie jest ustawione" in result.err and "xcb" in result.err
+
 # --- an empty or a damaged database --------------------------------------------------------------
 
 def test_an_empty_database_is_refused_naming_it_and_the_backups(recepcja, tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import polib
@@ -15,8 +16,10 @@ PACKAGE = Path(recepcja.__file__).parent
 MARKERS = {"_", "N_"}
 
 
+@functools.cache
 def marked_strings() -> dict[str, str]:
-    """msgid -> first place it is used, for every _("...") / N_("...") in the package."""
+    """msgid -> first place it is used, for every _("...") / N_("...") in the package (parsed
+    once per session: three tests read it, none changes it)."""
     found: dict[str, str] = {}
     for path in sorted(PACKAGE.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))

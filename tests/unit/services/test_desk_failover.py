@@ -16,17 +16,10 @@ from recepcja.services.context import AppContext
 from recepcja.store import Repositories
 from recepcja.store.db import UnusableDatabaseError, connect_to
 from recepcja.store.pg import DESK_STATEMENT_TIMEOUT_MS, TCP_USER_TIMEOUT_MS
-from support.blackhole_proxy import BlackholeProxy, in_front_of
 from support.practice_desk import practice_desk
+from tcp_proxy import TcpProxy
 
 TODAY = dt.datetime.now(WARSAW).date()
-
-
-@pytest.fixture
-def hole(pg_database: str):
-    proxy = in_front_of(pg_database)
-    yield proxy
-    proxy.close()
 
 
 def desk(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> AppContext:
@@ -53,16 +46,16 @@ def test_every_ordinary_connection_has_tcp_and_statement_timeouts(pg_database: s
 
 
 def test_a_read_on_a_black_holed_link_goes_on_over_the_copy(
-        tmp_path: Path, pg_database: str, hole: BlackholeProxy,
+        tmp_path: Path, pg_database: str, proxy: TcpProxy,
         monkeypatch: pytest.MonkeyPatch):
-    ctx = desk(tmp_path, hole.url(pg_database), monkeypatch)
+    ctx = desk(tmp_path, proxy.url(pg_database), monkeypatch)
     absence = ctx.server_absence
     repos = Repositories.over(ctx.open_desk_db())
     assert repos.db.engine == "postgresql"
     schedule = int(repos.schedules.list()[0].id or 0)
     terms = [slot.id for slot in repos.slots.for_day(schedule, TODAY)]
 
-    hole.blackhole()
+    proxy.blackhole()
     absence.start()
     answer: list[tuple[list[int], str]] = []
 
@@ -84,7 +77,7 @@ def test_a_read_on_a_black_holed_link_goes_on_over_the_copy(
             assert again.db.engine == "sqlite"
     finally:
         absence.stop()
-    hole.restore()
+    proxy.restore()
     assert absence.step().away is False  # back: the next connection is the server's
 
 
@@ -103,19 +96,19 @@ def test_a_statement_the_server_cancels_switches_the_desk(
 
 
 def test_a_statement_started_after_the_link_found_the_server_away_goes_to_the_copy(
-        tmp_path: Path, pg_database: str, hole: BlackholeProxy,
+        tmp_path: Path, pg_database: str, proxy: TcpProxy,
         monkeypatch: pytest.MonkeyPatch):
     """A connection opened while the server answered (a reader keeps one between reads) starts
     no statement on the silent link once the practice link knows the server is away: the cut
     in flight happened before it, so nothing else would end its wait but statement_timeout."""
-    ctx = desk(tmp_path, hole.url(pg_database), monkeypatch)
+    ctx = desk(tmp_path, proxy.url(pg_database), monkeypatch)
     absence = ctx.server_absence
     kept = Repositories.over(ctx.open_desk_db())
     try:
         assert kept.db.engine == "postgresql"
         schedule = int(kept.schedules.list()[0].id or 0)
         terms = [slot.id for slot in kept.slots.for_day(schedule, TODAY)]
-        hole.blackhole()
+        proxy.blackhole()
         absence.mark_away("test: the link's probe found no answer")
         answer: list[tuple[list[int], str]] = []
 
@@ -132,4 +125,4 @@ def test_a_statement_started_after_the_link_found_the_server_away_goes_to_the_co
         assert not reader.is_alive(), "the statement waited on the silent link"
         assert answer == [(terms, "sqlite")]
     finally:
-        hole.restore()
+        proxy.restore()

@@ -43,15 +43,6 @@ def set_up(url: str) -> list[int]:
         return [slot.id for slot in repos.slots.for_day(schedule, DAY)]
 
 
-@pytest.fixture
-def proxy(pg_database: str):
-    host_port = pg_database.rsplit("@", 1)[1].split("/", 1)[0]
-    host, port = host_port.rsplit(":", 1)
-    proxy = TcpProxy(host, int(port))
-    yield proxy
-    proxy.close()
-
-
 def desk(home: Path, url: str, monkeypatch: pytest.MonkeyPatch, name: str) -> AppContext:
     monkeypatch.setenv(ENV_DATABASE_URL, url)
     paths = AppPaths(home).ensure()

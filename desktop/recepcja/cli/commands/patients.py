@@ -35,12 +35,16 @@ def patient_json(patient: Patient) -> dict[str, Any]:
 
 
 def _line(patient: Patient) -> str:
+    """One patient as the desk writes it: the phone in national form for a Polish number
+    (``601 234 567``, as the window and ``patients show``), foreign ones as ``+49 ...``; the
+    ``--json`` answer keeps E.164."""
+    from recepcja.domain.phone import format_phone
     from recepcja.services.desk_words import identifier_text
 
     ident = patient.identifier
     shown = identifier_text(ident.pesel, ident.document_type and str(ident.document_type),
                             ident.document_number)  # "paszport AB999", not "passport:AB999"
-    phone = patient.phone or "-"
+    phone = format_phone(patient.phone) if patient.phone else "-"
     return f"{patient.local_id}\t{shown}\t{patient.last_name} {patient.first_name}\t{phone}"
 
 
