@@ -30,7 +30,7 @@ from recepcja.gui.desk_handlers import DeskHandlers
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
-from recepcja.gui.first_paint import after_first_paint
+from recepcja.gui.first_paint import after_first_paint, freeze_start_objects
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
@@ -123,6 +123,8 @@ class MainWindow(QMainWindow):
         self.extensions: list[Any] = []
         if panels_after_paint:
             after_first_paint(self, self._install_panels)
+            # Last, in a turn after the panels' own deferred work (the change log, the queue).
+            after_first_paint(self, lambda: QTimer.singleShot(0, freeze_start_objects))
         else:
             self._install_panels()
 
