@@ -7,8 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import threading
 
 from PySide6.QtCore import QEvent, QObject
+
+from recepcja.domain.model import Urgency
+from recepcja.services import booking, day_view
+from recepcja.store.repos import Repositories
 
 
 class _Count(QObject):
@@ -69,3 +74,213 @@ def test_the_app_moves_the_start_out_of_the_collectors_sight(qtbot, desk_ctx, cl
         window.close()
     finally:
         gc.unfreeze()
+
+
+# --- the weeks read ahead ------------------------------------------------------------------
+
+
+class _HeldWeek:
+    """``day_view.schedule_week`` holding the week it read of one monday until ``release()``."""
+
+    def __init__(self, real, monday: dt.date) -> None:
+        self.real, self.monday = real, monday
+        self.held, self.opened = threading.Event(), threading.Event()
+
+    def __call__(self, repos, info, monday, now, days=7):
+        week = self.real(repos, info, monday, now, days)
+        if monday == self.monday:  # read: held before it is handed back
+            self.held.set()
+            assert self.opened.wait(20), "the test never released the read"
+        return week
+
+    def release(self) -> None:
+        self.opened.set()
+
+
+def _week_tab(qtbot, window, shown) -> tuple[dt.date, int]:
+    """The week tab shown and the next week read ahead: (next monday, schedule id)."""
+    window.actions_.week_view.trigger()
+    shown(window)
+    info = window.views.week_info()
+    monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
+    ahead = (monday + dt.timedelta(days=7), info.id)
+    before = (monday - dt.timedelta(days=7), info.id)
+    qtbot.waitUntil(lambda: {ahead, before} <= window.views.ahead.keys(), timeout=10000)
+    qtbot.waitUntil(lambda: window.views._reading_ahead is None, timeout=10000)
+    return ahead
+
+
+_SCHEDULE_WEEK = day_view.schedule_week  # the real read, whatever a test wraps it with
+
+
+def _free_slot(window, day: dt.date) -> int:
+    info = window.views.week_info()
+    rows = _SCHEDULE_WEEK(window.repos, info, day, window.clock(), days=1)[day]
+    return next(row.entry.slot_id for row in rows if row.entry.visit_id is None
+                and row.status.value == "free")
+
+
+def _cell_text(window, slot_id: int) -> str:
+    model = window.schedule_view.week_model
+    index = model.index_of(slot_id)
+    assert index is not None, "the term is not in the shown week"
+    return model.data(index)
+
+
+def _book_elsewhere(desk_ctx, slot_id: int, patient_id: int = 10) -> str:
+    """A booking written by somebody else (another desk, CeR's news): the window is not told."""
+    with Repositories.over(desk_ctx.open_db()) as repos:
+        patient = repos.patients.get(patient_id)
+        booking.book(repos, int(patient.id or 0), slot_id, Urgency.STABLE, user="basia",
+                     emergency=True)
+        return patient.last_name
+
+
+def test_entering_a_week_read_ahead_shows_it_at_once_without_a_read(qtbot, window, shown,
+                                                                   monkeypatch):
+    (next_monday, _schedule) = _week_tab(qtbot, window, shown)
+    reads: list[dt.date] = []
+    real = day_view.schedule_week
+
+    def counted(repos, info, monday, now, days=7):
+        reads.append(monday)
+        return real(repos, info, monday, now, days)
+
+    monkeypatch.setattr(day_view, "schedule_week", counted)
+    for _ in range(7):  # Tuesday ... Sunday, then the next Monday
+        window.actions_.next_day.trigger()
+    assert window.current_day == next_monday
+    assert window.views.settled and reads == []  # shown in the same turn, nothing read
+    model = window.schedule_view.week_model
+    assert model.day_at(0) == next_monday
+    expected = real(window.repos, window.views.week_info(), next_monday, window.clock())
+    assert {model.row_at(r, c).entry.slot_id for r in range(model.rowCount())
+            for c in range(7) if model.row_at(r, c) is not None} == {
+        row.entry.slot_id for rows in expected.values() for row in rows}
+    # and the week after it is read ahead in turn
+    qtbot.waitUntil(lambda: next_monday + dt.timedelta(days=7) in reads, timeout=10000)
+
+
+def test_a_visit_booked_in_a_week_read_ahead_shows_when_the_desk_enters_it(
+        qtbot, window, shown, on_dialog):
+    """Booked through the window in the week read ahead: the week is read again, with it."""
+    from recepcja.gui.booking_dialog import BookingRequest
+
+    next_monday, schedule = _week_tab(qtbot, window, shown)
+    slot = _free_slot(window, next_monday + dt.timedelta(days=1))
+    patient = window.repos.patients.get(12)
+    window.submit_booking(BookingRequest(int(patient.id or 0), slot, Urgency.STABLE, None,
+                                         None))
+    qtbot.waitUntil(lambda: window.current_day == next_monday + dt.timedelta(days=1),
+                    timeout=10000)  # the window goes to the booked day
+    shown(window)
+    assert patient.last_name in _cell_text(window, slot)
+
+
+def test_a_change_the_sync_pass_brings_drops_the_weeks_read_ahead(qtbot, window, shown,
+                                                                 desk_ctx):
+    """A visit written elsewhere (the sync pass applied CeR's news) in the week read ahead:
+    after the pass, entering that week shows it - the week read before is never shown."""
+    next_monday, schedule = _week_tab(qtbot, window, shown)
+    slot = _free_slot(window, next_monday + dt.timedelta(days=2))
+    name = _book_elsewhere(desk_ctx, slot)
+    ahead = window.views.ahead
+    read_before = ahead.get((next_monday, schedule), ahead.generation, window.clock())
+    assert read_before is not None and name not in read_before.cells[read_before.slots[slot]].text
+    window.bridge.pass_done.emit([])  # once per sync pass
+    shown(window)
+    window.go_to(next_monday + dt.timedelta(days=2))
+    shown(window)
+    assert name in _cell_text(window, slot)
+
+
+def test_another_desks_change_drops_the_weeks_read_ahead_even_off_the_shown_week(
+        qtbot, window, shown, desk_ctx):
+    """On a practice database another desk's change of a day outside the shown week reloads
+    nothing (``gui/desk_changes.py``), but a week read ahead holding that day is dropped."""
+    from recepcja.gui.desk_changes import DeskChanges
+
+    next_monday, schedule = _week_tab(qtbot, window, shown)
+    changes = DeskChanges(window)  # its thread not started: the notices are emitted here
+    day = next_monday + dt.timedelta(days=3)
+    slot = _free_slot(window, day)
+    name = _book_elsewhere(desk_ctx, slot)
+    changes.changed.emit({day}, {"recepcja-pietro"})
+    qtbot.waitUntil(lambda: (next_monday, schedule) not in window.views.ahead.keys(),
+                    timeout=5000)
+    assert changes.reloads == 0  # the shown week does not hold the day
+    window.go_to(day)
+    shown(window)
+    assert name in _cell_text(window, slot)
+    changes.close()
+
+
+def test_a_week_read_ahead_while_the_data_changed_is_never_shown(qtbot, window, shown,
+                                                                desk_ctx, monkeypatch):
+    """The read ahead was under way when a change came: its week is refused when it
+    arrives, and entering the week reads it again."""
+    window.actions_.week_view.trigger()
+    shown(window)
+    info = window.views.week_info()
+    monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
+    next_monday = monday + dt.timedelta(days=7)
+    gate = _HeldWeek(day_view.schedule_week, next_monday)
+    monkeypatch.setattr(day_view, "schedule_week", gate)
+    window.views.forget()  # nothing read ahead yet: the gate sees the read
+    window.reload(force=False)
+    qtbot.waitUntil(gate.held.is_set, timeout=10000)  # the next week being read ahead
+    slot = _free_slot(window, next_monday)
+    name = _book_elsewhere(desk_ctx, slot)
+    window.reload()  # the change is known: the views forget
+    gate.release()
+    qtbot.waitUntil(lambda: window.views._reading_ahead is None and window.views.settled,
+                    timeout=10000)
+    window.go_to(next_monday)
+    shown(window)
+    assert name in _cell_text(window, slot)
+    assert info.id == window.views.week_info().id
+
+
+def test_the_current_cell_is_not_another_term_after_the_week_changes_in_place(
+        qtbot, window, shown):
+    """A week of the same rhythm replaces the cells in place: the cell the desk had chosen
+    stays chosen only where its own term is; in another week no term is the current one."""
+    _week_tab(qtbot, window, shown)
+    view = window.schedule_view
+    model = view.week_model
+    index = next(model.index(r, 0) for r in range(model.rowCount())
+                 if model.row_at(r, 0) is not None)
+    view.week_table.setCurrentIndex(index)
+    chosen = view.current_row()
+    assert chosen is not None
+    resets: list[int] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    window.go_to(window.current_day + dt.timedelta(days=7))
+    shown(window)
+    assert resets == []  # in place
+    assert view.current_row() is None
+    window.go_to(window.current_day - dt.timedelta(days=7))
+    shown(window)
+    assert view.current_row() is not None
+    assert view.current_row().entry.slot_id == chosen.entry.slot_id
+
+
+def test_a_week_read_ahead_is_true_only_as_long_as_its_past_terms_are():
+    """Which terms are past moves with the clock: a week holding the day of its read serves
+    for ``FRESH_S``, another week until the day changes; any change of data voids both."""
+    from recepcja.gui.weeks_ahead import FRESH_S, WeeksAhead
+
+    ahead = WeeksAhead()
+    read = dt.datetime(2026, 11, 25, 10, 5)
+    this_week, next_week = (dt.date(2026, 11, 23), 1), (dt.date(2026, 11, 30), 1)
+    grid = object()
+    assert ahead.put(this_week, ahead.generation, read, grid)  # type: ignore[arg-type]
+    assert ahead.put(next_week, ahead.generation, read, grid)  # type: ignore[arg-type]
+    later = read + dt.timedelta(seconds=FRESH_S + 1)
+    assert ahead.get(next_week, ahead.generation, later) is grid
+    assert ahead.get(this_week, ahead.generation, later) is None
+    assert ahead.get(next_week, ahead.generation, read + dt.timedelta(days=1)) is None
+    asked = ahead.generation
+    ahead.drop()
+    assert not ahead.put(next_week, asked, read, grid)  # type: ignore[arg-type]
+    assert ahead.keys() == set()
