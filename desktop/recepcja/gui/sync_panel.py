@@ -181,10 +181,13 @@ class SyncPanel(QObject):
     def _show_log(self, lines: list[ChangeLine]) -> None:
         if getattr(self.window, "closed", False):
             return
+        first = self._early is not None
         early, self._early = self._early or [], None
         self.dock.set_log(lines)
         self.dock.add_lines([line for line in early if line not in lines])  # came meanwhile
         self.log_reads += 1
+        if first:
+            self.window.start_work_done()  # its module and objects: frozen too
 
     def _log_failed(self, error: BaseException) -> None:
         """An empty log is better than an error at start (the new changes still come)."""
