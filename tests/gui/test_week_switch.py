@@ -284,3 +284,32 @@ def test_a_week_read_ahead_is_true_only_as_long_as_its_past_terms_are():
     ahead.drop()
     assert not ahead.put(next_week, asked, read, grid)  # type: ignore[arg-type]
     assert ahead.keys() == set()
+
+
+def test_filling_a_long_emergency_queue_measures_no_row_numbers(qtbot, monkeypatch):
+    """Hundreds of queued rows: the dock no longer numbers them, so a new fill does not
+    measure 200 row labels on the UI thread (half of what the first fill cost a switch)."""
+    from PySide6.QtCore import Qt
+
+    from recepcja.gui.queue_dock import QueueDock, QueueModel
+
+    asked: list[int] = []
+    real = QueueModel.headerData
+
+    def header_data(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Vertical:
+            asked.append(section)
+        return real(self, section, orientation, role)
+
+    monkeypatch.setattr(QueueModel, "headerData", header_data)
+    dock = QueueDock()
+    qtbot.addWidget(dock)
+    dock.show()
+    qtbot.waitExposed(dock)
+    rows = [[f"L-R1-{n:06d}", "Nowak Anna", "pon. 23.11.2026 10:00", "stabilny",
+             "pon. 23.11.2026 09:00", "basia", "czeka", ""] for n in range(516)]
+    dock.set_entries([object()] * 516, rows)  # type: ignore[list-item]
+    qtbot.wait(50)
+    dock.table.viewport().repaint()
+    assert dock.model.rowCount() == 516 and dock.windowTitle() == "Kolejka awaryjna (516)"
+    assert asked == []
