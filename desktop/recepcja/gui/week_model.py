@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from recepcja.gui.formatting import date_text, time_text, weekday_short
+from recepcja.gui.signals import emit
 from recepcja.gui.term_style import (
     COLOURS,
     PAST_TEXT,
@@ -134,8 +135,8 @@ class WeekTableModel(QAbstractTableModel):
         # no reset, which made the view lay out its headers and grid anew and paint three
         # times (~10 ms a week entered). The day headers' sections keep their size
         # (stretched): the view repaints the header (``ScheduleView.show_week``).
-        self.dataChanged.emit(self.index(0, 0),
-                              self.index(len(self._times) - 1, len(self._days) - 1))
+        emit(self.dataChanged, self.index(0, 0),
+             self.index(len(self._times) - 1, len(self._days) - 1))
 
     def day_at(self, column: int) -> dt.date | None:
         return self._days[column] if 0 <= column < len(self._days) else None
