@@ -123,7 +123,7 @@ def started():
             time.sleep(0.0002)
 
     shown()
-    # The week tab's first paint (its cells' glyphs drawn for the first time: ~20-30 ms) is
+    # The week tab's first paint (its cells' glyphs drawn for the first time: 5-30 ms) is
     # opening the tab, not switching day: timed on its own, before the first switch.
     s, c = time.perf_counter(), time.thread_time()
     paint()
