@@ -104,8 +104,10 @@ def _week_tab(qtbot, window, shown) -> tuple[dt.date, int]:
     info = window.views.week_info()
     monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
     ahead = (monday + dt.timedelta(days=7), info.id)
-    before = (monday - dt.timedelta(days=7), info.id)
-    qtbot.waitUntil(lambda: {ahead, before} <= window.views.ahead.keys(), timeout=10000)
+    after = (monday + dt.timedelta(days=14), info.id)  # two weeks read ahead
+    this_week = (monday, info.id)  # kept when it was shown
+    qtbot.waitUntil(lambda: {ahead, after, this_week} <= window.views.ahead.keys(),
+                    timeout=10000)
     qtbot.waitUntil(lambda: window.views._reading_ahead is None, timeout=10000)
     return ahead
 
@@ -157,8 +159,33 @@ def test_entering_a_week_read_ahead_shows_it_at_once_without_a_read(qtbot, windo
     assert {model.row_at(r, c).entry.slot_id for r in range(model.rowCount())
             for c in range(7) if model.row_at(r, c) is not None} == {
         row.entry.slot_id for rows in expected.values() for row in rows}
-    # and the week after it is read ahead in turn
-    qtbot.waitUntil(lambda: next_monday + dt.timedelta(days=7) in reads, timeout=10000)
+    # and the second week after it is read ahead in turn (the first one is there already)
+    qtbot.waitUntil(lambda: next_monday + dt.timedelta(days=14) in reads, timeout=10000)
+    assert next_monday + dt.timedelta(days=7) not in reads
+
+
+def test_back_to_the_week_the_desk_came_from_without_a_read_and_ahead_the_other_way(
+        qtbot, window, shown, monkeypatch):
+    """The week shown last is kept: moving back into it reads nothing; moving back, the
+    weeks before it are the ones read ahead."""
+    next_monday, schedule = _week_tab(qtbot, window, shown)
+    monday = next_monday - dt.timedelta(days=7)
+    window.go_to(next_monday)
+    qtbot.waitUntil(lambda: window.views._reading_ahead is None and window.views.settled,
+                    timeout=10000)
+    reads: list[dt.date] = []
+    real = day_view.schedule_week
+
+    def counted(repos, info, week, now, days=7):
+        reads.append(week)
+        return real(repos, info, week, now, days)
+
+    monkeypatch.setattr(day_view, "schedule_week", counted)
+    window.actions_.previous_day.trigger()  # Sunday of the week before
+    assert window.views.settled and window.schedule_view.week_model.day_at(0) == monday
+    qtbot.waitUntil(lambda: monday - dt.timedelta(days=14) in reads, timeout=10000)
+    assert monday not in reads and next_monday not in reads
+    assert monday - dt.timedelta(days=7) in reads  # back: the two weeks before it
 
 
 def test_a_visit_booked_in_a_week_read_ahead_shows_when_the_desk_enters_it(

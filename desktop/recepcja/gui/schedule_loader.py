@@ -21,8 +21,9 @@ At the app's start (``hold=True``) the first read waits for the window's first p
 desk is painted sooner without the reader thread taking turns at the interpreter meanwhile,
 and the day follows a moment later (the newest request asked meanwhile is the one read).
 
-While nothing is read and the week tab is shown, the reader reads the weeks before and after
-the shown one ahead (``gui/weeks_ahead.py``): entering one shows it at once, without a read.
+While nothing is read and the week tab is shown, the reader reads the next two weeks in the
+direction the desk moves ahead (``gui/weeks_ahead.py``), where the week shown last is kept too:
+entering any of them shows it at once, without a read.
 ``forget`` (every change of data) drops them, and a week read ahead of a change is never shown.
 """
 
@@ -176,6 +177,8 @@ class ScheduleLoader:
         self.dropped = 0  # stale results thrown away (for tests and curiosity)
         self.ahead = WeeksAhead()  # the neighbouring weeks, read while nothing else is
         self._reading_ahead: WeekKey | None = None
+        self._forward = True  # the desk's last move between days: forward (or back)
+        self._last_day: dt.date | None = None
         self._ahead_timer = QTimer(window)
         self._ahead_timer.setSingleShot(True)
         self._ahead_timer.setInterval(0)  # the turn after the views settled
@@ -227,6 +230,9 @@ class ScheduleLoader:
         now = window.clock()
         day = window.current_day
         window.date_bar.set_date(day, now.date())
+        if self._last_day is not None and day != self._last_day:
+            self._forward = day > self._last_day
+        self._last_day = day
         self._ticket += 1  # whatever is being read was asked before this
         if force:
             self.forget()
@@ -345,6 +351,8 @@ class ScheduleLoader:
             monday, info = request.week
             window.schedule_view.show_week(sheets.week, info)
             self._week_key = (monday, info.id)
+            # Kept with the weeks read ahead: coming back to it shows it at once too.
+            self.ahead.put((monday, info.id), request.generation, request.now, sheets.week)
         window.show_status(sheets.status)
         window._update_actions()
 
@@ -382,8 +390,12 @@ class ScheduleLoader:
         return True
 
     def _read_ahead(self) -> None:
-        """While nothing else is read: the week after the shown one, then the week before,
-        each read once (and again after a change of data)."""
+        """While nothing else is read: the next two weeks in the direction the desk moves
+        (after the shown one; before it after a move back), each read once (again after a
+        change of data) - two, so that one is ready even when the desk runs through a week
+        faster than the reader, which takes turns at the interpreter with the UI thread,
+        reads the next. Not the week behind: its read held up the one ahead, and it is
+        mostly the week the desk came from, kept when it was shown."""
         window = self.window
         if window.closed or self._held or self._reading_ahead is not None or not self.settled \
                 or window.schedule_view.currentIndex() != WEEK_TAB:
@@ -392,11 +404,11 @@ class ScheduleLoader:
         if info is None:
             return
         monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
-        week = dt.timedelta(days=7)
-        around = [(monday + week, info.id), (monday - week, info.id)]
-        self.ahead.keep({*around, (monday, info.id)})
+        step = dt.timedelta(days=7 if self._forward else -7)
+        wanted = [(monday + step, info.id), (monday + 2 * step, info.id)]
+        self.ahead.keep({*wanted, (monday, info.id), (monday - step, info.id)})
         now, generation = window.clock(), self.ahead.generation
-        key = next((key for key in around if self.ahead.get(key, generation, now) is None), None)
+        key = next((key for key in wanted if self.ahead.get(key, generation, now) is None), None)
         if key is None:
             return
         self._reading_ahead = key
