@@ -1,5 +1,6 @@
-"""The weeks next to the shown one, read ahead on the views' reader (``gui/schedule_loader.py``)
-while nothing else is read, so entering one shows its cells at once, without a read.
+"""The weeks next to the shown one - the next two in the direction the desk moves, read ahead
+on the views' reader (``gui/schedule_loader.py``) while nothing else is read, and the week
+shown last - so entering one shows its cells at once, without a read.
 
 Never stale: every week read ahead carries the *generation* of the data it was asked under.
 Anything that changes what the views show (a booking, a sync pass, CeR's news, another desk's
