@@ -58,7 +58,9 @@ def test_the_card_and_the_change_log_read_from_the_copy(qtbot, away_window, on_d
                                                         proxy: TcpProxy, pg_database: str):
     window = away_window
     panel = next(e for e in window.extensions if isinstance(e, SyncPanel))
+    reads = panel.log_reads
     panel._load_log()  # what the window runs after its first paint
+    qtbot.waitUntil(lambda: panel.log_reads > reads, timeout=10_000)  # read off the UI thread
     assert any("Zofia Kowalczyk" in line for line in panel.dock.messages())
 
     cards = next(e for e in window.extensions if isinstance(e, PatientCardActions))

@@ -73,5 +73,66 @@ def test_log_names_received_time_and_full_term_and_jumps_to_it(qtbot, window, de
     assert row.patient_name == "Kowalczyk Zofia"
 
     # the log read at start (after the first paint) says the same
+    reads = panel.log_reads
     panel._load_log()  # what the window runs after its first paint
+    qtbot.waitUntil(lambda: panel.log_reads > reads, timeout=10_000)  # read off the UI thread
     assert [dock.changes.item(0, c).text() for c in range(3)] == cells
+
+
+def test_the_log_is_read_off_the_ui_thread_at_start_and_appears(qtbot, desk_ctx, monday,
+                                                                 clock, monkeypatch):
+    """As the app makes the window (panels after the first paint): the log of changes is read
+    on a thread of its own - its module and its read no longer cost the UI thread ~50 ms
+    in the turn after the first paint - and it is in the dock."""
+    import threading
+
+    from recepcja.gui.main_window import MainWindow
+    from recepcja.sync import notifications
+
+    _portal_booking(desk_ctx, monday)
+    threads: list[threading.Thread] = []
+    real = notifications.change_log
+
+    def change_log(repos, limit=100):
+        threads.append(threading.current_thread())
+        return real(repos, limit)
+
+    monkeypatch.setattr(notifications, "change_log", change_log)
+    window = MainWindow(desk_ctx, clock=clock, start_sync=False, panels_after_paint=True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: bool(window.extensions), timeout=5000)
+    panel = next(e for e in window.extensions if isinstance(e, SyncPanel))
+    qtbot.waitUntil(lambda: panel.log_reads == 1, timeout=10_000)
+    assert threads and threading.main_thread() not in threads
+    assert [m for m in panel.dock.messages() if "Zofia Kowalczyk" in m]
+    window.close()
+
+
+def test_a_change_arriving_while_the_log_is_read_is_shown_once(qtbot, window, desk_ctx,
+                                                               monday, monkeypatch):
+    import threading
+
+    from recepcja.sync import notifications
+
+    panel = next(e for e in window.extensions if isinstance(e, SyncPanel))
+    qtbot.waitUntil(lambda: panel.log_reads == 1, timeout=10_000)  # the window's own read
+    changes, *_rest = _portal_booking(desk_ctx, monday)
+    held, opened = threading.Event(), threading.Event()
+    real = notifications.change_log
+
+    def slow_log(repos, limit=100):
+        read = real(repos, limit)  # it holds the change already
+        held.set()
+        assert opened.wait(20)
+        return read
+
+    monkeypatch.setattr(notifications, "change_log", slow_log)
+    panel._early = []  # as at start: the log not shown yet
+    panel._load_log()
+    qtbot.waitUntil(held.is_set, timeout=10_000)
+    panel.changes_arrived.emit(changes)  # the notification thread's news, meanwhile
+    qtbot.waitUntil(lambda: panel.dock.changes.rowCount() == 1, timeout=3000)
+    opened.set()
+    qtbot.waitUntil(lambda: panel.log_reads == 2, timeout=10_000)
+    assert len([m for m in panel.dock.messages() if "Zofia Kowalczyk" in m]) == 1

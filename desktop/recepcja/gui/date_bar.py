@@ -7,7 +7,7 @@ import datetime as dt
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
 
-from recepcja.gui.formatting import long_date_text
+from recepcja.gui.formatting import long_date_text, weekday_long
 from recepcja.gui.signals import emit
 from recepcja.i18n import _
 
@@ -40,6 +40,27 @@ class DateBar(QWidget):
                        self.loading):
             layout.addWidget(widget)
         layout.addStretch(1)
+        self._fix_label_size()
+
+    def _fix_label_size(self) -> None:
+        """The date's label is as wide as the widest date it can show, fixed: a new day's
+        text never changes its size hint, so a day switch relays out nothing around it (a
+        narrower or wider date resized the whole left side of the window - its tables
+        repainted - on some switches: ~15 ms of the UI thread)."""
+        label = self.label
+        label.ensurePolished()  # the style sheet's font and padding
+        metrics = label.fontMetrics()
+        digit = max("0123456789", key=metrics.horizontalAdvance)
+        widest = dt.date(2026, 11, 23)
+        width = height = 0
+        for offset in range(7):
+            day = widest + dt.timedelta(days=offset)
+            label.setText(f"{weekday_long(day)}, {digit * 2}.{digit * 2}.{digit * 4}"
+                          f"  ({_('today')})")
+            hint = label.sizeHint()
+            width, height = max(width, hint.width()), max(height, hint.height())
+        label.clear()
+        label.setFixedSize(width, height)
 
     def set_loading(self, on: bool) -> None:
         self.loading.setVisible(on)

@@ -57,6 +57,9 @@ class DeskChanges(QObject):
         window = self.window
         if getattr(window, "closed", False):
             return
+        views = getattr(window, "views", None)
+        if views is not None:  # a week read ahead may hold one of these days
+            views.ahead.drop()
         shown = window.current_day
         monday = shown - dt.timedelta(days=shown.weekday())
         visible = {monday + dt.timedelta(days=offset) for offset in range(7)}

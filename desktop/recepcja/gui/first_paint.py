@@ -9,6 +9,7 @@ that is never shown never runs them - nobody would see the result.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
@@ -64,3 +65,13 @@ def after_first_paint(window: QWidget, callback: Callable[[], None], *,
         QTimer.singleShot(0, callback)
     else:
         _FirstPaint(window).callbacks.append(callback)
+
+
+def freeze_start_objects() -> None:
+    """Move every object the start made (modules, classes, the widgets' wrappers, the
+    catalogs: most of the heap, living as long as the window) out of the garbage collector's
+    sight (``gc.freeze``). A full collection otherwise walks all of them - 50-100 ms on the
+    thread that happens to allocate, the UI thread or a reader holding the GIL: the worst
+    day switch of issue 18 - while after this it walks only what was made since. The few
+    unreachable cycles the start left are kept (they are not garbage-collected later)."""
+    gc.freeze()

@@ -30,7 +30,7 @@ from recepcja.gui.desk_handlers import DeskHandlers
 from recepcja.gui.emergency_banner import EmergencyBanner
 from recepcja.gui.extensions import install_extensions
 from recepcja.gui.filter_bar import FilterBar
-from recepcja.gui.first_paint import after_first_paint
+from recepcja.gui.first_paint import after_first_paint, freeze_start_objects
 from recepcja.gui.patients_panel import PatientsPanel
 from recepcja.gui.schedule_loader import ScheduleLoader
 from recepcja.gui.schedule_view import DAY_TAB, WEEK_TAB, ScheduleView
@@ -121,10 +121,21 @@ class MainWindow(QMainWindow):
         self.placement = WindowGeometry(self)
         self.placement.restore()
         self.extensions: list[Any] = []
+        self._app_start = panels_after_paint  # the app's own window (see start_work_done)
         if panels_after_paint:
             after_first_paint(self, self._install_panels)
+            # Last, in a turn after the panels' own deferred work (the change log, the queue).
+            after_first_paint(self, lambda: QTimer.singleShot(0, self.start_work_done))
         else:
             self._install_panels()
+
+    def start_work_done(self) -> None:
+        """A piece of the start's deferred work is done (the panels' turn, the log of changes
+        and the queue read after the first paint): what the start made so far is frozen out
+        of the garbage collector's sight (``first_paint.freeze_start_objects``) - in the
+        app's window only, never in a tool's or a test's."""
+        if self._app_start and not self.closed:
+            freeze_start_objects()
 
     def _install_panels(self) -> None:
         if self.closed or self.extensions:

@@ -79,7 +79,7 @@ class QueueModel(QAbstractTableModel):
             return None
         if orientation == Qt.Orientation.Horizontal:
             return self._headers[section]
-        return str(section + 1)
+        return None
 
 
 class QueueDock(QDockWidget):
@@ -97,6 +97,10 @@ class QueueDock(QDockWidget):
         # the queue holds hundreds, and measuring them all froze the window for ~0.2 s; 50
         # rows still cost ~40 ms a refresh (the week view's worst switch, issue 18), 10 ~13 ms.
         header.setResizeContentsPrecision(RESIZE_PRECISION_ROWS)
+        # No row numbers (as in the day view): they named nothing the desk uses, and with
+        # hundreds of rows the header measured 200 of them at every new fill (~8 ms of the
+        # ~15 ms a fill cost the UI thread, issue 18).
+        self.table.verticalHeader().hide()
         self.table.setAccessibleName(_("Emergency queue"))
         self.setWidget(self.table)
 

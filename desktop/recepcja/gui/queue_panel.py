@@ -50,6 +50,7 @@ class QueuePanel(QObject):
         self.last_report: ImportReport | None = None
         self.closed = False
         self._waiting = False  # whether the last refresh found work for the desk
+        self._filled = False  # the queue's first rows are in
         self._shown_by_itself = False  # the dock appeared on its own (not the desk's choice)
         # The automatic refreshes read the queue on a thread of their own (the UI thread runs
         # no query of hundreds of rows after every piece of work): one read at a time.
@@ -139,6 +140,9 @@ class QueuePanel(QObject):
 
     def _show(self, entries: list[Any], cells: list[list[str]] | None = None) -> None:
         self.dock.set_entries(entries, cells)
+        if not self._filled:  # the first rows, read after the first paint
+            self._filled = True
+            self.window.start_work_done()
         urgent = needs_the_desk(entries, self.emergency_action.isChecked()
                                 or self.window.connection_state == Connection.OFFLINE)
         if urgent and not self._waiting:

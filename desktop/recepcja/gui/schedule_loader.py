@@ -20,6 +20,11 @@ term after moving to its day).
 At the app's start (``hold=True``) the first read waits for the window's first paint: the
 desk is painted sooner without the reader thread taking turns at the interpreter meanwhile,
 and the day follows a moment later (the newest request asked meanwhile is the one read).
+
+While nothing is read and the week tab is shown, the reader reads the next two weeks in the
+direction the desk moves ahead (``gui/weeks_ahead.py``), where the week shown last is kept too:
+entering any of them shows it at once, without a read.
+``forget`` (every change of data) drops them, and a week read ahead of a change is never shown.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from PySide6.QtCore import QTimer
 from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.schedule_view import WEEK_TAB
 from recepcja.gui.week_model import WeekGrid
+from recepcja.gui.weeks_ahead import WeekKey, WeeksAhead
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.services import day_view
 from recepcja.services.day_view import DayRow, ScheduleInfo, StatusNumbers
@@ -54,7 +60,8 @@ LOADING_DELAY_MS = 150  # a read this fast shows no "loading" word (no flicker)
 class SheetRequest:
     """One read: the day sheet of ``day`` (when ``day_needed``), today's visits (when
     ``today_needed``) of ``schedules`` as they were when asked, the week of ``week``'s
-    (monday, schedule) and the status numbers; ``ticket`` orders requests."""
+    (monday, schedule) and the status numbers; ``ticket`` orders requests; ``generation``:
+    the data's when asked (a week read ahead under it serves instead of a query)."""
 
     ticket: int
     day: dt.date
@@ -63,6 +70,7 @@ class SheetRequest:
     day_needed: bool = False
     today_needed: bool = False
     week: tuple[dt.date, ScheduleInfo] | None = None
+    generation: int = 0
 
     @property
     def asked(self) -> bool:
@@ -107,18 +115,34 @@ class ReaderConnection:
                 log.debug("closing the views' reader connection failed", exc_info=True)
 
 
-def read_sheets(connection: ReaderConnection, request: SheetRequest, look: TermLook) -> Sheets:
+def read_sheets(connection: ReaderConnection, request: SheetRequest, look: TermLook,
+                ahead: WeeksAhead | None = None) -> Sheets:
     """The reader thread's work over its own connection (the desk's copy while the practice
     server is away, as the window shows); the week's cells made with the week view's
-    ``look``. A failed read closes the connection (the next read opens a new one)."""
+    ``look`` (or taken from ``ahead``, read there under the request's generation). A failed
+    read closes the connection (the next read opens a new one)."""
     try:
-        return _read(connection.repos(), request, look)
+        return _read(connection.repos(), request, look, ahead)
     except BaseException:
         connection.close()
         raise
 
 
-def _read(repos: Repositories, request: SheetRequest, look: TermLook) -> Sheets:
+def read_week_ahead(connection: ReaderConnection, ahead: WeeksAhead, *, key: WeekKey,
+                    info: ScheduleInfo, generation: int, now: dt.datetime,
+                    look: TermLook) -> bool:
+    """The reader thread reads the week ``key`` ahead of the desk and keeps it in ``ahead``
+    (refused there when the data changed since it was asked)."""
+    try:
+        grid = WeekGrid(look, day_view.schedule_week(connection.repos(), info, key[0], now))
+    except BaseException:
+        connection.close()
+        raise
+    return ahead.put(key, generation, now, grid)
+
+
+def _read(repos: Repositories, request: SheetRequest, look: TermLook,
+          ahead: WeeksAhead | None) -> Sheets:
     rows = None
     if request.day_needed:
         rows = day_view.day_rows(repos, request.schedules, request.day, request.now)
@@ -130,7 +154,10 @@ def _read(repos: Repositories, request: SheetRequest, look: TermLook) -> Sheets:
     week = None
     if request.week is not None:
         monday, info = request.week
-        week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
+        week = ahead.get((monday, info.id), request.generation, request.now) \
+            if ahead is not None else None
+        if week is None:
+            week = WeekGrid(look, day_view.schedule_week(repos, info, monday, request.now))
     return Sheets(rows, today, week, day_view.status_numbers(repos))
 
 
@@ -148,6 +175,14 @@ class ScheduleLoader:
         self._next: SheetRequest | None = None  # asked while reading: runs afterwards
         self._callbacks: list[Callable[[], object]] = []
         self.dropped = 0  # stale results thrown away (for tests and curiosity)
+        self.ahead = WeeksAhead()  # the neighbouring weeks, read while nothing else is
+        self._reading_ahead: WeekKey | None = None
+        self._forward = True  # the desk's last move between days: forward (or back)
+        self._last_day: dt.date | None = None
+        self._ahead_timer = QTimer(window)
+        self._ahead_timer.setSingleShot(True)
+        self._ahead_timer.setInterval(0)  # the turn after the views settled
+        self._ahead_timer.timeout.connect(self._read_ahead)
         self._loading = QTimer(window)
         self._loading.setSingleShot(True)
         self._loading.timeout.connect(lambda: window.date_bar.set_loading(True))
@@ -171,6 +206,8 @@ class ScheduleLoader:
             self._callbacks.append(callback)
 
     def forget(self) -> None:
+        """The data changed: nothing read is reused, no week read ahead is shown."""
+        self.ahead.drop()
         self._week_key = None
         self._day = None
         self._today = None
@@ -181,6 +218,7 @@ class ScheduleLoader:
         self._next = None
         self._callbacks.clear()
         self._loading.stop()
+        self._ahead_timer.stop()
         self._reader.run(self._connection.close)  # on its thread, after any running read
         self._reader.wait(5000)
         self._reader.shutdown()
@@ -192,6 +230,9 @@ class ScheduleLoader:
         now = window.clock()
         day = window.current_day
         window.date_bar.set_date(day, now.date())
+        if self._last_day is not None and day != self._last_day:
+            self._forward = day > self._last_day
+        self._last_day = day
         self._ticket += 1  # whatever is being read was asked before this
         if force:
             self.forget()
@@ -200,13 +241,15 @@ class ScheduleLoader:
         week = None
         if view.currentIndex() == WEEK_TAB:
             week = self._week_wanted(day)
+            if week is not None and self._show_ahead(week, now):
+                week = None
             view.mark_week_day(day)
         else:
             day_needed = self._day != day
         today_needed = self._today is None
         if day_needed or today_needed or week is not None or force:
             self._ask(SheetRequest(self._ticket, day, tuple(window.schedules), now,
-                                   day_needed, today_needed, week))
+                                   day_needed, today_needed, week, self.ahead.generation))
         else:
             self._next = None  # an older request that waited is not wanted any more
             self._settle()
@@ -245,7 +288,8 @@ class ScheduleLoader:
         if request.asked and not self._loading.isActive():
             self._loading.start(LOADING_DELAY_MS)
         connection, look = self._connection, self.window.schedule_view.week_model.look
-        self._reader.run(lambda: read_sheets(connection, request, look),
+        ahead = self.ahead
+        self._reader.run(lambda: read_sheets(connection, request, look, ahead),
                          on_success=lambda sheets: self._arrived(request, sheets),
                          on_failure=lambda error: self._failed(request, error))
 
@@ -292,6 +336,8 @@ class ScheduleLoader:
         callbacks, self._callbacks = self._callbacks, []
         for callback in callbacks:
             callback()
+        if self.window.schedule_view.currentIndex() == WEEK_TAB:
+            self._ahead_timer.start()
 
     def _show(self, request: SheetRequest, sheets: Sheets) -> None:
         window = self.window
@@ -305,6 +351,8 @@ class ScheduleLoader:
             monday, info = request.week
             window.schedule_view.show_week(sheets.week, info)
             self._week_key = (monday, info.id)
+            # Kept with the weeks read ahead: coming back to it shows it at once too.
+            self.ahead.put((monday, info.id), request.generation, request.now, sheets.week)
         window.show_status(sheets.status)
         window._update_actions()
 
@@ -328,3 +376,55 @@ class ScheduleLoader:
             self._week_key = key
             return None
         return monday, info
+
+    # --- the weeks ahead ------------------------------------------------------------------
+
+    def _show_ahead(self, week: tuple[dt.date, ScheduleInfo], now: dt.datetime) -> bool:
+        """Show the wanted week now if it was read ahead (and is still true)."""
+        monday, info = week
+        grid = self.ahead.get((monday, info.id), self.ahead.generation, now)
+        if grid is None:
+            return False
+        self.window.schedule_view.show_week(grid, info)
+        self._week_key = (monday, info.id)
+        return True
+
+    def _read_ahead(self) -> None:
+        """While nothing else is read: the next two weeks in the direction the desk moves
+        (after the shown one; before it after a move back), each read once (again after a
+        change of data) - two, so that one is ready even when the desk runs through a week
+        faster than the reader, which takes turns at the interpreter with the UI thread,
+        reads the next. Not the week behind: its read held up the one ahead, and it is
+        mostly the week the desk came from, kept when it was shown."""
+        window = self.window
+        if window.closed or self._held or self._reading_ahead is not None or not self.settled \
+                or window.schedule_view.currentIndex() != WEEK_TAB:
+            return
+        info = self.week_info()
+        if info is None:
+            return
+        monday = window.current_day - dt.timedelta(days=window.current_day.weekday())
+        step = dt.timedelta(days=7 if self._forward else -7)
+        wanted = [(monday + step, info.id), (monday + 2 * step, info.id)]
+        self.ahead.keep({*wanted, (monday, info.id), (monday - step, info.id)})
+        now, generation = window.clock(), self.ahead.generation
+        key = next((key for key in wanted if self.ahead.get(key, generation, now) is None), None)
+        if key is None:
+            return
+        self._reading_ahead = key
+        connection, look, ahead = self._connection, window.schedule_view.week_model.look, self.ahead
+        self._reader.run(
+            lambda: read_week_ahead(connection, ahead, key=key, info=info,
+                                    generation=generation, now=now, look=look),
+            on_success=lambda _kept: self._read_ahead_done(),
+            on_failure=self._read_ahead_failed)
+
+    def _read_ahead_done(self) -> None:
+        self._reading_ahead = None
+        if not self.window.closed:
+            self._ahead_timer.start()  # the other neighbour
+
+    def _read_ahead_failed(self, error: BaseException) -> None:
+        """Nobody asked for it: logged, tried again once the views settle next."""
+        self._reading_ahead = None
+        log.info("reading a week ahead failed: %s", type(error).__name__)

@@ -158,8 +158,12 @@ class ScheduleView(QTabWidget):
     def show_week(self, week: dict[dt.date, list[DayRow]] | WeekGrid,
                   info: ScheduleInfo | None) -> None:
         self.week_model.set_week(week, info)
-        if self._chosen is not None:
-            self._select_week_cell(self._chosen.entry.slot_id)
+        self.week_table.horizontalHeader().viewport().update()  # the days' names
+        if self._chosen is None or not self._select_week_cell(self._chosen.entry.slot_id):
+            # Updated in place, the grid keeps its current cell: now another term (a reset
+            # cleared it). No term is the current one then, as after a reset.
+            if self.week_table.currentIndex().isValid():
+                self.week_table.selectionModel().clear()
 
     def mark_week_day(self, day: dt.date) -> None:
         """Mark the day shown in the day view in the week's header."""

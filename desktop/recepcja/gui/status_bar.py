@@ -103,7 +103,9 @@ class CerStatusBar(QStatusBar):
     def set_pending(self, count: int) -> None:
         self.pending.setText(_("Changes waiting for CeR: {count}").format(count=count))
         weight = "bold" if count else "normal"
-        self.pending.setStyleSheet(f"font-weight: {weight}; padding: 0 8px;")
+        sheet = f"font-weight: {weight}; padding: 0 8px;"
+        if self.pending.styleSheet() != sheet:  # a new style sheet re-polishes the label
+            self.pending.setStyleSheet(sheet)
 
     def set_last_exchange(self, moment: dt.datetime | None) -> None:
         when = datetime_text(moment) if moment else _("none yet")

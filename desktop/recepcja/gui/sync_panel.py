@@ -21,8 +21,10 @@ from recepcja.gui.changes_dock import ChangesDock, report_lines
 from recepcja.gui.first_paint import after_first_paint
 from recepcja.gui.signals import emit
 from recepcja.gui.toast import Toast
+from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _
-from recepcja.services.change_log import change_lines
+from recepcja.services.change_log import ChangeLine, change_lines
+from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
     from recepcja.gui.main_window import MainWindow
@@ -76,6 +78,12 @@ class SyncPanel(QObject):
         self._reconciling = False
         self.changes_arrived.connect(self._on_changes, Qt.ConnectionType.QueuedConnection)
         self.report_ready.connect(self._on_report, Qt.ConnectionType.QueuedConnection)
+        # The log of changes is read on a thread of its own (its module and the read cost the
+        # UI thread ~50 ms at start); changes arriving before it are kept (``_early``).
+        self._reader = BackgroundRunner(self, workers=1)
+        self._early: list[ChangeLine] | None = []  # None once the log is shown
+        self.log_reads = 0  # logs read and shown (tests)
+        self._closed = False
         after_first_paint(window, self._load_log)  # the dock starts hidden: no hurry
 
     # --- the notification thread ----------------------------------------------------------
@@ -149,25 +157,49 @@ class SyncPanel(QObject):
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
+        self._reader.shutdown()  # a log still to be read is not wanted any more
+        self._closed = True
         self.toast.dismiss()
 
     # --- on the UI thread -------------------------------------------------------------------
 
     def _load_log(self) -> None:
-        from recepcja.sync.notifications import change_log
+        """Read the log of changes off the UI thread (the desk's copy while the practice
+        server is away, as the window shows) and show it when it comes."""
+        if self._closed or getattr(self.window, "closed", False):
+            return
+        ctx = self.ctx
 
+        def read() -> list[ChangeLine]:
+            from recepcja.sync.notifications import change_log
+
+            with Repositories.over(ctx.open_desk_db()) as repos:
+                return change_lines(repos, change_log(repos))
+
+        self._reader.run(read, on_success=self._show_log, on_failure=self._log_failed)
+
+    def _show_log(self, lines: list[ChangeLine]) -> None:
         if getattr(self.window, "closed", False):
             return
-        try:
-            repos = self.window.repos
-            self.dock.set_log(change_lines(repos, change_log(repos)))
-        except Exception:  # an empty log is better than no window
-            log.exception("reading the log of changes failed")
+        first = self._early is not None
+        early, self._early = self._early or [], None
+        self.dock.set_log(lines)
+        self.dock.add_lines([line for line in early if line not in lines])  # came meanwhile
+        self.log_reads += 1
+        if first:
+            self.window.start_work_done()  # its module and objects: frozen too
+
+    def _log_failed(self, error: BaseException) -> None:
+        """An empty log is better than an error at start (the new changes still come)."""
+        self._early = None
+        log.error("reading the log of changes failed: %s", error, exc_info=error)
 
     def _on_changes(self, changes: list[Any]) -> None:
         if getattr(self.window, "closed", False) or not changes:
             return
         lines = change_lines(self.window.repos, changes)
+        if self._early is not None:
+            self._early.extend(lines)  # shown again after the log, should it miss them
         self.dock.add_lines(lines)
         for line in lines:
             self.toast.show_message(line.message)
