@@ -134,7 +134,7 @@ def _book_elsewhere(desk_ctx, slot_id: int, patient_id: int = 10) -> str:
     with Repositories.over(desk_ctx.open_db()) as repos:
         patient = repos.patients.get(patient_id)
         booking.book(repos, int(patient.id or 0), slot_id, Urgency.STABLE, user="basia",
-                     emergency=True)
+                     emergency=True, referral_id="SK-1")  # a first visit needs a referral
         return patient.last_name
 
 
@@ -197,7 +197,7 @@ def test_a_visit_booked_in_a_week_read_ahead_shows_when_the_desk_enters_it(
     slot = _free_slot(window, next_monday + dt.timedelta(days=1))
     patient = window.repos.patients.get(12)
     window.submit_booking(BookingRequest(int(patient.id or 0), slot, Urgency.STABLE, None,
-                                         None))
+                                         "SK-1"))  # a paper referral: a first visit needs one
     qtbot.waitUntil(lambda: window.current_day == next_monday + dt.timedelta(days=1),
                     timeout=10000)  # the window goes to the booked day
     shown(window)
