@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,7 +94,7 @@ def check_target(path: Path, *, overwrite: bool) -> Path:
 
 def temporary_name(path: Path) -> Path:
     """A fresh hidden name next to ``path`` for writing it before the rename."""
-    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    return path.with_name(f".{path.name}.{os.urandom(4).hex()}.tmp")
 
 
 def place(temporary: Path, target: Path, *, overwrite: bool) -> None:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -265,7 +264,7 @@ def copy_database(source: Path, target: Path, *, overwrite: bool = False) -> Dat
         check_target(target, overwrite=overwrite)
     except OutputFileError as error:
         raise BackupError(error.message, **error.params) from None
-    temp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.partial")
+    temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}.partial")
     try:
         os.close(create_private(temp))  # SQLite fills the empty file; its journal follows
         with _open(source, "rw") as conn:

@@ -15,7 +15,6 @@ when one is missing.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Mapping
 
 from recepcja.domain.errors import N_
@@ -350,6 +349,8 @@ def _patient_aliases(db: Database) -> None:
 def _database_identity(db: Database) -> None:
     """A UUID made when the database is set up: a desk pointed at a practice database remembers
     it and refuses a database of another practice (``services/database.py``)."""
+    import uuid  # here: the module (and platform, which it imports) is not needed to start
+
     db.conn.execute(
         "CREATE TABLE database_identity (id INTEGER PRIMARY KEY CHECK (id = 1), "
         "uuid TEXT NOT NULL, created_at TEXT NOT NULL)"
