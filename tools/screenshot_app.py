@@ -29,6 +29,11 @@ def prepare(window: Any) -> None:
     window.go_to(day)
     window.patients.query.setText("Now")
     window.patients.run_search()
+    # The app's first read waits for the window's first paint: choose once the day is shown.
+    window.views.when_shown(lambda: _choose(window))
+
+
+def _choose(window: Any) -> None:
     rows = window.schedule_view.day_model.rows()
     booked = [n for n, row in enumerate(rows) if row.entry.visit_id is not None]
     if booked:
