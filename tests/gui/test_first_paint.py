@@ -8,10 +8,16 @@ from PySide6.QtWidgets import QLabel, QMainWindow
 from recepcja.gui.first_paint import after_first_paint
 
 
-def test_callbacks_wait_for_the_first_paint_and_keep_their_order(qtbot):
+def _window(qtbot) -> QMainWindow:
+    """A small window to paint."""
     window = QMainWindow()
     window.setCentralWidget(QLabel("dzień"))
     qtbot.addWidget(window)
+    return window
+
+
+def test_callbacks_wait_for_the_first_paint_and_keep_their_order(qtbot):
+    window = _window(qtbot)
     calls: list[str] = []
     after_first_paint(window, lambda: calls.append("first"))
     after_first_paint(window, lambda: calls.append("second"))
@@ -96,9 +102,7 @@ def test_at_the_app_start_the_first_read_waits_for_the_first_paint(qtbot, desk_c
 
 
 def test_a_callback_asked_first_runs_before_the_ones_given_earlier(qtbot):
-    window = QMainWindow()
-    window.setCentralWidget(QLabel("dzień"))
-    qtbot.addWidget(window)
+    window = _window(qtbot)
     calls: list[str] = []
     after_first_paint(window, lambda: calls.append("panels"))
     after_first_paint(window, lambda: calls.append("timed"), first=True)

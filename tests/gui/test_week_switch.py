@@ -115,6 +115,18 @@ def _week_tab(qtbot, window, shown) -> tuple[dt.date, int]:
 _SCHEDULE_WEEK = day_view.schedule_week  # the real read, whatever a test wraps it with
 
 
+def _count_week_reads(monkeypatch) -> list[dt.date]:
+    """The Mondays of the weeks read from now on (``day_view.schedule_week``, counted)."""
+    reads: list[dt.date] = []
+
+    def counted(repos, info, week, now, days=7):
+        reads.append(week)
+        return _SCHEDULE_WEEK(repos, info, week, now, days)
+
+    monkeypatch.setattr(day_view, "schedule_week", counted)
+    return reads
+
+
 def _free_slot(window, day: dt.date) -> int:
     info = window.views.week_info()
     rows = _SCHEDULE_WEEK(window.repos, info, day, window.clock(), days=1)[day]
@@ -141,21 +153,15 @@ def _book_elsewhere(desk_ctx, slot_id: int, patient_id: int = 10) -> str:
 def test_entering_a_week_read_ahead_shows_it_at_once_without_a_read(qtbot, window, shown,
                                                                    monkeypatch):
     (next_monday, _schedule) = _week_tab(qtbot, window, shown)
-    reads: list[dt.date] = []
-    real = day_view.schedule_week
-
-    def counted(repos, info, monday, now, days=7):
-        reads.append(monday)
-        return real(repos, info, monday, now, days)
-
-    monkeypatch.setattr(day_view, "schedule_week", counted)
+    reads = _count_week_reads(monkeypatch)
     for _ in range(7):  # Tuesday ... Sunday, then the next Monday
         window.actions_.next_day.trigger()
     assert window.current_day == next_monday
     assert window.views.settled and reads == []  # shown in the same turn, nothing read
     model = window.schedule_view.week_model
     assert model.day_at(0) == next_monday
-    expected = real(window.repos, window.views.week_info(), next_monday, window.clock())
+    expected = _SCHEDULE_WEEK(window.repos, window.views.week_info(), next_monday,
+                              window.clock())
     assert {model.row_at(r, c).entry.slot_id for r in range(model.rowCount())
             for c in range(7) if model.row_at(r, c) is not None} == {
         row.entry.slot_id for rows in expected.values() for row in rows}
@@ -173,14 +179,7 @@ def test_back_to_the_week_the_desk_came_from_without_a_read_and_ahead_the_other_
     window.go_to(next_monday)
     qtbot.waitUntil(lambda: window.views._reading_ahead is None and window.views.settled,
                     timeout=10000)
-    reads: list[dt.date] = []
-    real = day_view.schedule_week
-
-    def counted(repos, info, week, now, days=7):
-        reads.append(week)
-        return real(repos, info, week, now, days)
-
-    monkeypatch.setattr(day_view, "schedule_week", counted)
+    reads = _count_week_reads(monkeypatch)
     window.actions_.previous_day.trigger()  # Sunday of the week before
     assert window.views.settled and window.schedule_view.week_model.day_at(0) == monday
     qtbot.waitUntil(lambda: monday - dt.timedelta(days=14) in reads, timeout=10000)
