@@ -27,6 +27,24 @@ def desk(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> AppContex
     return practice_desk(tmp_path / "desk", url, TODAY, monkeypatch)
 
 
+def _read_day_on_a_thread(repos, schedule: int, wait_s: float) -> list | None:
+    """Today's terms of ``schedule`` and the engine that answered, read (then closed) on a
+    thread of its own; None when the read has not ended within ``wait_s``."""
+    answer: list[tuple[list[int], str]] = []
+
+    def read() -> None:
+        try:
+            answer.append(([slot.id for slot in repos.slots.for_day(schedule, TODAY)],
+                           repos.db.engine))
+        finally:
+            repos.close()
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(wait_s)
+    return None if reader.is_alive() else answer
+
+
 def test_every_ordinary_connection_has_tcp_and_statement_timeouts(pg_database: str):
     db = connect_to(pg_database)
     try:
@@ -57,20 +75,10 @@ def test_a_read_on_a_black_holed_link_goes_on_over_the_copy(
 
     proxy.blackhole()
     absence.start()
-    answer: list[tuple[list[int], str]] = []
-
-    def read() -> None:  # the UI thread's read: without the desk's own bound, TCP's minutes
-        try:
-            answer.append(([slot.id for slot in repos.slots.for_day(schedule, TODAY)],
-                           repos.db.engine))
-        finally:
-            repos.close()
-
-    reader = threading.Thread(target=read, daemon=True)
     try:
-        reader.start()
-        reader.join(60)
-        assert not reader.is_alive(), "the read hung on the black-holed link"
+        # the UI thread's read: without the desk's own bound, TCP's minutes
+        answer = _read_day_on_a_thread(repos, schedule, 60)
+        assert answer is not None, "the read hung on the black-holed link"
         assert absence.away
         assert answer == [(terms, "sqlite")]  # the day, from the copy the desk went on over
         with Repositories.over(ctx.open_desk_db()) as again:
@@ -110,19 +118,9 @@ def test_a_statement_started_after_the_link_found_the_server_away_goes_to_the_co
         terms = [slot.id for slot in kept.slots.for_day(schedule, TODAY)]
         proxy.blackhole()
         absence.mark_away("test: the link's probe found no answer")
-        answer: list[tuple[list[int], str]] = []
-
-        def read() -> None:  # as the window's reader thread: it reads, then closes
-            try:
-                answer.append(([slot.id for slot in kept.slots.for_day(schedule, TODAY)],
-                               kept.db.engine))
-            finally:
-                kept.close()
-
-        reader = threading.Thread(target=read, daemon=True)
-        reader.start()
-        reader.join(15)  # without the check: waits on the silent link far longer
-        assert not reader.is_alive(), "the statement waited on the silent link"
+        # as the window's reader thread; without the check: waits on the silent link far longer
+        answer = _read_day_on_a_thread(kept, schedule, 15)
+        assert answer is not None, "the statement waited on the silent link"
         assert answer == [(terms, "sqlite")]
     finally:
         proxy.restore()
