@@ -6,18 +6,19 @@ step is needed. ``_()`` translates now; ``N_()`` (in ``domain.errors``) only mar
 A test fails when a marked string has no translation.
 
 polib reading every catalog costs ~15 ms of the window's cold start, so its result is kept in
-a small JSON cache keyed by a hash of the catalogs' bytes (``cache/`` in the data folder, or
-the user's cache folder): a changed catalog has another hash and is read with polib again; an
-unreadable or unwritable cache only means reading with polib.
+a small JSON cache (``cache/`` in the data folder, or the user's cache folder) keyed by the
+catalogs' names, sizes and CRC-32 checksums - not a cryptographic hash: hashlib would load
+OpenSSL's library, ~2 ms of that start. A changed catalog has another key and is read with
+polib again; an unreadable or unwritable cache only means reading with polib.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import json
 import os
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from recepcja.resources import resource
 
 DEFAULT_LANGUAGE = "pl"
 ENV_HOME = "RECEPCJA_HOME"  # the data folder (config.paths); its cache/ holds the catalog cache
-CACHE_FORMAT = b"recepcja-catalog-cache-2"  # change when read_catalogs reads differently
+CACHE_FORMAT = b"recepcja-catalog-cache-3"  # change when read_catalogs reads differently
 
 __all__ = ["N_", "_", "catalog", "current_language", "error_text", "ngettext",
            "translate_error"]
@@ -46,10 +47,7 @@ def catalog(language: str) -> dict[str, str]:
     if not folder.is_dir():
         return {}
     sources = sorted(folder.glob("*.po"))
-    digest = hashlib.sha256(CACHE_FORMAT)
-    for path in sources:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    cached = _cache_folder() / f"translations-{language}-{digest.hexdigest()[:24]}.json"
+    cached = _cache_folder() / f"translations-{language}-{_catalogs_key(sources)}.json"
     try:
         entries = json.loads(cached.read_text(encoding="utf-8"))
         if isinstance(entries, dict):
@@ -65,6 +63,17 @@ def catalog(language: str) -> dict[str, str]:
     except OSError:
         pass  # read-only, or open elsewhere (Windows): it only takes a little space
     return entries
+
+
+def _catalogs_key(sources: list[Path]) -> str:
+    """A short key that changes with any catalog: CRC-32 of each file's name, size and bytes
+    (an accidental change keeping all three is a 1 in 4 billion chance per file)."""
+    key = zlib.crc32(CACHE_FORMAT)
+    for path in sources:
+        data = path.read_bytes()
+        key = zlib.crc32(f"{path.name}\0{len(data)}\0".encode(), key)
+        key = zlib.crc32(data, key)
+    return f"{key:08x}"
 
 
 def read_catalogs(sources: list[Path]) -> dict[str, str]:

@@ -9,10 +9,9 @@ import datetime as dt
 from PySide6.QtCore import QObject
 
 from recepcja.cer.types import CerNotification, CerPatient, CerVisit, NotificationKind
-from recepcja.domain.model import WARSAW, PatientIdentifier
+from recepcja.domain.model import WARSAW, PatientIdentifier, VisitSource
 from recepcja.gui.schedule_view import DAY_TAB
 from recepcja.gui.sync_panel import SyncPanel
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 from recepcja.sync.notifications import NotificationApplier, store_notification
 

@@ -125,3 +125,72 @@ def test_the_app_says_when_its_window_is_painted_for_the_start_benchmark(desk_ct
                           text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-1] == "smoke-painted"
+
+
+# What the window does not need to paint its first frame, and each costs the cold start its
+# import (issue 18: a dataclass made at import is ~4 M instructions on Python 3.11, a module
+# loading OpenSSL or platform data more): read in the turns after the first paint.
+NOT_BEFORE_THE_FIRST_PAINT = (
+    "recepcja.store.records",  # the practice's records: the schedules are read after the paint
+    "recepcja.store.working_records",  # visits, day sheets, the outbox's rows, the logs
+    "recepcja.store.visits", "recepcja.store.outbox", "recepcja.store.patients",
+    "recepcja.store.logs", "recepcja.store.notifications",  # repositories made on first use
+    "recepcja.services.backup",  # only when a migration is pending
+    "uuid", "calendar", "tomli_w", "ctypes",
+)
+
+_AT_FIRST_PAINT = r"""
+import datetime as dt, json, sys
+from recepcja.services.context import AppContext
+from recepcja.gui.app import make_application
+from recepcja.domain.model import WARSAW
+from PySide6.QtCore import QTimer
+from recepcja.gui.first_paint import after_first_paint
+from recepcja.gui.main_window import MainWindow
+
+app = make_application([])
+moment = dt.datetime.combine(dt.date.fromisoformat(sys.argv[1]), dt.time(10, 5), WARSAW)
+window = MainWindow(AppContext.load(), clock=lambda: moment, start_sync=False,
+                    panels_after_paint=True)
+seen = {}
+
+def at_paint():
+    seen["loaded"] = [name for name in sys.argv[2:] if name in sys.modules]
+    seen["schedules_at_paint"] = len(window.schedules)
+
+def settled():
+    if not window.views.settled:
+        QTimer.singleShot(20, settled)
+        return
+    seen["schedules"] = len(window.schedules)
+    seen["day_rows"] = window.schedule_view.day_model.rowCount()
+    print(json.dumps(seen), flush=True)
+    app.quit()
+
+after_first_paint(window, at_paint, first=True)  # before the window's own deferred work
+after_first_paint(window, lambda: QTimer.singleShot(0, settled))
+window.show()
+app.exec()
+"""
+
+
+def test_the_window_paints_before_importing_what_it_reads_later(desk_ctx, monday):
+    """In a fresh interpreter started as the app starts its window, none of the modules above
+    is imported when the first frame is painted - and the schedules (with their records) are
+    read in the next turn, before the day's terms, which then show."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
+           "QT_QPA_PLATFORM": "offscreen"}
+    env.pop("RECEPCJA_CER_URL", None)
+    done = subprocess.run([sys.executable, "-c", _AT_FIRST_PAINT, monday.isoformat(),
+                           *NOT_BEFORE_THE_FIRST_PAINT],
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.splitlines()[-1])
+    assert seen["loaded"] == []
+    assert seen["schedules_at_paint"] == 0
+    assert seen["schedules"] == 2 and seen["day_rows"] > 0  # the fixture's two schedules

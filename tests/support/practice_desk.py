@@ -13,14 +13,13 @@ import pytest
 
 from recepcja.config.paths import AppPaths
 from recepcja.config.settings import ENV_DATABASE_URL
-from recepcja.domain.model import Urgency, Visit, VisitState
+from recepcja.domain.model import Urgency, Visit, VisitSource, VisitState
 from recepcja.domain.slots import generate_slots
 from recepcja.services.context import AppContext
 from recepcja.services.practice_setup import apply_plan, plan_from_dict, rules_from_template
 from recepcja.services.server_absence import ServerAbsence
 from recepcja.services.training import fallback_practice, training_patients
 from recepcja.store import Repositories
-from recepcja.store.records import VisitSource
 
 
 def practice_desk(home: Path, url: str, monday: dt.date, monkeypatch: pytest.MonkeyPatch, *,

@@ -8,7 +8,6 @@ sub-folder so training data can never be mistaken for the practice's.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,6 +85,8 @@ class DataFolderError(DomainError):
 
 
 def _user() -> str:
+    import getpass
+
     try:
         return getpass.getuser()
     except OSError:

@@ -16,8 +16,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import tomli_w
-
 from recepcja.config.toml_errors import toml_problem
 from recepcja.domain.errors import N_, ValidationError
 from recepcja.domain.horizon import check_configured_months
@@ -321,6 +319,8 @@ def load_settings(path: Path) -> Settings:
 def save_settings(path: Path, settings: Settings) -> None:
     """Write atomically (temp file + rename) so a crash never leaves half a settings file;
     private to the user like every file the app writes."""
+    import tomli_w
+
     from recepcja.config.private_files import private_folder, write_file
 
     private_folder(path.parent)

@@ -16,7 +16,6 @@ configuration below it is refused where it is read (``check_configured_months``)
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
@@ -79,6 +78,8 @@ def add_months(day: dt.date, months: int) -> dt.date:
     index = day.year * 12 + (day.month - 1) + months
     year, month = divmod(index, 12)
     month += 1
+    import calendar  # (and locale, which it imports) only when a horizon is computed
+
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

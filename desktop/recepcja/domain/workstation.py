@@ -19,7 +19,6 @@ No I/O here: the host name is read by ``config``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -58,6 +57,8 @@ class Workstation:
 
 def derive_prefix(name: str) -> str:
     """A stable 3-character prefix for a workstation name (case and spaces ignored)."""
+    import hashlib  # OpenSSL's library loads in ~2 ms: not before the window's first paint
+
     digest = hashlib.sha256(" ".join(name.split()).casefold().encode()).digest()
     first = _LETTERS[digest[0] % len(_LETTERS)]
     return first + "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in digest[1:3])

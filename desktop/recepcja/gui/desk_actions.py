@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # imported at first use: they pull in phonenumbers and stdnum
     from recepcja.services.absence import AbsencePlan, AppliedAbsence
     from recepcja.services.booking import BookingResult
     from recepcja.services.patients import PatientInput
-    from recepcja.store.records import VisitRecord
+    from recepcja.store.working_records import VisitRecord
 
 T = TypeVar("T")
 

@@ -8,11 +8,16 @@ gets a short Polish sentence - never a class name - while the traceback goes to 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from recepcja.domain.errors import DomainError
 from recepcja.i18n import _, error_text
+
+if TYPE_CHECKING:  # made when a message is first shown: a Qt class costs the cold start its
+    # Python type and enums (~9 M instructions for this one) when it is imported
+    from PySide6.QtWidgets import QMessageBox
 
 __all__ = ["error_text", "show_error", "show_message"]
 
@@ -27,12 +32,15 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
 
 
 def show_message(parent: QWidget | None, text: str, *,
-                 icon: QMessageBox.Icon = QMessageBox.Icon.Warning, name: str = "") -> None:
-    """A window-modal message box with ``text`` and OK (``name``: its object name)."""
+                 icon: QMessageBox.Icon | None = None, name: str = "") -> None:
+    """A window-modal message box with ``text`` and OK (``name``: its object name; ``icon``:
+    a warning unless told)."""
+    from PySide6.QtWidgets import QMessageBox
+
     box = QMessageBox(parent)
     if name:
         box.setObjectName(name)
-    box.setIcon(icon)
+    box.setIcon(QMessageBox.Icon.Warning if icon is None else icon)
     box.setWindowTitle(_("Recepcja"))
     box.setText(text)
     box.setStandardButtons(QMessageBox.StandardButton.Ok)

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QCloseEvent, QIcon
-from PySide6.QtWidgets import QDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtGui import QIcon
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from recepcja.domain.errors import DomainError
 from recepcja.domain.model import WARSAW, Attendance, Patient
@@ -46,6 +46,9 @@ from recepcja.services.day_view import DayRow, ScheduleInfo
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # the dialogs load when first opened, not at start
+    from PySide6.QtGui import QCloseEvent  # a Qt class imported costs its type and enums
+    from PySide6.QtWidgets import QDialog
+
     from recepcja.gui.booking_dialog import BookingRequest
     from recepcja.services.training import TrainingSession
 
@@ -107,7 +110,13 @@ class MainWindow(QMainWindow):
 
         self.bridge = SyncBridge(ctx, self.runner, self)
         self._connect()
+        # At the app's start the schedules the filters select are read in the turn after the
+        # first paint, before the views' held first read: their records' module (~20 M
+        # instructions of the cold start) is not needed to paint an empty sheet.
+        self._schedules_later = panels_after_paint
         self.filters.set_choices(day_view.filter_choices(self.repos))  # loads the views
+        if panels_after_paint:
+            after_first_paint(self, self._read_schedules_now, first=True)
         self.refresh_status()
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self.refresh_status)
@@ -243,7 +252,14 @@ class MainWindow(QMainWindow):
     def _search(self, text: str) -> list[Patient]:
         return self.repos.patients.search(text, 50)
 
+    def _read_schedules_now(self) -> None:
+        self._schedules_later = False
+        if not self.closed:
+            self._filters_changed()
+
     def _filters_changed(self) -> None:
+        if self._schedules_later:
+            return  # the app's start: read once the window is painted (_read_schedules_now)
         scope, place, resource = self.filters.values()
         self.schedules = day_view.schedule_infos(
             self.repos, scope_code=scope, place_id=place, resource_id=resource

@@ -10,7 +10,6 @@ is compensated. Every emit in ``gui/`` goes through here.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import sys
 from typing import Any
@@ -31,11 +30,17 @@ def _steals_reference() -> bool:
     stolen = sys.getrefcount(True) < before - 4
     if stolen:
         for _ in range(8):
-            ctypes.pythonapi.Py_IncRef(ctypes.py_object(True))
+            _give_back(True)
     return stolen
+
+
+def _give_back(value: bool) -> None:
+    import ctypes  # only with the buggy PySide6; ~1 ms of the cold start otherwise
+
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(value))
 
 
 def emit(signal: Any, *args: Any) -> None:
     result = signal.emit(*args)
     if _steals_reference() and isinstance(result, bool):
-        ctypes.pythonapi.Py_IncRef(ctypes.py_object(result))
+        _give_back(result)

@@ -32,8 +32,9 @@ from recepcja.domain.referral import known_scope, move_problem
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.services import booking
 from recepcja.store.db import atomic
-from recepcja.store.records import OutboxOp, Schedule, VisitRecord
+from recepcja.store.records import OutboxOp, Schedule
 from recepcja.store.repos import Repositories
+from recepcja.store.working_records import VisitRecord
 from recepcja.sync.absence_watch import VisitOnAbsence, visits_on_absence
 from recepcja.sync.withdrawals import queue_withdrawal
 

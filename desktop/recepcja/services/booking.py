@@ -40,8 +40,8 @@ from recepcja.domain.referral import (
 )
 from recepcja.domain.urgency import parse_urgency
 from recepcja.domain.workstation import Workstation
-from recepcja.store.records import VisitRecord
 from recepcja.store.repos import Repositories
+from recepcja.store.working_records import VisitRecord
 from recepcja.sync.terms import in_emergency, propose_term
 
 __all__ = [

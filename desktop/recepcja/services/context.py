@@ -5,7 +5,6 @@ Not a singleton: tests build as many as they like, each on its own folder.
 
 from __future__ import annotations
 
-import getpass
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -50,6 +49,8 @@ class AppContext:
         """Who is at the desk: from settings, else the OS account."""
         if self.settings.desk.user:
             return self.settings.desk.user
+        import getpass
+
         try:
             return getpass.getuser()
         except OSError:

@@ -40,12 +40,14 @@ def _backups_text(paths: AppPaths) -> str:
 def refuse_unusable_database(paths: AppPaths) -> None:
     """DatabaseFileError when ``recepcja.sqlite`` is empty or cannot be read as a database;
     otherwise the copy before pending migrations (``backup_before_migration``) is taken."""
-    from recepcja.services.backup import backup_before_migration
-    from recepcja.store.backup import DatabaseUnreadable
+    from recepcja.store.backup import DatabaseUnreadable, pending_migrations
 
     refuse_empty_database(paths)
     try:
-        backup_before_migration(paths)
+        if pending_migrations(paths.database):  # the backup service only when it has work
+            from recepcja.services.backup import backup_before_migration
+
+            backup_before_migration(paths)
     except DatabaseUnreadable as error:
         raise damaged_database_error(paths, error.params.get("error", error)) from None
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -168,6 +167,8 @@ def _remember(db: Database, remembered: dict[str, Any], path: Path,
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     # A name of its own: the window's threads open their connections at the same moment.
+    import uuid  # here: uuid (and platform, which it imports) is not needed to start
+
     temp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     temp.write_text(json.dumps(merged, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     os.replace(temp, path)

@@ -12,10 +12,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from recepcja.domain.model import WARSAW
-from recepcja.store.records import DayEntry, Schedule
-from recepcja.store.repos import Repositories
+
+if TYPE_CHECKING:  # annotations only: the window imports this module before its first paint
+    from recepcja.store.records import Schedule
+    from recepcja.store.repos import Repositories
+    from recepcja.store.working_records import DayEntry
 
 LAST_EXCHANGE_KEY = "connectivity.last_ok"  # stamped by sync.monitor after every good call
 STATE_KEY = "connectivity.state"  # sync.monitor's last state: online / degraded / offline
@@ -108,20 +112,8 @@ def schedule_infos(
 
 def filter_choices(repos: Repositories) -> FilterChoices:
     """What the scope / place / doctor filters offer: only values some active schedule uses."""
-    schedules = repos.schedules.list()
-    used_places = {s.place_id for s in schedules}
-    used_resources = {s.resource_id for s in schedules}
-    return FilterChoices(
-        scopes=tuple(sorted({s.scope_code for s in schedules})),
-        places=tuple(
-            (int(p.id or 0), p.name) for p in repos.practice.places() if p.id in used_places
-        ),
-        resources=tuple(
-            (int(r.id or 0), r.name)
-            for r in repos.practice.resources()
-            if r.id in used_resources
-        ),
-    )
+    scopes, places, resources = repos.schedules.in_use()
+    return FilterChoices(scopes=tuple(scopes), places=tuple(places), resources=tuple(resources))
 
 
 def status_of(entry: DayEntry, now: dt.datetime) -> tuple[TermStatus, bool]:

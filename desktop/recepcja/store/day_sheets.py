@@ -7,7 +7,7 @@ import datetime as dt
 
 from recepcja.store.codec import parse_utc
 from recepcja.store.db import Database, fetch_all
-from recepcja.store.records import DayEntry
+from recepcja.store.working_records import DayEntry
 
 LIVE_SQL = "('pending', 'confirmed')"  # the states of a visit that holds its term
 

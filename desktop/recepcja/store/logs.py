@@ -22,7 +22,7 @@ from recepcja.store.codec import (
     utc_text,
 )
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id
-from recepcja.store.records import AuditRecord, OutageRecord
+from recepcja.store.working_records import AuditRecord, OutageRecord
 
 Clock = Callable[[], dt.datetime]
 

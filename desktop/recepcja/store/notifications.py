@@ -19,7 +19,7 @@ from recepcja.store.codec import (
     utc_text,
 )
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, scalar
-from recepcja.store.records import NotificationRecord
+from recepcja.store.working_records import NotificationRecord
 
 Clock = Callable[[], dt.datetime]
 

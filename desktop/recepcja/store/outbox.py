@@ -38,7 +38,6 @@ module only stores when a row is due.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -51,7 +50,8 @@ from recepcja.store.codec import (
     utc_text,
 )
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
-from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxState
+from recepcja.store.records import OUTBOX_TERMINAL, OutboxState
+from recepcja.store.working_records import OutboxEntry
 
 Clock = Callable[[], dt.datetime]
 
@@ -103,7 +103,11 @@ class OutboxRepo:
         again (a re-imported spreadsheet row, a retried click) returns the existing row's id
         instead of adding a second one. Without a key the row is always new.
         """
-        key = idempotency_key or f"{op}:{uuid.uuid4().hex}"
+        key = idempotency_key
+        if not key:
+            import uuid  # not on the way to the window's first paint
+
+            key = f"{op}:{uuid.uuid4().hex}"
         now = utc_text(self.clock())
         with atomic(self.db):
             entry_id = insert_id(

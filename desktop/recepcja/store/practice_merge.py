@@ -20,8 +20,9 @@ from typing import Any
 from recepcja.domain.model import Patient, Slot, Visit, VisitSource, VisitState
 from recepcja.store.codec import from_json, optional_parse_utc, to_json, utc_now, utc_text
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one
-from recepcja.store.records import OutboxEntry, OutboxOp
+from recepcja.store.records import OutboxOp
 from recepcja.store.visits import VisitRepo
+from recepcja.store.working_records import OutboxEntry
 
 # The local copy's offline rows the merge takes, oldest first.
 _OPEN = "('queued', 'sending', 'sent', 'failed', 'ambiguous')"

@@ -11,7 +11,7 @@ import builtins
 import datetime as dt
 import json
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import (
@@ -35,7 +35,10 @@ from recepcja.store.codec import (
 )
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
-from recepcja.store.records import Schedule, ScheduleExceptionRecord
+
+if TYPE_CHECKING:
+    from recepcja.store.records import Schedule
+    from recepcja.store.working_records import ScheduleExceptionRecord
 
 Clock = Callable[[], dt.datetime]
 
@@ -103,6 +106,21 @@ class ScheduleRepo:
         )
         return [_schedule(row) for row in rows]
 
+    def in_use(self) -> tuple[builtins.list[str], builtins.list[tuple[int, str]],
+                              builtins.list[tuple[int, str]]]:
+        """What some active schedule uses: its scopes (sorted), places ``(id, name)`` by id and
+        resources ``(id, name)`` by name - the desk's filters, read before the window's first
+        paint without making a record (their module is not imported that early)."""
+        active = "SELECT {} FROM schedules WHERE active = 1"
+        scopes = {row["scope_code"] for row in fetch_all(
+            self.db, active.format("DISTINCT scope_code"))}
+        places = fetch_all(self.db, "SELECT id, name FROM places WHERE id IN ("
+                           + active.format("place_id") + ") ORDER BY id")
+        resources = fetch_all(self.db, "SELECT id, name FROM resources WHERE id IN ("
+                              + active.format("resource_id") + ") ORDER BY name, id")
+        return (sorted(scopes), [(int(row["id"]), row["name"]) for row in places],
+                [(int(row["id"]), row["name"]) for row in resources])
+
     def mark_created_in_cer(
         self, schedule_id: int, cer_id: str, at: dt.datetime | None = None
     ) -> None:
@@ -159,6 +177,8 @@ class ScheduleRepo:
     def exceptions(
         self, schedule_id: int, since: dt.date | None = None
     ) -> builtins.list[ScheduleExceptionRecord]:
+        from recepcja.store.working_records import ScheduleExceptionRecord  # not before the paint
+
         rows = fetch_all(
             self.db,
             "SELECT * FROM schedule_exceptions WHERE schedule_id = :schedule "
@@ -520,6 +540,8 @@ def _slot(row: dict[str, Any]) -> Slot:
 
 
 def _schedule(row: dict[str, Any]) -> Schedule:
+    from recepcja.store.records import Schedule  # imported with the first schedule read
+
     return Schedule(
         resource_id=row["resource_id"],
         place_id=row["place_id"],

@@ -22,7 +22,8 @@ from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id,
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
 from recepcja.store.outbox import OutboxRepo, book_key
-from recepcja.store.records import Booked, DayEntry, OutboxOp, VisitRecord
+from recepcja.store.records import Booked, OutboxOp
+from recepcja.store.working_records import DayEntry, VisitRecord
 
 Clock = Callable[[], dt.datetime]
 

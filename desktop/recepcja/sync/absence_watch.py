@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from recepcja.domain.model import WARSAW
-from recepcja.store.records import Schedule, ScheduleExceptionRecord, VisitRecord
+from recepcja.store.records import Schedule
+from recepcja.store.working_records import ScheduleExceptionRecord, VisitRecord
 from recepcja.sync.reconcile_report import Drift, DriftItem, Resolution
 
 if TYPE_CHECKING:

@@ -29,8 +29,8 @@ from collections.abc import Callable
 from typing import Any
 
 from recepcja.cer.port import CerPort
-from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.in_flight import DEFAULT_MAX_IN_FLIGHT, InFlightLimit
 from recepcja.sync.monitor import ConnectionState, ConnectivityMonitor
 from recepcja.sync.practice_owner import PracticeOwnership

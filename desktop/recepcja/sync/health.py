@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from recepcja.domain.model import WARSAW, Patient, VisitState
 from recepcja.domain.pesel import mask_pesel
 from recepcja.i18n import _
-from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState
+from recepcja.store.records import OutboxOp, OutboxState
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.absence_watch import visits_on_absence
 from recepcja.sync.pull import CURSOR_KEY, LAST_PULL_KEY
 from recepcja.sync.reconcile import LAST_INCIDENT_KEY, LAST_RUN_KEY, OPEN_ITEMS_KEY

@@ -48,7 +48,7 @@ from typing import Any, Protocol
 
 from recepcja.cer.errors import CerTemporary
 from recepcja.crashpoints import crash_point
-from recepcja.store.records import OutboxEntry
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.replay_report import ReplayReport
 from recepcja.sync.replay_rows import Chunk, ReplayPass
 

@@ -49,7 +49,7 @@ from recepcja.domain.model import (
     VisitState,
 )
 from recepcja.i18n import _
-from recepcja.store.records import NotificationRecord, VisitRecord
+from recepcja.store.working_records import NotificationRecord, VisitRecord
 from recepcja.sync.absence_watch import slot_on_absence
 
 if TYPE_CHECKING:

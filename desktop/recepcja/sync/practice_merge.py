@@ -49,8 +49,9 @@ from recepcja.store.practice_merge import (
     offline_rows,
     slots_by_id,
 )
-from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
+from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
+from recepcja.store.working_records import OutboxEntry, VisitRecord
 from recepcja.sync.terms import bookable_for, in_emergency, propose_term
 
 CHUNK = 200

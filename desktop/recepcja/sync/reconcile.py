@@ -46,7 +46,8 @@ from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import ConflictError
 from recepcja.domain.model import WARSAW, Slot, SlotState, VisitSource, VisitState
 from recepcja.store.db import atomic
-from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, OutboxState, VisitRecord
+from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, OutboxState
+from recepcja.store.working_records import VisitRecord
 from recepcja.sync.absence_watch import absence_items
 from recepcja.sync.incidents import IncidentReport, find_cer_incidents, find_local_incidents
 from recepcja.sync.notifications import (

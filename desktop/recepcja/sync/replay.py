@@ -35,9 +35,10 @@ from collections.abc import Callable, Sequence
 
 from recepcja.cer.port import CerPort
 from recepcja.crashpoints import crash_point
-from recepcja.store.records import OUTBOX_TERMINAL, OutboxEntry, OutboxOp, OutboxState
+from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderBusy, SenderLock, sender_lock_for
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync import replay_workers as workers
 from recepcja.sync.in_flight import InFlight, InFlightLimit, plan
 from recepcja.sync.replay_booking import Booking

@@ -35,8 +35,9 @@ from recepcja.domain.errors import N_, ConflictError
 from recepcja.domain.model import WARSAW, Slot, VisitState
 from recepcja.store.db import atomic
 from recepcja.store.outbox import book_key
-from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
+from recepcja.store.records import OutboxOp
 from recepcja.store.repos import Repositories
+from recepcja.store.working_records import OutboxEntry, VisitRecord
 from recepcja.sync.replay_report import Attempt, Outcome
 from recepcja.sync.replay_rows import (
     BookingRow,

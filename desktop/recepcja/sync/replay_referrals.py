@@ -52,7 +52,8 @@ from recepcja.domain.referral import (
     problem_params,
 )
 from recepcja.i18n import _
-from recepcja.store.records import OutboxEntry, OutboxOp, OutboxState
+from recepcja.store.records import OutboxOp, OutboxState
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.replay_report import Outcome
 from recepcja.sync.replay_rows import Chunk, RowSender
 

@@ -14,7 +14,8 @@ from typing import Any
 from recepcja.cer.errors import CerError
 from recepcja.domain.errors import DomainError
 from recepcja.i18n import _, error_text
-from recepcja.store.records import OutboxEntry, OutboxOp
+from recepcja.store.records import OutboxOp
+from recepcja.store.working_records import OutboxEntry
 
 HANDLED_OPS = (OutboxOp.BOOK, OutboxOp.CANCEL, OutboxOp.CHANGE, OutboxOp.WAITING_LIST,
                OutboxOp.WITHDRAW_SLOTS, OutboxOp.REFERRAL_TAKE, OutboxOp.REFERRAL_GIVE_BACK,

@@ -32,9 +32,10 @@ from recepcja.domain.errors import N_, ConflictError, DomainError
 from recepcja.domain.model import Patient, Slot
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import atomic
-from recepcja.store.records import OutboxEntry, OutboxState, VisitRecord
+from recepcja.store.records import OutboxState
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import SenderLease
+from recepcja.store.working_records import OutboxEntry, VisitRecord
 from recepcja.sync.lost_terms import take_lost_term
 from recepcja.sync.replay_report import (
     Observer,

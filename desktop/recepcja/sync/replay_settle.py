@@ -22,7 +22,8 @@ from recepcja.cer.errors import MINOR_VISIT_CANCELLED, CerRejected
 from recepcja.cer.types import CerVisit
 from recepcja.crashpoints import crash_point
 from recepcja.domain.errors import N_
-from recepcja.store.records import OutboxEntry, OutboxOp, VisitRecord
+from recepcja.store.records import OutboxOp
+from recepcja.store.working_records import OutboxEntry, VisitRecord
 from recepcja.sync.replay_booking import Booking, original_term
 from recepcja.sync.replay_report import Outcome
 from recepcja.sync.replay_rows import BookingRow, Chunk, LocalWrite, RowSender

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import connect
-from recepcja.store.records import OutboxEntry
 from recepcja.store.repos import Repositories
 from recepcja.store.sender_lock import database_file
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.in_flight import InFlight
 from recepcja.sync.replay_rows import Chunk, ReplayPass
 

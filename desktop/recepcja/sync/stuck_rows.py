@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.domain.errors import ConflictError
 from recepcja.store.db import atomic
-from recepcja.store.records import OutboxOp, OutboxState, VisitRecord
+from recepcja.store.records import OutboxOp, OutboxState
+from recepcja.store.working_records import VisitRecord
 from recepcja.sync.replay_report import Outcome
 
 if TYPE_CHECKING:

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.errors import MINOR_NOT_FOUND
 from recepcja.domain.model import WARSAW, Slot, SlotState
-from recepcja.store.records import OutboxEntry, OutboxOp
+from recepcja.store.records import OutboxOp
+from recepcja.store.working_records import OutboxEntry
 
 if TYPE_CHECKING:
     from recepcja.cer.port import CerPort

@@ -11,8 +11,14 @@ import requests
 import soap_raw
 from notif_support import disagreements
 
-from recepcja.domain.model import Patient, PatientIdentifier, Urgency, Visit, VisitState
-from recepcja.store.records import VisitSource
+from recepcja.domain.model import (
+    Patient,
+    PatientIdentifier,
+    Urgency,
+    Visit,
+    VisitSource,
+    VisitState,
+)
 from recepcja.sync.incidents import SUPPORT_ADDRESS
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications

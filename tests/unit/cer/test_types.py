@@ -73,8 +73,8 @@ def test_describe_summarises_batches():
 def test_the_shared_vocabulary_has_one_home():
     """The store, the gateway and the domain speak the same enums: nothing converts them."""
     from recepcja.domain import model
-    from recepcja.store import records
+    from recepcja.store import records, working_records
 
-    assert t.VisitSource is model.VisitSource is records.VisitSource
+    assert t.VisitSource is model.VisitSource is working_records.VisitSource
     assert t.ResourceKind is model.ResourceKind is records.ResourceKind
     assert model.VisitSource.EMERGENCY_IMPORT in t.LOCAL_VISIT_SOURCES

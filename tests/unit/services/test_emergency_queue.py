@@ -10,12 +10,11 @@ from openpyxl import Workbook, load_workbook
 from services_support import add_patient, build_practice, pesels
 
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind, Urgency, VisitState
+from recepcja.domain.model import WARSAW, SlotSpec, TermKind, Urgency, VisitSource, VisitState
 from recepcja.services import booking
 from recepcja.services.emergency import HEADERS, export_queue, import_queue, queue_entries
 from recepcja.services.spreadsheet import read_rows
 from recepcja.store.db import atomic
-from recepcja.store.records import VisitSource
 
 
 def _queue(repos, practice, count):

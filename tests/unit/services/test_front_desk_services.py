@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from recepcja.config.paths import AppPaths
-from recepcja.domain.model import WARSAW, Urgency, Visit, VisitState
+from recepcja.domain.model import WARSAW, Urgency, Visit, VisitSource, VisitState
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.slots import generate_slots
 from recepcja.services import day_view
@@ -24,7 +24,6 @@ from recepcja.services.training import (
     start_training,
     training_patients,
 )
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 
 MONDAY = dt.date(2026, 11, 23)
@@ -77,6 +76,36 @@ def test_filters_next_free_and_status_numbers(repos):
     assert found is not None and found[1].strftime("%H:%M") == "08:20"
     numbers = day_view.status_numbers(repos)
     assert numbers.pending_changes == 0 and numbers.last_exchange is None
+
+
+def test_filters_offer_only_what_an_active_schedule_uses(repos):
+    """The filters come from one read of what active schedules use (``ScheduleRepo.in_use``,
+    no records made): a place no schedule uses, a doctor whose only schedule was switched off
+    and a scope nobody offers are not offered; switched on again, the doctor comes back."""
+    from recepcja.domain.model import ResourceKind
+    from recepcja.store.records import Place, Resource
+
+    repos.practice.add_place(Place(name="Filia bez harmonogramu", scopes=["mammography"]))
+    repos.practice.add_resource(Resource(ResourceKind.DOCTOR, "Dr Bez Harmonogramu"))
+    before = day_view.filter_choices(repos)
+    first = repos.schedules.list()[0]
+    repos.schedules.set_active(int(first.id or 0), False)
+    after = day_view.filter_choices(repos)
+
+    schedules = repos.schedules.list()
+    names = {r.id: r.name for r in repos.practice.resources()}
+    assert after.scopes == ("cardiology",)
+    assert after.places == tuple((int(p.id or 0), p.name) for p in repos.practice.places()
+                                 if p.id in {s.place_id for s in schedules})
+    assert after.resources == tuple(sorted(
+        ((rid, names[rid]) for rid in {s.resource_id for s in schedules}),
+        key=lambda pair: (pair[1], pair[0])))
+    assert (first.resource_id, names[first.resource_id]) in before.resources
+    assert (first.resource_id, names[first.resource_id]) not in after.resources
+    assert "Dr Bez Harmonogramu" not in {name for _id, name in before.resources}
+    assert "Filia bez harmonogramu" not in {name for _id, name in before.places}
+    repos.schedules.set_active(int(first.id or 0), True)
+    assert day_view.filter_choices(repos) == before
 
 
 def test_training_patients_have_valid_pesels():

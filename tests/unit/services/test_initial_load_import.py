@@ -11,11 +11,10 @@ import openpyxl
 import pytest
 
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, SlotState
+from recepcja.domain.model import WARSAW, SlotState, VisitSource
 from recepcja.i18n import translate_error
 from recepcja.services.initial_load import import_initial_load
 from recepcja.services.practice_setup import apply_plan, plan_from_dict
-from recepcja.store.records import VisitSource
 from recepcja.store.repos import Repositories
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "resources" / "practice.example.toml"

@@ -16,10 +16,11 @@ from recepcja.domain.model import (
     TermKind,
     Urgency,
     Visit,
+    VisitSource,
     VisitState,
 )
 from recepcja.store import Repositories
-from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule, VisitSource
+from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
 
 START = dt.datetime(2030, 3, 4, 8, 0, tzinfo=WARSAW)
 HALF = dt.timedelta(minutes=30)

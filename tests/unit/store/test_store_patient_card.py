@@ -10,11 +10,10 @@ import pytest
 from store_helpers import DAY, make_patient
 
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import Urgency, Visit, VisitState
+from recepcja.domain.model import Urgency, Visit, VisitSource, VisitState
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, applied_migrations
 from recepcja.store.patient_card import CallOutcome, PatientCardRepo
-from recepcja.store.records import VisitSource
 from support.practice import Practice
 
 

@@ -12,12 +12,12 @@ import pytest
 from store_helpers import DAY, NOW_TEXT, make_patient, refused
 
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitState
+from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitSource, VisitState
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.db import fetch_all
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT
-from recepcja.store.records import OutboxState, VisitSource
+from recepcja.store.records import OutboxState
 from support.practice import Practice
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from recepcja.cer.errors import CerRejected, CerTemporary
-from recepcja.store.records import OutboxEntry, OutboxState
+from recepcja.store.records import OutboxState
+from recepcja.store.working_records import OutboxEntry
 from recepcja.sync.in_flight import InFlightLimit, is_busy, order_keys, plan
 
 NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)

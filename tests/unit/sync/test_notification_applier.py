@@ -8,9 +8,9 @@ import pytest
 from push_bodies import START, push_body
 
 from recepcja.cer.push import parse_push_notification
-from recepcja.domain.model import SlotState, TermKind, VisitState
+from recepcja.domain.model import SlotState, TermKind, VisitSource, VisitState
 from recepcja.store import Repositories
-from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule, VisitSource
+from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
 from recepcja.sync.notifications import (
     NotificationApplier,
     Outcome,
