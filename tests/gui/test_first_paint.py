@@ -137,6 +137,7 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "recepcja.store.logs", "recepcja.store.notifications",  # repositories made on first use
     "recepcja.services.backup",  # only when a migration is pending
     "uuid", "calendar", "tomli_w", "ctypes",
+    "hashlib",  # OpenSSL's library: the desk's derived prefix is hashed at its first write
 )
 
 _AT_FIRST_PAINT = r"""

@@ -71,7 +71,7 @@ class AppContext:
         db = open_practice_database(self.paths, self.settings, training=self.training)
         try:
             # The audit log and a practice database's change journal name this desk.
-            identify(db, self.workstation)
+            identify(db, lambda: self.workstation)  # asked for when first needed
         except BaseException:
             db.close()
             raise

@@ -30,7 +30,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,7 @@ class Database:
     nothing the desk needs then.
     """
 
-    __slots__ = ("IntegrityError", "_utils", "conn", "dialect", "where", "workstation")
+    __slots__ = ("IntegrityError", "_utils", "_whose", "_workstation", "conn", "dialect", "where")
 
     def __init__(
         self,
@@ -80,9 +80,26 @@ class Database:
         self.IntegrityError = integrity_error
         self.where = where
         self._utils: sqlite_utils.Database | None = None
-        # The desk writing through this connection (``AppContext.open_db`` sets it): new local
-        # patient IDs carry its prefix. None: IDs without one (tools, tests, old callers).
-        self.workstation: Workstation | None = None
+        self._workstation: Workstation | None = None
+        self._whose: Callable[[], Workstation] | None = None
+
+    @property
+    def workstation(self) -> Workstation | None:
+        """The desk writing through this connection (``AppContext.open_db`` names it): new
+        local patient IDs carry its prefix. None: IDs without one (tools, tests, old callers)."""
+        if self._whose is not None:
+            self._workstation, self._whose = self._whose(), None
+        return self._workstation
+
+    @workstation.setter
+    def workstation(self, workstation: Workstation | None) -> None:
+        self._workstation, self._whose = workstation, None
+
+    def name_desk_later(self, whose: Callable[[], Workstation]) -> None:
+        """The desk is ``whose()``, asked when first needed: a prefix derived from the desk's
+        name hashes it, and hashlib loads OpenSSL's library (~12 M instructions of the window's
+        cold start, which writes nothing before its first paint)."""
+        self._workstation, self._whose = None, whose
 
     @property
     def engine(self) -> str:
