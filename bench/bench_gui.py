@@ -85,6 +85,8 @@ CHILD_APP = r"""
 import time
 t0 = time.perf_counter()
 c0 = time.process_time()
+import gc
+gc.disable()  # as recepcja/__main__.py: the collector is off until the start's objects are frozen
 import datetime as dt
 # In the app's order: the command line has the context (and gui.app) before Qt is imported.
 from recepcja.services.context import AppContext
@@ -123,6 +125,9 @@ def started():
             time.sleep(0.0002)
 
     shown()
+    while not gc.isenabled():  # the start's work done (its objects frozen, the collector on)
+        app.processEvents()
+        time.sleep(0.0002)
     # The week tab's first paint (its cells' glyphs drawn for the first time: 5-30 ms) is
     # opening the tab, not switching day: timed on its own, before the first switch.
     s, c = time.perf_counter(), time.thread_time()

@@ -62,6 +62,8 @@ app.exec()
 """
 
 APP = r"""
+import gc
+gc.disable()  # as recepcja/__main__.py does, until the start's objects are frozen
 import datetime as dt, os, sys
 phase = sys.argv[1]
 if phase == "pyside":

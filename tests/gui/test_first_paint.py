@@ -195,3 +195,39 @@ def test_the_window_paints_before_importing_what_it_reads_later(desk_ctx, monday
     assert seen["loaded"] == []
     assert seen["schedules_at_paint"] == 0
     assert seen["schedules"] == 2 and seen["day_rows"] > 0  # the fixture's two schedules
+
+
+def test_the_first_freeze_switches_the_collector_on():
+    """The app starts with the cyclic collector off (``recepcja/__main__.py``); the window's
+    first freeze of the start's objects switches it on, so it walks only what comes after."""
+    import gc
+
+    from recepcja.gui.first_paint import freeze_start_objects
+
+    gc.disable()
+    try:
+        freeze_start_objects()
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
+def test_a_desk_on_its_own_file_does_not_import_the_server_watch_to_start(desk_ctx):
+    """``recepcja`` (the window) on a desk's own SQLite file: no practice server to watch, and
+    its module (with the local copy and sockets) is not imported on the way to the paint."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom recepcja.services.context import AppContext\n"
+             "from recepcja.gui.app import _server_absence\n"
+             "print(_server_absence(AppContext.load()),\n"
+             "      [m for m in ('recepcja.services.server_absence', 'recepcja.store.local_copy',"
+             " 'socket') if m in sys.modules])")
+    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root)}
+    env.pop("RECEPCJA_DATABASE_URL", None)
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "None []"

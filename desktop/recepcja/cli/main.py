@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sqlite3
@@ -151,7 +152,11 @@ def _main(argv: Sequence[str] | None) -> int:
 def _run(args: argparse.Namespace) -> int:
     """Build the command's context once (see ``commands.CHECKED``) and run its handler; no
     command opens the window."""
-    handler: Callable[..., int] = getattr(args, "handler", None) or _window()
+    handler: Callable[..., int] | None = getattr(args, "handler", None)
+    if handler is None:
+        handler = _window()  # the collector stays off until the window's first paint
+    else:
+        gc.enable()  # off for the start (recepcja/__main__.py); a command's run needs it
     need = getattr(args, "context", commands.CHECKED)
     if need == commands.NO_CONTEXT:
         return int(handler(args) or EXIT_OK)

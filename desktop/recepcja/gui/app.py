@@ -146,6 +146,10 @@ def _server_absence(ctx: AppContext) -> Any:
     away (``services/server_absence.py``); None for a desk on its own SQLite file."""
     if ctx.training or ctx.server_absence is not None:
         return ctx.server_absence
+    from recepcja.services.database import database_location
+
+    if not database_location(ctx.paths, ctx.settings).url:
+        return None  # without importing the watch, its local copy and sockets before the paint
     from recepcja.services.server_absence import ServerAbsence
 
     ctx.server_absence = ServerAbsence.for_context(ctx)

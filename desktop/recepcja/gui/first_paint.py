@@ -73,5 +73,10 @@ def freeze_start_objects() -> None:
     sight (``gc.freeze``). A full collection otherwise walks all of them - 50-100 ms on the
     thread that happens to allocate, the UI thread or a reader holding the GIL: the worst
     day switch of issue 18 - while after this it walks only what was made since. The few
-    unreachable cycles the start left are kept (they are not garbage-collected later)."""
+    unreachable cycles the start left are kept (they are not garbage-collected later).
+
+    The collector is switched on here, too: ``python -m recepcja`` starts with it off
+    (``recepcja/__main__.py``) so that it does not walk the start's objects while they are
+    made; from here on it walks only the new ones."""
     gc.freeze()
+    gc.enable()

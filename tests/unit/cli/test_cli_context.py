@@ -51,3 +51,33 @@ def test_a_command_loads_its_context_once(tmp_path, monkeypatch, capsys, memory_
     assert json.loads(capsys.readouterr().out)["training"] is False
     assert main(["secret", "list", "--json"]) == 0
     assert loads == [True]  # status once; secret needs no data folder
+
+
+def test_the_start_runs_without_the_cyclic_collector_and_a_command_with_it(
+        tmp_path, monkeypatch, capsys):
+    """``python -m recepcja`` switches the collector off before it imports anything (the start
+    makes many objects and no garbage); a command switches it back on before it runs. (The
+    window does at its first freeze: ``test_the_first_freeze_switches_the_collector_on``.)"""
+    import gc
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import gc, runpy, sys; import recepcja.cli.main\n"
+             "m = sys.modules['recepcja.cli.main']\n"
+             "m._run = lambda args: print('collector-on' if gc.isenabled() else 'off') or 0\n"
+             "sys.argv = ['recepcja', 'status']; runpy.run_module('recepcja', run_name='__main__')")
+    env = {**os.environ, "RECEPCJA_HOME": str(tmp_path / "probe")}
+    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "off"  # what __main__ leaves for main to decide
+
+    monkeypatch.setenv("RECEPCJA_HOME", str(tmp_path / "home"))
+    gc.disable()
+    try:
+        assert main(["status", "--json"]) == 0
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+    capsys.readouterr()
