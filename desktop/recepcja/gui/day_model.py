@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFont
 
 from recepcja.gui.formatting import phone_text, time_text
 from recepcja.gui.list_model import Index, ListTableModel
@@ -16,6 +15,7 @@ from recepcja.gui.term_style import (
     URGENT_TEXT,
     TermLook,
     attendance_label,
+    bold_font,
     cer_label,
     status_label,
     urgency_label,
@@ -39,8 +39,6 @@ class DayTableModel(ListTableModel[DayRow]):
         super().__init__((_("Time"), _("Status"), _("Patient"), _("Urgency"), _("Term kind"),
                           _("Phone"), _("Doctor / device"), _("Arrival"), _("CeR")), parent)
         self.look = TermLook()
-        self._bold = QFont()
-        self._bold.setBold(True)
 
     def set_rows(self, rows: list[DayRow]) -> None:
         self.set_items(rows)
@@ -71,7 +69,7 @@ class DayTableModel(ListTableModel[DayRow]):
             (row.status == TermStatus.BOOKED and column in (COL_STATUS, COL_PATIENT))
             or (column == COL_URGENCY and row.entry.urgency == "urgent")
         ):
-            return self._bold
+            return bold_font()
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
         if role == Qt.ItemDataRole.UserRole:

@@ -7,11 +7,17 @@ text colour keeps a contrast of at least 4.5:1 (WCAG AA) on every background it 
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+import functools
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QColor, QIcon
 
 from recepcja.domain.scopes import ScopeRegistry, term_kind_word
 from recepcja.i18n import _
 from recepcja.services.day_view import TermStatus
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QFont
 
 SYMBOLS = {
     TermStatus.FREE: "○",
@@ -28,6 +34,17 @@ COLOURS = {
 }
 
 PAST_TEXT = QColor("#5c5c5c")
+
+
+@functools.cache
+def bold_font() -> QFont:
+    """The bold of booked and urgent cells, made when a view first asks for it (after the
+    window's first paint: QFont's Python type alone costs the cold start ~7 M instructions)."""
+    from PySide6.QtGui import QFont
+
+    font = QFont()
+    font.setBold(True)
+    return font
 TEXT = QColor("#000000")
 URGENT_TEXT = QColor("#9b1111")
 
@@ -113,6 +130,8 @@ class TermLook:
         background."""
         icon = self._swatches.get(resource_id)
         if icon is None:
+            from PySide6.QtGui import QPainter, QPixmap  # when first drawn, after the paint
+
             pixmap = QPixmap(12, 12)
             pixmap.fill(QColor(0, 0, 0, 0))
             painter = QPainter(pixmap)

@@ -15,7 +15,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 
 from recepcja.gui.formatting import date_text, time_text, weekday_short
 from recepcja.gui.signals import emit
@@ -25,6 +25,7 @@ from recepcja.gui.term_style import (
     SYMBOLS,
     URGENT_TEXT,
     TermLook,
+    bold_font,
     status_label,
     urgency_label,
 )
@@ -99,8 +100,6 @@ class WeekTableModel(QAbstractTableModel):
         self._cells: dict[tuple[int, int], _Cell] = {}
         self._slots: dict[int, tuple[int, int]] = {}
         self._current: dt.date | None = None
-        self._bold = QFont()
-        self._bold.setBold(True)
 
     def set_current(self, day: dt.date) -> bool:
         """The day shown in the day view: its column header is bold and marked. No signal:
@@ -168,7 +167,7 @@ class WeekTableModel(QAbstractTableModel):
         if role == _DISPLAY:
             return ("▶ " if current else "") + self._day_headers[section]
         if role == _FONT and current:
-            return self._bold
+            return bold_font()
         return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
@@ -182,7 +181,7 @@ class WeekTableModel(QAbstractTableModel):
         if role == _FOREGROUND:
             return cell.foreground
         if role == _FONT:
-            return self._bold if cell.urgent else None
+            return bold_font() if cell.urgent else None
         if role == _TOOLTIP:
             return self._tooltip(cell.row)
         return None

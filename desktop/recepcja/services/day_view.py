@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from recepcja.domain.model import WARSAW
 
@@ -34,9 +33,14 @@ class TermStatus(StrEnum):
     PAST = "past"  # a free term whose time has gone: nothing to do with it any more
 
 
-@dataclass(frozen=True, slots=True)
-class DayRow:
-    """One line of the day view: a term of a schedule and who (if anyone) holds it."""
+class DayRow(NamedTuple):
+    """One line of the day view: a term of a schedule and who (if anyone) holds it.
+
+    The views' rows are named tuples, not frozen dataclasses: a day's read makes one per term
+    (hundreds), a tuple is made without a ``object.__setattr__`` per field, and the class
+    itself without compiling five methods at import - the window's cold start imports this
+    module (issue 18).
+    """
 
     entry: DayEntry
     schedule_name: str
@@ -61,8 +65,7 @@ class DayRow:
         return f"{last} {first}".strip()
 
 
-@dataclass(frozen=True, slots=True)
-class ScheduleInfo:
+class ScheduleInfo(NamedTuple):
     """A schedule with the names the views show next to its terms."""
 
     schedule: Schedule
@@ -78,15 +81,17 @@ class ScheduleInfo:
         return self.schedule.name or self.resource_name
 
 
-@dataclass(frozen=True, slots=True)
-class FilterChoices:
+class FilterChoices(NamedTuple):
+    """What the scope / place / doctor filters offer: scope codes, ``(id, name)`` pairs."""
+
     scopes: tuple[str, ...]
     places: tuple[tuple[int, str], ...]
     resources: tuple[tuple[int, str], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StatusNumbers:
+class StatusNumbers(NamedTuple):
+    """The status bar's numbers: changes waiting for CeR, the last good exchange."""
+
     pending_changes: int
     last_exchange: dt.datetime | None
     connection: str | None  # as the sync monitor last stored it; None before any exchange
