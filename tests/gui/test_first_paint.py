@@ -135,7 +135,8 @@ NOT_BEFORE_THE_FIRST_PAINT = (
     "recepcja.store.working_records",  # visits, day sheets, the outbox's rows, the logs
     "recepcja.store.visits", "recepcja.store.outbox", "recepcja.store.patients",
     "recepcja.store.logs", "recepcja.store.notifications",  # repositories made on first use
-    "recepcja.services.backup",  # only when a migration is pending
+    "recepcja.services.backup", "recepcja.store.backup",  # only when a migration is pending
+    "recepcja.store.journal",  # the practice database's change journal
     "uuid", "calendar", "tomli_w", "ctypes",
     "hashlib",  # OpenSSL's library: the desk's derived prefix is hashed at its first write
 )

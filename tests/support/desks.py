@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 from recepcja.domain.workstation import Workstation
 from recepcja.store.db import Database, open_database
-from recepcja.store.journal import identify
 
 
 def desk_connection(url: str, name: str) -> Callable[[], Database]:
@@ -14,7 +13,7 @@ def desk_connection(url: str, name: str) -> Callable[[], Database]:
 
     def connect() -> Database:
         db = open_database(url)
-        identify(db, Workstation.named(name))
+        db.identify(Workstation.named(name))
         return db
 
     return connect

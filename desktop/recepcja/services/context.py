@@ -66,12 +66,11 @@ class AppContext:
         in the data folder, or the practice database (``services/database.py``), writing as this
         workstation (its prefix goes into new local patient IDs)."""
         from recepcja.services.database import open_practice_database
-        from recepcja.store.journal import identify
 
         db = open_practice_database(self.paths, self.settings, training=self.training)
         try:
             # The audit log and a practice database's change journal name this desk.
-            identify(db, lambda: self.workstation)  # asked for when first needed
+            db.identify(lambda: self.workstation)  # asked for when first needed
         except BaseException:
             db.close()
             raise

@@ -40,14 +40,22 @@ def _backups_text(paths: AppPaths) -> str:
 def refuse_unusable_database(paths: AppPaths) -> None:
     """DatabaseFileError when ``recepcja.sqlite`` is empty or cannot be read as a database;
     otherwise the copy before pending migrations (``backup_before_migration``) is taken."""
-    from recepcja.store.backup import DatabaseUnreadable, pending_migrations
+    import sqlite3
+
+    from recepcja.store.migrations import pending_in_file
 
     refuse_empty_database(paths)
     try:
-        if pending_migrations(paths.database):  # the backup service only when it has work
-            from recepcja.services.backup import backup_before_migration
+        pending = pending_in_file(paths.database)
+    except sqlite3.DatabaseError as error:
+        raise damaged_database_error(paths, str(error)) from None
+    if not pending:
+        return  # the backup modules only when there is a copy to take
+    from recepcja.services.backup import backup_before_migration
+    from recepcja.store.backup import DatabaseUnreadable
 
-            backup_before_migration(paths)
+    try:
+        backup_before_migration(paths)
     except DatabaseUnreadable as error:
         raise damaged_database_error(paths, error.params.get("error", error)) from None
 

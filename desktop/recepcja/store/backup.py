@@ -37,7 +37,7 @@ from recepcja.config.private_files import (
 )
 from recepcja.domain.errors import N_, DomainError
 from recepcja.store.db import BUSY_TIMEOUT_MS
-from recepcja.store.migrations import MIGRATIONS
+from recepcja.store.migrations import MIGRATIONS, pending_in_file
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS_TABLE = "_migrations"
@@ -158,18 +158,13 @@ def inspect_database(path: Path) -> DatabaseReport:
 def pending_migrations(path: Path) -> list[str]:
     """Migrations this version would apply when it opens ``path`` (empty for a missing file or
     an up-to-date one). Read-only: deciding whether to back up must not change anything."""
-    path = Path(path)
-    if not path.is_file():
-        return []
     try:
-        with _open(path, "ro") as conn:
-            applied = set(_migrations(conn))
+        return pending_in_file(path)
     except sqlite3.DatabaseError as exc:
         raise DatabaseUnreadable(
             N_("The file {path} cannot be read as a database: {error}"),
             path=str(path), error=str(exc),
         ) from exc
-    return [name for name, _ in MIGRATIONS if name not in applied]
 
 
 def check_recepcja_database(report: DatabaseReport) -> None:

@@ -85,8 +85,9 @@ class Database:
 
     @property
     def workstation(self) -> Workstation | None:
-        """The desk writing through this connection (``AppContext.open_db`` names it): new
-        local patient IDs carry its prefix. None: IDs without one (tools, tests, old callers)."""
+        """The desk writing through this connection (``identify``; ``AppContext.open_db``
+        names it): new local patient IDs carry its prefix. None: IDs without one (tools,
+        tests, old callers)."""
         if self._whose is not None:
             self._workstation, self._whose = self._whose(), None
         return self._workstation
@@ -95,11 +96,22 @@ class Database:
     def workstation(self, workstation: Workstation | None) -> None:
         self._workstation, self._whose = workstation, None
 
-    def name_desk_later(self, whose: Callable[[], Workstation]) -> None:
-        """The desk is ``whose()``, asked when first needed: a prefix derived from the desk's
-        name hashes it, and hashlib loads OpenSSL's library (~12 M instructions of the window's
-        cold start, which writes nothing before its first paint)."""
-        self._workstation, self._whose = None, whose
+    def identify(self, workstation: Workstation | Callable[[], Workstation] | None) -> None:
+        """Name the desk in this connection's session: the change journal and the audit log
+        record it, new local patient IDs carry its prefix. Given as a function, the desk is
+        asked for when first needed on SQLite - a prefix derived from the desk's name hashes
+        it, and hashlib loads OpenSSL's library (~12 M instructions of the window's cold
+        start, which writes nothing before its first paint); a practice database's session
+        (``recepcja.workstation``, read by the journal's triggers) is named at once."""
+        if callable(workstation):
+            if not self.dialect.is_postgresql:
+                self._workstation, self._whose = None, workstation
+                return
+            workstation = workstation()
+        self.workstation = workstation
+        if self.dialect.is_postgresql and workstation is not None:
+            self.conn.execute("SELECT set_config('recepcja.workstation', ?, false)",
+                              (workstation.name,))
 
     @property
     def engine(self) -> str:

@@ -16,15 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from recepcja.store.codec import parse_utc
 from recepcja.store.db import Database, atomic, fetch_all
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from recepcja.domain.workstation import Workstation
 
 CHANGES_CHANNEL = "recepcja_changes"
 # Journal rows older than this are deleted by ``prune`` (the owner does it now and then): a
@@ -41,22 +36,6 @@ class JournalEntry:
     workstation: str
     entity: str  # "slot" | "visit" | "notification"
     local_date: dt.date | None
-
-
-def identify(db: Database,
-             workstation: Workstation | Callable[[], Workstation] | None) -> None:
-    """Name the desk in this connection's session: the journal and the audit log record it.
-    Given as a function, the desk is asked for when first needed on SQLite (``Database.
-    name_desk_later``); a practice database's session is named at once."""
-    if callable(workstation):
-        if not db.dialect.is_postgresql:
-            db.name_desk_later(workstation)
-            return
-        workstation = workstation()
-    db.workstation = workstation
-    if db.dialect.is_postgresql and workstation is not None:
-        db.conn.execute("SELECT set_config('recepcja.workstation', ?, false)",
-                        (workstation.name,))
 
 
 def last_id(db: Database) -> int:

@@ -15,11 +15,13 @@ when one is missing.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from recepcja.domain.errors import N_
 from recepcja.store.codec import fold, utc_text
-from recepcja.store.db import Database, UnusableDatabaseError, atomic
+from recepcja.store.db import BUSY_TIMEOUT_MS, Database, UnusableDatabaseError, atomic
 
 MigrationFunction = Callable[[Database], None]
 
@@ -467,6 +469,26 @@ MIGRATIONS: tuple[tuple[str, MigrationFunction], ...] = (
     ("0010_practice_desks", _practice_desks),
     ("0011_practice_merges", _practice_merges),
 )
+
+
+def pending_in_file(path: Path) -> list[str]:
+    """Migrations this version would apply to the SQLite file at ``path`` (empty for a missing
+    file or an up-to-date one). Read-only: deciding whether to copy the file first must not
+    change it. ``sqlite3.DatabaseError`` when the file is not a database."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                             "AND name = '_migrations'").fetchone()
+        applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")} \
+            if found else set()
+    finally:
+        conn.close()
+    return [name for name, _ in MIGRATIONS if name not in applied]
 
 
 def applied_migrations(db: Database) -> list[str]:

@@ -330,7 +330,7 @@ def _visit_referral(db: Database) -> None:
 # desk that missed it (reconnecting) reads the journal after its last id (``store/journal.py``).
 # Statement-level triggers with transition tables: one journal row per day touched, not per row
 # (publishing a month of slots writes a few dozen rows). Who wrote it: the session's
-# ``recepcja.workstation`` setting (``journal.identify``).
+# ``recepcja.workstation`` setting (``Database.identify``).
 
 _PRACTICE_DESKS = """
 ALTER TABLE audit_log ADD COLUMN workstation TEXT NOT NULL DEFAULT '';

@@ -21,7 +21,7 @@ def _book(repos: Repositories, patient_id: int, slot_id: int, uid: str) -> int:
 def test_a_booking_is_journalled_with_its_day_and_desk(
     repos: Repositories, practice: Practice, patient_id: int, engine: str
 ) -> None:
-    journal.identify(repos.db, Workstation.named("recepcja-parter", "R1"))
+    repos.db.identify(Workstation.named("recepcja-parter", "R1"))
     start = journal.last_id(repos.db)
     _book(repos, patient_id, practice.slot_ids[0], "REC-R1-1")
     repos.audit.record("ania", "visit.viewed", patient_id=patient_id)
