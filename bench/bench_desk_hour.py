@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import os
 import re
@@ -112,6 +113,7 @@ class TimedConnection:
 
 
 def play(rounds: int) -> dict[str, Any]:
+    from PySide6.QtCore import QCoreApplication, QEvent
     from PySide6.QtWidgets import QApplication
 
     from recepcja.domain.model import WARSAW, Urgency
@@ -121,12 +123,16 @@ def play(rounds: int) -> dict[str, Any]:
     from recepcja.gui.patient_card_actions import PatientCardActions
     from recepcja.services.context import AppContext
 
+    gc.disable()  # as recepcja/__main__.py: the collector is off until the start is frozen
     app = make_application([])
     moment = dt.datetime(2026, 11, 23, 10, 5, tzinfo=WARSAW)
-    window = MainWindow(AppContext.load(), clock=lambda: moment, start_sync=False)
+    window = MainWindow(AppContext.load(), clock=lambda: moment, start_sync=False,
+                        panels_after_paint=True)  # as the app (gui/app.py) makes it
     window.show()
-    for _ in range(20):
-        app.processEvents()
+    deadline = time.monotonic() + 60
+    while not (window.extensions and gc.isenabled()) and time.monotonic() < deadline:
+        app.processEvents()  # the panels installed, the start's objects frozen
+        time.sleep(0.001)
     timed = TimedConnection(window.repos.db.conn, threading.current_thread())
     window.repos.db.conn = timed
     window._run_dialog = lambda dialog: (dialog.close(), dialog.deleteLater(), False)[2]
@@ -143,6 +149,10 @@ def play(rounds: int) -> dict[str, Any]:
             window.runner.wait(30000)
             for _ in range(5):
                 app.processEvents()
+            # What the app's event loop does and processEvents() here does not: the closed
+            # dialogs' deleteLater() (without it every booking dialog stayed alive, and the
+            # collector walked a heap growing by ~1,500 objects a round).
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
             if window.views.settled and not window.runner.active:
                 return
             time.sleep(0.001)
