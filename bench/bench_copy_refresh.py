@@ -43,7 +43,8 @@ import pg_cluster  # noqa: E402
 
 from bench_store import environment  # noqa: E402
 from generate import GENERATED_AT  # noqa: E402
-from recepcja.domain.model import WARSAW, Urgency, Visit  # noqa: E402
+from recepcja.domain.entities import Visit  # noqa: E402
+from recepcja.domain.model import WARSAW, Urgency  # noqa: E402
 from recepcja.services.practice_migrate import migrate_practice  # noqa: E402
 from recepcja.store import Repositories  # noqa: E402
 from recepcja.store.local_copy import open_copy, refresh  # noqa: E402

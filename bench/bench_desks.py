@@ -44,7 +44,8 @@ import psycopg
 
 from bench_pg import PATIENTS, _practice
 from bench_store import environment, summary
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.store import Repositories
 from recepcja.store.db import open_database
 

@@ -41,14 +41,8 @@ from recepcja.cer.types import (
     PlaceRegistration,
     ScheduleRegistration,
 )
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    PatientIdentifier,
-    ResourceKind,
-    SlotSpec,
-    Urgency,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, ResourceKind, Urgency
 from recepcja.simulator.server import SimulatorServer
 
 WARMUP = 5

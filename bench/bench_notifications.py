@@ -48,12 +48,8 @@ from recepcja.cer.types import (
     PlaceRegistration,
     ScheduleRegistration,
 )
-from recepcja.domain.model import (
-    WARSAW,
-    ResourceKind,
-    SlotSpec,
-    TermKind,
-)
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import WARSAW, ResourceKind, TermKind
 from recepcja.simulator.server import SimulatorServer
 from recepcja.store import Repositories, atomic
 from recepcja.store.records import Place, Provider, Resource, Schedule

@@ -33,7 +33,8 @@ import psycopg
 
 from bench_store import environment, summary, timed
 from generate import patients
-from recepcja.domain.model import WARSAW, ResourceKind, SlotSpec, Urgency, Visit
+from recepcja.domain.entities import SlotSpec, Visit
+from recepcja.domain.model import WARSAW, ResourceKind, Urgency
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, Schedule
 

@@ -47,7 +47,8 @@ import requests
 
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig, ScheduleRegistration
-from recepcja.domain.model import ResourceKind, SlotSpec
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import ResourceKind
 from recepcja.services.onboarding import STEPS, registration_for, run_onboarding
 from recepcja.services.practice_setup import apply_plan, plan_from_dict
 from recepcja.services.publishing import publish_all, slot_local_id

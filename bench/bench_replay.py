@@ -31,14 +31,8 @@ from pathlib import Path
 from bench_gateway import CONTEXT, PLACE, machine, slots
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import GatewayConfig, ScheduleRegistration
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    PatientIdentifier,
-    ResourceKind,
-    SlotSpec,
-    Urgency,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, ResourceKind, Urgency
 from recepcja.domain.pesel import make_pesel
 from recepcja.services import booking
 from recepcja.services.emergency import export_queue

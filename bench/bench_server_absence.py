@@ -52,15 +52,8 @@ from bench_store import environment, summary  # noqa: E402
 from generate import patients  # noqa: E402
 from recepcja.config.paths import AppPaths  # noqa: E402
 from recepcja.config.settings import ENV_DATABASE_URL, load_settings  # noqa: E402
-from recepcja.domain.model import (  # noqa: E402
-    WARSAW,
-    DocumentType,
-    Patient,
-    PatientIdentifier,
-    SlotSpec,
-    Urgency,
-    Visit,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec, Visit  # noqa: E402
+from recepcja.domain.model import WARSAW, DocumentType, Urgency  # noqa: E402
 from recepcja.domain.workstation import Workstation  # noqa: E402
 from recepcja.services import booking  # noqa: E402
 from recepcja.services.context import AppContext  # noqa: E402

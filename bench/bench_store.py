@@ -35,7 +35,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from generate import FULL, GENERATED_AT, SMALL, generate
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.store import Repositories
 
 TARGETS_MS = {

@@ -143,7 +143,8 @@ def _practice(root: Path, server_url: str) -> Path:
     from bench_replay import local_practice, pesels
     from recepcja.cer.gateway import CerGateway
     from recepcja.cer.types import GatewayConfig, ScheduleRegistration
-    from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, ResourceKind, SlotSpec
+    from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+    from recepcja.domain.model import WARSAW, ResourceKind
     from recepcja.store import Repositories
 
     first = dt.datetime.now(WARSAW).date() + dt.timedelta(days=1)

@@ -57,7 +57,8 @@ import pg_cluster  # noqa: E402
 from bench_store import environment  # noqa: E402
 from generate import patients  # noqa: E402
 from recepcja.crashpoints import ENV  # noqa: E402
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, Urgency  # noqa: E402
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec  # noqa: E402
+from recepcja.domain.model import WARSAW, Urgency  # noqa: E402
 from recepcja.domain.workstation import Workstation  # noqa: E402
 from recepcja.services import booking  # noqa: E402
 from recepcja.store import Repositories  # noqa: E402

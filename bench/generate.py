@@ -28,18 +28,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polish_names import FEMALE_FIRST, FOREIGN, GENDERED_SURNAMES, MALE_FIRST
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit, WeeklyRule
 from recepcja.domain.model import (
     Attendance,
     DocumentType,
-    Patient,
-    PatientIdentifier,
     ResourceKind,
     Sex,
     Urgency,
-    Visit,
     VisitSource,
     VisitState,
-    WeeklyRule,
 )
 from recepcja.domain.pesel import make_pesel
 from recepcja.domain.slots import generate_slots

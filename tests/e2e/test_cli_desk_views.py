@@ -11,7 +11,8 @@ import sqlite3
 import pytest
 
 from recepcja.config.paths import AppPaths
-from recepcja.domain.model import WARSAW, Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import WARSAW, Urgency, VisitSource, VisitState
 from recepcja.domain.slots import generate_slots
 from recepcja.services.context import AppContext
 from recepcja.services.practice_setup import apply_plan, plan_from_dict, rules_from_template

@@ -9,7 +9,8 @@ import datetime as dt
 from PySide6.QtCore import QObject
 
 from recepcja.cer.types import CerNotification, CerPatient, CerVisit, NotificationKind
-from recepcja.domain.model import WARSAW, PatientIdentifier, VisitSource
+from recepcja.domain.entities import PatientIdentifier
+from recepcja.domain.model import WARSAW, VisitSource
 from recepcja.gui.schedule_view import DAY_TAB
 from recepcja.gui.sync_panel import SyncPanel
 from recepcja.store.repos import Repositories

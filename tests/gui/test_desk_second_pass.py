@@ -112,7 +112,8 @@ def test_the_call_worklist_marks_calls_and_keeps_who_is_not_done(qtbot, window, 
     """Tomorrow's visit of a patient without a mobile number is on the list; "nie odbiera"
     keeps it there, "zadzwoniono" takes it off; the phone is formatted, the first column is
     the patient, the call is in the patient's history."""
-    from recepcja.domain.model import Urgency, Visit, VisitSource, VisitState
+    from recepcja.domain.entities import Visit
+    from recepcja.domain.model import Urgency, VisitSource, VisitState
     from recepcja.gui.queue_panel import QueuePanel
     from recepcja.store.patient_card import CallOutcome, PatientCardRepo
 

@@ -10,7 +10,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QIcon
 
-from recepcja.domain.model import TermKind, Urgency, WeeklyRule
+from recepcja.domain.entities import WeeklyRule
+from recepcja.domain.model import TermKind, Urgency
 from recepcja.domain.slots import generate_slots
 from recepcja.gui.day_model import COL_KIND, COL_PATIENT, COL_SCHEDULE, COL_URGENCY
 from recepcja.gui.term_style import TEXT, contrast_ratio

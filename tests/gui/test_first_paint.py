@@ -131,6 +131,7 @@ def test_the_app_says_when_its_window_is_painted_for_the_start_benchmark(desk_ct
 # import (issue 18: a dataclass made at import is ~4 M instructions on Python 3.11, a module
 # loading OpenSSL or platform data more): read in the turns after the first paint.
 NOT_BEFORE_THE_FIRST_PAINT = (
+    "recepcja.domain.entities",  # patients, slots, visits: none is made before the paint
     "recepcja.store.records",  # the practice's records: the schedules are read after the paint
     "recepcja.store.working_records",  # visits, day sheets, the outbox's rows, the logs
     "recepcja.store.visits", "recepcja.store.outbox", "recepcja.store.patients",

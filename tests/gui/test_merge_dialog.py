@@ -6,7 +6,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
-from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Urgency
+from recepcja.domain.entities import Patient, PatientIdentifier
+from recepcja.domain.model import DocumentType, Urgency
 from recepcja.services import booking
 from recepcja.store.repos import Repositories
 

@@ -174,7 +174,7 @@ def test_refused_activation_is_explained_in_its_row(qtbot, tmp_path, monkeypatch
     """A doctor on leave from next month on cannot have free terms 3 months ahead: CeR refuses
     ``aktywujMus`` and the row says why (the schedule, and that it must change), the window
     goes on."""
-    from recepcja.domain.model import ScheduleException
+    from recepcja.domain.entities import ScheduleException
 
     monkeypatch.setenv(ENV_CER_URL, simulator.url + "/cer")
     ctx = _practice(tmp_path)

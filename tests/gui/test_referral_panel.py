@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QLineEdit
 
 from recepcja.cer.referrals import ReferralGateway
 from recepcja.cer.types import CallContext, GatewayConfig
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, TermKind
+from recepcja.domain.entities import Patient, PatientIdentifier
+from recepcja.domain.model import WARSAW, TermKind
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.booking_dialog import BookingDialog
 from recepcja.gui.referral_input import ReferralInput

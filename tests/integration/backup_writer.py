@@ -15,15 +15,8 @@ import datetime as dt
 import sys
 from pathlib import Path
 
-from recepcja.domain.model import (
-    WARSAW,
-    DocumentType,
-    Patient,
-    PatientIdentifier,
-    SlotSpec,
-    Urgency,
-    Visit,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec, Visit
+from recepcja.domain.model import WARSAW, DocumentType, Urgency
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
 

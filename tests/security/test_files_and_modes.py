@@ -21,7 +21,8 @@ from recepcja.config.paths import AppPaths
 from recepcja.config.private_files import OutputFileError, write_file
 from recepcja.config.secrets import EXPORT_PASSWORD
 from recepcja.config.settings import Settings, save_settings
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, Urgency
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.services import booking
 from recepcja.services.backup import backup_before_migration
 from recepcja.services.context import AppContext

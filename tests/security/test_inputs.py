@@ -16,14 +16,9 @@ from security_support import convert
 
 from recepcja.cli.main import build_parser, main
 from recepcja.domain.cell_text import is_formula_like, neutralise, restore
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    PatientIdentifier,
-    SlotSpec,
-    Urgency,
-)
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.i18n import translate_error
 from recepcja.services import booking
 from recepcja.services.emergency import HEADERS, export_queue, import_queue

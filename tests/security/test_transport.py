@@ -74,7 +74,8 @@ def test_a_booking_stays_queued_and_says_why(monkeypatch, capsys, no_network):
     queue (not lost), nothing is sent, and the reason is the refusal."""
     import json
 
-    from recepcja.domain.model import WARSAW, SlotSpec
+    from recepcja.domain.entities import SlotSpec
+    from recepcja.domain.model import WARSAW
     from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
     from recepcja.store.repos import Repositories
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule

@@ -51,7 +51,8 @@ from recepcja.cer.types import (
     WaitingListPlacement,
 )
 from recepcja.cer.wire import q
-from recepcja.domain.model import CentralRequest, Patient, PatientIdentifier, SlotSpec, Urgency
+from recepcja.domain.entities import CentralRequest, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import Urgency
 
 log = logging.getLogger("recepcja.cer")
 

@@ -43,14 +43,8 @@ from recepcja.cer.types import (
     ScheduleRegistration,
 )
 from recepcja.cer.wire import q, text
-from recepcja.domain.model import (
-    WARSAW,
-    CentralRequest,
-    Patient,
-    PatientIdentifier,
-    SlotSpec,
-    Urgency,
-)
+from recepcja.domain.entities import CentralRequest, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, Urgency
 
 # ----------------------------------------------------------------------------------------------
 # Out: domain -> request dicts

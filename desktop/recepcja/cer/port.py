@@ -19,7 +19,8 @@ from recepcja.cer.types import (
     ItemResult,
     WaitingListPlacement,
 )
-from recepcja.domain.model import Patient, Urgency
+from recepcja.domain.entities import Patient
+from recepcja.domain.model import Urgency
 
 
 class CerPort(Protocol):

@@ -18,14 +18,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from recepcja.domain.model import (
-    DocumentType,
-    PatientIdentifier,
-    ResourceKind,
-    TermKind,
-    Urgency,
-    VisitSource,
-)
+from recepcja.domain.entities import PatientIdentifier
+from recepcja.domain.model import DocumentType, ResourceKind, TermKind, Urgency, VisitSource
 
 # ----------------------------------------------------------------------------------------------
 # Enums CeR has and the domain does not (yet)

@@ -18,8 +18,9 @@ import datetime as dt
 import re
 from types import MappingProxyType
 
+from recepcja.domain.entities import PatientIdentifier
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import DocumentType, PatientIdentifier, Sex
+from recepcja.domain.model import DocumentType, Sex
 
 PESEL_LENGTH = 11
 

@@ -20,8 +20,9 @@ from collections.abc import Container, Iterable, Iterator, Sequence
 
 import holidays as holidays_lib
 
+from recepcja.domain.entities import ScheduleException, SlotSpec, WeeklyRule
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, TermKind, WeeklyRule
+from recepcja.domain.model import WARSAW, TermKind
 
 MIN_SLOT_MINUTES = 5
 MAX_SLOT_MINUTES = 240

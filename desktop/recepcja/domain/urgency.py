@@ -17,8 +17,9 @@ import datetime as dt
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from recepcja.domain.entities import CentralRequest
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import CentralRequest, Urgency
+from recepcja.domain.model import Urgency
 
 # Lower goes first.
 URGENCY_RANK: Mapping[Urgency, int] = MappingProxyType({Urgency.URGENT: 0, Urgency.STABLE: 1})

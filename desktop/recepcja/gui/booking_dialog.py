@@ -39,7 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recepcja.domain.model import Patient, Urgency
+from recepcja.domain.entities import Patient
+from recepcja.domain.model import Urgency
 from recepcja.gui.formatting import datetime_text, long_date_text, time_text
 from recepcja.gui.referral_input import ReferralInput
 from recepcja.i18n import _

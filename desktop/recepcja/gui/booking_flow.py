@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtWidgets import QLabel
 
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import WARSAW, Patient
+from recepcja.domain.model import WARSAW
 from recepcja.gui.formatting import datetime_text
 from recepcja.gui.workers import BackgroundRunner
 from recepcja.i18n import _
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:
-    from recepcja.domain.model import Slot
+    from recepcja.domain.entities import Patient, Slot
     from recepcja.gui.booking_dialog import BookingDialog, BookingRequest
     from recepcja.services.booking_terms import TermOffer
     from recepcja.services.day_view import DayRow

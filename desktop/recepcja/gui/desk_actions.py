@@ -13,11 +13,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from recepcja.domain.model import WARSAW, Attendance, Patient, Urgency
+from recepcja.domain.model import WARSAW, Attendance, Urgency
 from recepcja.services.context import AppContext
 from recepcja.store.repos import Repositories
 
 if TYPE_CHECKING:  # imported at first use: they pull in phonenumbers and stdnum (cold start)
+    from recepcja.domain.entities import Patient
     from recepcja.services.absence import AbsencePlan, AppliedAbsence
     from recepcja.services.booking import BookingResult
     from recepcja.services.patients import PatientInput

@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QTimer
 
-from recepcja.domain.model import Attendance, Patient
+from recepcja.domain.model import Attendance
 from recepcja.gui.formatting import datetime_text
 from recepcja.gui.schedule_view import DAY_TAB
 from recepcja.i18n import _
 from recepcja.services import day_view
 
 if TYPE_CHECKING:
+    from recepcja.domain.entities import Patient
     from recepcja.services.patients import PatientInput
 
 

@@ -19,7 +19,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import WARSAW, Attendance, Patient
+from recepcja.domain.model import WARSAW, Attendance
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.gui.actions import MainActions
 from recepcja.gui.booking_flow import BookingFlow
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # the dialogs load when first opened, not at start
     from PySide6.QtGui import QCloseEvent  # a Qt class imported costs its type and enums
     from PySide6.QtWidgets import QDialog
 
+    from recepcja.domain.entities import Patient
     from recepcja.gui.booking_dialog import BookingRequest
     from recepcja.services.training import TrainingSession
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recepcja.domain.model import Patient
+from recepcja.domain.entities import Patient
 from recepcja.gui.errors import error_text
 from recepcja.gui.formatting import phone_text
 from recepcja.gui.patient_model import identity_text

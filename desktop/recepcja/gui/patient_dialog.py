@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import DocumentType, Patient
+from recepcja.domain.model import DocumentType
 from recepcja.gui.errors import error_text
 from recepcja.gui.merge_dialog import MergeDialog
 from recepcja.gui.patient_model import document_label

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 
-from recepcja.domain.model import Patient
 from recepcja.gui.formatting import phone_text
 from recepcja.gui.list_model import Index, ListTableModel
 from recepcja.i18n import _
+
+if TYPE_CHECKING:  # annotations: the entities' module is not needed before the first paint
+    from recepcja.domain.entities import Patient
 
 
 def identity_text(patient: Patient) -> str:
@@ -29,7 +31,7 @@ def document_label(kind: str) -> str:
     return labels.get(kind, kind)
 
 
-class PatientTableModel(ListTableModel[Patient]):
+class PatientTableModel(ListTableModel["Patient"]):
     def __init__(self, parent: Any = None) -> None:
         super().__init__((_("Surname"), _("First name"), _("PESEL / document"), _("Phone"),
                           _("Local ID"), _("Date of birth")), parent)

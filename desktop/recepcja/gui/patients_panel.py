@@ -8,6 +8,7 @@ namesakes the desk chooses, nothing is chosen for her."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -22,14 +23,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from recepcja.domain.model import Patient
 from recepcja.gui.patient_model import PatientTableModel
 from recepcja.gui.signals import emit
 from recepcja.i18n import _
 
+if TYPE_CHECKING:  # annotations: the entities' module is not needed before the first paint
+    from recepcja.domain.entities import Patient
+
 SEARCH_DELAY_MS = 250
 
-Search = Callable[[str], list[Patient]]
+Search = Callable[[str], "list[Patient]"]
 
 
 class PatientsPanel(QWidget):

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import Patient, Scope
+from recepcja.domain.model import Scope
 from recepcja.gui.referral_input import ReadReferral, ReferralInput
 
 

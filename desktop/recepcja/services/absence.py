@@ -26,8 +26,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from recepcja.domain.entities import Patient, ScheduleException, Slot
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import WARSAW, Patient, ResourceKind, ScheduleException, Slot, SlotState
+from recepcja.domain.model import WARSAW, ResourceKind, SlotState
 from recepcja.domain.referral import known_scope, move_problem
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.services import booking

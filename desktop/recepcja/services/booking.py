@@ -18,17 +18,9 @@ import uuid
 from dataclasses import dataclass
 
 from recepcja.domain.contract import FIELDS, check
+from recepcja.domain.entities import Patient, Slot, Visit
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import (
-    Attendance,
-    Patient,
-    Slot,
-    SlotState,
-    TermKind,
-    Urgency,
-    Visit,
-    VisitSource,
-)
+from recepcja.domain.model import Attendance, SlotState, TermKind, Urgency, VisitSource
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.referral import (
     PROBLEM_MESSAGES,

@@ -20,8 +20,9 @@ from typing import Any
 
 from recepcja.domain.cell_text import restore
 from recepcja.domain.contract import check
+from recepcja.domain.entities import Slot
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import WARSAW, Slot, SlotState, Urgency, VisitSource
+from recepcja.domain.model import WARSAW, SlotState, Urgency, VisitSource
 from recepcja.domain.referral import kind_problem, known_scope, split_referral
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.urgency import parse_urgency

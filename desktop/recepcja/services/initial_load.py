@@ -30,18 +30,9 @@ from typing import Any
 
 from recepcja.domain.cell_text import restore
 from recepcja.domain.contract import check
+from recepcja.domain.entities import Patient, ScheduleException, SlotSpec, Visit
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    ScheduleException,
-    SlotSpec,
-    SlotState,
-    TermKind,
-    Urgency,
-    Visit,
-    VisitSource,
-)
+from recepcja.domain.model import WARSAW, SlotState, TermKind, Urgency, VisitSource
 from recepcja.domain.referral import kind_problem, known_scope, split_referral
 from recepcja.domain.slots import (
     WEEKDAY_NAMES,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import Patient
 from recepcja.i18n import _
 from recepcja.store.patient_card import CallOutcome, CallRecord, CardVisit, PatientCardRepo
 from recepcja.store.repos import Repositories

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 from recepcja.domain.cell_text import is_formula_like
 from recepcja.domain.contract import check
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import WARSAW, DocumentType, Patient, Sex
+from recepcja.domain.model import WARSAW, DocumentType, Sex
 from recepcja.domain.pesel import (
     is_valid_pesel,
     patient_identifier,

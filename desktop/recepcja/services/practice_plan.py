@@ -30,8 +30,9 @@ from stdnum.pl import regon as stdnum_regon
 
 from recepcja.cer.types import Address
 from recepcja.config.toml_errors import toml_problem
+from recepcja.domain.entities import ScheduleException, WeeklyRule
 from recepcja.domain.errors import N_, ValidationError
-from recepcja.domain.model import ResourceKind, ScheduleException, TermKind, WeeklyRule
+from recepcja.domain.model import ResourceKind, TermKind
 from recepcja.domain.scopes import ScopeRegistry
 from recepcja.domain.slots import WEEKDAY_NAMES, shared_hours, validate_template
 from recepcja.i18n import translate_error

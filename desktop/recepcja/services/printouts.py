@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
 
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import WARSAW, Patient
+from recepcja.domain.model import WARSAW
 from recepcja.domain.phone_display import polish_national
 from recepcja.domain.scopes import ScopeRegistry, term_kind_word
 from recepcja.i18n import _

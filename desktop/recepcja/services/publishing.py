@@ -34,8 +34,9 @@ from dataclasses import dataclass, field
 from recepcja.cer.errors import CerError
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import ItemResult
+from recepcja.domain.entities import ScheduleException, Slot, SlotSpec
 from recepcja.domain.horizon import check_horizon, horizon_deadline
-from recepcja.domain.model import WARSAW, ScheduleException, Slot, SlotSpec, SlotState
+from recepcja.domain.model import WARSAW, SlotState
 from recepcja.domain.slots import first_working_day, generate_slots
 from recepcja.services.gateway_pool import GatewayPool
 from recepcja.services.practice_setup import rules_from_template

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from recepcja.cer.errors import CerError, CerRejected
 from recepcja.cer.referrals import ReferralGateway, ReferralRejected
+from recepcja.domain.entities import Patient
 from recepcja.domain.errors import N_, DomainError, ValidationError
-from recepcja.domain.model import Patient, Scope
+from recepcja.domain.model import Scope
 from recepcja.domain.referral import (
     PROBLEM_MESSAGES,
     Referral,

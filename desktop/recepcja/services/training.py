@@ -31,18 +31,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from recepcja.config.settings import ENV_CER_URL, save_settings
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
 from recepcja.domain.errors import N_, DomainError
-from recepcja.domain.model import (
-    WARSAW,
-    DocumentType,
-    Patient,
-    PatientIdentifier,
-    SlotState,
-    Urgency,
-    Visit,
-    VisitSource,
-    VisitState,
-)
+from recepcja.domain.model import WARSAW, DocumentType, SlotState, Urgency, VisitSource, VisitState
 from recepcja.domain.pesel import make_pesel, pesel_birth_date, pesel_sex
 from recepcja.domain.slots import generate_slots
 from recepcja.resources import resource

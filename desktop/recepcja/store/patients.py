@@ -12,8 +12,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from recepcja.domain.entities import Patient, PatientIdentifier
 from recepcja.domain.errors import N_, ConflictError, ValidationError
-from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
+from recepcja.domain.model import DocumentType, Sex
 from recepcja.domain.workstation import (
     LocalIdQuery,
     canonical_local_id,

@@ -17,7 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from recepcja.domain.model import Patient, Slot, Visit, VisitSource, VisitState
+from recepcja.domain.entities import Patient, Slot, Visit
+from recepcja.domain.model import VisitSource, VisitState
 from recepcja.store.codec import from_json, optional_parse_utc, to_json, utc_now, utc_text
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one
 from recepcja.store.records import OutboxOp

@@ -14,14 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import (
-    WARSAW,
-    ScheduleException,
-    Slot,
-    SlotSpec,
-    SlotState,
-    TermKind,
-)
+from recepcja.domain.model import WARSAW, SlotState, TermKind
 from recepcja.store.codec import (
     day_text,
     from_json,
@@ -37,6 +30,7 @@ from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id,
 from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
 
 if TYPE_CHECKING:
+    from recepcja.domain.entities import ScheduleException, Slot, SlotSpec
     from recepcja.store.records import Schedule
     from recepcja.store.working_records import ScheduleExceptionRecord
 
@@ -418,6 +412,8 @@ class SlotRepo:
             # Whole seconds in the text: the exact bounds are checked below.
             (schedule_id, utc_text(after), utc_text(until)),
         )
+        from recepcja.domain.entities import SlotSpec as spec  # not before the first paint
+
         kinds = {str(kind): kind for kind in TermKind}
         items: list[tuple[int, SlotSpec]] = []
         end_text, end = "", None
@@ -425,7 +421,7 @@ class SlotRepo:
             start = end if start_text == end_text and end is not None else parse_utc(start_text)
             end_text, end = next_end_text, parse_utc(next_end_text)
             if after < start < until:
-                items.append((slot_id, SlotSpec(start, end, kinds[kind])))
+                items.append((slot_id, spec(start, end, kinds[kind])))
         return items
 
     def mark_published(
@@ -528,6 +524,8 @@ def _clash(db: Database, error: Exception) -> bool:
 
 
 def _slot(row: dict[str, Any]) -> Slot:
+    from recepcja.domain.entities import Slot  # imported with the first slot read
+
     return Slot(
         schedule_id=row["schedule_id"],
         start=parse_utc(row["start_utc"]),

@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from recepcja.domain.entities import Visit
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.model import Attendance, Urgency, VisitSource, VisitState
 from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
 from recepcja.store.day_sheets import LIVE_SQL as _LIVE
 from recepcja.store.day_sheets import day_sheets

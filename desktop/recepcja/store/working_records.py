@@ -12,7 +12,8 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from recepcja.domain.model import Attendance, Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Attendance, Urgency, VisitSource, VisitState
 from recepcja.store.records import OutboxState
 
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
-from recepcja.domain.model import WARSAW, Patient, VisitState
+from recepcja.domain.entities import Patient
+from recepcja.domain.model import WARSAW, VisitState
 from recepcja.domain.pesel import mask_pesel
 from recepcja.i18n import _
 from recepcja.store.records import OutboxOp, OutboxState

@@ -36,18 +36,9 @@ from typing import TYPE_CHECKING, Any
 from recepcja.cer.errors import CerError
 from recepcja.cer.types import CerNotification, CerPatient, CerVisit, NotificationKind
 from recepcja.crashpoints import crash_point
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import (
-    WARSAW,
-    DocumentType,
-    Patient,
-    PatientIdentifier,
-    TermKind,
-    Urgency,
-    Visit,
-    VisitSource,
-    VisitState,
-)
+from recepcja.domain.model import WARSAW, DocumentType, TermKind, Urgency, VisitSource, VisitState
 from recepcja.i18n import _
 from recepcja.store.working_records import NotificationRecord, VisitRecord
 from recepcja.sync.absence_watch import slot_on_absence

@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from recepcja.crashpoints import crash_point
+from recepcja.domain.entities import Patient, PatientIdentifier, Slot, Visit
 from recepcja.domain.errors import N_, ConflictError, DomainError, ValidationError
-from recepcja.domain.model import Patient, PatientIdentifier, Slot, SlotState, Visit, VisitState
+from recepcja.domain.model import SlotState, VisitState
 from recepcja.store.codec import utc_now
 from recepcja.store.db import Database, atomic
 from recepcja.store.practice_merge import (

@@ -43,8 +43,9 @@ from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.crashpoints import crash_point
+from recepcja.domain.entities import Slot
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import WARSAW, Slot, SlotState, VisitSource, VisitState
+from recepcja.domain.model import WARSAW, SlotState, VisitSource, VisitState
 from recepcja.store.db import atomic
 from recepcja.store.records import OUTBOX_TERMINAL, OutboxOp, OutboxState
 from recepcja.store.working_records import VisitRecord

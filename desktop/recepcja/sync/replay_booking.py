@@ -31,8 +31,9 @@ from recepcja.cer.errors import (
 )
 from recepcja.cer.types import CerSlot, CerSlotState, CerVisit
 from recepcja.crashpoints import crash_point
+from recepcja.domain.entities import Slot
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import WARSAW, Slot, VisitState
+from recepcja.domain.model import WARSAW, VisitState
 from recepcja.store.db import atomic
 from recepcja.store.outbox import book_key
 from recepcja.store.records import OutboxOp

@@ -28,8 +28,8 @@ from recepcja.cer.errors import CerBug, CerError, CerRejected
 from recepcja.cer.port import CerPort
 from recepcja.cer.types import CerVisit
 from recepcja.crashpoints import crash_point
+from recepcja.domain.entities import Patient, Slot
 from recepcja.domain.errors import N_, ConflictError, DomainError
-from recepcja.domain.model import Patient, Slot
 from recepcja.domain.urgency import URGENCY_RANK
 from recepcja.store.db import atomic
 from recepcja.store.records import OutboxState

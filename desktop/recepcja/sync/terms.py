@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable, Collection
 from typing import Any
 
-from recepcja.domain.model import Slot, Urgency
+from recepcja.domain.entities import Slot
+from recepcja.domain.model import Urgency
 from recepcja.domain.referral import kind_problem, known_scope
 from recepcja.domain.urgency import parse_urgency
 from recepcja.store.repos import Repositories

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from recepcja.cer.errors import MINOR_NOT_FOUND
-from recepcja.domain.model import WARSAW, Slot, SlotState
+from recepcja.domain.entities import Slot
+from recepcja.domain.model import WARSAW, SlotState
 from recepcja.store.records import OutboxOp
 from recepcja.store.working_records import OutboxEntry
 

@@ -15,7 +15,8 @@ from recepcja.cer.types import (
     ResourceKind,
     ScheduleRegistration,
 )
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import WARSAW, TermKind
 
 PESEL = "44051401359"
 OTHER_PESEL = "02070803628"

@@ -35,15 +35,8 @@ from recepcja.cer.types import (
     ScheduleRegistration,
     VisitSource,
 )
-from recepcja.domain.model import (
-    WARSAW,
-    DocumentType,
-    Patient,
-    PatientIdentifier,
-    SlotSpec,
-    TermKind,
-    Urgency,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, DocumentType, TermKind, Urgency
 
 JAN = Patient(PatientIdentifier(pesel=PESEL), "Jan", "Kowalski", phone="+48600100200")
 ANNA = Patient(PatientIdentifier(pesel=OTHER_PESEL), "Anna", "Nowak")

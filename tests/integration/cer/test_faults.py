@@ -16,7 +16,8 @@ from recepcja.cer.errors import (
     CerTemporary,
     CerUnreachable,
 )
-from recepcja.domain.model import Patient, PatientIdentifier, Urgency
+from recepcja.domain.entities import Patient, PatientIdentifier
+from recepcja.domain.model import Urgency
 
 JAN = Patient(PatientIdentifier(pesel=PESEL), "Jan", "Kowalski")
 

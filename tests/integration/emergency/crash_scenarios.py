@@ -23,7 +23,8 @@ from emergency_support import add_patient, gateway, mirror_practice, pesels
 
 from recepcja.config.paths import AppPaths
 from recepcja.config.settings import save_settings
-from recepcja.domain.model import SlotSpec, Urgency
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import Urgency
 from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.simulator.server import SimulatorServer

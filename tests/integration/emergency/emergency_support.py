@@ -12,7 +12,7 @@ import soap_raw
 
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import CallContext, GatewayConfig
-from recepcja.domain.model import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
 from support import practice as practice_stack

@@ -11,8 +11,9 @@ import pytest
 import soap_raw
 from emergency_support import add_patient, gateway, mirror_practice, pesels
 
+from recepcja.domain.entities import Visit
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import SlotState, Urgency, Visit
+from recepcja.domain.model import SlotState, Urgency
 from recepcja.i18n import error_text
 from recepcja.services import booking
 from recepcja.store.records import OutboxState

@@ -18,7 +18,8 @@ import pytest
 from emergency_support import cer_visits, gateway, mirror_practice, pesels
 
 from recepcja.crashpoints import CRASH_POINTS, ENV
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, Urgency
+from recepcja.domain.entities import Patient, PatientIdentifier
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.domain.workstation import Workstation
 from recepcja.services import booking
 from recepcja.services.call_list import call_list

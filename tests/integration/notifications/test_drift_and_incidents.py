@@ -11,14 +11,8 @@ import requests
 import soap_raw
 from notif_support import disagreements
 
-from recepcja.domain.model import (
-    Patient,
-    PatientIdentifier,
-    Urgency,
-    Visit,
-    VisitSource,
-    VisitState,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
+from recepcja.domain.model import Urgency, VisitSource, VisitState
 from recepcja.sync.incidents import SUPPORT_ADDRESS
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications

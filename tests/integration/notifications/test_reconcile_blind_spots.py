@@ -11,14 +11,8 @@ import uuid
 import soap_raw
 from notif_support import disagreements
 
-from recepcja.domain.model import (
-    Patient,
-    PatientIdentifier,
-    SlotState,
-    Urgency,
-    Visit,
-    VisitState,
-)
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
+from recepcja.domain.model import SlotState, Urgency, VisitState
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store.db import atomic

@@ -9,7 +9,8 @@ import uuid
 import soap_raw
 from notif_support import disagreements
 
-from recepcja.domain.model import Patient, PatientIdentifier, SlotState, Urgency, Visit, VisitState
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
+from recepcja.domain.model import SlotState, Urgency, VisitState
 from recepcja.sync.notifications import NotificationApplier
 from recepcja.sync.pull import pull_notifications
 from recepcja.sync.reconcile import Drift, Resolution, reconcile

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from recepcja.domain.entities import ScheduleException, SlotSpec
 from recepcja.domain.errors import DomainError
-from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, SlotState
+from recepcja.domain.model import WARSAW, SlotState
 from recepcja.i18n import translate_error
 from recepcja.services.context import AppContext
 from recepcja.services.gateway_factory import CerNotConfigured, gateway_from_context

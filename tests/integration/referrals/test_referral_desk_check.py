@@ -12,8 +12,9 @@ import pytest
 from referral_support import OTHER_PESEL, PESEL
 
 from recepcja.cer.errors import CerUnreachable
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec, TermKind
+from recepcja.domain.model import WARSAW, TermKind
 from recepcja.domain.referral import ReferralProblem
 from recepcja.i18n import error_text
 from recepcja.services.booking import check_first_visit

@@ -11,7 +11,7 @@ from cer_fakes import CONTEXT, PESEL, URL, FakeCer
 
 from recepcja.cer.gateway import CerGateway
 from recepcja.cer.types import GatewayConfig
-from recepcja.domain.model import Patient, PatientIdentifier
+from recepcja.domain.entities import Patient, PatientIdentifier
 
 
 @pytest.fixture

@@ -112,7 +112,8 @@ def test_request_breaking_the_contract_never_leaves(make_gateway, fake_cer, pati
 
 
 def test_document_identified_patient_goes_as_the_document_branch(gateway, fake_cer):
-    from recepcja.domain.model import DocumentType, Patient, PatientIdentifier
+    from recepcja.domain.entities import Patient, PatientIdentifier
+    from recepcja.domain.model import DocumentType
 
     newborn = Patient(
         PatientIdentifier(document_type=DocumentType.NEWBORN, document_number=f"{PESEL}/1"),

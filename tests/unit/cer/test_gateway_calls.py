@@ -22,14 +22,8 @@ from recepcja.cer.types import (
     ScheduleRegistration,
     VisitSource,
 )
-from recepcja.domain.model import (
-    WARSAW,
-    DocumentType,
-    PatientIdentifier,
-    SlotSpec,
-    TermKind,
-    Urgency,
-)
+from recepcja.domain.entities import PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, DocumentType, TermKind, Urgency
 
 ADDRESS = Address("ul. Długa 1", "00-950", "Warszawa")
 

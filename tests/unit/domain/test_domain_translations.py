@@ -11,8 +11,8 @@ import polib
 import pytest
 
 from recepcja import i18n
+from recepcja.domain.entities import WeeklyRule
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WeeklyRule
 from recepcja.domain.phone import normalize_phone
 from recepcja.domain.slots import validate_template
 

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from stdnum.pl import pesel as stdnum_pesel
 
+from recepcja.domain.entities import PatientIdentifier
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import DocumentType, PatientIdentifier, Sex
+from recepcja.domain.model import DocumentType, Sex
 from recepcja.domain.pesel import (
     PESEL_PATTERN,
     is_valid_pesel,

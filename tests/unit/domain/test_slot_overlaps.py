@@ -7,8 +7,9 @@ import random
 
 import pytest
 
+from recepcja.domain.entities import Slot, SlotSpec, WeeklyRule
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, Slot, SlotSpec, WeeklyRule
+from recepcja.domain.model import WARSAW
 from recepcja.domain.overlaps import Overbooked, find_overbooked, find_slot_overlaps
 from recepcja.domain.slots import generate_slots
 

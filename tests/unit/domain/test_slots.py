@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 
 from recepcja.domain import slots as slots_module
+from recepcja.domain.entities import ScheduleException, WeeklyRule
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, ScheduleException, TermKind, WeeklyRule
+from recepcja.domain.model import WARSAW, TermKind
 from recepcja.domain.slots import (
     ClosedDays,
     generate_slots,

@@ -7,8 +7,9 @@ import random
 
 import pytest
 
+from recepcja.domain.entities import CentralRequest
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, CentralRequest, Urgency
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.domain.urgency import parse_urgency, sort_waiting, waiting_order_key
 
 

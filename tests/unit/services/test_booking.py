@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from services_support import NOW, add_patient, pesels
 
+from recepcja.domain.entities import SlotSpec
 from recepcja.domain.errors import ConflictError, ValidationError
-from recepcja.domain.model import Attendance, SlotSpec, SlotState, TermKind, Urgency, VisitState
+from recepcja.domain.model import Attendance, SlotState, TermKind, Urgency, VisitState
 from recepcja.i18n import error_text
 from recepcja.services import booking
 from recepcja.store.records import OutboxOp, OutboxState

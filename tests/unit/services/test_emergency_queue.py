@@ -9,8 +9,9 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from services_support import add_patient, build_practice, pesels
 
+from recepcja.domain.entities import SlotSpec
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind, Urgency, VisitSource, VisitState
+from recepcja.domain.model import WARSAW, TermKind, Urgency, VisitSource, VisitState
 from recepcja.services import booking
 from recepcja.services.emergency import HEADERS, export_queue, import_queue, queue_entries
 from recepcja.services.spreadsheet import read_rows
@@ -158,7 +159,8 @@ def test_a_document_reads_as_words_in_the_sheet_and_imports_back(repos, practice
     """The identifier column says "paszport AB999", never ``passport:AB999``; a PESEL stays
     whole (the sheet is imported on another desk and may be encrypted); a row from another
     desk imports back, in this form and in the older one."""
-    from recepcja.domain.model import DocumentType, Patient, PatientIdentifier
+    from recepcja.domain.entities import Patient, PatientIdentifier
+    from recepcja.domain.model import DocumentType
 
     foreigner = repos.patients.add(Patient(PatientIdentifier(
         document_type=DocumentType.PASSPORT, document_number="AB999"), "John", "Smith"), "ania")

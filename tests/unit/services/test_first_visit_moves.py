@@ -10,7 +10,8 @@ import datetime as dt
 from services_support import NOW
 from test_replay_rules import ScriptedGateway
 
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind, Urgency
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import WARSAW, TermKind, Urgency
 from recepcja.services import booking
 from recepcja.services.absence import affected_visits
 from recepcja.sync.replay import Replayer

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from recepcja.config.paths import AppPaths
-from recepcja.domain.model import WARSAW, Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import WARSAW, Urgency, VisitSource, VisitState
 from recepcja.domain.pesel import is_valid_pesel
 from recepcja.domain.slots import generate_slots
 from recepcja.services import day_view

@@ -13,8 +13,9 @@ from openpyxl import Workbook
 from services_support import NOW, add_patient, pesels
 
 from recepcja.cer.types import CerPatient
+from recepcja.domain.entities import Patient, PatientIdentifier
 from recepcja.domain.errors import ConflictError, ValidationError
-from recepcja.domain.model import WARSAW, DocumentType, Patient, PatientIdentifier, Urgency
+from recepcja.domain.model import WARSAW, DocumentType, Urgency
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.services.emergency import HEADERS, import_queue, queue_entries

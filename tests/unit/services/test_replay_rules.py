@@ -25,7 +25,8 @@ from recepcja.cer.types import (
     VisitSource,
     WaitingListPlacement,
 )
-from recepcja.domain.model import PatientIdentifier, SlotState, TermKind, Urgency, VisitState
+from recepcja.domain.entities import PatientIdentifier
+from recepcja.domain.model import SlotState, TermKind, Urgency, VisitState
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store.records import OutboxState

@@ -12,7 +12,8 @@ from openpyxl import load_workbook
 
 from recepcja.config.paths import AppPaths
 from recepcja.config.settings import ENV_DATABASE_URL, load_settings
-from recepcja.domain.model import WARSAW, Attendance, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW, Attendance
 from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.services.server_absence import (

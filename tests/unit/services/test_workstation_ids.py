@@ -11,8 +11,9 @@ import pytest
 from services_support import NOW, Clock, build_practice, pesels
 
 from recepcja.config.paths import AppPaths
+from recepcja.domain.entities import Patient, PatientIdentifier
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import Patient, PatientIdentifier, Urgency
+from recepcja.domain.model import Urgency
 from recepcja.services import booking
 from recepcja.services.context import AppContext
 from recepcja.services.emergency import export_queue, import_queue, queue_entries

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from recepcja.domain.model import DocumentType, Patient, PatientIdentifier
+from recepcja.domain.entities import Patient, PatientIdentifier
+from recepcja.domain.model import DocumentType
 from recepcja.store.db import Database
 
 DAY = dt.date(2026, 3, 2)  # a Monday

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, Urgency, Visit
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.store import Repositories
 from recepcja.store.local_copy import info, open_copy, refresh
 from recepcja.store.local_copy_delta import FULL_EVERY, refresh_changes

@@ -7,18 +7,9 @@ import datetime as dt
 
 import pytest
 
+from recepcja.domain.entities import Patient, PatientIdentifier, Visit
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    PatientIdentifier,
-    SlotState,
-    TermKind,
-    Urgency,
-    Visit,
-    VisitSource,
-    VisitState,
-)
+from recepcja.domain.model import WARSAW, SlotState, TermKind, Urgency, VisitSource, VisitState
 from recepcja.store import Repositories
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule
 
@@ -59,7 +50,7 @@ def test_adopt_from_cer_creates_links_and_refuses_clashes(repos):
 
 
 def _spec(start):
-    from recepcja.domain.model import SlotSpec
+    from recepcja.domain.entities import SlotSpec
 
     return SlotSpec(start, start + HALF, KIND)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from store_helpers import refused
 
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.store import Repositories
 from recepcja.store.records import MobilePoint
 from support.practice import Practice
@@ -48,7 +49,7 @@ BREAKS = [
 def full_practice(repos: Repositories, practice: Practice, patient_id: int) -> Repositories:
     from store_helpers import DAY
 
-    from recepcja.domain.model import ScheduleException
+    from recepcja.domain.entities import ScheduleException
 
     repos.visits.book(Visit("V-1", patient_id, None, Urgency.STABLE), practice.slot_ids[0], "ania")
     repos.practice.add_mobile_point(MobilePoint(practice.place_id, "Mammobus", "MB1"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from store_helpers import DAY
 
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.domain.workstation import Workstation
 from recepcja.store import Repositories, journal
 from recepcja.store.db import atomic

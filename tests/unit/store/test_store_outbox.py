@@ -6,7 +6,8 @@ import datetime as dt
 
 from store_helpers import NOW_TEXT, refused
 
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.store import Repositories
 from recepcja.store.records import OutboxState
 from support.practice import Clock, Practice

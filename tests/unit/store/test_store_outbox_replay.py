@@ -7,7 +7,8 @@ import datetime as dt
 
 from store_helpers import make_patient
 
-from recepcja.domain.model import Urgency, Visit
+from recepcja.domain.entities import Visit
+from recepcja.domain.model import Urgency
 from recepcja.store.records import OutboxOp, OutboxState
 
 

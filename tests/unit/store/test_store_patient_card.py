@@ -9,8 +9,9 @@ import datetime as dt
 import pytest
 from store_helpers import DAY, make_patient
 
+from recepcja.domain.entities import Visit
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.model import Urgency, VisitSource, VisitState
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories, applied_migrations
 from recepcja.store.patient_card import CallOutcome, PatientCardRepo

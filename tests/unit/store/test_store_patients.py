@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from store_helpers import NOW_TEXT, make_patient, refused
 
+from recepcja.domain.entities import Patient, PatientIdentifier
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import DocumentType, Patient, PatientIdentifier, Sex
+from recepcja.domain.model import DocumentType, Sex
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 

@@ -7,7 +7,8 @@ import datetime as dt
 
 from store_helpers import DAY
 
-from recepcja.domain.model import SlotSpec, SlotState, Urgency, Visit
+from recepcja.domain.entities import SlotSpec, Visit
+from recepcja.domain.model import SlotState, Urgency
 from recepcja.store import Repositories
 from recepcja.store.records import Place
 from support.practice import Practice

@@ -7,8 +7,9 @@ import datetime as dt
 import pytest
 from store_helpers import DAY, refused
 
+from recepcja.domain.entities import ScheduleException, SlotSpec
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import WARSAW, ScheduleException, SlotSpec, SlotState, TermKind
+from recepcja.domain.model import WARSAW, SlotState, TermKind
 from recepcja.store import Repositories
 from recepcja.store.dialect import SLOT_OVERLAP, SLOT_START
 from recepcja.store.records import Schedule

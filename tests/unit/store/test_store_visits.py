@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from store_helpers import DAY, NOW_TEXT, make_patient, refused
 
+from recepcja.domain.entities import Visit
 from recepcja.domain.errors import ConflictError
-from recepcja.domain.model import Attendance, SlotState, Urgency, Visit, VisitSource, VisitState
+from recepcja.domain.model import Attendance, SlotState, Urgency, VisitSource, VisitState
 from recepcja.domain.pesel import make_pesel
 from recepcja.store import Repositories
 from recepcja.store.db import fetch_all

@@ -8,7 +8,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recepcja.domain.model import WARSAW, Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.entities import Patient, PatientIdentifier, SlotSpec
+from recepcja.domain.model import WARSAW
 from recepcja.domain.workstation import Workstation
 from recepcja.store import Repositories
 from recepcja.store.db import Database

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from absence_helpers import DAY, TODAY, FixedClock, desk_copy, patient, set_up_practice
 
-from recepcja.domain.model import WARSAW, SlotSpec, TermKind
+from recepcja.domain.entities import SlotSpec
+from recepcja.domain.model import WARSAW, TermKind
 from recepcja.services import booking
 from recepcja.services.call_list import call_list
 from recepcja.store import Repositories

@@ -10,16 +10,9 @@ from pathlib import Path
 import pytest
 
 from recepcja.config.settings import settings_from_dict
+from recepcja.domain.entities import Patient, PatientIdentifier, ScheduleException, SlotSpec, Visit
 from recepcja.domain.errors import ValidationError
-from recepcja.domain.model import (
-    WARSAW,
-    Patient,
-    PatientIdentifier,
-    ScheduleException,
-    SlotSpec,
-    Urgency,
-    Visit,
-)
+from recepcja.domain.model import WARSAW, Urgency
 from recepcja.store import Repositories
 from recepcja.store.db import atomic
 from recepcja.store.records import Place, Provider, Resource, ResourceKind, Schedule

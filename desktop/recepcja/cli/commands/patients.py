@@ -6,7 +6,8 @@ import argparse
 from typing import Any
 
 from recepcja.cli.output import emit_json
-from recepcja.domain.model import DocumentType, Patient
+from recepcja.domain.entities import Patient
+from recepcja.domain.model import DocumentType
 from recepcja.i18n import _
 from recepcja.services.context import AppContext
 from recepcja.services.patients import (
