@@ -16,6 +16,9 @@ QMainWindow, shown and painted) and for Recepcja's window made as the app makes 
 - ``window``: the QApplication, ``AppContext.load()`` and the ``MainWindow`` built;
 - ``painted``: shown, until the turn after its first paint.
 
+The app's child starts with the cyclic collector off, as ``python -m recepcja`` does
+(``recepcja/__main__.py``); the bare window's child is a plain PySide6 program.
+
 Other threads (the views' reader, if one ran before the paint) are reported apart: on two cores
 they run beside the UI thread. Instructions are not time (an instruction of Qt's C++ and one of
 the interpreter's loop differ), but their ratio tracks the start's CPU cost without noise; one
