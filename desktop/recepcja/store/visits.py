@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from recepcja.domain.entities import Visit
 from recepcja.domain.errors import N_, ConflictError
-from recepcja.domain.model import Attendance, Urgency, VisitSource, VisitState
-from recepcja.store.codec import optional_parse_utc, optional_utc_text, parse_utc, utc_now, utc_text
+from recepcja.domain.model import Attendance, VisitSource, VisitState
+from recepcja.store.codec import optional_utc_text, utc_now, utc_text
 from recepcja.store.day_sheets import LIVE_SQL as _LIVE
-from recepcja.store.day_sheets import day_sheets
+from recepcja.store.day_sheets import LiveVisitRow, day_sheets, live_in_schedule, visit_record
 from recepcja.store.db import Database, atomic, fetch_all, fetch_one, insert_id, scalar
 from recepcja.store.dialect import LIVE_VISIT_PER_SLOT, VISIT_CER_ID, VISIT_UID
 from recepcja.store.logs import AuditLog
@@ -29,18 +28,6 @@ from recepcja.store.working_records import DayEntry, VisitRecord
 Clock = Callable[[], dt.datetime]
 
 _TAKEN = N_("This term is already taken.")
-
-
-@dataclass(frozen=True, slots=True)
-class LiveVisitRow:
-    """A live visit with its term and patient identity: what reconciliation compares with CeR."""
-
-    visit: VisitRecord
-    slot_cer_id: str | None
-    start: dt.datetime
-    end: dt.datetime
-    patient_key: str  # the PESEL, or TYPE:NUMBER (as ``PatientIdentifier.key``)
-    patient_name: str
 
 
 class VisitRepo:
@@ -390,48 +377,28 @@ class VisitRepo:
 
     def get(self, visit_id: int) -> VisitRecord | None:
         row = fetch_one(self.db, "SELECT * FROM visits WHERE id = ?", (visit_id,))
-        return None if row is None else _record(row)
+        return None if row is None else visit_record(row)
 
     def by_uid(self, visit_uid: str) -> VisitRecord | None:
         row = fetch_one(self.db, "SELECT * FROM visits WHERE visit_uid = ?", (visit_uid,))
-        return None if row is None else _record(row)
+        return None if row is None else visit_record(row)
 
     def by_cer_id(self, cer_id: str) -> VisitRecord | None:
         row = fetch_one(self.db, "SELECT * FROM visits WHERE cer_id = ?", (cer_id,))
-        return None if row is None else _record(row)
+        return None if row is None else visit_record(row)
 
     def live_for_slot(self, slot_id: int) -> VisitRecord | None:
         row = fetch_one(
             self.db, f"SELECT * FROM visits WHERE slot_id = ? AND state IN {_LIVE}", (slot_id,)
         )
-        return None if row is None else _record(row)
+        return None if row is None else visit_record(row)
 
     def live_in_schedule(
         self, schedule_id: int, first_day: dt.date, last_day: dt.date
     ) -> list[LiveVisitRow]:
         """Live visits on the schedule's slots of Warsaw days ``first_day``..``last_day``, with
-        their term and patient identity, in time order."""
-        rows = fetch_all(
-            self.db,
-            "SELECT v.*, s.cer_id AS s_cer_id, s.start_utc AS s_start, s.end_utc AS s_end, "
-            "p.pesel AS p_pesel, p.document_type AS p_doc_type, p.document_number AS p_doc, "
-            "p.first_name AS p_first, p.last_name AS p_last FROM visits AS v "
-            "JOIN slots AS s ON s.id = v.slot_id JOIN patients AS p ON p.id = v.patient_id "
-            f"WHERE s.schedule_id = ? AND s.local_date >= ? AND s.local_date <= ? "
-            f"AND v.state IN {_LIVE} ORDER BY s.start_utc, v.id",
-            (schedule_id, first_day.isoformat(), last_day.isoformat()),
-        )
-        return [
-            LiveVisitRow(
-                visit=_record(row),
-                slot_cer_id=row["s_cer_id"],
-                start=parse_utc(row["s_start"]),
-                end=parse_utc(row["s_end"]),
-                patient_key=row["p_pesel"] or f"{row['p_doc_type']}:{row['p_doc']}",
-                patient_name=f"{row['p_first']} {row['p_last']}",
-            )
-            for row in rows
-        ]
+        their term and patient identity, in time order (``day_sheets.live_in_schedule``)."""
+        return live_in_schedule(self.db, schedule_id, first_day, last_day)
 
     def for_patient(self, patient_id: int) -> list[VisitRecord]:
         rows = fetch_all(
@@ -439,14 +406,14 @@ class VisitRepo:
             "SELECT * FROM visits WHERE patient_id = ? ORDER BY created_at DESC, id DESC",
             (patient_id,),
         )
-        return [_record(row) for row in rows]
+        return [visit_record(row) for row in rows]
 
     def unconfirmed(self, limit: int = 1000) -> list[VisitRecord]:
         """Live visits CeR has not confirmed yet (sync health, reconciliation)."""
         rows = fetch_all(
             self.db, "SELECT * FROM visits WHERE state = 'pending' ORDER BY id LIMIT ?", (limit,)
         )
-        return [_record(row) for row in rows]
+        return [visit_record(row) for row in rows]
 
     def count(self, state: VisitState | None = None) -> int:
         return int(
@@ -573,29 +540,3 @@ def _visit_conflict(db: Database, error: Exception) -> Exception:
     if violated in (VISIT_UID, VISIT_CER_ID):
         return ConflictError(N_("This visit is already recorded."))
     return error
-
-
-def _record(row: dict[str, Any]) -> VisitRecord:
-    return VisitRecord(
-        id=row["id"],
-        visit_uid=row["visit_uid"],
-        patient_id=row["patient_id"],
-        slot_id=row["slot_id"],
-        scope_code=row["scope_code"],
-        urgency=Urgency(row["urgency"]),
-        central_request_id=row["central_request_id"],
-        central_request_date=optional_parse_utc(row["central_request_date"]),
-        referral_id=row["referral_id"],
-        state=VisitState(row["state"]),
-        attendance=Attendance(row["attendance"]),
-        cer_id=row["cer_id"],
-        cer_version=row["cer_version"],
-        source=VisitSource(row["source"]),
-        created_at=parse_utc(row["created_at"]),
-        created_by=row["created_by"],
-        updated_at=parse_utc(row["updated_at"]),
-        cancelled_at=optional_parse_utc(row["cancelled_at"]),
-        cancelled_reason=row["cancelled_reason"],
-        version=row["version"],
-        referral_key=row.get("referral_key"),
-    )

@@ -69,8 +69,8 @@ from recepcja.sync.stuck_rows import finish_sent_rows, settle_proven, supersede_
 
 if TYPE_CHECKING:
     from recepcja.cer.port import CerPort
+    from recepcja.store.day_sheets import LiveVisitRow
     from recepcja.store.repos import Repositories
-    from recepcja.store.visits import LiveVisitRow
 
 log = logging.getLogger("recepcja.sync.reconcile")
 
