@@ -16,6 +16,21 @@ def _window(qtbot) -> QMainWindow:
     return window
 
 
+def _child(desk_ctx, args: list[str], **variables: str):
+    """``python ARGS`` on the desk's data folder, in Polish, offscreen, without CeR or a
+    practice database from this environment; its completed process."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
+           "QT_QPA_PLATFORM": "offscreen", **variables}
+    env.pop("RECEPCJA_CER_URL", None)
+    env.pop("RECEPCJA_DATABASE_URL", None)
+    return subprocess.run([sys.executable, *args], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+
+
 def test_callbacks_wait_for_the_first_paint_and_keep_their_order(qtbot):
     window = _window(qtbot)
     calls: list[str] = []
@@ -114,15 +129,7 @@ def test_a_callback_asked_first_runs_before_the_ones_given_earlier(qtbot):
 def test_the_app_says_when_its_window_is_painted_for_the_start_benchmark(desk_ctx):
     """``RECEPCJA_SMOKE_TEST=paint`` (bench/bench_gui.py's end-to-end start): ``recepcja``
     prints ``smoke-painted`` after the window's first paint and exits 0."""
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
-           "QT_QPA_PLATFORM": "offscreen", "RECEPCJA_SMOKE_TEST": "paint"}
-    env.pop("RECEPCJA_CER_URL", None)
-    done = subprocess.run([sys.executable, "-m", "recepcja"], env=env, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = _child(desk_ctx, ["-m", "recepcja"], RECEPCJA_SMOKE_TEST="paint")
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.splitlines()[-1] == "smoke-painted"
 
@@ -182,16 +189,9 @@ def test_the_window_paints_before_importing_what_it_reads_later(desk_ctx, monday
     is imported when the first frame is painted - and the schedules (with their records) are
     read in the next turn, before the day's terms, which then show."""
     import json
-    import os
-    import subprocess
-    import sys
 
-    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root), "RECEPCJA_LANG": "pl",
-           "QT_QPA_PLATFORM": "offscreen"}
-    env.pop("RECEPCJA_CER_URL", None)
-    done = subprocess.run([sys.executable, "-c", _AT_FIRST_PAINT, monday.isoformat(),
-                           *NOT_BEFORE_THE_FIRST_PAINT],
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = _child(desk_ctx, ["-c", _AT_FIRST_PAINT, monday.isoformat(),
+                             *NOT_BEFORE_THE_FIRST_PAINT])
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.splitlines()[-1])
     assert seen["loaded"] == []
@@ -218,18 +218,11 @@ def test_the_first_freeze_switches_the_collector_on():
 def test_a_desk_on_its_own_file_does_not_import_the_server_watch_to_start(desk_ctx):
     """``recepcja`` (the window) on a desk's own SQLite file: no practice server to watch, and
     its module (with the local copy and sockets) is not imported on the way to the paint."""
-    import os
-    import subprocess
-    import sys
-
     probe = ("import sys\nfrom recepcja.services.context import AppContext\n"
              "from recepcja.gui.app import _server_absence\n"
              "print(_server_absence(AppContext.load()),\n"
              "      [m for m in ('recepcja.services.server_absence', 'recepcja.store.local_copy',"
              " 'socket') if m in sys.modules])")
-    env = {**os.environ, "RECEPCJA_HOME": str(desk_ctx.paths.root)}
-    env.pop("RECEPCJA_DATABASE_URL", None)
-    done = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True,
-                          text=True, timeout=60, check=False)
+    done = _child(desk_ctx, ["-c", probe])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "None []"

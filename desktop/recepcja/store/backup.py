@@ -37,7 +37,7 @@ from recepcja.config.private_files import (
 )
 from recepcja.domain.errors import N_, DomainError
 from recepcja.store.db import BUSY_TIMEOUT_MS
-from recepcja.store.migrations import MIGRATIONS, pending_in_file
+from recepcja.store.migrations import MIGRATIONS, pending_in_file, recorded_in
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 MIGRATIONS_TABLE = "_migrations"
@@ -115,20 +115,11 @@ def _tables(conn: sqlite3.Connection) -> dict[str, int]:
             if not name.startswith("sqlite_")}
 
 
-def _migrations(conn: sqlite3.Connection) -> list[str]:
-    found = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (MIGRATIONS_TABLE,)
-    ).fetchone()
-    if found is None:
-        return []
-    return [row[0] for row in conn.execute(f"SELECT name FROM {MIGRATIONS_TABLE} ORDER BY rowid")]
-
-
 def _report(conn: sqlite3.Connection, path: Path) -> DatabaseReport:
     try:
         integrity = _integrity(conn)
         tables = _tables(conn) if integrity == "ok" else {}
-        migrations = _migrations(conn) if integrity == "ok" else []
+        migrations = recorded_in(conn) if integrity == "ok" else []
     except sqlite3.DatabaseError as exc:
         integrity = str(exc)
         tables, migrations = {}, []

@@ -482,13 +482,20 @@ def pending_in_file(path: Path) -> list[str]:
                            timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        found = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                             "AND name = '_migrations'").fetchone()
-        applied = {row[0] for row in conn.execute("SELECT name FROM _migrations")} \
-            if found else set()
+        applied = set(recorded_in(conn))
     finally:
         conn.close()
     return [name for name, _ in MIGRATIONS if name not in applied]
+
+
+def recorded_in(conn: sqlite3.Connection) -> list[str]:
+    """The migrations recorded in a plain SQLite connection's ``_migrations``, in the order they
+    were applied (none without the table)."""
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_migrations'").fetchone()
+    if found is None:
+        return []
+    return [row[0] for row in conn.execute("SELECT name FROM _migrations ORDER BY rowid")]
 
 
 def applied_migrations(db: Database) -> list[str]:
